@@ -1,0 +1,67 @@
+"""One error shape for every API failure:
+
+    {"error": {"code": "...", "message": "...", "fields": {"name": ["..."]}}}
+
+Domain refusals map to HTTP: illegal transition and concurrent change 409,
+permission 403, invalid input 400 naming the field.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from casework.errors import (
+    CaseworkError,
+    ConcurrentChange,
+    InvalidInput,
+    PermissionRefused,
+    TransitionRefused,
+)
+
+STATUS_FOR = {
+    TransitionRefused: status.HTTP_409_CONFLICT,
+    ConcurrentChange: status.HTTP_409_CONFLICT,
+    PermissionRefused: status.HTTP_403_FORBIDDEN,
+    InvalidInput: status.HTTP_400_BAD_REQUEST,
+}
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def _flatten(detail) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        return {
+            str(key): [str(item) for item in (value if isinstance(value, list) else [value])]
+            for key, value in detail.items()
+        }
+    items = detail if isinstance(detail, list) else [detail]
+    return {"non_field_errors": [str(item) for item in items]}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, CaseworkError):
+        fields = {exc.field: [exc.message]} if exc.field else {}
+        return Response(error_body(exc.code, exc.message, fields), status=STATUS_FOR.get(type(exc), 400))
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        first = next(iter(fields.items()))
+        message = f"{first[0]}: {first[1][0]}" if first[0] != "non_field_errors" else first[1][0]
+        response.data = error_body("invalid", message, fields)
+    else:
+        code = getattr(exc, "default_code", "error")
+        detail = getattr(exc, "detail", str(exc))
+        response.data = error_body(str(getattr(detail, "code", code) or code), str(detail))
+    return response

@@ -1,0 +1,331 @@
+"""What every case type shares: teams, partners, calendars, SLA policies and clocks,
+the transition record and the notification outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+
+class Team(models.Model):
+    """A desk that owns cases: frontline, technical team, complaints department..."""
+
+    code = models.SlugField(unique=True)
+    name = models.CharField(max_length=100)
+    mailbox = models.EmailField(help_text="Escalation notices and reminders go here.")
+    group = models.ForeignKey(
+        Group,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        help_text="Staff of this team: its members may take findings back to the case.",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Partner(models.Model):
+    """A partner system that files cases through the API with its own credentials."""
+
+    code = models.SlugField(unique=True)
+    name = models.CharField(max_length=200)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="partner",
+        help_text="The API identity; its token is the partner's credential.",
+    )
+    is_active = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BusinessCalendar(models.Model):
+    """Working days from the ``holidays`` package plus overrides, working hours, zone."""
+
+    name = models.CharField(max_length=100, unique=True)
+    country_code = models.CharField(
+        max_length=8, default="CN", help_text="ISO code the holidays package knows, e.g. CN."
+    )
+    time_zone = models.CharField(max_length=64, default="Asia/Shanghai")
+    workday_starts_at = models.TimeField(default=dt.time(9, 0))
+    workday_ends_at = models.TimeField(default=dt.time(18, 0))
+    is_default = models.BooleanField(default=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_calendar"
+            ),
+            models.CheckConstraint(
+                condition=Q(workday_ends_at__gt=models.F("workday_starts_at")),
+                name="workday_ends_after_it_starts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CalendarOverride(models.Model):
+    """A day that works or rests against what the holidays package says."""
+
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="overrides")
+    date = models.DateField()
+    is_working_day = models.BooleanField()
+    note = models.CharField(max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["calendar", "date"], name="one_override_per_day")]
+
+    def __str__(self) -> str:
+        kind = "working day" if self.is_working_day else "day off"
+        return f"{self.date}: {kind}"
+
+
+class TimeUnit(models.TextChoices):
+    BUSINESS_HOURS = "business_hours", "business hours"
+    BUSINESS_DAYS = "business_days", "business days"
+    CALENDAR_HOURS = "calendar_hours", "calendar hours"
+    CALENDAR_DAYS = "calendar_days", "calendar days"
+
+
+class CaseType(models.TextChoices):
+    COMPLAINT = "complaint", "complaint"
+    ACCOUNT_REQUEST = "account_request", "account lock/unlock request"
+    REFUND = "refund", "refund case"
+
+
+class SlaPolicy(models.Model):
+    """Targets for one case type, optionally narrowed to a category and a priority.
+
+    The most specific active policy wins; blank category or priority means "any".
+    """
+
+    name = models.CharField(max_length=120)
+    case_type = models.CharField(max_length=32, choices=CaseType.choices)
+    category = models.CharField(max_length=40, blank=True)
+    priority = models.CharField(max_length=20, blank=True)
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT)
+    first_response_target = models.PositiveIntegerField()
+    first_response_unit = models.CharField(max_length=20, choices=TimeUnit.choices)
+    resolution_target = models.PositiveIntegerField()
+    resolution_unit = models.CharField(max_length=20, choices=TimeUnit.choices)
+    extended_resolution_target = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Limit after a holding response, in the resolution unit (e.g. 35 for 15).",
+    )
+    due_soon_minutes = models.PositiveIntegerField(
+        default=240, help_text="Warn this many minutes before a target is due."
+    )
+    is_active = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "SLA policies"
+        ordering = ["case_type", "category", "priority"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case_type", "category", "priority"],
+                condition=Q(is_active=True),
+                name="one_active_policy_per_scope",
+            ),
+            models.CheckConstraint(
+                condition=Q(extended_resolution_target__isnull=True)
+                | Q(extended_resolution_target__gte=models.F("resolution_target")),
+                name="extension_is_not_shorter",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SlaClock(models.Model):
+    """One case's clock: when targets fall due, pauses, and lateness that outlives resolution."""
+
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.PROTECT)
+    started_at = models.DateTimeField()
+    first_response_due_at = models.DateTimeField()
+    first_responded_at = models.DateTimeField(null=True, blank=True)
+    first_response_breached_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField()
+    resolution_warn_at = models.DateTimeField()
+    due_soon_notified_at = models.DateTimeField(null=True, blank=True)
+    resolution_breached_at = models.DateTimeField(null=True, blank=True)
+    is_extended = models.BooleanField(default=False)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_minutes_total = models.PositiveIntegerField(
+        default=0, help_text="Business minutes spent waiting on the customer."
+    )
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        indexes = [
+            # The sweep reads running clocks by due time.
+            models.Index(
+                fields=["resolution_due_at"],
+                condition=Q(
+                    stopped_at__isnull=True, paused_at__isnull=True, resolution_breached_at__isnull=True
+                ),
+                name="clock_running_due",
+            ),
+            models.Index(
+                fields=["resolution_warn_at"],
+                condition=Q(
+                    stopped_at__isnull=True, paused_at__isnull=True, due_soon_notified_at__isnull=True
+                ),
+                name="clock_running_warn",
+            ),
+            models.Index(
+                fields=["first_response_due_at"],
+                condition=Q(first_responded_at__isnull=True, first_response_breached_at__isnull=True),
+                name="clock_first_response_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"SLA clock due {self.resolution_due_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_paused(self) -> bool:
+        return self.paused_at is not None
+
+    @property
+    def is_running(self) -> bool:
+        return self.stopped_at is None and self.paused_at is None
+
+    def is_breached(self, now: dt.datetime | None = None) -> bool:
+        """Late: breached once, late forever (reports say "resolved late")."""
+        if self.resolution_breached_at or self.first_response_breached_at:
+            return True
+        now = now or timezone.now()
+        if self.stopped_at is not None:
+            return self.stopped_at > self.resolution_due_at
+        return self.paused_at is None and now >= self.resolution_due_at
+
+    def status(self, now: dt.datetime | None = None) -> str:
+        now = now or timezone.now()
+        if self.is_breached(now):
+            return SlaStatus.BREACHED
+        if self.stopped_at is None and self.paused_at is None and now >= self.resolution_warn_at:
+            return SlaStatus.DUE_SOON
+        return SlaStatus.ON_TRACK
+
+
+class SlaStatus(models.TextChoices):
+    ON_TRACK = "on_track", "on track"
+    DUE_SOON = "due_soon", "due soon"
+    BREACHED = "breached", "breached"
+
+
+class TransitionRecord(models.Model):
+    """Who moved which case from where to where, when and why.
+
+    Written in the same transaction as the transition and its save. Rows are never
+    edited or deleted; each carries the hash of its predecessor so tampering shows.
+    """
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField()
+    case = GenericForeignKey("content_type", "object_id")
+    case_reference = models.CharField(max_length=40, db_index=True)
+    transition = models.CharField(max_length=60)
+    source_state = models.CharField(max_length=40)
+    target_state = models.CharField(max_length=40)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150, help_text="User name, partner or the SLA clock.")
+    reason = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    previous_hash = models.CharField(max_length=64, blank=True)
+    record_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.case_reference}: {self.source_state} → {self.target_state} ({self.transition})"
+
+
+class Notification(models.Model):
+    """Outbox row: written with the transition, delivered by a task, never twice."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "e-mail"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "pending"
+        SENT = "sent", "sent"
+        FAILED = "failed", "failed (gave up)"
+
+    idempotency_key = models.CharField(max_length=120, unique=True)
+    kind = models.CharField(max_length=40, help_text="escalation, due_soon, breach...")
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    recipient = models.CharField(max_length=254)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    content_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    case = GenericForeignKey("content_type", "object_id")
+    case_reference = models.CharField(max_length=40, blank=True, db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending"),
+                name="outbox_pending_due",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.recipient} ({self.status})"
+
+
+class ReferenceSequence(models.Model):
+    """Per prefix and day counter behind readable references like CMP-20261124-000123."""
+
+    prefix = models.CharField(max_length=8)
+    day = models.DateField()
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["prefix", "day"], name="one_sequence_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix} {self.day}: {self.last_value}"

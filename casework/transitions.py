@@ -1,0 +1,168 @@
+"""Running a guarded transition: one door for the admin, the API, tasks and the shell.
+
+Every case model declares its transitions with django-fsm (source, target,
+``conditions``, ``permission``). :func:`run_transition` is the only way services move
+a case: it checks the actor's permission (django-fsm's admin does not), names the
+unmet condition, claims the row so a concurrent change is refused rather than
+overwritten, and saves the case with its transition record in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import django_fsm
+from django.db import models, transaction
+from django.db.models import F
+
+from .audit import record_transition
+from .errors import ConcurrentChange, PermissionRefused, TransitionRefused
+
+
+def condition(message: str) -> Callable[[Callable], Callable]:
+    """Mark a django-fsm condition with the refusal staff see when it is not met."""
+
+    def mark(check: Callable) -> Callable:
+        check.refusal = message
+        return check
+
+    return mark
+
+
+def _transition_for(case: models.Model, name: str) -> django_fsm.Transition:
+    method = getattr(case, name, None)
+    meta = getattr(method, "_django_fsm", None)
+    if meta is None:
+        raise TransitionRefused(f"'{name}' is not a transition of {case._meta.verbose_name}.")
+    found = meta.get_transition(meta.field.get_state(case))
+    if found is None:
+        raise TransitionRefused(
+            f"Cannot {name.replace('_', ' ')} a {case._meta.verbose_name} that is {case.get_state_display()}."
+        )
+    return found
+
+
+def check_transition(case: models.Model, name: str, actor) -> None:
+    """Raise the reason ``actor`` cannot run ``name`` on ``case`` now; return if they can."""
+    found = _transition_for(case, name)
+    if actor is not None and not found.has_perm(case, actor):
+        raise PermissionRefused(
+            f"You do not have permission to {name.replace('_', ' ')} this {case._meta.verbose_name}."
+        )
+    for check in found.conditions:
+        if not check(case):
+            raise TransitionRefused(getattr(check, "refusal", f"Condition {check.__name__} is not met."))
+
+
+def available_transitions(case: models.Model, actor) -> list[str]:
+    names = []
+    for found in case.get_available_state_transitions():
+        if actor is None or found.has_perm(case, actor):
+            names.append(found.name)
+    return names
+
+
+def claim(case: models.Model) -> None:
+    """Take the row for this transaction if nobody changed it since ``case`` was read.
+
+    Bumps ``version`` with a conditional UPDATE: the row stays locked until commit, and
+    a reader holding an older version gets :class:`ConcurrentChange`.
+    """
+    model = type(case)
+    claimed = model.objects.filter(pk=case.pk, version=case.version).update(version=F("version") + 1)
+    if not claimed:
+        raise ConcurrentChange(
+            f"{case} was changed by someone else after you opened it; reload and try again.",
+        )
+    case.version += 1
+
+
+def run_transition(
+    case: models.Model,
+    name: str,
+    *,
+    actor,
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+    before_save: Callable[[], None] | None = None,
+    arguments: dict[str, Any] | None = None,
+) -> models.Model:
+    """Check, claim, transition, save and record, all in one transaction.
+
+    ``actor`` is the user acting (staff or a partner's API user); ``None`` is the
+    system clock, used only by scheduled services. ``before_save`` runs after the state
+    changed and before the save, for side records that belong to the same transaction.
+    ``arguments`` go to the model's transition method.
+    """
+    check_transition(case, name, actor)
+    source = case.state
+    if actor is not None:
+        case._history_user = actor  # simple-history's user outside a request
+    try:
+        with transaction.atomic():
+            claim(case)
+            getattr(case, name)(**(arguments or {}))
+            if before_save is not None:
+                before_save()
+            case.save()
+            record_transition(
+                case=case,
+                transition=name,
+                source=source,
+                target=case.state,
+                actor=actor,
+                reason=reason,
+                data=data,
+            )
+    except BaseException as exc:
+        # The database rolled back; put the in-memory object back as it is stored.
+        case.refresh_from_db()
+        if isinstance(exc, django_fsm.ConcurrentTransition):
+            raise ConcurrentChange(
+                f"{case} changed state while you worked on it; reload and try again."
+            ) from exc
+        if isinstance(exc, django_fsm.TransitionNotAllowed):
+            raise TransitionRefused(str(exc)) from exc
+        raise
+    return case
+
+
+def run_step(
+    case: models.Model,
+    name: str,
+    *,
+    actor,
+    permission: str,
+    apply: Callable[[], None],
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+) -> models.Model:
+    """An audited change that keeps the state (verification, holding response, reassignment).
+
+    Same guarantees as a transition: permission checked, row claimed, change and record
+    in one transaction.
+    """
+    if actor is None or not actor.has_perm(permission):
+        raise PermissionRefused(
+            f"You do not have permission to {name.replace('_', ' ')} this {case._meta.verbose_name}."
+        )
+    case._history_user = actor
+    try:
+        with transaction.atomic():
+            claim(case)
+            apply()
+            case.save()
+            record_transition(
+                case=case,
+                transition=name,
+                source=case.state,
+                target=case.state,
+                actor=actor,
+                reason=reason,
+                data=data,
+            )
+    except BaseException:
+        case.refresh_from_db()
+        raise
+    return case

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class ComplaintsConfig(AppConfig):
+    name = "complaints"
+
+    def ready(self) -> None:
+        from casework import sweep
+
+        from . import services
+
+        sweep.register("complaints", services.sweep)

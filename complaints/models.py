@@ -1,0 +1,409 @@
+"""Complaints: what the customer reported, who holds it, and its state machine."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from simple_history.models import HistoricalRecords
+
+from casework.models import Partner, SlaClock, Team
+from casework.transitions import condition
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", "phone hotline"
+    CHAT = "chat", "online chat"
+    EMAIL = "email", "e-mail"
+    APP = "app", "app"
+    WEBSITE = "website", "website"
+    SOCIAL_MEDIA = "social_media", "social media"
+    REGULATOR = "regulator", "regulator referral"
+    PARTNER_API = "partner_api", "partner API"
+
+
+class Category(models.TextChoices):
+    TRANSACTION = "transaction", "transaction failed or abnormal"
+    ACCOUNT_LOCKED = "account_locked", "account locked or frozen"
+    REFUND = "refund", "refund not processed"
+    SLOW_SERVICE = "slow_service", "slow service"
+    PRIVACY = "privacy", "privacy and data security"
+    OTHER = "other", "other"
+
+
+# What each category cannot be handled without. The model's clean(), the admin form
+# and the API serializer all ask this one table.
+REQUIRED_DETAILS: dict[str, tuple[str, ...]] = {
+    Category.TRANSACTION: ("transaction_at", "amount", "transaction_reference"),
+    Category.ACCOUNT_LOCKED: ("account_number",),
+    Category.REFUND: ("transaction_reference", "amount", "merchant"),
+    Category.SLOW_SERVICE: (),
+    Category.PRIVACY: (),
+    Category.OTHER: (),
+}
+
+
+class Priority(models.TextChoices):
+    LOW = "low", "low"
+    NORMAL = "normal", "normal"
+    HIGH = "high", "high"
+    URGENT = "urgent", "urgent"
+
+
+class State(models.TextChoices):
+    RECEIVED = "received", "received"
+    ACCEPTED = "accepted", "accepted"
+    IN_PROGRESS = "in_progress", "in progress"
+    ESCALATED = "escalated", "escalated"
+    AWAITING_CUSTOMER = "awaiting_customer", "awaiting customer"
+    RESOLVED = "resolved", "resolved"
+    CLOSED = "closed", "closed"
+    REJECTED = "rejected", "rejected"
+    WITHDRAWN = "withdrawn", "withdrawn"
+
+
+OPEN_STATES = (
+    State.RECEIVED,
+    State.ACCEPTED,
+    State.IN_PROGRESS,
+    State.ESCALATED,
+    State.AWAITING_CUSTOMER,
+)
+
+
+class Turn(models.TextChoices):
+    """Whose move it is; kept apart from the state and from lateness."""
+
+    AGENT = "agent", "agent"
+    TEAM = "team", "escalation team"
+    CUSTOMER = "customer", "customer"
+    NOBODY = "nobody", "nobody"
+
+
+class VerificationMethod(models.TextChoices):
+    SECURITY_QUESTIONS = "security_questions", "security questions"
+    SMS_CODE = "sms_code", "SMS one-time code"
+    ID_DOCUMENT = "id_document", "ID document"
+    CALLBACK = "callback", "call back to the registered phone"
+    PARTNER_ATTESTED = "partner_attested", "attested by the partner"
+
+
+class ResolutionCode(models.TextChoices):
+    EXPLAINED = "explained", "explained, no fault found"
+    CORRECTED = "corrected", "corrected"
+    REFUNDED = "refunded", "refunded or credited"
+    UNLOCKED = "unlocked", "account unlocked"
+    COMPENSATED = "compensated", "compensated"
+    NOT_UPHELD = "not_upheld", "not upheld"
+
+
+@condition("The caller's identity has not been verified: record the verification before accepting.")
+def identity_is_verified(complaint: Complaint) -> bool:
+    return complaint.identity_verified_at is not None
+
+
+@condition("The reopen window has passed: file a new complaint instead.")
+def within_reopen_window(complaint: Complaint) -> bool:
+    return complaint.resolved_at is not None and timezone.now() <= complaint.reopen_deadline
+
+
+def may_return_findings(complaint: Complaint, user) -> bool:
+    """Findings come back from the team the complaint went to (or a supervisor)."""
+    if not user.has_perm("complaints.return_findings_complaint"):
+        return False
+    team = complaint.escalated_to
+    if team is None or team.group_id is None or user.has_perm("complaints.assign_complaint"):
+        return True
+    return user.groups.filter(pk=team.group_id).exists()
+
+
+class Complaint(ConcurrentTransitionMixin, models.Model):
+    reference = models.CharField(max_length=30, unique=True, editable=False)
+    version = models.PositiveIntegerField(default=0, editable=False)
+    state = FSMField(default=State.RECEIVED, choices=State.choices, protected=True, db_index=True)
+    turn = models.CharField(max_length=10, choices=Turn.choices, default=Turn.AGENT)
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    category = models.CharField(max_length=20, choices=Category.choices)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+
+    # Who complains.
+    customer_name = models.CharField(max_length=120)
+    customer_phone = models.CharField(max_length=20, db_index=True)
+    account_number = models.CharField(max_length=32, blank=True, db_index=True)
+    identity_verified_at = models.DateTimeField(null=True, blank=True)
+    identity_verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    identity_verification_method = models.CharField(
+        max_length=20, choices=VerificationMethod.choices, blank=True
+    )
+
+    # What happened.
+    description = models.TextField()
+    transaction_at = models.DateTimeField(null=True, blank=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, default="CNY")
+    transaction_reference = models.CharField(max_length=64, blank=True)
+    merchant = models.CharField(max_length=120, blank=True)
+    device = models.CharField(max_length=120, blank=True, help_text="Phone model, OS, app version.")
+
+    # Who holds it.
+    partner = models.ForeignKey(
+        Partner, null=True, blank=True, on_delete=models.PROTECT, related_name="complaints"
+    )
+    external_reference = models.CharField(max_length=64, blank=True)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="complaints")
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_complaints",
+    )
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="registered_complaints"
+    )
+    escalated_to = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.PROTECT, related_name="escalated_complaints"
+    )
+    escalation_reason = models.TextField(blank=True)
+    findings = models.TextField(blank=True)
+
+    # Time.
+    sla_clock = models.OneToOneField(SlaClock, on_delete=models.PROTECT, related_name="complaint")
+    holding_response_at = models.DateTimeField(null=True, blank=True)
+    holding_response = models.TextField(
+        blank=True, help_text="Why the answer needs longer, as told to the customer."
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Outcome.
+    resolution_code = models.CharField(max_length=20, choices=ResolutionCode.choices, blank=True)
+    resolution_summary = models.TextField(blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    is_first_contact_resolution = models.BooleanField(default=False)
+    was_escalated = models.BooleanField(default=False)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["version"])
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("verify_identity_complaint", "Can record a caller's identity verification"),
+            ("accept_complaint", "Can accept a complaint"),
+            ("reject_complaint", "Can reject a complaint"),
+            ("start_complaint", "Can start work on a complaint"),
+            ("escalate_complaint", "Can escalate a complaint"),
+            ("return_findings_complaint", "Can return findings on an escalated complaint"),
+            ("wait_for_customer_complaint", "Can put a complaint on hold for the customer"),
+            ("customer_replied_complaint", "Can record the customer's reply"),
+            ("send_holding_response_complaint", "Can send a holding response"),
+            ("resolve_complaint", "Can resolve a complaint"),
+            ("reopen_complaint", "Can reopen a resolved complaint"),
+            ("close_complaint", "Can close a resolved complaint"),
+            ("withdraw_complaint", "Can withdraw a complaint"),
+            ("assign_complaint", "Can reassign a complaint to another agent or team"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "external_reference"],
+                condition=~Q(external_reference=""),
+                name="one_complaint_per_partner_reference",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gte=0), name="complaint_amount_not_negative"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "resolved_at"], name="complaint_state_resolved"),
+            models.Index(fields=["partner", "created_at"], name="complaint_partner_created"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference or "new complaint"
+
+    def clean(self) -> None:
+        missing = {
+            name: "Required for a complaint about a " + self.get_category_display() + "."
+            for name in REQUIRED_DETAILS.get(self.category, ())
+            if getattr(self, name) in (None, "")
+        }
+        if missing:
+            raise ValidationError(missing)
+
+    @property
+    def reopen_deadline(self) -> dt.datetime | None:
+        if self.resolved_at is None:
+            return None
+        return self.resolved_at + dt.timedelta(days=settings.COMPLAINT_REOPEN_WINDOW_DAYS)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    # The state machine. Side effects (clock, notices) live in services.
+
+    @transition(
+        field=state,
+        source=State.RECEIVED,
+        target=State.ACCEPTED,
+        conditions=[identity_is_verified],
+        permission="complaints.accept_complaint",
+        custom={"label": "Accept"},
+    )
+    def accept(self) -> None:
+        self.turn = Turn.AGENT
+
+    @transition(
+        field=state,
+        source=State.RECEIVED,
+        target=State.REJECTED,
+        permission="complaints.reject_complaint",
+        custom={"label": "Reject"},
+    )
+    def reject(self) -> None:
+        self.turn = Turn.NOBODY
+
+    @transition(
+        field=state,
+        source=State.ACCEPTED,
+        target=State.IN_PROGRESS,
+        permission="complaints.start_complaint",
+        custom={"label": "Start work"},
+    )
+    def start(self) -> None:
+        self.turn = Turn.AGENT
+
+    @transition(
+        field=state,
+        source=[State.ACCEPTED, State.IN_PROGRESS],
+        target=State.ESCALATED,
+        permission="complaints.escalate_complaint",
+        custom={"label": "Escalate"},
+    )
+    def escalate(self, *, team: Team, reason: str) -> None:
+        self.escalated_to = team
+        self.escalation_reason = reason
+        self.was_escalated = True
+        self.turn = Turn.TEAM
+
+    @transition(
+        field=state,
+        source=State.ESCALATED,
+        target=State.IN_PROGRESS,
+        permission=may_return_findings,
+        custom={"label": "Return findings"},
+    )
+    def return_findings(self, *, findings: str) -> None:
+        self.findings = findings
+        self.turn = Turn.AGENT
+
+    @transition(
+        field=state,
+        source=[State.IN_PROGRESS, State.ESCALATED],
+        target=State.AWAITING_CUSTOMER,
+        permission="complaints.wait_for_customer_complaint",
+        custom={"label": "Wait for customer"},
+    )
+    def wait_for_customer(self) -> None:
+        self.turn = Turn.CUSTOMER
+
+    @transition(
+        field=state,
+        source=State.AWAITING_CUSTOMER,
+        target=State.IN_PROGRESS,
+        permission="complaints.customer_replied_complaint",
+        custom={"label": "Customer replied"},
+    )
+    def customer_replied(self) -> None:
+        self.turn = Turn.AGENT
+
+    @transition(
+        field=state,
+        source=[State.ACCEPTED, State.IN_PROGRESS, State.ESCALATED],
+        target=State.RESOLVED,
+        permission="complaints.resolve_complaint",
+        custom={"label": "Resolve"},
+    )
+    def resolve(self, *, code: str, summary: str, is_first_contact: bool) -> None:
+        self.resolution_code = code
+        self.resolution_summary = summary
+        self.resolved_at = timezone.now()
+        self.is_first_contact_resolution = is_first_contact
+        self.turn = Turn.NOBODY
+
+    @transition(
+        field=state,
+        source=State.RESOLVED,
+        target=State.IN_PROGRESS,
+        conditions=[within_reopen_window],
+        permission="complaints.reopen_complaint",
+        custom={"label": "Reopen"},
+    )
+    def reopen(self) -> None:
+        self.resolved_at = None
+        self.is_first_contact_resolution = False
+        self.turn = Turn.AGENT
+
+    @transition(
+        field=state,
+        source=State.RESOLVED,
+        target=State.CLOSED,
+        permission="complaints.close_complaint",
+        custom={"label": "Close"},
+    )
+    def close(self) -> None:
+        self.closed_at = timezone.now()
+        self.turn = Turn.NOBODY
+
+    @transition(
+        field=state,
+        source=list(OPEN_STATES),
+        target=State.WITHDRAWN,
+        permission="complaints.withdraw_complaint",
+        custom={"label": "Withdraw"},
+    )
+    def withdraw(self) -> None:
+        self.turn = Turn.NOBODY
+
+
+class ComplaintNote(models.Model):
+    """An internal note; never shown to the customer or the partner."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Note by {self.author} on {self.created_at:%Y-%m-%d %H:%M}"
+
+
+def attachment_path(instance: ComplaintAttachment, filename: str) -> str:
+    return f"complaints/{instance.complaint.reference}/{filename}"
+
+
+class ComplaintAttachment(models.Model):
+    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path)
+    description = models.CharField(max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.description or self.file.name

@@ -1,0 +1,518 @@
+"""Complaint use cases. The admin, the API, the Celery tasks and the shell call these;
+each is one transaction and returns the complaint."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from casework import outbox, sla
+from casework.audit import record_transition
+from casework.errors import InvalidInput, PermissionRefused
+from casework.models import CaseType, Partner, SlaClock, Team
+from casework.references import next_reference
+from casework.teams import team_for_code
+from casework.transitions import run_step, run_transition
+
+from .models import (
+    Category,
+    Channel,
+    Complaint,
+    ComplaintAttachment,
+    ComplaintNote,
+    ResolutionCode,
+    State,
+    VerificationMethod,
+)
+
+REFERENCE_PREFIX = "CMP"
+FRONTLINE_TEAM = "frontline"
+SUPERVISORS_TEAM = "supervisors"
+
+
+def _require(value: Any, field: str, message: str) -> None:
+    if value in (None, "") or (isinstance(value, str) and not value.strip()):
+        raise InvalidInput(message, field=field)
+
+
+def _choice(value: str, choices: type, field: str) -> None:
+    if value not in choices.values:
+        allowed = ", ".join(choices.values)
+        raise InvalidInput(f"'{value}' is not a valid {field}; choose one of: {allowed}.", field=field)
+
+
+def _first_error(error: ValidationError) -> InvalidInput:
+    if hasattr(error, "error_dict"):
+        field, errors = next(iter(error.error_dict.items()))
+        return InvalidInput(f"{field}: {errors[0].messages[0]}", field=field)
+    return InvalidInput(error.messages[0])
+
+
+def register_complaint(
+    *,
+    actor,
+    channel: str,
+    category: str,
+    customer_name: str,
+    customer_phone: str,
+    description: str,
+    priority: str = "normal",
+    account_number: str = "",
+    transaction_at: dt.datetime | None = None,
+    amount: Decimal | None = None,
+    currency: str = "CNY",
+    transaction_reference: str = "",
+    merchant: str = "",
+    device: str = "",
+    partner: Partner | None = None,
+    external_reference: str = "",
+    received_at: dt.datetime | None = None,
+) -> Complaint:
+    """Register a complaint as received and start its SLA clock on the matching policy.
+
+    The details its category needs must be there; a partner files only as itself.
+    """
+    if actor is None or not actor.has_perm("complaints.add_complaint"):
+        raise PermissionRefused("You do not have permission to register complaints.")
+    _choice(channel, Channel, "channel")
+    _choice(category, Category, "category")
+    received_at = received_at or timezone.now()
+    complaint = Complaint(
+        channel=channel,
+        category=category,
+        priority=priority,
+        customer_name=customer_name,
+        customer_phone=customer_phone,
+        account_number=account_number,
+        description=description,
+        transaction_at=transaction_at,
+        amount=amount,
+        currency=currency,
+        transaction_reference=transaction_reference,
+        merchant=merchant,
+        device=device,
+        partner=partner,
+        external_reference=external_reference,
+        registered_by=actor,
+        assigned_to=None if partner else actor,
+        team=team_for_code(FRONTLINE_TEAM),
+        created_at=received_at,
+    )
+    try:
+        complaint.full_clean(exclude=["reference", "state", "sla_clock", "team", "registered_by"])
+    except ValidationError as error:
+        raise _first_error(error) from error
+    policy = sla.policy_for(case_type=CaseType.COMPLAINT, category=category, priority=priority)
+    complaint._history_user = actor
+    try:
+        with transaction.atomic():
+            complaint.sla_clock = sla.start_clock(policy=policy, started_at=received_at)
+            complaint.reference = next_reference(REFERENCE_PREFIX, today=timezone.localdate(received_at))
+            complaint.save()
+            record_transition(
+                case=complaint,
+                transition="register",
+                source="",
+                target=complaint.state,
+                actor=actor,
+                reason=f"Registered from {complaint.get_channel_display()}",
+            )
+    except IntegrityError as error:
+        if (
+            partner
+            and external_reference
+            and Complaint.objects.filter(partner=partner, external_reference=external_reference).exists()
+        ):
+            raise InvalidInput(
+                f"This partner already filed a complaint with reference '{external_reference}'.",
+                field="external_reference",
+            ) from error
+        raise
+    return complaint
+
+
+def verify_identity(*, complaint: Complaint, actor, method: str, reason: str = "") -> Complaint:
+    """Record how the caller proved who they are; accept needs this first."""
+    _choice(method, VerificationMethod, "method")
+    if complaint.state != State.RECEIVED:
+        raise InvalidInput("Identity is verified before the complaint is accepted.", field="method")
+
+    def apply() -> None:
+        complaint.identity_verified_at = timezone.now()
+        complaint.identity_verified_by = actor
+        complaint.identity_verification_method = method
+
+    return run_step(
+        complaint,
+        "verify_identity",
+        actor=actor,
+        permission="complaints.verify_identity_complaint",
+        apply=apply,
+        reason=reason or f"Verified by {VerificationMethod(method).label}",
+        data={"method": method},
+    )
+
+
+def _first_response(complaint: Complaint) -> None:
+    sla.record_first_response(complaint.sla_clock, at=timezone.now())
+
+
+def accept_complaint(*, complaint: Complaint, actor, reason: str = "") -> Complaint:
+    """Accept a received complaint whose caller's identity was verified."""
+    return run_transition(
+        complaint, "accept", actor=actor, reason=reason, before_save=lambda: _first_response(complaint)
+    )
+
+
+def reject_complaint(*, complaint: Complaint, actor, reason: str) -> Complaint:
+    """Refuse a complaint outright (not ours, abusive, duplicate); the reason is required."""
+    _require(reason, "reason", "Say why the complaint is rejected.")
+
+    def stop() -> None:
+        _first_response(complaint)
+        sla.stop_clock(complaint.sla_clock, at=timezone.now())
+
+    return run_transition(complaint, "reject", actor=actor, reason=reason, before_save=stop)
+
+
+def start_complaint(*, complaint: Complaint, actor, reason: str = "") -> Complaint:
+    return run_transition(complaint, "start", actor=actor, reason=reason)
+
+
+def escalate_complaint(*, complaint: Complaint, actor, team: Team, reason: str) -> Complaint:
+    """Hand the complaint to the technical team or the complaints department, with a reason;
+    the team's mailbox gets a notice through the outbox."""
+    _require(team, "team", "Choose the team to escalate to.")
+    _require(reason, "reason", "Say why the complaint is escalated.")
+    if team.code == FRONTLINE_TEAM:
+        raise InvalidInput("Escalate to another team than the frontline.", field="team")
+
+    def notify() -> None:
+        body = render_to_string(
+            "complaints/escalation_notice.txt",
+            {"complaint": complaint, "team": team, "reason": reason, "actor": actor},
+        )
+        outbox.enqueue(
+            idempotency_key=f"complaint-{complaint.pk}-escalation-v{complaint.version}",
+            kind="escalation",
+            recipient=team.mailbox,
+            subject=f"[{complaint.reference}] escalated to {team.name}: {complaint.get_category_display()}",
+            body=body,
+            case=complaint,
+        )
+
+    return run_transition(
+        complaint,
+        "escalate",
+        actor=actor,
+        reason=reason,
+        data={"team": team.code},
+        before_save=notify,
+        arguments={"team": team, "reason": reason},
+    )
+
+
+def return_findings(*, complaint: Complaint, actor, findings: str) -> Complaint:
+    """The escalation team hands its findings back; the case is the agent's turn again."""
+    _require(findings, "findings", "Write the findings the agent should act on.")
+    return run_transition(
+        complaint, "return_findings", actor=actor, reason=findings, arguments={"findings": findings}
+    )
+
+
+def wait_for_customer(*, complaint: Complaint, actor, reason: str) -> Complaint:
+    """Ask the customer for something; the SLA clock pauses until they reply."""
+    _require(reason, "reason", "Say what the customer has been asked for.")
+    return run_transition(
+        complaint,
+        "wait_for_customer",
+        actor=actor,
+        reason=reason,
+        before_save=lambda: sla.pause_clock(complaint.sla_clock, at=timezone.now()),
+    )
+
+
+def customer_replied(*, complaint: Complaint, actor, reason: str = "") -> Complaint:
+    """The customer answered; the clock resumes with the pause added to the deadline."""
+    return run_transition(
+        complaint,
+        "customer_replied",
+        actor=actor,
+        reason=reason,
+        before_save=lambda: sla.resume_clock(complaint.sla_clock, at=timezone.now()),
+    )
+
+
+def send_holding_response(*, complaint: Complaint, actor, holding_response: str) -> Complaint:
+    """Tell the customer why the answer needs longer: the deadline moves to its extended limit."""
+    _require(holding_response, "holding_response", "Write what the customer is told.")
+    if not complaint.is_open:
+        raise InvalidInput("A holding response is only sent on an open complaint.", field="holding_response")
+
+    def apply() -> None:
+        sla.extend_clock(complaint.sla_clock)
+        complaint.holding_response = holding_response
+        complaint.holding_response_at = timezone.now()
+
+    return run_step(
+        complaint,
+        "send_holding_response",
+        actor=actor,
+        permission="complaints.send_holding_response_complaint",
+        apply=apply,
+        reason=holding_response,
+    )
+
+
+def resolve_complaint(
+    *, complaint: Complaint, actor, code: str, summary: str, is_first_contact: bool = False
+) -> Complaint:
+    """Resolve with an outcome code and a summary; the clock stops (lateness is kept).
+
+    First-contact resolution is claimed only by the agent who registered the complaint,
+    before anyone else was involved.
+    """
+    _choice(code, ResolutionCode, "code")
+    _require(summary, "summary", "Summarise the resolution as the customer was told it.")
+    if is_first_contact and (
+        complaint.was_escalated
+        or complaint.sla_clock.paused_minutes_total
+        or complaint.registered_by_id != getattr(actor, "pk", None)
+    ):
+        raise InvalidInput(
+            "Only the agent who registered the complaint can resolve it on first contact, "
+            "and only before it was escalated or put on hold.",
+            field="is_first_contact",
+        )
+
+    def stop() -> None:
+        now = timezone.now()
+        sla.record_first_response(complaint.sla_clock, at=now)
+        sla.stop_clock(complaint.sla_clock, at=now)
+
+    return run_transition(
+        complaint,
+        "resolve",
+        actor=actor,
+        reason=summary,
+        data={"code": code, "first_contact": is_first_contact},
+        before_save=stop,
+        arguments={"code": code, "summary": summary, "is_first_contact": is_first_contact},
+    )
+
+
+def reopen_complaint(*, complaint: Complaint, actor, reason: str) -> Complaint:
+    """The customer is not satisfied within the reopen window: work goes on."""
+    _require(reason, "reason", "Say why the complaint is reopened.")
+    return run_transition(
+        complaint,
+        "reopen",
+        actor=actor,
+        reason=reason,
+        before_save=lambda: sla.restart_clock(complaint.sla_clock, at=timezone.now()),
+    )
+
+
+def close_complaint(*, complaint: Complaint, actor, reason: str = "") -> Complaint:
+    """Close a resolved complaint once the customer confirmed (staff) or time ran out."""
+    if actor is None:
+        raise PermissionRefused("Closing needs a user; the clock closes through auto_close_resolved.")
+    return run_transition(
+        complaint, "close", actor=actor, reason=reason or "Customer confirmed the resolution"
+    )
+
+
+def withdraw_complaint(*, complaint: Complaint, actor, reason: str = "") -> Complaint:
+    """The customer (or the partner for them) withdraws; the clock stops."""
+    if complaint.partner_id and getattr(actor, "partner", None) not in (None, complaint.partner):
+        raise PermissionRefused("A partner can withdraw only its own complaints.")
+    return run_transition(
+        complaint,
+        "withdraw",
+        actor=actor,
+        reason=reason or "Withdrawn by the customer",
+        before_save=lambda: sla.stop_clock(complaint.sla_clock, at=timezone.now()),
+    )
+
+
+def assign_complaint(
+    *, complaint: Complaint, actor, assigned_to=None, team: Team | None = None, reason: str = ""
+) -> Complaint:
+    """Move the complaint to another agent or team (supervisors)."""
+    if assigned_to is None and team is None:
+        raise InvalidInput("Choose an agent or a team.", field="assigned_to")
+
+    def apply() -> None:
+        if assigned_to is not None:
+            complaint.assigned_to = assigned_to
+        if team is not None:
+            complaint.team = team
+
+    return run_step(
+        complaint,
+        "assign",
+        actor=actor,
+        permission="complaints.assign_complaint",
+        apply=apply,
+        reason=reason,
+        data={
+            "assigned_to": assigned_to.get_username() if assigned_to else None,
+            "team": team.code if team else None,
+        },
+    )
+
+
+def add_note(*, complaint: Complaint, actor, body: str) -> ComplaintNote:
+    if actor is None or not actor.has_perm("complaints.add_complaintnote"):
+        raise PermissionRefused("You do not have permission to add notes.")
+    _require(body, "body", "A note needs text.")
+    note = ComplaintNote(complaint=complaint, author=actor, body=body)
+    note._history_user = actor
+    note.save()
+    return note
+
+
+def add_attachment(*, complaint: Complaint, actor, file, description: str = "") -> ComplaintAttachment:
+    if actor is None or not actor.has_perm("complaints.add_complaintattachment"):
+        raise PermissionRefused("You do not have permission to attach files.")
+    _require(file, "file", "Choose a file to attach.")
+    attachment = ComplaintAttachment(
+        complaint=complaint, uploaded_by=actor, file=file, description=description
+    )
+    attachment._history_user = actor
+    attachment.save()
+    return attachment
+
+
+# The clock's use cases: run by the sweep with no user, never from a door.
+
+SWEEP_BATCH = 200
+
+
+def _notify_clock(complaint: Complaint, *, kind: str, recipients: list[str], subject: str) -> None:
+    body = render_to_string("complaints/clock_notice.txt", {"complaint": complaint, "kind": kind})
+    for recipient in recipients:
+        outbox.enqueue(
+            idempotency_key=f"complaint-{complaint.pk}-{kind}-{complaint.sla_clock.resolution_due_at:%Y%m%d%H%M}-{recipient}",
+            kind=kind,
+            recipient=recipient,
+            subject=subject,
+            body=body,
+            case=complaint,
+        )
+
+
+def _local(moment: dt.datetime) -> str:
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
+
+
+def _complaints_of(clocks: list[SlaClock]) -> list[Complaint]:
+    if not clocks:
+        return []
+    return list(Complaint.objects.select_related("team", "sla_clock").filter(sla_clock__in=clocks))
+
+
+def warn_due_soon(now: dt.datetime) -> int:
+    """Tell the owning team about complaints nearing their deadline, once per deadline."""
+    with transaction.atomic():
+        clocks = list(
+            SlaClock.objects.select_for_update(skip_locked=True)
+            .filter(
+                stopped_at__isnull=True,
+                paused_at__isnull=True,
+                due_soon_notified_at__isnull=True,
+                resolution_breached_at__isnull=True,
+                resolution_warn_at__lte=now,
+                resolution_due_at__gt=now,
+                complaint__isnull=False,
+            )
+            .order_by("resolution_warn_at")[:SWEEP_BATCH]
+        )
+        for complaint in _complaints_of(clocks):
+            clock = complaint.sla_clock
+            clock.due_soon_notified_at = now
+            clock.save(update_fields=["due_soon_notified_at"])
+            _notify_clock(
+                complaint,
+                kind="due_soon",
+                recipients=[complaint.team.mailbox],
+                subject=f"[{complaint.reference}] due {_local(clock.resolution_due_at)}",
+            )
+    return len(clocks)
+
+
+def mark_breaches(now: dt.datetime) -> int:
+    """Mark complaints past their deadline as late (for good) and tell the supervisors."""
+    with transaction.atomic():
+        clocks = list(
+            SlaClock.objects.select_for_update(skip_locked=True)
+            .filter(
+                stopped_at__isnull=True,
+                paused_at__isnull=True,
+                resolution_breached_at__isnull=True,
+                resolution_due_at__lte=now,
+                complaint__isnull=False,
+            )
+            .order_by("resolution_due_at")[:SWEEP_BATCH]
+        )
+        supervisors = team_for_code(SUPERVISORS_TEAM)
+        for complaint in _complaints_of(clocks):
+            clock = complaint.sla_clock
+            clock.resolution_breached_at = clock.resolution_due_at
+            clock.save(update_fields=["resolution_breached_at"])
+            _notify_clock(
+                complaint,
+                kind="breach",
+                recipients=sorted({complaint.team.mailbox, supervisors.mailbox}),
+                subject=f"[{complaint.reference}] SLA breached",
+            )
+        first_response = SlaClock.objects.select_for_update(skip_locked=True).filter(
+            first_responded_at__isnull=True,
+            first_response_breached_at__isnull=True,
+            stopped_at__isnull=True,
+            first_response_due_at__lte=now,
+            complaint__isnull=False,
+        )[:SWEEP_BATCH]
+        late_first_responses = 0
+        for clock in first_response:
+            clock.first_response_breached_at = clock.first_response_due_at
+            clock.save(update_fields=["first_response_breached_at"])
+            late_first_responses += 1
+    return len(clocks) + late_first_responses
+
+
+def auto_close_resolved(now: dt.datetime) -> int:
+    """Close complaints left resolved for the configured number of days."""
+    cutoff = now - dt.timedelta(days=settings.COMPLAINT_AUTO_CLOSE_DAYS)
+    closed = 0
+    with transaction.atomic():
+        due = list(
+            Complaint.objects.select_for_update(skip_locked=True)
+            .select_related("sla_clock")
+            .filter(state=State.RESOLVED, resolved_at__lte=cutoff)
+            .order_by("resolved_at")[:SWEEP_BATCH]
+        )
+        for complaint in due:
+            run_transition(
+                complaint,
+                "close",
+                actor=None,
+                reason=f"Closed automatically {settings.COMPLAINT_AUTO_CLOSE_DAYS} days after resolution",
+            )
+            closed += 1
+    return closed
+
+
+def sweep(now: dt.datetime) -> dict[str, int]:
+    return {
+        "due_soon": warn_due_soon(now),
+        "breached": mark_breaches(now),
+        "auto_closed": auto_close_resolved(now),
+    }

@@ -1,0 +1,94 @@
+"""Fixtures every app's tests share: one user per role, a partner, the clock's teams."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.db import connection
+
+from casework import roles
+from casework.models import Partner, Team
+
+DEMO_PASSWORD = "correct-horse-battery-staple"
+
+
+def make_user(username: str, role: str | None, **extra) -> User:
+    user = User.objects.create_user(
+        username=username, password=DEMO_PASSWORD, is_staff=role != roles.PARTNER, **extra
+    )
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return User.objects.get(pk=user.pk)  # fresh: no cached permissions
+
+
+@pytest.fixture
+def agent(db) -> User:
+    return make_user("agent.wang", roles.AGENT)
+
+
+@pytest.fixture
+def other_agent(db) -> User:
+    return make_user("agent.zhao", roles.AGENT)
+
+
+@pytest.fixture
+def technician(db) -> User:
+    return make_user("tech.chen", roles.TECHNICAL_TEAM)
+
+
+@pytest.fixture
+def complaints_officer(db) -> User:
+    return make_user("cd.liu", roles.COMPLAINTS_DEPARTMENT)
+
+
+@pytest.fixture
+def supervisor(db) -> User:
+    return make_user("sup.huang", roles.SUPERVISOR)
+
+
+@pytest.fixture
+def auditor(db) -> User:
+    return make_user("audit.sun", roles.AUDITOR)
+
+
+@pytest.fixture
+def risk_officer(db) -> User:
+    return make_user("risk.ma", roles.RISK_OFFICER)
+
+
+@pytest.fixture
+def partner(db) -> Partner:
+    user = make_user("partner-acme", roles.PARTNER)
+    return Partner.objects.create(code="acme", name="ACME Pay", user=user)
+
+
+@pytest.fixture
+def other_partner(db) -> Partner:
+    user = make_user("partner-globex", roles.PARTNER)
+    return Partner.objects.create(code="globex", name="Globex Wallet", user=user)
+
+
+@pytest.fixture
+def technical_team(db) -> Team:
+    return Team.objects.get(code="technical")
+
+
+@pytest.fixture
+def complaints_department(db) -> Team:
+    return Team.objects.get(code="complaints-dept")
+
+
+def require_service(available: bool, what: str) -> None:
+    """Skip locally without the service; under CI a missing service is a failure."""
+    if available:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is required in CI but is not available")
+    pytest.skip(f"{what} is not configured here")
+
+
+@pytest.fixture
+def require_postgres(db) -> None:
+    require_service(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL)")
