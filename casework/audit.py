@@ -90,3 +90,13 @@ def broken_links(records: Iterable[TransitionRecord]) -> list[TransitionRecord]:
             broken.append(record)
         previous = record.record_hash
     return broken
+
+
+def records_for(case: models.Model):
+    return (
+        TransitionRecord.objects.filter(
+            content_type=ContentType.objects.get_for_model(case), object_id=case.pk
+        )
+        .select_related("actor")
+        .order_by("created_at", "id")
+    )
