@@ -51,4 +51,4 @@ format: install-dev
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf var/celery var/mail var/db.sqlite3 var/test-db.sqlite3
+	rm -rf var/celery var/mail var/db.sqlite3 var/test-db-*.sqlite3

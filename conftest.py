@@ -14,6 +14,12 @@ from casework.models import Partner, Team
 DEMO_PASSWORD = "correct-horse-battery-staple"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Demo-strength hashing: the suite creates many users; production keeps PBKDF2.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def make_user(username: str, role: str | None, **extra) -> User:
     user = User.objects.create_user(
         username=username, password=DEMO_PASSWORD, is_staff=role != roles.PARTNER, **extra

@@ -1,0 +1,93 @@
+"""Business time on the China calendar: holidays, make-up workdays (调休), overrides."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from casework.calendars import WorkingTime, default_calendar
+from casework.models import BusinessCalendar, CalendarOverride, TimeUnit
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def at(*args) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def china(db) -> WorkingTime:
+    return WorkingTime(default_calendar())
+
+
+def test_national_day_week_is_not_worked(china):
+    assert not any(china.is_working_day(dt.date(2026, 10, day)) for day in range(1, 8))
+
+
+def test_make_up_saturday_after_national_day_is_worked(china):
+    assert dt.date(2026, 10, 10).weekday() == 5
+    assert china.is_working_day(dt.date(2026, 10, 10))
+    assert china.is_working_day(dt.date(2026, 9, 20))  # the make-up Sunday before
+
+
+def test_ordinary_weekend_rests(china):
+    assert not china.is_working_day(dt.date(2026, 10, 17))
+    assert not china.is_working_day(dt.date(2026, 10, 18))
+
+
+def test_fifteen_business_days_from_28_september_end_on_23_october(china):
+    # 29, 30 Sep; 8, 9, 10 (make-up Saturday), 12-16, 19-23 Oct.
+    assert china.add_business_days(at(2026, 9, 28, 10, 30), 15) == at(2026, 10, 23, 18, 0)
+
+
+def test_thirty_five_business_days_after_a_holding_response(china):
+    assert china.add(at(2026, 9, 28, 10, 30), 35, TimeUnit.BUSINESS_DAYS) == at(2026, 11, 20, 18, 0)
+
+
+def test_business_hours_skip_nights_and_holidays(china):
+    # 30 Sep 16:00 + 3 working hours: 2 h that day, then 1 h on 8 Oct after the holiday.
+    assert china.add_business_minutes(at(2026, 9, 30, 16, 0), 180) == at(2026, 10, 8, 10, 0)
+
+
+def test_business_hours_started_outside_hours_begin_at_opening(china):
+    assert china.add_business_minutes(at(2026, 10, 12, 7, 0), 60) == at(2026, 10, 12, 10, 0)
+    assert china.add_business_minutes(at(2026, 10, 9, 20, 0), 30) == at(2026, 10, 10, 9, 30)
+
+
+def test_business_minutes_between_counts_only_working_time(china):
+    assert china.business_minutes_between(at(2026, 9, 30, 17, 0), at(2026, 10, 8, 9, 15)) == 75
+    assert china.business_minutes_between(at(2026, 10, 8, 9, 0), at(2026, 10, 8, 9, 0)) == 0
+
+
+def test_calendar_units_ignore_the_calendar(china):
+    start = at(2026, 9, 30, 16, 0)
+    assert china.add(start, 5, TimeUnit.CALENDAR_DAYS) == at(2026, 10, 5, 16, 0)
+    assert china.add(start, 48, TimeUnit.CALENDAR_HOURS) == at(2026, 10, 2, 16, 0)
+
+
+def test_override_turns_a_working_day_into_a_day_off(db):
+    calendar = default_calendar()
+    CalendarOverride.objects.create(calendar=calendar, date=dt.date(2026, 10, 12), is_working_day=False, note="Typhoon")
+    working = WorkingTime(calendar)
+    assert not working.is_working_day(dt.date(2026, 10, 12))
+    assert working.add_business_days(at(2026, 10, 9, 12, 0), 2) == at(2026, 10, 13, 18, 0)
+
+
+def test_override_turns_a_holiday_into_a_working_day(db):
+    calendar = default_calendar()
+    CalendarOverride.objects.create(calendar=calendar, date=dt.date(2026, 10, 7), is_working_day=True)
+    assert WorkingTime(calendar).is_working_day(dt.date(2026, 10, 7))
+
+
+def test_another_country_and_zone(db):
+    calendar = BusinessCalendar.objects.create(
+        name="United Kingdom", country_code="GB", time_zone="Europe/London",
+        workday_starts_at=dt.time(9), workday_ends_at=dt.time(17),
+    )
+    working = WorkingTime(calendar)
+    london = ZoneInfo("Europe/London")
+    # Christmas Day and Boxing Day (28 Dec substitute) 2026 rest in England.
+    assert not working.is_working_day(dt.date(2026, 12, 25))
+    assert working.add_business_days(dt.datetime(2026, 12, 24, 10, tzinfo=london), 1) == dt.datetime(
+        2026, 12, 29, 17, tzinfo=london
+    )
