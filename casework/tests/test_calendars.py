@@ -67,7 +67,9 @@ def test_calendar_units_ignore_the_calendar(china):
 
 def test_override_turns_a_working_day_into_a_day_off(db):
     calendar = default_calendar()
-    CalendarOverride.objects.create(calendar=calendar, date=dt.date(2026, 10, 12), is_working_day=False, note="Typhoon")
+    CalendarOverride.objects.create(
+        calendar=calendar, date=dt.date(2026, 10, 12), is_working_day=False, note="Typhoon"
+    )
     working = WorkingTime(calendar)
     assert not working.is_working_day(dt.date(2026, 10, 12))
     assert working.add_business_days(at(2026, 10, 9, 12, 0), 2) == at(2026, 10, 13, 18, 0)
@@ -81,8 +83,11 @@ def test_override_turns_a_holiday_into_a_working_day(db):
 
 def test_another_country_and_zone(db):
     calendar = BusinessCalendar.objects.create(
-        name="United Kingdom", country_code="GB", time_zone="Europe/London",
-        workday_starts_at=dt.time(9), workday_ends_at=dt.time(17),
+        name="United Kingdom",
+        country_code="GB",
+        time_zone="Europe/London",
+        workday_starts_at=dt.time(9),
+        workday_ends_at=dt.time(17),
     )
     working = WorkingTime(calendar)
     london = ZoneInfo("Europe/London")

@@ -15,7 +15,9 @@ from complaints.models import Complaint, State, Turn
 
 ALL_TRANSITIONS = {
     "accept": lambda c, u, team: services.accept_complaint(complaint=c, actor=u),
-    "reject": lambda c, u, team: services.reject_complaint(complaint=c, actor=u, reason="Not a wallet matter"),
+    "reject": lambda c, u, team: services.reject_complaint(
+        complaint=c, actor=u, reason="Not a wallet matter"
+    ),
     "start": lambda c, u, team: services.start_complaint(complaint=c, actor=u),
     "escalate": lambda c, u, team: services.escalate_complaint(
         complaint=c, actor=u, team=team, reason="Ledger shows a debit without a credit"
@@ -30,7 +32,9 @@ ALL_TRANSITIONS = {
     "resolve": lambda c, u, team: services.resolve_complaint(
         complaint=c, actor=u, code="refunded", summary="Refunded 88.00 CNY"
     ),
-    "reopen": lambda c, u, team: services.reopen_complaint(complaint=c, actor=u, reason="Refund never arrived"),
+    "reopen": lambda c, u, team: services.reopen_complaint(
+        complaint=c, actor=u, reason="Refund never arrived"
+    ),
     "close": lambda c, u, team: services.close_complaint(complaint=c, actor=u),
     "withdraw": lambda c, u, team: services.withdraw_complaint(complaint=c, actor=u),
 }
@@ -51,9 +55,16 @@ ALLOWED = {
     (State.ESCALATED, "resolve"): State.RESOLVED,
     (State.RESOLVED, "reopen"): State.IN_PROGRESS,
     (State.RESOLVED, "close"): State.CLOSED,
-    **{(state, "withdraw"): State.WITHDRAWN for state in (
-        State.RECEIVED, State.ACCEPTED, State.IN_PROGRESS, State.ESCALATED, State.AWAITING_CUSTOMER
-    )},
+    **{
+        (state, "withdraw"): State.WITHDRAWN
+        for state in (
+            State.RECEIVED,
+            State.ACCEPTED,
+            State.IN_PROGRESS,
+            State.ESCALATED,
+            State.AWAITING_CUSTOMER,
+        )
+    },
 }
 
 # How to reach each state from a fresh complaint (identity already verified).
@@ -171,8 +182,13 @@ def test_unknown_verification_method_names_the_field(agent):
 )
 def test_a_role_without_the_permission_is_refused(role, name, request, verified, superuser, technical_team):
     user = request.getfixturevalue(role)
-    source = {"accept": State.RECEIVED, "escalate": State.ACCEPTED, "resolve": State.ACCEPTED,
-              "withdraw": State.ACCEPTED, "return_findings": State.ESCALATED}[name]
+    source = {
+        "accept": State.RECEIVED,
+        "escalate": State.ACCEPTED,
+        "resolve": State.ACCEPTED,
+        "withdraw": State.ACCEPTED,
+        "return_findings": State.ESCALATED,
+    }[name]
     complaint = drive(verified(), source, superuser, technical_team)
     with pytest.raises(PermissionRefused):
         ALL_TRANSITIONS[name](complaint, user, technical_team)
@@ -180,7 +196,9 @@ def test_a_role_without_the_permission_is_refused(role, name, request, verified,
     assert complaint.state == source
 
 
-def test_findings_come_back_only_from_the_team_it_went_to(verified, agent, complaints_officer, technician, technical_team):
+def test_findings_come_back_only_from_the_team_it_went_to(
+    verified, agent, complaints_officer, technician, technical_team
+):
     complaint = drive(verified(), State.ESCALATED, agent, technical_team)
     with pytest.raises(PermissionRefused):
         services.return_findings(complaint=complaint, actor=complaints_officer, findings="Not ours")
@@ -194,7 +212,9 @@ def test_escalation_writes_the_notice_to_the_team_mailbox_in_the_same_transactio
 ):
     complaint = drive(verified(), State.ACCEPTED, agent, technical_team)
     with django_capture_on_commit_callbacks() as callbacks:
-        services.escalate_complaint(complaint=complaint, actor=agent, team=technical_team, reason="Ledger mismatch")
+        services.escalate_complaint(
+            complaint=complaint, actor=agent, team=technical_team, reason="Ledger mismatch"
+        )
     notice = Notification.objects.get(kind="escalation")
     assert notice.recipient == technical_team.mailbox
     assert complaint.reference in notice.subject
@@ -252,7 +272,11 @@ def test_registering_needs_the_permission(technician):
 def test_first_contact_resolution_by_the_registering_agent(verified, agent):
     complaint = drive(verified(), State.ACCEPTED, agent, None)
     services.resolve_complaint(
-        complaint=complaint, actor=agent, code="explained", summary="Explained the pending debit", is_first_contact=True
+        complaint=complaint,
+        actor=agent,
+        code="explained",
+        summary="Explained the pending debit",
+        is_first_contact=True,
     )
     assert complaint.is_first_contact_resolution
 
@@ -261,14 +285,18 @@ def test_first_contact_resolution_is_refused_after_escalation(verified, agent, t
     complaint = drive(verified(), State.ESCALATED, agent, technical_team)
     services.return_findings(complaint=complaint, actor=technician, findings="Fixed")
     with pytest.raises(InvalidInput) as refused:
-        services.resolve_complaint(complaint=complaint, actor=agent, code="corrected", summary="x", is_first_contact=True)
+        services.resolve_complaint(
+            complaint=complaint, actor=agent, code="corrected", summary="x", is_first_contact=True
+        )
     assert refused.value.field == "is_first_contact"
 
 
 def test_first_contact_resolution_is_refused_to_another_agent(verified, agent, other_agent):
     complaint = drive(verified(), State.ACCEPTED, agent, None)
     with pytest.raises(InvalidInput):
-        services.resolve_complaint(complaint=complaint, actor=other_agent, code="explained", summary="x", is_first_contact=True)
+        services.resolve_complaint(
+            complaint=complaint, actor=other_agent, code="explained", summary="x", is_first_contact=True
+        )
 
 
 def test_waiting_on_the_customer_pauses_and_reply_resumes(verified, agent):
@@ -286,7 +314,9 @@ def test_holding_response_extends_the_deadline_and_is_audited(verified, agent):
     complaint = drive(verified(), State.IN_PROGRESS, agent, None)
     due = complaint.sla_clock.resolution_due_at
     services.send_holding_response(
-        complaint=complaint, actor=agent, holding_response="The card scheme needs 20 more days to trace the payment."
+        complaint=complaint,
+        actor=agent,
+        holding_response="The card scheme needs 20 more days to trace the payment.",
     )
     complaint.sla_clock.refresh_from_db()
     assert complaint.sla_clock.is_extended and complaint.sla_clock.resolution_due_at > due
