@@ -51,6 +51,8 @@ def _choice(value: str, choices: type, field: str) -> None:
 def _first_error(error: ValidationError) -> InvalidInput:
     if hasattr(error, "error_dict"):
         field, errors = next(iter(error.error_dict.items()))
+        if field == "__all__":
+            return InvalidInput(errors[0].messages[0])
         return InvalidInput(f"{field}: {errors[0].messages[0]}", field=field)
     return InvalidInput(error.messages[0])
 
@@ -105,6 +107,15 @@ def register_complaint(
         team=team_for_code(FRONTLINE_TEAM),
         created_at=received_at,
     )
+    if (
+        partner
+        and external_reference
+        and Complaint.objects.filter(partner=partner, external_reference=external_reference).exists()
+    ):
+        raise InvalidInput(
+            f"This partner already filed a complaint with reference '{external_reference}'.",
+            field="external_reference",
+        )
     try:
         complaint.full_clean(exclude=["reference", "state", "sla_clock", "team", "registered_by"])
     except ValidationError as error:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from rest_framework import exceptions, status
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -28,6 +29,45 @@ STATUS_FOR = {
     PermissionRefused: status.HTTP_403_FORBIDDEN,
     InvalidInput: status.HTTP_400_BAD_REQUEST,
 }
+
+
+ERROR_DESCRIPTIONS = {
+    status.HTTP_400_BAD_REQUEST: "Invalid input; `fields` names each field or parameter at fault.",
+    status.HTTP_401_UNAUTHORIZED: "No credentials, or credentials that are not valid.",
+    status.HTTP_403_FORBIDDEN: "The credentials do not belong to an active partner, or lack this right.",
+    status.HTTP_404_NOT_FOUND: "No such case among this partner's own.",
+    status.HTTP_409_CONFLICT: (
+        "`illegal_transition`: the case is not in a state that allows this; "
+        "`concurrent_change`: the case changed since the version you sent. Reload and decide again."
+    ),
+    status.HTTP_429_TOO_MANY_REQUESTS: "Too many requests for this partner; retry later.",
+}
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        help_text="Machine-readable: invalid, not_found, not_authenticated, authentication_failed, "
+        "permission_denied, illegal_transition, concurrent_change, throttled..."
+    )
+    message = serializers.CharField(help_text="What went wrong, in words a person can act on.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Messages per field or query parameter at fault; empty when none is.",
+    )
+
+
+class ErrorResponseSerializer(serializers.Serializer):
+    """Every error answer of the API: one object under ``error``."""
+
+    error = ErrorSerializer()
+
+
+def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
+    """Schema entries for the error statuses an endpoint can answer, all in the one shape."""
+    return {
+        code: OpenApiResponse(ErrorResponseSerializer, description=ERROR_DESCRIPTIONS[code])
+        for code in statuses
+    }
 
 
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
