@@ -100,3 +100,41 @@ def records_for(case: models.Model):
         .select_related("actor")
         .order_by("created_at", "id")
     )
+
+
+TRAIL_COLUMNS = (
+    "time",
+    "case_type",
+    "case_reference",
+    "transition",
+    "from_state",
+    "to_state",
+    "actor",
+    "reason",
+    "data",
+    "previous_hash",
+    "record_hash",
+)
+
+
+def trail_rows(records: models.QuerySet[TransitionRecord]) -> Iterable[list[str]]:
+    """The trail as CSV rows (header first), oldest first.
+
+    Streams in chunks so a year's trail does not sit in memory.
+    """
+    yield list(TRAIL_COLUMNS)
+    records = records.select_related("content_type").order_by("created_at", "id")
+    for record in records.iterator(chunk_size=2000):
+        yield [
+            record.created_at.isoformat(),
+            f"{record.content_type.app_label}.{record.content_type.model}",
+            record.case_reference,
+            record.transition,
+            record.source_state,
+            record.target_state,
+            record.actor_label,
+            record.reason,
+            json.dumps(record.data, sort_keys=True, ensure_ascii=False) if record.data else "",
+            record.previous_hash,
+            record.record_hash,
+        ]

@@ -128,6 +128,14 @@ def run_transition(
     return case
 
 
+def require_permission(actor, permission: str, name: str, case: models.Model) -> None:
+    """Refuse an actor without ``permission`` before looking at anything else they sent."""
+    if actor is None or not actor.has_perm(permission):
+        raise PermissionRefused(
+            f"You do not have permission to {name.replace('_', ' ')} this {case._meta.verbose_name}."
+        )
+
+
 def run_step(
     case: models.Model,
     name: str,
@@ -143,10 +151,7 @@ def run_step(
     Same guarantees as a transition: permission checked, row claimed, change and record
     in one transaction.
     """
-    if actor is None or not actor.has_perm(permission):
-        raise PermissionRefused(
-            f"You do not have permission to {name.replace('_', ' ')} this {case._meta.verbose_name}."
-        )
+    require_permission(actor, permission, name, case)
     case._history_user = actor
     try:
         with transaction.atomic():

@@ -19,7 +19,7 @@ from casework.errors import InvalidInput, PermissionRefused
 from casework.models import CaseType, Partner, SlaClock, Team
 from casework.references import next_reference
 from casework.teams import team_for_code
-from casework.transitions import run_step, run_transition
+from casework.transitions import require_permission, run_step, run_transition
 
 from .models import (
     Category,
@@ -151,6 +151,7 @@ def register_complaint(
 
 def verify_identity(*, complaint: Complaint, actor, method: str, reason: str = "") -> Complaint:
     """Record how the caller proved who they are; accept needs this first."""
+    require_permission(actor, "complaints.verify_identity_complaint", "verify_identity", complaint)
     _choice(method, VerificationMethod, "method")
     if complaint.state != State.RECEIVED:
         raise InvalidInput("Identity is verified before the complaint is accepted.", field="method")
@@ -263,6 +264,9 @@ def customer_replied(*, complaint: Complaint, actor, reason: str = "") -> Compla
 
 def send_holding_response(*, complaint: Complaint, actor, holding_response: str) -> Complaint:
     """Tell the customer why the answer needs longer: the deadline moves to its extended limit."""
+    require_permission(
+        actor, "complaints.send_holding_response_complaint", "send_holding_response", complaint
+    )
     _require(holding_response, "holding_response", "Write what the customer is told.")
     if not complaint.is_open:
         raise InvalidInput("A holding response is only sent on an open complaint.", field="holding_response")
@@ -357,8 +361,15 @@ def assign_complaint(
     *, complaint: Complaint, actor, assigned_to=None, team: Team | None = None, reason: str = ""
 ) -> Complaint:
     """Move the complaint to another agent or team (supervisors)."""
+    require_permission(actor, "complaints.assign_complaint", "assign", complaint)
     if assigned_to is None and team is None:
         raise InvalidInput("Choose an agent or a team.", field="assigned_to")
+    if assigned_to is not None and not (
+        assigned_to.is_active and assigned_to.is_staff and assigned_to.has_perm("complaints.view_complaint")
+    ):
+        raise InvalidInput(
+            f"{assigned_to} is not active back-office staff who can work complaints.", field="assigned_to"
+        )
 
     def apply() -> None:
         if assigned_to is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -12,6 +11,7 @@ from casework.errors import ConcurrentChange, InvalidInput, PermissionRefused, T
 from casework.models import Notification, TransitionRecord
 from complaints import services
 from complaints.models import Complaint, State, Turn
+from complaints.tests.factories import register
 
 ALL_TRANSITIONS = {
     "accept": lambda c, u, team: services.accept_complaint(complaint=c, actor=u),
@@ -79,23 +79,6 @@ PATHS = {
     State.REJECTED: ["reject"],
     State.WITHDRAWN: ["withdraw"],
 }
-
-
-def register(actor, **overrides) -> Complaint:
-    values = {
-        "channel": "phone",
-        "category": "transaction",
-        "customer_name": "Li Wei",
-        "customer_phone": "13800138000",
-        "account_number": "6222000011112222",
-        "description": "Paid 88 yuan at a convenience store, payment failed but the money left my balance.",
-        "transaction_at": timezone.now() - dt.timedelta(hours=3),
-        "amount": Decimal("88.00"),
-        "transaction_reference": "TX202611240001",
-        "device": "Huawei Mate 60, HarmonyOS 4, app 10.5.3",
-    }
-    values.update(overrides)
-    return services.register_complaint(actor=actor, **values)
 
 
 @pytest.fixture
@@ -218,7 +201,7 @@ def test_escalation_writes_the_notice_to_the_team_mailbox_in_the_same_transactio
     notice = Notification.objects.get(kind="escalation")
     assert notice.recipient == technical_team.mailbox
     assert complaint.reference in notice.subject
-    assert "Ledger mismatch" in notice.body and "TX202611240001" in notice.body
+    assert "Ledger mismatch" in notice.body and complaint.transaction_reference in notice.body
     assert len(callbacks) == 1  # delivery is handed to a worker only after commit
     assert complaint.turn == Turn.TEAM and complaint.was_escalated
 
@@ -358,3 +341,27 @@ def test_history_keeps_every_field_change_with_the_user(verified, agent):
         ("accepted", "agent.wang"),
         ("resolved", "agent.wang"),
     ]
+
+
+def test_a_step_refuses_the_permission_before_judging_the_input(verified, technician):
+    complaint = verified()
+    with pytest.raises(PermissionRefused):
+        services.verify_identity(complaint=complaint, actor=technician, method="guess")
+    with pytest.raises(PermissionRefused):
+        services.send_holding_response(complaint=complaint, actor=technician, holding_response="")
+
+
+def test_reassignment_is_for_supervisors_and_to_staff_who_work_complaints(
+    verified, supervisor, agent, other_agent, partner
+):
+    complaint = verified()
+    with pytest.raises(PermissionRefused):
+        services.assign_complaint(complaint=complaint, actor=agent, assigned_to=other_agent)
+    with pytest.raises(InvalidInput) as refused:
+        services.assign_complaint(complaint=complaint, actor=supervisor, assigned_to=partner.user)
+    assert refused.value.field == "assigned_to"
+    services.assign_complaint(
+        complaint=complaint, actor=supervisor, assigned_to=other_agent, reason="Holiday cover"
+    )
+    assert complaint.assigned_to == other_agent
+    assert TransitionRecord.objects.latest("id").reason == "Holiday cover"

@@ -1,0 +1,663 @@
+"""The staff door: what agents, the technical team, supervisors and auditors see and do
+in the admin, driven through the test client as a logged-in user."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.forms import ModelForm
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from casework.models import Notification, SlaClock, SlaPolicy, TransitionRecord
+from complaints import services
+from complaints.forms import ComplaintChangeForm
+from complaints.models import Complaint, ComplaintAttachment, ComplaintNote, State, Turn
+from complaints.tests.factories import complaint_in_state, register
+
+CHANGELIST = reverse("admin:complaints_complaint_changelist")
+ADD = reverse("admin:complaints_complaint_add")
+
+
+def change_url(complaint: Complaint) -> str:
+    return reverse("admin:complaints_complaint_change", args=[complaint.pk])
+
+
+def transition_url(complaint: Complaint, name: str) -> str:
+    return reverse("admin:complaints_complaint_transition", args=[complaint.pk, name])
+
+
+def step_url(complaint: Complaint, slug: str) -> str:
+    return reverse("admin:complaints_complaint_step", args=[complaint.pk, slug])
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def form_data(response) -> dict[str, object]:
+    """What the browser would post back from a rendered change form, untouched."""
+    data: dict[str, object] = {}
+
+    def add(form) -> None:
+        for name, field in form.fields.items():
+            value = form[name].value()
+            widget = field.widget
+            if hasattr(widget, "widgets"):  # split date and time
+                for index, part in enumerate(widget.decompress(value)):
+                    data[f"{form.add_prefix(name)}_{index}"] = "" if part is None else part
+            elif value is not None and value is not False:
+                data[form.add_prefix(name)] = value
+
+    add(response.context["adminform"].form)
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        add(formset.management_form)
+        for form in formset.initial_forms:
+            data[form.add_prefix("id")] = form.instance.pk
+            data[form.add_prefix("complaint")] = form.instance.complaint_id
+    return data
+
+
+def open_change_form(client, complaint: Complaint) -> dict[str, object]:
+    response = client.get(change_url(complaint))
+    assert response.status_code == 200
+    return form_data(response)
+
+
+def registration(**overrides) -> dict[str, object]:
+    data = {
+        "channel": "phone",
+        "category": "transaction",
+        "priority": "normal",
+        "customer_name": "Zhang San",
+        "customer_phone": "13912345678",
+        "account_number": "6222000099998888",
+        "description": "Scanned a QR code to pay 45 yuan; the app says failed but I was charged.",
+        "transaction_at_0": "2026-03-02",
+        "transaction_at_1": "14:05:00",
+        "amount": "45.00",
+        "currency": "CNY",
+        "transaction_reference": "TX2026030200045",
+        "merchant": "FamilyMart",
+        "device": "iPhone 15, iOS 18, app 10.6.0",
+    }
+    data.update(overrides)
+    return data
+
+
+# The changelist.
+
+
+def test_changelist_shows_state_turn_and_sla_status(client, agent):
+    complaint = register(agent)
+    client.force_login(agent)
+    response = client.get(CHANGELIST)
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert complaint.reference in content
+    assert "on track" in content
+    assert "received" in content
+
+
+def test_changelist_filters_by_sla_status(client, agent):
+    late = register(agent)
+    on_time = register(agent)
+    SlaClock.objects.filter(pk=late.sla_clock_id).update(resolution_breached_at=timezone.now())
+    client.force_login(agent)
+
+    breached = client.get(CHANGELIST, {"sla": "breached"})
+    assert list(breached.context["cl"].result_list) == [late]
+
+    on_track = client.get(CHANGELIST, {"sla": "on_track"})
+    assert list(on_track.context["cl"].result_list) == [on_time]
+
+
+def test_changelist_searches_by_phone_and_by_reference(client, agent):
+    wanted = register(agent, customer_phone="13700001111")
+    other = register(agent, customer_phone="13600002222")
+    client.force_login(agent)
+
+    by_phone = client.get(CHANGELIST, {"q": "13700001111"})
+    assert list(by_phone.context["cl"].result_list) == [wanted]
+
+    by_reference = client.get(CHANGELIST, {"q": other.reference})
+    assert list(by_reference.context["cl"].result_list) == [other]
+
+
+def _changelist_queries(client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(CHANGELIST)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_changelist_query_count_does_not_grow_with_the_page(client, agent, supervisor):
+    for _ in range(5):
+        complaint = register(agent)
+    # Rows that show every related column: assigned elsewhere, escalated.
+    services.assign_complaint(complaint=complaint, actor=supervisor, assigned_to=supervisor)
+    client.force_login(agent)
+    client.get(CHANGELIST)  # warm the content-type and session caches
+    with_five = _changelist_queries(client)
+
+    for _ in range(25):
+        register(agent)
+    complaint_in_state(State.ESCALATED, agent=agent)
+    with_thirty_one = _changelist_queries(client)
+
+    assert with_five == with_thirty_one, (with_five, with_thirty_one)
+    print(f"\nchangelist queries: {with_five} for 5 rows, {with_thirty_one} for 31 rows")
+
+
+# Registering.
+
+
+def test_agent_registers_a_complaint_through_the_add_form(client, agent):
+    client.force_login(agent)
+    response = client.post(ADD, registration())
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    complaint = Complaint.objects.get()
+    assert (complaint.state, complaint.registered_by, complaint.assigned_to) == (State.RECEIVED, agent, agent)
+    assert complaint.reference.startswith("CMP-")
+    assert complaint.sla_clock.policy.case_type == "complaint"
+    record = TransitionRecord.objects.get(case_reference=complaint.reference)
+    assert (record.transition, record.actor) == ("register", agent)
+    assert complaint.history.get().history_user == agent
+
+
+def test_missing_category_details_are_field_errors_and_nothing_is_saved(client, agent):
+    client.force_login(agent)
+    response = client.post(ADD, registration(amount="", transaction_reference=""))
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "Required for a complaint about a transaction failed or abnormal." in errors["amount"]
+    assert "transaction_reference" in errors
+    assert not Complaint.objects.exists()
+    assert not TransitionRecord.objects.exists()
+
+
+def test_a_service_refusal_lands_on_its_field_and_nothing_is_saved(client, agent):
+    SlaPolicy.objects.update(is_active=False)
+    client.force_login(agent)
+    response = client.post(ADD, registration())
+    assert response.status_code == 200
+    assert "No active SLA policy covers" in response.context["adminform"].form.errors["category"][0]
+    assert not Complaint.objects.exists()
+    assert not SlaClock.objects.exists()
+
+
+def test_a_user_who_may_not_register_has_no_add_form(client, technician):
+    client.force_login(technician)
+    assert client.get(ADD).status_code == 403
+    assert client.post(ADD, registration()).status_code == 403
+    assert not Complaint.objects.exists()
+
+
+# Audited steps and transitions.
+
+
+def test_identity_verification_is_recorded_from_its_button(client, agent):
+    complaint = register(agent)
+    client.force_login(agent)
+    page = client.get(change_url(complaint))
+    assert step_url(complaint, "verify-identity") in page.content.decode()
+
+    form = client.get(step_url(complaint, "verify-identity"))
+    version = form.context["transition_form"]["version"].value()
+    response = client.post(
+        step_url(complaint, "verify-identity"),
+        {"version": version, "method": "sms_code", "note": "Code sent to the registered phone"},
+        follow=True,
+    )
+    complaint.refresh_from_db()
+    assert complaint.identity_verified_by == agent
+    assert complaint.identity_verification_method == "sms_code"
+    assert f"{complaint}: record identity verification done." in messages_of(response)
+    record = TransitionRecord.objects.latest("id")
+    assert (record.transition, record.reason) == ("verify_identity", "Code sent to the registered phone")
+
+
+def test_accept_is_refused_before_verification_with_the_reason(client, agent):
+    complaint = register(agent)
+    client.force_login(agent)
+    data = open_change_form(client, complaint)
+    response = client.post(change_url(complaint), {**data, "_fsm_transition_to": "accept"}, follow=True)
+    assert (
+        "The caller's identity has not been verified: record the verification before accepting."
+        in messages_of(response)
+    )
+    complaint.refresh_from_db()
+    assert complaint.state == State.RECEIVED
+    assert not TransitionRecord.objects.filter(transition="accept").exists()
+
+
+def test_full_flow_accept_escalate_findings_resolve(client, agent, technician, technical_team):
+    complaint = services.verify_identity(complaint=register(agent), actor=agent, method="callback")
+    client.force_login(agent)
+
+    # Accept: a button on the change form.
+    data = open_change_form(client, complaint)
+    response = client.post(change_url(complaint), {**data, "_fsm_transition_to": "accept"}, follow=True)
+    assert f"{complaint}: accept done; it is now accepted." in messages_of(response)
+
+    # Escalate: the button leads to its form.
+    data = open_change_form(client, complaint)
+    response = client.post(change_url(complaint), {**data, "_fsm_transition_to": "escalate"})
+    assert response.url == transition_url(complaint, "escalate")
+    form = client.get(response.url)
+    teams = list(form.context["transition_form"].fields["team"].queryset.values_list("code", flat=True))
+    assert "frontline" not in teams
+    response = client.post(
+        transition_url(complaint, "escalate"),
+        {
+            "version": form.context["transition_form"]["version"].value(),
+            "team": technical_team.pk,
+            "reason": "Debit without a credit: check the ledger",
+        },
+        follow=True,
+    )
+    complaint.refresh_from_db()
+    assert (complaint.state, complaint.turn, complaint.escalated_to) == (
+        State.ESCALATED,
+        Turn.TEAM,
+        technical_team,
+    )
+    notice = Notification.objects.get(kind="escalation")
+    assert notice.recipient == technical_team.mailbox
+
+    # The technical team reads the complaint and returns findings from the transition page.
+    client.force_login(technician)
+    page = client.get(change_url(complaint))
+    assert transition_url(complaint, "return_findings") in page.content.decode()
+    assert 'name="_save"' not in page.content.decode()
+    form = client.get(transition_url(complaint, "return_findings"))
+    client.post(
+        transition_url(complaint, "return_findings"),
+        {
+            "version": form.context["transition_form"]["version"].value(),
+            "findings": "Duplicate debit reversed",
+        },
+    )
+    complaint.refresh_from_db()
+    assert (complaint.state, complaint.turn, complaint.findings) == (
+        State.IN_PROGRESS,
+        Turn.AGENT,
+        "Duplicate debit reversed",
+    )
+
+    # The agent resolves.
+    client.force_login(agent)
+    form = client.get(transition_url(complaint, "resolve"))
+    response = client.post(
+        transition_url(complaint, "resolve"),
+        {
+            "version": form.context["transition_form"]["version"].value(),
+            "code": "corrected",
+            "summary": "The duplicate debit was reversed on 3 March.",
+        },
+        follow=True,
+    )
+    complaint.refresh_from_db()
+    assert complaint.state == State.RESOLVED
+    assert complaint.resolution_code == "corrected"
+    assert complaint.sla_clock.stopped_at is not None
+    assert list(
+        TransitionRecord.objects.filter(object_id=complaint.pk)
+        .order_by("id")
+        .values_list("transition", "actor__username")
+    ) == [
+        ("register", "agent.wang"),
+        ("verify_identity", "agent.wang"),
+        ("accept", "agent.wang"),
+        ("escalate", "agent.wang"),
+        ("return_findings", "tech.chen"),
+        ("resolve", "agent.wang"),
+    ]
+
+    # The timeline on the change form lists them with actor and reason.
+    page = client.get(change_url(complaint)).content.decode()
+    assert "return findings" in page
+    assert "tech.chen" in page
+    assert "Duplicate debit reversed" in page
+
+
+def test_a_service_refusal_on_a_transition_form_is_a_message_and_changes_nothing(client, agent, other_agent):
+    complaint = complaint_in_state(State.IN_PROGRESS, agent=other_agent)
+    client.force_login(agent)  # did not register it: cannot claim first contact
+    form = client.get(transition_url(complaint, "resolve"))
+    response = client.post(
+        transition_url(complaint, "resolve"),
+        {
+            "version": form.context["transition_form"]["version"].value(),
+            "code": "explained",
+            "summary": "Explained the pending authorisation.",
+            "is_first_contact": "on",
+        },
+    )
+    assert response.status_code == 200  # the form again, with the refusal on its field
+    assert (
+        "Only the agent who registered" in response.context["transition_form"].errors["is_first_contact"][0]
+    )
+    complaint.refresh_from_db()
+    assert complaint.state == State.IN_PROGRESS
+
+
+# Permission: the service decides, at every door.
+
+
+def test_posting_a_transition_by_hand_to_the_change_form_without_permission_is_refused(
+    client, agent, complaints_officer
+):
+    complaint = services.verify_identity(complaint=register(agent), actor=agent, method="sms_code")
+    client.force_login(complaints_officer)  # may edit complaints, may not accept them
+    data = open_change_form(client, complaint)
+    assert "_fsm_transition_to" not in client.get(change_url(complaint)).content.decode()
+    response = client.post(change_url(complaint), {**data, "_fsm_transition_to": "accept"}, follow=True)
+    assert "You do not have permission to accept this complaint." in messages_of(response)
+    complaint.refresh_from_db()
+    assert complaint.state == State.RECEIVED
+    assert not TransitionRecord.objects.filter(transition="accept").exists()
+
+
+def test_posting_to_the_transition_url_without_permission_is_refused(client, agent, technician):
+    complaint = services.verify_identity(complaint=register(agent), actor=agent, method="sms_code")
+    client.force_login(technician)
+
+    shown = client.get(transition_url(complaint, "accept"), follow=True)
+    assert "You do not have permission to accept this complaint." in messages_of(shown)
+
+    response = client.post(transition_url(complaint, "accept"), {"version": complaint.version}, follow=True)
+    assert "You do not have permission to accept this complaint." in messages_of(response)
+    complaint.refresh_from_db()
+    assert complaint.state == State.RECEIVED
+    assert not TransitionRecord.objects.filter(transition="accept").exists()
+
+
+def test_a_reader_cannot_post_the_change_form(client, agent, technician):
+    complaint = services.verify_identity(complaint=register(agent), actor=agent, method="sms_code")
+    client.force_login(technician)
+    data = open_change_form(client, complaint)
+    response = client.post(change_url(complaint), {**data, "_fsm_transition_to": "accept"})
+    assert response.status_code == 403
+    complaint.refresh_from_db()
+    assert complaint.state == State.RECEIVED
+
+
+def test_reassign_is_for_supervisors(client, agent, other_agent, supervisor):
+    complaint = register(agent)
+    client.force_login(agent)
+    assert step_url(complaint, "reassign") not in client.get(change_url(complaint)).content.decode()
+    response = client.post(
+        step_url(complaint, "reassign"),
+        {"version": complaint.version, "assigned_to": other_agent.pk, "reason": "Holiday"},
+        follow=True,
+    )
+    assert "You do not have permission to assign this complaint." in messages_of(response)
+    complaint.refresh_from_db()
+    assert complaint.assigned_to == agent
+
+    client.force_login(supervisor)
+    response = client.post(
+        step_url(complaint, "reassign"),
+        {"version": complaint.version, "assigned_to": other_agent.pk, "reason": "Holiday"},
+        follow=True,
+    )
+    complaint.refresh_from_db()
+    assert complaint.assigned_to == other_agent
+    assert TransitionRecord.objects.latest("id").transition == "assign"
+
+
+def test_holding_response_extends_the_deadline(client, agent):
+    complaint = complaint_in_state(State.IN_PROGRESS, agent=agent)
+    due_before = complaint.sla_clock.resolution_due_at
+    client.force_login(agent)
+    client.post(
+        step_url(complaint, "holding-response"),
+        {"version": complaint.version, "holding_response": "We are waiting for the bank's reply."},
+    )
+    complaint.refresh_from_db()
+    assert complaint.holding_response_at is not None
+    assert complaint.sla_clock.resolution_due_at > due_before
+
+
+# Editing details, and concurrent edits.
+
+
+def test_details_are_edited_and_state_stays_read_only(client, agent):
+    complaint = register(agent)
+    client.force_login(agent)
+    data = open_change_form(client, complaint)
+    assert "state" not in data and "reference" not in data
+    response = client.post(
+        change_url(complaint), {**data, "customer_name": "Zhang Wei", "state": State.RESOLVED}
+    )
+    assert response.status_code == 302
+    complaint.refresh_from_db()
+    assert (complaint.customer_name, complaint.state) == ("Zhang Wei", State.RECEIVED)
+    assert complaint.history.latest().history_user == agent
+
+
+def test_a_concurrent_edit_is_refused(client, agent, other_agent):
+    complaint = register(agent)
+    client.force_login(agent)
+    data = open_change_form(client, complaint)
+    # Someone else changes the complaint after the page was opened.
+    services.verify_identity(
+        complaint=Complaint.objects.get(pk=complaint.pk), actor=other_agent, method="sms_code"
+    )
+
+    response = client.post(change_url(complaint), {**data, "customer_name": "Overwritten"})
+    assert response.status_code == 200
+    assert (
+        f"{complaint} was changed by someone else after you opened it; reload and try again."
+        in response.context["adminform"].form.non_field_errors()
+    )
+    complaint.refresh_from_db()
+    assert complaint.customer_name == "Li Wei"
+
+
+def test_the_save_itself_claims_the_row_so_a_race_past_the_form_check_is_refused(
+    client, agent, other_agent, monkeypatch
+):
+    # The form's version check and the save are two steps; the claim in the save is the
+    # guarantee. Skip the form's check to stand in for a change landing between them.
+    monkeypatch.setattr(ComplaintChangeForm, "clean", ModelForm.clean)
+    complaint = register(agent)
+    client.force_login(agent)
+    data = open_change_form(client, complaint)
+    services.verify_identity(
+        complaint=Complaint.objects.get(pk=complaint.pk), actor=other_agent, method="sms_code"
+    )
+
+    response = client.post(change_url(complaint), {**data, "customer_name": "Overwritten"}, follow=True)
+    assert f"{complaint} was changed by someone else after you opened it; reload and try again." in (
+        messages_of(response)
+    )
+    complaint.refresh_from_db()
+    assert complaint.customer_name == "Li Wei"
+
+
+def test_a_transition_from_a_stale_page_is_refused(client, agent, other_agent, technical_team):
+    complaint = complaint_in_state(State.ACCEPTED, agent=agent)
+    client.force_login(agent)
+    form = client.get(transition_url(complaint, "escalate"))
+    services.start_complaint(complaint=Complaint.objects.get(pk=complaint.pk), actor=other_agent)
+
+    response = client.post(
+        transition_url(complaint, "escalate"),
+        {
+            "version": form.context["transition_form"]["version"].value(),
+            "team": technical_team.pk,
+            "reason": "Ledger check",
+        },
+        follow=True,
+    )
+    assert any("was changed by someone else" in message for message in messages_of(response))
+    complaint.refresh_from_db()
+    assert complaint.state == State.IN_PROGRESS
+    assert not Notification.objects.filter(kind="escalation").exists()
+
+
+# Notes and attachments.
+
+
+def test_a_note_added_inline_is_signed_by_the_user(client, agent):
+    complaint = register(agent)
+    client.force_login(agent)
+    data = open_change_form(client, complaint)
+    response = client.post(change_url(complaint), {**data, "notes-0-body": "Customer called again."})
+    assert response.status_code == 302
+    note = ComplaintNote.objects.get()
+    assert (note.complaint, note.author, note.body) == (complaint, agent, "Customer called again.")
+
+
+def test_an_attachment_added_inline_is_signed_by_the_user(client, agent, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    complaint = register(agent)
+    client.force_login(agent)
+    data = open_change_form(client, complaint)
+    voucher = SimpleUploadedFile("voucher.png", b"\x89PNG fake", content_type="image/png")
+    response = client.post(
+        change_url(complaint),
+        {**data, "attachments-0-file": voucher, "attachments-0-description": "Payment voucher"},
+    )
+    assert response.status_code == 302
+    attachment = ComplaintAttachment.objects.get()
+    assert (attachment.uploaded_by, attachment.description) == (agent, "Payment voucher")
+    assert attachment.file.name == f"complaints/{complaint.reference}/voucher.png"
+    assert attachment.history.get().history_user == agent
+
+
+def test_a_reader_with_note_permission_adds_notes_from_the_button(client, agent, technician):
+    complaint = complaint_in_state(State.ESCALATED, agent=agent)
+    client.force_login(technician)
+    client.post(step_url(complaint, "add-note"), {"body": "Looking at the ledger now."})
+    assert ComplaintNote.objects.get().author == technician
+
+
+# Auditors, history, no deletion.
+
+
+def test_auditor_reads_everything_and_changes_nothing(client, agent, auditor):
+    complaint = complaint_in_state(State.RESOLVED, agent=agent)
+    client.force_login(auditor)
+    assert client.get(CHANGELIST).status_code == 200
+    page = client.get(change_url(complaint))
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert 'name="_save"' not in content
+    assert "_fsm_transition_to" not in content
+    assert "Refunded 88.00 CNY" in content  # the timeline's reason
+    assert client.get(reverse("admin:complaints_complaint_history", args=[complaint.pk])).status_code == 200
+
+    data = form_data(page)
+    assert client.post(change_url(complaint), {**data, "customer_name": "X"}).status_code == 403
+    assert client.get(ADD).status_code == 403
+    response = client.post(transition_url(complaint, "reopen"), {"version": 0, "reason": "x"}, follow=True)
+    assert "You do not have permission to reopen this complaint." in messages_of(response)
+    complaint.refresh_from_db()
+    assert (complaint.state, complaint.customer_name) == (State.RESOLVED, "Li Wei")
+
+
+def test_history_cannot_be_written_back(client, agent, supervisor):
+    complaint = register(agent)
+    version = complaint.history.earliest()
+    client.force_login(supervisor)
+    url = reverse("admin:complaints_complaint_simple_history", args=[complaint.pk, version.history_id])
+    assert client.get(url).status_code == 200
+    assert client.post(url, {"customer_name": "Rewritten"}).status_code == 405
+
+
+def test_nobody_deletes_a_complaint(client, agent, supervisor):
+    complaint = register(agent)
+    client.force_login(supervisor)
+    url = reverse("admin:complaints_complaint_delete", args=[complaint.pk])
+    assert client.post(url, {"post": "yes"}).status_code == 403
+    assert Complaint.objects.filter(pk=complaint.pk).exists()
+
+
+# The casework admin.
+
+
+@pytest.fixture
+def superuser(django_user_model):
+    return django_user_model.objects.create_superuser("root", password="x-not-used-x")
+
+
+def test_rotating_a_partner_token_replaces_it(client, superuser, partner):
+    old = Token.objects.create(user=partner.user)
+    client.force_login(superuser)
+    url = reverse("admin:casework_partner_changelist")
+    client.post(url, {"action": "rotate_api_token", "_selected_action": [partner.pk]})
+    new = Token.objects.get(user=partner.user)
+    assert new.key != old.key
+    page = client.get(reverse("admin:casework_partner_change", args=[partner.pk])).content.decode()
+    assert new.key in page
+
+
+def test_auditor_sees_a_partner_token_masked(client, auditor, partner):
+    token = Token.objects.create(user=partner.user)
+    client.force_login(auditor)
+    page = client.get(reverse("admin:casework_partner_change", args=[partner.pk])).content.decode()
+    assert token.key not in page
+    assert f"…{token.key[-4:]}" in page
+
+
+def test_transition_records_are_read_only_and_searchable(client, agent, supervisor):
+    complaint = register(agent)
+    record = TransitionRecord.objects.get()
+    client.force_login(supervisor)
+    listing = client.get(reverse("admin:casework_transitionrecord_changelist"), {"q": complaint.reference})
+    assert list(listing.context["cl"].result_list) == [record]
+    change = reverse("admin:casework_transitionrecord_change", args=[record.pk])
+    assert client.post(change, {"reason": "tampered"}).status_code == 403
+    delete = reverse("admin:casework_transitionrecord_delete", args=[record.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    record.refresh_from_db()
+    assert record.reason != "tampered"
+
+
+def test_auditor_exports_the_trail_as_csv(client, agent, auditor):
+    complaint = complaint_in_state(State.ACCEPTED, agent=agent)
+    client.force_login(auditor)
+    ids = list(TransitionRecord.objects.values_list("pk", flat=True))
+    response = client.post(
+        reverse("admin:casework_transitionrecord_changelist"),
+        {"action": "export_csv", "_selected_action": ids},
+    )
+    assert response["Content-Type"].startswith("text/csv")
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines[0].startswith("time,case_type,case_reference,transition")
+    assert len(lines) == 1 + len(ids)
+    assert complaint.reference in lines[1]
+
+
+def test_deliver_now_sends_only_pending_notices(client, superuser, mailoutbox):
+    now = timezone.now()
+    pending = Notification.objects.create(
+        idempotency_key="a", kind="escalation", recipient="t@x.example", subject="s", body="b"
+    )
+    sent = Notification.objects.create(
+        idempotency_key="b",
+        kind="escalation",
+        recipient="t@x.example",
+        subject="s",
+        body="b",
+        status=Notification.Status.SENT,
+        sent_at=now - dt.timedelta(minutes=1),
+    )
+    client.force_login(superuser)
+    client.post(
+        reverse("admin:casework_notification_changelist"),
+        {"action": "retry_now", "_selected_action": [pending.pk, sent.pk]},
+    )
+    assert [message.to for message in mailoutbox] == [["t@x.example"]]
+    pending.refresh_from_db()
+    assert pending.status == Notification.Status.SENT
