@@ -33,8 +33,8 @@ demo: migrate
 
 run: demo
 	@echo "Admin: http://$(HOST):$(PORT)/admin/   API docs: http://$(HOST):$(PORT)/api/docs/"
-	@echo "Delivered notices are written to var/mail/. Ctrl-C stops web, worker and beat."
-	@trap 'kill 0' INT TERM EXIT; \
+	@echo "Delivered notices are written to $${VAR_DIR:-var}/mail/. Ctrl-C stops web, worker and beat."
+	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=2 & \
 	$(BIN)/celery -A config beat --loglevel=INFO & \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import uuid
+from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -10,6 +14,9 @@ from django.db import connection
 
 from casework import roles
 from casework.models import Partner, Team
+from config.celery import app as celery_app
+
+DELIVER_TASK = "casework.tasks.deliver_notification"
 
 DEMO_PASSWORD = "correct-horse-battery-staple"
 
@@ -98,3 +105,31 @@ def require_service(available: bool, what: str) -> None:
 @pytest.fixture
 def require_postgres(db) -> None:
     require_service(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL)")
+
+
+@contextlib.contextmanager
+def own_queue(prefix: str) -> Iterator[str]:
+    """Route the delivery task to a fresh queue while inside; delete the queue afterwards."""
+    queue = f"{prefix}-{uuid.uuid4().hex[:10]}"
+    previous_routes = celery_app.conf.task_routes
+    # update(), not attribute assignment: only update() makes Celery rebuild its router.
+    celery_app.conf.update(task_routes={DELIVER_TASK: {"queue": queue}})
+    try:
+        yield queue
+    finally:
+        celery_app.conf.update(task_routes=previous_routes)
+        try:
+            with celery_app.connection_for_write() as conn:
+                # Declared on this channel first, so deleting also drops the binding (Redis).
+                bound = celery_app.amqp.queues[queue].bind(conn.default_channel)
+                bound.declare()
+                bound.delete()
+        except Exception:  # an unreachable broker has no queue to clean up
+            logging.getLogger(__name__).warning("Could not delete test queue %s", queue)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def tests_publish_to_their_own_queue() -> Iterator[None]:
+    """Notices committed by tests never reach a demo worker's queue, nor linger in it."""
+    with own_queue("test-session"):
+        yield

@@ -28,7 +28,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # Notices are written but not published: the benchmark measures the database side.
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -66,12 +66,14 @@ def seed(count: int) -> None:
     team = Team.objects.get(code="frontline")
     now = timezone.now()
     rng = random.Random(42)
-    states = [State.RECEIVED, State.ACCEPTED, State.IN_PROGRESS, State.ESCALATED, State.RESOLVED, State.CLOSED]
+    states = [
+        State.RECEIVED, State.ACCEPTED, State.IN_PROGRESS, State.ESCALATED, State.RESOLVED, State.CLOSED
+    ]  # fmt: skip
     batch = 2000
     for offset in range(0, count, batch):
         size = min(batch, count - offset)
         clocks = []
-        for i in range(size):
+        for _ in range(size):
             started = now - dt.timedelta(hours=rng.randint(1, 24 * 40))
             due = started + dt.timedelta(days=21)
             clocks.append(
@@ -129,7 +131,8 @@ def main() -> None:
 
         start = time.perf_counter()
         seed(args.complaints)
-        print(f"database: {connection.vendor}; seeded {args.complaints} complaints in {time.perf_counter() - start:.1f} s")
+        seconds = time.perf_counter() - start
+        print(f"database: {connection.vendor}; seeded {args.complaints} complaints in {seconds:.1f} s")
 
         supervisor = User.objects.create_superuser("bench.sup", password="bench-only-password")
         staff = Client()
@@ -141,7 +144,7 @@ def main() -> None:
             ("admin changelist, search by phone", "?q=13800001234"),
             ("admin changelist, search by reference", "?q=CMP-20261101-001234"),
         ]:
-            ms, queries = timed(lambda: staff.get(url + query))
+            ms, queries = timed(lambda query=query: staff.get(url + query))
             status = staff.get(url + query).status_code
             print(f"{label:45s} {ms:8.1f} ms  {queries:3d} queries  (HTTP {status})")
 
@@ -149,7 +152,7 @@ def main() -> None:
         token = Token.objects.create(user=User.objects.get(username="bench.partner"))
         api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
         for size in (20, 100, 200):
-            ms, queries = timed(lambda: api.get(f"/api/v1/complaints/?page_size={size}"))
+            ms, queries = timed(lambda size=size: api.get(f"/api/v1/complaints/?page_size={size}"))
             print(f"{'API list, page_size=' + str(size):45s} {ms:8.1f} ms  {queries:3d} queries")
 
         later = timezone.now() + dt.timedelta(days=30)
@@ -160,7 +163,8 @@ def main() -> None:
             rounds += 1
             if not any(acted.values()) or rounds > 400:
                 break
-        print(f"{'SLA sweep until idle (' + str(rounds) + ' rounds)':45s} {(time.perf_counter() - start) * 1000:8.1f} ms")
+        label = f"SLA sweep until idle ({rounds} rounds)"
+        print(f"{label:45s} {(time.perf_counter() - start) * 1000:8.1f} ms")
     finally:
         runner.teardown_databases(old_config)
 

@@ -25,6 +25,7 @@ from .models import Notification
 logger = logging.getLogger(__name__)
 
 MAX_BACKOFF_MINUTES = 60
+FIRST_RETRY_AFTER = dt.timedelta(minutes=2)
 
 
 def enqueue(
@@ -38,6 +39,8 @@ def enqueue(
 ) -> Notification:
     """Write the notice (once per key) and deliver it after the surrounding commit."""
     defaults = {
+        # The task delivers it at once; the retry sweep looks only after this.
+        "next_attempt_at": timezone.now() + FIRST_RETRY_AFTER,
         "kind": kind,
         "recipient": recipient,
         "subject": subject[:200],

@@ -78,6 +78,9 @@ def record_first_response(clock: SlaClock, *, at: dt.datetime) -> None:
 def pause_clock(clock: SlaClock, *, at: dt.datetime) -> None:
     if clock.paused_at is None and clock.stopped_at is None:
         clock.paused_at = at
+        if at > clock.resolution_due_at and clock.resolution_breached_at is None:
+            # Late before the sweep saw it: a pause must not hide that.
+            clock.resolution_breached_at = clock.resolution_due_at
         clock.save()
 
 

@@ -4,6 +4,7 @@ each is one transaction and returns the complaint."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from decimal import Decimal
 from typing import Any
 
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from casework import outbox, sla
 from casework.audit import record_transition
-from casework.errors import InvalidInput, PermissionRefused
+from casework.errors import CaseworkError, InvalidInput, PermissionRefused
 from casework.models import CaseType, Partner, SlaClock, Team
 from casework.references import next_reference
 from casework.teams import team_for_code
@@ -31,6 +32,8 @@ from .models import (
     State,
     VerificationMethod,
 )
+
+logger = logging.getLogger(__name__)
 
 REFERENCE_PREFIX = "CMP"
 FRONTLINE_TEAM = "frontline"
@@ -495,24 +498,30 @@ def mark_breaches(now: dt.datetime) -> int:
                 recipients=sorted({complaint.team.mailbox, supervisors.mailbox}),
                 subject=f"[{complaint.reference}] SLA breached",
             )
-        first_response = SlaClock.objects.select_for_update(skip_locked=True).filter(
+    return len(clocks)
+
+
+def mark_late_first_responses(now: dt.datetime) -> int:
+    """Mark complaints nobody answered within the first-response target."""
+    with transaction.atomic():
+        clocks = SlaClock.objects.select_for_update(skip_locked=True).filter(
             first_responded_at__isnull=True,
             first_response_breached_at__isnull=True,
             stopped_at__isnull=True,
             first_response_due_at__lte=now,
             complaint__isnull=False,
         )[:SWEEP_BATCH]
-        late_first_responses = 0
-        for clock in first_response:
+        late = list(clocks)
+        for clock in late:
             clock.first_response_breached_at = clock.first_response_due_at
             clock.save(update_fields=["first_response_breached_at"])
-            late_first_responses += 1
-    return len(clocks) + late_first_responses
+    return len(late)
 
 
 def auto_close_resolved(now: dt.datetime) -> int:
     """Close complaints left resolved for the configured number of days."""
-    cutoff = now - dt.timedelta(days=settings.COMPLAINT_AUTO_CLOSE_DAYS)
+    days = settings.COMPLAINT_AUTO_CLOSE_DAYS
+    cutoff = now - dt.timedelta(days=days)
     closed = 0
     with transaction.atomic():
         due = list(
@@ -522,12 +531,18 @@ def auto_close_resolved(now: dt.datetime) -> int:
             .order_by("resolved_at")[:SWEEP_BATCH]
         )
         for complaint in due:
-            run_transition(
-                complaint,
-                "close",
-                actor=None,
-                reason=f"Closed automatically {settings.COMPLAINT_AUTO_CLOSE_DAYS} days after resolution",
-            )
+            try:
+                # A savepoint each: one complaint that cannot close does not hold back the rest.
+                with transaction.atomic():
+                    run_transition(
+                        complaint,
+                        "close",
+                        actor=None,
+                        reason=f"Closed automatically {days} days after resolution",
+                    )
+            except CaseworkError:
+                logger.exception("Auto-close of %s refused", complaint.reference)
+                continue
             closed += 1
     return closed
 
@@ -536,5 +551,6 @@ def sweep(now: dt.datetime) -> dict[str, int]:
     return {
         "due_soon": warn_due_soon(now),
         "breached": mark_breaches(now),
+        "first_response_late": mark_late_first_responses(now),
         "auto_closed": auto_close_resolved(now),
     }

@@ -146,3 +146,10 @@ def test_reopening_does_not_count_the_resolved_time(four_hours):
     sla.restart_clock(clock, at=at(2026, 10, 13, 9, 0))
     assert clock.stopped_at is None
     assert clock.resolution_due_at == at(2026, 10, 13, 12, 0)
+
+
+def test_a_pause_after_the_deadline_keeps_the_case_late(four_hours):
+    clock = sla.start_clock(policy=four_hours, started_at=at(2026, 10, 12, 9, 0))
+    sla.pause_clock(clock, at=at(2026, 10, 12, 14, 0))  # an hour late, before the sweep ran
+    assert clock.resolution_breached_at == at(2026, 10, 12, 13, 0)
+    assert clock.is_breached(at(2026, 10, 12, 15, 0))

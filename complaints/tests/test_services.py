@@ -365,3 +365,11 @@ def test_reassignment_is_for_supervisors_and_to_staff_who_work_complaints(
     )
     assert complaint.assigned_to == other_agent
     assert TransitionRecord.objects.latest("id").reason == "Holiday cover"
+
+
+def test_the_notice_is_plain_text_as_the_customer_said_it(agent, technical_team):
+    complaint = register(agent, description="The app said 'failed (5003)' & took 86.40 <CNY>")
+    services.verify_identity(complaint=complaint, actor=agent, method="callback")
+    services.accept_complaint(complaint=complaint, actor=agent)
+    services.escalate_complaint(complaint=complaint, actor=agent, team=technical_team, reason="Trace it")
+    assert "The app said 'failed (5003)' & took 86.40 <CNY>" in Notification.objects.get().body

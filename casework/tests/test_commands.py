@@ -1,0 +1,163 @@
+"""The demo loader and the audit-chain check, through ``call_command`` as an operator runs them."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from rest_framework.authtoken.models import Token
+
+from casework import roles
+from casework.models import Notification, Partner, TransitionRecord
+from complaints.models import Complaint, State
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def demo_allowed(db, settings) -> None:
+    settings.DEBUG = True  # the test runner turns DEBUG off; the demo refuses to run then
+
+
+@pytest.fixture
+def demo(demo_allowed) -> str:
+    return run("load_demo")
+
+
+def test_demo_gives_a_staff_login_for_every_role_and_an_admin(demo):
+    User = get_user_model()
+    for role in roles.ROLES:
+        if role == roles.PARTNER:
+            continue
+        user = User.objects.get(groups__name=role)
+        assert user.is_staff and user.has_usable_password()
+        assert f"{user.username}-demo-only" in demo
+    admin = User.objects.get(username="admin")
+    assert admin.is_superuser and admin.is_staff and admin.check_password("admin-demo-only")
+    assert User.objects.get(username="agent").check_password("agent-demo-only")
+
+
+def test_demo_partner_gets_a_token_and_a_curl_example(demo):
+    partner = Partner.objects.get(code="demopay")
+    assert partner.user.groups.filter(name=roles.PARTNER).exists()
+    assert not partner.user.is_staff and not partner.user.has_usable_password()
+    token = Token.objects.get(user=partner.user)
+    assert f'curl -H "Authorization: Token {token.key}" http://127.0.0.1:8000/api/v1/complaints/' in demo
+
+
+def test_demo_shows_every_complaint_state(demo):
+    assert set(Complaint.objects.values_list("state", flat=True)) == set(State.values)
+
+
+def test_demo_escalation_writes_a_notice_for_the_technical_team(demo):
+    escalated = Complaint.objects.get(state=State.ESCALATED)
+    assert escalated.escalated_to.code == "technical"
+    notice = Notification.objects.get(kind="escalation")
+    assert notice.case_reference == escalated.reference
+    assert notice.recipient == escalated.escalated_to.mailbox
+    assert notice.status == Notification.Status.PENDING  # the worker delivers it after commit
+
+
+def test_demo_complaints_move_only_through_recorded_transitions(demo):
+    for complaint in Complaint.objects.all():
+        last = TransitionRecord.objects.filter(
+            object_id=complaint.pk, case_reference=complaint.reference
+        ).last()
+        assert last.target_state == complaint.state
+
+
+def test_demo_prints_the_logins_table(demo):
+    table = demo.split("Demo logins")[1]
+    assert "username" in table and "password" in table and "role" in table
+    for username in (
+        "admin",
+        "agent",
+        "technician",
+        "complaints",
+        "supervisor",
+        "risk",
+        "refunds",
+        "auditor",
+    ):
+        assert f"\n  {username} " in table
+
+
+def test_demo_runs_twice_without_duplicating(demo):
+    User = get_user_model()
+    counts = (
+        User.objects.count(),
+        Complaint.objects.count(),
+        TransitionRecord.objects.count(),
+        Notification.objects.count(),
+        Token.objects.count(),
+        Partner.objects.count(),
+    )
+    again = run("load_demo")
+    assert "(already there)" in again
+    assert counts == (
+        User.objects.count(),
+        Complaint.objects.count(),
+        TransitionRecord.objects.count(),
+        Notification.objects.count(),
+        Token.objects.count(),
+        Partner.objects.count(),
+    )
+
+
+def test_demo_keeps_a_password_changed_after_loading(demo):
+    agent = get_user_model().objects.get(username="agent")
+    agent.set_password("chosen-by-the-tester")
+    agent.save()
+    again = run("load_demo")
+    agent.refresh_from_db()
+    assert agent.check_password("chosen-by-the-tester")
+    assert "(changed since loaded)" in again
+
+
+def test_demo_refuses_to_run_with_debug_off(db, settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG is off"):
+        run("load_demo")
+    assert not get_user_model().objects.exists()
+
+
+def test_demo_runs_with_debug_off_when_forced(db, settings):
+    settings.DEBUG = False
+    run("load_demo", "--force")
+    assert get_user_model().objects.filter(username="admin").exists()
+
+
+def test_audit_chain_of_the_demo_holds(demo):
+    output = run("verify_audit_chain")
+    records = TransitionRecord.objects.count()
+    assert f"Checked {records} transition records in {Complaint.objects.count()} cases" in output
+
+
+def test_audit_chain_reports_a_tampered_record_and_fails(demo):
+    escalated = Complaint.objects.get(state=State.ESCALATED)
+    record = TransitionRecord.objects.get(case_reference=escalated.reference, transition="escalate")
+    # An UPDATE behind the application's back: no history, no new hash.
+    TransitionRecord.objects.filter(pk=record.pk).update(reason="Customer is wrong, nothing to trace")
+    out = StringIO()
+    with pytest.raises(CommandError, match="1 of"):
+        call_command("verify_audit_chain", stdout=out)
+    assert f"BROKEN complaint {escalated.reference} record #{record.pk}" in out.getvalue()
+
+
+def test_audit_chain_notices_a_removed_record(demo):
+    closed = Complaint.objects.get(state=State.CLOSED)
+    chain = list(
+        TransitionRecord.objects.filter(case_reference=closed.reference).order_by("created_at", "id")
+    )
+    TransitionRecord.objects.filter(pk=chain[1].pk).delete()
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command("verify_audit_chain", stdout=out)
+    assert f"record #{chain[2].pk}" in out.getvalue()  # its link now points at nothing
