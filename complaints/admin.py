@@ -323,8 +323,13 @@ class ComplaintAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
         return SlaStatus(complaint.sla_clock.status()).label
 
     @admin.display(description="resolution due", ordering="sla_clock__resolution_due_at")
-    def resolution_due_at(self, complaint: Complaint):
-        return complaint.sla_clock.resolution_due_at
+    def resolution_due_at(self, complaint: Complaint) -> str:
+        # Read-only fields print a callable's value as it is: show the local time ourselves.
+        clock = complaint.sla_clock
+        due = f"{timezone.localtime(clock.resolution_due_at):%Y-%m-%d %H:%M}"
+        if clock.is_paused:
+            return f"{due} (paused: waiting on the customer)"
+        return f"{due} (extended by a holding response)" if clock.is_extended else due
 
     @admin.display(description="Timeline")
     def timeline(self, complaint: Complaint) -> str:

@@ -661,3 +661,15 @@ def test_deliver_now_sends_only_pending_notices(client, superuser, mailoutbox):
     assert [message.to for message in mailoutbox] == [["t@x.example"]]
     pending.refresh_from_db()
     assert pending.status == Notification.Status.SENT
+
+
+def test_the_change_form_shows_the_deadline_in_local_time(client, agent):
+    complaint = register(agent, received_at=dt.datetime(2026, 9, 28, 2, 0, tzinfo=dt.UTC))  # 10:00 Shanghai
+    client.force_login(agent)
+    page = client.get(change_url(complaint)).content.decode()
+    assert "2026-10-23 18:00" in page  # 15 business days on the China calendar
+    services.verify_identity(complaint=complaint, actor=agent, method="sms_code")
+    services.accept_complaint(complaint=complaint, actor=agent)
+    services.start_complaint(complaint=complaint, actor=agent)
+    services.wait_for_customer(complaint=complaint, actor=agent, reason="Need the receipt")
+    assert "(paused: waiting on the customer)" in client.get(change_url(complaint)).content.decode()
