@@ -9,4 +9,4 @@ class ComplaintsConfig(AppConfig):
 
         from . import services
 
-        sweep.register("complaints", services.sweep)
+        sweep.register("complaints", services.run_clock)

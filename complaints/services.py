@@ -14,10 +14,10 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from casework import outbox, sla
+from casework import outbox, sla, sweep
 from casework.audit import record_transition
-from casework.errors import CaseworkError, InvalidInput, PermissionRefused
-from casework.models import CaseType, Partner, SlaClock, Team
+from casework.errors import InvalidInput, PermissionRefused
+from casework.models import CaseType, Partner, Team
 from casework.references import next_reference
 from casework.teams import team_for_code
 from casework.transitions import require_permission, run_step, run_transition
@@ -418,139 +418,33 @@ def add_attachment(*, complaint: Complaint, actor, file, description: str = "") 
 
 # The clock's use cases: run by the sweep with no user, never from a door.
 
-SWEEP_BATCH = 200
-
-
-def _notify_clock(complaint: Complaint, *, kind: str, recipients: list[str], subject: str) -> None:
-    body = render_to_string("complaints/clock_notice.txt", {"complaint": complaint, "kind": kind})
-    for recipient in recipients:
-        outbox.enqueue(
-            idempotency_key=f"complaint-{complaint.pk}-{kind}-{complaint.sla_clock.resolution_due_at:%Y%m%d%H%M}-{recipient}",
-            kind=kind,
-            recipient=recipient,
-            subject=subject,
-            body=body,
-            case=complaint,
-        )
-
-
-def _local(moment: dt.datetime) -> str:
-    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
-
-
-def _complaints_of(clocks: list[SlaClock]) -> list[Complaint]:
-    if not clocks:
-        return []
-    return list(Complaint.objects.select_related("team", "sla_clock").filter(sla_clock__in=clocks))
-
-
-def warn_due_soon(now: dt.datetime) -> int:
-    """Tell the owning team about complaints nearing their deadline, once per deadline."""
-    with transaction.atomic():
-        clocks = list(
-            SlaClock.objects.select_for_update(skip_locked=True)
-            .filter(
-                stopped_at__isnull=True,
-                paused_at__isnull=True,
-                due_soon_notified_at__isnull=True,
-                resolution_breached_at__isnull=True,
-                resolution_warn_at__lte=now,
-                resolution_due_at__gt=now,
-                complaint__isnull=False,
-            )
-            .order_by("resolution_warn_at")[:SWEEP_BATCH]
-        )
-        for complaint in _complaints_of(clocks):
-            clock = complaint.sla_clock
-            clock.due_soon_notified_at = now
-            clock.save(update_fields=["due_soon_notified_at"])
-            _notify_clock(
-                complaint,
-                kind="due_soon",
-                recipients=[complaint.team.mailbox],
-                subject=f"[{complaint.reference}] due {_local(clock.resolution_due_at)}",
-            )
-    return len(clocks)
-
-
-def mark_breaches(now: dt.datetime) -> int:
-    """Mark complaints past their deadline as late (for good) and tell the supervisors."""
-    with transaction.atomic():
-        clocks = list(
-            SlaClock.objects.select_for_update(skip_locked=True)
-            .filter(
-                stopped_at__isnull=True,
-                paused_at__isnull=True,
-                resolution_breached_at__isnull=True,
-                resolution_due_at__lte=now,
-                complaint__isnull=False,
-            )
-            .order_by("resolution_due_at")[:SWEEP_BATCH]
-        )
-        supervisors = team_for_code(SUPERVISORS_TEAM)
-        for complaint in _complaints_of(clocks):
-            clock = complaint.sla_clock
-            clock.resolution_breached_at = clock.resolution_due_at
-            clock.save(update_fields=["resolution_breached_at"])
-            _notify_clock(
-                complaint,
-                kind="breach",
-                recipients=sorted({complaint.team.mailbox, supervisors.mailbox}),
-                subject=f"[{complaint.reference}] SLA breached",
-            )
-    return len(clocks)
-
-
-def mark_late_first_responses(now: dt.datetime) -> int:
-    """Mark complaints nobody answered within the first-response target."""
-    with transaction.atomic():
-        clocks = SlaClock.objects.select_for_update(skip_locked=True).filter(
-            first_responded_at__isnull=True,
-            first_response_breached_at__isnull=True,
-            stopped_at__isnull=True,
-            first_response_due_at__lte=now,
-            complaint__isnull=False,
-        )[:SWEEP_BATCH]
-        late = list(clocks)
-        for clock in late:
-            clock.first_response_breached_at = clock.first_response_due_at
-            clock.save(update_fields=["first_response_breached_at"])
-    return len(late)
+CLOCKED = sweep.ClockedCases(
+    model=Complaint,
+    clock_relation="complaint",
+    related=("team", "assigned_to"),
+    template="complaints/clock_notice.txt",
+    due_soon_recipients=lambda complaint: [complaint.team.mailbox],
+    breach_recipients=lambda complaint: sorted(
+        {complaint.team.mailbox, team_for_code(SUPERVISORS_TEAM).mailbox}
+    ),
+)
 
 
 def auto_close_resolved(now: dt.datetime) -> int:
     """Close complaints left resolved for the configured number of days."""
     days = settings.COMPLAINT_AUTO_CLOSE_DAYS
-    cutoff = now - dt.timedelta(days=days)
-    closed = 0
-    with transaction.atomic():
-        due = list(
-            Complaint.objects.select_for_update(skip_locked=True)
-            .select_related("sla_clock")
-            .filter(state=State.RESOLVED, resolved_at__lte=cutoff)
-            .order_by("resolved_at")[:SWEEP_BATCH]
-        )
-        for complaint in due:
-            try:
-                # A savepoint each: one complaint that cannot close does not hold back the rest.
-                with transaction.atomic():
-                    run_transition(
-                        complaint,
-                        "close",
-                        actor=None,
-                        reason=f"Closed automatically {days} days after resolution",
-                    )
-            except CaseworkError:
-                logger.exception("Auto-close of %s refused", complaint.reference)
-                continue
-            closed += 1
-    return closed
+    due = Complaint.objects.filter(
+        state=State.RESOLVED, resolved_at__lte=now - dt.timedelta(days=days)
+    ).order_by("resolved_at")
+    return sweep.run_due_transitions(
+        due, "close", reason=f"Closed automatically {days} days after resolution"
+    )
 
 
-def sweep(now: dt.datetime) -> dict[str, int]:
+def run_clock(now: dt.datetime) -> dict[str, int]:
     return {
-        "due_soon": warn_due_soon(now),
-        "breached": mark_breaches(now),
-        "first_response_late": mark_late_first_responses(now),
+        "due_soon": sweep.warn_due_soon(CLOCKED, now),
+        "breached": sweep.mark_breaches(CLOCKED, now),
+        "first_response_late": sweep.mark_late_first_responses(CLOCKED, now),
         "auto_closed": auto_close_resolved(now),
     }
