@@ -1,1 +1,337 @@
-"""Models arrive with this app's issue; the app is installed so its place is fixed."""
+"""Wallet accounts and the requests that lock or unlock them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import FileExtensionValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from simple_history.models import HistoricalRecords
+
+from casework.models import Partner, SlaClock
+from casework.transitions import condition
+
+
+class AccountStatus(models.TextChoices):
+    ACTIVE = "active", "active"
+    LOCKED = "locked", "locked"
+    FROZEN = "frozen", "frozen"
+
+
+class LockReason(models.TextChoices):
+    WRONG_PASSWORDS = "wrong_passwords", "too many wrong passwords"
+    SUSPICIOUS_ACTIVITY = "suspicious_activity", "suspicious activity"
+    DEVICE_CHANGE = "device_change", "device change"
+    CUSTOMER_REQUEST = "customer_request", "customer's own request (lost phone)"
+    RISK_CONTROL = "risk_control", "risk control"
+    JUDICIAL_FREEZE = "judicial_freeze", "judicial freeze"
+
+
+# Unlocking these needs the risk officer, not only a second pair of eyes.
+RISK_REASONS = frozenset({LockReason.SUSPICIOUS_ACTIVITY, LockReason.RISK_CONTROL})
+
+
+class WalletAccount(models.Model):
+    """The back office's view of a wallet account; changed only through the gateway."""
+
+    account_number = models.CharField(max_length=32, unique=True)
+    holder_name = models.CharField(max_length=120)
+    phone_masked = models.CharField(
+        max_length=20, help_text="e.g. 138****8000; the full number stays in the core."
+    )
+    status = models.CharField(max_length=10, choices=AccountStatus.choices, default=AccountStatus.ACTIVE)
+    lock_reason = models.CharField(max_length=24, choices=LockReason.choices, blank=True)
+    locked_at = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["account_number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="active", lock_reason="") | (~Q(status="active") & ~Q(lock_reason="")),
+                name="a_locked_account_says_why",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_number} ({self.get_status_display()})"
+
+
+class RequestKind(models.TextChoices):
+    UNLOCK = "unlock", "unlock"
+    LOCK = "lock", "lock"
+
+
+class RequestState(models.TextChoices):
+    SUBMITTED = "submitted", "submitted"
+    IDENTITY_VERIFIED = "identity_verified", "identity verified"
+    PENDING_REVIEW = "pending_review", "pending review"
+    APPROVED = "approved", "approved"
+    EXECUTED = "executed", "executed"
+    REJECTED = "rejected", "rejected"
+    CANCELLED = "cancelled", "cancelled"
+    EXPIRED = "expired", "expired"
+
+
+OPEN_REQUEST_STATES = (
+    RequestState.SUBMITTED,
+    RequestState.IDENTITY_VERIFIED,
+    RequestState.PENDING_REVIEW,
+    RequestState.APPROVED,
+)
+ENDED_REQUEST_STATES = (
+    RequestState.EXECUTED,
+    RequestState.REJECTED,
+    RequestState.CANCELLED,
+    RequestState.EXPIRED,
+)
+
+
+class AuthenticationMethod(models.TextChoices):
+    SMS_CODE = "sms_code", "SMS one-time code"
+    FACE_CHECK = "face_check", "face check"
+    ID_DOCUMENT = "id_document", "ID document"
+    BANK_CARD = "bank_card", "bank card check"
+
+
+class Outcome(models.TextChoices):
+    PASSED = "passed", "passed"
+    FAILED = "failed", "failed"
+
+
+@condition("No alternative authentication has passed yet: collect one (SMS code, face check, ID, bank card).")
+def has_passed_authentication(request: AccountRequest) -> bool:
+    return request.evidence.filter(outcome=Outcome.PASSED).exists()
+
+
+@condition(
+    "A judicial freeze cannot be lifted here: only the court's release order lifts it, in the wallet core."
+)
+def is_not_judicial_freeze(request: AccountRequest) -> bool:
+    return not (request.kind == RequestKind.UNLOCK and request.lock_reason == LockReason.JUDICIAL_FREEZE)
+
+
+@condition("Only a customer's own protective lock is executed at once.")
+def is_protective_lock(request: AccountRequest) -> bool:
+    return request.kind == RequestKind.LOCK and request.lock_reason == LockReason.CUSTOMER_REQUEST
+
+
+def may_approve(request: AccountRequest, user) -> bool:
+    """Four eyes: a reviewer who collected none of the evidence; risk unlocks need risk."""
+    if not user.has_perm("accounts.approve_accountrequest"):
+        return False
+    if request.needs_risk_officer and not user.has_perm("accounts.approve_risk_accountrequest"):
+        return False
+    return user.pk not in request.maker_ids()
+
+
+class AccountRequest(ConcurrentTransitionMixin, models.Model):
+    """A customer's request to unlock (or lock) their wallet account."""
+
+    reference = models.CharField(max_length=30, unique=True, editable=False)
+    version = models.PositiveIntegerField(default=0, editable=False)
+    kind = models.CharField(max_length=10, choices=RequestKind.choices, default=RequestKind.UNLOCK)
+    state = FSMField(
+        default=RequestState.SUBMITTED, choices=RequestState.choices, protected=True, db_index=True
+    )
+    account = models.ForeignKey(WalletAccount, on_delete=models.PROTECT, related_name="requests")
+    lock_reason = models.CharField(
+        max_length=24,
+        choices=LockReason.choices,
+        help_text="Unlock: why the account was locked when the request came in. Lock: why to lock it.",
+    )
+    customer_statement = models.TextField(blank=True, help_text="What the customer says happened.")
+    explanation_given = models.TextField(blank=True, help_text="How the lock was explained to the customer.")
+    complaint = models.ForeignKey(
+        "complaints.Complaint",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="account_requests",
+    )
+    partner = models.ForeignKey(
+        Partner, null=True, blank=True, on_delete=models.PROTECT, related_name="account_requests"
+    )
+    external_reference = models.CharField(max_length=64, blank=True)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    identity_verified_at = models.DateTimeField(null=True, blank=True)
+    identity_verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    identity_verification_method = models.CharField(max_length=20, blank=True)
+    submitted_for_review_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    executed_at = models.DateTimeField(null=True, blank=True)
+    gateway_reference = models.CharField(max_length=64, blank=True)
+    rejection_reason = models.TextField(blank=True)
+    sla_clock = models.OneToOneField(SlaClock, on_delete=models.PROTECT, related_name="account_request")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["version"])
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("verify_identity_accountrequest", "Can record a caller's identity verification"),
+            ("collect_authentication_accountrequest", "Can collect alternative authentication"),
+            ("approve_accountrequest", "Can approve an account request (four eyes)"),
+            ("approve_risk_accountrequest", "Can approve unlocks of risk and suspicious-activity locks"),
+            ("execute_accountrequest", "Can execute an approved account request"),
+            ("reject_accountrequest", "Can reject an account request"),
+            ("cancel_accountrequest", "Can cancel an account request"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "external_reference"],
+                condition=~Q(external_reference=""),
+                name="one_account_request_per_partner_reference",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "created_at"], name="accountrequest_state_created")]
+
+    def __str__(self) -> str:
+        return self.reference or "new account request"
+
+    @property
+    def needs_risk_officer(self) -> bool:
+        return self.kind == RequestKind.UNLOCK and self.lock_reason in RISK_REASONS
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_REQUEST_STATES
+
+    def maker_ids(self) -> set[int]:
+        """Everyone who gathered this request's proof: none of them may approve it."""
+        makers = set(self.evidence.values_list("checked_by_id", flat=True))
+        makers.add(self.submitted_for_review_by_id)
+        return {pk for pk in makers if pk is not None}
+
+    @transition(
+        field=state,
+        source=RequestState.SUBMITTED,
+        target=RequestState.IDENTITY_VERIFIED,
+        permission="accounts.verify_identity_accountrequest",
+        custom={"label": "Verify identity"},
+    )
+    def verify_identity(self, *, verified_with: str, by) -> None:
+        # Not "method": django-fsm passes the transition method under that name.
+        self.identity_verified_at = timezone.now()
+        self.identity_verified_by = by
+        self.identity_verification_method = verified_with
+
+    @transition(
+        field=state,
+        source=RequestState.IDENTITY_VERIFIED,
+        target=RequestState.PENDING_REVIEW,
+        conditions=[has_passed_authentication, is_not_judicial_freeze],
+        permission="accounts.collect_authentication_accountrequest",
+        custom={"label": "Submit for review"},
+    )
+    def submit_for_review(self, *, by) -> None:
+        self.submitted_for_review_by = by
+
+    @transition(
+        field=state,
+        source=RequestState.PENDING_REVIEW,
+        target=RequestState.APPROVED,
+        conditions=[has_passed_authentication, is_not_judicial_freeze],
+        permission=may_approve,
+        custom={"label": "Approve"},
+    )
+    def approve(self, *, by) -> None:
+        self.approved_by = by
+        self.approved_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=RequestState.APPROVED,
+        target=RequestState.EXECUTED,
+        conditions=[is_not_judicial_freeze],
+        permission="accounts.execute_accountrequest",
+        custom={"label": "Execute"},
+    )
+    def execute(self, *, gateway_reference: str) -> None:
+        self.executed_at = timezone.now()
+        self.gateway_reference = gateway_reference
+
+    @transition(
+        field=state,
+        source=RequestState.IDENTITY_VERIFIED,
+        target=RequestState.EXECUTED,
+        conditions=[is_protective_lock],
+        permission="accounts.verify_identity_accountrequest",
+        custom={"label": "Lock at once", "admin": False},
+    )
+    def execute_protective_lock(self, *, gateway_reference: str) -> None:
+        self.executed_at = timezone.now()
+        self.gateway_reference = gateway_reference
+
+    @transition(
+        field=state,
+        source=[RequestState.SUBMITTED, RequestState.IDENTITY_VERIFIED, RequestState.PENDING_REVIEW],
+        target=RequestState.REJECTED,
+        permission="accounts.reject_accountrequest",
+        custom={"label": "Reject"},
+    )
+    def reject(self, *, reason: str) -> None:
+        self.rejection_reason = reason
+
+    @transition(
+        field=state,
+        source=list(OPEN_REQUEST_STATES),
+        target=RequestState.CANCELLED,
+        permission="accounts.cancel_accountrequest",
+        custom={"label": "Cancel"},
+    )
+    def cancel(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=[RequestState.SUBMITTED, RequestState.IDENTITY_VERIFIED],
+        target=RequestState.EXPIRED,
+        custom={"admin": False},
+    )
+    def expire(self) -> None:
+        pass
+
+
+EVIDENCE_EXTENSIONS = ("pdf", "jpg", "jpeg", "png")
+
+
+def evidence_path(instance: AuthenticationEvidence, filename: str) -> str:
+    return f"accounts/{instance.request.reference}/{filename}"
+
+
+class AuthenticationEvidence(models.Model):
+    """One alternative authentication: how, with what outcome, the proof, who checked."""
+
+    request = models.ForeignKey(AccountRequest, on_delete=models.PROTECT, related_name="evidence")
+    method = models.CharField(max_length=20, choices=AuthenticationMethod.choices)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    file = models.FileField(
+        upload_to=evidence_path,
+        blank=True,
+        validators=[FileExtensionValidator(EVIDENCE_EXTENSIONS)],
+        help_text="Scan or photo (PDF, JPEG, PNG); required for an ID document or a bank card check.",
+    )
+    note = models.CharField(max_length=300, blank=True)
+    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    checked_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["checked_at", "id"]
+        verbose_name_plural = "authentication evidence"
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()}: {self.get_outcome_display()}"

@@ -14,9 +14,9 @@ from .models import TransitionRecord
 SYSTEM_ACTOR_LABEL = "SLA clock"
 
 
-def actor_label(actor) -> str:
+def actor_label(actor, system_label: str = SYSTEM_ACTOR_LABEL) -> str:
     if actor is None:
-        return SYSTEM_ACTOR_LABEL
+        return system_label
     partner = getattr(actor, "partner", None)
     if partner is not None:
         return f"partner:{partner.code}"
@@ -54,6 +54,7 @@ def record_transition(
     actor,
     reason: str = "",
     data: dict | None = None,
+    system_label: str = SYSTEM_ACTOR_LABEL,
 ) -> TransitionRecord:
     """Append one record; call inside the transaction that saves the transition."""
     content_type = ContentType.objects.get_for_model(case)
@@ -71,7 +72,7 @@ def record_transition(
         source_state=source,
         target_state=target,
         actor=actor,
-        actor_label=actor_label(actor),
+        actor_label=actor_label(actor, system_label),
         reason=reason,
         data=data or {},
         previous_hash=previous or "",

@@ -146,7 +146,13 @@ def mark_late_first_responses(cases: ClockedCases, now: dt.datetime) -> int:
     return len(clocks)
 
 
-def run_due_transitions(queryset: models.QuerySet, name: str, *, reason: str) -> int:
+def run_due_transitions(
+    queryset: models.QuerySet,
+    name: str,
+    *,
+    reason: str,
+    before_save: Callable[[models.Model], None] | None = None,
+) -> int:
     """Run the clock's own transition (auto-close, expiry) on each due case, as the system.
 
     A savepoint each: one case that cannot move does not hold back the rest.
@@ -156,7 +162,13 @@ def run_due_transitions(queryset: models.QuerySet, name: str, *, reason: str) ->
         for case in queryset.select_for_update(skip_locked=True)[:SWEEP_BATCH]:
             try:
                 with transaction.atomic():
-                    run_transition(case, name, actor=None, reason=reason)
+                    run_transition(
+                        case,
+                        name,
+                        actor=None,
+                        reason=reason,
+                        before_save=(lambda case=case: before_save(case)) if before_save else None,
+                    )
             except CaseworkError:
                 logger.exception("The clock could not %s %s", name, case)
                 continue

@@ -16,7 +16,7 @@ import django_fsm
 from django.db import models, transaction
 from django.db.models import F
 
-from .audit import record_transition
+from .audit import SYSTEM_ACTOR_LABEL, record_transition
 from .errors import ConcurrentChange, PermissionRefused, TransitionRefused
 
 
@@ -38,7 +38,8 @@ def _transition_for(case: models.Model, name: str) -> django_fsm.Transition:
     found = meta.get_transition(meta.field.get_state(case))
     if found is None:
         raise TransitionRefused(
-            f"Cannot {name.replace('_', ' ')} a {case._meta.verbose_name} that is {case.get_state_display()}."
+            f"Cannot {name.replace('_', ' ')} this {case._meta.verbose_name}: "
+            f"it is {case.get_state_display()}."
         )
     return found
 
@@ -87,13 +88,15 @@ def run_transition(
     data: dict[str, Any] | None = None,
     before_save: Callable[[], None] | None = None,
     arguments: dict[str, Any] | None = None,
+    system_label: str = SYSTEM_ACTOR_LABEL,
 ) -> models.Model:
     """Check, claim, transition, save and record, all in one transaction.
 
     ``actor`` is the user acting (staff or a partner's API user); ``None`` is the
     system clock, used only by scheduled services. ``before_save`` runs after the state
     changed and before the save, for side records that belong to the same transaction.
-    ``arguments`` go to the model's transition method.
+    ``arguments`` go to the model's transition method. ``system_label`` names the system
+    acting when there is no user (the SLA clock, or the case whose end moved this one).
     """
     check_transition(case, name, actor)
     source = case.state
@@ -114,6 +117,7 @@ def run_transition(
                 actor=actor,
                 reason=reason,
                 data=data,
+                system_label=system_label,
             )
     except BaseException as exc:
         # The database rolled back; put the in-memory object back as it is stored.

@@ -326,6 +326,34 @@ def resolve_complaint(
     )
 
 
+def resolve_by_linked_case(*, complaint: Complaint, code: str, summary: str, linked_case) -> bool:
+    """A case opened from this complaint ended well: the complaint resolves with it.
+
+    Run inside the linked case's transaction, as the system on the linked case's
+    behalf. Returns False (and changes nothing) when the complaint cannot resolve now,
+    e.g. while it waits on the customer; the agent then resolves it by hand.
+    """
+    if complaint.state not in (State.ACCEPTED, State.IN_PROGRESS, State.ESCALATED):
+        return False
+
+    def stop() -> None:
+        now = timezone.now()
+        sla.record_first_response(complaint.sla_clock, at=now)
+        sla.stop_clock(complaint.sla_clock, at=now)
+
+    run_transition(
+        complaint,
+        "resolve",
+        actor=None,
+        system_label=f"{linked_case._meta.verbose_name} {linked_case.reference}",
+        reason=summary,
+        data={"code": code, "linked_case": linked_case.reference},
+        before_save=stop,
+        arguments={"code": code, "summary": summary, "is_first_contact": False},
+    )
+    return True
+
+
 def reopen_complaint(*, complaint: Complaint, actor, reason: str) -> Complaint:
     """The customer is not satisfied within the reopen window: work goes on."""
     _require(reason, "reason", "Say why the complaint is reopened.")
@@ -400,6 +428,15 @@ def add_note(*, complaint: Complaint, actor, body: str) -> ComplaintNote:
     _require(body, "body", "A note needs text.")
     note = ComplaintNote(complaint=complaint, author=actor, body=body)
     note._history_user = actor
+    note.save()
+    return note
+
+
+def add_linked_case_note(*, complaint: Complaint, author, body: str) -> ComplaintNote:
+    """A note the system writes when a case opened from the complaint ends otherwise than
+    resolving it: the agent sees why, and takes the complaint on."""
+    note = ComplaintNote(complaint=complaint, author=author, body=body)
+    note._history_user = author
     note.save()
     return note
 

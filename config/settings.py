@@ -172,6 +172,10 @@ CELERY_BEAT_SCHEDULE = {
 COMPLAINT_REOPEN_WINDOW_DAYS = int(os.environ.get("COMPLAINT_REOPEN_WINDOW_DAYS", "14"))
 COMPLAINT_AUTO_CLOSE_DAYS = int(os.environ.get("COMPLAINT_AUTO_CLOSE_DAYS", "7"))
 OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))
+ACCOUNT_GATEWAY = os.environ.get("ACCOUNT_GATEWAY", "accounts.gateways.LocalAccountGateway")
+# An account request left without passed authentication this long expires.
+ACCOUNT_REQUEST_EXPIRY_DAYS = int(os.environ.get("ACCOUNT_REQUEST_EXPIRY_DAYS", "7"))
+EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024)))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

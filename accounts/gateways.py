@@ -1,0 +1,91 @@
+"""The one door to the wallet core for account changes.
+
+Services call :func:`gateway` and never touch ``WalletAccount.status`` themselves.
+``settings.ACCOUNT_GATEWAY`` names the class: the default changes the local record; a
+production gateway calls the wallet core with the same idempotency keys, so a request
+executed twice (a retry after a timeout) changes the account once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from casework.errors import InvalidInput
+
+from .models import AccountStatus, LockReason, WalletAccount
+
+
+@dataclass(frozen=True)
+class AccountState:
+    account_number: str
+    status: str
+    lock_reason: str
+
+
+class AccountGateway(Protocol):
+    def status(self, account_number: str) -> AccountState: ...
+
+    def lock(self, account_number: str, *, reason: str, idempotency_key: str, actor=None) -> str: ...
+
+    def unlock(self, account_number: str, *, idempotency_key: str, actor=None) -> str: ...
+
+    def freeze(self, account_number: str, *, reason: str, idempotency_key: str, actor=None) -> str: ...
+
+
+class LocalAccountGateway:
+    """Changes the local ``WalletAccount``; the gateway reference is the idempotency key."""
+
+    def _account(self, account_number: str) -> WalletAccount:
+        try:
+            return WalletAccount.objects.select_for_update().get(account_number=account_number)
+        except WalletAccount.DoesNotExist as error:
+            raise InvalidInput(
+                f"There is no wallet account {account_number}.", field="account_number"
+            ) from error
+
+    def status(self, account_number: str) -> AccountState:
+        account = self._account(account_number)
+        return AccountState(account.account_number, account.status, account.lock_reason)
+
+    def _set(self, account_number: str, *, status: str, reason: str, key: str, actor) -> str:
+        account = self._account(account_number)
+        account.status = status
+        account.lock_reason = reason
+        account.locked_at = None if status == AccountStatus.ACTIVE else timezone.now()
+        if status == AccountStatus.ACTIVE:
+            account.failed_attempts = 0
+        account._history_user = actor
+        account._change_reason = key
+        account.save()
+        return f"local:{key}"
+
+    def lock(self, account_number: str, *, reason: str, idempotency_key: str, actor=None) -> str:
+        return self._set(
+            account_number, status=AccountStatus.LOCKED, reason=reason, key=idempotency_key, actor=actor
+        )
+
+    def unlock(self, account_number: str, *, idempotency_key: str, actor=None) -> str:
+        return self._set(
+            account_number, status=AccountStatus.ACTIVE, reason="", key=idempotency_key, actor=actor
+        )
+
+    def freeze(
+        self,
+        account_number: str,
+        *,
+        reason: str = LockReason.JUDICIAL_FREEZE,
+        idempotency_key: str,
+        actor=None,
+    ) -> str:
+        return self._set(
+            account_number, status=AccountStatus.FROZEN, reason=reason, key=idempotency_key, actor=actor
+        )
+
+
+def gateway() -> AccountGateway:
+    return import_string(settings.ACCOUNT_GATEWAY)()

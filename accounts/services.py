@@ -1,0 +1,423 @@
+"""Account lock/unlock use cases. The admin, the API, the sweep and the shell call these;
+each is one transaction and returns the request."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import PurePath
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from casework import sla, sweep
+from casework.audit import record_transition
+from casework.errors import CaseworkError, InvalidInput, PermissionRefused, TransitionRefused
+from casework.models import CaseType, Partner
+from casework.references import next_reference
+from casework.teams import team_for_code
+from casework.transitions import require_permission, run_step, run_transition
+from complaints import services as complaint_services
+from complaints.models import Category as ComplaintCategory
+from complaints.models import Complaint, ResolutionCode
+
+from .gateways import gateway
+from .models import (
+    EVIDENCE_EXTENSIONS,
+    OPEN_REQUEST_STATES,
+    AccountRequest,
+    AccountStatus,
+    AuthenticationEvidence,
+    AuthenticationMethod,
+    LockReason,
+    Outcome,
+    RequestKind,
+    RequestState,
+    WalletAccount,
+)
+
+logger = logging.getLogger(__name__)
+
+REFERENCE_PREFIX = "ACR"
+REVIEWERS_TEAM = "supervisors"
+RISK_TEAM = "risk"
+JUDICIAL_FREEZE_REFUSAL = (
+    "A judicial freeze cannot be lifted here: the account stays frozen until the court's "
+    "release order is applied in the wallet core. Tell the customer which court or authority to contact."
+)
+# Proof that is a document needs its scan; a code or a face check is a result, not a file.
+FILE_REQUIRED = frozenset({AuthenticationMethod.ID_DOCUMENT, AuthenticationMethod.BANK_CARD})
+# What each accepted file type starts with: a renamed executable is not a scan.
+EVIDENCE_SIGNATURES = {
+    "pdf": (b"%PDF-",),
+    "png": (b"\x89PNG\r\n\x1a\n",),
+    "jpg": (b"\xff\xd8\xff",),
+    "jpeg": (b"\xff\xd8\xff",),
+}
+
+
+def _require(value, field: str, message: str) -> None:
+    if value in (None, "") or (isinstance(value, str) and not value.strip()):
+        raise InvalidInput(message, field=field)
+
+
+def _account(account_number: str) -> WalletAccount:
+    _require(account_number, "account_number", "Give the wallet account number.")
+    try:
+        return WalletAccount.objects.get(account_number=account_number.strip())
+    except WalletAccount.DoesNotExist as error:
+        raise InvalidInput(f"There is no wallet account {account_number}.", field="account_number") from error
+
+
+def open_account_request(
+    *,
+    actor,
+    account_number: str,
+    kind: str = RequestKind.UNLOCK,
+    lock_reason: str = "",
+    customer_statement: str = "",
+    explanation_given: str = "",
+    complaint: Complaint | None = None,
+    partner: Partner | None = None,
+    external_reference: str = "",
+    received_at: dt.datetime | None = None,
+) -> AccountRequest:
+    """Open a request for an account, one open request per account at a time.
+
+    An unlock takes the account's current lock reason. An unlock of a judicial freeze is
+    recorded and refused at once with that reason; the account stays frozen.
+    """
+    require_permission(actor, "accounts.add_accountrequest", "open", AccountRequest)
+    if kind not in RequestKind.values:
+        raise InvalidInput(f"'{kind}' is not a kind of request; choose unlock or lock.", field="kind")
+    account = _account(account_number)
+    if kind == RequestKind.UNLOCK:
+        if account.status == AccountStatus.ACTIVE:
+            raise InvalidInput(
+                f"Account {account.account_number} is active: there is nothing to unlock.",
+                field="account_number",
+            )
+        lock_reason = account.lock_reason
+    else:
+        if lock_reason not in LockReason.values:
+            raise InvalidInput("Say why the account is to be locked.", field="lock_reason")
+        if account.status != AccountStatus.ACTIVE:
+            raise InvalidInput(
+                f"Account {account.account_number} is already {account.get_status_display()}.",
+                field="account_number",
+            )
+    already = account.requests.filter(state__in=OPEN_REQUEST_STATES).first()
+    if already is not None:
+        raise InvalidInput(
+            f"Account {account.account_number} already has an open request, {already.reference}.",
+            field="account_number",
+        )
+    if (
+        partner
+        and external_reference
+        and AccountRequest.objects.filter(partner=partner, external_reference=external_reference).exists()
+    ):
+        raise InvalidInput(
+            f"This partner already sent a request with reference '{external_reference}'.",
+            field="external_reference",
+        )
+    received_at = received_at or timezone.now()
+    policy = sla.policy_for(case_type=CaseType.ACCOUNT_REQUEST, category=lock_reason)
+    request = AccountRequest(
+        kind=kind,
+        account=account,
+        lock_reason=lock_reason,
+        customer_statement=customer_statement,
+        explanation_given=explanation_given,
+        complaint=complaint,
+        partner=partner,
+        external_reference=external_reference,
+        submitted_by=actor,
+        created_at=received_at,
+    )
+    request._history_user = actor
+    try:
+        with transaction.atomic():
+            request.sla_clock = sla.start_clock(policy=policy, started_at=received_at)
+            request.reference = next_reference(REFERENCE_PREFIX, today=timezone.localdate(received_at))
+            request.save()
+            record_transition(
+                case=request,
+                transition="open",
+                source="",
+                target=request.state,
+                actor=actor,
+                reason=customer_statement or f"{request.get_kind_display()} requested",
+                data={"account": account.account_number, "lock_reason": lock_reason},
+            )
+            if not is_liftable(request):
+                run_transition(
+                    request,
+                    "reject",
+                    actor=None,
+                    system_label="judicial freeze rule",
+                    reason=JUDICIAL_FREEZE_REFUSAL,
+                    before_save=lambda: _end(request),
+                    arguments={"reason": JUDICIAL_FREEZE_REFUSAL},
+                )
+    except IntegrityError as error:
+        if partner and external_reference:
+            raise InvalidInput(
+                f"This partner already sent a request with reference '{external_reference}'.",
+                field="external_reference",
+            ) from error
+        raise
+    return request
+
+
+def is_liftable(request: AccountRequest) -> bool:
+    return not (request.kind == RequestKind.UNLOCK and request.lock_reason == LockReason.JUDICIAL_FREEZE)
+
+
+def open_unlock_request_from_complaint(*, complaint: Complaint, actor) -> AccountRequest:
+    """One step from a locked-account complaint to its unlock request.
+
+    The complaint's identity verification carries over, so the agent goes straight on
+    to the alternative authentication.
+    """
+    if complaint.category != ComplaintCategory.ACCOUNT_LOCKED:
+        raise InvalidInput(
+            "Only a complaint about a locked or frozen account opens an unlock request.", field="category"
+        )
+    if not complaint.is_open:
+        raise InvalidInput(
+            f"Complaint {complaint.reference} is {complaint.get_state_display()}.", field="complaint"
+        )
+    with transaction.atomic():
+        request = open_account_request(
+            actor=actor,
+            account_number=complaint.account_number,
+            customer_statement=complaint.description,
+            complaint=complaint,
+        )
+        if request.state == RequestState.SUBMITTED and complaint.identity_verified_at:
+            verify_identity(
+                request=request,
+                actor=actor,
+                method=complaint.identity_verification_method,
+                reason=f"Verified on complaint {complaint.reference}",
+            )
+    return request
+
+
+def verify_identity(*, request: AccountRequest, actor, method: str, reason: str = "") -> AccountRequest:
+    """Record how the caller proved who they are. A customer's own protective lock
+    (lost phone) is then executed at once."""
+    require_permission(actor, "accounts.verify_identity_accountrequest", "verify_identity", request)
+    _require(method, "method", "Say how the caller's identity was verified.")
+    with transaction.atomic():
+        run_transition(
+            request,
+            "verify_identity",
+            actor=actor,
+            reason=reason or f"Identity verified ({method})",
+            data={"method": method},
+            before_save=lambda: sla.record_first_response(request.sla_clock, at=timezone.now()),
+            arguments={"verified_with": method, "by": actor},
+        )
+        if request.kind == RequestKind.LOCK and request.lock_reason == LockReason.CUSTOMER_REQUEST:
+            _execute(
+                request, actor, "execute_protective_lock", reason="Protective lock at the customer's request"
+            )
+    return request
+
+
+def _check_evidence_file(file, method: str) -> None:
+    if not file:
+        if method in FILE_REQUIRED:
+            raise InvalidInput(
+                f"A {AuthenticationMethod(method).label} needs its scan or photo.", field="file"
+            )
+        return
+    extension = PurePath(file.name).suffix.lower().lstrip(".")
+    if extension not in EVIDENCE_EXTENSIONS:
+        allowed = ", ".join(EVIDENCE_EXTENSIONS)
+        raise InvalidInput(
+            f"'{file.name}' is not an accepted evidence file; send one of: {allowed}.", field="file"
+        )
+    head = file.read(8)
+    file.seek(0)
+    if not any(head.startswith(signature) for signature in EVIDENCE_SIGNATURES[extension]):
+        raise InvalidInput(f"'{file.name}' is not really a {extension.upper()} file.", field="file")
+    if file.size > settings.EVIDENCE_MAX_BYTES:
+        limit = settings.EVIDENCE_MAX_BYTES // (1024 * 1024)
+        raise InvalidInput(f"'{file.name}' is larger than the {limit} MB limit.", field="file")
+
+
+def add_evidence(
+    *, request: AccountRequest, actor, method: str, outcome: str, file=None, note: str = ""
+) -> AuthenticationEvidence:
+    """Record one alternative authentication (method, outcome, proof, who checked)."""
+    require_permission(
+        actor, "accounts.collect_authentication_accountrequest", "collect_authentication", request
+    )
+    if method not in AuthenticationMethod.values:
+        raise InvalidInput(f"'{method}' is not an authentication method.", field="method")
+    if outcome not in Outcome.values:
+        raise InvalidInput(f"'{outcome}' is not an outcome; choose passed or failed.", field="outcome")
+    if request.state != RequestState.IDENTITY_VERIFIED:
+        raise TransitionRefused(
+            f"Evidence is collected after identity verification and before review; {request} is "
+            f"{request.get_state_display()}."
+        )
+    _check_evidence_file(file, method)
+    evidence = AuthenticationEvidence(
+        request=request, method=method, outcome=outcome, note=note, checked_by=actor
+    )
+    if file:
+        evidence.file = file
+    evidence._history_user = actor
+
+    run_step(
+        request,
+        "collect_authentication",
+        actor=actor,
+        permission="accounts.collect_authentication_accountrequest",
+        apply=evidence.save,
+        reason=note or f"{AuthenticationMethod(method).label}: {Outcome(outcome).label}",
+        data={"method": method, "outcome": outcome},
+    )
+    return evidence
+
+
+def submit_for_review(*, request: AccountRequest, actor, reason: str = "") -> AccountRequest:
+    """Hand the collected proof to a reviewer (who must be someone else)."""
+    return run_transition(request, "submit_for_review", actor=actor, reason=reason, arguments={"by": actor})
+
+
+def approve_request(*, request: AccountRequest, actor, reason: str = "") -> AccountRequest:
+    """Four eyes: approved by someone who gathered none of its proof; unlocks of
+    suspicious-activity or risk-control locks by a risk officer."""
+    require_permission(actor, "accounts.approve_accountrequest", "approve", request)
+    if actor.pk in request.maker_ids():
+        raise PermissionRefused(
+            "Four eyes: you collected proof on this request, so another reviewer must approve it."
+        )
+    if request.needs_risk_officer and not actor.has_perm("accounts.approve_risk_accountrequest"):
+        raise PermissionRefused(
+            f"The account was locked for {request.get_lock_reason_display()}: "
+            "a risk officer must approve the unlock."
+        )
+    return run_transition(request, "approve", actor=actor, reason=reason, arguments={"by": actor})
+
+
+def _call_gateway(request: AccountRequest, actor) -> str:
+    accounts = gateway()
+    key = f"{request.reference}-{request.kind}"
+    number = request.account.account_number
+    if request.kind == RequestKind.UNLOCK:
+        return accounts.unlock(number, idempotency_key=key, actor=actor)
+    if request.lock_reason == LockReason.JUDICIAL_FREEZE:
+        return accounts.freeze(number, reason=request.lock_reason, idempotency_key=key, actor=actor)
+    return accounts.lock(number, reason=request.lock_reason, idempotency_key=key, actor=actor)
+
+
+def _execute(request: AccountRequest, actor, name: str, *, reason: str) -> AccountRequest:
+    def change_account() -> None:
+        # Runs after the row is claimed: a second execute is refused before it gets here,
+        # so the gateway is called once.
+        request.gateway_reference = _call_gateway(request, actor)
+        _end(request, actor=actor)
+
+    return run_transition(
+        request,
+        name,
+        actor=actor,
+        reason=reason,
+        before_save=change_account,
+        arguments={"gateway_reference": ""},
+    )
+
+
+def execute_request(*, request: AccountRequest, actor, reason: str = "") -> AccountRequest:
+    """Change the account through the gateway, once."""
+    return _execute(request, actor, "execute", reason=reason or f"{request.get_kind_display()} executed")
+
+
+def reject_request(*, request: AccountRequest, actor, reason: str) -> AccountRequest:
+    _require(reason, "reason", "Say why the request is rejected; the customer is told.")
+    return run_transition(
+        request,
+        "reject",
+        actor=actor,
+        reason=reason,
+        before_save=lambda: _end(request, actor=actor),
+        arguments={"reason": reason},
+    )
+
+
+def cancel_request(*, request: AccountRequest, actor, reason: str = "") -> AccountRequest:
+    return run_transition(
+        request,
+        "cancel",
+        actor=actor,
+        reason=reason or "Cancelled at the customer's request",
+        before_save=lambda: _end(request, actor=actor),
+    )
+
+
+def _end(request: AccountRequest, actor=None) -> None:
+    """The request has ended: stop its clock, and move the complaint it came from on."""
+    now = timezone.now()
+    sla.stop_clock(request.sla_clock, at=now)
+    complaint = request.complaint
+    if complaint is None or not complaint.is_open:
+        return
+    if request.state == RequestState.EXECUTED and request.kind == RequestKind.UNLOCK:
+        summary = f"Account {request.account.account_number} unlocked through {request.reference}."
+        try:
+            with transaction.atomic():
+                if complaint_services.resolve_by_linked_case(
+                    complaint=complaint, code=ResolutionCode.UNLOCKED, summary=summary, linked_case=request
+                ):
+                    return
+        except CaseworkError:
+            logger.exception("Complaint %s could not follow %s", complaint, request)
+    author = actor or request.submitted_by
+    complaint_services.add_linked_case_note(
+        complaint=complaint,
+        author=author,
+        body=f"{request.get_kind_display().capitalize()} request {request.reference} ended "
+        f"{request.get_state_display()}: {request.rejection_reason or 'see its timeline'}.",
+    )
+
+
+def expire_stale_requests(now: dt.datetime) -> int:
+    """Requests left without passed authentication for the configured days expire."""
+    days = settings.ACCOUNT_REQUEST_EXPIRY_DAYS
+    due = AccountRequest.objects.filter(
+        state__in=[RequestState.SUBMITTED, RequestState.IDENTITY_VERIFIED],
+        created_at__lte=now - dt.timedelta(days=days),
+    ).order_by("created_at")
+    return sweep.run_due_transitions(
+        due, "expire", reason=f"No passed authentication within {days} days", before_save=_end
+    )
+
+
+def _reviewers(request: AccountRequest) -> list[str]:
+    team = RISK_TEAM if request.needs_risk_officer else REVIEWERS_TEAM
+    return [team_for_code(team).mailbox]
+
+
+CLOCKED = sweep.ClockedCases(
+    model=AccountRequest,
+    clock_relation="account_request",
+    related=("account",),
+    template="accounts/clock_notice.txt",
+    due_soon_recipients=_reviewers,
+    breach_recipients=lambda request: sorted({*_reviewers(request), team_for_code(REVIEWERS_TEAM).mailbox}),
+)
+
+
+def run_clock(now: dt.datetime) -> dict[str, int]:
+    return {
+        "due_soon": sweep.warn_due_soon(CLOCKED, now),
+        "breached": sweep.mark_breaches(CLOCKED, now),
+        "expired": expire_stale_requests(now),
+    }
