@@ -12,10 +12,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from casework import sla, sweep
-from casework.audit import record_transition
+from casework.cases import open_case, require
 from casework.errors import CaseworkError, InvalidInput, PermissionRefused, TransitionRefused
 from casework.models import CaseType, Partner
-from casework.references import next_reference
 from casework.teams import team_for_code
 from casework.transitions import require_permission, run_step, run_transition
 from complaints import services as complaint_services
@@ -57,13 +56,8 @@ EVIDENCE_SIGNATURES = {
 }
 
 
-def _require(value, field: str, message: str) -> None:
-    if value in (None, "") or (isinstance(value, str) and not value.strip()):
-        raise InvalidInput(message, field=field)
-
-
 def _account(account_number: str) -> WalletAccount:
-    _require(account_number, "account_number", "Give the wallet account number.")
+    require(account_number, "account_number", "Give the wallet account number.")
     try:
         return WalletAccount.objects.get(account_number=account_number.strip())
     except WalletAccount.DoesNotExist as error:
@@ -136,18 +130,15 @@ def open_account_request(
         submitted_by=actor,
         created_at=received_at,
     )
-    request._history_user = actor
     try:
         with transaction.atomic():
-            request.sla_clock = sla.start_clock(policy=policy, started_at=received_at)
-            request.reference = next_reference(REFERENCE_PREFIX, today=timezone.localdate(received_at))
-            request.save()
-            record_transition(
-                case=request,
-                transition="open",
-                source="",
-                target=request.state,
+            open_case(
+                request,
+                prefix=REFERENCE_PREFIX,
+                policy=policy,
+                received_at=received_at,
                 actor=actor,
+                transition="open",
                 reason=customer_statement or f"{request.get_kind_display()} requested",
                 data={"account": account.account_number, "lock_reason": lock_reason},
             )
@@ -210,7 +201,7 @@ def verify_identity(*, request: AccountRequest, actor, method: str, reason: str 
     """Record how the caller proved who they are. A customer's own protective lock
     (lost phone) is then executed at once."""
     require_permission(actor, "accounts.verify_identity_accountrequest", "verify_identity", request)
-    _require(method, "method", "Say how the caller's identity was verified.")
+    require(method, "method", "Say how the caller's identity was verified.")
     with transaction.atomic():
         run_transition(
             request,
@@ -341,7 +332,7 @@ def execute_request(*, request: AccountRequest, actor, reason: str = "") -> Acco
 
 
 def reject_request(*, request: AccountRequest, actor, reason: str) -> AccountRequest:
-    _require(reason, "reason", "Say why the request is rejected; the customer is told.")
+    require(reason, "reason", "Say why the request is rejected; the customer is told.")
     return run_transition(
         request,
         "reject",

@@ -66,3 +66,27 @@ def revoke(apps, schema_editor, mapping: Mapping[str, Sequence[str]]) -> None:
             group.permissions.remove(
                 *Permission.objects.filter(content_type__app_label=app_label, codename=codename)
             )
+
+
+def seed_sla_policies(apps, *, case_type: str, policies) -> None:
+    """Create each ``(name, category, first, first_unit, target, unit, extended, warn)``
+    policy on the default calendar, unless an active one already covers its scope."""
+    SlaPolicy = apps.get_model("casework", "SlaPolicy")
+    calendar = apps.get_model("casework", "BusinessCalendar").objects.get(is_default=True)
+    for name, category, priority, first, first_unit, target, unit, extended, warn in policies:
+        SlaPolicy.objects.get_or_create(
+            case_type=case_type,
+            category=category,
+            priority=priority,
+            is_active=True,
+            defaults={
+                "name": name,
+                "calendar": calendar,
+                "first_response_target": first,
+                "first_response_unit": first_unit,
+                "resolution_target": target,
+                "resolution_unit": unit,
+                "extended_resolution_target": extended,
+                "due_soon_minutes": warn,
+            },
+        )

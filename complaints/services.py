@@ -6,19 +6,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from casework import outbox, sla, sweep
-from casework.audit import record_transition
+from casework.cases import open_case, require
 from casework.errors import InvalidInput, PermissionRefused
 from casework.models import CaseType, Partner, Team
-from casework.references import next_reference
 from casework.teams import team_for_code
 from casework.transitions import require_permission, run_step, run_transition
 
@@ -38,11 +36,6 @@ logger = logging.getLogger(__name__)
 REFERENCE_PREFIX = "CMP"
 FRONTLINE_TEAM = "frontline"
 SUPERVISORS_TEAM = "supervisors"
-
-
-def _require(value: Any, field: str, message: str) -> None:
-    if value in (None, "") or (isinstance(value, str) and not value.strip()):
-        raise InvalidInput(message, field=field)
 
 
 def _choice(value: str, choices: type, field: str) -> None:
@@ -124,20 +117,16 @@ def register_complaint(
     except ValidationError as error:
         raise _first_error(error) from error
     policy = sla.policy_for(case_type=CaseType.COMPLAINT, category=category, priority=priority)
-    complaint._history_user = actor
     try:
-        with transaction.atomic():
-            complaint.sla_clock = sla.start_clock(policy=policy, started_at=received_at)
-            complaint.reference = next_reference(REFERENCE_PREFIX, today=timezone.localdate(received_at))
-            complaint.save()
-            record_transition(
-                case=complaint,
-                transition="register",
-                source="",
-                target=complaint.state,
-                actor=actor,
-                reason=f"Registered from {complaint.get_channel_display()}",
-            )
+        open_case(
+            complaint,
+            prefix=REFERENCE_PREFIX,
+            policy=policy,
+            received_at=received_at,
+            actor=actor,
+            transition="register",
+            reason=f"Registered from {complaint.get_channel_display()}",
+        )
     except IntegrityError as error:
         if (
             partner
@@ -188,7 +177,7 @@ def accept_complaint(*, complaint: Complaint, actor, reason: str = "") -> Compla
 
 def reject_complaint(*, complaint: Complaint, actor, reason: str) -> Complaint:
     """Refuse a complaint outright (not ours, abusive, duplicate); the reason is required."""
-    _require(reason, "reason", "Say why the complaint is rejected.")
+    require(reason, "reason", "Say why the complaint is rejected.")
 
     def stop() -> None:
         _first_response(complaint)
@@ -204,8 +193,8 @@ def start_complaint(*, complaint: Complaint, actor, reason: str = "") -> Complai
 def escalate_complaint(*, complaint: Complaint, actor, team: Team, reason: str) -> Complaint:
     """Hand the complaint to the technical team or the complaints department, with a reason;
     the team's mailbox gets a notice through the outbox."""
-    _require(team, "team", "Choose the team to escalate to.")
-    _require(reason, "reason", "Say why the complaint is escalated.")
+    require(team, "team", "Choose the team to escalate to.")
+    require(reason, "reason", "Say why the complaint is escalated.")
     if team.code == FRONTLINE_TEAM:
         raise InvalidInput("Escalate to another team than the frontline.", field="team")
 
@@ -236,7 +225,7 @@ def escalate_complaint(*, complaint: Complaint, actor, team: Team, reason: str) 
 
 def return_findings(*, complaint: Complaint, actor, findings: str) -> Complaint:
     """The escalation team hands its findings back; the case is the agent's turn again."""
-    _require(findings, "findings", "Write the findings the agent should act on.")
+    require(findings, "findings", "Write the findings the agent should act on.")
     return run_transition(
         complaint, "return_findings", actor=actor, reason=findings, arguments={"findings": findings}
     )
@@ -244,7 +233,7 @@ def return_findings(*, complaint: Complaint, actor, findings: str) -> Complaint:
 
 def wait_for_customer(*, complaint: Complaint, actor, reason: str) -> Complaint:
     """Ask the customer for something; the SLA clock pauses until they reply."""
-    _require(reason, "reason", "Say what the customer has been asked for.")
+    require(reason, "reason", "Say what the customer has been asked for.")
     return run_transition(
         complaint,
         "wait_for_customer",
@@ -270,7 +259,7 @@ def send_holding_response(*, complaint: Complaint, actor, holding_response: str)
     require_permission(
         actor, "complaints.send_holding_response_complaint", "send_holding_response", complaint
     )
-    _require(holding_response, "holding_response", "Write what the customer is told.")
+    require(holding_response, "holding_response", "Write what the customer is told.")
     if not complaint.is_open:
         raise InvalidInput("A holding response is only sent on an open complaint.", field="holding_response")
 
@@ -289,6 +278,13 @@ def send_holding_response(*, complaint: Complaint, actor, holding_response: str)
     )
 
 
+def _answered_and_stopped(complaint: Complaint) -> None:
+    """Resolving answers the customer (first response, if none yet) and stops the clock."""
+    now = timezone.now()
+    sla.record_first_response(complaint.sla_clock, at=now)
+    sla.stop_clock(complaint.sla_clock, at=now)
+
+
 def resolve_complaint(
     *, complaint: Complaint, actor, code: str, summary: str, is_first_contact: bool = False
 ) -> Complaint:
@@ -298,7 +294,7 @@ def resolve_complaint(
     before anyone else was involved.
     """
     _choice(code, ResolutionCode, "code")
-    _require(summary, "summary", "Summarise the resolution as the customer was told it.")
+    require(summary, "summary", "Summarise the resolution as the customer was told it.")
     if is_first_contact and (
         complaint.was_escalated
         or complaint.sla_clock.paused_minutes_total
@@ -310,18 +306,13 @@ def resolve_complaint(
             field="is_first_contact",
         )
 
-    def stop() -> None:
-        now = timezone.now()
-        sla.record_first_response(complaint.sla_clock, at=now)
-        sla.stop_clock(complaint.sla_clock, at=now)
-
     return run_transition(
         complaint,
         "resolve",
         actor=actor,
         reason=summary,
         data={"code": code, "first_contact": is_first_contact},
-        before_save=stop,
+        before_save=lambda: _answered_and_stopped(complaint),
         arguments={"code": code, "summary": summary, "is_first_contact": is_first_contact},
     )
 
@@ -336,11 +327,6 @@ def resolve_by_linked_case(*, complaint: Complaint, code: str, summary: str, lin
     if complaint.state not in (State.ACCEPTED, State.IN_PROGRESS, State.ESCALATED):
         return False
 
-    def stop() -> None:
-        now = timezone.now()
-        sla.record_first_response(complaint.sla_clock, at=now)
-        sla.stop_clock(complaint.sla_clock, at=now)
-
     run_transition(
         complaint,
         "resolve",
@@ -348,7 +334,7 @@ def resolve_by_linked_case(*, complaint: Complaint, code: str, summary: str, lin
         system_label=f"{linked_case._meta.verbose_name} {linked_case.reference}",
         reason=summary,
         data={"code": code, "linked_case": linked_case.reference},
-        before_save=stop,
+        before_save=lambda: _answered_and_stopped(complaint),
         arguments={"code": code, "summary": summary, "is_first_contact": False},
     )
     return True
@@ -356,7 +342,7 @@ def resolve_by_linked_case(*, complaint: Complaint, code: str, summary: str, lin
 
 def reopen_complaint(*, complaint: Complaint, actor, reason: str) -> Complaint:
     """The customer is not satisfied within the reopen window: work goes on."""
-    _require(reason, "reason", "Say why the complaint is reopened.")
+    require(reason, "reason", "Say why the complaint is reopened.")
     return run_transition(
         complaint,
         "reopen",
@@ -425,7 +411,7 @@ def assign_complaint(
 def add_note(*, complaint: Complaint, actor, body: str) -> ComplaintNote:
     if actor is None or not actor.has_perm("complaints.add_complaintnote"):
         raise PermissionRefused("You do not have permission to add notes.")
-    _require(body, "body", "A note needs text.")
+    require(body, "body", "A note needs text.")
     note = ComplaintNote(complaint=complaint, author=actor, body=body)
     note._history_user = actor
     note.save()
@@ -444,7 +430,7 @@ def add_linked_case_note(*, complaint: Complaint, author, body: str) -> Complain
 def add_attachment(*, complaint: Complaint, actor, file, description: str = "") -> ComplaintAttachment:
     if actor is None or not actor.has_perm("complaints.add_complaintattachment"):
         raise PermissionRefused("You do not have permission to attach files.")
-    _require(file, "file", "Choose a file to attach.")
+    require(file, "file", "Choose a file to attach.")
     attachment = ComplaintAttachment(
         complaint=complaint, uploaded_by=actor, file=file, description=description
     )

@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from casework.roles import grant, revoke
+from casework.roles import grant, revoke, seed_sla_policies
 
 READ = [
     "accounts.view_walletaccount",
@@ -36,9 +36,10 @@ PERMISSIONS = {
 # Unlocks are urgent for the customer: an answer the same business day; risk locks get
 # three business days for the risk officer's review.
 POLICIES = [
-    ("Account requests: 1 business day", "", 2, "business_hours", 1, "business_days", None, 120),
-    ("Suspicious-activity unlocks: 3 business days", "suspicious_activity", 2, "business_hours", 3, "business_days", None, 240),
-    ("Risk-control unlocks: 3 business days", "risk_control", 2, "business_hours", 3, "business_days", None, 240),
+    ("Account requests: 1 business day", "", "", 2, "business_hours", 1, "business_days", None, 120),
+    ("Suspicious-activity unlocks: 3 business days", "suspicious_activity", "", 2, "business_hours", 3,
+     "business_days", None, 240),
+    ("Risk-control unlocks: 3 business days", "risk_control", "", 2, "business_hours", 3, "business_days", None, 240),
 ]
 
 
@@ -54,25 +55,7 @@ def forwards(apps, schema_editor):
             "group": Group.objects.get(name="risk officer"),
         },
     )
-    SlaPolicy = apps.get_model("casework", "SlaPolicy")
-    calendar = apps.get_model("casework", "BusinessCalendar").objects.get(is_default=True)
-    for name, category, first, first_unit, target, unit, extended, warn in POLICIES:
-        SlaPolicy.objects.get_or_create(
-            case_type="account_request",
-            category=category,
-            priority="",
-            is_active=True,
-            defaults={
-                "name": name,
-                "calendar": calendar,
-                "first_response_target": first,
-                "first_response_unit": first_unit,
-                "resolution_target": target,
-                "resolution_unit": unit,
-                "extended_resolution_target": extended,
-                "due_soon_minutes": warn,
-            },
-        )
+    seed_sla_policies(apps, case_type="account_request", policies=POLICIES)
 
 
 def backwards(apps, schema_editor):

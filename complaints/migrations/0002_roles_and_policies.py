@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from casework.roles import grant, revoke
+from casework.roles import grant, revoke, seed_sla_policies
 
 WORK = [
     "complaints.view_complaint",
@@ -67,26 +67,7 @@ POLICIES = [
 
 def forwards(apps, schema_editor):
     grant(apps, schema_editor, PERMISSIONS, app_labels=["complaints"])
-    SlaPolicy = apps.get_model("casework", "SlaPolicy")
-    BusinessCalendar = apps.get_model("casework", "BusinessCalendar")
-    calendar = BusinessCalendar.objects.get(is_default=True)
-    for name, category, priority, first, first_unit, target, unit, extended, warn in POLICIES:
-        SlaPolicy.objects.get_or_create(
-            case_type="complaint",
-            category=category,
-            priority=priority,
-            is_active=True,
-            defaults={
-                "name": name,
-                "calendar": calendar,
-                "first_response_target": first,
-                "first_response_unit": first_unit,
-                "resolution_target": target,
-                "resolution_unit": unit,
-                "extended_resolution_target": extended,
-                "due_soon_minutes": warn,
-            },
-        )
+    seed_sla_policies(apps, case_type="complaint", policies=POLICIES)
 
 
 def backwards(apps, schema_editor):

@@ -1,0 +1,54 @@
+"""What opening any case involves: a reference, a running SLA clock and the first
+record of its trail, written together."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from . import sla
+from .audit import record_transition
+from .errors import InvalidInput
+from .models import SlaPolicy
+from .references import next_reference
+
+
+def require(value: Any, field: str, message: str) -> None:
+    """Refuse a missing or blank value, naming the field."""
+    if value in (None, "") or (isinstance(value, str) and not value.strip()):
+        raise InvalidInput(message, field=field)
+
+
+def open_case(
+    case: models.Model,
+    *,
+    prefix: str,
+    policy: SlaPolicy,
+    received_at: dt.datetime,
+    actor,
+    transition: str,
+    reason: str,
+    data: dict | None = None,
+) -> models.Model:
+    """Save a new case with its reference (``PREFIX-YYYYMMDD-NNNNNN``), clock and first record.
+
+    Call inside the caller's transaction when more must happen atomically with it.
+    """
+    case._history_user = actor
+    with transaction.atomic():
+        case.sla_clock = sla.start_clock(policy=policy, started_at=received_at)
+        case.reference = next_reference(prefix, today=timezone.localdate(received_at))
+        case.save()
+        record_transition(
+            case=case,
+            transition=transition,
+            source="",
+            target=case.state,
+            actor=actor,
+            reason=reason,
+            data=data,
+        )
+    return case
