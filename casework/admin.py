@@ -1,21 +1,32 @@
 """The staff door to what every case type shares: desks, partners and their API tokens,
 calendars, SLA policies, and read-only views of clocks, the transition record and the
-notification outbox."""
+notification outbox; and :class:`CaseAdmin`, the base of each case type's admin."""
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
-from django import http
+from django import forms, http
 from django.contrib import admin, messages
-from django.db import transaction
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db import models, transaction
 from django.db.models import QuerySet
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django_fsm.admin import FSMAdminMixin, FSMObjectTransition
 from rest_framework.authtoken.models import Token
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import outbox
-from .audit import trail_rows
+from .audit import records_for, trail_rows
+from .errors import CaseworkError, ConcurrentChange
+from .forms import ConfirmTransitionForm, VersionedChangeForm, VersionedForm
 from .models import (
     BusinessCalendar,
     CalendarOverride,
@@ -23,9 +34,12 @@ from .models import (
     Partner,
     SlaClock,
     SlaPolicy,
+    SlaStatus,
     Team,
     TransitionRecord,
 )
+from .selectors import with_sla_status
+from .transitions import check_transition, claim
 
 
 class AppendOnlyHistoryAdmin(SimpleHistoryAdmin):
@@ -53,6 +67,391 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+# Each case type's admin.
+
+
+@dataclass(frozen=True)
+class StepDone:
+    """Where a step sends the user afterwards, and what it tells them."""
+
+    url: str
+    message: str
+    level: int = messages.SUCCESS
+
+
+@dataclass(frozen=True)
+class Step:
+    """An audited change that keeps the state, offered as a button on the change form."""
+
+    slug: str
+    label: str
+    permission: str
+    form: type[forms.Form]
+    run: Callable[[Any, Any, dict[str, Any]], Any]  # (case, user, the form's data) -> result
+    is_offered: Callable[[Any], bool]
+    help_text: str = ""
+    # From the case and what ``run`` returned; by default back to the case, "<label> done".
+    done: Callable[[Any, Any], StepDone] | None = None
+
+
+@dataclass(frozen=True)
+class TransitionButton:
+    """What the change form needs to draw one transition."""
+
+    name: str
+    label: str
+    help_text: str
+    url: str
+    has_form: bool
+
+
+class SlaStatusFilter(admin.SimpleListFilter):
+    """On track / due soon / breached, for any case with an ``sla_clock``."""
+
+    title = "SLA status"
+    parameter_name = "sla"
+
+    def lookups(self, request, model_admin):
+        return SlaStatus.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in SlaStatus.values:
+            return with_sla_status(queryset, self.value(), timezone.now())
+        return queryset
+
+
+def case_links(cases: Iterable[models.Model]) -> str:
+    """Each case as a link to its change page, with its state: for linked cases."""
+    links = format_html_join(
+        "",
+        '<div><a href="{}">{}</a> ({})</div>',
+        (
+            (
+                reverse(f"admin:{case._meta.app_label}_{case._meta.model_name}_change", args=[case.pk]),
+                case,
+                case.get_state_display(),
+            )
+            for case in cases
+        ),
+    )
+    return links or "—"
+
+
+class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
+    """The staff door to one case type: thin by design.
+
+    Every transition button, every audited step and the add form call the case type's
+    services, which check the permission, the state and the row's version; the admin
+    only parses input and shows the service's refusal (a ``CaseworkError``) as a message
+    or on the field it names. Nothing is deleted; history is read, never written back.
+
+    A subclass names its services and forms:
+
+    - ``transition_services``: transition name -> service, called as
+      ``service(<case_argument>=case, actor=user, **form data)``;
+    - ``fsm_forms``: transition name -> its form (a ``VersionedForm``); the others
+      get a confirmation with an optional remark;
+    - ``steps``: audited changes that keep the state, each a button and a form;
+    - ``add_form`` (registers through its service in validation, with ``actor`` set),
+      ``change_form``, ``add_fieldsets``, ``change_fieldsets`` and ``editable_fields``
+      (every other field on the change form is read-only).
+    """
+
+    change_form_template = "admin/casework/case/change_form.html"
+    fsm_transition_form_template = "admin/casework/case/action_form.html"
+    fsm_fields = ["state"]
+    transition_services: dict[str, Callable[..., Any]] = {}
+    case_argument = "case"
+    transition_block_label = "Move the case"
+    steps: tuple[Step, ...] = ()
+    add_form: type[forms.ModelForm] | None = None
+    change_form: type[forms.ModelForm] = VersionedChangeForm
+    add_fieldsets: tuple = ()
+    change_fieldsets: tuple = ()
+    editable_fields: tuple[str, ...] = ()
+
+    # Columns and read-only fields.
+
+    @admin.display(description="SLA status")
+    def sla_status(self, case: models.Model) -> str:
+        return SlaStatus(case.sla_clock.status()).label
+
+    @admin.display(description="resolution due", ordering="sla_clock__resolution_due_at")
+    def resolution_due_at(self, case: models.Model) -> str:
+        # Read-only fields print a callable's value as it is: show the local time ourselves.
+        clock = case.sla_clock
+        due = f"{timezone.localtime(clock.resolution_due_at):%Y-%m-%d %H:%M}"
+        if clock.is_paused:
+            return f"{due} (paused: waiting on the customer)"
+        return f"{due} (extended by a holding response)" if clock.is_extended else due
+
+    @admin.display(description="Timeline")
+    def timeline(self, case: models.Model) -> str:
+        labels = dict(self.model._meta.get_field("state").flatchoices)
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} → {}</td><td>{}</td></tr>",
+            (
+                (
+                    f"{timezone.localtime(record.created_at):%Y-%m-%d %H:%M:%S}",
+                    record.actor_label,
+                    record.transition.replace("_", " "),
+                    labels.get(record.source_state, record.source_state or "—"),
+                    labels.get(record.target_state, record.target_state),
+                    record.reason,
+                )
+                for record in records_for(case)
+            ),
+        )
+        return format_html(
+            '<table class="case-timeline"><thead><tr><th>time</th><th>actor</th>'
+            "<th>transition</th><th>from → to</th><th>reason</th></tr></thead><tbody>{}</tbody></table>",
+            rows,
+        )
+
+    # Forms.
+
+    def get_fieldsets(self, request, obj=None):
+        return self.add_fieldsets if obj is None else self.change_fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        fields = [
+            name
+            for _, options in self.get_fieldsets(request, obj)
+            for line in options["fields"]
+            for name in (line if isinstance(line, tuple) else (line,))
+        ]
+        return tuple(name for name in fields if name not in self.editable_fields)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = (self.change_form if obj is not None else self.add_form) or self.form
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None:
+            form.actor = request.user  # a fresh class per request: open the case as this user
+        return form
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else ()  # notes, evidence: only on an opened case
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    # Saving.
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except CaseworkError as error:
+            # Raised inside the admin's transaction, which rolled back: nothing was saved.
+            self.message_user(request, error.message, messages.ERROR)
+            return http.HttpResponseRedirect(request.get_full_path())
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return  # the add form opened it through the service
+        # What the editor saw: a transition run from this form is claimed against it too.
+        obj.version = form.cleaned_data["version"]
+        if not [name for name in form.changed_data if name != "version"]:
+            return  # nothing to write: no save, no empty history row
+        obj._history_user = request.user
+        with transaction.atomic():
+            claim(obj)  # raises ConcurrentChange if the row moved since the form opened
+            obj.save()
+
+    # Transitions: every button runs a service.
+
+    def _admin_url(self, name: str, *args) -> str:
+        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_{name}", args=args)
+
+    def _run_transition(
+        self, request, case: models.Model, name: str, arguments: dict[str, Any] | None = None
+    ) -> CaseworkError | None:
+        """Run ``name`` through its service as the user; return the refusal, if any."""
+        service = self.transition_services.get(name)
+        if service is None:
+            return CaseworkError(f"'{name}' is not a {self.opts.verbose_name} transition.")
+        arguments = dict(arguments or {})
+        version = arguments.pop("version", None)
+        if version is not None:
+            case.version = version
+        try:
+            service(**{self.case_argument: case}, actor=request.user, **arguments)
+        except CaseworkError as error:
+            return error
+        return None
+
+    def _apply_fsm_transition(self, *, obj, transition_name, request, kwargs=None) -> bool:
+        refusal = self._run_transition(request, obj, transition_name, kwargs)
+        if refusal is not None:
+            self.message_user(request, refusal.message, messages.ERROR)
+            return False
+        self._report_transition(request, obj, transition_name)
+        return True
+
+    def _report_transition(self, request, case: models.Model, name: str) -> None:
+        label = self._transition_label(name)
+        self.message_user(request, f"{case}: {label.lower()} done; it is now {case.get_state_display()}.")
+
+    def _transition_label(self, name: str) -> str:
+        transition = getattr(self.model, name)._django_fsm.transitions
+        first = next(iter(transition.values())) if isinstance(transition, dict) else transition[0]
+        return first.custom.get("label", name.replace("_", " "))
+
+    def response_change(self, request, obj):
+        name = request.POST.get(self.fsm_post_param)
+        if name and name not in self.transition_services:
+            self.message_user(
+                request, f"'{name}' is not a {self.opts.verbose_name} transition.", messages.ERROR
+            )
+            return http.HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+    def get_transition_form_class(self, name: str) -> type[VersionedForm]:
+        return self.fsm_forms.get(name) or ConfirmTransitionForm
+
+    def _get_fsm_extra_context(self, *, request, obj) -> Iterator[FSMObjectTransition]:
+        """Buttons for the transitions from this state the user may run.
+
+        A transition whose condition is unmet is still offered: pressing it shows why
+        it is refused (e.g. the identity is not verified yet), which a hidden button
+        would not.
+        """
+        if obj is None:
+            return
+        buttons = []
+        for name in self.transition_services:
+            transition = getattr(self.model, name)._django_fsm.get_transition(obj.state)
+            if transition is None or not transition.has_perm(obj, request.user):
+                continue
+            unmet = [getattr(check, "refusal", "") for check in transition.conditions if not check(obj)]
+            buttons.append(
+                TransitionButton(
+                    name=name,
+                    label=self.get_fsm_label(transition),
+                    help_text=unmet[0] if unmet else (self.get_help_text(transition) or ""),
+                    url=self._admin_url("transition", obj.pk, name),
+                    has_form=name in self.fsm_forms,
+                )
+            )
+        if buttons:
+            yield FSMObjectTransition(
+                fsm_field="state", block_label=self.transition_block_label, available_transitions=buttons
+            )
+
+    def fsm_transition_view(self, request, object_id, transition_name, **kwargs):
+        """One transition's form (or confirmation), run through its service."""
+        case = self._case_or_none(request, object_id)
+        if case is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if transition_name not in self.transition_services:
+            raise http.Http404(f"No transition {transition_name!r}.")
+        change_url = self._admin_url("change", case.pk)
+        form_class = self.get_transition_form_class(transition_name)
+        if request.method == "POST":
+            form = form_class(request.POST, request.FILES, case=case)
+            if form.is_valid():
+                refusal = self._run_transition(request, case, transition_name, form.cleaned_data)
+                if refusal is None:
+                    self._report_transition(request, case, transition_name)
+                    return redirect(change_url)
+                self.message_user(request, refusal.message, messages.ERROR)
+                if refusal.field not in form.fields:
+                    return redirect(change_url)
+                form.add_error(refusal.field, refusal.message)
+        else:
+            try:
+                check_transition(case, transition_name, request.user)
+            except CaseworkError as refusal:
+                self.message_user(request, refusal.message, messages.ERROR)
+                return redirect(change_url)
+            form = form_class(case=case)
+        return self._render_action_form(
+            request, case, label=self._transition_label(transition_name), form=form
+        )
+
+    # Audited steps that keep the state.
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/step/<slug:slug>/",
+                self.admin_site.admin_view(self.step_view),
+                name=f"{self.opts.app_label}_{self.opts.model_name}_step",
+            ),
+            *super().get_urls(),
+        ]
+
+    def step_view(self, request, object_id, slug):
+        case = self._case_or_none(request, object_id)
+        if case is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        step = next((step for step in self.steps if step.slug == slug), None)
+        if step is None:
+            raise http.Http404(f"No step {slug!r}.")
+        change_url = self._admin_url("change", case.pk)
+        form_kwargs = {"case": case} if issubclass(step.form, VersionedForm) else {}
+        if request.method == "POST":
+            form = step.form(request.POST, request.FILES, **form_kwargs)
+            if form.is_valid():
+                data = dict(form.cleaned_data)
+                version = data.pop("version", None)
+                if version is not None:
+                    case.version = version
+                try:
+                    result = step.run(case, request.user, data)
+                except CaseworkError as refusal:
+                    self.message_user(request, refusal.message, messages.ERROR)
+                    if refusal.field not in form.fields or isinstance(refusal, ConcurrentChange):
+                        return redirect(change_url)
+                    form.add_error(refusal.field, refusal.message)
+                else:
+                    done = step.done(case, result) if step.done else None
+                    done = done or StepDone(change_url, f"{case}: {step.label.lower()} done.")
+                    self.message_user(request, done.message, done.level)
+                    return redirect(done.url)
+        else:
+            form = step.form(**form_kwargs)
+        return self._render_action_form(request, case, label=step.label, form=form, help_text=step.help_text)
+
+    def _case_or_none(self, request, object_id) -> models.Model | None:
+        case = self.get_object(request, unquote(object_id))
+        if case is not None and not self.has_view_or_change_permission(request, case):
+            raise PermissionDenied
+        return case
+
+    def _render_action_form(self, request, case: models.Model, *, label: str, form, help_text: str = ""):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": case,
+            "title": f"{label}: {case}",
+            "transition": {"label": label, "help_text": help_text},
+            "transition_form": form,
+            "media": self.media + form.media,
+        }
+        return render(request, self.fsm_transition_form_template, context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        case = self.get_object(request, unquote(object_id))
+        if case is not None:
+            extra_context["case_steps"] = [
+                {
+                    "label": step.label,
+                    "help_text": step.help_text,
+                    "url": self._admin_url("step", case.pk, step.slug),
+                }
+                for step in self.steps
+                if request.user.has_perm(step.permission) and step.is_offered(case)
+            ]
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+# What every case type shares.
 
 
 @admin.register(Team)

@@ -3,12 +3,13 @@ not run one query per row."""
 
 from __future__ import annotations
 
-import datetime as dt
-
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from casework.audit import records_for
-from casework.models import Partner, SlaStatus, TransitionRecord
+from casework.models import Partner, TransitionRecord
+
+# Every case type filters by SLA status the same way; complaints' callers keep this name.
+from casework.selectors import with_sla_status as with_sla_status
 
 from .models import Complaint
 
@@ -22,34 +23,6 @@ def complaint_list(queryset: QuerySet[Complaint] | None = None) -> QuerySet[Comp
 def complaints_for_partner(partner: Partner) -> QuerySet[Complaint]:
     """A partner sees only what it filed."""
     return Complaint.objects.filter(partner=partner).select_related("sla_clock")
-
-
-def _breached(now: dt.datetime) -> Q:
-    return (
-        Q(sla_clock__resolution_breached_at__isnull=False)
-        | Q(sla_clock__first_response_breached_at__isnull=False)
-        | Q(
-            sla_clock__stopped_at__isnull=True,
-            sla_clock__paused_at__isnull=True,
-            sla_clock__resolution_due_at__lte=now,
-        )
-    )
-
-
-def with_sla_status(queryset: QuerySet[Complaint], status: str, now: dt.datetime) -> QuerySet[Complaint]:
-    """Filter by on track / due soon / breached, the same rule as ``SlaClock.status``."""
-    if status == SlaStatus.BREACHED:
-        return queryset.filter(_breached(now))
-    due_soon = Q(
-        sla_clock__stopped_at__isnull=True,
-        sla_clock__paused_at__isnull=True,
-        sla_clock__resolution_warn_at__lte=now,
-    )
-    if status == SlaStatus.DUE_SOON:
-        return queryset.filter(due_soon).exclude(_breached(now))
-    if status == SlaStatus.ON_TRACK:
-        return queryset.exclude(_breached(now)).exclude(due_soon)
-    raise ValueError(f"Unknown SLA status {status!r}")
 
 
 def complaint_timeline(complaint: Complaint) -> QuerySet[TransitionRecord]:

@@ -1,0 +1,191 @@
+"""The staff door to wallet accounts and their lock/unlock requests.
+
+Accounts are read here, never edited: their status moves only when a request is executed
+through the gateway, whose history row names the request. Requests move only through
+``accounts.services``, run by the shared ``casework.admin.CaseAdmin``.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.shortcuts import redirect
+
+from casework.admin import (
+    AppendOnlyHistoryAdmin,
+    CaseAdmin,
+    ReadOnlyAdminMixin,
+    SlaStatusFilter,
+    Step,
+    case_links,
+)
+from casework.forms import ReasonForm
+from complaints.forms import VerifyIdentityForm
+
+from . import forms, services
+from .models import AccountRequest, AuthenticationEvidence, RequestState, WalletAccount
+
+
+def _verify_identity(*, request: AccountRequest, actor, method: str, note: str = "") -> AccountRequest:
+    # The form is the complaint's (the same check of the caller); its note is the reason.
+    return services.verify_identity(request=request, actor=actor, method=method, reason=note)
+
+
+@admin.register(WalletAccount)
+class WalletAccountAdmin(AppendOnlyHistoryAdmin):
+    list_display = (
+        "account_number",
+        "holder_name",
+        "phone_masked",
+        "status",
+        "lock_reason",
+        "locked_at",
+        "failed_attempts",
+    )
+    list_filter = ("status", "lock_reason")
+    search_fields = ("account_number", "holder_name", "phone_masked")
+    # The history names who changed the account and, as its reason, the request executed.
+    history_list_display = ["status", "lock_reason"]
+
+    @admin.display(description="requests")
+    def account_requests(self, account: WalletAccount) -> str:
+        return case_links(account.requests.order_by("created_at", "id"))
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("account_requests",) if obj is not None else ()
+
+    def has_add_permission(self, request) -> bool:
+        # Accounts come from the wallet core; a superuser may add one for a demo.
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # only an executed request changes an account, through the gateway
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class AuthenticationEvidenceInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """The proof collected, as it was recorded: added only through "Collect authentication"."""
+
+    model = AuthenticationEvidence
+    extra = 0
+    fields = ("method", "outcome", "file", "note", "checked_by", "checked_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("checked_by")
+
+
+@admin.register(AccountRequest)
+class AccountRequestAdmin(CaseAdmin):
+    transition_services = {
+        "verify_identity": _verify_identity,
+        "submit_for_review": services.submit_for_review,
+        "approve": services.approve_request,
+        "execute": services.execute_request,
+        "reject": services.reject_request,
+        "cancel": services.cancel_request,
+    }
+    case_argument = "request"
+    transition_block_label = "Move the request"
+    fsm_forms = {
+        "verify_identity": VerifyIdentityForm,
+        "approve": ReasonForm,
+        "reject": ReasonForm,
+        "cancel": forms.CancelForm,
+    }
+    steps = (
+        Step(
+            slug="collect-authentication",
+            label="Collect authentication",
+            permission="accounts.collect_authentication_accountrequest",
+            form=forms.EvidenceForm,
+            run=lambda account_request, actor, data: services.add_evidence(
+                request=account_request, actor=actor, **data
+            ),
+            is_offered=lambda account_request: account_request.state == RequestState.IDENTITY_VERIFIED,
+            help_text="An alternative authentication and its outcome (SMS code, face check, ID "
+            "document, bank card). Whoever collects proof cannot approve the request.",
+        ),
+    )
+    add_form = forms.AccountRequestOpeningForm
+
+    list_display = (
+        "reference",
+        "kind",
+        "state",
+        "account_number",
+        "lock_reason",
+        "needs_risk_officer",
+        "sla_status",
+        "resolution_due_at",
+    )
+    list_filter = ("state", "kind", "lock_reason", SlaStatusFilter)
+    search_fields = ("reference", "account__account_number", "complaint__reference")
+    list_select_related = ("account", "sla_clock")
+    list_per_page = 50
+    inlines = (AuthenticationEvidenceInline,)
+
+    add_fieldsets = (
+        (None, {"fields": ("account_number", "kind", "lock_reason")}),
+        ("What the customer says", {"fields": ("customer_statement", "explanation_given")}),
+    )
+    change_fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "reference",
+                    "kind",
+                    "state",
+                    "account",
+                    "lock_reason",
+                    "needs_risk_officer",
+                    "sla_status",
+                    "resolution_due_at",
+                )
+            },
+        ),
+        (
+            "Where it came from",
+            {"fields": ("complaint", "partner", "external_reference", "submitted_by", "created_at")},
+        ),
+        ("What the customer says", {"fields": ("customer_statement", "explanation_given")}),
+        (
+            "Checks",
+            {
+                "fields": (
+                    "identity_verified_at",
+                    "identity_verified_by",
+                    "identity_verification_method",
+                    "submitted_for_review_by",
+                    "approved_by",
+                    "approved_at",
+                )
+            },
+        ),
+        ("Outcome", {"fields": ("executed_at", "gateway_reference", "rejection_reason")}),
+        ("Timeline", {"fields": ("timeline",)}),
+    )
+
+    @admin.display(description="account", ordering="account__account_number")
+    def account_number(self, account_request: AccountRequest) -> str:
+        return account_request.account.account_number
+
+    @admin.display(description="needs risk officer", boolean=True)
+    def needs_risk_officer(self, account_request: AccountRequest) -> bool:
+        return account_request.needs_risk_officer
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # Straight to the request, where its next step is; a request refused at once
+        # (an unlock of a judicial freeze) says why.
+        if obj.is_open:
+            self.message_user(
+                request,
+                f"Opened {obj}: {obj.get_kind_display()} of account {obj.account.account_number}; "
+                f"it is now {obj.get_state_display()}.",
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(request, obj.rejection_reason, messages.ERROR)
+        return redirect(self._admin_url("change", obj.pk))
