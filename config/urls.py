@@ -10,6 +10,7 @@ admin.site.index_title = "Cases"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("complaints.api.urls")),
+    path("api/v1/", include("accounts.api.urls")),
     # The schema and its docs are public, whatever credentials the caller sends.
     path(
         "api/schema/",

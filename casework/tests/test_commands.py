@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from io import StringIO
 
 import pytest
@@ -10,6 +11,16 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from rest_framework.authtoken.models import Token
 
+from accounts import services as account_services
+from accounts.models import (
+    AccountRequest,
+    AccountStatus,
+    AuthenticationEvidence,
+    LockReason,
+    RequestKind,
+    RequestState,
+    WalletAccount,
+)
 from casework import roles
 from casework.models import Notification, Partner, TransitionRecord
 from complaints.models import Complaint, State
@@ -22,8 +33,9 @@ def run(*args: str) -> str:
 
 
 @pytest.fixture
-def demo_allowed(db, settings) -> None:
+def demo_allowed(db, settings, tmp_path) -> None:
     settings.DEBUG = True  # the test runner turns DEBUG off; the demo refuses to run then
+    settings.MEDIA_ROOT = tmp_path / "media"  # the demo's evidence scans
 
 
 @pytest.fixture
@@ -50,6 +62,9 @@ def test_demo_partner_gets_a_token_and_a_curl_example(demo):
     assert not partner.user.is_staff and not partner.user.has_usable_password()
     token = Token.objects.get(user=partner.user)
     assert f'curl -H "Authorization: Token {token.key}" http://127.0.0.1:8000/api/v1/complaints/' in demo
+    assert (
+        f'curl -H "Authorization: Token {token.key}" http://127.0.0.1:8000/api/v1/account-requests/' in demo
+    )
 
 
 def test_demo_shows_every_complaint_state(demo):
@@ -71,6 +86,88 @@ def test_demo_complaints_move_only_through_recorded_transitions(demo):
             object_id=complaint.pk, case_reference=complaint.reference
         ).last()
         assert last.target_state == complaint.state
+
+
+def test_demo_shows_every_account_request_state_and_prints_each(demo):
+    requests = AccountRequest.objects.all()
+    assert set(requests.values_list("state", flat=True)) == set(RequestState.values)
+    section = demo.split("Demo account requests")[1].split("Demo wallet accounts")[0]
+    for request in requests:
+        assert f"  {request.reference}  {request.state} " in section
+
+
+def test_demo_has_accounts_in_every_status_and_lock_reason(demo):
+    accounts = WalletAccount.objects.all()
+    assert set(accounts.values_list("status", flat=True)) == set(AccountStatus.values)
+    assert set(accounts.exclude(lock_reason="").values_list("lock_reason", flat=True)) == set(
+        LockReason.values
+    )
+    for account in accounts:
+        assert re.fullmatch(r"1\d{2}\*{4}\d{4}", account.phone_masked), account.phone_masked
+        assert f"  {account.account_number}  {account.phone_masked}  {account.status} " in demo
+
+
+def test_demo_locked_account_call_is_done_end_to_end(demo):
+    complaint = Complaint.objects.get(external_reference="demo-locked-airport")
+    request = complaint.account_requests.get()
+    assert (request.kind, request.state) == (RequestKind.UNLOCK, RequestState.EXECUTED)
+    assert (complaint.state, complaint.resolution_code) == (State.RESOLVED, "unlocked")
+    assert (request.account.status, request.account.lock_reason) == (AccountStatus.ACTIVE, "")
+    agent = get_user_model().objects.get(username="agent")
+    assert request.approved_by.username == "supervisor"
+    assert request.identity_verified_by == agent
+    evidence = {item.method: item for item in request.evidence.all()}
+    assert set(evidence) == {"sms_code", "id_document"}
+    assert {item.outcome for item in evidence.values()} == {"passed"}
+    assert {item.checked_by for item in evidence.values()} == {agent}
+    with evidence["id_document"].file.open("rb") as scan:
+        assert scan.read(8) == b"\x89PNG\r\n\x1a\n"
+    steps = list(
+        TransitionRecord.objects.filter(case_reference=request.reference).values_list("transition", flat=True)
+    )
+    assert steps == [
+        "open",
+        "verify_identity",
+        "collect_authentication",
+        "collect_authentication",
+        "submit_for_review",
+        "approve",
+        "execute",
+    ]
+
+
+def test_demo_leaves_a_locked_account_call_for_the_readme_walk_through(demo):
+    complaint = Complaint.objects.get(external_reference="demo-locked-chengdu")
+    agent = get_user_model().objects.get(username="agent")
+
+    request = account_services.open_unlock_request_from_complaint(complaint=complaint, actor=agent)
+
+    assert request.state == RequestState.IDENTITY_VERIFIED  # carried over from the call
+    assert request.lock_reason == LockReason.WRONG_PASSWORDS
+
+
+def test_demo_requests_tell_the_other_stories(demo):
+    def story(key: str) -> AccountRequest:
+        return AccountRequest.objects.get(external_reference=f"demo-{key}")
+
+    suspicious = story("suspicious-login")
+    assert suspicious.state == RequestState.PENDING_REVIEW and suspicious.needs_risk_officer
+    waiting = story("new-phone")
+    assert waiting.state == RequestState.IDENTITY_VERIFIED and not waiting.evidence.exists()
+    assert waiting.partner.code == "demopay"
+    frozen = story("court-freeze")
+    assert frozen.state == RequestState.REJECTED and "court" in frozen.rejection_reason
+    assert frozen.account.status == AccountStatus.FROZEN
+    protective = story("lost-phone")
+    assert (protective.kind, protective.state) == (RequestKind.LOCK, RequestState.EXECUTED)
+    assert (protective.account.status, protective.account.lock_reason) == (
+        AccountStatus.LOCKED,
+        LockReason.CUSTOMER_REQUEST,
+    )
+    approved = story("risk-transfers")
+    assert approved.state == RequestState.APPROVED
+    assert approved.approved_by.username == "risk"
+    assert approved.account.status == AccountStatus.LOCKED  # approved, not yet executed
 
 
 def test_demo_prints_the_logins_table(demo):
@@ -98,9 +195,15 @@ def test_demo_runs_twice_without_duplicating(demo):
         Notification.objects.count(),
         Token.objects.count(),
         Partner.objects.count(),
+        AccountRequest.objects.count(),
+        AuthenticationEvidence.objects.count(),
+        WalletAccount.history.count(),
     )
+    accounts = list(WalletAccount.objects.values_list("account_number", "status", "lock_reason"))
     again = run("load_demo")
     assert "(already there)" in again
+    section = again.split("Demo account requests")[1].split("Demo wallet accounts")[0]
+    assert section.count("(already there)") == AccountRequest.objects.count()
     assert counts == (
         User.objects.count(),
         Complaint.objects.count(),
@@ -108,7 +211,11 @@ def test_demo_runs_twice_without_duplicating(demo):
         Notification.objects.count(),
         Token.objects.count(),
         Partner.objects.count(),
+        AccountRequest.objects.count(),
+        AuthenticationEvidence.objects.count(),
+        WalletAccount.history.count(),
     )
+    assert accounts == list(WalletAccount.objects.values_list("account_number", "status", "lock_reason"))
 
 
 def test_demo_keeps_a_password_changed_after_loading(demo):
@@ -137,7 +244,8 @@ def test_demo_runs_with_debug_off_when_forced(db, settings):
 def test_audit_chain_of_the_demo_holds(demo):
     output = run("verify_audit_chain")
     records = TransitionRecord.objects.count()
-    assert f"Checked {records} transition records in {Complaint.objects.count()} cases" in output
+    cases = Complaint.objects.count() + AccountRequest.objects.count()
+    assert f"Checked {records} transition records in {cases} cases" in output
 
 
 def test_audit_chain_reports_a_tampered_record_and_fails(demo):

@@ -18,8 +18,6 @@ render. Refusals come out in the one error shape of ``casework.api.errors``:
 
 from __future__ import annotations
 
-import re
-
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import (
@@ -30,13 +28,13 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from casework.api.errors import error_responses
+from casework.api.versions import IF_MATCH_HEADER, act_on_version, etag, etag_header
 from complaints.models import Channel, Complaint
 from complaints.selectors import complaints_for_partner
 from complaints.services import register_complaint, withdraw_complaint
@@ -48,45 +46,12 @@ from .serializers import (
     WithdrawSerializer,
 )
 
-IF_MATCH = re.compile(r'^"(\d+)"$', re.ASCII)
-
-
-def _etag_header(*statuses: int) -> OpenApiParameter:
-    return OpenApiParameter(
-        "ETag",
-        str,
-        OpenApiParameter.HEADER,
-        response=list(statuses),
-        description='The complaint\'s version as a strong ETag, e.g. "3"; send it back in If-Match.',
-    )
-
-
 REFERENCE = OpenApiParameter(
     "reference",
     str,
     OpenApiParameter.PATH,
     description="The back office's reference, e.g. CMP-20261124-000123.",
 )
-
-
-def _etag(complaint: Complaint) -> dict[str, str]:
-    return {"ETag": f'"{complaint.version}"'}
-
-
-def _expected_version(request: Request, body_version: int | None) -> int | None:
-    """The version the caller says it acts on, from If-Match or the body; None if it gave none."""
-    header = request.headers.get("If-Match", "").strip()
-    header_version = None
-    if header and header != "*":
-        match = IF_MATCH.match(header)
-        if match is None:
-            raise ValidationError(
-                {"If-Match": ['Send the version you read as a strong ETag, e.g. "3" (with the quotes).']}
-            )
-        header_version = int(match.group(1))
-    if header_version is not None and body_version is not None and header_version != body_version:
-        raise ValidationError({"version": ["Does not match the If-Match header; send one version."]})
-    return body_version if body_version is not None else header_version
 
 
 @extend_schema_view(
@@ -99,7 +64,7 @@ def _expected_version(request: Request, body_version: int | None) -> int | None:
     ),
     retrieve=extend_schema(
         summary="Read one complaint",
-        parameters=[REFERENCE, _etag_header(200)],
+        parameters=[REFERENCE, etag_header("complaint", 200)],
         responses={
             200: OpenApiResponse(ComplaintSerializer, description="The complaint."),
             **error_responses(401, 403, 404, 429),
@@ -130,7 +95,7 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         complaint = self.get_object()
-        return Response(self.get_serializer(complaint).data, headers=_etag(complaint))
+        return Response(self.get_serializer(complaint).data, headers=etag(complaint))
 
     @extend_schema(
         summary="File a complaint",
@@ -140,7 +105,7 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         "processed: `transaction_reference`, `amount`, `merchant`); a 400 names every one missing.",
         request=ComplaintCreateSerializer,
         parameters=[
-            _etag_header(201),
+            etag_header("complaint", 201),
             OpenApiParameter(
                 "Location", str, OpenApiParameter.HEADER, response=[201], description="The complaint's URL."
             ),
@@ -164,7 +129,7 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         return Response(
             self.get_serializer(complaint).data,
             status=status.HTTP_201_CREATED,
-            headers={"Location": location, **_etag(complaint)},
+            headers={"Location": location, **etag(complaint)},
         )
 
     @extend_schema(
@@ -174,13 +139,8 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         "nobody changed it since; without one, it is withdrawn as it stands.",
         parameters=[
             REFERENCE,
-            OpenApiParameter(
-                "If-Match",
-                str,
-                OpenApiParameter.HEADER,
-                description='The ETag you read, e.g. "3"; a stale one is 409 concurrent_change.',
-            ),
-            _etag_header(200),
+            IF_MATCH_HEADER,
+            etag_header("complaint", 200),
         ],
         request=WithdrawSerializer,
         responses={
@@ -193,12 +153,8 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         complaint = self.get_object()
         incoming = WithdrawSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        expected = _expected_version(request, incoming.validated_data.get("version"))
-        if expected is not None:
-            # claim() updates only the row still at this version: a stale one is refused,
-            # never overwritten.
-            complaint.version = expected
+        act_on_version(request, complaint, incoming.validated_data.get("version"))
         complaint = withdraw_complaint(
             complaint=complaint, actor=request.user, reason=incoming.validated_data["reason"]
         )
-        return Response(self.get_serializer(complaint).data, headers=_etag(complaint))
+        return Response(self.get_serializer(complaint).data, headers=etag(complaint))

@@ -1,16 +1,21 @@
-"""Demo data for a first look: a login for every role, a partner with an API token, and
-complaints in every state of the complaint state machine.
+"""Demo data for a first look: a login for every role, a partner with an API token,
+complaints in every state of the complaint state machine, wallet accounts in every status
+and lock reason, and account requests in every state of theirs.
 
 Demo only: the passwords are fixed strings printed on the console, so the command refuses
 to run with DEBUG off unless given ``--force``. It is safe to run again (``make run`` runs
-it after every migrate): users, the partner and its token are looked up before they are
-made, and each demo complaint carries a ``demo-...`` external reference and is created
-once. Complaints move only through ``complaints.services``, as staff would move them.
+it after every migrate): users, the partner, its token and the wallet accounts are looked
+up before they are made, and each demo complaint and account request carries a
+``demo-...`` external reference and is created once. Wallet accounts are reference data
+mirrored from the wallet core, so they are written directly; complaints and requests move
+only through ``complaints.services`` and ``accounts.services``, as staff would move them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import struct
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -19,11 +24,15 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from accounts import services as account_services
+from accounts.models import AccountRequest, AccountStatus, LockReason, RequestKind, WalletAccount
 from casework import roles
 from casework.models import Partner
 from casework.teams import team_for_code
@@ -63,6 +72,8 @@ class Cast:
 
     agent: Any
     partner: Partner
+    supervisor: Any
+    risk_officer: Any
 
 
 Step = Callable[[Complaint, Cast], Complaint]
@@ -351,9 +362,257 @@ def demo_complaints(now: dt.datetime) -> tuple[DemoComplaint, ...]:
     )
 
 
+@dataclass(frozen=True)
+class DemoAccount:
+    """A wallet account as the core reports it when the demo is first loaded."""
+
+    account_number: str
+    holder_name: str
+    phone_masked: str
+    status: str = AccountStatus.ACTIVE
+    lock_reason: str = ""
+    failed_attempts: int = 0
+    locked_hours_ago: int = 0
+
+
+def locked(number: str, holder: str, phone: str, reason: str, *, hours_ago: int = 3) -> DemoAccount:
+    """An account the core locked for ``reason`` (frozen, for a judicial freeze)."""
+    return DemoAccount(
+        number,
+        holder,
+        phone,
+        status=AccountStatus.FROZEN if reason == LockReason.JUDICIAL_FREEZE else AccountStatus.LOCKED,
+        lock_reason=reason,
+        failed_attempts=5 if reason == LockReason.WRONG_PASSWORDS else 0,
+        locked_hours_ago=hours_ago,
+    )
+
+
+# The accounts the demo complaints name, as the core has them; the Chengdu traveller's is
+# the one the README's unlock walk-through starts from.
+DEMO_ACCOUNTS = (
+    locked("WLT-6201-7788", "Chen Xiaoyu", "136****1234", LockReason.WRONG_PASSWORDS, hours_ago=1),
+    DemoAccount("WLT-8800-1203", "Zhao Lei", "139****2233"),
+    DemoAccount("WLT-3307-5521", "Liu Na", "150****5678"),
+    DemoAccount("WLT-1100-0042", "Wang Jianguo", "138****8000"),
+    DemoAccount("WLT-5120-9031", "Sun Mei", "186****7788"),
+    DemoAccount("WLT-2208-3344", "Zhou Xin", "135****8899"),
+    DemoAccount("WLT-7003-1188", "Gao Yan", "133****7766"),
+    DemoAccount("WLT-9001-2468", "Xu Jing", "138****1111"),
+)
+
+RequestStep = Callable[[AccountRequest, Cast], AccountRequest]
+
+
+def _png(width: int, height: int, pixel: Callable[[int, int], tuple[int, int, int]]) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"".join(bytes(pixel(x, y)) for x in range(width)) for y in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def card_scan(name: str) -> ContentFile:
+    """A small real PNG standing in for the photo of a card: a pale card, a photo box and
+    three lines of text."""
+    text_lines = {8: 58, 9: 58, 14: 50, 15: 50, 20: 44, 21: 44}  # row: where the line ends
+
+    def pixel(x: int, y: int) -> tuple[int, int, int]:
+        if 4 <= x < 18 and 6 <= y < 24:
+            return (150, 160, 175)
+        if 22 <= x < text_lines.get(y, 0):
+            return (60, 60, 70)
+        return (226, 236, 246)
+
+    return ContentFile(_png(64, 40, pixel), name=name)
+
+
+def verify_caller(method: str) -> RequestStep:
+    return lambda r, cast: account_services.verify_identity(request=r, actor=cast.agent, method=method)
+
+
+def authenticate(method: str, note: str, *, scan: str = "") -> RequestStep:
+    def step(r: AccountRequest, cast: Cast) -> AccountRequest:
+        account_services.add_evidence(
+            request=r,
+            actor=cast.agent,
+            method=method,
+            outcome="passed",
+            note=note,
+            file=card_scan(scan) if scan else None,
+        )
+        return r
+
+    return step
+
+
+def submit(r: AccountRequest, cast: Cast) -> AccountRequest:
+    return account_services.submit_for_review(request=r, actor=cast.agent)
+
+
+def approve(reviewer: str, reason: str) -> RequestStep:
+    return lambda r, cast: account_services.approve_request(
+        request=r, actor=getattr(cast, reviewer), reason=reason
+    )
+
+
+def execute(reviewer: str) -> RequestStep:
+    return lambda r, cast: account_services.execute_request(request=r, actor=getattr(cast, reviewer))
+
+
+def cancel(reason: str) -> RequestStep:
+    return lambda r, cast: account_services.cancel_request(request=r, actor=cast.agent, reason=reason)
+
+
+def expire(r: AccountRequest, cast: Cast) -> AccountRequest:
+    # The clock's own sweep, run now rather than at the next beat.
+    account_services.expire_stale_requests(timezone.now())
+    return AccountRequest.objects.get(pk=r.pk)
+
+
+@dataclass(frozen=True)
+class DemoAccountRequest:
+    key: str  # external reference "demo-<key>" of the request, or of the complaint it comes from
+    title: str
+    account: DemoAccount
+    statement: str
+    steps: tuple[RequestStep, ...] = ()
+    kind: str = RequestKind.UNLOCK
+    lock_reason: str = ""  # a lock request's reason; an unlock takes the account's
+    by_partner: bool = False
+    received_days_ago: int = 0
+    complaint: DemoComplaint | None = None  # the call it is opened from (same key)
+
+
+def demo_account_requests() -> tuple[DemoAccountRequest, ...]:
+    expired_after = settings.ACCOUNT_REQUEST_EXPIRY_DAYS + 2
+    airport_call = (
+        "Locked out after five wrong payment passwords at the Guangzhou Baiyun airport check-in "
+        "desk; needs the wallet to pay the excess-baggage fee before boarding."
+    )
+    return (
+        DemoAccountRequest(
+            "locked-airport",
+            "executed: an agent takes a locked-account call end to end, the supervisor approves",
+            locked("WLT-4312-0586", "Deng Hao", "137****4521", LockReason.WRONG_PASSWORDS, hours_ago=2),
+            airport_call,
+            (
+                authenticate("sms_code", "One-time code sent to 137****4521 and read back correctly."),
+                authenticate(
+                    "id_document",
+                    "Resident ID card photographed in the app; name and number match the account.",
+                    scan="id-card-front.png",
+                ),
+                submit,
+                approve("supervisor", "Two passed checks, no risk flags on the account."),
+                execute("supervisor"),
+            ),
+            complaint=DemoComplaint(
+                "locked-airport",
+                "resolved by its unlock request",
+                {
+                    "channel": "phone",
+                    "category": "account_locked",
+                    "customer_name": "Deng Hao",
+                    "customer_phone": "13745214521",
+                    "account_number": "WLT-4312-0586",
+                    "description": airport_call,
+                    "device": "Huawei Mate 60, HarmonyOS 4.2, wallet app 10.6.2",
+                    "priority": "high",
+                },
+                (verify("sms_code"), accept),
+            ),
+        ),
+        DemoAccountRequest(
+            "suspicious-login",
+            "pending review: suspicious-activity unlock waiting for the risk officer",
+            locked("WLT-5530-2049", "Qian Yu", "159****3087", LockReason.SUSPICIOUS_ACTIVITY, hours_ago=20),
+            "The account was locked after a login from Hanoi at 03:00; the customer says she was "
+            "asleep in Hangzhou and has not lent her phone to anyone.",
+            (
+                verify_caller("callback"),
+                authenticate("face_check", "Live face check in the app matched the account holder."),
+                submit,
+            ),
+        ),
+        DemoAccountRequest(
+            "new-phone",
+            "identity verified: a partner's unlock after a device change, waiting for evidence",
+            locked("WLT-3108-6672", "He Jun", "182****6672", LockReason.DEVICE_CHANGE, hours_ago=5),
+            "Bought a new phone and logged in; the wallet locked itself and the travel app cannot "
+            "charge the hotel booking.",
+            (verify_caller("callback"),),
+            by_partner=True,
+        ),
+        DemoAccountRequest(
+            "court-freeze",
+            "rejected at once: unlock of an account frozen by a court",
+            locked("WLT-4410-0913", "Feng Qiang", "131****0913", LockReason.JUDICIAL_FREEZE, hours_ago=240),
+            "The customer asks for the frozen balance to be released so he can pay his rent.",
+            by_partner=True,
+        ),
+        DemoAccountRequest(
+            "lost-phone",
+            "executed at once: the customer's own protective lock after losing the phone",
+            DemoAccount("WLT-2875-3360", "Tang Li", "177****3360"),
+            "Phone stolen on the Shenzhen metro an hour ago; asks for the wallet to be locked "
+            "before anyone pays with it.",
+            (verify_caller("security_questions"),),
+            kind=RequestKind.LOCK,
+            lock_reason=LockReason.CUSTOMER_REQUEST,
+        ),
+        DemoAccountRequest(
+            "password-lock-partner",
+            "submitted: a partner's unlock request just arrived",
+            locked("WLT-6650-1407", "Lu Xiaoming", "188****1407", LockReason.WRONG_PASSWORDS, hours_ago=1),
+            "Entered an old payment password several times while booking a train ticket.",
+            by_partner=True,
+        ),
+        DemoAccountRequest(
+            "risk-transfers",
+            "approved: risk-control unlock approved by the risk officer, waiting to be executed",
+            locked("WLT-8123-5090", "Xie Ning", "139****5090", LockReason.RISK_CONTROL, hours_ago=30),
+            "Locked after three large transfers to a new payee in one evening; the payee is her "
+            "landlord and she has the tenancy contract.",
+            (
+                verify_caller("id_document"),
+                authenticate(
+                    "bank_card",
+                    "Bank card check: card ending 5090 confirmed by the issuing bank.",
+                    scan="bank-card-front.png",
+                ),
+                submit,
+                approve("risk_officer", "Payee verified as the landlord; tenancy contract seen."),
+            ),
+        ),
+        DemoAccountRequest(
+            "changed-mind",
+            "cancelled: the customer will unlock with her ID at a branch instead",
+            locked("WLT-2391-7734", "Pan Yue", "153****7734", LockReason.WRONG_PASSWORDS, hours_ago=26),
+            "Forgot the new payment password after changing it.",
+            (cancel("The customer prefers to visit a branch with her ID card next week."),),
+        ),
+        DemoAccountRequest(
+            "never-came-back",
+            "expired: no authentication within the allowed days, closed by the clock",
+            locked("WLT-7742-1856", "Song Jia", "166****1856", LockReason.DEVICE_CHANGE, hours_ago=24 * 12),
+            "Locked after logging in on a borrowed tablet.",
+            (expire,),
+            received_days_ago=expired_after,
+        ),
+    )
+
+
 class Command(BaseCommand):
     help = (
-        "Load demo logins for every role, a partner with an API token and complaints in every state. "
+        "Load demo logins for every role, a partner with an API token, complaints and account "
+        "requests in every state, and wallet accounts in every status and lock reason. "
         "Demo only: refuses to run with DEBUG off unless --force. Safe to run again."
     )
 
@@ -373,7 +632,13 @@ class Command(BaseCommand):
             )
         logins = [self._staff_user(login) for login in STAFF]
         partner, token = self._partner()
-        cast = Cast(agent=get_user_model().objects.get(username="agent"), partner=partner)
+        User = get_user_model()
+        cast = Cast(
+            agent=User.objects.get(username="agent"),
+            partner=partner,
+            supervisor=User.objects.get(username="supervisor"),
+            risk_officer=User.objects.get(username="risk"),
+        )
 
         self.stdout.write(self.style.MIGRATE_HEADING("Demo complaints"))
         now = timezone.now()
@@ -382,11 +647,37 @@ class Command(BaseCommand):
             note = "" if created else "  (already there)"
             self.stdout.write(f"  {complaint.reference}  {complaint.state:<17}  {demo.title}{note}")
 
+        stories = demo_account_requests()
+        accounts = [self._wallet_account(demo) for demo in (*DEMO_ACCOUNTS, *(s.account for s in stories))]
+        self.stdout.write(self.style.MIGRATE_HEADING("Demo account requests"))
+        for demo in stories:
+            request, created = self._account_request(demo, cast, now)
+            note = "" if created else "  (already there)"
+            # Fresh: the gateway changed the account through its own instance.
+            account = WalletAccount.objects.get(pk=request.account_id)
+            complaint = request.complaint
+            source = f" (from {complaint.reference}, now {complaint.state})" if complaint else ""
+            self.stdout.write(
+                f"  {request.reference}  {request.state:<17}  {account.account_number} "
+                f"{account.status:<6}  {demo.title}{source}{note}"
+            )
+
+        self.stdout.write(
+            self.style.MIGRATE_HEADING("Demo wallet accounts (as the wallet core has them now)")
+        )
+        for account in accounts:
+            account.refresh_from_db()
+            reason = f", {account.get_lock_reason_display()}" if account.lock_reason else ""
+            self.stdout.write(
+                f"  {account.account_number}  {account.phone_masked}  {account.status:<6}  "
+                f"{account.holder_name}{reason}"
+            )
+
         self.stdout.write(self.style.MIGRATE_HEADING("Partner API (demo)"))
         self.stdout.write(f"  partner {partner.code}, token {token.key}")
-        self.stdout.write(
-            f'  curl -H "Authorization: Token {token.key}" {base_url.rstrip("/")}/api/v1/complaints/'
-        )
+        api = f"{base_url.rstrip('/')}/api/v1"
+        for resource in ("complaints", "account-requests"):
+            self.stdout.write(f'  curl -H "Authorization: Token {token.key}" {api}/{resource}/')
 
         logins.append((PARTNER_USERNAME, "(API token above; no admin login)", roles.PARTNER))
         self._print_logins(logins)
@@ -446,6 +737,59 @@ class Command(BaseCommand):
             for step in demo.steps:
                 complaint = step(complaint, cast)
         return complaint, True
+
+    def _wallet_account(self, demo: DemoAccount) -> WalletAccount:
+        # Looked up first: on a second run the account is as the demo's requests left it.
+        account, _ = WalletAccount.objects.get_or_create(
+            account_number=demo.account_number,
+            defaults={
+                "holder_name": demo.holder_name,
+                "phone_masked": demo.phone_masked,
+                "status": demo.status,
+                "lock_reason": demo.lock_reason,
+                "failed_attempts": demo.failed_attempts,
+                "locked_at": (
+                    timezone.now() - dt.timedelta(hours=demo.locked_hours_ago)
+                    if demo.status != AccountStatus.ACTIVE
+                    else None
+                ),
+            },
+        )
+        return account
+
+    def _account_request(
+        self, demo: DemoAccountRequest, cast: Cast, now: dt.datetime
+    ) -> tuple[AccountRequest, bool]:
+        external_reference = f"{DEMO_REFERENCE_PREFIX}{demo.key}"
+        existing = AccountRequest.objects.filter(
+            Q(external_reference=external_reference) | Q(complaint__external_reference=external_reference)
+        ).first()
+        if existing is not None:
+            return existing, False
+        account = WalletAccount.objects.get(account_number=demo.account.account_number)
+        # One transaction per story, as for the complaints: the complaint and the request
+        # appear together, or not at all and the next run tries again.
+        with transaction.atomic():
+            received_at = now - dt.timedelta(days=demo.received_days_ago)
+            if demo.complaint is not None:
+                complaint, _ = self._complaint(demo.complaint, cast, now)
+                request = account_services.open_unlock_request_from_complaint(
+                    complaint=complaint, actor=cast.agent
+                )
+            else:
+                request = account_services.open_account_request(
+                    actor=cast.partner.user if demo.by_partner else cast.agent,
+                    partner=cast.partner if demo.by_partner else None,
+                    external_reference=external_reference,
+                    account_number=account.account_number,
+                    kind=demo.kind,
+                    lock_reason=demo.lock_reason,
+                    customer_statement=demo.statement,
+                    received_at=received_at,
+                )
+            for step in demo.steps:
+                request = step(request, cast)
+        return request, True
 
     def _print_logins(self, logins: list[tuple[str, str, str]]) -> None:
         self.stdout.write(self.style.MIGRATE_HEADING("Demo logins (demo only: never use these passwords)"))

@@ -1,0 +1,98 @@
+"""What a partner sends and what it sees of an account request.
+
+A partner sees the request as it sent it and how it stands (state, the account's current
+status, why it was locked, why the request was refused, SLA); never the internal side:
+evidence files, who checked the identity or the proof, who approved, staff explanations.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_serializer
+from rest_framework import serializers
+
+from accounts.models import AccountRequest, AccountStatus, RequestState, WalletAccount
+from complaints.api.serializers import SlaSerializer
+
+
+def _max_length(model, name: str) -> int:
+    return model._meta.get_field(name).max_length
+
+
+class AccountRequestCreateSerializer(serializers.Serializer):
+    account_number = serializers.CharField(
+        max_length=_max_length(WalletAccount, "account_number"),
+        help_text="The customer's wallet account number, e.g. WLT-6201-7788.",
+    )
+    customer_statement = serializers.CharField(
+        allow_blank=True,
+        default="",
+        max_length=4000,
+        help_text="What the customer says happened, in their words.",
+    )
+    external_reference = serializers.CharField(
+        max_length=_max_length(AccountRequest, "external_reference"),
+        allow_blank=True,
+        default="",
+        help_text="The partner's own id for this request; unique per partner when given.",
+    )
+
+
+# "AccountRequest" would read, in the schema, as the request body of an "Account", and the
+# generator would name its state enum "AccountStateEnum" accordingly.
+@extend_schema_serializer(component_name="AccountRequestCase")
+class AccountRequestSerializer(serializers.ModelSerializer):
+    state_display = serializers.CharField(source="get_state_display", read_only=True)
+    account_number = serializers.CharField(source="account.account_number", read_only=True)
+    account_status = serializers.ChoiceField(
+        source="account.status",
+        choices=AccountStatus.choices,
+        read_only=True,
+        help_text="The account's status now, not when the request came in.",
+    )
+    sla = SlaSerializer(source="sla_clock", read_only=True)
+
+    class Meta:
+        model = AccountRequest
+        fields = [
+            "reference",
+            "external_reference",
+            "kind",
+            "state",
+            "state_display",
+            "account_number",
+            "account_status",
+            "lock_reason",
+            "rejection_reason",
+            "created_at",
+            "executed_at",
+            "sla",
+            "version",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "lock_reason": {"help_text": "Why the account was locked when the request came in."},
+            "rejection_reason": {
+                "help_text": "Why the request was refused, as the customer is told; empty unless rejected."
+            },
+        }
+
+
+class AccountRequestCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        allow_blank=True, default="", max_length=2000, help_text="Why the customer cancels."
+    )
+    version = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        help_text="The version you last read; if the request changed since, the answer is 409 "
+        "concurrent_change and nothing is cancelled. Same as sending If-Match.",
+    )
+
+
+class AccountRequestFilterSerializer(serializers.Serializer):
+    """Query parameters of the list; unknown values are refused, naming the parameter."""
+
+    state = serializers.ChoiceField(choices=RequestState.choices, required=False)
+    external_reference = serializers.CharField(
+        max_length=_max_length(AccountRequest, "external_reference"), required=False
+    )

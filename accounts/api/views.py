@@ -1,0 +1,201 @@
+"""The partner door to account requests: ask for an unlock, list and read its own, cancel one.
+
+A partner asks, on its customer's behalf, for a locked wallet account to be unlocked; the
+back office verifies the customer, collects proof and decides (four eyes, the risk officer
+for suspicious-activity locks). Thin, as every door: validate the input, scope to the
+calling partner, call one service, render. Refusals come out in the one error shape of
+``casework.api.errors``:
+
+- 400 names the field at fault: an unknown account, an account that is active (nothing
+  to unlock) or that already has an open request are all 400 on ``account_number``; an
+  ``external_reference`` this partner already used is 400 on ``external_reference``.
+- A judicially frozen account is not an error: the request is recorded and refused at
+  once by the judicial-freeze rule, so the answer is 201 with ``state`` "rejected" and the
+  ``rejection_reason`` to tell the customer. The account stays frozen: only the court's
+  release order lifts it, in the wallet core.
+- 404 for any request that is not the caller's own, another partner's included: never
+  403, so references cannot be probed.
+- 409 ``illegal_transition`` when the request has ended (executed, rejected, cancelled,
+  expired) and cannot be cancelled; 409 ``concurrent_change`` when the caller sent a
+  version (``If-Match`` or ``version``) that is no longer current.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+
+from accounts.models import AccountRequest, RequestKind
+from accounts.services import JUDICIAL_FREEZE_REFUSAL, cancel_request, open_account_request
+from casework.api.errors import error_responses
+from casework.api.versions import IF_MATCH_HEADER, act_on_version, etag, etag_header
+from casework.models import Partner
+
+from .serializers import (
+    AccountRequestCancelSerializer,
+    AccountRequestCreateSerializer,
+    AccountRequestFilterSerializer,
+    AccountRequestSerializer,
+)
+
+REFERENCE = OpenApiParameter(
+    "reference",
+    str,
+    OpenApiParameter.PATH,
+    description="The back office's reference, e.g. ACR-20261124-000045.",
+)
+
+
+def account_requests_for_partner(partner: Partner) -> QuerySet[AccountRequest]:
+    """A partner sees only what it sent, with the account and the clock each row shows."""
+    return AccountRequest.objects.filter(partner=partner).select_related("account", "sla_clock")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List this partner's account requests",
+        description="Newest first, by cursor: follow `next` to read on. Only requests this "
+        "partner sent are listed.",
+        parameters=[AccountRequestFilterSerializer],
+        responses={200: AccountRequestSerializer(many=True), **error_responses(400, 401, 403, 429)},
+    ),
+    retrieve=extend_schema(
+        summary="Read one account request",
+        parameters=[REFERENCE, etag_header("account request", 200)],
+        responses={
+            200: OpenApiResponse(AccountRequestSerializer, description="The account request."),
+            **error_responses(401, 403, 404, 429),
+        },
+    ),
+)
+@extend_schema(tags=["account requests"])
+class AccountRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = AccountRequestSerializer
+    parser_classes = [JSONParser]
+    lookup_field = "reference"
+    lookup_value_regex = r"[A-Za-z0-9-]+"
+
+    def get_queryset(self) -> QuerySet[AccountRequest]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no partner calls
+            return AccountRequest.objects.none()
+        return account_requests_for_partner(self.request.user.partner)
+
+    def filter_queryset(self, queryset: QuerySet[AccountRequest]) -> QuerySet[AccountRequest]:
+        if self.action != "list":
+            return queryset
+        filters = AccountRequestFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return queryset.filter(**filters.validated_data)
+
+    def get_serializer_context(self) -> dict:
+        return {**super().get_serializer_context(), "now": timezone.now()}
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        account_request = self.get_object()
+        return Response(self.get_serializer(account_request).data, headers=etag(account_request))
+
+    @extend_schema(
+        summary="Ask for a locked account to be unlocked",
+        description="Records the customer's unlock request and starts its SLA clock; staff then "
+        "verify the customer, collect proof and decide. The request takes the account's current "
+        "lock reason.\n\n"
+        "**A judicially frozen account** is not a 400: the request is recorded and refused at "
+        "once, so the answer is **201 with `state` `rejected`** and the `rejection_reason` to "
+        "tell the customer; the account stays frozen (only the court's release order lifts it).\n\n"
+        "400 on `account_number` when there is no such account, when it is active (nothing to "
+        "unlock), or when it already has an open request; 400 on `external_reference` when this "
+        "partner already used it.",
+        request=AccountRequestCreateSerializer,
+        parameters=[
+            etag_header("account request", 201),
+            OpenApiParameter(
+                "Location", str, OpenApiParameter.HEADER, response=[201], description="The request's URL."
+            ),
+        ],
+        responses={
+            201: OpenApiResponse(
+                AccountRequestSerializer,
+                description="Recorded; Location is its URL. `state` is `submitted`, or `rejected` "
+                "with its `rejection_reason` when the account is under a judicial freeze.",
+                examples=[
+                    OpenApiExample(
+                        "Judicial freeze: recorded and refused at once",
+                        value={
+                            "reference": "ACR-20261124-000045",
+                            "external_reference": "ACME-U-77",
+                            "kind": "unlock",
+                            "state": "rejected",
+                            "state_display": "rejected",
+                            "account_number": "WLT-4410-0913",
+                            "account_status": "frozen",
+                            "lock_reason": "judicial_freeze",
+                            "rejection_reason": JUDICIAL_FREEZE_REFUSAL,
+                            "created_at": "2026-11-24T09:30:00+08:00",
+                            "executed_at": None,
+                            "sla": {
+                                "resolution_due_at": "2026-11-25T09:30:00+08:00",
+                                "is_breached": False,
+                                "status": "on_track",
+                            },
+                            "version": 1,
+                        },
+                        response_only=True,
+                        status_codes=["201"],
+                    )
+                ],
+            ),
+            **error_responses(400, 401, 403, 429),
+        },
+    )
+    def create(self, request: Request) -> Response:
+        partner = request.user.partner
+        incoming = AccountRequestCreateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        account_request = open_account_request(
+            actor=request.user, partner=partner, kind=RequestKind.UNLOCK, **incoming.validated_data
+        )
+        location = reverse(
+            "account-request-detail", kwargs={"reference": account_request.reference}, request=request
+        )
+        return Response(
+            self.get_serializer(account_request).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": location, **etag(account_request)},
+        )
+
+    @extend_schema(
+        summary="Cancel an account request",
+        description="The customer no longer wants it: an open request (submitted, identity "
+        "verified, pending review or approved) becomes cancelled, its SLA clock stops and the "
+        "account is left as it is. Send the version you read (If-Match or `version`) to be "
+        "sure nobody changed it since; without one, it is cancelled as it stands.",
+        parameters=[REFERENCE, IF_MATCH_HEADER, etag_header("account request", 200)],
+        request=AccountRequestCancelSerializer,
+        responses={
+            200: OpenApiResponse(AccountRequestSerializer, description="Cancelled."),
+            **error_responses(400, 401, 403, 404, 409, 429),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, reference: str) -> Response:
+        account_request = self.get_object()
+        incoming = AccountRequestCancelSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        act_on_version(request, account_request, incoming.validated_data.get("version"))
+        account_request = cancel_request(
+            request=account_request, actor=request.user, reason=incoming.validated_data["reason"]
+        )
+        return Response(self.get_serializer(account_request).data, headers=etag(account_request))
