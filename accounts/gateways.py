@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from casework.errors import InvalidInput
+from casework.errors import InvalidInput, TransitionRefused
 
 from .models import AccountStatus, LockReason, WalletAccount
 
@@ -40,9 +41,10 @@ class AccountGateway(Protocol):
 class LocalAccountGateway:
     """Changes the local ``WalletAccount``; the gateway reference is the idempotency key."""
 
-    def _account(self, account_number: str) -> WalletAccount:
+    def _account(self, account_number: str, *, for_update: bool = False) -> WalletAccount:
+        accounts = WalletAccount.objects.select_for_update() if for_update else WalletAccount.objects
         try:
-            return WalletAccount.objects.select_for_update().get(account_number=account_number)
+            return accounts.get(account_number=account_number)
         except WalletAccount.DoesNotExist as error:
             raise InvalidInput(
                 f"There is no wallet account {account_number}.", field="account_number"
@@ -52,8 +54,14 @@ class LocalAccountGateway:
         account = self._account(account_number)
         return AccountState(account.account_number, account.status, account.lock_reason)
 
+    @transaction.atomic
     def _set(self, account_number: str, *, status: str, reason: str, key: str, actor) -> str:
-        account = self._account(account_number)
+        account = self._account(account_number, for_update=True)
+        if account.status == AccountStatus.FROZEN and status != AccountStatus.FROZEN:
+            # The wallet core refuses this too: only the court's release order lifts a freeze.
+            raise TransitionRefused(
+                f"Account {account_number} is frozen: a judicial freeze cannot be lifted here."
+            )
         account.status = status
         account.lock_reason = reason
         account.locked_at = None if status == AccountStatus.ACTIVE else timezone.now()

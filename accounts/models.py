@@ -112,7 +112,12 @@ def has_passed_authentication(request: AccountRequest) -> bool:
     "A judicial freeze cannot be lifted here: only the court's release order lifts it, in the wallet core."
 )
 def is_not_judicial_freeze(request: AccountRequest) -> bool:
-    return not (request.kind == RequestKind.UNLOCK and request.lock_reason == LockReason.JUDICIAL_FREEZE)
+    if request.kind != RequestKind.UNLOCK:
+        return True
+    if request.lock_reason == LockReason.JUDICIAL_FREEZE:
+        return False
+    # A court may freeze the account while its unlock waits: read the account as it is now.
+    return not WalletAccount.objects.filter(pk=request.account_id, status=AccountStatus.FROZEN).exists()
 
 
 @condition("Only a customer's own protective lock is executed at once.")
@@ -120,13 +125,32 @@ def is_protective_lock(request: AccountRequest) -> bool:
     return request.kind == RequestKind.LOCK and request.lock_reason == LockReason.CUSTOMER_REQUEST
 
 
-def may_approve(request: AccountRequest, user) -> bool:
-    """Four eyes: a reviewer who collected none of the evidence; risk unlocks need risk."""
+def approval_refusal(request: AccountRequest, user) -> str | None:
+    """Why ``user`` may not approve ``request``, or ``None`` if they may.
+
+    Four eyes: a reviewer who neither verified the caller nor collected any of the proof;
+    unlocks of suspicious-activity and risk-control locks need a risk officer.
+    """
     if not user.has_perm("accounts.approve_accountrequest"):
-        return False
+        return "You do not have permission to approve account requests."
     if request.needs_risk_officer and not user.has_perm("accounts.approve_risk_accountrequest"):
-        return False
-    return user.pk not in request.maker_ids()
+        return (
+            f"The account was locked for {request.get_lock_reason_display()}: "
+            "a risk officer must approve the unlock."
+        )
+    if user.pk in request.maker_ids():
+        return (
+            "Four eyes: you verified the caller or collected proof on this request, "
+            "so another reviewer must approve it."
+        )
+    return None
+
+
+def may_approve(request: AccountRequest, user) -> bool:
+    return approval_refusal(request, user) is None
+
+
+may_approve.refusal = approval_refusal
 
 
 class AccountRequest(ConcurrentTransitionMixin, models.Model):
@@ -191,6 +215,11 @@ class AccountRequest(ConcurrentTransitionMixin, models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
+                fields=["account"],
+                condition=Q(state__in=OPEN_REQUEST_STATES),
+                name="one_open_request_per_account",
+            ),
+            models.UniqueConstraint(
                 fields=["partner", "external_reference"],
                 condition=~Q(external_reference=""),
                 name="one_account_request_per_partner_reference",
@@ -210,9 +239,9 @@ class AccountRequest(ConcurrentTransitionMixin, models.Model):
         return self.state in OPEN_REQUEST_STATES
 
     def maker_ids(self) -> set[int]:
-        """Everyone who gathered this request's proof: none of them may approve it."""
+        """Everyone who verified the caller or gathered the proof: none of them may approve."""
         makers = set(self.evidence.values_list("checked_by_id", flat=True))
-        makers.add(self.submitted_for_review_by_id)
+        makers.update({self.identity_verified_by_id, self.submitted_for_review_by_id})
         return {pk for pk in makers if pk is not None}
 
     @transition(

@@ -34,12 +34,14 @@ from .models import (
     RequestKind,
     RequestState,
     WalletAccount,
+    approval_refusal,
 )
 
 logger = logging.getLogger(__name__)
 
 REFERENCE_PREFIX = "ACR"
 REVIEWERS_TEAM = "supervisors"
+FRONTLINE_TEAM = "frontline"
 RISK_TEAM = "risk"
 JUDICIAL_FREEZE_REFUSAL = (
     "A judicial freeze cannot be lifted here: the account stays frozen until the court's "
@@ -56,12 +58,59 @@ EVIDENCE_SIGNATURES = {
 }
 
 
-def _account(account_number: str) -> WalletAccount:
+def _account(account_number: str, *, for_update: bool = False) -> WalletAccount:
     require(account_number, "account_number", "Give the wallet account number.")
+    accounts = WalletAccount.objects.select_for_update() if for_update else WalletAccount.objects
     try:
-        return WalletAccount.objects.get(account_number=account_number.strip())
+        return accounts.get(account_number=account_number.strip())
     except WalletAccount.DoesNotExist as error:
         raise InvalidInput(f"There is no wallet account {account_number}.", field="account_number") from error
+
+
+def _check_account_for(account: WalletAccount, kind: str, lock_reason: str, partner: Partner | None) -> str:
+    """Refuse a request the account's state rules out; return the lock reason it is about."""
+    if kind == RequestKind.UNLOCK:
+        if account.status == AccountStatus.ACTIVE:
+            raise InvalidInput(
+                f"Account {account.account_number} is active: there is nothing to unlock.",
+                field="account_number",
+            )
+        lock_reason = account.lock_reason
+    else:
+        if lock_reason not in LockReason.values:
+            raise InvalidInput("Say why the account is to be locked.", field="lock_reason")
+        if account.status != AccountStatus.ACTIVE:
+            raise InvalidInput(
+                f"Account {account.account_number} is already {account.get_status_display()}.",
+                field="account_number",
+            )
+    already = account.requests.filter(state__in=OPEN_REQUEST_STATES).first()
+    if already is not None:
+        raise _already_open(account.account_number, already, partner)
+    return lock_reason
+
+
+def _already_open(
+    account_number: str, already: AccountRequest | None, partner: Partner | None
+) -> InvalidInput:
+    # A partner learns another party's reference only if the open request is its own.
+    named = already is not None and (partner is None or already.partner_id == partner.pk)
+    where = f", {already.reference}" if named else ""
+    return InvalidInput(
+        f"Account {account_number} already has an open request{where}.",
+        field="account_number",
+    )
+
+
+def _reference_taken(partner: Partner, external_reference: str) -> bool:
+    return AccountRequest.objects.filter(partner=partner, external_reference=external_reference).exists()
+
+
+def _duplicate_reference(external_reference: str) -> InvalidInput:
+    return InvalidInput(
+        f"This partner already sent a request with reference '{external_reference}'.",
+        field="external_reference",
+    )
 
 
 def open_account_request(
@@ -85,57 +134,31 @@ def open_account_request(
     require_permission(actor, "accounts.add_accountrequest", "open", AccountRequest)
     if kind not in RequestKind.values:
         raise InvalidInput(f"'{kind}' is not a kind of request; choose unlock or lock.", field="kind")
-    account = _account(account_number)
-    if kind == RequestKind.UNLOCK:
-        if account.status == AccountStatus.ACTIVE:
-            raise InvalidInput(
-                f"Account {account.account_number} is active: there is nothing to unlock.",
-                field="account_number",
-            )
-        lock_reason = account.lock_reason
-    else:
-        if lock_reason not in LockReason.values:
-            raise InvalidInput("Say why the account is to be locked.", field="lock_reason")
-        if account.status != AccountStatus.ACTIVE:
-            raise InvalidInput(
-                f"Account {account.account_number} is already {account.get_status_display()}.",
-                field="account_number",
-            )
-    already = account.requests.filter(state__in=OPEN_REQUEST_STATES).first()
-    if already is not None:
-        raise InvalidInput(
-            f"Account {account.account_number} already has an open request, {already.reference}.",
-            field="account_number",
-        )
-    if (
-        partner
-        and external_reference
-        and AccountRequest.objects.filter(partner=partner, external_reference=external_reference).exists()
-    ):
-        raise InvalidInput(
-            f"This partner already sent a request with reference '{external_reference}'.",
-            field="external_reference",
-        )
     received_at = received_at or timezone.now()
-    policy = sla.policy_for(case_type=CaseType.ACCOUNT_REQUEST, category=lock_reason)
-    request = AccountRequest(
-        kind=kind,
-        account=account,
-        lock_reason=lock_reason,
-        customer_statement=customer_statement,
-        explanation_given=explanation_given,
-        complaint=complaint,
-        partner=partner,
-        external_reference=external_reference,
-        submitted_by=actor,
-        created_at=received_at,
-    )
     try:
         with transaction.atomic():
+            # The account row is the lock: a second request for it waits here, then sees
+            # the first. The partial unique constraint backs this up on every database.
+            account = _account(account_number, for_update=True)
+            lock_reason = _check_account_for(account, kind, lock_reason, partner)
+            if partner and external_reference and _reference_taken(partner, external_reference):
+                raise _duplicate_reference(external_reference)
+            request = AccountRequest(
+                kind=kind,
+                account=account,
+                lock_reason=lock_reason,
+                customer_statement=customer_statement,
+                explanation_given=explanation_given,
+                complaint=complaint,
+                partner=partner,
+                external_reference=external_reference,
+                submitted_by=actor,
+                created_at=received_at,
+            )
             open_case(
                 request,
                 prefix=REFERENCE_PREFIX,
-                policy=policy,
+                policy=sla.policy_for(case_type=CaseType.ACCOUNT_REQUEST, category=lock_reason),
                 received_at=received_at,
                 actor=actor,
                 transition="open",
@@ -153,11 +176,11 @@ def open_account_request(
                     arguments={"reason": JUDICIAL_FREEZE_REFUSAL},
                 )
     except IntegrityError as error:
-        if partner and external_reference:
-            raise InvalidInput(
-                f"This partner already sent a request with reference '{external_reference}'.",
-                field="external_reference",
-            ) from error
+        if partner and external_reference and _reference_taken(partner, external_reference):
+            raise _duplicate_reference(external_reference) from error
+        open_requests = AccountRequest.objects.filter(state__in=OPEN_REQUEST_STATES)
+        if open_requests.filter(account__account_number=account_number.strip()).exists():
+            raise _already_open(account_number.strip(), None, partner) from error
         raise
     return request
 
@@ -222,9 +245,9 @@ def verify_identity(*, request: AccountRequest, actor, method: str, reason: str 
 def _check_evidence_file(file, method: str) -> None:
     if not file:
         if method in FILE_REQUIRED:
-            raise InvalidInput(
-                f"A {AuthenticationMethod(method).label} needs its scan or photo.", field="file"
-            )
+            label = AuthenticationMethod(method).label
+            article = "An" if label[0].lower() in "aeiou" else "A"
+            raise InvalidInput(f"{article} {label} needs its scan or photo.", field="file")
         return
     extension = PurePath(file.name).suffix.lower().lstrip(".")
     if extension not in EVIDENCE_EXTENSIONS:
@@ -237,8 +260,15 @@ def _check_evidence_file(file, method: str) -> None:
     if not any(head.startswith(signature) for signature in EVIDENCE_SIGNATURES[extension]):
         raise InvalidInput(f"'{file.name}' is not really a {extension.upper()} file.", field="file")
     if file.size > settings.EVIDENCE_MAX_BYTES:
-        limit = settings.EVIDENCE_MAX_BYTES // (1024 * 1024)
-        raise InvalidInput(f"'{file.name}' is larger than the {limit} MB limit.", field="file")
+        raise InvalidInput(
+            f"'{file.name}' is larger than the {_size(settings.EVIDENCE_MAX_BYTES)} limit.", field="file"
+        )
+
+
+def _size(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):g} MB"
+    return f"{size / 1024:g} KB"
 
 
 def add_evidence(
@@ -265,15 +295,21 @@ def add_evidence(
         evidence.file = file
     evidence._history_user = actor
 
-    run_step(
-        request,
-        "collect_authentication",
-        actor=actor,
-        permission="accounts.collect_authentication_accountrequest",
-        apply=evidence.save,
-        reason=note or f"{AuthenticationMethod(method).label}: {Outcome(outcome).label}",
-        data={"method": method, "outcome": outcome},
-    )
+    try:
+        run_step(
+            request,
+            "collect_authentication",
+            actor=actor,
+            permission="accounts.collect_authentication_accountrequest",
+            apply=evidence.save,
+            reason=note or f"{AuthenticationMethod(method).label}: {Outcome(outcome).label}",
+            data={"method": method, "outcome": outcome},
+        )
+    except BaseException:
+        # The row rolled back; the stored file must not outlive it.
+        if evidence.file and evidence.file.name:
+            evidence.file.storage.delete(evidence.file.name)
+        raise
     return evidence
 
 
@@ -286,15 +322,9 @@ def approve_request(*, request: AccountRequest, actor, reason: str = "") -> Acco
     """Four eyes: approved by someone who gathered none of its proof; unlocks of
     suspicious-activity or risk-control locks by a risk officer."""
     require_permission(actor, "accounts.approve_accountrequest", "approve", request)
-    if actor.pk in request.maker_ids():
-        raise PermissionRefused(
-            "Four eyes: you collected proof on this request, so another reviewer must approve it."
-        )
-    if request.needs_risk_officer and not actor.has_perm("accounts.approve_risk_accountrequest"):
-        raise PermissionRefused(
-            f"The account was locked for {request.get_lock_reason_display()}: "
-            "a risk officer must approve the unlock."
-        )
+    refusal = approval_refusal(request, actor)
+    if refusal:
+        raise PermissionRefused(refusal)
     return run_transition(request, "approve", actor=actor, reason=reason, arguments={"by": actor})
 
 
@@ -314,6 +344,7 @@ def _execute(request: AccountRequest, actor, name: str, *, reason: str) -> Accou
         # Runs after the row is claimed: a second execute is refused before it gets here,
         # so the gateway is called once.
         request.gateway_reference = _call_gateway(request, actor)
+        request.account.refresh_from_db()  # the gateway changed it; the complaint note reads it
         _end(request, actor=actor)
 
     return run_transition(
@@ -353,10 +384,9 @@ def cancel_request(*, request: AccountRequest, actor, reason: str = "") -> Accou
     )
 
 
-def _end(request: AccountRequest, actor=None) -> None:
+def _end(request: AccountRequest, actor=None, at: dt.datetime | None = None) -> None:
     """The request has ended: stop its clock, and move the complaint it came from on."""
-    now = timezone.now()
-    sla.stop_clock(request.sla_clock, at=now)
+    sla.stop_clock(request.sla_clock, at=at or timezone.now())
     complaint = request.complaint
     if complaint is None or not complaint.is_open:
         return
@@ -380,14 +410,25 @@ def _end(request: AccountRequest, actor=None) -> None:
 
 
 def expire_stale_requests(now: dt.datetime) -> int:
-    """Requests left without passed authentication for the configured days expire."""
+    """Requests left without passed authentication for the configured days expire.
+
+    A request whose proof passed but was not yet handed to review stays: it waits on
+    staff, not on the customer, and the SLA clock chases it.
+    """
     days = settings.ACCOUNT_REQUEST_EXPIRY_DAYS
-    due = AccountRequest.objects.filter(
-        state__in=[RequestState.SUBMITTED, RequestState.IDENTITY_VERIFIED],
-        created_at__lte=now - dt.timedelta(days=days),
-    ).order_by("created_at")
+    due = (
+        AccountRequest.objects.filter(
+            state__in=[RequestState.SUBMITTED, RequestState.IDENTITY_VERIFIED],
+            created_at__lte=now - dt.timedelta(days=days),
+        )
+        .exclude(evidence__outcome=Outcome.PASSED)
+        .order_by("created_at")
+    )
     return sweep.run_due_transitions(
-        due, "expire", reason=f"No passed authentication within {days} days", before_save=_end
+        due,
+        "expire",
+        reason=f"No passed authentication within {days} days",
+        before_save=lambda request: _end(request, at=now),
     )
 
 
@@ -396,12 +437,19 @@ def _reviewers(request: AccountRequest) -> list[str]:
     return [team_for_code(team).mailbox]
 
 
+def _due_soon_recipients(request: AccountRequest) -> list[str]:
+    """Before review the request is the frontline's to move on; after, the reviewers'."""
+    if request.state in (RequestState.SUBMITTED, RequestState.IDENTITY_VERIFIED):
+        return [team_for_code(FRONTLINE_TEAM).mailbox]
+    return _reviewers(request)
+
+
 CLOCKED = sweep.ClockedCases(
     model=AccountRequest,
     clock_relation="account_request",
     related=("account",),
     template="accounts/clock_notice.txt",
-    due_soon_recipients=_reviewers,
+    due_soon_recipients=_due_soon_recipients,
     breach_recipients=lambda request: sorted({*_reviewers(request), team_for_code(REVIEWERS_TEAM).mailbox}),
 )
 

@@ -44,13 +44,22 @@ def _transition_for(case: models.Model, name: str) -> django_fsm.Transition:
     return found
 
 
+def permission_refusal(name: str, case: models.Model) -> str:
+    words = name.replace("_", " ")
+    joint = " on" if " " in words else ""  # "approve this", "verify identity on this"
+    return f"You do not have permission to {words}{joint} this {case._meta.verbose_name}."
+
+
 def check_transition(case: models.Model, name: str, actor) -> None:
-    """Raise the reason ``actor`` cannot run ``name`` on ``case`` now; return if they can."""
+    """Raise the reason ``actor`` cannot run ``name`` on ``case`` now; return if they can.
+
+    A permission given as a function may explain itself with a ``refusal(case, user)``
+    attribute (four eyes, a risk officer's approval); otherwise the refusal is generic.
+    """
     found = _transition_for(case, name)
     if actor is not None and not found.has_perm(case, actor):
-        raise PermissionRefused(
-            f"You do not have permission to {name.replace('_', ' ')} this {case._meta.verbose_name}."
-        )
+        explain = getattr(found.permission, "refusal", None)
+        raise PermissionRefused((explain and explain(case, actor)) or permission_refusal(name, case))
     for check in found.conditions:
         if not check(case):
             raise TransitionRefused(getattr(check, "refusal", f"Condition {check.__name__} is not met."))
@@ -135,9 +144,7 @@ def run_transition(
 def require_permission(actor, permission: str, name: str, case: models.Model) -> None:
     """Refuse an actor without ``permission`` before looking at anything else they sent."""
     if actor is None or not actor.has_perm(permission):
-        raise PermissionRefused(
-            f"You do not have permission to {name.replace('_', ' ')} this {case._meta.verbose_name}."
-        )
+        raise PermissionRefused(permission_refusal(name, case))
 
 
 def run_step(

@@ -397,8 +397,9 @@ def test_whoever_collected_proof_cannot_approve(client, agent, supervisor):
         {"version": account_request.version, "reason": "Checked it myself"},
         follow=True,
     )
-    assert "Four eyes: you collected proof on this request, so another reviewer must approve it." in (
-        messages_of(response)
+    assert (
+        "Four eyes: you verified the caller or collected proof on this request, "
+        "so another reviewer must approve it." in (messages_of(response))
     )
     account_request.refresh_from_db()
     assert account_request.state == RequestState.PENDING_REVIEW
@@ -416,6 +417,11 @@ def test_a_risk_unlock_is_approved_by_the_risk_officer_only(client, agent, super
     services.add_evidence(request=account_request, actor=agent, method="face_check", outcome="passed")
     services.submit_for_review(request=account_request, actor=agent)
     client.force_login(supervisor)
+    shown = client.get(request_url(account_request, "transition", "approve"), follow=True)
+    assert (
+        "The account was locked for suspicious activity: a risk officer must approve the unlock."
+        in messages_of(shown)
+    )
     response = client.post(
         request_url(account_request, "transition", "approve"),
         {"version": account_request.version, "reason": "Fine"},
@@ -490,9 +496,9 @@ def test_posting_a_transition_by_hand_without_permission_is_refused(client, agen
 
     url = request_url(account_request, "transition", "verify_identity")
     shown = client.get(url, follow=True)
-    assert "You do not have permission to verify identity this account request." in messages_of(shown)
+    assert "You do not have permission to verify identity on this account request." in messages_of(shown)
     response = client.post(url, {"version": account_request.version, "method": "sms_code"}, follow=True)
-    assert "You do not have permission to verify identity this account request." in messages_of(response)
+    assert "You do not have permission to verify identity on this account request." in messages_of(response)
     account_request.refresh_from_db()
     assert account_request.state == RequestState.SUBMITTED
     assert not TransitionRecord.objects.filter(transition="verify_identity").exists()
@@ -571,7 +577,7 @@ def test_auditor_cannot_collect_evidence(client, agent, auditor):
         {"version": account_request.version, "method": "sms_code", "outcome": "passed"},
         follow=True,
     )
-    assert "You do not have permission to collect authentication this account request." in messages_of(
+    assert "You do not have permission to collect authentication on this account request." in messages_of(
         response
     )
     assert not AuthenticationEvidence.objects.exists()

@@ -175,6 +175,17 @@ def test_an_account_with_an_open_request_is_refused(api, partner, locked_account
     assert AccountRequest.objects.count() == 1
 
 
+def test_another_partys_open_request_is_refused_without_its_reference(api, agent, locked_account):
+    staff_request = services.open_account_request(actor=agent, account_number=locked_account.account_number)
+
+    error = assert_error(api.post(LIST_URL, payload(), format="json"), 400, "invalid")
+
+    assert list(error["fields"]) == ["account_number"]
+    assert "already has an open request" in error["message"]
+    assert staff_request.reference not in str(error)
+    assert AccountRequest.objects.count() == 1
+
+
 def test_a_partner_reference_used_twice_is_refused_naming_it(api, partner, locked_account):
     assert api.post(LIST_URL, payload(), format="json").status_code == 201
     other = wallet_account()

@@ -108,6 +108,26 @@ def test_freeze_freezes_the_account_for_the_judicial_freeze(db, risk_officer):
     assert (change.history_user, change.history_change_reason) == (risk_officer, "court-order-2026-118")
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda g, number: g.unlock(number, idempotency_key="k-1"),
+        lambda g, number: g.lock(number, reason=LockReason.WRONG_PASSWORDS, idempotency_key="k-2"),
+    ],
+    ids=["unlock", "lock"],
+)
+def test_a_frozen_account_is_neither_unlocked_nor_downgraded_to_a_lock(db, change):
+    account = wallet_account(status=AccountStatus.FROZEN, lock_reason=LockReason.JUDICIAL_FREEZE)
+    history = account.history.count()
+
+    with pytest.raises(TransitionRefused, match="a judicial freeze cannot be lifted here"):
+        change(LocalAccountGateway(), account.account_number)
+
+    after = reload(account)
+    assert (after.status, after.lock_reason) == (AccountStatus.FROZEN, LockReason.JUDICIAL_FREEZE)
+    assert account.history.count() == history
+
+
 def test_status_reads_the_account(db):
     account = wallet_account(lock_reason=LockReason.DEVICE_CHANGE)
     assert LocalAccountGateway().status(account.account_number) == AccountState(
@@ -218,13 +238,8 @@ class UnreachableGateway(LocalAccountGateway):
         raise ConnectionError("wallet core did not answer within 5 s")
 
 
-# BUG (reported): the local gateway reads the account with select_for_update() but opens
-# no transaction of its own, so on PostgreSQL any call made outside one (the shell, a
-# management command, a status check from the admin) fails with TransactionManagementError.
-# The services only call it inside their transition, which hides it; SQLite ignores
-# select_for_update, so only PostgreSQL shows it. Proposed fix: wrap _set() in
-# transaction.atomic(), and let status() read without a lock.
-@pytest.mark.xfail(strict=True, reason="BUG: the local gateway fails outside a transaction on PostgreSQL")
+# The shell, a management command or a status check calls the gateway outside any
+# transaction: on PostgreSQL its row lock needs one of its own.
 @pytest.mark.postgres
 @pytest.mark.parametrize(
     "change",

@@ -255,7 +255,8 @@ def test_the_supervisor_who_collected_evidence_cannot_approve(agent, supervisor,
         services.approve_request(request=request, actor=supervisor)
 
     assert refused.value.message == (
-        "Four eyes: you collected proof on this request, so another reviewer must approve it."
+        "Four eyes: you verified the caller or collected proof on this request, "
+        "so another reviewer must approve it."
     )
     after = stored(request)
     assert (after.state, after.approved_by, after.version) == (
@@ -278,12 +279,27 @@ def test_the_supervisor_who_submitted_for_review_cannot_approve(agent, superviso
     )
     services.submit_for_review(request=request, actor=supervisor)
 
-    with pytest.raises(PermissionRefused, match=r"^Four eyes: you collected proof on this request"):
+    with pytest.raises(PermissionRefused, match=r"^Four eyes: you verified the caller"):
         services.approve_request(request=request, actor=supervisor)
 
     assert stored(request).state == RequestState.PENDING_REVIEW
     services.approve_request(request=request, actor=other_supervisor)
     assert stored(request).approved_by == other_supervisor
+
+
+def test_the_supervisor_who_verified_the_callers_identity_cannot_approve(agent, supervisor, other_supervisor):
+    request = request_in_state(RequestState.SUBMITTED, agent=agent, reviewer=other_supervisor)
+    services.verify_identity(request=request, actor=supervisor, method="callback")
+    services.add_evidence(request=request, actor=agent, method="sms_code", outcome="passed")
+    services.submit_for_review(request=request, actor=agent)
+
+    with pytest.raises(PermissionRefused, match=r"^Four eyes: you verified the caller"):
+        services.approve_request(request=request, actor=supervisor)
+    with pytest.raises(PermissionRefused, match=r"^Four eyes: you verified the caller"):
+        check_transition(request, "approve", supervisor)
+
+    assert stored(request).state == RequestState.PENDING_REVIEW
+    services.approve_request(request=request, actor=other_supervisor)
 
 
 @pytest.mark.parametrize(
@@ -388,13 +404,8 @@ def test_execute_refuses_a_judicial_freeze_unlock_with_the_reason():
     assert refused.value.message.startswith("A judicial freeze cannot be lifted here: only the court's")
 
 
-# BUG (reported): the judicial-freeze guard reads the lock reason the request copied when
-# it was opened, not the account's status now. An account frozen by a court while its
-# unlock waits for review is approved and then unlocked: executing lifts the freeze.
-# Proposed fix: is_not_judicial_freeze also refuses when the account is frozen now
-# (WalletAccount.objects.filter(pk=request.account_id, status=FROZEN).exists()), and
-# LocalAccountGateway.unlock refuses a frozen account, as the wallet core would.
-@pytest.mark.xfail(strict=True, reason="BUG: an account frozen after the request opened can be unlocked")
+# A court may freeze the account while its unlock waits: the guard reads the account as
+# it is now, not the lock reason copied when the request opened, and the gateway refuses.
 @pytest.mark.parametrize("source", [RequestState.PENDING_REVIEW, RequestState.APPROVED])
 def test_an_account_frozen_while_its_unlock_waits_stays_frozen(source, agent, supervisor):
     request = request_in_state(source, agent=agent, reviewer=supervisor)
@@ -483,9 +494,14 @@ def test_any_other_lock_waits_for_review(lock_reason, agent, supervisor, other_s
             None,
             "'card.png' is not really a PNG file.",
         ),
-        ("id_document", SimpleUploadedFile("id-card.png", PNG), 64, "'id-card.png' is larger than the"),
-        ("id_document", None, None, "needs its scan or photo."),
-        ("bank_card", None, None, "needs its scan or photo."),
+        (
+            "id_document",
+            SimpleUploadedFile("id-card.png", PNG),
+            64,
+            "'id-card.png' is larger than the 0.0625 KB limit.",
+        ),
+        ("id_document", None, None, "An ID document needs its scan or photo."),
+        ("bank_card", None, None, "A bank card check needs its scan or photo."),
     ],
     ids=["exe", "png-that-is-not", "too-large", "id-document-without-file", "bank-card-without-file"],
 )
@@ -507,6 +523,27 @@ def test_bad_evidence_names_the_file_and_writes_nothing(
     assert TransitionRecord.objects.count() == records
     assert stored(request).version == version == request.version
     assert not (settings.MEDIA_ROOT / "accounts").exists()
+
+
+def test_evidence_sent_on_a_stale_copy_is_refused_and_its_file_not_kept(
+    settings, agent, other_agent, supervisor
+):
+    request = request_in_state(RequestState.IDENTITY_VERIFIED, agent=agent, reviewer=supervisor)
+    stale = AccountRequest.objects.get(pk=request.pk)
+    services.add_evidence(request=request, actor=agent, method="sms_code", outcome="passed")
+
+    with pytest.raises(ConcurrentChange):
+        services.add_evidence(
+            request=stale,
+            actor=other_agent,
+            method="id_document",
+            outcome="passed",
+            file=SimpleUploadedFile("id-card.png", PNG),
+        )
+
+    assert list(AuthenticationEvidence.objects.values_list("method", flat=True)) == ["sms_code"]
+    folder = settings.MEDIA_ROOT / "accounts" / request.reference
+    assert not folder.exists() or not any(folder.iterdir())
 
 
 @pytest.mark.parametrize(("field", "value"), [("method", "fingerprint"), ("outcome", "maybe")])
@@ -849,14 +886,8 @@ def test_two_executes_at_once_call_the_gateway_once(
     assert account.history.filter(status=AccountStatus.ACTIVE).count() == 1
 
 
-# BUG (reported): "one open request per account" is checked, then inserted, with nothing
-# held in between, so two agents opening a request for the same account at the same
-# moment both succeed. Proposed fix: in open_account_request, read the account with
-# select_for_update() inside the transaction before looking for an open request, and back
-# it with a partial unique constraint on AccountRequest.account for the open states
-# (mapping its IntegrityError to the same InvalidInput). Not strict: it is a race, and
-# the second insert is sometimes late enough to see the first.
-@pytest.mark.xfail(strict=False, reason="BUG: two requests opened at once for one account both open")
+# "One open request per account" holds under a race: the account row is locked before
+# the check, and a partial unique constraint backs it up.
 @pytest.mark.postgres
 def test_two_requests_opened_at_once_for_one_account_open_one(
     require_postgres, transactional_db, django_db_serialized_rollback, agent, other_agent

@@ -21,6 +21,7 @@ from complaints.models import State as ComplaintState
 from complaints.tests.factories import complaint_in_state
 
 SUPERVISORS_MAILBOX = "supervisors@wallet.example"
+FRONTLINE_MAILBOX = "frontline@wallet.example"
 RISK_MAILBOX = "risk@wallet.example"
 
 
@@ -57,7 +58,7 @@ def test_a_request_left_without_evidence_expires_and_its_clock_stops(state, sett
     assert (record.transition, record.source_state, record.target_state) == ("expire", state, "expired")
     assert record.actor is None and record.actor_label == SYSTEM_ACTOR_LABEL == "SLA clock"
     assert record.reason == "No passed authentication within 7 days"
-    assert clock_of(request).stopped_at is not None
+    assert clock_of(request).stopped_at == past_expiry(request, days=7)
 
 
 @pytest.mark.parametrize("state", [RequestState.SUBMITTED, RequestState.IDENTITY_VERIFIED])
@@ -129,14 +130,8 @@ def test_an_expired_request_from_a_complaint_leaves_the_complaint_a_note(setting
     assert note.author == agent
 
 
-# BUG (reported): the expiry takes every request still in submitted or identity_verified,
-# even one whose authentication has passed and only waits to be submitted, and records
-# "No passed authentication within N days" against it, which is false. DESIGN.md §2 says
-# "left without evidence for N days"; the service's own docstring says "without passed
-# authentication". Proposed fix in expire_stale_requests: exclude requests that have a
-# passed authentication (.exclude(evidence__outcome=Outcome.PASSED)), or, if they are to
-# expire as well, give them a reason that says what happened ("not submitted for review").
-@pytest.mark.xfail(strict=True, reason="BUG: a request with passed authentication expires as 'no passed'")
+# Expiry is for requests left without passed authentication (DESIGN.md §2); one whose
+# proof passed waits on staff, and its SLA clock chases it instead.
 def test_a_request_whose_authentication_passed_does_not_expire_as_unauthenticated(
     settings, agent, supervisor
 ):
@@ -203,3 +198,32 @@ def test_an_ended_request_is_not_reminded(agent, supervisor):
 
     assert result["accounts.due_soon"] == 0
     assert not Notification.objects.filter(case_reference=request.reference).exists()
+
+
+@pytest.mark.parametrize(
+    ("state", "waits_for"),
+    [
+        (RequestState.SUBMITTED, "waits for the caller's identity check"),
+        (RequestState.IDENTITY_VERIFIED, "waits for the customer's alternative authentication"),
+    ],
+)
+def test_a_request_not_yet_with_the_reviewers_reminds_the_frontline(state, waits_for, agent, supervisor):
+    request = request_in_state(state, agent=agent, reviewer=supervisor)
+    now = clock_of(request).resolution_warn_at + dt.timedelta(minutes=1)
+
+    assert sweep.run(now)["accounts.due_soon"] == 1
+
+    [notice] = Notification.objects.filter(kind="due_soon")
+    assert notice.recipient == FRONTLINE_MAILBOX
+    assert f"Account request {request.reference} {waits_for}" in notice.body
+
+
+def test_an_approved_request_reminds_the_reviewers_to_execute_it(agent, supervisor):
+    request = request_in_state(RequestState.APPROVED, agent=agent, reviewer=supervisor)
+    now = clock_of(request).resolution_warn_at + dt.timedelta(minutes=1)
+
+    assert sweep.run(now)["accounts.due_soon"] == 1
+
+    [notice] = Notification.objects.filter(kind="due_soon")
+    assert notice.recipient == SUPERVISORS_MAILBOX
+    assert f"Account request {request.reference} waits for execution" in notice.body
