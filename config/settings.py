@@ -192,7 +192,11 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Wallet complaints back office: partner API",
-    "DESCRIPTION": "Partners file complaints, follow their status and withdraw them.",
+    "DESCRIPTION": (
+        "Partners file complaints, follow their status and withdraw them; ask for a locked "
+        "wallet account to be unlocked and follow the request. Every error has one shape: "
+        '`{"error": {"code", "message", "fields"}}`.'
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

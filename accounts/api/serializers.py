@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.models import AccountRequest, AccountStatus, RequestState, WalletAccount
-from complaints.api.serializers import SlaSerializer
+from casework.api.serializers import SlaSerializer
 
 
 def _max_length(model, name: str) -> int:

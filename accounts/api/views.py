@@ -39,10 +39,10 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from accounts.models import AccountRequest, RequestKind
+from accounts.selectors import account_requests_for_partner
 from accounts.services import JUDICIAL_FREEZE_REFUSAL, cancel_request, open_account_request
 from casework.api.errors import error_responses
 from casework.api.versions import IF_MATCH_HEADER, act_on_version, etag, etag_header
-from casework.models import Partner
 
 from .serializers import (
     AccountRequestCancelSerializer,
@@ -57,11 +57,6 @@ REFERENCE = OpenApiParameter(
     OpenApiParameter.PATH,
     description="The back office's reference, e.g. ACR-20261124-000045.",
 )
-
-
-def account_requests_for_partner(partner: Partner) -> QuerySet[AccountRequest]:
-    """A partner sees only what it sent, with the account and the clock each row shows."""
-    return AccountRequest.objects.filter(partner=partner).select_related("account", "sla_clock")
 
 
 @extend_schema_view(
