@@ -23,26 +23,22 @@ calling partner, call one service, render. Refusals come out in the one error sh
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiExample,
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
-    extend_schema_view,
 )
-from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.reverse import reverse
 
 from accounts.models import AccountRequest, RequestKind
 from accounts.selectors import account_requests_for_partner
 from accounts.services import JUDICIAL_FREEZE_REFUSAL, cancel_request, open_account_request
 from casework.api.errors import error_responses
-from casework.api.versions import IF_MATCH_HEADER, act_on_version, etag, etag_header
+from casework.api.versions import IF_MATCH_HEADER, act_on_version, etag_header
+from casework.api.views import LOCATION_HEADER, PartnerCaseViewSet, partner_case_schema, reference_parameter
+from casework.models import Partner
 
 from .serializers import (
     AccountRequestCancelSerializer,
@@ -51,56 +47,25 @@ from .serializers import (
     AccountRequestSerializer,
 )
 
-REFERENCE = OpenApiParameter(
-    "reference",
-    str,
-    OpenApiParameter.PATH,
-    description="The back office's reference, e.g. ACR-20261124-000045.",
-)
+REFERENCE = reference_parameter("ACR-20261124-000045")
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="List this partner's account requests",
-        description="Newest first, by cursor: follow `next` to read on. Only requests this "
-        "partner sent are listed.",
-        parameters=[AccountRequestFilterSerializer],
-        responses={200: AccountRequestSerializer(many=True), **error_responses(400, 401, 403, 429)},
-    ),
-    retrieve=extend_schema(
-        summary="Read one account request",
-        parameters=[REFERENCE, etag_header("account request", 200)],
-        responses={
-            200: OpenApiResponse(AccountRequestSerializer, description="The account request."),
-            **error_responses(401, 403, 404, 429),
-        },
-    ),
+@partner_case_schema(
+    noun="account request",
+    plural="account requests",
+    serializer=AccountRequestSerializer,
+    filters=AccountRequestFilterSerializer,
+    reference=REFERENCE,
 )
 @extend_schema(tags=["account requests"])
-class AccountRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AccountRequestViewSet(PartnerCaseViewSet):
+    model = AccountRequest
     serializer_class = AccountRequestSerializer
-    parser_classes = [JSONParser]
-    lookup_field = "reference"
-    lookup_value_regex = r"[A-Za-z0-9-]+"
+    filter_serializer_class = AccountRequestFilterSerializer
+    detail_route = "account-request-detail"
 
-    def get_queryset(self) -> QuerySet[AccountRequest]:
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no partner calls
-            return AccountRequest.objects.none()
-        return account_requests_for_partner(self.request.user.partner)
-
-    def filter_queryset(self, queryset: QuerySet[AccountRequest]) -> QuerySet[AccountRequest]:
-        if self.action != "list":
-            return queryset
-        filters = AccountRequestFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        return queryset.filter(**filters.validated_data)
-
-    def get_serializer_context(self) -> dict:
-        return {**super().get_serializer_context(), "now": timezone.now()}
-
-    def retrieve(self, request: Request, *args, **kwargs) -> Response:
-        account_request = self.get_object()
-        return Response(self.get_serializer(account_request).data, headers=etag(account_request))
+    def cases_for(self, partner: Partner) -> QuerySet[AccountRequest]:
+        return account_requests_for_partner(partner)
 
     @extend_schema(
         summary="Ask for a locked account to be unlocked",
@@ -114,12 +79,7 @@ class AccountRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         "unlock), or when it already has an open request; 400 on `external_reference` when this "
         "partner already used it.",
         request=AccountRequestCreateSerializer,
-        parameters=[
-            etag_header("account request", 201),
-            OpenApiParameter(
-                "Location", str, OpenApiParameter.HEADER, response=[201], description="The request's URL."
-            ),
-        ],
+        parameters=[etag_header("account request", 201), LOCATION_HEADER],
         responses={
             201: OpenApiResponse(
                 AccountRequestSerializer,
@@ -162,14 +122,7 @@ class AccountRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         account_request = open_account_request(
             actor=request.user, partner=partner, kind=RequestKind.UNLOCK, **incoming.validated_data
         )
-        location = reverse(
-            "account-request-detail", kwargs={"reference": account_request.reference}, request=request
-        )
-        return Response(
-            self.get_serializer(account_request).data,
-            status=status.HTTP_201_CREATED,
-            headers={"Location": location, **etag(account_request)},
-        )
+        return self.rendered(account_request, created=True)
 
     @extend_schema(
         summary="Cancel an account request",
@@ -193,4 +146,4 @@ class AccountRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         account_request = cancel_request(
             request=account_request, actor=request.user, reason=incoming.validated_data["reason"]
         )
-        return Response(self.get_serializer(account_request).data, headers=etag(account_request))
+        return self.rendered(account_request)

@@ -19,22 +19,18 @@ render. Refusals come out in the one error shape of ``casework.api.errors``:
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django.utils import timezone
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
-    extend_schema_view,
 )
-from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.reverse import reverse
 
 from casework.api.errors import error_responses
-from casework.api.versions import IF_MATCH_HEADER, act_on_version, etag, etag_header
+from casework.api.versions import IF_MATCH_HEADER, act_on_version, etag_header
+from casework.api.views import LOCATION_HEADER, PartnerCaseViewSet, partner_case_schema, reference_parameter
+from casework.models import Partner
 from complaints.models import Channel, Complaint
 from complaints.selectors import complaints_for_partner
 from complaints.services import register_complaint, withdraw_complaint
@@ -46,56 +42,25 @@ from .serializers import (
     WithdrawSerializer,
 )
 
-REFERENCE = OpenApiParameter(
-    "reference",
-    str,
-    OpenApiParameter.PATH,
-    description="The back office's reference, e.g. CMP-20261124-000123.",
-)
+REFERENCE = reference_parameter("CMP-20261124-000123")
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="List this partner's complaints",
-        description="Newest first, by cursor: follow `next` to read on. Only complaints this "
-        "partner filed are listed.",
-        parameters=[ComplaintFilterSerializer],
-        responses={200: ComplaintSerializer(many=True), **error_responses(400, 401, 403, 429)},
-    ),
-    retrieve=extend_schema(
-        summary="Read one complaint",
-        parameters=[REFERENCE, etag_header("complaint", 200)],
-        responses={
-            200: OpenApiResponse(ComplaintSerializer, description="The complaint."),
-            **error_responses(401, 403, 404, 429),
-        },
-    ),
+@partner_case_schema(
+    noun="complaint",
+    plural="complaints",
+    serializer=ComplaintSerializer,
+    filters=ComplaintFilterSerializer,
+    reference=REFERENCE,
 )
 @extend_schema(tags=["complaints"])
-class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ComplaintViewSet(PartnerCaseViewSet):
+    model = Complaint
     serializer_class = ComplaintSerializer
-    parser_classes = [JSONParser]
-    lookup_field = "reference"
-    lookup_value_regex = r"[A-Za-z0-9-]+"
+    filter_serializer_class = ComplaintFilterSerializer
+    detail_route = "complaint-detail"
 
-    def get_queryset(self) -> QuerySet[Complaint]:
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no partner calls
-            return Complaint.objects.none()
-        return complaints_for_partner(self.request.user.partner)
-
-    def filter_queryset(self, queryset: QuerySet[Complaint]) -> QuerySet[Complaint]:
-        if self.action != "list":
-            return queryset
-        filters = ComplaintFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        return queryset.filter(**filters.validated_data)
-
-    def get_serializer_context(self) -> dict:
-        return {**super().get_serializer_context(), "now": timezone.now()}
-
-    def retrieve(self, request: Request, *args, **kwargs) -> Response:
-        complaint = self.get_object()
-        return Response(self.get_serializer(complaint).data, headers=etag(complaint))
+    def cases_for(self, partner: Partner) -> QuerySet[Complaint]:
+        return complaints_for_partner(partner)
 
     @extend_schema(
         summary="File a complaint",
@@ -104,12 +69,7 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         "`amount`, `transaction_reference`; a locked account: `account_number`; a refund not "
         "processed: `transaction_reference`, `amount`, `merchant`); a 400 names every one missing.",
         request=ComplaintCreateSerializer,
-        parameters=[
-            etag_header("complaint", 201),
-            OpenApiParameter(
-                "Location", str, OpenApiParameter.HEADER, response=[201], description="The complaint's URL."
-            ),
-        ],
+        parameters=[etag_header("complaint", 201), LOCATION_HEADER],
         responses={
             201: OpenApiResponse(ComplaintSerializer, description="Filed; Location is its URL."),
             **error_responses(400, 401, 403, 429),
@@ -125,12 +85,7 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             channel=Channel.PARTNER_API,
             **incoming.validated_data,
         )
-        location = reverse("complaint-detail", kwargs={"reference": complaint.reference}, request=request)
-        return Response(
-            self.get_serializer(complaint).data,
-            status=status.HTTP_201_CREATED,
-            headers={"Location": location, **etag(complaint)},
-        )
+        return self.rendered(complaint, created=True)
 
     @extend_schema(
         summary="Withdraw a complaint",
@@ -157,4 +112,4 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         complaint = withdraw_complaint(
             complaint=complaint, actor=request.user, reason=incoming.validated_data["reason"]
         )
-        return Response(self.get_serializer(complaint).data, headers=etag(complaint))
+        return self.rendered(complaint)
