@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from django import forms
 
+from casework.evidence import EVIDENCE_EXTENSIONS
 from casework.forms import CaseOpeningForm, VersionedForm, text_field
 
 from . import services
-from .models import EVIDENCE_EXTENSIONS, AccountRequest, AuthenticationMethod, LockReason, Outcome
+from .models import AccountRequest, AuthenticationMethod, LockReason, Outcome
 
 # What staff type to open a request; each goes to open_account_request.
 OPENING_FIELDS = ("account_number", "kind", "lock_reason", "customer_statement", "explanation_given")

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
+from casework.evidence import EVIDENCE_EXTENSIONS
 from casework.models import Partner, SlaClock
 from casework.transitions import condition
 
@@ -332,9 +333,6 @@ class AccountRequest(ConcurrentTransitionMixin, models.Model):
     )
     def expire(self) -> None:
         pass
-
-
-EVIDENCE_EXTENSIONS = ("pdf", "jpg", "jpeg", "png")
 
 
 def evidence_path(instance: AuthenticationEvidence, filename: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from pathlib import PurePath
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -14,6 +13,7 @@ from django.utils import timezone
 from casework import sla, sweep
 from casework.cases import open_case, require
 from casework.errors import CaseworkError, InvalidInput, PermissionRefused, TransitionRefused
+from casework.evidence import check_evidence_file, discard_file_of
 from casework.models import CaseType, Partner
 from casework.teams import team_for_code
 from casework.transitions import require_permission, run_step, run_transition
@@ -23,7 +23,6 @@ from complaints.models import Complaint, ResolutionCode
 
 from .gateways import gateway
 from .models import (
-    EVIDENCE_EXTENSIONS,
     OPEN_REQUEST_STATES,
     AccountRequest,
     AccountStatus,
@@ -49,13 +48,6 @@ JUDICIAL_FREEZE_REFUSAL = (
 )
 # Proof that is a document needs its scan; a code or a face check is a result, not a file.
 FILE_REQUIRED = frozenset({AuthenticationMethod.ID_DOCUMENT, AuthenticationMethod.BANK_CARD})
-# What each accepted file type starts with: a renamed executable is not a scan.
-EVIDENCE_SIGNATURES = {
-    "pdf": (b"%PDF-",),
-    "png": (b"\x89PNG\r\n\x1a\n",),
-    "jpg": (b"\xff\xd8\xff",),
-    "jpeg": (b"\xff\xd8\xff",),
-}
 
 
 def _account(account_number: str, *, for_update: bool = False) -> WalletAccount:
@@ -243,32 +235,12 @@ def verify_identity(*, request: AccountRequest, actor, method: str, reason: str 
 
 
 def _check_evidence_file(file, method: str) -> None:
-    if not file:
-        if method in FILE_REQUIRED:
-            label = AuthenticationMethod(method).label
-            article = "An" if label[0].lower() in "aeiou" else "A"
-            raise InvalidInput(f"{article} {label} needs its scan or photo.", field="file")
-        return
-    extension = PurePath(file.name).suffix.lower().lstrip(".")
-    if extension not in EVIDENCE_EXTENSIONS:
-        allowed = ", ".join(EVIDENCE_EXTENSIONS)
-        raise InvalidInput(
-            f"'{file.name}' is not an accepted evidence file; send one of: {allowed}.", field="file"
-        )
-    head = file.read(8)
-    file.seek(0)
-    if not any(head.startswith(signature) for signature in EVIDENCE_SIGNATURES[extension]):
-        raise InvalidInput(f"'{file.name}' is not really a {extension.upper()} file.", field="file")
-    if file.size > settings.EVIDENCE_MAX_BYTES:
-        raise InvalidInput(
-            f"'{file.name}' is larger than the {_size(settings.EVIDENCE_MAX_BYTES)} limit.", field="file"
-        )
-
-
-def _size(size: int) -> str:
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):g} MB"
-    return f"{size / 1024:g} KB"
+    if file:
+        check_evidence_file(file)
+    elif method in FILE_REQUIRED:
+        label = AuthenticationMethod(method).label
+        article = "An" if label[0].lower() in "aeiou" else "A"
+        raise InvalidInput(f"{article} {label} needs its scan or photo.", field="file")
 
 
 def add_evidence(
@@ -306,9 +278,7 @@ def add_evidence(
             data={"method": method, "outcome": outcome},
         )
     except BaseException:
-        # The row rolled back; the stored file must not outlive it.
-        if evidence.file and evidence.file.name:
-            evidence.file.storage.delete(evidence.file.name)
+        discard_file_of(evidence)
         raise
     return evidence
 
