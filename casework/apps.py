@@ -1,6 +1,13 @@
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class CaseworkConfig(AppConfig):
     name = "casework"
     verbose_name = "Casework: calendars, SLA, audit, outbox"
+
+    def ready(self) -> None:
+        from . import webhooks
+
+        # Read at each send, so an overridden or rotated setting is the one that signs.
+        webhooks.register_secret("payments", lambda: settings.PAYMENTS_SIGNING_SECRET)

@@ -280,6 +280,7 @@ class Notification(models.Model):
 
     class Channel(models.TextChoices):
         EMAIL = "email", "e-mail"
+        WEBHOOK = "webhook", "signed HTTP POST"
 
     class Status(models.TextChoices):
         PENDING = "pending", "pending"
@@ -287,11 +288,18 @@ class Notification(models.Model):
         FAILED = "failed", "failed (gave up)"
 
     idempotency_key = models.CharField(max_length=120, unique=True)
-    kind = models.CharField(max_length=40, help_text="escalation, due_soon, breach...")
+    kind = models.CharField(max_length=40, help_text="escalation, due_soon, breach, payment_instruction...")
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
-    recipient = models.CharField(max_length=254)
-    subject = models.CharField(max_length=200)
-    body = models.TextField()
+    recipient = models.CharField(max_length=254, help_text="An e-mail address, or a webhook's URL.")
+    subject = models.CharField(max_length=200, help_text="The e-mail's subject, or a webhook's short label.")
+    body = models.TextField(
+        help_text="The e-mail's text, or a webhook's JSON payload, sent exactly as stored."
+    )
+    signing_key = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text="Webhooks: the name of the secret that signs it (e.g. payments), never the secret itself.",
+    )
     content_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.PROTECT)
     object_id = models.PositiveBigIntegerField(null=True, blank=True)
     case = GenericForeignKey("content_type", "object_id")
@@ -312,6 +320,13 @@ class Notification(models.Model):
                 name="outbox_pending_due",
             )
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(channel="webhook") | ~Q(signing_key=""),
+                name="webhook_notice_names_its_signing_key",
+                violation_error_message="A webhook notice names the secret that signs it.",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.recipient} ({self.status})"
@@ -329,3 +344,31 @@ class ReferenceSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix} {self.day}: {self.last_value}"
+
+
+class IdempotencyKey(models.Model):
+    """A partner's create remembered under its ``Idempotency-Key``: the request it answered
+    (method, path, a hash of the body) and the answer, which a retry gets back until it expires.
+
+    Written in the same transaction as the create, so a crash keeps neither; the unique
+    (partner, key) row is what a concurrent retry waits on.
+    """
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_method = models.CharField(max_length=10)
+    request_path = models.CharField(max_length=500)
+    request_hash = models.CharField(max_length=64, help_text="SHA-256 of the canonical request body.")
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_headers = models.JSONField(default=dict, blank=True, help_text="Location and ETag.")
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "key"], name="one_idempotency_key_per_partner")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.request_method} {self.request_path})"

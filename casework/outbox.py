@@ -4,14 +4,22 @@ A notice is a row written in the same transaction as the transition that caused 
 a Celery task delivers it after commit. Delivery claims the row first, so two workers
 (or a worker and the retry sweep) never send the same notice twice; a failure is
 retried by the sweep with backoff, never by a broker timer. The idempotency key
-also travels as the e-mail's Message-ID, so a resend after a worker died mid-send is
-recognisable downstream.
+also travels as the e-mail's Message-ID and as the webhook's ``webhook-id``, so a resend
+after a worker died mid-send is recognisable downstream.
+
+Two channels: e-mail, and a signed HTTP POST (Standard Webhooks, see ``webhooks``) whose
+body is the stored JSON text, byte for byte. Any answer but 2xx, a timeout or a refused
+connection is a failure like a refusing mail relay: kept, retried, given up in the end.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import urllib.error
+import urllib.request
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -20,6 +28,7 @@ from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from . import webhooks
 from .models import Notification
 
 logger = logging.getLogger(__name__)
@@ -36,15 +45,25 @@ def enqueue(
     subject: str,
     body: str,
     case: models.Model | None = None,
+    channel: str = Notification.Channel.EMAIL,
+    signing_key: str = "",
 ) -> Notification:
-    """Write the notice (once per key) and deliver it after the surrounding commit."""
+    """Write the notice (once per key) and deliver it after the surrounding commit.
+
+    A webhook notice goes to an http(s) URL, carries a JSON body and names the secret
+    that signs it (``signing_key``); a mistake there is the caller's, refused at once.
+    """
+    if channel == Notification.Channel.WEBHOOK:
+        _check_webhook(recipient=recipient, body=body, signing_key=signing_key)
     defaults = {
         # The task delivers it at once; the retry sweep looks only after this.
         "next_attempt_at": timezone.now() + FIRST_RETRY_AFTER,
         "kind": kind,
+        "channel": channel,
         "recipient": recipient,
         "subject": subject[:200],
         "body": body,
+        "signing_key": signing_key,
     }
     if case is not None:
         defaults |= {
@@ -74,7 +93,81 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(minutes=min(2 ** max(attempts - 1, 0), MAX_BACKOFF_MINUTES))
 
 
-def _send(notification: Notification) -> None:
+def _check_webhook(*, recipient: str, body: str, signing_key: str) -> None:
+    if not signing_key:
+        raise ValueError("A webhook notice needs a signing_key: the name of the secret that signs it")
+    _check_url(recipient)
+    try:
+        json.loads(body)
+    except ValueError as exc:
+        raise ValueError(f"A webhook notice's body is JSON text: {exc}") from None
+
+
+def _check_url(url: str) -> None:
+    # urllib would also open file: and ftp: URLs; a notice only ever POSTs over HTTP.
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"A webhook goes to an http(s) URL, not {url!r}")
+
+
+class WebhookRefused(Exception):
+    """The receiver answered, but not with a 2xx status."""
+
+
+class WebhookUnreachable(Exception):
+    """No answer: connection refused, name not resolved, or the timeout passed."""
+
+
+class _RedirectsAreRefusals(urllib.request.HTTPRedirectHandler):
+    # urllib would follow a 301/302 with a GET and drop the body: a payment instruction
+    # answered by a redirect was not delivered, so the 3xx stays an HTTPError.
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_http = urllib.request.build_opener(_RedirectsAreRefusals)
+
+
+def _post_webhook(notification: Notification) -> None:
+    url = notification.recipient
+    _check_url(url)
+    secret = webhooks.secret_for(notification.signing_key)
+    body = notification.body.encode("utf-8")
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers=webhooks.headers(secret, notification.idempotency_key, body, timezone.now()),
+    )
+    timeout_s = settings.WEBHOOK_TIMEOUT
+    try:
+        with _http.open(request, timeout=timeout_s):
+            pass  # urllib raises HTTPError for every status but 2xx
+    except urllib.error.HTTPError as exc:
+        raise WebhookRefused(f"{url} answered HTTP {exc.code} {exc.reason}{_excerpt(exc)}") from None
+    except urllib.error.URLError as exc:
+        if isinstance(exc.reason, TimeoutError):
+            raise WebhookUnreachable(f"{url} did not answer within {timeout_s} s") from None
+        raise WebhookUnreachable(f"{url} is unreachable: {exc.reason}") from None
+    except TimeoutError:
+        raise WebhookUnreachable(f"{url} did not answer within {timeout_s} s") from None
+    except OSError as exc:  # e.g. the connection dropped before the status line
+        raise WebhookUnreachable(f"{url} failed before answering: {exc}") from None
+
+
+def _excerpt(response: urllib.error.HTTPError, limit: int = 200) -> str:
+    """The start of the receiver's error body, for the operator reading last_error."""
+    try:
+        text = response.read(limit).decode("utf-8", "replace")
+    except Exception:
+        return ""
+    finally:
+        response.close()
+    text = " ".join(text.split())
+    return f": {text}" if text else ""
+
+
+def _send_email(notification: Notification) -> None:
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "backoffice"
     message = EmailMessage(
         subject=notification.subject,
@@ -87,6 +180,20 @@ def _send(notification: Notification) -> None:
         },
     )
     message.send(fail_silently=False)
+
+
+SENDERS = {
+    Notification.Channel.EMAIL: _send_email,
+    Notification.Channel.WEBHOOK: _post_webhook,
+}
+
+
+def _send(notification: Notification) -> None:
+    try:
+        sender = SENDERS[notification.channel]
+    except KeyError:
+        raise ValueError(f"No sender for the channel {notification.channel!r}") from None
+    sender(notification)
 
 
 def deliver(notification_id: int) -> bool:

@@ -1,156 +1,35 @@
 """The escalation notice through a real Celery worker process, and through the outbox sweep
 when the broker is down.
 
-The worker is another process: it must see committed rows (``transactional_db``) in the
-test database actually in use, on the broker the settings name (``filesystem://`` locally,
-Redis in CI). It consumes a queue of its own, so a demo worker on the same broker, or
-another test run, can neither steal these messages nor feed it stale ones. E-mail goes to
-files, one per message sent, so the test counts what left the building.
+The worker (``casework.tests.worker``) is another process on its own queue, seeing the
+committed rows of the test database; e-mail goes to files, one per message sent, so the
+test counts what left the building.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import re
-import signal
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from celery import Celery
-from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from casework import outbox
 from casework.models import Notification
+from casework.tests.worker import DELIVERY_TIMEOUT_S, Worker, running_worker, wait_for
 from complaints import services
 from complaints.models import Complaint
 from config.celery import app as celery_app
-from conftest import own_queue, require_service
-
-DELIVER_TASK = "casework.tasks.deliver_notification"
-READY_TIMEOUT_S = 60
-DELIVERY_TIMEOUT_S = 60
-STOP_TIMEOUT_S = 20
-
-
-def database_url_in_use() -> str:
-    """The URL of the database this test runs on (pytest-django's test copy)."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    configured = urlsplit(os.environ["DATABASE_URL"])
-    return urlunsplit(configured._replace(path=f"/{db['NAME']}"))
-
-
-def broker_is_reachable() -> bool:
-    try:
-        with celery_app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=5)
-        return True
-    except Exception:
-        return False
-
-
-@dataclass
-class Worker:
-    process: subprocess.Popen
-    log: Path
-    mail_dir: Path
-
-    def read_log(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-    def results(self) -> list[str]:
-        """What each finished delivery task returned, in order."""
-        return re.findall(
-            rf"Task {re.escape(DELIVER_TASK)}\[[^\]]+\] succeeded in [^:]+: (\w+)", self.read_log()
-        )
-
-    def mails_about(self, reference: str) -> list[Path]:
-        if not self.mail_dir.exists():
-            return []
-        return [
-            path for path in sorted(self.mail_dir.iterdir()) if reference in path.read_text(errors="replace")
-        ]
-
-
-def wait_for(condition, *, timeout: float, what: str, worker: Worker) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        if worker.process.poll() is not None:
-            pytest.fail(
-                f"the worker exited ({worker.process.returncode}) while waiting for {what}:\n"
-                f"{worker.read_log()}"
-            )
-        time.sleep(0.2)
-    pytest.fail(f"no {what} within {timeout} s; worker log:\n{worker.read_log()}")
 
 
 @pytest.fixture
 def worker(transactional_db, django_db_serialized_rollback, tmp_path) -> Iterator[Worker]:
-    require_service(broker_is_reachable(), f"the Celery broker at {settings.CELERY_BROKER_URL}")
-    mail_dir = tmp_path / "mail"
-    log = tmp_path / "worker.log"
-    env = os.environ | {
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": database_url_in_use(),
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "VAR_DIR": str(settings.VAR_DIR),  # the filesystem broker's folders live there
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(mail_dir),
-    }
-    with own_queue("worker-test") as queue, log.open("wb") as log_file:
-        command = [
-            sys.executable, "-m", "celery", "-A", "config", "worker",
-            "--pool=prefork", "--concurrency=2",  # two children: the two deliveries really race
-            "--queues", queue, "--hostname", f"{queue}@%h",
-            "--without-gossip", "--without-mingle", "--without-heartbeat",
-            "--loglevel=INFO",
-        ]  # fmt: skip
-        process = subprocess.Popen(
-            command,
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, killed as a whole if it hangs
-        )
-        running = Worker(process=process, log=log, mail_dir=mail_dir)
-        try:
-            wait_for(
-                lambda: " ready." in running.read_log(),
-                timeout=READY_TIMEOUT_S,
-                what="ready worker",
-                worker=running,
-            )
-            yield running
-        finally:
-            stop(process)
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Warm shutdown (finish the task in hand), then kill the group if it hangs."""
-    if process.poll() is not None:
-        return
-    process.terminate()  # the main process stops its pool children itself
-    try:
-        process.wait(timeout=STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=STOP_TIMEOUT_S)
+    with running_worker(tmp_path, queue_prefix="worker-test") as running:
+        yield running
 
 
 def escalate(agent, team, **details) -> Complaint:
