@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from . import outbox, sweep
+from . import idempotency, outbox, sweep
 
 
 @shared_task(name="casework.tasks.deliver_notification")
@@ -22,3 +22,8 @@ def run_outbox_sweep() -> int:
 @shared_task(name="casework.tasks.run_sla_sweep")
 def run_sla_sweep() -> dict[str, int]:
     return sweep.run(timezone.now())
+
+
+@shared_task(name="casework.tasks.purge_idempotency_keys")
+def purge_idempotency_keys() -> int:
+    return idempotency.purge_expired(timezone.now())

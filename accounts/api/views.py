@@ -38,6 +38,7 @@ from accounts.services import JUDICIAL_FREEZE_REFUSAL, cancel_request, open_acco
 from casework.api.errors import error_responses
 from casework.api.versions import IF_MATCH_HEADER, act_on_version, etag_header
 from casework.api.views import LOCATION_HEADER, PartnerCaseViewSet, partner_case_schema, reference_parameter
+from casework.idempotency import idempotent
 from casework.models import Partner
 
 from .serializers import (
@@ -67,6 +68,7 @@ class AccountRequestViewSet(PartnerCaseViewSet):
     def cases_for(self, partner: Partner) -> QuerySet[AccountRequest]:
         return account_requests_for_partner(partner)
 
+    @idempotent
     @extend_schema(
         summary="Ask for a locked account to be unlocked",
         description="Records the customer's unlock request and starts its SLA clock; staff then "

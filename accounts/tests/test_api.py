@@ -219,6 +219,17 @@ def test_a_judicial_freeze_is_recorded_and_rejected_at_once_with_the_reason(api)
     assert (rejection.transition, rejection.target_state) == ("reject", "rejected")
 
 
+def test_an_unlock_sent_again_under_its_idempotency_key_is_asked_once(api, locked_account):
+    first = api.post(LIST_URL, payload(), format="json", HTTP_IDEMPOTENCY_KEY="acme-u-1")
+
+    again = api.post(LIST_URL, payload(), format="json", HTTP_IDEMPOTENCY_KEY="acme-u-1")
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert AccountRequest.objects.count() == 1
+
+
 def test_only_json_is_accepted(api, locked_account):
     assert_error(api.post(LIST_URL, payload(), format="multipart"), 415, "unsupported_media_type")
 

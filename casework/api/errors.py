@@ -29,6 +29,22 @@ STATUS_FOR = {
     PermissionRefused: status.HTTP_403_FORBIDDEN,
     InvalidInput: status.HTTP_400_BAD_REQUEST,
 }
+# Refusals a service raises as its own CaseworkError subclass, known by their code.
+STATUS_FOR_CODE = {
+    "not_found": status.HTTP_404_NOT_FOUND,
+    "conflicting_report": status.HTTP_409_CONFLICT,
+    "idempotency_key_reused": status.HTTP_409_CONFLICT,
+}
+
+
+def status_for(exc: CaseworkError) -> int:
+    """The status of its code if listed, else of its class or nearest base; else 400."""
+    if exc.code in STATUS_FOR_CODE:
+        return STATUS_FOR_CODE[exc.code]
+    for klass in type(exc).__mro__:
+        if klass in STATUS_FOR:
+            return STATUS_FOR[klass]
+    return status.HTTP_400_BAD_REQUEST
 
 
 ERROR_DESCRIPTIONS = {
@@ -87,7 +103,7 @@ def _flatten(detail) -> dict[str, list[str]]:
 def exception_handler(exc, context):
     if isinstance(exc, CaseworkError):
         fields = {exc.field: [exc.message]} if exc.field else {}
-        return Response(error_body(exc.code, exc.message, fields), status=STATUS_FOR.get(type(exc), 400))
+        return Response(error_body(exc.code, exc.message, fields), status=status_for(exc))
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -8,7 +8,7 @@ render. Refusals come out in the one error shape of ``casework.api.errors``:
   not a 409: the service refuses it as invalid input (the admin sees the same refusal),
   sending the same body again can never succeed, and in this API 409 keeps one meaning
   a client can act on blindly: "the case moved under you, reload and decide again".
-  Safe retries of a create will come with ``Idempotency-Key``.
+  A create retried with the same ``Idempotency-Key`` and body returns the first answer.
 - 404 for any complaint that is not the caller's own, another partner's included:
   never 403, so references cannot be probed.
 - 409 ``illegal_transition`` when the complaint's state does not allow the action
@@ -30,6 +30,7 @@ from rest_framework.response import Response
 from casework.api.errors import error_responses
 from casework.api.versions import IF_MATCH_HEADER, act_on_version, etag_header
 from casework.api.views import LOCATION_HEADER, PartnerCaseViewSet, partner_case_schema, reference_parameter
+from casework.idempotency import idempotent
 from casework.models import Partner
 from complaints.models import Channel, Complaint
 from complaints.selectors import complaints_for_partner
@@ -62,6 +63,7 @@ class ComplaintViewSet(PartnerCaseViewSet):
     def cases_for(self, partner: Partner) -> QuerySet[Complaint]:
         return complaints_for_partner(partner)
 
+    @idempotent
     @extend_schema(
         summary="File a complaint",
         description="Registers the complaint as received on the partner API channel and starts "

@@ -193,6 +193,17 @@ def test_a_partner_reference_used_twice_is_refused_naming_it(api):
     assert Complaint.objects.count() == 1
 
 
+def test_a_complaint_sent_again_under_its_idempotency_key_is_filed_once(api):
+    first = api.post(LIST_URL, payload(), format="json", HTTP_IDEMPOTENCY_KEY="acme-c-1")
+
+    again = api.post(LIST_URL, payload(), format="json", HTTP_IDEMPOTENCY_KEY="acme-c-1")
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert Complaint.objects.count() == 1
+
+
 def test_two_partners_may_use_the_same_reference_of_their_own(api, other_api):
     assert api.post(LIST_URL, payload(), format="json").status_code == 201
     assert other_api.post(LIST_URL, payload(), format="json").status_code == 201
