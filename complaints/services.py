@@ -352,6 +352,20 @@ def reopen_complaint(*, complaint: Complaint, actor, reason: str) -> Complaint:
     )
 
 
+def reopen_by_linked_case(*, complaint: Complaint, reason: str, linked_case) -> Complaint:
+    """A case opened from this complaint went wrong after the complaint resolved (a refund
+    that failed at payments): the conversation with the customer reopens, within the window."""
+    return run_transition(
+        complaint,
+        "reopen",
+        actor=None,
+        system_label=f"{linked_case._meta.verbose_name} {linked_case.reference}",
+        reason=reason,
+        data={"linked_case": linked_case.reference},
+        before_save=lambda: sla.restart_clock(complaint.sla_clock, at=timezone.now()),
+    )
+
+
 def close_complaint(*, complaint: Complaint, actor, reason: str = "") -> Complaint:
     """Close a resolved complaint once the customer confirmed (staff) or time ran out."""
     if actor is None:

@@ -166,16 +166,61 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "sla-sweep": {"task": "casework.tasks.run_sla_sweep", "schedule": crontab()},
     "outbox-sweep": {"task": "casework.tasks.run_outbox_sweep", "schedule": timedelta(seconds=30)},
+    # Hourly: expired Idempotency-Keys are new again anyway; this only keeps the table small.
+    "idempotency-key-purge": {
+        "task": "casework.tasks.purge_idempotency_keys",
+        "schedule": crontab(minute=7),
+    },
 }
 
 # Case rules that operations may tune per environment.
 COMPLAINT_REOPEN_WINDOW_DAYS = int(os.environ.get("COMPLAINT_REOPEN_WINDOW_DAYS", "14"))
 COMPLAINT_AUTO_CLOSE_DAYS = int(os.environ.get("COMPLAINT_AUTO_CLOSE_DAYS", "7"))
 OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))
+# Signed webhooks from the outbox (Standard Webhooks). Delivery holds the notice's row lock
+# while it waits for the answer, as with e-mail: a receiver that never answers must not
+# hold it for ever.
+WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "10"))
+# Payment instructions go to the payments system as signed POSTs. The defaults point at the
+# demo receiver below, on the server `make run` starts, with a published demo secret:
+# production sets PAYMENTS_ENDPOINT_URL and PAYMENTS_SIGNING_SECRET (the secret the
+# payments system gave us, whsec_<base64>); the demo secret is refused when DEBUG is off.
+# Published, so demo only: base64 of "demo-only-payments-signing-key!!".
+DEMO_PAYMENTS_SIGNING_SECRET = "whsec_ZGVtby1vbmx5LXBheW1lbnRzLXNpZ25pbmcta2V5ISE="
+PAYMENTS_ENDPOINT_URL = os.environ.get(
+    "PAYMENTS_ENDPOINT_URL", "http://127.0.0.1:8000/demo/payments/instructions/"
+)
+PAYMENTS_SIGNING_SECRET = os.environ.get("PAYMENTS_SIGNING_SECRET", DEMO_PAYMENTS_SIGNING_SECRET)
+if not DEBUG and PAYMENTS_SIGNING_SECRET == DEMO_PAYMENTS_SIGNING_SECRET:
+    raise ImproperlyConfigured(
+        "Set PAYMENTS_SIGNING_SECRET: the demo payments secret is refused when DEBUG is off."
+    )
+# A stand-in payments system at /demo/payments/instructions/ that checks the signature and
+# files each instruction under VAR_DIR/payments/. Never routed unless this is on.
+DEMO_PAYMENTS_RECEIVER = env_bool("DEMO_PAYMENTS_RECEIVER", DEBUG)
 ACCOUNT_GATEWAY = os.environ.get("ACCOUNT_GATEWAY", "accounts.gateways.LocalAccountGateway")
 # An account request left without passed authentication this long expires.
 ACCOUNT_REQUEST_EXPIRY_DAYS = int(os.environ.get("ACCOUNT_REQUEST_EXPIRY_DAYS", "7"))
 EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024)))
+# Refund approvals above these amounts need a second person ("CNY=5000,USD=700"); a
+# currency not listed needs two approvals for every refund.
+REFUND_FOUR_EYES_THRESHOLDS = {
+    code.strip().upper(): amount.strip()
+    for code, _, amount in (
+        item.partition("=")
+        for item in os.environ.get(
+            "REFUND_FOUR_EYES_THRESHOLDS", "CNY=5000,HKD=5500,USD=700,EUR=650,GBP=550,JPY=100000"
+        ).split(",")
+        if item.strip()
+    )
+}
+# A partner's Idempotency-Key is remembered this long; after it, the key is new again.
+IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "24"))
+# Reminders to the refund's handler this many calendar days before its deadline.
+REFUND_REMINDER_DAYS_BEFORE = sorted(
+    (int(days) for days in os.environ.get("REFUND_REMINDER_DAYS_BEFORE", "2,1").split(",") if days.strip()),
+    reverse=True,
+)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -194,7 +239,11 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Wallet complaints back office: partner API",
     "DESCRIPTION": (
         "Partners file complaints, follow their status and withdraw them; ask for a locked "
-        "wallet account to be unlocked and follow the request. Every error has one shape: "
+        "wallet account to be unlocked and follow the request; open refund cases on a customer's "
+        "payment, attach evidence, follow them to the refund and cancel them. The payments system "
+        "receives each approved refund as a signed payment instruction and reports here how it "
+        "ended. Every create accepts an `Idempotency-Key` header, so a retry never files twice: "
+        "the same key and body get the first answer again. Every error has one shape: "
         '`{"error": {"code", "message", "fields"}}`.'
     ),
     "VERSION": "1.0.0",

@@ -51,6 +51,7 @@ def test_most_specific_policy_wins(fifteen_days, four_hours):
 
 
 def test_no_policy_is_a_clear_error(db):
+    SlaPolicy.objects.filter(case_type="refund").update(is_active=False)
     with pytest.raises(InvalidInput, match="No active SLA policy"):
         sla.policy_for(case_type="refund", category="x")
 

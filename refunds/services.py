@@ -1,0 +1,769 @@
+"""Refund use cases. The admin, the API, the sweep and the shell call these; each is one
+transaction and returns the case (or what it made).
+
+Money is checked against the original transaction under its row lock: two cases on
+one transaction, opened or approved at the same moment, cannot together refund more
+than was paid.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.db.models.functions import Coalesce
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from casework import outbox, sla, sweep
+from casework.cases import open_case, require
+from casework.errors import CaseworkError, InvalidInput, PermissionRefused, TransitionRefused
+from casework.evidence import check_evidence_file, discard_file_of
+from casework.models import CaseType, Notification, Partner
+from casework.teams import team_for_code
+from casework.transitions import require_permission, run_step, run_transition
+from complaints import services as complaint_services
+from complaints.models import Category as ComplaintCategory
+from complaints.models import Complaint, ResolutionCode
+from complaints.models import State as ComplaintState
+
+from .models import (
+    RELEASED_STATES,
+    EvidenceKind,
+    InstructionStatus,
+    PaymentInstruction,
+    PaymentTransaction,
+    RefundCase,
+    RefundEvidence,
+    RefundState,
+    RefundType,
+    approval_refusal,
+    needs_second_approval,
+)
+from .money import check_amount, check_currency, format_money
+
+logger = logging.getLogger(__name__)
+
+REFERENCE_PREFIX = "RFD"
+REFUNDS_TEAM = "refunds"
+SUPERVISORS_TEAM = "supervisors"
+EVIDENCE_STATES = (RefundState.REQUESTED, RefundState.UNDER_REVIEW, RefundState.AWAITING_EVIDENCE)
+
+
+class UnknownInstruction(CaseworkError):
+    """A settlement report names no instruction this system sent (API 404)."""
+
+    code = "not_found"
+
+
+class ConflictingReport(CaseworkError):
+    """A second report contradicts the first for the same instruction (API 409)."""
+
+    code = "conflicting_report"
+
+
+# The original transaction and what is left to refund on it.
+
+
+def refundable_amount(payment: PaymentTransaction, *, excluding: RefundCase | None = None) -> Decimal:
+    """What is paid and not yet held by a refund case (open or paid), ``excluding`` one."""
+    cases = payment.refund_cases.exclude(state__in=RELEASED_STATES)
+    if excluding is not None:
+        cases = cases.exclude(pk=excluding.pk)
+    held = cases.aggregate(total=Coalesce(Sum(Coalesce("approved_amount", "requested_amount")), Decimal(0)))[
+        "total"
+    ]
+    return payment.amount - held
+
+
+def _transaction_for(
+    *, reference: str, merchant: str, amount, currency: str, paid_at: dt.datetime | None, partner=None
+) -> PaymentTransaction:
+    """The transaction under its row lock; recorded on first sight, checked against after.
+
+    A partner is told that its details do not match the payment on record, never what
+    the record says: references are not to be probed.
+    """
+    require(reference, "transaction_reference", "Give the original transaction's reference.")
+    reference = reference.strip()
+    existing = PaymentTransaction.objects.select_for_update().filter(reference=reference).first()
+    if existing is None:
+        require(merchant, "merchant", "Give the merchant the customer paid.")
+        require(paid_at, "paid_at", "Give when the customer paid.")
+        code = check_currency(currency)
+        if paid_at > timezone.now():
+            raise InvalidInput("The payment cannot be in the future.", field="paid_at")
+        payment = PaymentTransaction(
+            reference=reference,
+            merchant=merchant.strip(),
+            amount=check_amount(amount, code, field="transaction_amount"),
+            currency=code,
+            paid_at=paid_at,
+        )
+        try:
+            with transaction.atomic():
+                payment.save()
+            # Locked for the rest of the caller's transaction, like a payment found.
+            return PaymentTransaction.objects.select_for_update().get(pk=payment.pk)
+        except IntegrityError:
+            # Recorded by a case opened at the same moment: its row is committed now.
+            existing = PaymentTransaction.objects.select_for_update().get(reference=reference)
+    _check_matches(existing, merchant=merchant, amount=amount, currency=currency, partner=partner)
+    return existing
+
+
+def _normal(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _check_matches(existing: PaymentTransaction, *, merchant: str, amount, currency: str, partner) -> None:
+    reference = existing.reference
+    if currency and check_currency(currency) != existing.currency:
+        said = "" if partner else f": it was paid in {existing.currency}"
+        raise InvalidInput(
+            f"The currency does not match the payment on record for {reference}{said}.", field="currency"
+        )
+    if amount not in (None, "") and check_amount(amount, existing.currency, field="transaction_amount") != (
+        existing.amount
+    ):
+        said = "" if partner else f": it was for {format_money(existing.amount, existing.currency)}"
+        raise InvalidInput(
+            f"The amount does not match the payment on record for {reference}{said}.",
+            field="transaction_amount",
+        )
+    if merchant and _normal(merchant) != _normal(existing.merchant):
+        said = "" if partner else f": it was paid to {existing.merchant}"
+        raise InvalidInput(
+            f"The merchant does not match the payment on record for {reference}{said}.", field="merchant"
+        )
+
+
+def _check_within_refundable(
+    payment: PaymentTransaction, amount: Decimal, *, field: str, case=None, partner=None
+) -> None:
+    left = refundable_amount(payment, excluding=case)
+    if amount <= left:
+        return
+    if partner is not None:  # what others claimed on the payment is not the partner's to know
+        raise InvalidInput(
+            f"{format_money(amount, payment.currency)} is more than is still refundable on "
+            f"{payment.reference}, counting its other refund cases.",
+            field=field,
+        )
+    raise InvalidInput(
+        f"{format_money(amount, payment.currency)} is more than is still refundable on "
+        f"{payment.reference}: {format_money(max(left, Decimal(0)), payment.currency)} of "
+        f"{format_money(payment.amount, payment.currency)}, counting its other refund cases.",
+        field=field,
+    )
+
+
+def _require_own(case: RefundCase, actor, what: str) -> None:
+    """A partner acts only on the cases it sent."""
+    partner = getattr(actor, "partner", None)
+    if partner is not None and case.partner_id != partner.pk:
+        raise PermissionRefused(f"A partner can {what} only its own refund cases.")
+
+
+# Opening a case.
+
+
+def open_refund_case(
+    *,
+    actor,
+    refund_type: str,
+    transaction_reference: str,
+    merchant: str = "",
+    transaction_amount=None,
+    currency: str = "",
+    paid_at: dt.datetime | None = None,
+    requested_amount,
+    reason: str,
+    complaint: Complaint | None = None,
+    partner: Partner | None = None,
+    external_reference: str = "",
+    received_at: dt.datetime | None = None,
+) -> RefundCase:
+    """Record a refund claim on one transaction and start its deadline clock."""
+    require_permission(actor, "refunds.add_refundcase", "open", RefundCase)
+    if refund_type not in RefundType.values:
+        allowed = ", ".join(RefundType.values)
+        raise InvalidInput(
+            f"'{refund_type}' is not a refund type; choose one of: {allowed}.", field="refund_type"
+        )
+    require(reason, "reason", "Say why the customer asks for the money back.")
+    received_at = received_at or timezone.now()
+    try:
+        with transaction.atomic():
+            payment = _transaction_for(
+                reference=transaction_reference,
+                merchant=merchant,
+                amount=transaction_amount,
+                currency=currency,
+                paid_at=paid_at,
+                partner=partner,
+            )
+            amount = check_amount(requested_amount, payment.currency, field="requested_amount")
+            _check_within_refundable(payment, amount, field="requested_amount", partner=partner)
+            if partner and external_reference and _reference_taken(partner, external_reference):
+                raise _duplicate_reference(external_reference)
+            case = RefundCase(
+                refund_type=refund_type,
+                transaction=payment,
+                requested_amount=amount,
+                reason=reason.strip(),
+                complaint=complaint,
+                partner=partner,
+                external_reference=external_reference,
+                submitted_by=actor,
+                created_at=received_at,
+            )
+            open_case(
+                case,
+                prefix=REFERENCE_PREFIX,
+                policy=sla.policy_for(case_type=CaseType.REFUND, category=refund_type),
+                received_at=received_at,
+                actor=actor,
+                transition="open",
+                reason=reason.strip(),
+                data={
+                    "transaction": payment.reference,
+                    "requested_amount": str(amount),
+                    "currency": payment.currency,
+                },
+            )
+            _schedule_reminder(case)
+    except IntegrityError as error:
+        if partner and external_reference and _reference_taken(partner, external_reference):
+            raise _duplicate_reference(external_reference) from error
+        raise
+    return case
+
+
+def _reference_taken(partner: Partner, external_reference: str) -> bool:
+    return RefundCase.objects.filter(partner=partner, external_reference=external_reference).exists()
+
+
+def _duplicate_reference(external_reference: str) -> InvalidInput:
+    return InvalidInput(
+        f"This partner already sent a refund case with reference '{external_reference}'.",
+        field="external_reference",
+    )
+
+
+def open_refund_case_from_complaint(
+    *,
+    complaint: Complaint,
+    actor,
+    refund_type: str,
+    requested_amount=None,
+    paid_at: dt.datetime | None = None,
+    reason: str = "",
+) -> RefundCase:
+    """One step from a "refund not processed" complaint to its refund case.
+
+    The complaint's transaction reference, merchant and amount carry over; the refund
+    asked for is the complaint's amount unless staff give a smaller one.
+    """
+    if complaint.category != ComplaintCategory.REFUND:
+        raise InvalidInput(
+            "Only a complaint about a refund not processed opens a refund case.", field="category"
+        )
+    if not complaint.is_open:
+        raise InvalidInput(
+            f"Complaint {complaint.reference} is {complaint.get_state_display()}.", field="complaint"
+        )
+    return open_refund_case(
+        actor=actor,
+        refund_type=refund_type,
+        transaction_reference=complaint.transaction_reference,
+        merchant=complaint.merchant,
+        transaction_amount=complaint.amount,
+        currency=complaint.currency,
+        paid_at=paid_at or complaint.transaction_at,
+        requested_amount=requested_amount if requested_amount not in (None, "") else complaint.amount,
+        reason=reason or complaint.description,
+        complaint=complaint,
+    )
+
+
+# Review.
+
+
+def start_review(*, case: RefundCase, actor, reason: str = "") -> RefundCase:
+    """A handler takes the case (it becomes theirs unless it already has one)."""
+
+    def answered() -> None:
+        sla.record_first_response(case.sla_clock, at=timezone.now())
+
+    return run_transition(
+        case,
+        "start_review",
+        actor=actor,
+        reason=reason or "Review started",
+        before_save=answered,
+        arguments={"handler": actor},
+    )
+
+
+def assign_handler(*, case: RefundCase, actor, handler, reason: str = "") -> RefundCase:
+    require(handler, "handler", "Choose who handles the refund.")
+    if not handler.has_perm("refunds.review_refundcase"):
+        raise InvalidInput(
+            f"{handler} is not on the refunds desk and cannot handle refunds.", field="handler"
+        )
+    if not case.is_open:
+        raise InvalidInput(f"{case} is {case.get_state_display()}.", field="handler")
+
+    def apply() -> None:
+        case.handler = handler
+
+    return run_step(
+        case,
+        "assign",
+        actor=actor,
+        permission="refunds.assign_refundcase",
+        apply=apply,
+        reason=reason or f"Handled by {handler}",
+        data={"handler": handler.get_username()},
+    )
+
+
+def request_evidence(*, case: RefundCase, actor, what: str) -> RefundCase:
+    """Ask the customer for proof; the deadline clock waits with them."""
+    require(what, "what", "Say what the customer must send.")
+
+    def pause() -> None:
+        sla.pause_clock(case.sla_clock, at=timezone.now())
+        _clear_reminder(case)
+
+    return run_transition(
+        case, "request_evidence", actor=actor, reason=what, before_save=pause, arguments={"what": what}
+    )
+
+
+def _resume(case: RefundCase) -> None:
+    """The clock runs again with a later deadline: its reminders are due afresh."""
+    sla.resume_clock(case.sla_clock, at=timezone.now())
+    case.reminders_sent = 0
+    _schedule_reminder(case)
+
+
+def evidence_received(*, case: RefundCase, actor, reason: str = "") -> RefundCase:
+    """What was asked for arrived (by post, in the branch...); review goes on, the clock runs."""
+    return run_transition(
+        case,
+        "evidence_received",
+        actor=actor,
+        reason=reason or "Evidence received",
+        before_save=lambda: _resume(case),
+    )
+
+
+def add_evidence(*, case: RefundCase, actor, kind: str, file, note: str = "") -> RefundEvidence:
+    """Attach one evidence file; on a case waiting for evidence, the review resumes."""
+    require_permission(actor, "refunds.add_refundevidence", "add_evidence", case)
+    _require_own(case, actor, "add evidence to")
+    if kind not in EvidenceKind.values:
+        allowed = ", ".join(EvidenceKind.values)
+        raise InvalidInput(f"'{kind}' is not a kind of evidence; choose one of: {allowed}.", field="kind")
+    if case.state not in EVIDENCE_STATES:
+        raise TransitionRefused(
+            f"Evidence is added before the decision; {case} is {case.get_state_display()}."
+        )
+    require(file, "file", "Choose the file to attach.")
+    check_evidence_file(file)
+    evidence = RefundEvidence(case=case, kind=kind, file=file, note=note, uploaded_by=actor)
+    evidence._history_user = actor
+    trail = {"kind": kind}
+
+    def store() -> None:
+        evidence.save()
+        trail["file"] = evidence.file.name  # as stored, not as uploaded
+
+    try:
+        with transaction.atomic():
+            run_step(
+                case,
+                "add_evidence",
+                actor=actor,
+                permission="refunds.add_refundevidence",
+                apply=store,
+                reason=note or EvidenceKind(kind).label,
+                data=trail,
+            )
+            if case.state == RefundState.AWAITING_EVIDENCE:
+                run_transition(
+                    case,
+                    "evidence_received",
+                    actor=None,
+                    system_label=f"evidence from {actor}",
+                    reason=f"{EvidenceKind(kind).label} received",
+                    before_save=lambda: _resume(case),
+                )
+    except BaseException:
+        discard_file_of(evidence)
+        raise
+    return evidence
+
+
+# Decision.
+
+
+def approve_refund(*, case: RefundCase, actor, amount=None, reason: str = "") -> RefundCase:
+    """Approve the refund, at most what was asked and what is still refundable.
+
+    Above the currency's four-eyes threshold the first approval is recorded and the case
+    waits, under review, for a second approval by another person, who confirms the same
+    amount.
+    """
+    if actor is None or not actor.has_perm("refunds.approve_refundcase"):
+        raise PermissionRefused(approval_refusal(case, actor) if actor else "Approving needs a user.")
+    if case.state != RefundState.UNDER_REVIEW:
+        raise TransitionRefused(f"Cannot approve this refund case: it is {case.get_state_display()}.")
+    currency = case.currency
+    if amount in (None, ""):
+        amount = case.approved_amount or case.requested_amount
+    amount = check_amount(amount, currency)
+    if amount > case.requested_amount:
+        raise InvalidInput(
+            f"{format_money(amount, currency)} is more than the customer asked for "
+            f"({format_money(case.requested_amount, currency)}).",
+            field="amount",
+        )
+    refusal = approval_refusal(case, actor)
+    if refusal:
+        raise PermissionRefused(refusal)
+    if case.first_approved_by_id is not None and amount != case.approved_amount:
+        raise InvalidInput(
+            f"The second approval confirms the first: {format_money(case.approved_amount, currency)}. "
+            "If that amount is wrong, do not approve: reject the case with the reason instead.",
+            field="amount",
+        )
+    with transaction.atomic():
+        payment = PaymentTransaction.objects.select_for_update().get(pk=case.transaction_id)
+        _check_within_refundable(payment, amount, field="amount", case=case)
+        if needs_second_approval(amount, currency) and case.first_approved_by_id is None:
+            return _first_approval(case, actor, amount, reason)
+        previous = case.approved_amount
+        case.approved_amount = amount  # what the four-eyes condition reads
+        try:
+            return run_transition(
+                case,
+                "approve",
+                actor=actor,
+                reason=reason or f"Approved {format_money(amount, currency)}",
+                data={"amount": str(amount), "currency": currency},
+                arguments={"amount": amount, "by": actor},
+            )
+        except CaseworkError:
+            case.approved_amount = previous
+            raise
+
+
+def _first_approval(case: RefundCase, actor, amount: Decimal, reason: str) -> RefundCase:
+    def apply() -> None:
+        case.approved_amount = amount
+        case.first_approved_by = actor
+        case.first_approved_at = timezone.now()
+
+    return run_step(
+        case,
+        "first_approval",
+        actor=actor,
+        permission="refunds.approve_refundcase",
+        apply=apply,
+        reason=reason
+        or f"First approval of {format_money(amount, case.currency)}; a second person must approve",
+        data={"amount": str(amount), "currency": case.currency},
+    )
+
+
+def reject_refund(*, case: RefundCase, actor, reason: str) -> RefundCase:
+    require(reason, "reason", "Say why the refund is rejected; the customer is told.")
+    return run_transition(
+        case,
+        "reject",
+        actor=actor,
+        reason=reason,
+        before_save=lambda: _end(case, actor=actor),
+        arguments={"reason": reason},
+    )
+
+
+def cancel_refund(*, case: RefundCase, actor, reason: str = "") -> RefundCase:
+    _require_own(case, actor, "cancel")
+    return run_transition(
+        case,
+        "cancel",
+        actor=actor,
+        reason=reason or "Cancelled at the customer's request",
+        before_save=lambda: _end(case, actor=actor),
+    )
+
+
+# Paying.
+
+
+def _instruct_payment(case: RefundCase) -> PaymentInstruction:
+    """Write the next attempt's instruction and its outbox row, in the caller's transaction."""
+    attempt = case.instructions.count() + 1
+    instruction = PaymentInstruction.objects.create(
+        case=case,
+        attempt=attempt,
+        idempotency_key=f"{case.reference}-PAY-{attempt}",
+        amount=case.amount_to_pay,
+        currency=case.currency,
+    )
+    payload = {
+        "type": "refund.payment_instruction",
+        "idempotency_key": instruction.idempotency_key,
+        "refund_reference": case.reference,
+        "attempt": attempt,
+        "transaction_reference": case.transaction.reference,
+        "merchant": case.transaction.merchant,
+        "amount": str(instruction.amount),
+        "currency": instruction.currency,
+    }
+    outbox.enqueue(
+        idempotency_key=instruction.idempotency_key,
+        kind="payment_instruction",
+        channel=Notification.Channel.WEBHOOK,
+        signing_key="payments",
+        recipient=settings.PAYMENTS_ENDPOINT_URL,
+        subject=f"Pay {format_money(instruction.amount, instruction.currency)} for {case.reference}",
+        body=json.dumps(payload, sort_keys=True),
+        case=case,
+    )
+    return instruction
+
+
+def submit_to_payments(*, case: RefundCase, actor, reason: str = "") -> RefundCase:
+    """Send the approved refund to payments: one instruction, whatever is clicked twice."""
+    return run_transition(
+        case,
+        "submit_to_payments",
+        actor=actor,
+        reason=reason or f"Submitted {format_money(case.amount_to_pay, case.currency)} to payments",
+        before_save=lambda: _instruct_payment(case),
+    )
+
+
+def retry_payment(*, case: RefundCase, actor, reason: str = "") -> RefundCase:
+    """After a failure the payments system reported: a new attempt, a new instruction."""
+    return run_transition(
+        case,
+        "retry",
+        actor=actor,
+        reason=reason or "Payment retried after the reported failure",
+        before_save=lambda: _instruct_payment(case),
+    )
+
+
+def report_settlement(
+    *, idempotency_key: str, actor, outcome: str, processor_reference: str = "", error: str = ""
+) -> PaymentInstruction:
+    """The payments system says how an instruction ended. The same report twice is
+    harmless; a contradicting one is refused; an unknown instruction is refused."""
+    require_permission(actor, "refunds.report_settlement", "report_settlement", PaymentInstruction)
+    if outcome not in (InstructionStatus.SETTLED, InstructionStatus.FAILED):
+        raise InvalidInput(f"'{outcome}' is not an outcome; report settled or failed.", field="outcome")
+    if outcome == InstructionStatus.SETTLED:
+        require(processor_reference, "processor_reference", "Give the payments system's reference.")
+    else:
+        require(error, "error", "Say why the payment failed.")
+    with transaction.atomic():
+        instruction = (
+            PaymentInstruction.objects.select_for_update()
+            .select_related("case")
+            .filter(idempotency_key=idempotency_key)
+            .first()
+        )
+        if instruction is None:
+            raise UnknownInstruction(f"No payment instruction '{idempotency_key}' was sent.", field="key")
+        if instruction.status != InstructionStatus.SENT:
+            same = instruction.status == outcome and (
+                outcome == InstructionStatus.FAILED or instruction.processor_reference == processor_reference
+            )
+            if same:
+                return instruction
+            raise ConflictingReport(
+                f"Instruction {idempotency_key} was already reported {instruction.get_status_display()}"
+                f"{' as ' + instruction.processor_reference if instruction.processor_reference else ''}."
+            )
+        case = RefundCase.objects.select_related("transaction", "sla_clock").get(pk=instruction.case_id)
+        instruction.status = outcome
+        instruction.processor_reference = processor_reference
+        instruction.failure_reason = error
+        instruction.reported_at = timezone.now()
+        instruction._history_user = actor
+        instruction.save()
+        if outcome == InstructionStatus.SETTLED:
+            run_transition(
+                case,
+                "settle",
+                actor=actor,
+                reason=f"Settled by payments as {processor_reference}",
+                data={"instruction": idempotency_key, "processor_reference": processor_reference},
+                before_save=lambda: _end(case, actor=actor),
+                arguments={"processor_reference": processor_reference},
+            )
+        else:
+            run_transition(
+                case,
+                "fail",
+                actor=actor,
+                reason=f"Payment failed: {error}",
+                data={"instruction": idempotency_key},
+                before_save=lambda: _after_failure(case, actor=actor, error=error),
+                arguments={"error": error},
+            )
+    return instruction
+
+
+# Endings and the complaint the case came from.
+
+
+def _end(case: RefundCase, actor=None) -> None:
+    """The case has ended: stop the deadline clock, and move the complaint it came from on."""
+    sla.stop_clock(case.sla_clock, at=timezone.now())
+    _clear_reminder(case)
+    complaint = case.complaint
+    if complaint is None or not complaint.is_open:
+        return
+    money = format_money(case.amount_to_pay, case.currency)
+    if case.state == RefundState.REFUNDED:
+        summary = (
+            f"Refunded {money} through {case.reference} (payments reference {case.processor_reference})."
+        )
+        try:
+            with transaction.atomic():
+                if complaint_services.resolve_by_linked_case(
+                    complaint=complaint, code=ResolutionCode.REFUNDED, summary=summary, linked_case=case
+                ):
+                    return
+        except CaseworkError:
+            logger.exception("Complaint %s could not follow %s", complaint, case)
+    complaint_services.add_linked_case_note(
+        complaint=complaint,
+        author=actor if getattr(actor, "is_staff", False) else case.submitted_by,
+        body=f"Refund case {case.reference} ended {case.get_state_display()}"
+        f"{': ' + case.rejection_reason.rstrip('.') if case.rejection_reason else ''}.",
+    )
+
+
+def _after_failure(case: RefundCase, *, actor, error: str) -> None:
+    """The money did not go: the handler hears of it, and the complaint's conversation reopens."""
+    for recipient in _handlers(case):
+        outbox.enqueue(
+            idempotency_key=f"refundcase-{case.pk}-failed-{case.instructions.count()}-{recipient}",
+            kind="refund_failed",
+            recipient=recipient,
+            subject=f"[{case.reference}] refund payment failed",
+            body=render_to_string("refunds/failed_notice.txt", {"case": case, "error": error}),
+            case=case,
+        )
+    complaint = case.complaint
+    if complaint is None:
+        return
+    body = f"Refund {case.reference} failed at payments: {error}. Tell the customer; retry or reconsider."
+    author = actor if getattr(actor, "is_staff", False) else case.submitted_by
+    if complaint.state == ComplaintState.RESOLVED:
+        try:
+            with transaction.atomic():
+                complaint_services.reopen_by_linked_case(complaint=complaint, reason=body, linked_case=case)
+                return
+        except CaseworkError:
+            logger.exception("Complaint %s could not reopen after %s", complaint, case)
+    if complaint.is_open or complaint.state == ComplaintState.RESOLVED:
+        complaint_services.add_linked_case_note(complaint=complaint, author=author, body=body)
+
+
+# The clock: reminders before the deadline, overdue after it.
+
+
+def _clear_reminder(case: RefundCase) -> None:
+    case.next_reminder_at = None
+    RefundCase.objects.filter(pk=case.pk).update(next_reminder_at=None)
+
+
+def _schedule_reminder(case: RefundCase) -> None:
+    """The next reminder still to send for the current deadline, if any."""
+    clock = case.sla_clock
+    offsets = settings.REFUND_REMINDER_DAYS_BEFORE[case.reminders_sent :]
+    if clock.stopped_at or clock.paused_at or not offsets:
+        _clear_reminder(case)
+        return
+    case.next_reminder_at = clock.resolution_due_at - dt.timedelta(days=offsets[0])
+    RefundCase.objects.filter(pk=case.pk).update(
+        next_reminder_at=case.next_reminder_at, reminders_sent=case.reminders_sent
+    )
+
+
+def _handlers(case: RefundCase) -> list[str]:
+    if case.handler_id and case.handler.email:
+        return [case.handler.email]
+    return [team_for_code(REFUNDS_TEAM).mailbox]
+
+
+def send_reminders(now: dt.datetime) -> int:
+    """Remind the handler at each configured offset before the deadline, once each."""
+    offsets = settings.REFUND_REMINDER_DAYS_BEFORE
+    sent = 0
+    with transaction.atomic():
+        due = list(
+            RefundCase.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("sla_clock", "transaction", "handler")
+            .filter(next_reminder_at__lte=now)
+            .order_by("next_reminder_at")[: sweep.SWEEP_BATCH]
+        )
+        for case in due:
+            deadline = case.sla_clock.resolution_due_at
+            index = case.reminders_sent
+            while index < len(offsets) and deadline - dt.timedelta(days=offsets[index]) <= now:
+                index += 1
+            if now < deadline and index > case.reminders_sent:
+                days = offsets[index - 1]
+                for recipient in _handlers(case):
+                    outbox.enqueue(
+                        idempotency_key=f"refundcase-{case.pk}-reminder-{days}d-{deadline:%Y%m%d%H%M}-{recipient}",
+                        kind="refund_reminder",
+                        recipient=recipient,
+                        subject=f"[{case.reference}] refund due {sweep.local(deadline)}",
+                        body=render_to_string("refunds/clock_notice.txt", {"case": case, "kind": "reminder"}),
+                        case=case,
+                    )
+                sent += 1
+            else:
+                index = len(offsets)  # past the deadline: the overdue notice takes over
+            case.reminders_sent = index
+            remaining = offsets[index:]
+            case.next_reminder_at = deadline - dt.timedelta(days=remaining[0]) if remaining else None
+            RefundCase.objects.filter(pk=case.pk).update(
+                reminders_sent=case.reminders_sent, next_reminder_at=case.next_reminder_at
+            )
+    return sent
+
+
+CLOCKED = sweep.ClockedCases(
+    model=RefundCase,
+    clock_relation="refund_case",
+    related=("transaction", "handler"),
+    template="refunds/clock_notice.txt",
+    due_soon_recipients=_handlers,
+    # Overdue: the handler and, as the escalation, the supervisors.
+    breach_recipients=lambda case: sorted({*_handlers(case), team_for_code(SUPERVISORS_TEAM).mailbox}),
+)
+
+
+def run_clock(now: dt.datetime) -> dict[str, int]:
+    return {
+        "reminders": send_reminders(now),
+        "overdue": sweep.mark_breaches(CLOCKED, now),
+        "late_first_response": sweep.mark_late_first_responses(CLOCKED, now),
+    }

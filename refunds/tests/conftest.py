@@ -1,0 +1,82 @@
+"""Who works refund cases: two people on the refunds desk (four eyes needs two) and the
+payments system's API user, which reports settlements and does nothing else; a case in
+any state; and a clock the test can stop and move."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from casework import roles
+from conftest import make_user
+from refunds.models import RefundCase
+from refunds.tests.factories import refund_in_state
+
+PAYMENTS_SYSTEM = "payments system"
+
+
+@pytest.fixture
+def refunds_desk(db) -> User:
+    # An e-mail address, so reminders go to the handler rather than the desk's mailbox.
+    return make_user("refunds.zhou", roles.REFUNDS_DESK, email="zhou.min@wallet.example")
+
+
+@pytest.fixture
+def other_refunds_desk(db) -> User:
+    return make_user("refunds.qian", roles.REFUNDS_DESK, email="qian.li@wallet.example")
+
+
+@pytest.fixture
+def payments_system(db) -> User:
+    user = make_user("payments-system", PAYMENTS_SYSTEM)
+    # A machine caller on the API, never a staff login (as load_demo creates it).
+    User.objects.filter(pk=user.pk).update(is_staff=False)
+    return User.objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def refund_case_in(agent, refunds_desk, other_refunds_desk, payments_system) -> Callable[..., RefundCase]:
+    """A refund case opened by the agent and driven to a state by the refunds desk (the other
+    desk member gives second approvals; the payments system reports)."""
+
+    def make(state: str, **open_arguments) -> RefundCase:
+        return refund_in_state(
+            state,
+            agent=agent,
+            desk=refunds_desk,
+            second=other_refunds_desk,
+            payments=payments_system,
+            **open_arguments,
+        )
+
+    return make
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def shanghai(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=SHANGHAI)
+
+
+class StoppedClock:
+    """``timezone.now()`` as the test sets it: the services read the time themselves."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def set(self, *args: int) -> dt.datetime:
+        self.now = shanghai(*args)
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch) -> StoppedClock:
+    stopped = StoppedClock(timezone.now())
+    monkeypatch.setattr(timezone, "now", lambda: stopped.now)
+    return stopped
