@@ -36,6 +36,24 @@ def _unlock_request_opened(complaint: Complaint, account_request) -> StepDone:
     )
 
 
+def _open_refund_case(complaint: Complaint, actor, data: dict):
+    # Imported here: refunds builds on complaints, not the other way round.
+    from refunds.services import open_refund_case_from_complaint
+
+    return open_refund_case_from_complaint(complaint=complaint, actor=actor, **data)
+
+
+def _refund_case_opened(complaint: Complaint, refund_case) -> StepDone:
+    from refunds.money import format_money
+
+    return StepDone(
+        reverse("admin:refunds_refundcase_change", args=[refund_case.pk]),
+        f"Opened {refund_case.reference} from {complaint}: a refund of "
+        f"{format_money(refund_case.requested_amount, refund_case.currency)} on transaction "
+        f"{refund_case.transaction.reference}; it is now {refund_case.get_state_display()}.",
+    )
+
+
 STEPS = (
     Step(
         slug="verify-identity",
@@ -94,6 +112,17 @@ STEPS = (
         help_text="An unlock request for the complaint's account; a verified identity carries over, "
         "and the complaint resolves when the account is unlocked.",
         done=_unlock_request_opened,
+    ),
+    Step(
+        slug="open-refund-case",
+        label="Open refund case",
+        permission="refunds.add_refundcase",
+        form=forms.OpenRefundCaseForm,
+        run=_open_refund_case,
+        is_offered=lambda complaint: complaint.category == Category.REFUND and complaint.is_open,
+        help_text="A refund case on the complaint's transaction, merchant and amount; the complaint "
+        "resolves when the refund is paid.",
+        done=_refund_case_opened,
     ),
 )
 
@@ -280,7 +309,7 @@ class ComplaintAdmin(CaseAdmin):
                 )
             },
         ),
-        ("Linked cases", {"fields": ("linked_account_requests",)}),
+        ("Linked cases", {"fields": ("linked_account_requests", "linked_refund_cases")}),
         ("Timeline", {"fields": ("timeline",)}),
     )
 
@@ -290,6 +319,10 @@ class ComplaintAdmin(CaseAdmin):
     @admin.display(description="Account requests")
     def linked_account_requests(self, complaint: Complaint) -> str:
         return case_links(complaint.account_requests.order_by("created_at", "id"))
+
+    @admin.display(description="Refund cases")
+    def linked_refund_cases(self, complaint: Complaint) -> str:
+        return case_links(complaint.refund_cases.order_by("created_at", "id"))
 
     def save_formset(self, request, form, formset, change):
         complaint = form.instance

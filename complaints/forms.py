@@ -136,3 +136,28 @@ class NoteForm(forms.Form):
 
 class OpenUnlockRequestForm(forms.Form):
     """Nothing to type: the request takes the complaint's account, story and verification."""
+
+
+def _refund_types() -> list[tuple[str, str]]:
+    # Imported when the form is drawn: refunds builds on complaints, not the other way round.
+    from refunds.models import RefundType
+
+    return RefundType.choices
+
+
+class OpenRefundCaseForm(forms.Form):
+    """The transaction, merchant and amount come from the complaint; staff say what kind of refund."""
+
+    refund_type = forms.ChoiceField(choices=_refund_types)
+    requested_amount = forms.DecimalField(
+        label="Amount to refund",
+        required=False,
+        help_text="Left empty: the complaint's amount. A partial refund is a smaller amount.",
+    )
+    paid_at = forms.DateTimeField(
+        label="Paid at",
+        required=False,
+        help_text="Only if the complaint has no transaction time and the transaction is not on file; "
+        "local time, e.g. 2026-11-24 14:30.",
+    )
+    reason = text_field("Reason", required=False, help_text="Left empty: the complaint's description.")

@@ -1,0 +1,409 @@
+"""The staff door to refund cases and the transactions they refund.
+
+Cases move only through ``refunds.services``, run by the shared ``casework.admin.CaseAdmin``;
+evidence and payment instructions are read here and written by their services; the
+original transactions are reference data, read-only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from django.contrib import admin, messages
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from casework.admin import (
+    AppendOnlyHistoryAdmin,
+    CaseAdmin,
+    ReadOnlyAdminMixin,
+    SlaStatusFilter,
+    Step,
+    StepDone,
+    case_links,
+)
+from casework.errors import PermissionRefused, TransitionRefused
+from casework.forms import ReasonForm
+from casework.models import SlaStatus
+from casework.transitions import check_transition
+
+from . import forms, selectors, services
+from .models import (
+    PaymentInstruction,
+    PaymentTransaction,
+    RefundCase,
+    RefundEvidence,
+    RefundState,
+    four_eyes_threshold,
+    needs_second_approval,
+)
+from .money import format_money
+
+
+def _evidence_added(case: RefundCase, evidence: RefundEvidence) -> StepDone:
+    url = reverse("admin:refunds_refundcase_change", args=[case.pk])
+    return StepDone(url, f"{case}: added {evidence}; it is now {case.get_state_display()}.")
+
+
+def approval_wording(case: RefundCase) -> tuple[str, str]:
+    """The approve button's label and help: which of the four-eyes approvals it gives."""
+    money = format_money(case.approved_amount or case.requested_amount, case.currency)
+    if case.awaits_second_approval:
+        return "Give second approval", f"{money} had a first approval; a second person confirms it."
+    if needs_second_approval(case.requested_amount, case.currency):
+        threshold = four_eyes_threshold(case.currency)
+        why = f"{money} is above {format_money(threshold, case.currency)}"
+        if threshold is None:  # no threshold configured: every refund in it takes two
+            why = f"every {case.currency} refund needs two approvals"
+        return (
+            "Give first approval",
+            f"Four eyes: {why}, so a second person from the refunds desk or a supervisor must approve "
+            "it too.",
+        )
+    return "Approve", f"Approve the refund of up to {money}."
+
+
+STEPS = (
+    Step(
+        slug="assign-handler",
+        label="Assign handler",
+        permission="refunds.assign_refundcase",
+        form=forms.AssignHandlerForm,
+        run=lambda case, actor, data: services.assign_handler(case=case, actor=actor, **data),
+        is_offered=lambda case: case.is_open,
+        help_text="Who on the refunds desk handles the case; reminders go to them.",
+    ),
+    Step(
+        slug="add-evidence",
+        label="Add evidence",
+        permission="refunds.add_refundevidence",
+        form=forms.EvidenceForm,
+        run=lambda case, actor, data: services.add_evidence(case=case, actor=actor, **data),
+        is_offered=lambda case: case.state in services.EVIDENCE_STATES,
+        help_text="A payment voucher, proof of goods or a screenshot (PDF, JPEG, PNG). On a case "
+        "awaiting evidence, the review resumes.",
+        done=_evidence_added,
+    ),
+)
+
+
+class RefundDeadlineFilter(SlaStatusFilter):
+    """On track / due soon / overdue: a refund past its deadline is overdue, and stays so."""
+
+    title = "deadline"
+
+    def lookups(self, request, model_admin):
+        return [
+            (value, "overdue" if value == SlaStatus.BREACHED else label) for value, label in SlaStatus.choices
+        ]
+
+
+class AwaitingApprovalFilter(admin.SimpleListFilter):
+    title = "awaiting approval"
+    parameter_name = "approval"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("second", "second approval (four eyes)"),
+            ("any", "any approval (under review)"),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("second", "any"):
+            return selectors.awaiting_approval(queryset, second_only=self.value() == "second")
+        return queryset
+
+
+class RefundEvidenceInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """The files as they were received: added only through "Add evidence", which checks them."""
+
+    model = RefundEvidence
+    extra = 0
+    fields = ("kind", "file", "note", "uploaded_by", "uploaded_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("uploaded_by")
+
+
+class PaymentInstructionInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """Each order to the payments system, one per attempt, and how the payments system reported it."""
+
+    model = PaymentInstruction
+    extra = 0
+    fields = (
+        "attempt",
+        "idempotency_key",
+        "instructed_amount",
+        "status",
+        "processor_reference",
+        "failure_reason",
+        "created_at",
+        "reported_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="amount")
+    def instructed_amount(self, instruction: PaymentInstruction) -> str:
+        return format_money(instruction.amount, instruction.currency)
+
+
+@admin.register(RefundCase)
+class RefundCaseAdmin(CaseAdmin):
+    transition_services = {
+        "start_review": services.start_review,
+        "request_evidence": services.request_evidence,
+        "evidence_received": services.evidence_received,
+        "approve": services.approve_refund,
+        "submit_to_payments": services.submit_to_payments,
+        "retry": services.retry_payment,
+        "reject": services.reject_refund,
+        "cancel": services.cancel_refund,
+    }
+    transition_block_label = "Move the refund"
+    fsm_forms = {
+        "request_evidence": forms.RequestEvidenceForm,
+        "approve": forms.ApproveForm,
+        "reject": ReasonForm,
+        "cancel": forms.CancelForm,
+    }
+    steps = STEPS
+    add_form = forms.RefundCaseOpeningForm
+
+    list_display = (
+        "reference",
+        "state",
+        "refund_type",
+        "amount",
+        "transaction_reference",
+        "handler",
+        "sla_status",
+        "refund_due_at",
+        "is_overdue",
+        "awaits_second_approval",
+    )
+    list_filter = (
+        "state",
+        "refund_type",
+        ("transaction__currency", admin.AllValuesFieldListFilter),
+        ("handler", admin.RelatedOnlyFieldListFilter),
+        RefundDeadlineFilter,
+        AwaitingApprovalFilter,
+    )
+    search_fields = (
+        "reference",
+        "transaction__reference",
+        "transaction__merchant",
+        "external_reference",
+        "complaint__reference",
+    )
+    # The joins come from selectors.refund_case_list (get_queryset); an empty tuple keeps
+    # the changelist from replacing them with a bare select_related().
+    list_select_related = ()
+    list_per_page = 50
+    inlines = (RefundEvidenceInline, PaymentInstructionInline)
+    history_list_display = ["state", "approved_amount", "handler"]
+
+    add_fieldsets = (
+        (None, {"fields": ("refund_type", "requested_amount", "reason")}),
+        (
+            "Original transaction",
+            {
+                "fields": ("transaction_reference", "merchant", "transaction_amount", "currency", "paid_at"),
+                "description": "A transaction already on file needs only its reference.",
+            },
+        ),
+    )
+    change_fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "reference",
+                    "state",
+                    "refund_type",
+                    "handler",
+                    "sla_status",
+                    "refund_due_at",
+                )
+            },
+        ),
+        (
+            "Money",
+            {
+                "fields": (
+                    "original_transaction",
+                    "requested",
+                    "approved",
+                    "still_refundable",
+                    "reason",
+                )
+            },
+        ),
+        (
+            "Where it came from",
+            {"fields": ("complaint", "partner", "external_reference", "submitted_by", "created_at")},
+        ),
+        (
+            "Decision",
+            {
+                "fields": (
+                    "evidence_requested",
+                    "awaits_second_approval",
+                    "first_approved_by",
+                    "first_approved_at",
+                    "approved_by",
+                    "approved_at",
+                    "rejection_reason",
+                )
+            },
+        ),
+        ("Payment", {"fields": ("processor_reference", "settled_at", "failure_reason")}),
+        ("Timeline", {"fields": ("timeline",)}),
+    )
+
+    def get_queryset(self, request):
+        return selectors.refund_case_list(super().get_queryset(request))
+
+    # Columns and read-only fields.
+
+    @admin.display(description="amount", ordering="requested_amount")
+    def amount(self, case: RefundCase) -> str:
+        requested = format_money(case.requested_amount, case.currency)
+        if case.approved_amount is None or case.approved_amount == case.requested_amount:
+            return requested
+        return f"{requested} (approved {format_money(case.approved_amount, case.currency)})"
+
+    @admin.display(description="transaction", ordering="transaction__reference")
+    def transaction_reference(self, case: RefundCase) -> str:
+        return case.transaction.reference
+
+    @admin.display(description="refund deadline", ordering="sla_clock__resolution_due_at")
+    def refund_due_at(self, case: RefundCase) -> str:
+        return self.resolution_due_at(case)
+
+    @admin.display(description="overdue", boolean=True)
+    def is_overdue(self, case: RefundCase) -> bool:
+        return case.sla_clock.is_breached()
+
+    @admin.display(description="awaiting second approval", boolean=True)
+    def awaits_second_approval(self, case: RefundCase) -> bool:
+        return case.awaits_second_approval
+
+    @admin.display(description="transaction")
+    def original_transaction(self, case: RefundCase) -> str:
+        payment = case.transaction
+        return format_html(
+            '<a href="{}">{}</a>: {} at {}, paid {}',
+            reverse("admin:refunds_paymenttransaction_change", args=[payment.pk]),
+            payment.reference,
+            format_money(payment.amount, payment.currency),
+            payment.merchant,
+            f"{timezone.localtime(payment.paid_at):%Y-%m-%d %H:%M}",
+        )
+
+    @admin.display(description="requested")
+    def requested(self, case: RefundCase) -> str:
+        return format_money(case.requested_amount, case.currency)
+
+    @admin.display(description="approved")
+    def approved(self, case: RefundCase) -> str:
+        if case.approved_amount is None:
+            return "—"
+        stage = " (first approval; a second person must approve)" if case.awaits_second_approval else ""
+        return format_money(case.approved_amount, case.currency) + stage
+
+    @admin.display(description="still refundable on the transaction")
+    def still_refundable(self, case: RefundCase) -> str:
+        payment = case.transaction
+        left = services.refundable_amount(payment)
+        return f"{format_money(left, payment.currency)} of {format_money(payment.amount, payment.currency)}"
+
+    # Approval: four eyes above the threshold.
+
+    def _get_fsm_extra_context(self, *, request, obj):
+        # Say which approval the button gives, instead of the bare four-eyes condition.
+        for block in super()._get_fsm_extra_context(request=request, obj=obj):
+            label, help_text = approval_wording(obj)
+            block.available_transitions = [
+                dataclasses.replace(button, label=label, help_text=help_text)
+                if button.name == "approve"
+                else button
+                for button in block.available_transitions
+            ]
+            yield block
+
+    def fsm_transition_view(self, request, object_id, transition_name, **kwargs):
+        if transition_name != "approve" or request.method == "POST":
+            return super().fsm_transition_view(request, object_id, transition_name, **kwargs)
+        # The first approval of a large refund is what the four-eyes condition waits for:
+        # offer its form; refuse only a wrong state or a user who may not approve (now).
+        case = self._case_or_none(request, object_id)
+        if case is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        try:
+            check_transition(case, "approve", request.user)
+        except PermissionRefused as refusal:
+            self.message_user(request, refusal.message, messages.ERROR)
+            return redirect(self._admin_url("change", case.pk))
+        except TransitionRefused as refusal:
+            if case.state != RefundState.UNDER_REVIEW:  # else: only the four-eyes condition
+                self.message_user(request, refusal.message, messages.ERROR)
+                return redirect(self._admin_url("change", case.pk))
+        label, help_text = approval_wording(case)
+        return self._render_action_form(
+            request, case, label=label, form=forms.ApproveForm(case=case), help_text=help_text
+        )
+
+    def _report_transition(self, request, case: RefundCase, name: str) -> None:
+        if name == "approve" and case.awaits_second_approval:
+            money = format_money(case.approved_amount, case.currency)
+            self.message_user(
+                request,
+                f"{case}: first approval of {money} recorded; a second person from the refunds desk "
+                "or a supervisor must approve it.",
+            )
+            return
+        super()._report_transition(request, case, name)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        money = format_money(obj.requested_amount, obj.currency)
+        self.message_user(
+            request,
+            f"Opened {obj}: {money} on {obj.transaction.reference}; it is now {obj.get_state_display()}.",
+            messages.SUCCESS,
+        )
+        return redirect(self._admin_url("change", obj.pk))
+
+
+@admin.register(PaymentTransaction)
+class PaymentTransactionAdmin(ReadOnlyAdminMixin, AppendOnlyHistoryAdmin):
+    """The original payments, as recorded when a refund was first claimed on them."""
+
+    list_display = ("reference", "merchant", "paid", "paid_at", "refund_case_count")
+    list_filter = (("currency", admin.AllValuesFieldListFilter),)
+    search_fields = ("reference", "merchant")
+    date_hierarchy = "paid_at"
+    fields = ("reference", "merchant", "paid", "paid_at", "created_at", "still_refundable", "refund_cases")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return selectors.transaction_list(super().get_queryset(request))
+
+    @admin.display(description="amount", ordering="amount")
+    def paid(self, payment: PaymentTransaction) -> str:
+        return format_money(payment.amount, payment.currency)
+
+    @admin.display(description="refund cases", ordering="refund_case_count")
+    def refund_case_count(self, payment: PaymentTransaction) -> int:
+        return payment.refund_case_count
+
+    @admin.display(description="still refundable")
+    def still_refundable(self, payment: PaymentTransaction) -> str:
+        return format_money(services.refundable_amount(payment), payment.currency)
+
+    @admin.display(description="refund cases")
+    def refund_cases(self, payment: PaymentTransaction) -> str:
+        return case_links(payment.refund_cases.order_by("created_at", "id"))
