@@ -1,7 +1,10 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
+
+from casework import demo_payments
 
 admin.site.site_header = "Wallet complaints back office"
 admin.site.site_title = "Back office"
@@ -11,6 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("complaints.api.urls")),
     path("api/v1/", include("accounts.api.urls")),
+    path("api/v1/", include("refunds.api.urls")),
     # The schema and its docs are public, whatever credentials the caller sends.
     path(
         "api/schema/",
@@ -32,3 +36,13 @@ urlpatterns = [
         name="api-redoc",
     ),
 ]
+
+if settings.DEMO_PAYMENTS_RECEIVER:
+    # The stand-in payments system that `make run` sends payment instructions to.
+    urlpatterns.append(
+        path(
+            "demo/payments/instructions/",
+            demo_payments.receive_instruction,
+            name="demo-payments-instructions",
+        )
+    )
