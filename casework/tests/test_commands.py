@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -22,8 +23,10 @@ from accounts.models import (
     WalletAccount,
 )
 from casework import roles
+from casework.audit import records_for
 from casework.models import Notification, Partner, TransitionRecord
 from complaints.models import Complaint, State
+from refunds.models import RefundCase, RefundState
 
 
 def run(*args: str) -> str:
@@ -170,6 +173,53 @@ def test_demo_requests_tell_the_other_stories(demo):
     assert approved.account.status == AccountStatus.LOCKED  # approved, not yet executed
 
 
+def test_demo_shows_every_refund_state_and_prints_each(demo):
+    cases = RefundCase.objects.all()
+    assert set(cases.values_list("state", flat=True)) == set(RefundState.values)
+    section = demo.split("Demo refund cases")[1].split("Demo wallet accounts")[0]
+    for case in cases:
+        assert case.reference in section
+
+
+def test_demo_refund_story_runs_from_the_call_to_the_settlement(demo):
+    complaint = Complaint.objects.get(external_reference="demo-refund-flight")
+    case = complaint.refund_cases.get()
+    assert case.state == RefundState.REFUNDED
+    assert case.approved_amount == case.requested_amount == Decimal("6800.00")
+    # Above the CNY threshold: two different people approved it.
+    assert (case.first_approved_by.username, case.approved_by.username) == ("refunds", "supervisor")
+    assert case.evidence.get().kind == "payment_voucher"
+    steps = list(records_for(case).values_list("transition", flat=True))
+    assert steps == [
+        "open",
+        "start_review",
+        "request_evidence",
+        "add_evidence",
+        "evidence_received",
+        "first_approval",
+        "approve",
+        "submit_to_payments",
+        "settle",
+    ]
+    [instruction] = case.instructions.all()
+    settle = records_for(case).get(transition="settle")
+    assert settle.actor.username == "payments-system"  # reported on the API with its token
+    assert instruction.processor_reference == case.processor_reference == "PSP-20261124-88412"
+    assert Notification.objects.get(idempotency_key=instruction.idempotency_key).channel == "webhook"
+    complaint.refresh_from_db()
+    assert complaint.state == State.RESOLVED
+    assert case.reference in complaint.resolution_summary
+
+
+def test_demo_reminds_before_a_refund_deadline_and_marks_the_overdue_one(demo):
+    concert = RefundCase.objects.get(external_reference="demo-refund-concert")
+    gym = RefundCase.objects.get(external_reference="demo-refund-gym")
+    assert Notification.objects.filter(kind="refund_reminder", case_reference=concert.reference).exists()
+    assert gym.sla_clock.resolution_breached_at is not None
+    assert Notification.objects.filter(kind="breach", case_reference=gym.reference).exists()
+    assert "1 reminder(s) before a deadline, 1 case(s) marked overdue" in demo
+
+
 def test_demo_prints_the_logins_table(demo):
     table = demo.split("Demo logins")[1]
     assert "username" in table and "password" in table and "role" in table
@@ -202,7 +252,7 @@ def test_demo_runs_twice_without_duplicating(demo):
     accounts = list(WalletAccount.objects.values_list("account_number", "status", "lock_reason"))
     again = run("load_demo")
     assert "(already there)" in again
-    section = again.split("Demo account requests")[1].split("Demo wallet accounts")[0]
+    section = again.split("Demo account requests")[1].split("Demo refund cases")[0]
     assert section.count("(already there)") == AccountRequest.objects.count()
     assert counts == (
         User.objects.count(),
@@ -244,7 +294,7 @@ def test_demo_runs_with_debug_off_when_forced(db, settings):
 def test_audit_chain_of_the_demo_holds(demo):
     output = run("verify_audit_chain")
     records = TransitionRecord.objects.count()
-    cases = Complaint.objects.count() + AccountRequest.objects.count()
+    cases = Complaint.objects.count() + AccountRequest.objects.count() + RefundCase.objects.count()
     assert f"Checked {records} transition records in {cases} cases" in output
 
 

@@ -1,6 +1,7 @@
 """Demo data for a first look: a login for every role, a partner with an API token,
 complaints in every state of the complaint state machine, wallet accounts in every status
-and lock reason, and account requests in every state of theirs.
+and lock reason, account requests in every state of theirs, and refund cases in every
+state (``refunds.demo``), with a payments-system API user that reports settlements.
 
 Demo only: the passwords are fixed strings printed on the console, so the command refuses
 to run with DEBUG off unless given ``--force``. It is safe to run again (``make run`` runs
@@ -38,6 +39,7 @@ from casework.models import Partner
 from casework.teams import team_for_code
 from complaints import services
 from complaints.models import Complaint
+from refunds import demo as refund_demo
 
 DEMO_REFERENCE_PREFIX = "demo-"
 
@@ -64,6 +66,8 @@ STAFF = (
 PARTNER_CODE = "demopay"
 PARTNER_NAME = "DemoPay travel app (demo partner)"
 PARTNER_USERNAME = "partner-demopay"
+PAYMENTS_USERNAME = "payments-system"
+PAYMENTS_ROLE = "payments system"
 
 
 @dataclass(frozen=True)
@@ -662,6 +666,19 @@ class Command(BaseCommand):
                 f"{account.status:<6}  {demo.title}{source}{note}"
             )
 
+        payments_token = self._payments_system()
+        self.stdout.write(self.style.MIGRATE_HEADING("Demo refund cases"))
+        refund_demo.load(
+            refund_demo.Cast(
+                agent=cast.agent,
+                desk=User.objects.get(username="refunds"),
+                supervisor=cast.supervisor,
+                partner=partner,
+                payments_token=payments_token.key,
+            ),
+            self.stdout.write,
+        )
+
         self.stdout.write(
             self.style.MIGRATE_HEADING("Demo wallet accounts (as the wallet core has them now)")
         )
@@ -676,10 +693,12 @@ class Command(BaseCommand):
         self.stdout.write(self.style.MIGRATE_HEADING("Partner API (demo)"))
         self.stdout.write(f"  partner {partner.code}, token {token.key}")
         api = f"{base_url.rstrip('/')}/api/v1"
-        for resource in ("complaints", "account-requests"):
+        for resource in ("complaints", "account-requests", "refund-cases"):
             self.stdout.write(f'  curl -H "Authorization: Token {token.key}" {api}/{resource}/')
+        self.stdout.write(f"  payments system (settlement reports only), token {payments_token.key}")
 
         logins.append((PARTNER_USERNAME, "(API token above; no admin login)", roles.PARTNER))
+        logins.append((PAYMENTS_USERNAME, "(API token above; no admin login)", PAYMENTS_ROLE))
         self._print_logins(logins)
 
     def _staff_user(self, login: DemoLogin) -> tuple[str, str, str]:
@@ -717,6 +736,19 @@ class Command(BaseCommand):
         )
         token, _ = Token.objects.get_or_create(user=partner.user)
         return partner, token
+
+    def _payments_system(self) -> Token:
+        """The payments system's API user: it reports settlements and nothing else."""
+        User = get_user_model()
+        user, created = User.objects.get_or_create(
+            username=PAYMENTS_USERNAME, defaults={"email": "ops@payments.example", "is_staff": False}
+        )
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        user.groups.add(Group.objects.get(name=PAYMENTS_ROLE))
+        token, _ = Token.objects.get_or_create(user=user)
+        return token
 
     def _complaint(self, demo: DemoComplaint, cast: Cast, now: dt.datetime) -> tuple[Complaint, bool]:
         external_reference = f"{DEMO_REFERENCE_PREFIX}{demo.key}"
