@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from casework import sla, sweep
-from casework.cases import open_case, require
+from casework.cases import open_case, refuse_reused_partner_reference, require
 from casework.errors import CaseworkError, InvalidInput, PermissionRefused, TransitionRefused
 from casework.evidence import check_evidence_file, discard_file_of
 from casework.models import CaseType, Partner
@@ -94,17 +94,6 @@ def _already_open(
     )
 
 
-def _reference_taken(partner: Partner, external_reference: str) -> bool:
-    return AccountRequest.objects.filter(partner=partner, external_reference=external_reference).exists()
-
-
-def _duplicate_reference(external_reference: str) -> InvalidInput:
-    return InvalidInput(
-        f"This partner already sent a request with reference '{external_reference}'.",
-        field="external_reference",
-    )
-
-
 def open_account_request(
     *,
     actor,
@@ -133,8 +122,9 @@ def open_account_request(
             # the first. The partial unique constraint backs this up on every database.
             account = _account(account_number, for_update=True)
             lock_reason = _check_account_for(account, kind, lock_reason, partner)
-            if partner and external_reference and _reference_taken(partner, external_reference):
-                raise _duplicate_reference(external_reference)
+            refuse_reused_partner_reference(
+                AccountRequest, partner, external_reference, noun="an account request"
+            )
             request = AccountRequest(
                 kind=kind,
                 account=account,
@@ -168,8 +158,9 @@ def open_account_request(
                     arguments={"reason": JUDICIAL_FREEZE_REFUSAL},
                 )
     except IntegrityError as error:
-        if partner and external_reference and _reference_taken(partner, external_reference):
-            raise _duplicate_reference(external_reference) from error
+        refuse_reused_partner_reference(
+            AccountRequest, partner, external_reference, noun="an account request"
+        )
         open_requests = AccountRequest.objects.filter(state__in=OPEN_REQUEST_STATES)
         if open_requests.filter(account__account_number=account_number.strip()).exists():
             raise _already_open(account_number.strip(), None, partner) from error

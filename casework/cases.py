@@ -22,6 +22,25 @@ def require(value: Any, field: str, message: str) -> None:
         raise InvalidInput(message, field=field)
 
 
+def refuse_reused_partner_reference(
+    model: type[models.Model], partner, external_reference: str, *, noun: str
+) -> None:
+    """A partner's own reference names one case of each type: refuse it used again.
+
+    Called before the insert, and again when the insert fails on the unique constraint
+    (two sends at the same moment), so both say the same.
+    """
+    if (
+        partner
+        and external_reference
+        and model.objects.filter(partner=partner, external_reference=external_reference).exists()
+    ):
+        raise InvalidInput(
+            f"This partner already sent {noun} with reference '{external_reference}'.",
+            field="external_reference",
+        )
+
+
 def open_case(
     case: models.Model,
     *,

@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from casework import outbox, sla, sweep
-from casework.cases import open_case, require
+from casework.cases import open_case, refuse_reused_partner_reference, require
 from casework.errors import InvalidInput, PermissionRefused
 from casework.models import CaseType, Partner, Team
 from casework.teams import team_for_code
@@ -103,15 +103,7 @@ def register_complaint(
         team=team_for_code(FRONTLINE_TEAM),
         created_at=received_at,
     )
-    if (
-        partner
-        and external_reference
-        and Complaint.objects.filter(partner=partner, external_reference=external_reference).exists()
-    ):
-        raise InvalidInput(
-            f"This partner already filed a complaint with reference '{external_reference}'.",
-            field="external_reference",
-        )
+    refuse_reused_partner_reference(Complaint, partner, external_reference, noun="a complaint")
     try:
         complaint.full_clean(exclude=["reference", "state", "sla_clock", "team", "registered_by"])
     except ValidationError as error:
@@ -128,16 +120,8 @@ def register_complaint(
             reason=f"Registered from {complaint.get_channel_display()}",
         )
     except IntegrityError as error:
-        if (
-            partner
-            and external_reference
-            and Complaint.objects.filter(partner=partner, external_reference=external_reference).exists()
-        ):
-            raise InvalidInput(
-                f"This partner already filed a complaint with reference '{external_reference}'.",
-                field="external_reference",
-            ) from error
-        raise
+        refuse_reused_partner_reference(Complaint, partner, external_reference, noun="a complaint")
+        raise error
     return complaint
 
 

@@ -21,7 +21,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from casework import outbox, sla, sweep
-from casework.cases import open_case, require
+from casework.cases import open_case, refuse_reused_partner_reference, require
 from casework.errors import CaseworkError, InvalidInput, PermissionRefused, TransitionRefused
 from casework.evidence import check_evidence_file, discard_file_of
 from casework.models import CaseType, Notification, Partner
@@ -210,8 +210,7 @@ def open_refund_case(
             )
             amount = check_amount(requested_amount, payment.currency, field="requested_amount")
             _check_within_refundable(payment, amount, field="requested_amount", partner=partner)
-            if partner and external_reference and _reference_taken(partner, external_reference):
-                raise _duplicate_reference(external_reference)
+            refuse_reused_partner_reference(RefundCase, partner, external_reference, noun="a refund case")
             case = RefundCase(
                 refund_type=refund_type,
                 transaction=payment,
@@ -238,22 +237,10 @@ def open_refund_case(
                 },
             )
             _schedule_reminder(case)
-    except IntegrityError as error:
-        if partner and external_reference and _reference_taken(partner, external_reference):
-            raise _duplicate_reference(external_reference) from error
+    except IntegrityError:
+        refuse_reused_partner_reference(RefundCase, partner, external_reference, noun="a refund case")
         raise
     return case
-
-
-def _reference_taken(partner: Partner, external_reference: str) -> bool:
-    return RefundCase.objects.filter(partner=partner, external_reference=external_reference).exists()
-
-
-def _duplicate_reference(external_reference: str) -> InvalidInput:
-    return InvalidInput(
-        f"This partner already sent a refund case with reference '{external_reference}'.",
-        field="external_reference",
-    )
 
 
 def open_refund_case_from_complaint(

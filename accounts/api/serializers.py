@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.models import AccountRequest, AccountStatus, RequestState, WalletAccount
-from casework.api.serializers import SlaSerializer
+from casework.api.serializers import SlaSerializer, VersionedActionSerializer
 
 
 def _max_length(model, name: str) -> int:
@@ -77,16 +77,8 @@ class AccountRequestSerializer(serializers.ModelSerializer):
         }
 
 
-class AccountRequestCancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(
-        allow_blank=True, default="", max_length=2000, help_text="Why the customer cancels."
-    )
-    version = serializers.IntegerField(
-        required=False,
-        min_value=0,
-        help_text="The version you last read; if the request changed since, the answer is 409 "
-        "concurrent_change and nothing is cancelled. Same as sending If-Match.",
-    )
+class AccountRequestCancelSerializer(VersionedActionSerializer):
+    """Cancelling an account request: why, and the version read."""
 
 
 class AccountRequestFilterSerializer(serializers.Serializer):

@@ -36,7 +36,7 @@ from accounts.models import AccountRequest, RequestKind
 from accounts.selectors import account_requests_for_partner
 from accounts.services import JUDICIAL_FREEZE_REFUSAL, cancel_request, open_account_request
 from casework.api.errors import error_responses
-from casework.api.versions import IF_MATCH_HEADER, act_on_version, etag_header
+from casework.api.versions import IF_MATCH_HEADER, etag_header
 from casework.api.views import LOCATION_HEADER, PartnerCaseViewSet, partner_case_schema, reference_parameter
 from casework.idempotency import idempotent
 from casework.models import Partner
@@ -141,11 +141,8 @@ class AccountRequestViewSet(PartnerCaseViewSet):
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, reference: str) -> Response:
-        account_request = self.get_object()
-        incoming = AccountRequestCancelSerializer(data=request.data)
-        incoming.is_valid(raise_exception=True)
-        act_on_version(request, account_request, incoming.validated_data.get("version"))
-        account_request = cancel_request(
-            request=account_request, actor=request.user, reason=incoming.validated_data["reason"]
+        return self.act(
+            request,
+            AccountRequestCancelSerializer,
+            lambda case, reason: cancel_request(request=case, actor=request.user, reason=reason),
         )
-        return self.rendered(account_request)

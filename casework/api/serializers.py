@@ -26,3 +26,17 @@ class SlaSerializer(serializers.Serializer):
     @extend_schema_field(serializers.ChoiceField(choices=SlaStatus.choices))
     def get_status(self, clock: SlaClock) -> str:
         return clock.status(self._now())
+
+
+class VersionedActionSerializer(serializers.Serializer):
+    """The body of a partner's action on a case (cancel, withdraw): why, and the version read."""
+
+    reason = serializers.CharField(
+        allow_blank=True, default="", max_length=2000, help_text="Why the customer asks for it."
+    )
+    version = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        help_text="The version you last read; if the case changed since, the answer is 409 "
+        "concurrent_change and nothing changes. Same as sending If-Match.",
+    )

@@ -7,6 +7,8 @@ A case type's viewset names its serializers and how a partner's cases are select
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -20,7 +22,7 @@ from rest_framework.reverse import reverse
 from casework.models import Partner
 
 from .errors import error_responses
-from .versions import etag, etag_header
+from .versions import act_on_version, etag, etag_header
 
 LOCATION_HEADER = OpenApiParameter(
     "Location", str, OpenApiParameter.HEADER, response=[201], description="The new case's URL."
@@ -94,6 +96,20 @@ class PartnerCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         return self.rendered(self.get_object())
+
+    def act(
+        self,
+        request: Request,
+        body: type[serializers.Serializer],
+        service: Callable[[models.Model, str], models.Model],
+    ) -> Response:
+        """Run a partner's action on its case with the reason and the version it read: a stale
+        version is 409 ``concurrent_change`` from the service's claim, never an overwrite."""
+        case = self.get_object()
+        incoming = body(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        act_on_version(request, case, incoming.validated_data.get("version"))
+        return self.rendered(service(case, incoming.validated_data["reason"]))
 
     def rendered(self, case: models.Model, *, created: bool = False) -> Response:
         """The case as the partner sees it, with its version; a new one with its Location."""

@@ -12,7 +12,7 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from casework.api.serializers import SlaSerializer
+from casework.api.serializers import SlaSerializer, VersionedActionSerializer
 from complaints.models import REQUIRED_DETAILS, Category, Complaint, Priority, State
 
 
@@ -149,16 +149,8 @@ class ComplaintSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class WithdrawSerializer(serializers.Serializer):
-    reason = serializers.CharField(
-        allow_blank=True, default="", max_length=2000, help_text="Why the customer withdraws."
-    )
-    version = serializers.IntegerField(
-        required=False,
-        min_value=0,
-        help_text="The version you last read; if the complaint changed since, the answer is 409 "
-        "concurrent_change and nothing is withdrawn. Same as sending If-Match.",
-    )
+class WithdrawSerializer(VersionedActionSerializer):
+    """Withdrawing a complaint: why, and the version read."""
 
 
 class ComplaintFilterSerializer(serializers.Serializer):

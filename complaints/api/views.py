@@ -28,7 +28,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from casework.api.errors import error_responses
-from casework.api.versions import IF_MATCH_HEADER, act_on_version, etag_header
+from casework.api.versions import IF_MATCH_HEADER, etag_header
 from casework.api.views import LOCATION_HEADER, PartnerCaseViewSet, partner_case_schema, reference_parameter
 from casework.idempotency import idempotent
 from casework.models import Partner
@@ -107,11 +107,10 @@ class ComplaintViewSet(PartnerCaseViewSet):
     )
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, reference: str) -> Response:
-        complaint = self.get_object()
-        incoming = WithdrawSerializer(data=request.data)
-        incoming.is_valid(raise_exception=True)
-        act_on_version(request, complaint, incoming.validated_data.get("version"))
-        complaint = withdraw_complaint(
-            complaint=complaint, actor=request.user, reason=incoming.validated_data["reason"]
+        return self.act(
+            request,
+            WithdrawSerializer,
+            lambda complaint, reason: withdraw_complaint(
+                complaint=complaint, actor=request.user, reason=reason
+            ),
         )
-        return self.rendered(complaint)

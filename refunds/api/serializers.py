@@ -17,7 +17,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from casework.api.serializers import SlaSerializer
+from casework.api.serializers import SlaSerializer, VersionedActionSerializer
 from casework.errors import InvalidInput
 from complaints.models import Complaint
 from refunds.models import (
@@ -208,16 +208,8 @@ class RefundCaseFilterSerializer(serializers.Serializer):
     )
 
 
-class RefundCancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(
-        allow_blank=True, default="", max_length=2000, help_text="Why the customer cancels."
-    )
-    version = serializers.IntegerField(
-        required=False,
-        min_value=0,
-        help_text="The version you last read; if the case changed since, the answer is 409 "
-        "concurrent_change and nothing is cancelled. Same as sending If-Match.",
-    )
+class RefundCancelSerializer(VersionedActionSerializer):
+    """Cancelling a refund case: why, and the version read."""
 
 
 class EvidenceUploadSerializer(serializers.Serializer):

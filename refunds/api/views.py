@@ -35,7 +35,7 @@ from rest_framework.response import Response
 from rest_framework.utils import json
 
 from casework.api.errors import ErrorResponseSerializer, error_responses
-from casework.api.versions import IF_MATCH_HEADER, act_on_version, etag_header
+from casework.api.versions import IF_MATCH_HEADER, etag_header
 from casework.api.views import LOCATION_HEADER, PartnerCaseViewSet, partner_case_schema, reference_parameter
 from casework.idempotency import idempotent
 from casework.models import Partner
@@ -134,12 +134,11 @@ class RefundCaseViewSet(PartnerCaseViewSet):
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, reference: str) -> Response:
-        case = self.get_object()
-        incoming = RefundCancelSerializer(data=request.data)
-        incoming.is_valid(raise_exception=True)
-        act_on_version(request, case, incoming.validated_data.get("version"))
-        case = cancel_refund(case=case, actor=request.user, reason=incoming.validated_data["reason"])
-        return self.rendered(case)
+        return self.act(
+            request,
+            RefundCancelSerializer,
+            lambda case, reason: cancel_refund(case=case, actor=request.user, reason=reason),
+        )
 
     @idempotent
     @extend_schema(
