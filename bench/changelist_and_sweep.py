@@ -16,38 +16,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import random
-import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-# Notices are written but not published: the benchmark measures the database side.
-os.environ.setdefault("CELERY_BROKER_URL", "memory://")
-
-import django
-
-django.setup()
-
-from django.conf import settings  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
-
-
-def timed(fn, repeat: int = 5) -> tuple[float, int]:
-    """Median milliseconds over ``repeat`` runs, and the queries of one run."""
-    samples = []
-    queries = 0
-    for _ in range(repeat):
-        with CaptureQueriesContext(connection) as captured:
-            start = time.perf_counter()
-            fn()
-            samples.append((time.perf_counter() - start) * 1000)
-        queries = len(captured)
-    return statistics.median(samples), queries
+from common import connection, report, scratch_database, timed
 
 
 def seed(count: int) -> None:
@@ -115,12 +87,7 @@ def main() -> None:
     parser.add_argument("--complaints", type=int, default=30000)
     args = parser.parse_args()
 
-    from django.test.utils import get_runner
-
-    setup_test_environment()
-    runner = get_runner(settings)(verbosity=0, interactive=False)
-    old_config = runner.setup_databases()
-    try:
+    with scratch_database():
         from django.contrib.auth.models import User
         from django.test import Client
         from django.utils import timezone
@@ -146,14 +113,14 @@ def main() -> None:
         ]:
             ms, queries = timed(lambda query=query: staff.get(url + query))
             status = staff.get(url + query).status_code
-            print(f"{label:45s} {ms:8.1f} ms  {queries:3d} queries  (HTTP {status})")
+            report(label, ms, queries, f"(HTTP {status})")
 
         api = APIClient()
         token = Token.objects.create(user=User.objects.get(username="bench.partner"))
         api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
         for size in (20, 100, 200):
             ms, queries = timed(lambda size=size: api.get(f"/api/v1/complaints/?page_size={size}"))
-            print(f"{'API list, page_size=' + str(size):45s} {ms:8.1f} ms  {queries:3d} queries")
+            report(f"API list, page_size={size}", ms, queries)
 
         later = timezone.now() + dt.timedelta(days=30)
         start = time.perf_counter()
@@ -164,9 +131,7 @@ def main() -> None:
             if not any(acted.values()) or rounds > 400:
                 break
         label = f"SLA sweep until idle ({rounds} rounds)"
-        print(f"{label:45s} {(time.perf_counter() - start) * 1000:8.1f} ms")
-    finally:
-        runner.teardown_databases(old_config)
+        report(label, (time.perf_counter() - start) * 1000)
 
 
 if __name__ == "__main__":

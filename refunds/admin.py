@@ -187,7 +187,7 @@ class RefundCaseAdmin(CaseAdmin):
     list_filter = (
         "state",
         "refund_type",
-        ("transaction__currency", admin.AllValuesFieldListFilter),
+        ("transaction__currency", admin.ChoicesFieldListFilter),  # the fixed list: no scan
         ("handler", admin.RelatedOnlyFieldListFilter),
         RefundDeadlineFilter,
         AwaitingApprovalFilter,

@@ -1,0 +1,55 @@
+"""What every benchmark here shares: Django set up on a scratch test database, and a
+timer that reports the median wall time with the query count of one run."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# Notices are written but not published: the benchmarks measure the database side.
+os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+
+import django
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext, get_runner, setup_test_environment  # noqa: E402
+
+
+def timed(fn: Callable[[], object], repeat: int = 5) -> tuple[float, int]:
+    """Median milliseconds over ``repeat`` runs, and the queries of one run."""
+    samples = []
+    queries = 0
+    for _ in range(repeat):
+        with CaptureQueriesContext(connection) as captured:
+            start = time.perf_counter()
+            fn()
+            samples.append((time.perf_counter() - start) * 1000)
+        queries = len(captured)
+    return statistics.median(samples), queries
+
+
+def report(label: str, ms: float, queries: int | None = None, note: str = "") -> None:
+    counted = f"  {queries:3d} queries" if queries is not None else ""
+    print(f"{label:50s} {ms:8.1f} ms{counted}{('  ' + note) if note else ''}")
+
+
+@contextlib.contextmanager
+def scratch_database() -> Iterator[None]:
+    """A fresh, migrated test database (``test_<name>``), dropped afterwards."""
+    setup_test_environment()
+    runner = get_runner(settings)(verbosity=0, interactive=False)
+    old_config = runner.setup_databases()
+    try:
+        yield
+    finally:
+        runner.teardown_databases(old_config)
