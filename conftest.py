@@ -10,10 +10,13 @@ from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.cache import cache
 from django.db import connection
+from rest_framework.test import APIClient
 
 from casework import roles
 from casework.models import Partner, Team
+from casework.tests.api import client_for
 from config.celery import app as celery_app
 
 DELIVER_TASK = "casework.tasks.deliver_notification"
@@ -91,6 +94,31 @@ def technical_team(db) -> Team:
 @pytest.fixture
 def complaints_department(db) -> Team:
     return Team.objects.get(code="complaints-dept")
+
+
+# The partner door: each app's API tests call it as a partner, or as another one.
+
+
+@pytest.fixture
+def api(partner) -> APIClient:
+    return client_for(partner.user)
+
+
+@pytest.fixture
+def other_api(other_partner) -> APIClient:
+    return client_for(other_partner.user)
+
+
+@pytest.fixture
+def fresh_throttle_counts() -> None:
+    cache.clear()  # throttling counts live in the cache; keep tests from sharing them
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """Uploaded evidence lands in the test's own folder, returned to look into."""
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
 
 
 def require_service(available: bool, what: str) -> None:

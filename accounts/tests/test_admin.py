@@ -8,7 +8,6 @@ import base64
 import itertools
 
 import pytest
-from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -28,6 +27,7 @@ from accounts.models import (
 )
 from casework import roles
 from casework.models import SlaClock, TransitionRecord
+from casework.tests.admin import act, admin_url, messages_of, results
 from complaints.models import Complaint, ResolutionCode, State
 from complaints.tests.factories import complaint_in_state
 from conftest import make_user
@@ -36,27 +36,14 @@ CHANGELIST = reverse("admin:accounts_accountrequest_changelist")
 ADD = reverse("admin:accounts_accountrequest_add")
 ACCOUNTS = reverse("admin:accounts_walletaccount_changelist")
 
+pytestmark = pytest.mark.usefixtures("media_root")
+
 # A real 1x1 PNG: what a phone's photo of an ID card is, only smaller.
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
 )
 
 _numbers = itertools.count(1)
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
-def request_url(account_request: AccountRequest, view: str = "change", *args: str) -> str:
-    """The request's change, transition, step or history page."""
-    return reverse(f"admin:accounts_accountrequest_{view}", args=[account_request.pk, *args])
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 def wallet_account(status: str = AccountStatus.LOCKED, **overrides) -> WalletAccount:
@@ -85,21 +72,8 @@ def verified_request(agent, **arguments) -> AccountRequest:
     return services.verify_identity(request=open_request(agent, **arguments), actor=agent, method="callback")
 
 
-def act(client, url: str, **data):
-    """Open a transition's or step's page and post its form as the user saw it."""
-    page = client.get(url)
-    assert page.status_code == 200, messages_of(page)
-    return client.post(
-        url, {"version": page.context["transition_form"]["version"].value(), **data}, follow=True
-    )
-
-
 def collect(client, account_request: AccountRequest, **data):
-    return act(client, request_url(account_request, "step", "collect-authentication"), **data)
-
-
-def results(response) -> list:
-    return list(response.context["cl"].result_list)
+    return act(client, admin_url(account_request, "step", "collect-authentication"), **data)
 
 
 # The changelist.
@@ -189,7 +163,7 @@ def test_agent_opens_a_request_through_the_add_form(client, agent):
         follow=True,
     )
     account_request = AccountRequest.objects.get()
-    assert response.redirect_chain[-1][0] == request_url(account_request)
+    assert response.redirect_chain[-1][0] == admin_url(account_request)
     assert (account_request.state, account_request.lock_reason, account_request.submitted_by) == (
         RequestState.SUBMITTED,
         LockReason.DEVICE_CHANGE,
@@ -273,13 +247,13 @@ def test_an_unlock_from_a_complaint_through_the_admin(client, agent, supervisor)
     assert client.get(open_step).status_code == 200  # a confirmation: nothing to type
     response = client.post(open_step, follow=True)
     account_request = AccountRequest.objects.get()
-    assert response.redirect_chain[-1][0] == request_url(account_request)
+    assert response.redirect_chain[-1][0] == admin_url(account_request)
     assert (
         f"Opened {account_request} to unlock account {account.account_number} from {complaint}; "
         "it is now identity verified." in messages_of(response)
     )
     assert (account_request.complaint, account_request.state) == (complaint, RequestState.IDENTITY_VERIFIED)
-    assert request_url(account_request) in client.get(complaint_page).content.decode()
+    assert admin_url(account_request) in client.get(complaint_page).content.decode()
 
     # Two alternative authentications, the second with the ID card's photo.
     collect(client, account_request, method="sms_code", outcome="passed", note="Code read back correctly")
@@ -293,15 +267,15 @@ def test_an_unlock_from_a_complaint_through_the_admin(client, agent, supervisor)
     assert evidence.file.read() == PNG
     assert evidence.file.url in response.content.decode()  # the inline links the scan
 
-    response = act(client, request_url(account_request, "transition", "submit_for_review"))
+    response = act(client, admin_url(account_request, "transition", "submit_for_review"))
     assert f"{account_request}: submit for review done; it is now pending review." in messages_of(response)
 
     # The agent may not approve; the approve button is not even offered.
-    page = client.get(request_url(account_request)).content.decode()
-    assert request_url(account_request, "transition", "approve") not in page
+    page = client.get(admin_url(account_request)).content.decode()
+    assert admin_url(account_request, "transition", "approve") not in page
     account_request.refresh_from_db()
     response = client.post(
-        request_url(account_request, "transition", "approve"),
+        admin_url(account_request, "transition", "approve"),
         {"version": account_request.version, "reason": "Looks fine"},
         follow=True,
     )
@@ -309,8 +283,8 @@ def test_an_unlock_from_a_complaint_through_the_admin(client, agent, supervisor)
 
     # A supervisor, who collected none of the proof, approves and executes.
     client.force_login(supervisor)
-    act(client, request_url(account_request, "transition", "approve"), reason="SMS and ID both passed")
-    response = act(client, request_url(account_request, "transition", "execute"))
+    act(client, admin_url(account_request, "transition", "approve"), reason="SMS and ID both passed")
+    response = act(client, admin_url(account_request, "transition", "execute"))
     assert f"{account_request}: execute done; it is now executed." in messages_of(response)
 
     account.refresh_from_db()
@@ -333,7 +307,7 @@ def test_an_unlock_from_a_complaint_through_the_admin(client, agent, supervisor)
         ("approve", "sup.huang", "SMS and ID both passed"),
         ("execute", "sup.huang", "unlock executed"),
     ]
-    page = client.get(request_url(account_request)).content.decode()
+    page = client.get(admin_url(account_request)).content.decode()
     for transition, actor, reason in trail:
         assert transition.replace("_", " ") in page
         assert actor in page
@@ -372,8 +346,8 @@ def test_a_second_unlock_from_the_same_complaint_is_refused(client, agent):
 def test_identity_is_verified_from_its_transition_form(client, agent):
     account_request = open_request(agent)
     client.force_login(agent)
-    url = request_url(account_request, "transition", "verify_identity")
-    assert url in client.get(request_url(account_request)).content.decode()
+    url = admin_url(account_request, "transition", "verify_identity")
+    assert url in client.get(admin_url(account_request)).content.decode()
     response = act(client, url, method="security_questions", note="Answered both security questions")
     assert f"{account_request}: verify identity done; it is now identity verified." in messages_of(response)
     account_request.refresh_from_db()
@@ -389,11 +363,11 @@ def test_whoever_collected_proof_cannot_approve(client, agent, supervisor):
     account_request = verified_request(agent)
     client.force_login(supervisor)
     collect(client, account_request, method="face_check", outcome="passed")
-    act(client, request_url(account_request, "transition", "submit_for_review"))
+    act(client, admin_url(account_request, "transition", "submit_for_review"))
     account_request.refresh_from_db()
 
     response = client.post(
-        request_url(account_request, "transition", "approve"),
+        admin_url(account_request, "transition", "approve"),
         {"version": account_request.version, "reason": "Checked it myself"},
         follow=True,
     )
@@ -405,7 +379,7 @@ def test_whoever_collected_proof_cannot_approve(client, agent, supervisor):
     assert account_request.state == RequestState.PENDING_REVIEW
 
     client.force_login(make_user("sup.lin", roles.SUPERVISOR))
-    act(client, request_url(account_request, "transition", "approve"), reason="Face check reviewed")
+    act(client, admin_url(account_request, "transition", "approve"), reason="Face check reviewed")
     account_request.refresh_from_db()
     assert account_request.state == RequestState.APPROVED
 
@@ -417,13 +391,13 @@ def test_a_risk_unlock_is_approved_by_the_risk_officer_only(client, agent, super
     services.add_evidence(request=account_request, actor=agent, method="face_check", outcome="passed")
     services.submit_for_review(request=account_request, actor=agent)
     client.force_login(supervisor)
-    shown = client.get(request_url(account_request, "transition", "approve"), follow=True)
+    shown = client.get(admin_url(account_request, "transition", "approve"), follow=True)
     assert (
         "The account was locked for suspicious activity: a risk officer must approve the unlock."
         in messages_of(shown)
     )
     response = client.post(
-        request_url(account_request, "transition", "approve"),
+        admin_url(account_request, "transition", "approve"),
         {"version": account_request.version, "reason": "Fine"},
         follow=True,
     )
@@ -433,9 +407,7 @@ def test_a_risk_unlock_is_approved_by_the_risk_officer_only(client, agent, super
     )
 
     client.force_login(risk_officer)
-    act(
-        client, request_url(account_request, "transition", "approve"), reason="Logins were the customer's own"
-    )
+    act(client, admin_url(account_request, "transition", "approve"), reason="Logins were the customer's own")
     account_request.refresh_from_db()
     assert (account_request.state, account_request.approved_by) == (RequestState.APPROVED, risk_officer)
 
@@ -477,7 +449,7 @@ def test_an_id_document_without_its_scan_is_refused(client, agent):
 def test_a_rejection_needs_its_reason_and_ends_the_clock(client, agent, supervisor):
     account_request = verified_request(agent)
     client.force_login(supervisor)
-    url = request_url(account_request, "transition", "reject")
+    url = admin_url(account_request, "transition", "reject")
     assert act(client, url).context["transition_form"].errors["reason"] == ["This field is required."]
     act(client, url, reason="The caller could not confirm recent transactions.")
     account_request.refresh_from_db()
@@ -491,10 +463,10 @@ def test_a_rejection_needs_its_reason_and_ends_the_clock(client, agent, supervis
 def test_posting_a_transition_by_hand_without_permission_is_refused(client, agent, technician):
     account_request = open_request(agent)
     client.force_login(technician)  # reads requests, moves none
-    page = client.get(request_url(account_request)).content.decode()
+    page = client.get(admin_url(account_request)).content.decode()
     assert "/transition/" not in page and "/step/" not in page
 
-    url = request_url(account_request, "transition", "verify_identity")
+    url = admin_url(account_request, "transition", "verify_identity")
     shown = client.get(url, follow=True)
     assert "You do not have permission to verify identity on this account request." in messages_of(shown)
     response = client.post(url, {"version": account_request.version, "method": "sms_code"}, follow=True)
@@ -508,8 +480,8 @@ def test_nobody_edits_or_deletes_a_request_in_the_admin(client, agent, superviso
     account_request = open_request(agent)
     client.force_login(supervisor)
     data = {"version": account_request.version, "_fsm_transition_to": "verify_identity"}
-    assert client.post(request_url(account_request), data).status_code == 403
-    assert client.post(request_url(account_request, "delete"), {"post": "yes"}).status_code == 403
+    assert client.post(admin_url(account_request), data).status_code == 403
+    assert client.post(admin_url(account_request, "delete"), {"post": "yes"}).status_code == 403
     account_request.refresh_from_db()
     assert account_request.state == RequestState.SUBMITTED
 
@@ -547,12 +519,12 @@ def test_auditor_reads_requests_accounts_and_history_and_changes_nothing(client,
     client.force_login(auditor)
 
     assert results(client.get(CHANGELIST)) == [account_request]
-    page = client.get(request_url(account_request))
+    page = client.get(admin_url(account_request))
     content = page.content.decode()
     assert page.status_code == 200
     assert "Called back on the registered phone" in content  # the timeline's reason
     assert 'name="_save"' not in content and "/transition/" not in content and "/step/" not in content
-    assert client.get(request_url(account_request, "history")).status_code == 200
+    assert client.get(admin_url(account_request, "history")).status_code == 200
     assert client.get(ACCOUNTS).status_code == 200
     history = reverse("admin:accounts_walletaccount_history", args=[account_request.account_id])
     assert client.get(history).status_code == 200
@@ -560,7 +532,7 @@ def test_auditor_reads_requests_accounts_and_history_and_changes_nothing(client,
     assert client.get(ADD).status_code == 403
     assert client.post(ADD, {"account_number": account_request.account.account_number}).status_code == 403
     response = client.post(
-        request_url(account_request, "transition", "cancel"),
+        admin_url(account_request, "transition", "cancel"),
         {"version": account_request.version},
         follow=True,
     )
@@ -573,7 +545,7 @@ def test_auditor_cannot_collect_evidence(client, agent, auditor):
     account_request = verified_request(agent)
     client.force_login(auditor)
     response = client.post(
-        request_url(account_request, "step", "collect-authentication"),
+        admin_url(account_request, "step", "collect-authentication"),
         {"version": account_request.version, "method": "sms_code", "outcome": "passed"},
         follow=True,
     )

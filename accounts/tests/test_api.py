@@ -5,16 +5,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.core.cache import cache
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts import services
 from accounts.models import AccountRequest, AccountStatus, LockReason, RequestState, WalletAccount
 from casework.models import TransitionRecord
+from casework.tests.api import assert_error, assert_pages_by_cursor, client_for, count_list_queries, listed
+
+pytestmark = pytest.mark.usefixtures("fresh_throttle_counts")
 
 LIST_URL = "/api/v1/account-requests/"
 
@@ -25,27 +24,6 @@ def detail_url(reference: str) -> str:
 
 def cancel_url(reference: str) -> str:
     return f"{LIST_URL}{reference}/cancel/"
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION="Token " + Token.objects.create(user=user).key)
-    return client
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttle_counts():
-    cache.clear()  # throttling counts live in the cache; keep tests from sharing them
-
-
-@pytest.fixture
-def api(partner) -> APIClient:
-    return client_for(partner.user)
-
-
-@pytest.fixture
-def other_api(other_partner) -> APIClient:
-    return client_for(other_partner.user)
 
 
 _numbers = iter(range(1000, 10000))
@@ -93,16 +71,6 @@ def send_unlock(partner, account: WalletAccount | None = None, **overrides) -> A
     return services.open_account_request(
         actor=partner.user, partner=partner, account_number=account.account_number, **details
     )
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "fields"}
-    assert body["error"]["code"] == code
-    assert body["error"]["message"]
-    return body["error"]
 
 
 # Asking for an unlock
@@ -253,10 +221,7 @@ def test_a_partner_lists_only_its_own_requests(api, partner, other_partner, agen
     send_unlock(other_partner)
     services.open_account_request(actor=agent, account_number=wallet_account().account_number)
 
-    response = api.get(LIST_URL)
-
-    assert response.status_code == 200
-    assert [row["reference"] for row in response.json()["results"]] == own[::-1]
+    assert listed(api, LIST_URL) == own[::-1]
 
 
 def test_another_partners_request_is_not_found_never_forbidden(api, other_partner):
@@ -338,16 +303,11 @@ def test_the_list_filters_by_state_and_partner_reference(api, partner):
     frozen = wallet_account(status=AccountStatus.FROZEN, lock_reason=LockReason.JUDICIAL_FREEZE)
     rejected = send_unlock(partner, frozen, external_reference="ACME-3")
 
-    def references(**params) -> list[str]:
-        response = api.get(LIST_URL, params)
-        assert response.status_code == 200, response.content
-        return [row["reference"] for row in response.json()["results"]]
-
-    assert references(state="cancelled") == [cancelled.reference]
-    assert references(state="submitted") == [open_one.reference]
-    assert references(state="rejected") == [rejected.reference]
-    assert references(external_reference="ACME-2") == [open_one.reference]
-    assert references(state="executed") == []
+    assert listed(api, LIST_URL, state="cancelled") == [cancelled.reference]
+    assert listed(api, LIST_URL, state="submitted") == [open_one.reference]
+    assert listed(api, LIST_URL, state="rejected") == [rejected.reference]
+    assert listed(api, LIST_URL, external_reference="ACME-2") == [open_one.reference]
+    assert listed(api, LIST_URL, state="executed") == []
 
 
 def test_an_unknown_state_filter_is_refused_naming_it(api):
@@ -359,27 +319,16 @@ def test_an_unknown_state_filter_is_refused_naming_it(api):
 def test_the_list_pages_by_cursor(api, partner):
     sent = [send_unlock(partner).reference for _ in range(3)]
 
-    first = api.get(LIST_URL, {"page_size": 2}).json()
-    second = api.get(first["next"]).json()
-
-    assert [row["reference"] for row in first["results"]] == sent[:0:-1]
-    assert [row["reference"] for row in second["results"]] == sent[:1]
-    assert second["next"] is None
+    assert_pages_by_cursor(api, LIST_URL, sent)
 
 
 def test_listing_costs_the_same_queries_for_3_or_20_requests(api, partner):
-    def count_queries() -> tuple[int, int]:
-        with CaptureQueriesContext(connection) as queries:
-            response = api.get(LIST_URL)
-        assert response.status_code == 200
-        return len(queries), len(response.json()["results"])
-
     for _ in range(3):
         send_unlock(partner)
-    few, few_rows = count_queries()
+    few, few_rows = count_list_queries(api, LIST_URL)
     for _ in range(17):
         send_unlock(partner)
-    many, many_rows = count_queries()
+    many, many_rows = count_list_queries(api, LIST_URL)
 
     assert (few_rows, many_rows) == (3, 20)
     assert few == many, f"{few} queries for 3 requests, {many} for 20"

@@ -4,12 +4,11 @@ the complaint a request came from, and two reviewers at once)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
+from functools import partial
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connections
 
 from accounts import services
 from accounts.gateways import LocalAccountGateway
@@ -28,6 +27,7 @@ from accounts.tests.test_gateway import counting_gateway  # noqa: F401 (fixture)
 from casework import roles
 from casework.errors import ConcurrentChange, InvalidInput, PermissionRefused, TransitionRefused
 from casework.models import SlaClock, TransitionRecord
+from casework.tests.races import at_the_same_moment, race, won_and_lost
 from casework.transitions import check_transition
 from complaints.models import Complaint, ComplaintNote, ResolutionCode
 from complaints.models import State as ComplaintState
@@ -803,47 +803,17 @@ def test_a_withdrawn_complaint_opens_no_unlock(agent):
 # SQLite serialises writers.
 
 
-def at_the_same_moment(request: AccountRequest, act: Callable, actors: list) -> list:
-    """Each thread reads its own copy, waits for the others, then acts; returns what each
-    call returned or raised."""
-    barrier = threading.Barrier(len(actors), timeout=30)
-    outcomes: list = [None] * len(actors)
-
-    def worker(index: int, actor) -> None:
-        try:
-            copy = AccountRequest.objects.get(pk=request.pk)
-            barrier.wait()
-            outcomes[index] = act(request=copy, actor=actor)
-        except BaseException as error:
-            outcomes[index] = error
-        finally:
-            connections.close_all()  # this thread's own connection
-
-    threads = [threading.Thread(target=worker, args=(i, actor)) for i, actor in enumerate(actors)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a reviewer hung"
-    return outcomes
-
-
-def won_and_lost(outcomes: list) -> tuple[AccountRequest, BaseException]:
-    won = [o for o in outcomes if isinstance(o, AccountRequest)]
-    lost = [o for o in outcomes if isinstance(o, BaseException)]
-    assert (len(won), len(lost)) == (1, 1), outcomes
-    return won[0], lost[0]
-
-
 @pytest.mark.postgres
 def test_two_reviewers_approving_at_once_approve_once(
     require_postgres, transactional_db, django_db_serialized_rollback, agent, supervisor, other_supervisor
 ):
     request = request_in_state(RequestState.PENDING_REVIEW, agent=agent, reviewer=supervisor)
 
-    outcomes = at_the_same_moment(request, services.approve_request, [supervisor, other_supervisor])
+    outcomes = at_the_same_moment(
+        request, services.approve_request, [supervisor, other_supervisor], passed_as="request"
+    )
 
-    won, lost = won_and_lost(outcomes)
+    won, lost = won_and_lost(outcomes, AccountRequest)
     assert isinstance(lost, ConcurrentChange)
     assert (
         lost.message
@@ -869,9 +839,11 @@ def test_two_executes_at_once_call_the_gateway_once(
 ):
     request = request_in_state(RequestState.APPROVED, agent=agent, reviewer=supervisor)
 
-    outcomes = at_the_same_moment(request, services.execute_request, [supervisor, other_supervisor])
+    outcomes = at_the_same_moment(
+        request, services.execute_request, [supervisor, other_supervisor], passed_as="request"
+    )
 
-    _, lost = won_and_lost(outcomes)
+    _, lost = won_and_lost(outcomes, AccountRequest)
     assert isinstance(lost, ConcurrentChange)
     assert "was changed by someone else after you opened it" in lost.message
     assert counting_gateway.calls == [
@@ -893,26 +865,12 @@ def test_two_requests_opened_at_once_for_one_account_open_one(
     require_postgres, transactional_db, django_db_serialized_rollback, agent, other_agent
 ):
     account = wallet_account()
-    barrier = threading.Barrier(2, timeout=30)
-    outcomes: list = [None, None]
 
-    def worker(index: int, actor) -> None:
-        try:
-            barrier.wait()
-            outcomes[index] = services.open_account_request(
-                actor=actor, account_number=account.account_number
-            )
-        except BaseException as error:
-            outcomes[index] = error
-        finally:
-            connections.close_all()
+    outcomes = race(
+        partial(services.open_account_request, actor=agent, account_number=account.account_number),
+        partial(services.open_account_request, actor=other_agent, account_number=account.account_number),
+    )
 
-    threads = [threading.Thread(target=worker, args=(i, a)) for i, a in enumerate([agent, other_agent])]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    _, lost = won_and_lost(outcomes)
+    _, lost = won_and_lost(outcomes, AccountRequest)
     assert isinstance(lost, InvalidInput) and lost.field == "account_number"
     assert AccountRequest.objects.filter(account=account).count() == 1

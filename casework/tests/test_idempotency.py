@@ -7,10 +7,10 @@ import datetime as dt
 import json
 import threading
 import time
+from functools import partial
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.cache import cache
 from django.db import connections
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -20,27 +20,15 @@ from casework import idempotency, tasks
 from casework.api.errors import status_for
 from casework.errors import InvalidInput
 from casework.models import IdempotencyKey
+from casework.tests.api import assert_error, client_for
+from casework.tests.races import race
 from refunds.models import RefundCase
 from refunds.services import ConflictingReport, UnknownInstruction
 
 URL = "/api/v1/refund-cases/"
 KEY = "HTTP_IDEMPOTENCY_KEY"
 
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION="Token " + Token.objects.get_or_create(user=user)[0].key)
-    return client
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttle_counts():
-    cache.clear()
-
-
-@pytest.fixture
-def api(partner) -> APIClient:
-    return client_for(partner.user)
+pytestmark = pytest.mark.usefixtures("fresh_throttle_counts")
 
 
 _numbers = iter(range(1, 100000))
@@ -59,13 +47,6 @@ def refund(**overrides) -> dict:
     }
     body.update(overrides)
     return body
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    error = response.json()["error"]
-    assert error["code"] == code
-    return error
 
 
 # Replay
@@ -249,12 +230,10 @@ def test_every_partner_create_documents_the_key(db):
 # transaction that holds it. (SQLite serialises writers, so it cannot show a race.)
 
 
-def _post_in_thread(token: str, body: dict, key: str, outcomes: list, index: int, barrier=None) -> None:
+def _post_in_thread(token: str, body: dict, key: str, outcomes: list, index: int) -> None:
     try:
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-        if barrier is not None:
-            barrier.wait()
         outcomes[index] = client.post(URL, body, format="json", **{KEY: key})
     except BaseException as error:
         outcomes[index] = error
@@ -268,18 +247,14 @@ def test_two_requests_with_one_key_at_once_open_one_case(
 ):
     token = Token.objects.create(user=partner.user).key
     body = refund()
-    barrier = threading.Barrier(2, timeout=30)
-    outcomes: list = [None, None]
-    threads = [
-        threading.Thread(target=_post_in_thread, args=(token, body, "race-1", outcomes, i, barrier))
-        for i in range(2)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    clients = [APIClient() for _ in range(2)]
+    for client in clients:
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
 
-    assert not any(thread.is_alive() for thread in threads), "a request hung"
+    outcomes = race(
+        *[partial(client.post, URL, body, format="json", **{KEY: "race-1"}) for client in clients]
+    )
+
     assert [getattr(o, "status_code", o) for o in outcomes] == [201, 201]
     assert sorted(o.has_header("Idempotent-Replayed") for o in outcomes) == [False, True]
     assert outcomes[0].json() == outcomes[1].json()

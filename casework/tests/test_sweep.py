@@ -7,18 +7,18 @@ are registered at real time (or ``received_at`` in the past) through the service
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from functools import partial
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from casework import sweep
 from casework.audit import SYSTEM_ACTOR_LABEL
 from casework.models import Notification, SlaClock, SlaStatus, TransitionRecord
+from casework.tests.races import race
 from complaints import selectors, services
 from complaints.models import Complaint, State
 from config.celery import app as celery_app
@@ -196,26 +196,8 @@ def private_queue() -> Iterator[str]:
 
 
 def sweep_concurrently(now: dt.datetime) -> list[dict[str, int]]:
-    barrier = threading.Barrier(SWEEPERS, timeout=30)
-    results: list[dict[str, int] | None] = [None] * SWEEPERS
-    errors: list[BaseException] = []
-
-    def sweeper(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = sweep.run(now)
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connections.close_all()  # this thread's own connection
-
-    threads = [threading.Thread(target=sweeper, args=(i,)) for i in range(SWEEPERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a sweeper hung"
-    assert errors == []
+    results = race(*[partial(sweep.run, now) for _ in range(SWEEPERS)], timeout=120)
+    assert [r for r in results if isinstance(r, BaseException)] == []
     return results
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.forms import ModelForm
@@ -16,6 +15,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from casework.models import Notification, SlaClock, SlaPolicy, TransitionRecord
+from casework.tests.admin import act, admin_url, messages_of
 from complaints import services
 from complaints.forms import ComplaintChangeForm
 from complaints.models import Complaint, ComplaintAttachment, ComplaintNote, State, Turn
@@ -23,22 +23,6 @@ from complaints.tests.factories import complaint_in_state, register
 
 CHANGELIST = reverse("admin:complaints_complaint_changelist")
 ADD = reverse("admin:complaints_complaint_add")
-
-
-def change_url(complaint: Complaint) -> str:
-    return reverse("admin:complaints_complaint_change", args=[complaint.pk])
-
-
-def transition_url(complaint: Complaint, name: str) -> str:
-    return reverse("admin:complaints_complaint_transition", args=[complaint.pk, name])
-
-
-def step_url(complaint: Complaint, slug: str) -> str:
-    return reverse("admin:complaints_complaint_step", args=[complaint.pk, slug])
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 def form_data(response) -> dict[str, object]:
@@ -66,7 +50,7 @@ def form_data(response) -> dict[str, object]:
 
 
 def open_change_form(client, complaint: Complaint) -> dict[str, object]:
-    response = client.get(change_url(complaint))
+    response = client.get(admin_url(complaint))
     assert response.status_code == 200
     return form_data(response)
 
@@ -206,15 +190,14 @@ def test_a_user_who_may_not_register_has_no_add_form(client, technician):
 def test_identity_verification_is_recorded_from_its_button(client, agent):
     complaint = register(agent)
     client.force_login(agent)
-    page = client.get(change_url(complaint))
-    assert step_url(complaint, "verify-identity") in page.content.decode()
+    page = client.get(admin_url(complaint))
+    assert admin_url(complaint, "step", "verify-identity") in page.content.decode()
 
-    form = client.get(step_url(complaint, "verify-identity"))
-    version = form.context["transition_form"]["version"].value()
-    response = client.post(
-        step_url(complaint, "verify-identity"),
-        {"version": version, "method": "sms_code", "note": "Code sent to the registered phone"},
-        follow=True,
+    response = act(
+        client,
+        admin_url(complaint, "step", "verify-identity"),
+        method="sms_code",
+        note="Code sent to the registered phone",
     )
     complaint.refresh_from_db()
     assert complaint.identity_verified_by == agent
@@ -228,7 +211,7 @@ def test_accept_is_refused_before_verification_with_the_reason(client, agent):
     complaint = register(agent)
     client.force_login(agent)
     data = open_change_form(client, complaint)
-    response = client.post(change_url(complaint), {**data, "_fsm_transition_to": "accept"}, follow=True)
+    response = client.post(admin_url(complaint), {**data, "_fsm_transition_to": "accept"}, follow=True)
     assert (
         "The caller's identity has not been verified: record the verification before accepting."
         in messages_of(response)
@@ -244,18 +227,18 @@ def test_full_flow_accept_escalate_findings_resolve(client, agent, technician, t
 
     # Accept: a button on the change form.
     data = open_change_form(client, complaint)
-    response = client.post(change_url(complaint), {**data, "_fsm_transition_to": "accept"}, follow=True)
+    response = client.post(admin_url(complaint), {**data, "_fsm_transition_to": "accept"}, follow=True)
     assert f"{complaint}: accept done; it is now accepted." in messages_of(response)
 
     # Escalate: the button leads to its form.
     data = open_change_form(client, complaint)
-    response = client.post(change_url(complaint), {**data, "_fsm_transition_to": "escalate"})
-    assert response.url == transition_url(complaint, "escalate")
+    response = client.post(admin_url(complaint), {**data, "_fsm_transition_to": "escalate"})
+    assert response.url == admin_url(complaint, "transition", "escalate")
     form = client.get(response.url)
     teams = list(form.context["transition_form"].fields["team"].queryset.values_list("code", flat=True))
     assert "frontline" not in teams
     response = client.post(
-        transition_url(complaint, "escalate"),
+        admin_url(complaint, "transition", "escalate"),
         {
             "version": form.context["transition_form"]["version"].value(),
             "team": technical_team.pk,
@@ -274,12 +257,12 @@ def test_full_flow_accept_escalate_findings_resolve(client, agent, technician, t
 
     # The technical team reads the complaint and returns findings from the transition page.
     client.force_login(technician)
-    page = client.get(change_url(complaint))
-    assert transition_url(complaint, "return_findings") in page.content.decode()
+    page = client.get(admin_url(complaint))
+    assert admin_url(complaint, "transition", "return_findings") in page.content.decode()
     assert 'name="_save"' not in page.content.decode()
-    form = client.get(transition_url(complaint, "return_findings"))
+    form = client.get(admin_url(complaint, "transition", "return_findings"))
     client.post(
-        transition_url(complaint, "return_findings"),
+        admin_url(complaint, "transition", "return_findings"),
         {
             "version": form.context["transition_form"]["version"].value(),
             "findings": "Duplicate debit reversed",
@@ -294,15 +277,11 @@ def test_full_flow_accept_escalate_findings_resolve(client, agent, technician, t
 
     # The agent resolves.
     client.force_login(agent)
-    form = client.get(transition_url(complaint, "resolve"))
-    response = client.post(
-        transition_url(complaint, "resolve"),
-        {
-            "version": form.context["transition_form"]["version"].value(),
-            "code": "corrected",
-            "summary": "The duplicate debit was reversed on 3 March.",
-        },
-        follow=True,
+    act(
+        client,
+        admin_url(complaint, "transition", "resolve"),
+        code="corrected",
+        summary="The duplicate debit was reversed on 3 March.",
     )
     complaint.refresh_from_db()
     assert complaint.state == State.RESOLVED
@@ -322,7 +301,7 @@ def test_full_flow_accept_escalate_findings_resolve(client, agent, technician, t
     ]
 
     # The timeline on the change form lists them with actor and reason.
-    page = client.get(change_url(complaint)).content.decode()
+    page = client.get(admin_url(complaint)).content.decode()
     assert "return findings" in page
     assert "tech.chen" in page
     assert "Duplicate debit reversed" in page
@@ -331,9 +310,9 @@ def test_full_flow_accept_escalate_findings_resolve(client, agent, technician, t
 def test_a_service_refusal_on_a_transition_form_is_a_message_and_changes_nothing(client, agent, other_agent):
     complaint = complaint_in_state(State.IN_PROGRESS, agent=other_agent)
     client.force_login(agent)  # did not register it: cannot claim first contact
-    form = client.get(transition_url(complaint, "resolve"))
+    form = client.get(admin_url(complaint, "transition", "resolve"))
     response = client.post(
-        transition_url(complaint, "resolve"),
+        admin_url(complaint, "transition", "resolve"),
         {
             "version": form.context["transition_form"]["version"].value(),
             "code": "explained",
@@ -358,8 +337,8 @@ def test_posting_a_transition_by_hand_to_the_change_form_without_permission_is_r
     complaint = services.verify_identity(complaint=register(agent), actor=agent, method="sms_code")
     client.force_login(complaints_officer)  # may edit complaints, may not accept them
     data = open_change_form(client, complaint)
-    assert "_fsm_transition_to" not in client.get(change_url(complaint)).content.decode()
-    response = client.post(change_url(complaint), {**data, "_fsm_transition_to": "accept"}, follow=True)
+    assert "_fsm_transition_to" not in client.get(admin_url(complaint)).content.decode()
+    response = client.post(admin_url(complaint), {**data, "_fsm_transition_to": "accept"}, follow=True)
     assert "You do not have permission to accept this complaint." in messages_of(response)
     complaint.refresh_from_db()
     assert complaint.state == State.RECEIVED
@@ -370,10 +349,12 @@ def test_posting_to_the_transition_url_without_permission_is_refused(client, age
     complaint = services.verify_identity(complaint=register(agent), actor=agent, method="sms_code")
     client.force_login(technician)
 
-    shown = client.get(transition_url(complaint, "accept"), follow=True)
+    shown = client.get(admin_url(complaint, "transition", "accept"), follow=True)
     assert "You do not have permission to accept this complaint." in messages_of(shown)
 
-    response = client.post(transition_url(complaint, "accept"), {"version": complaint.version}, follow=True)
+    response = client.post(
+        admin_url(complaint, "transition", "accept"), {"version": complaint.version}, follow=True
+    )
     assert "You do not have permission to accept this complaint." in messages_of(response)
     complaint.refresh_from_db()
     assert complaint.state == State.RECEIVED
@@ -384,7 +365,7 @@ def test_a_reader_cannot_post_the_change_form(client, agent, technician):
     complaint = services.verify_identity(complaint=register(agent), actor=agent, method="sms_code")
     client.force_login(technician)
     data = open_change_form(client, complaint)
-    response = client.post(change_url(complaint), {**data, "_fsm_transition_to": "accept"})
+    response = client.post(admin_url(complaint), {**data, "_fsm_transition_to": "accept"})
     assert response.status_code == 403
     complaint.refresh_from_db()
     assert complaint.state == State.RECEIVED
@@ -393,9 +374,9 @@ def test_a_reader_cannot_post_the_change_form(client, agent, technician):
 def test_reassign_is_for_supervisors(client, agent, other_agent, supervisor):
     complaint = register(agent)
     client.force_login(agent)
-    assert step_url(complaint, "reassign") not in client.get(change_url(complaint)).content.decode()
+    assert admin_url(complaint, "step", "reassign") not in client.get(admin_url(complaint)).content.decode()
     response = client.post(
-        step_url(complaint, "reassign"),
+        admin_url(complaint, "step", "reassign"),
         {"version": complaint.version, "assigned_to": other_agent.pk, "reason": "Holiday"},
         follow=True,
     )
@@ -405,7 +386,7 @@ def test_reassign_is_for_supervisors(client, agent, other_agent, supervisor):
 
     client.force_login(supervisor)
     response = client.post(
-        step_url(complaint, "reassign"),
+        admin_url(complaint, "step", "reassign"),
         {"version": complaint.version, "assigned_to": other_agent.pk, "reason": "Holiday"},
         follow=True,
     )
@@ -419,7 +400,7 @@ def test_holding_response_extends_the_deadline(client, agent):
     due_before = complaint.sla_clock.resolution_due_at
     client.force_login(agent)
     client.post(
-        step_url(complaint, "holding-response"),
+        admin_url(complaint, "step", "holding-response"),
         {"version": complaint.version, "holding_response": "We are waiting for the bank's reply."},
     )
     complaint.refresh_from_db()
@@ -436,7 +417,7 @@ def test_details_are_edited_and_state_stays_read_only(client, agent):
     data = open_change_form(client, complaint)
     assert "state" not in data and "reference" not in data
     response = client.post(
-        change_url(complaint), {**data, "customer_name": "Zhang Wei", "state": State.RESOLVED}
+        admin_url(complaint), {**data, "customer_name": "Zhang Wei", "state": State.RESOLVED}
     )
     assert response.status_code == 302
     complaint.refresh_from_db()
@@ -453,7 +434,7 @@ def test_a_concurrent_edit_is_refused(client, agent, other_agent):
         complaint=Complaint.objects.get(pk=complaint.pk), actor=other_agent, method="sms_code"
     )
 
-    response = client.post(change_url(complaint), {**data, "customer_name": "Overwritten"})
+    response = client.post(admin_url(complaint), {**data, "customer_name": "Overwritten"})
     assert response.status_code == 200
     assert (
         f"{complaint} was changed by someone else after you opened it; reload and try again."
@@ -476,7 +457,7 @@ def test_the_save_itself_claims_the_row_so_a_race_past_the_form_check_is_refused
         complaint=Complaint.objects.get(pk=complaint.pk), actor=other_agent, method="sms_code"
     )
 
-    response = client.post(change_url(complaint), {**data, "customer_name": "Overwritten"}, follow=True)
+    response = client.post(admin_url(complaint), {**data, "customer_name": "Overwritten"}, follow=True)
     assert f"{complaint} was changed by someone else after you opened it; reload and try again." in (
         messages_of(response)
     )
@@ -487,11 +468,11 @@ def test_the_save_itself_claims_the_row_so_a_race_past_the_form_check_is_refused
 def test_a_transition_from_a_stale_page_is_refused(client, agent, other_agent, technical_team):
     complaint = complaint_in_state(State.ACCEPTED, agent=agent)
     client.force_login(agent)
-    form = client.get(transition_url(complaint, "escalate"))
+    form = client.get(admin_url(complaint, "transition", "escalate"))
     services.start_complaint(complaint=Complaint.objects.get(pk=complaint.pk), actor=other_agent)
 
     response = client.post(
-        transition_url(complaint, "escalate"),
+        admin_url(complaint, "transition", "escalate"),
         {
             "version": form.context["transition_form"]["version"].value(),
             "team": technical_team.pk,
@@ -512,7 +493,7 @@ def test_a_note_added_inline_is_signed_by_the_user(client, agent):
     complaint = register(agent)
     client.force_login(agent)
     data = open_change_form(client, complaint)
-    response = client.post(change_url(complaint), {**data, "notes-0-body": "Customer called again."})
+    response = client.post(admin_url(complaint), {**data, "notes-0-body": "Customer called again."})
     assert response.status_code == 302
     note = ComplaintNote.objects.get()
     assert (note.complaint, note.author, note.body) == (complaint, agent, "Customer called again.")
@@ -525,7 +506,7 @@ def test_an_attachment_added_inline_is_signed_by_the_user(client, agent, setting
     data = open_change_form(client, complaint)
     voucher = SimpleUploadedFile("voucher.png", b"\x89PNG fake", content_type="image/png")
     response = client.post(
-        change_url(complaint),
+        admin_url(complaint),
         {**data, "attachments-0-file": voucher, "attachments-0-description": "Payment voucher"},
     )
     assert response.status_code == 302
@@ -538,7 +519,7 @@ def test_an_attachment_added_inline_is_signed_by_the_user(client, agent, setting
 def test_a_reader_with_note_permission_adds_notes_from_the_button(client, agent, technician):
     complaint = complaint_in_state(State.ESCALATED, agent=agent)
     client.force_login(technician)
-    client.post(step_url(complaint, "add-note"), {"body": "Looking at the ledger now."})
+    client.post(admin_url(complaint, "step", "add-note"), {"body": "Looking at the ledger now."})
     assert ComplaintNote.objects.get().author == technician
 
 
@@ -549,7 +530,7 @@ def test_auditor_reads_everything_and_changes_nothing(client, agent, auditor):
     complaint = complaint_in_state(State.RESOLVED, agent=agent)
     client.force_login(auditor)
     assert client.get(CHANGELIST).status_code == 200
-    page = client.get(change_url(complaint))
+    page = client.get(admin_url(complaint))
     assert page.status_code == 200
     content = page.content.decode()
     assert 'name="_save"' not in content
@@ -558,9 +539,11 @@ def test_auditor_reads_everything_and_changes_nothing(client, agent, auditor):
     assert client.get(reverse("admin:complaints_complaint_history", args=[complaint.pk])).status_code == 200
 
     data = form_data(page)
-    assert client.post(change_url(complaint), {**data, "customer_name": "X"}).status_code == 403
+    assert client.post(admin_url(complaint), {**data, "customer_name": "X"}).status_code == 403
     assert client.get(ADD).status_code == 403
-    response = client.post(transition_url(complaint, "reopen"), {"version": 0, "reason": "x"}, follow=True)
+    response = client.post(
+        admin_url(complaint, "transition", "reopen"), {"version": 0, "reason": "x"}, follow=True
+    )
     assert "You do not have permission to reopen this complaint." in messages_of(response)
     complaint.refresh_from_db()
     assert (complaint.state, complaint.customer_name) == (State.RESOLVED, "Li Wei")
@@ -666,10 +649,10 @@ def test_deliver_now_sends_only_pending_notices(client, superuser, mailoutbox):
 def test_the_change_form_shows_the_deadline_in_local_time(client, agent):
     complaint = register(agent, received_at=dt.datetime(2026, 9, 28, 2, 0, tzinfo=dt.UTC))  # 10:00 Shanghai
     client.force_login(agent)
-    page = client.get(change_url(complaint)).content.decode()
+    page = client.get(admin_url(complaint)).content.decode()
     assert "2026-10-23 18:00" in page  # 15 business days on the China calendar
     services.verify_identity(complaint=complaint, actor=agent, method="sms_code")
     services.accept_complaint(complaint=complaint, actor=agent)
     services.start_complaint(complaint=complaint, actor=agent)
     services.wait_for_customer(complaint=complaint, actor=agent, reason="Need the receipt")
-    assert "(paused: waiting on the customer)" in client.get(change_url(complaint)).content.decode()
+    assert "(paused: waiting on the customer)" in client.get(admin_url(complaint)).content.decode()

@@ -7,17 +7,16 @@ from html.parser import HTMLParser
 
 import pytest
 from django.contrib.staticfiles import finders
-from django.core.cache import cache
 from django.core.management import call_command
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from drf_spectacular.validation import validate_schema
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from casework.models import Team, TransitionRecord
+from casework.tests.api import assert_error, assert_pages_by_cursor, client_for, count_list_queries, listed
 from complaints import services
 from complaints.models import Complaint
+
+pytestmark = pytest.mark.usefixtures("fresh_throttle_counts")
 
 LIST_URL = "/api/v1/complaints/"
 
@@ -28,27 +27,6 @@ def detail_url(reference: str) -> str:
 
 def withdraw_url(reference: str) -> str:
     return f"{LIST_URL}{reference}/withdraw/"
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION="Token " + Token.objects.create(user=user).key)
-    return client
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttle_counts():
-    cache.clear()  # throttling counts live in the cache; keep tests from sharing them
-
-
-@pytest.fixture
-def api(partner) -> APIClient:
-    return client_for(partner.user)
-
-
-@pytest.fixture
-def other_api(other_partner) -> APIClient:
-    return client_for(other_partner.user)
 
 
 def payload(**overrides) -> dict:
@@ -81,16 +59,6 @@ def file_complaint(partner, **overrides) -> Complaint:
     }
     details.update(overrides)
     return services.register_complaint(actor=partner.user, partner=partner, channel="partner_api", **details)
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "fields"}
-    assert body["error"]["code"] == code
-    assert body["error"]["message"]
-    return body["error"]
 
 
 # Filing
@@ -262,10 +230,7 @@ def test_a_partner_lists_only_its_own_complaints(api, partner, other_partner):
     own = [file_complaint(partner).reference for _ in range(2)]
     file_complaint(other_partner)
 
-    response = api.get(LIST_URL)
-
-    assert response.status_code == 200
-    assert [row["reference"] for row in response.json()["results"]] == own[::-1]
+    assert listed(api, LIST_URL) == own[::-1]
 
 
 def test_another_partners_complaint_is_not_found_never_forbidden(api, other_partner):
@@ -319,17 +284,12 @@ def test_the_list_filters_by_state_category_and_partner_reference(api, partner, 
     privacy = file_complaint(partner, category="privacy", external_reference="ACME-2")
     slow = file_complaint(partner, category="slow_service", external_reference="ACME-3")
 
-    def references(**params) -> list[str]:
-        response = api.get(LIST_URL, params)
-        assert response.status_code == 200, response.content
-        return [row["reference"] for row in response.json()["results"]]
-
-    assert references(state="withdrawn") == [withdrawn.reference]
-    assert references(state="received") == [slow.reference, privacy.reference]
-    assert references(category="privacy") == [privacy.reference, withdrawn.reference]
-    assert references(category="privacy", state="received") == [privacy.reference]
-    assert references(external_reference="ACME-3") == [slow.reference]
-    assert references(external_reference="ACME-404") == []
+    assert listed(api, LIST_URL, state="withdrawn") == [withdrawn.reference]
+    assert listed(api, LIST_URL, state="received") == [slow.reference, privacy.reference]
+    assert listed(api, LIST_URL, category="privacy") == [privacy.reference, withdrawn.reference]
+    assert listed(api, LIST_URL, category="privacy", state="received") == [privacy.reference]
+    assert listed(api, LIST_URL, external_reference="ACME-3") == [slow.reference]
+    assert listed(api, LIST_URL, external_reference="ACME-404") == []
 
 
 @pytest.mark.parametrize("parameter", ["state", "category"])
@@ -342,12 +302,7 @@ def test_an_unknown_filter_value_is_refused_naming_the_parameter(api, parameter)
 def test_the_list_pages_by_cursor(api, partner):
     filed = [file_complaint(partner).reference for _ in range(3)]
 
-    first = api.get(LIST_URL, {"page_size": 2}).json()
-    second = api.get(first["next"]).json()
-
-    assert [row["reference"] for row in first["results"]] == filed[:0:-1]
-    assert [row["reference"] for row in second["results"]] == filed[:1]
-    assert second["next"] is None
+    assert_pages_by_cursor(api, LIST_URL, filed)
 
 
 def test_a_mangled_cursor_is_refused_naming_it(api):
@@ -357,18 +312,12 @@ def test_a_mangled_cursor_is_refused_naming_it(api):
 
 
 def test_listing_costs_the_same_queries_for_3_or_20_complaints(api, partner):
-    def count_queries() -> tuple[int, int]:
-        with CaptureQueriesContext(connection) as queries:
-            response = api.get(LIST_URL)
-        assert response.status_code == 200
-        return len(queries), len(response.json()["results"])
-
     for _ in range(3):
         file_complaint(partner)
-    few, few_rows = count_queries()
+    few, few_rows = count_list_queries(api, LIST_URL)
     for _ in range(17):
         file_complaint(partner)
-    many, many_rows = count_queries()
+    many, many_rows = count_list_queries(api, LIST_URL)
 
     assert (few_rows, many_rows) == (3, 20)
     assert few == many, f"{few} queries for 3 complaints, {many} for 20"

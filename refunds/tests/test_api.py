@@ -8,20 +8,20 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from casework.models import TransitionRecord
+from casework.tests.api import assert_error, assert_pages_by_cursor, client_for, count_list_queries, listed
 from complaints.models import State as ComplaintState
 from complaints.tests.factories import complaint_in_state
 from refunds import services
 from refunds.models import InstructionStatus, PaymentInstruction, RefundCase, RefundEvidence, RefundState
 from refunds.tests.factories import PNG, open_refund, refund_in_state, transaction_details
+
+# Evidence files land in a temporary folder (media_root).
+pytestmark = pytest.mark.usefixtures("fresh_throttle_counts", "media_root")
 
 LIST_URL = "/api/v1/refund-cases/"
 
@@ -44,32 +44,6 @@ def instruction_url(key: str) -> str:
 
 def report_url(key: str) -> str:
     return f"/api/v1/payment-instructions/{key}/report/"
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION="Token " + Token.objects.create(user=user).key)
-    return client
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttle_counts():
-    cache.clear()  # throttling counts live in the cache; keep tests from sharing them
-
-
-@pytest.fixture(autouse=True)
-def evidence_files_in_a_temporary_folder(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def api(partner) -> APIClient:
-    return client_for(partner.user)
-
-
-@pytest.fixture
-def other_api(other_partner) -> APIClient:
-    return client_for(other_partner.user)
 
 
 @pytest.fixture
@@ -99,16 +73,6 @@ def payload(**overrides) -> dict:
 def send_refund(partner, **overrides) -> RefundCase:
     """A refund case the partner sent, straight through the service."""
     return open_refund(partner.user, partner=partner, **overrides)
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "fields"}
-    assert body["error"]["code"] == code
-    assert body["error"]["message"]
-    return body["error"]
 
 
 def png(name: str = "voucher.png", content: bytes = PNG) -> SimpleUploadedFile:
@@ -313,10 +277,7 @@ def test_a_partner_lists_only_its_own_cases(api, partner, other_partner, agent):
     send_refund(other_partner)
     open_refund(agent)
 
-    response = api.get(LIST_URL)
-
-    assert response.status_code == 200
-    assert [row["reference"] for row in response.json()["results"]] == own[::-1]
+    assert listed(api, LIST_URL) == own[::-1]
 
 
 def test_the_list_filters_by_state_refund_type_and_partner_reference(api, partner):
@@ -325,17 +286,12 @@ def test_the_list_filters_by_state_refund_type_and_partner_reference(api, partne
     duplicate = send_refund(partner, external_reference="ACME-2", refund_type="duplicate_charge")
     requested = send_refund(partner, external_reference="ACME-3")
 
-    def references(**params) -> list[str]:
-        response = api.get(LIST_URL, params)
-        assert response.status_code == 200, response.content
-        return [row["reference"] for row in response.json()["results"]]
-
-    assert references(state="cancelled") == [cancelled.reference]
-    assert references(state="requested") == [requested.reference, duplicate.reference]
-    assert references(refund_type="duplicate_charge") == [duplicate.reference]
-    assert references(external_reference="ACME-3") == [requested.reference]
-    assert references(state="requested", refund_type="not_received") == [requested.reference]
-    assert references(state="refunded") == []
+    assert listed(api, LIST_URL, state="cancelled") == [cancelled.reference]
+    assert listed(api, LIST_URL, state="requested") == [requested.reference, duplicate.reference]
+    assert listed(api, LIST_URL, refund_type="duplicate_charge") == [duplicate.reference]
+    assert listed(api, LIST_URL, external_reference="ACME-3") == [requested.reference]
+    assert listed(api, LIST_URL, state="requested", refund_type="not_received") == [requested.reference]
+    assert listed(api, LIST_URL, state="refunded") == []
 
 
 @pytest.mark.parametrize("parameter", ["state", "refund_type"])
@@ -348,31 +304,20 @@ def test_an_unknown_filter_value_is_refused_naming_the_parameter(api, parameter)
 def test_the_list_pages_by_cursor(api, partner):
     sent = [send_refund(partner).reference for _ in range(3)]
 
-    first = api.get(LIST_URL, {"page_size": 2}).json()
-    second = api.get(first["next"]).json()
-
-    assert [row["reference"] for row in first["results"]] == sent[:0:-1]
-    assert [row["reference"] for row in second["results"]] == sent[:1]
-    assert second["next"] is None
+    assert_pages_by_cursor(api, LIST_URL, sent)
 
 
 def test_listing_costs_the_same_queries_for_3_or_20_cases(api, partner, agent):
-    def count_queries() -> tuple[int, int]:
-        with CaptureQueriesContext(connection) as queries:
-            response = api.get(LIST_URL)
-        assert response.status_code == 200
-        return len(queries), len(response.json()["results"])
-
     complaint = complaint_in_state(
         ComplaintState.IN_PROGRESS, agent=agent, partner=partner, channel="partner_api"
     )
     send_refund(partner, complaint=complaint)
     for _ in range(2):
         send_refund(partner)
-    few, few_rows = count_queries()
+    few, few_rows = count_list_queries(api, LIST_URL)
     for _ in range(17):
         send_refund(partner)
-    many, many_rows = count_queries()
+    many, many_rows = count_list_queries(api, LIST_URL)
 
     assert (few_rows, many_rows) == (3, 20)
     assert few == many, f"{few} queries for 3 cases, {many} for 20"

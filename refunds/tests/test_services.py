@@ -7,18 +7,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, connections
+from django.db import IntegrityError
 from django.utils import timezone
 
 from casework.calendars import WorkingTime
 from casework.errors import ConcurrentChange, InvalidInput, PermissionRefused, TransitionRefused
 from casework.models import Notification, Partner, SlaClock, TransitionRecord
+from casework.tests.races import at_the_same_moment, race, won_and_lost
 from casework.transitions import check_transition
 from complaints import services as complaint_services
 from complaints.models import Complaint, ComplaintNote, ResolutionCode
@@ -1496,38 +1497,6 @@ def test_a_handler_must_be_on_the_refunds_desk(refund_case_in, refunds_desk, oth
 # SQLite serialises writers.
 
 
-def at_the_same_moment(case: RefundCase, act: Callable, actors: list) -> list:
-    """Each thread reads its own copy, waits for the others, then acts; returns what each
-    call returned or raised."""
-    barrier = threading.Barrier(len(actors), timeout=30)
-    outcomes: list = [None] * len(actors)
-
-    def worker(index: int, actor) -> None:
-        try:
-            copy = RefundCase.objects.get(pk=case.pk)
-            barrier.wait()
-            outcomes[index] = act(case=copy, actor=actor)
-        except BaseException as error:
-            outcomes[index] = error
-        finally:
-            connections.close_all()  # this thread's own connection
-
-    threads = [threading.Thread(target=worker, args=(i, actor)) for i, actor in enumerate(actors)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    return outcomes
-
-
-def won_and_lost(outcomes: list, kind: type = RefundCase) -> tuple:
-    won = [o for o in outcomes if isinstance(o, kind)]
-    lost = [o for o in outcomes if isinstance(o, BaseException)]
-    assert (len(won), len(lost)) == (1, 1), outcomes
-    return won[0], lost[0]
-
-
 @pytest.mark.postgres
 @pytest.mark.parametrize(
     "amount", [Decimal("300.00"), Decimal("6000.00")], ids=["one-approval", "first-approval"]
@@ -1546,7 +1515,7 @@ def test_two_approvals_at_once_approve_once(
 
     outcomes = at_the_same_moment(case, services.approve_refund, [refunds_desk, other_refunds_desk])
 
-    won, lost = won_and_lost(outcomes)
+    won, lost = won_and_lost(outcomes, RefundCase)
     assert isinstance(lost, ConcurrentChange)
     assert (
         lost.message
@@ -1584,7 +1553,7 @@ def test_two_second_approvals_at_once_approve_once(
 
     outcomes = at_the_same_moment(case, services.approve_refund, [other_refunds_desk, supervisor])
 
-    won, lost = won_and_lost(outcomes)
+    won, lost = won_and_lost(outcomes, RefundCase)
     assert isinstance(lost, ConcurrentChange)
     after = stored(case)
     assert (after.state, after.approved_by) == (RefundState.APPROVED, won.approved_by)
@@ -1604,7 +1573,7 @@ def test_two_submits_at_once_make_one_instruction(
 
     outcomes = at_the_same_moment(case, services.submit_to_payments, [refunds_desk, supervisor])
 
-    _, lost = won_and_lost(outcomes)
+    _, lost = won_and_lost(outcomes, RefundCase)
     assert isinstance(lost, ConcurrentChange)
     assert stored(case).state == RefundState.PROCESSING
     [instruction] = instructions_of(case)
@@ -1618,28 +1587,15 @@ def test_the_same_report_twice_at_once_settles_once(
 ):
     case = refund_case_in(RefundState.PROCESSING)
     [instruction] = instructions_of(case)
-    barrier = threading.Barrier(2, timeout=30)
-    outcomes: list = [None, None]
+    report = partial(
+        services.report_settlement,
+        idempotency_key=instruction.idempotency_key,
+        actor=payments_system,
+        outcome="settled",
+        processor_reference=SETTLED_AS,
+    )
 
-    def worker(index: int) -> None:
-        try:
-            barrier.wait()
-            outcomes[index] = services.report_settlement(
-                idempotency_key=instruction.idempotency_key,
-                actor=payments_system,
-                outcome="settled",
-                processor_reference=SETTLED_AS,
-            )
-        except BaseException as error:
-            outcomes[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = race(report, report)
 
     assert [type(o) for o in outcomes] == [PaymentInstruction, PaymentInstruction], outcomes
     assert stored(case).state == RefundState.REFUNDED
@@ -1647,25 +1603,7 @@ def test_the_same_report_twice_at_once_settles_once(
 
 
 def open_at_once(actors: list, **arguments) -> list:
-    barrier = threading.Barrier(len(actors), timeout=30)
-    outcomes: list = [None] * len(actors)
-
-    def worker(index: int, actor) -> None:
-        try:
-            barrier.wait()
-            outcomes[index] = open_refund(actor, **arguments)
-        except BaseException as error:
-            outcomes[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, actor)) for i, actor in enumerate(actors)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    return outcomes
+    return race(*[partial(open_refund, actor, **arguments) for actor in actors])
 
 
 # The transaction is already on record (a cancelled case named it): its row lock queues
@@ -1681,7 +1619,7 @@ def test_two_cases_at_once_on_a_known_transaction_cannot_together_exceed_it(
         [agent, other_agent], transaction_reference=reference, requested_amount=Decimal("500.00")
     )
 
-    _, lost = won_and_lost(outcomes)
+    _, lost = won_and_lost(outcomes, RefundCase)
     assert isinstance(lost, InvalidInput) and lost.field == "requested_amount"
     assert "is more than is still refundable" in lost.message
     assert RefundCase.objects.filter(transaction__reference=reference).exclude(pk=earlier.pk).count() == 1
