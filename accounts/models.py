@@ -226,7 +226,11 @@ class AccountRequest(ConcurrentTransitionMixin, models.Model):
                 name="one_account_request_per_partner_reference",
             ),
         ]
-        indexes = [models.Index(fields=["state", "created_at"], name="accountrequest_state_created")]
+        indexes = [
+            models.Index(fields=["state", "created_at"], name="accountrequest_state_created"),
+            # A partner's list, newest first (the API's cursor order).
+            models.Index(fields=["partner", "created_at"], name="accountrequest_partner_created"),
+        ]
 
     def __str__(self) -> str:
         return self.reference or "new account request"

@@ -19,7 +19,7 @@ import datetime as dt
 import random
 import time
 
-from common import connection, report, scratch_database, timed
+from common import analyze, connection, report, scratch_database, timed
 
 
 def seed(count: int) -> None:
@@ -98,6 +98,7 @@ def main() -> None:
 
         start = time.perf_counter()
         seed(args.complaints)
+        analyze()
         seconds = time.perf_counter() - start
         print(f"database: {connection.vendor}; seeded {args.complaints} complaints in {seconds:.1f} s")
 

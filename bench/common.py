@@ -43,6 +43,14 @@ def report(label: str, ms: float, queries: int | None = None, note: str = "") ->
     print(f"{label:50s} {ms:8.1f} ms{counted}{('  ' + note) if note else ''}")
 
 
+def analyze() -> None:
+    """Fresh statistics after a bulk load, as autovacuum would soon give a real database:
+    without them PostgreSQL plans for the empty tables it last saw."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
 @contextlib.contextmanager
 def scratch_database() -> Iterator[None]:
     """A fresh, migrated test database (``test_<name>``), dropped afterwards."""

@@ -21,7 +21,7 @@ import random
 import time
 from decimal import Decimal
 
-from common import connection, report, scratch_database, timed
+from common import analyze, connection, report, scratch_database, timed
 
 
 def seed(count: int, due: int) -> None:
@@ -111,6 +111,7 @@ def main() -> None:
 
         start = time.perf_counter()
         seed(args.cases, args.due)
+        analyze()
         print(
             f"database: {connection.vendor}; seeded {args.cases} refund cases "
             f"({args.due} with a reminder due) in {time.perf_counter() - start:.1f} s"

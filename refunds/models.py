@@ -201,6 +201,8 @@ class RefundCase(ConcurrentTransitionMixin, models.Model):
         ]
         indexes = [
             models.Index(fields=["state", "created_at"], name="refundcase_state_created"),
+            # A partner's list, newest first (the API's cursor order).
+            models.Index(fields=["partner", "created_at"], name="refundcase_partner_created"),
             models.Index(
                 fields=["next_reminder_at"],
                 condition=Q(next_reminder_at__isnull=False),
