@@ -19,7 +19,7 @@ import datetime as dt
 import random
 import time
 
-from common import analyze, connection, report, scratch_database, timed
+from common import analyze, connection, measure_api_list, measure_changelist, report, scratch_database
 
 
 def seed(count: int) -> None:
@@ -88,11 +88,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with scratch_database():
-        from django.contrib.auth.models import User
-        from django.test import Client
         from django.utils import timezone
-        from rest_framework.authtoken.models import Token
-        from rest_framework.test import APIClient
 
         from casework import sweep
 
@@ -102,26 +98,14 @@ def main() -> None:
         seconds = time.perf_counter() - start
         print(f"database: {connection.vendor}; seeded {args.complaints} complaints in {seconds:.1f} s")
 
-        supervisor = User.objects.create_superuser("bench.sup", password="bench-only-password")
-        staff = Client()
-        staff.force_login(supervisor)
-        url = "/admin/complaints/complaint/"
-        for label, query in [
+        views = [
             ("admin changelist, first page", ""),
             ("admin changelist, SLA breached filter", "?sla=breached"),
             ("admin changelist, search by phone", "?q=13800001234"),
             ("admin changelist, search by reference", "?q=CMP-20261101-001234"),
-        ]:
-            ms, queries = timed(lambda query=query: staff.get(url + query))
-            status = staff.get(url + query).status_code
-            report(label, ms, queries, f"(HTTP {status})")
-
-        api = APIClient()
-        token = Token.objects.create(user=User.objects.get(username="bench.partner"))
-        api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-        for size in (20, 100, 200):
-            ms, queries = timed(lambda size=size: api.get(f"/api/v1/complaints/?page_size={size}"))
-            report(f"API list, page_size={size}", ms, queries)
+        ]
+        measure_changelist("/admin/complaints/complaint/", views)
+        measure_api_list("/api/v1/complaints/", "bench.partner")
 
         later = timezone.now() + dt.timedelta(days=30)
         start = time.perf_counter()

@@ -51,6 +51,34 @@ def analyze() -> None:
             cursor.execute("ANALYZE")
 
 
+def measure_changelist(url: str, views: list[tuple[str, str]]) -> None:
+    """Time an admin changelist as a superuser, for each (label, query string)."""
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    supervisor = User.objects.create_superuser("bench.sup", password="bench-only-password")
+    staff = Client()
+    staff.force_login(supervisor)
+    for label, query in views:
+        ms, queries = timed(lambda query=query: staff.get(url + query))
+        status = staff.get(url + query).status_code
+        report(label, ms, queries, f"(HTTP {status})")
+
+
+def measure_api_list(url: str, partner_username: str, sizes=(20, 100, 200)) -> None:
+    """Time a partner API list at each page size, with the partner's token."""
+    from django.contrib.auth.models import User
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    token = Token.objects.create(user=User.objects.get(username=partner_username))
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    for size in sizes:
+        ms, queries = timed(lambda size=size: api.get(f"{url}?page_size={size}"))
+        report(f"API list, page_size={size}", ms, queries)
+
+
 @contextlib.contextmanager
 def scratch_database() -> Iterator[None]:
     """A fresh, migrated test database (``test_<name>``), dropped afterwards."""

@@ -21,7 +21,7 @@ import random
 import time
 from decimal import Decimal
 
-from common import analyze, connection, report, scratch_database, timed
+from common import analyze, connection, measure_api_list, measure_changelist, report, scratch_database
 
 
 def seed(count: int, due: int) -> None:
@@ -100,11 +100,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with scratch_database():
-        from django.contrib.auth.models import User
-        from django.test import Client
         from django.utils import timezone
-        from rest_framework.authtoken.models import Token
-        from rest_framework.test import APIClient
 
         from casework.models import Notification
         from refunds import services
@@ -117,26 +113,14 @@ def main() -> None:
             f"({args.due} with a reminder due) in {time.perf_counter() - start:.1f} s"
         )
 
-        supervisor = User.objects.create_superuser("bench.sup", password="bench-only-password")
-        staff = Client()
-        staff.force_login(supervisor)
-        url = "/admin/refunds/refundcase/"
-        for label, query in [
+        views = [
             ("admin changelist, first page", ""),
             ("admin changelist, overdue filter", "?sla=breached"),
             ("admin changelist, awaiting approval filter", "?approval=any"),
             ("admin changelist, search by transaction", "?q=TXN-BENCH-00001234"),
-        ]:
-            ms, queries = timed(lambda query=query: staff.get(url + query))
-            status = staff.get(url + query).status_code
-            report(label, ms, queries, f"(HTTP {status})")
-
-        api = APIClient()
-        token = Token.objects.create(user=User.objects.get(username="bench.partner"))
-        api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-        for size in (20, 100, 200):
-            ms, queries = timed(lambda size=size: api.get(f"/api/v1/refund-cases/?page_size={size}"))
-            report(f"API list, page_size={size}", ms, queries)
+        ]
+        measure_changelist("/admin/refunds/refundcase/", views)
+        measure_api_list("/api/v1/refund-cases/", "bench.partner")
 
         now = timezone.now()
         start = time.perf_counter()

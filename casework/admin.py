@@ -153,6 +153,10 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
       ``service(<case_argument>=case, actor=user, **form data)``;
     - ``fsm_forms``: transition name -> its form (a ``VersionedForm``); the others
       get a confirmation with an optional remark;
+    - ``transition_checks``: transition name -> ``check(case, user)`` raising the refusal,
+      where the service's own gate differs from the model transition's (default:
+      ``check_transition``), so the form page refuses exactly what the service would;
+    - ``transition_wording(case, name)``: the form page's label and help text;
     - ``steps``: audited changes that keep the state, each a button and a form;
     - ``add_form`` (registers through its service in validation, with ``actor`` set),
       ``change_form``, ``add_fieldsets``, ``change_fieldsets`` and ``editable_fields``
@@ -163,6 +167,7 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
     fsm_transition_form_template = "admin/casework/case/action_form.html"
     fsm_fields = ["state"]
     transition_services: dict[str, Callable[..., Any]] = {}
+    transition_checks: dict[str, Callable[[models.Model, Any], None]] = {}
     case_argument = "case"
     transition_block_label = "Move the case"
     steps: tuple[Step, ...] = ()
@@ -363,15 +368,21 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
                     return redirect(change_url)
                 form.add_error(refusal.field, refusal.message)
         else:
+            check = self.transition_checks.get(transition_name)
             try:
-                check_transition(case, transition_name, request.user)
+                if check is not None:
+                    check(case, request.user)
+                else:
+                    check_transition(case, transition_name, request.user)
             except CaseworkError as refusal:
                 self.message_user(request, refusal.message, messages.ERROR)
                 return redirect(change_url)
             form = form_class(case=case)
-        return self._render_action_form(
-            request, case, label=self._transition_label(transition_name), form=form
-        )
+        label, help_text = self.transition_wording(case, transition_name)
+        return self._render_action_form(request, case, label=label, form=form, help_text=help_text)
+
+    def transition_wording(self, case: models.Model, name: str) -> tuple[str, str]:
+        return self._transition_label(name), ""
 
     # Audited steps that keep the state.
 

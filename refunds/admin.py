@@ -24,10 +24,8 @@ from casework.admin import (
     StepDone,
     case_links,
 )
-from casework.errors import PermissionRefused, TransitionRefused
 from casework.forms import ReasonForm
 from casework.models import SlaStatus
-from casework.transitions import check_transition
 
 from . import forms, selectors, services
 from .models import (
@@ -35,7 +33,6 @@ from .models import (
     PaymentTransaction,
     RefundCase,
     RefundEvidence,
-    RefundState,
     four_eyes_threshold,
     needs_second_approval,
 )
@@ -162,6 +159,8 @@ class RefundCaseAdmin(CaseAdmin):
         "reject": services.reject_refund,
         "cancel": services.cancel_refund,
     }
+    # The approve page refuses what approve_refund refuses; a first approval is not refused.
+    transition_checks = {"approve": services.check_approval}
     transition_block_label = "Move the refund"
     fsm_forms = {
         "request_evidence": forms.RequestEvidenceForm,
@@ -335,27 +334,8 @@ class RefundCaseAdmin(CaseAdmin):
             ]
             yield block
 
-    def fsm_transition_view(self, request, object_id, transition_name, **kwargs):
-        if transition_name != "approve" or request.method == "POST":
-            return super().fsm_transition_view(request, object_id, transition_name, **kwargs)
-        # The first approval of a large refund is what the four-eyes condition waits for:
-        # offer its form; refuse only a wrong state or a user who may not approve (now).
-        case = self._case_or_none(request, object_id)
-        if case is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        try:
-            check_transition(case, "approve", request.user)
-        except PermissionRefused as refusal:
-            self.message_user(request, refusal.message, messages.ERROR)
-            return redirect(self._admin_url("change", case.pk))
-        except TransitionRefused as refusal:
-            if case.state != RefundState.UNDER_REVIEW:  # else: only the four-eyes condition
-                self.message_user(request, refusal.message, messages.ERROR)
-                return redirect(self._admin_url("change", case.pk))
-        label, help_text = approval_wording(case)
-        return self._render_action_form(
-            request, case, label=label, form=forms.ApproveForm(case=case), help_text=help_text
-        )
+    def transition_wording(self, case: RefundCase, name: str) -> tuple[str, str]:
+        return approval_wording(case) if name == "approve" else super().transition_wording(case, name)
 
     def _report_transition(self, request, case: RefundCase, name: str) -> None:
         if name == "approve" and case.awaits_second_approval:

@@ -402,6 +402,19 @@ def add_evidence(*, case: RefundCase, actor, kind: str, file, note: str = "") ->
 # Decision.
 
 
+def check_approval(case: RefundCase, actor) -> None:
+    """Refuse an approval before any amount is looked at: the user may not approve (four
+    eyes included) or the case is not under review. The admin's approve page asks this too,
+    since a first approval is what the model's four-eyes condition waits for."""
+    if actor is None or not actor.has_perm("refunds.approve_refundcase"):
+        raise PermissionRefused(approval_refusal(case, actor) if actor else "Approving needs a user.")
+    if case.state != RefundState.UNDER_REVIEW:
+        raise TransitionRefused(f"Cannot approve this refund case: it is {case.get_state_display()}.")
+    refusal = approval_refusal(case, actor)
+    if refusal:
+        raise PermissionRefused(refusal)
+
+
 def approve_refund(*, case: RefundCase, actor, amount=None, reason: str = "") -> RefundCase:
     """Approve the refund, at most what was asked and what is still refundable.
 
@@ -409,10 +422,7 @@ def approve_refund(*, case: RefundCase, actor, amount=None, reason: str = "") ->
     waits, under review, for a second approval by another person, who confirms the same
     amount.
     """
-    if actor is None or not actor.has_perm("refunds.approve_refundcase"):
-        raise PermissionRefused(approval_refusal(case, actor) if actor else "Approving needs a user.")
-    if case.state != RefundState.UNDER_REVIEW:
-        raise TransitionRefused(f"Cannot approve this refund case: it is {case.get_state_display()}.")
+    check_approval(case, actor)
     currency = case.currency
     if amount in (None, ""):
         amount = case.approved_amount or case.requested_amount
@@ -423,9 +433,6 @@ def approve_refund(*, case: RefundCase, actor, amount=None, reason: str = "") ->
             f"({format_money(case.requested_amount, currency)}).",
             field="amount",
         )
-    refusal = approval_refusal(case, actor)
-    if refusal:
-        raise PermissionRefused(refusal)
     if case.first_approved_by_id is not None and amount != case.approved_amount:
         raise InvalidInput(
             f"The second approval confirms the first: {format_money(case.approved_amount, currency)}. "
