@@ -109,9 +109,10 @@ def other_api(other_partner) -> APIClient:
     return client_for(other_partner.user)
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def fresh_throttle_counts() -> None:
-    cache.clear()  # throttling counts live in the cache; keep tests from sharing them
+    # Throttle counts live in the cache (Redis in CI): no test inherits another's requests.
+    cache.clear()
 
 
 @pytest.fixture

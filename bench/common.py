@@ -66,14 +66,21 @@ def measure_changelist(url: str, views: list[tuple[str, str]]) -> None:
 
 
 def measure_api_list(url: str, partner_username: str, sizes=(20, 100, 200)) -> None:
-    """Time a partner API list at each page size, with the partner's token."""
-    from django.contrib.auth.models import User
-    from rest_framework.authtoken.models import Token
+    """Time a partner API list at each page size, with a new key of the partner's."""
     from rest_framework.test import APIClient
 
+    from casework.api.credentials import issue_key
+    from casework.models import ApiScope, Partner
+
+    partner = Partner.objects.get(user__username=partner_username)
+    key = issue_key(
+        partner,
+        name="bench",
+        scopes=[s for s in ApiScope.values if s != ApiScope.SETTLEMENTS_REPORT],
+        actor=None,
+    )[1]
     api = APIClient()
-    token = Token.objects.create(user=User.objects.get(username=partner_username))
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     for size in sizes:
         ms, queries = timed(lambda size=size: api.get(f"{url}?page_size={size}"))
         report(f"API list, page_size={size}", ms, queries)

@@ -49,13 +49,90 @@ class Partner(models.Model):
         help_text="The API identity; its token is the partner's credential.",
     )
     is_active = models.BooleanField(default=True)
-    history = HistoricalRecords()
+    rate_limit = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="Requests this partner may make, e.g. 600/minute; blank is the API_PARTNER_RATE setting.",
+    )
+    webhook_url = models.URLField(
+        blank=True,
+        help_text="Where state changes of this partner's cases are POSTed, signed; blank sends none.",
+    )
+    webhook_secret = models.CharField(
+        max_length=100, blank=True, help_text="The whsec_ secret that signs this partner's webhooks."
+    )
+    previous_webhook_secret = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The secret before the last rotation: webhooks carry both signatures until it expires.",
+    )
+    previous_webhook_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    # Secrets stay out of the history: auditors see that a rotation happened, not its key.
+    history = HistoricalRecords(excluded_fields=["webhook_secret", "previous_webhook_secret"])
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+
+class ApiScope(models.TextChoices):
+    """What one API key may do: per case type read or write (write includes read), and
+    the settlement reports that only the payments system's keys may carry."""
+
+    COMPLAINTS_READ = "complaints:read", "complaints: read"
+    COMPLAINTS_WRITE = "complaints:write", "complaints: file, withdraw and read"
+    ACCOUNT_REQUESTS_READ = "account-requests:read", "account requests: read"
+    ACCOUNT_REQUESTS_WRITE = "account-requests:write", "account requests: submit, cancel and read"
+    REFUND_CASES_READ = "refund-cases:read", "refund cases: read"
+    REFUND_CASES_WRITE = "refund-cases:write", "refund cases: open, add evidence, cancel and read"
+    SETTLEMENTS_REPORT = "settlements:report", "payment instructions: read and report settlement"
+
+
+class PartnerApiKey(models.Model):
+    """One credential of a partner: ``bo_<prefix>_<secret>``, kept as its prefix (to find
+    it) and the SHA-256 of the whole key (to check it); the key itself is shown once."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100, help_text="What the partner uses it for, e.g. its call centre.")
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False, help_text="SHA-256 of the whole key.")
+    scopes = models.JSONField(default=list, help_text="ApiScope values this key carries.")
+    signing_secret = models.CharField(
+        max_length=100,
+        blank=True,
+        editable=False,
+        help_text="Set when requests made with this key must be HMAC-signed (whsec_ secret).",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Blank: until revoked.")
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    # Every use would be a history row: last use is kept on the row only.
+    history = HistoricalRecords(excluded_fields=["last_used_at", "signing_secret", "key_hash"])
+
+    class Meta:
+        ordering = ["partner", "-created_at"]
+        verbose_name = "partner API key"
+
+    def __str__(self) -> str:
+        return f"{self.partner}: {self.name} (bo_{self.prefix}_…)"
+
+    def is_usable(self, now: dt.datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
 
 class BusinessCalendar(models.Model):
@@ -330,6 +407,32 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.recipient} ({self.status})"
+
+
+class DeliveryAttempt(models.Model):
+    """One try at sending a notice: when, how it went, what the other side answered."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="delivery_attempts")
+    attempted_at = models.DateTimeField(default=timezone.now)
+    succeeded = models.BooleanField()
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Who re-sent it from the admin; blank for the worker and the retry sweep.",
+    )
+
+    class Meta:
+        ordering = ["-attempted_at", "-id"]
+
+    def __str__(self) -> str:
+        outcome = "delivered" if self.succeeded else "failed"
+        return f"{self.notification_id} {outcome} at {self.attempted_at:%Y-%m-%d %H:%M:%S}"
 
 
 class ReferenceSequence(models.Model):

@@ -38,7 +38,7 @@ class Cast:
     desk: Any  # the refunds desk: reviews, gives first approvals, submits
     supervisor: Any  # the second pair of eyes on large refunds
     partner: Partner
-    payments_token: str
+    payments_key: str
 
 
 Step = Callable[[RefundCase, Cast], RefundCase]
@@ -75,12 +75,12 @@ def submit(case: RefundCase, cast: Cast) -> RefundCase:
 
 
 def report(outcome: str, **details: str) -> Step:
-    """The payments system reports on the API, with its own token."""
+    """The payments system reports on the API, with its own key."""
 
     def step(case: RefundCase, cast: Cast) -> RefundCase:
         instruction = case.instructions.latest("attempt")
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {cast.payments_token}")
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {cast.payments_key}")
         url = reverse("payment-instruction-report", kwargs={"key": instruction.idempotency_key})
         response = client.post(url, {"outcome": outcome, **details}, format="json")
         if response.status_code != 200:

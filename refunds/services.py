@@ -26,7 +26,7 @@ from casework.errors import CaseworkError, InvalidInput, PermissionRefused, Tran
 from casework.evidence import check_evidence_file, discard_file_of
 from casework.models import CaseType, Notification, Partner
 from casework.teams import team_for_code
-from casework.transitions import require_permission, run_step, run_transition
+from casework.transitions import check_transition, require_permission, run_step, run_transition
 from complaints import services as complaint_services
 from complaints.models import Category as ComplaintCategory
 from complaints.models import Complaint, ResolutionCode
@@ -491,6 +491,7 @@ def reject_refund(*, case: RefundCase, actor, reason: str) -> RefundCase:
 
 
 def cancel_refund(*, case: RefundCase, actor, reason: str = "") -> RefundCase:
+    check_transition(case, "cancel", actor)  # who may cancel at all, before whose case it is
     _require_own(case, actor, "cancel")
     return run_transition(
         case,

@@ -7,13 +7,33 @@ from __future__ import annotations
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from casework.api.credentials import issue_key
+from casework.models import ApiScope, Partner
 
-def client_for(user) -> APIClient:
+CASE_SCOPES = [scope for scope in ApiScope.values if scope != ApiScope.SETTLEMENTS_REPORT]
+
+
+def key_for(partner: Partner, scopes: list[str] | None = None, **options) -> str:
+    """A new API key of the partner's: every case type read and write unless ``scopes`` says
+    otherwise, and settlement reports too if the partner is the payments system."""
+    if scopes is None:
+        scopes = list(CASE_SCOPES)
+        if partner.user.has_perm("refunds.report_settlement"):
+            scopes = [ApiScope.SETTLEMENTS_REPORT]
+    return issue_key(partner, name="tests", scopes=scopes, actor=None, **options)[1]
+
+
+def client_for(who, scopes: list[str] | None = None) -> APIClient:
+    """An API client calling as a partner (given as itself or its API user) with a new key;
+    for a staff user, one logged in to the admin, which opens no API door."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION="Token " + Token.objects.create(user=user).key)
+    partner = who if isinstance(who, Partner) else getattr(who, "partner", None)
+    if partner is None:
+        client.force_login(who)
+        return client
+    client.credentials(HTTP_AUTHORIZATION="Bearer " + key_for(partner, scopes))
     return client
 
 
@@ -50,7 +70,9 @@ def assert_pages_by_cursor(api: APIClient, url: str, made: list[str]) -> None:
 
 
 def count_list_queries(api: APIClient, url: str) -> tuple[int, int]:
-    """The queries one list call costs, and how many rows it showed."""
+    """The queries one list call costs, and how many rows it showed (after a first call,
+    which also notes the key's last use)."""
+    api.get(url)
     with CaptureQueriesContext(connection) as queries:
         response = api.get(url)
     assert response.status_code == 200

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from accounts import services as account_services
 from accounts.models import (
@@ -24,7 +24,8 @@ from accounts.models import (
 )
 from casework import roles
 from casework.audit import records_for
-from casework.models import Notification, Partner, TransitionRecord
+from casework.management.commands.load_demo import demo_key
+from casework.models import Notification, Partner, PartnerApiKey, TransitionRecord
 from complaints.models import Complaint, State
 from refunds.models import RefundCase, RefundState
 
@@ -59,15 +60,27 @@ def test_demo_gives_a_staff_login_for_every_role_and_an_admin(demo):
     assert User.objects.get(username="agent").check_password("agent-demo-only")
 
 
-def test_demo_partner_gets_a_token_and_a_curl_example(demo):
-    partner = Partner.objects.get(code="demopay")
-    assert partner.user.groups.filter(name=roles.PARTNER).exists()
-    assert not partner.user.is_staff and not partner.user.has_usable_password()
-    token = Token.objects.get(user=partner.user)
-    assert f'curl -H "Authorization: Token {token.key}" http://127.0.0.1:8000/api/v1/complaints/' in demo
-    assert (
-        f'curl -H "Authorization: Token {token.key}" http://127.0.0.1:8000/api/v1/account-requests/' in demo
-    )
+def test_demo_has_two_partners_each_with_a_key_that_sees_only_its_own_cases(demo):
+    for code, name in (("demopay", "DemoPay"), ("quickmart", "QuickMart")):
+        partner = Partner.objects.get(code=code)
+        assert name in partner.name
+        assert partner.user.groups.filter(name=roles.PARTNER).exists()
+        assert not partner.user.is_staff and not partner.user.has_usable_password()
+        key = demo_key(code)
+        assert f'curl -H "Authorization: Bearer {key}" http://127.0.0.1:8000/api/v1/complaints/' in demo
+        assert f"secret {partner.webhook_secret}" in demo
+        assert partner.webhook_url == f"http://127.0.0.1:8001/{code}/"
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+        response = client.get("/api/v1/complaints/", {"page_size": 100})
+        assert response.status_code == 200, response.content
+        references = {row["reference"] for row in response.json()["results"]}
+        own = Complaint.objects.filter(partner=partner).values_list("reference", flat=True)
+        assert references == set(own)
+        assert references
+    payments = APIClient()
+    payments.credentials(HTTP_AUTHORIZATION=f"Bearer {demo_key('payments')}")
+    assert payments.get("/api/v1/complaints/").status_code == 403
 
 
 def test_demo_shows_every_complaint_state(demo):
@@ -243,7 +256,7 @@ def test_demo_runs_twice_without_duplicating(demo):
         Complaint.objects.count(),
         TransitionRecord.objects.count(),
         Notification.objects.count(),
-        Token.objects.count(),
+        PartnerApiKey.objects.count(),
         Partner.objects.count(),
         AccountRequest.objects.count(),
         AuthenticationEvidence.objects.count(),
@@ -259,7 +272,7 @@ def test_demo_runs_twice_without_duplicating(demo):
         Complaint.objects.count(),
         TransitionRecord.objects.count(),
         Notification.objects.count(),
-        Token.objects.count(),
+        PartnerApiKey.objects.count(),
         Partner.objects.count(),
         AccountRequest.objects.count(),
         AuthenticationEvidence.objects.count(),

@@ -13,22 +13,19 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connections
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from casework import idempotency, tasks
 from casework.api.errors import status_for
 from casework.errors import InvalidInput
 from casework.models import IdempotencyKey
-from casework.tests.api import assert_error, client_for
+from casework.tests.api import assert_error, client_for, key_for
 from casework.tests.races import race
 from refunds.models import RefundCase
 from refunds.services import ConflictingReport, UnknownInstruction
 
 URL = "/api/v1/refund-cases/"
 KEY = "HTTP_IDEMPOTENCY_KEY"
-
-pytestmark = pytest.mark.usefixtures("fresh_throttle_counts")
 
 
 _numbers = iter(range(1, 100000))
@@ -233,7 +230,7 @@ def test_every_partner_create_documents_the_key(db):
 def _post_in_thread(token: str, body: dict, key: str, outcomes: list, index: int) -> None:
     try:
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
         outcomes[index] = client.post(URL, body, format="json", **{KEY: key})
     except BaseException as error:
         outcomes[index] = error
@@ -245,11 +242,11 @@ def _post_in_thread(token: str, body: dict, key: str, outcomes: list, index: int
 def test_two_requests_with_one_key_at_once_open_one_case(
     require_postgres, transactional_db, django_db_serialized_rollback, partner
 ):
-    token = Token.objects.create(user=partner.user).key
+    token = key_for(partner)
     body = refund()
     clients = [APIClient() for _ in range(2)]
     for client in clients:
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
 
     outcomes = race(
         *[partial(client.post, URL, body, format="json", **{KEY: "race-1"}) for client in clients]
@@ -286,7 +283,7 @@ def test_a_retry_while_the_first_is_in_flight_waits_for_it(
         return case
 
     monkeypatch.setattr(views, "open_refund_case", slow_open)
-    token = Token.objects.create(user=partner.user).key
+    token = key_for(partner)
     body = refund()
     outcomes: list = [None, None]
     first = threading.Thread(target=_post_in_thread, args=(token, body, "slow-1", outcomes, 0))

@@ -13,6 +13,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from casework import roles
+from casework.models import Partner
 from conftest import make_user
 from refunds.models import RefundCase
 from refunds.tests.factories import refund_in_state
@@ -33,9 +34,11 @@ def other_refunds_desk(db) -> User:
 
 @pytest.fixture
 def payments_system(db) -> User:
+    """The payments system's API user: a partner whose keys may report settlements."""
     user = make_user("payments-system", PAYMENTS_SYSTEM)
     # A machine caller on the API, never a staff login (as load_demo creates it).
     User.objects.filter(pk=user.pk).update(is_staff=False)
+    Partner.objects.create(code="payments", name="Payments system", user=user)
     return User.objects.get(pk=user.pk)
 
 

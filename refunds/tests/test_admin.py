@@ -311,9 +311,9 @@ def test_a_refund_through_every_button_until_it_is_paid(client, agent, refunds_d
         ("evidence_received", "refunds.zhou"),
         ("approve", "refunds.zhou"),
         ("submit_to_payments", "refunds.zhou"),
-        ("fail", "payments-system"),
+        ("fail", "partner:payments"),
         ("retry", "refunds.zhou"),
-        ("settle", "payments-system"),
+        ("settle", "partner:payments"),
     ]
 
 

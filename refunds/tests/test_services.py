@@ -16,6 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError
 from django.utils import timezone
 
+from casework.audit import actor_label
 from casework.calendars import WorkingTime
 from casework.errors import ConcurrentChange, InvalidInput, PermissionRefused, TransitionRefused
 from casework.models import Notification, Partner, SlaClock, TransitionRecord
@@ -160,7 +161,7 @@ def test_allowed_transition_moves_and_is_recorded(
     record = TransitionRecord.objects.latest("id")
     assert record.case_reference == case.reference
     assert (record.transition, record.source_state, record.target_state) == (name, source, target)
-    assert (record.actor, record.actor_label) == (actor, actor.username)
+    assert (record.actor, record.actor_label) == (actor, actor_label(actor))
 
 
 @pytest.mark.parametrize(("source", "name"), REFUSED)

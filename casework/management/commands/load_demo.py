@@ -1,11 +1,13 @@
-"""Demo data for a first look: a login for every role, a partner with an API token,
+"""Demo data for a first look: a login for every role, two partners with API keys,
 complaints in every state of the complaint state machine, wallet accounts in every status
 and lock reason, account requests in every state of theirs, and refund cases in every
-state (``refunds.demo``), with a payments-system API user that reports settlements.
+state (``refunds.demo``), with a payments-system API key that reports settlements. Both
+partners' webhooks go to the loopback receiver ``make run`` starts (``receive_webhooks``).
 
-Demo only: the passwords are fixed strings printed on the console, so the command refuses
+Demo only: the passwords, API keys and webhook secrets are fixed strings printed on the
+console, so the command refuses
 to run with DEBUG off unless given ``--force``. It is safe to run again (``make run`` runs
-it after every migrate): users, the partner, its token and the wallet accounts are looked
+it after every migrate): users, the partners, their keys and the wallet accounts are looked
 up before they are made, and each demo complaint and account request carries a
 ``demo-...`` external reference and is created once. Wallet accounts are reference data
 mirrored from the wallet core, so they are written directly; complaints and requests move
@@ -14,6 +16,7 @@ only through ``complaints.services`` and ``accounts.services``, as staff would m
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import struct
 import zlib
@@ -30,12 +33,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from accounts import services as account_services
 from accounts.models import AccountRequest, AccountStatus, LockReason, RequestKind, WalletAccount
 from casework import roles
-from casework.models import Partner
+from casework.api.credentials import issue_key
+from casework.models import ApiScope, Partner, PartnerApiKey
 from casework.teams import team_for_code
 from complaints import services
 from complaints.models import Complaint
@@ -66,8 +69,22 @@ STAFF = (
 PARTNER_CODE = "demopay"
 PARTNER_NAME = "DemoPay travel app (demo partner)"
 PARTNER_USERNAME = "partner-demopay"
+SECOND_PARTNER_CODE = "quickmart"
+SECOND_PARTNER_NAME = "QuickMart convenience stores (demo merchant)"
+PAYMENTS_CODE = "payments"
 PAYMENTS_USERNAME = "payments-system"
 PAYMENTS_ROLE = "payments system"
+CASE_SCOPES = [scope for scope in ApiScope.values if scope != ApiScope.SETTLEMENTS_REPORT]
+
+
+def demo_key(code: str) -> str:
+    """The demo partner's API key: fixed, so every run can print it (demo only)."""
+    return f"bo_{code[:8].ljust(8, '0')}_{code}-demo-only-key"
+
+
+def demo_webhook_secret(code: str) -> str:
+    """The demo partner's webhook secret (whsec_ + base64 of a fixed string; demo only)."""
+    return "whsec_" + base64.b64encode(f"{code}-demo-only-webhook-secret".encode()).decode("ascii")
 
 
 @dataclass(frozen=True)
@@ -76,6 +93,7 @@ class Cast:
 
     agent: Any
     partner: Partner
+    second_partner: Partner
     supervisor: Any
     risk_officer: Any
 
@@ -120,7 +138,7 @@ def reject(reason: str) -> Step:
 
 
 def partner_withdraws(reason: str) -> Step:
-    return lambda c, cast: services.withdraw_complaint(complaint=c, actor=cast.partner.user, reason=reason)
+    return lambda c, cast: services.withdraw_complaint(complaint=c, actor=c.partner.user, reason=reason)
 
 
 @dataclass(frozen=True)
@@ -131,6 +149,7 @@ class DemoComplaint:
     steps: tuple[Step, ...] = ()
     by_partner: bool = False
     received_days_ago: int = 0
+    partner_code: str = PARTNER_CODE  # which demo partner files it, when by_partner
 
 
 def demo_complaints(now: dt.datetime) -> tuple[DemoComplaint, ...]:
@@ -341,6 +360,46 @@ def demo_complaints(now: dt.datetime) -> tuple[DemoComplaint, ...]:
             },
             (partner_withdraws("The carrier reversed the duplicate top-up; the customer withdrew."),),
             by_partner=True,
+        ),
+        DemoComplaint(
+            "till-double-charge",
+            "received: the second partner, a merchant, forwards a double charge at its till",
+            {
+                "channel": "partner_api",
+                "category": "transaction",
+                "customer_name": "He Ping",
+                "customer_phone": "13577665544",
+                "account_number": "WLT-3302-5150",
+                "description": (
+                    "Paid 36.80 CNY by QR code at a QuickMart store; the till timed out, the cashier "
+                    "scanned again and the wallet shows two payments."
+                ),
+                "transaction_at": ago(hours=5),
+                "amount": Decimal("36.80"),
+                "transaction_reference": "QM20261125183355",
+                "merchant": "QuickMart store 0417, Hangzhou",
+            },
+            by_partner=True,
+            partner_code=SECOND_PARTNER_CODE,
+        ),
+        DemoComplaint(
+            "till-no-receipt",
+            "accepted: the merchant's case, seen only by that merchant's key",
+            {
+                "channel": "partner_api",
+                "category": "transaction",
+                "customer_name": "Tang Yue",
+                "customer_phone": "13455667788",
+                "account_number": "WLT-3302-7301",
+                "description": "Payment of 12.50 CNY failed at the till but the wallet balance dropped.",
+                "transaction_at": ago(days=1, hours=4),
+                "amount": Decimal("12.50"),
+                "transaction_reference": "QM20261124114510",
+                "merchant": "QuickMart store 0102, Hangzhou",
+            },
+            (verify("partner_attested"), accept),
+            by_partner=True,
+            partner_code=SECOND_PARTNER_CODE,
         ),
         DemoComplaint(
             "transfer-stuck",
@@ -615,7 +674,7 @@ def demo_account_requests() -> tuple[DemoAccountRequest, ...]:
 
 class Command(BaseCommand):
     help = (
-        "Load demo logins for every role, a partner with an API token, complaints and account "
+        "Load demo logins for every role, two partners with API keys, complaints and account "
         "requests in every state, and wallet accounts in every status and lock reason. "
         "Demo only: refuses to run with DEBUG off unless --force. Safe to run again."
     )
@@ -635,11 +694,15 @@ class Command(BaseCommand):
                 "Use --force only on a throwaway database."
             )
         logins = [self._staff_user(login) for login in STAFF]
-        partner, token = self._partner()
+        partner, key = self._partner(PARTNER_CODE, PARTNER_NAME, "api@demopay.example")
+        second_partner, second_key = self._partner(
+            SECOND_PARTNER_CODE, SECOND_PARTNER_NAME, "it@quickmart.example"
+        )
         User = get_user_model()
         cast = Cast(
             agent=User.objects.get(username="agent"),
             partner=partner,
+            second_partner=second_partner,
             supervisor=User.objects.get(username="supervisor"),
             risk_officer=User.objects.get(username="risk"),
         )
@@ -666,7 +729,7 @@ class Command(BaseCommand):
                 f"{account.status:<6}  {demo.title}{source}{note}"
             )
 
-        payments_token = self._payments_system()
+        payments_key = self._payments_system()
         self.stdout.write(self.style.MIGRATE_HEADING("Demo refund cases"))
         refund_demo.load(
             refund_demo.Cast(
@@ -674,7 +737,7 @@ class Command(BaseCommand):
                 desk=User.objects.get(username="refunds"),
                 supervisor=cast.supervisor,
                 partner=partner,
-                payments_token=payments_token.key,
+                payments_key=payments_key,
             ),
             self.stdout.write,
         )
@@ -690,15 +753,20 @@ class Command(BaseCommand):
                 f"{account.holder_name}{reason}"
             )
 
-        self.stdout.write(self.style.MIGRATE_HEADING("Partner API (demo)"))
-        self.stdout.write(f"  partner {partner.code}, token {token.key}")
         api = f"{base_url.rstrip('/')}/api/v1"
-        for resource in ("complaints", "account-requests", "refund-cases"):
-            self.stdout.write(f'  curl -H "Authorization: Token {token.key}" {api}/{resource}/')
-        self.stdout.write(f"  payments system (settlement reports only), token {payments_token.key}")
+        self.stdout.write(
+            self.style.MIGRATE_HEADING("Partner API (demo: each partner sees only its own cases)")
+        )
+        for each, each_key in ((partner, key), (second_partner, second_key)):
+            self.stdout.write(f"  {each.name}: partner {each.code}, API key {each_key}")
+            self.stdout.write(f"    webhooks to {each.webhook_url or '(none)'}, secret {each.webhook_secret}")
+            for resource in ("complaints", "account-requests", "refund-cases"):
+                self.stdout.write(f'    curl -H "Authorization: Bearer {each_key}" {api}/{resource}/')
+        self.stdout.write(f"  payments system (settlement reports only), API key {payments_key}")
 
-        logins.append((PARTNER_USERNAME, "(API token above; no admin login)", roles.PARTNER))
-        logins.append((PAYMENTS_USERNAME, "(API token above; no admin login)", PAYMENTS_ROLE))
+        logins.append((PARTNER_USERNAME, "(API key above; no admin login)", roles.PARTNER))
+        logins.append((f"partner-{SECOND_PARTNER_CODE}", "(API key above; no admin login)", roles.PARTNER))
+        logins.append((PAYMENTS_USERNAME, "(API key above; no admin login)", PAYMENTS_ROLE))
         self._print_logins(logins)
 
     def _staff_user(self, login: DemoLogin) -> tuple[str, str, str]:
@@ -722,46 +790,60 @@ class Command(BaseCommand):
             user.groups.add(Group.objects.get(name=login.role))
         return login.username, password, login.role or "superuser (every permission)"
 
-    def _partner(self) -> tuple[Partner, Token]:
+    @staticmethod
+    def _api_user(username: str, email: str, role: str):
         User = get_user_model()
         user, created = User.objects.get_or_create(
-            username=PARTNER_USERNAME, defaults={"email": "api@demopay.example", "is_staff": False}
+            username=username, defaults={"email": email, "is_staff": False}
         )
         if created:
-            user.set_unusable_password()  # the token is the partner's only credential
+            user.set_unusable_password()  # the API key is its only credential
             user.save(update_fields=["password"])
-        user.groups.add(Group.objects.get(name=roles.PARTNER))
-        partner, _ = Partner.objects.get_or_create(
-            code=PARTNER_CODE, defaults={"name": PARTNER_NAME, "user": user}
-        )
-        token, _ = Token.objects.get_or_create(user=partner.user)
-        return partner, token
+        user.groups.add(Group.objects.get(name=role))
+        return user
 
-    def _payments_system(self) -> Token:
-        """The payments system's API user: it reports settlements and nothing else."""
-        User = get_user_model()
-        user, created = User.objects.get_or_create(
-            username=PAYMENTS_USERNAME, defaults={"email": "ops@payments.example", "is_staff": False}
-        )
+    @staticmethod
+    def _demo_key(partner: Partner, scopes: list[str]) -> str:
+        """The partner's fixed demo key; if someone revoked it in the admin, a new random key,
+        printed this once like any new key."""
+        key = demo_key(partner.code)
+        existing = PartnerApiKey.objects.filter(prefix=key.split("_")[1]).first()
+        if existing is None:
+            return issue_key(partner, name="demo", scopes=scopes, actor=None, key=key)[1]
+        if existing.is_usable():
+            return key
+        return issue_key(partner, name="demo (reissued)", scopes=scopes, actor=None)[1]
+
+    def _partner(self, code: str, name: str, email: str) -> tuple[Partner, str]:
+        user = self._api_user(f"partner-{code}", email, roles.PARTNER)
+        partner, created = Partner.objects.get_or_create(code=code, defaults={"name": name, "user": user})
         if created:
-            user.set_unusable_password()
-            user.save(update_fields=["password"])
-        user.groups.add(Group.objects.get(name=PAYMENTS_ROLE))
-        token, _ = Token.objects.get_or_create(user=user)
-        return token
+            partner.webhook_url = f"{settings.DEMO_WEBHOOK_RECEIVER_URL.rstrip('/')}/{code}/"
+            partner.webhook_secret = demo_webhook_secret(code)
+            partner.save(update_fields=["webhook_url", "webhook_secret"])
+        return partner, self._demo_key(partner, CASE_SCOPES)
+
+    def _payments_system(self) -> str:
+        """The payments system's API key: it reports settlements and does nothing else."""
+        user = self._api_user(PAYMENTS_USERNAME, "ops@payments.example", PAYMENTS_ROLE)
+        partner, _ = Partner.objects.get_or_create(
+            code=PAYMENTS_CODE, defaults={"name": "Payments system", "user": user}
+        )
+        return self._demo_key(partner, [ApiScope.SETTLEMENTS_REPORT])
 
     def _complaint(self, demo: DemoComplaint, cast: Cast, now: dt.datetime) -> tuple[Complaint, bool]:
         external_reference = f"{DEMO_REFERENCE_PREFIX}{demo.key}"
         existing = Complaint.objects.filter(external_reference=external_reference).first()
         if existing is not None:
             return existing, False
-        actor = cast.partner.user if demo.by_partner else cast.agent
+        partner = {PARTNER_CODE: cast.partner, SECOND_PARTNER_CODE: cast.second_partner}[demo.partner_code]
+        actor = partner.user if demo.by_partner else cast.agent
         # One transaction per story: a failure leaves no half-told complaint, and the next
         # run tries it again. Notices go to the broker when it commits.
         with transaction.atomic():
             complaint = services.register_complaint(
                 actor=actor,
-                partner=cast.partner if demo.by_partner else None,
+                partner=partner if demo.by_partner else None,
                 external_reference=external_reference,
                 received_at=now - dt.timedelta(days=demo.received_days_ago),
                 **demo.details,
