@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 8000
+WEBHOOK_PORT ?= 8001
+# load_demo points the demo partners' webhooks at the receiver `make run` starts.
+export DEMO_WEBHOOK_RECEIVER_URL ?= http://127.0.0.1:$(WEBHOOK_PORT)
 
 .PHONY: run test install install-dev migrate demo lint format clean
 
@@ -33,10 +36,12 @@ demo: migrate
 
 run: demo
 	@echo "Admin: http://$(HOST):$(PORT)/admin/   API docs: http://$(HOST):$(PORT)/api/docs/"
-	@echo "Delivered notices are written to $${VAR_DIR:-var}/mail/. Ctrl-C stops web, worker and beat."
+	@echo "Delivered notices are written to $${VAR_DIR:-var}/mail/; partner webhooks, verified by the"
+	@echo "receiver on 127.0.0.1:$(WEBHOOK_PORT), to $${VAR_DIR:-var}/webhooks/. Ctrl-C stops them all."
 	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=2 & \
 	$(BIN)/celery -A config beat --loglevel=INFO & \
+	$(BIN)/python manage.py receive_webhooks --port $(WEBHOOK_PORT) --from-database & \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install-dev

@@ -20,7 +20,6 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django_fsm.admin import FSMAdminMixin, FSMObjectTransition
-from rest_framework.authtoken.models import Token
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import outbox
@@ -30,8 +29,8 @@ from .forms import ConfirmTransitionForm, VersionedChangeForm, VersionedForm
 from .models import (
     BusinessCalendar,
     CalendarOverride,
+    DeliveryAttempt,
     Notification,
-    Partner,
     SlaClock,
     SlaPolicy,
     SlaStatus,
@@ -472,52 +471,6 @@ class TeamAdmin(AppendOnlyHistoryAdmin):
     search_fields = ("name", "code", "mailbox")
 
 
-@admin.register(Partner)
-class PartnerAdmin(AppendOnlyHistoryAdmin):
-    list_display = ("name", "code", "user", "is_active")
-    list_filter = ("is_active",)
-    list_select_related = ("user",)
-    search_fields = ("name", "code")
-    actions = ("rotate_api_token",)
-
-    def get_readonly_fields(self, request, obj=None):
-        # The token is a credential: only those who may change partners read it whole.
-        token_field = "api_token" if self.has_change_permission(request, obj) else "api_token_masked"
-        return (*super().get_readonly_fields(request, obj), token_field)
-
-    @staticmethod
-    def _token_key(partner: Partner) -> str | None:
-        if partner.pk is None:
-            return None
-        return Token.objects.filter(user_id=partner.user_id).values_list("key", flat=True).first()
-
-    @admin.display(description="API token")
-    def api_token(self, partner: Partner) -> str:
-        key = self._token_key(partner)
-        return key or "None yet: select the partner in the list and run “Rotate API token”."
-
-    @admin.display(description="API token")
-    def api_token_masked(self, partner: Partner) -> str:
-        key = self._token_key(partner)
-        return f"…{key[-4:]}" if key else "None yet."
-
-    @admin.action(description="Rotate API token (the old token stops working)", permissions=["change"])
-    def rotate_api_token(self, request, queryset: QuerySet[Partner]) -> None:
-        rotated = 0
-        for partner in queryset.select_related("user"):
-            with transaction.atomic():
-                Token.objects.filter(user=partner.user).delete()
-                Token.objects.create(user=partner.user)
-            self.log_change(request, partner, "Rotated the API token.")
-            rotated += 1
-        # The keys stay out of the message: messages travel in cookies and sessions.
-        self.message_user(
-            request,
-            f"Issued a new API token for {rotated} partner(s); open a partner to read its token.",
-            messages.SUCCESS,
-        )
-
-
 class CalendarOverrideInline(admin.TabularInline):
     model = CalendarOverride
     extra = 1
@@ -617,11 +570,44 @@ class _Echo:
         return value
 
 
+class DeliveryAttemptInline(admin.TabularInline):
+    """Every try at sending the notice, newest first: read only, like the notice itself."""
+
+    model = DeliveryAttempt
+    fields = ("attempted_at", "outcome", "response_status", "duration_ms", "error", "triggered_by")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    verbose_name_plural = "delivery attempts"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("triggered_by")
+
+    # The attempts belong to the notice: who may read the notice reads how it went.
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("casework.view_notification")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="outcome")
+    def outcome(self, attempt: DeliveryAttempt) -> str:
+        return "delivered" if attempt.succeeded else "failed"
+
+
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "created_at",
         "kind",
+        "channel",
         "recipient",
         "case_reference",
         "status",
@@ -629,12 +615,16 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "next_attempt_at",
         "sent_at",
     )
-    list_filter = ("status", "kind", "channel")
+    list_filter = ("status", "channel", "kind")
     search_fields = ("case_reference", "recipient", "idempotency_key")
     date_hierarchy = "created_at"
-    actions = ("retry_now",)
+    inlines = (DeliveryAttemptInline,)
+    actions = ("retry_now", "resend")
 
     def has_retry_permission(self, request) -> bool:
+        return request.user.has_perm("casework.change_notification")
+
+    def has_resend_permission(self, request) -> bool:
         return request.user.has_perm("casework.change_notification")
 
     @admin.action(description="Deliver now (pending notices only)", permissions=["retry"])
@@ -649,3 +639,40 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if skipped:
             message += f" Skipped {skipped} already sent or given up."
         self.message_user(request, message, messages.SUCCESS if delivered else messages.WARNING)
+
+    @admin.action(description="Re-send webhook (sent or given up; same webhook-id)", permissions=["resend"])
+    def resend(self, request, queryset: QuerySet[Notification]) -> None:
+        # The same webhook-id, signed anew: a receiver that already has it can tell it is a repeat.
+        resendable = queryset.filter(channel=Notification.Channel.WEBHOOK, status__in=outbox.RESENDABLE)
+        skipped = queryset.count() - resendable.count()
+        for notification in resendable.order_by("pk"):
+            try:
+                attempt = outbox.resend(notification.pk, actor=request.user)
+            except CaseworkError as refusal:  # it changed since the list was read
+                self.message_user(request, refusal.message, messages.ERROR)
+                continue
+            answer = f" (HTTP {attempt.response_status})" if attempt.response_status else ""
+            if attempt.succeeded:
+                self.message_user(
+                    request,
+                    f"Re-sent {notification.idempotency_key} to {notification.recipient}{answer}: delivered.",
+                    messages.SUCCESS,
+                )
+            else:
+                self.message_user(
+                    request,
+                    f"Re-sent {notification.idempotency_key} to {notification.recipient}: failed, "
+                    f"{attempt.error}. It stays {notification.get_status_display()}.",
+                    messages.ERROR,
+                )
+        if skipped:
+            self.message_user(
+                request,
+                f"Skipped {skipped} notice(s): only webhook notices already sent or given up are re-sent "
+                "(a pending one goes out with Deliver now).",
+                messages.WARNING,
+            )
+
+
+# Partners and their credentials (kept apart: issuing keys is its own concern).
+from . import admin_partners  # noqa: E402, F401

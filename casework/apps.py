@@ -7,7 +7,9 @@ class CaseworkConfig(AppConfig):
     verbose_name = "Casework: calendars, SLA, audit, outbox"
 
     def ready(self) -> None:
-        from . import webhooks
+        from . import partner_webhooks, webhooks
 
         # Read at each send, so an overridden or rotated setting is the one that signs.
         webhooks.register_secret("payments", lambda: settings.PAYMENTS_SIGNING_SECRET)
+        # "partner:<code>": that partner's secrets, current and (while rotating) previous.
+        webhooks.register_secret_family(partner_webhooks.SIGNING_PREFIX, partner_webhooks.secrets_for_code)

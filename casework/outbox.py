@@ -10,6 +10,9 @@ after a worker died mid-send is recognisable downstream.
 Two channels: e-mail, and a signed HTTP POST (Standard Webhooks, see ``webhooks``) whose
 body is the stored JSON text, byte for byte. Any answer but 2xx, a timeout or a refused
 connection is a failure like a refusing mail relay: kept, retried, given up in the end.
+
+Every try, by a worker, the sweep or an operator's re-send, leaves a ``DeliveryAttempt``:
+when, how long, what the other side answered, or why there was no answer.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import time
 import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
@@ -29,7 +33,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from . import webhooks
-from .models import Notification
+from .errors import PermissionRefused, TransitionRefused
+from .models import DeliveryAttempt, Notification
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +118,10 @@ def _check_url(url: str) -> None:
 class WebhookRefused(Exception):
     """The receiver answered, but not with a 2xx status."""
 
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
 
 class WebhookUnreachable(Exception):
     """No answer: connection refused, name not resolved, or the timeout passed."""
@@ -128,23 +137,26 @@ class _RedirectsAreRefusals(urllib.request.HTTPRedirectHandler):
 _http = urllib.request.build_opener(_RedirectsAreRefusals)
 
 
-def _post_webhook(notification: Notification) -> None:
+def _post_webhook(notification: Notification) -> int:
+    """POST the notice signed by every secret its key names now; return the 2xx status."""
     url = notification.recipient
     _check_url(url)
-    secret = webhooks.secret_for(notification.signing_key)
+    secrets = webhooks.secrets_for(notification.signing_key)
     body = notification.body.encode("utf-8")
     request = urllib.request.Request(
         url,
         data=body,
         method="POST",
-        headers=webhooks.headers(secret, notification.idempotency_key, body, timezone.now()),
+        headers=webhooks.headers(secrets, notification.idempotency_key, body, timezone.now()),
     )
     timeout_s = settings.WEBHOOK_TIMEOUT
     try:
-        with _http.open(request, timeout=timeout_s):
-            pass  # urllib raises HTTPError for every status but 2xx
+        with _http.open(request, timeout=timeout_s) as response:
+            return response.status  # urllib raises HTTPError for every status but 2xx
     except urllib.error.HTTPError as exc:
-        raise WebhookRefused(f"{url} answered HTTP {exc.code} {exc.reason}{_excerpt(exc)}") from None
+        raise WebhookRefused(
+            f"{url} answered HTTP {exc.code} {exc.reason}{_excerpt(exc)}", status=exc.code
+        ) from None
     except urllib.error.URLError as exc:
         if isinstance(exc.reason, TimeoutError):
             raise WebhookUnreachable(f"{url} did not answer within {timeout_s} s") from None
@@ -188,12 +200,31 @@ SENDERS = {
 }
 
 
-def _send(notification: Notification) -> None:
+def _send(notification: Notification) -> int | None:
+    """Send once; return the receiver's HTTP status, if the channel has one."""
     try:
         sender = SENDERS[notification.channel]
     except KeyError:
         raise ValueError(f"No sender for the channel {notification.channel!r}") from None
-    sender(notification)
+    return sender(notification)
+
+
+def _attempt(notification: Notification, *, triggered_by=None) -> DeliveryAttempt:
+    """Send once and record how it went; a transport error is recorded, not raised."""
+    attempted_at = timezone.now()
+    started = time.monotonic()
+    attempt = DeliveryAttempt(notification=notification, attempted_at=attempted_at, triggered_by=triggered_by)
+    try:
+        attempt.response_status = _send(notification)
+    except Exception as exc:  # any transport error: the caller decides what comes next
+        attempt.succeeded = False
+        attempt.response_status = getattr(exc, "status", None)
+        attempt.error = f"{type(exc).__name__}: {exc}"
+    else:
+        attempt.succeeded = True
+    attempt.duration_ms = round((time.monotonic() - started) * 1000)
+    attempt.save()
+    return attempt
 
 
 def deliver(notification_id: int) -> bool:
@@ -208,11 +239,12 @@ def deliver(notification_id: int) -> bool:
         if not claimed:
             return False
         notification = Notification.objects.get(pk=notification_id)
-        try:
-            _send(notification)
-        except Exception as exc:  # any transport error: keep the row, retry later
-            logger.warning("Notice %s failed (attempt %s): %s", notification.pk, notification.attempts, exc)
-            notification.last_error = f"{type(exc).__name__}: {exc}"
+        attempt = _attempt(notification)
+        if not attempt.succeeded:  # keep the row, retry later
+            logger.warning(
+                "Notice %s failed (attempt %s): %s", notification.pk, notification.attempts, attempt.error
+            )
+            notification.last_error = attempt.error
             if notification.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
                 notification.status = Notification.Status.FAILED
             else:
@@ -224,6 +256,40 @@ def deliver(notification_id: int) -> bool:
         notification.last_error = ""
         notification.save(update_fields=["status", "sent_at", "last_error"])
     return True
+
+
+RESENDABLE = (Notification.Status.SENT, Notification.Status.FAILED)
+
+
+def resend(notification_id: int, *, actor) -> DeliveryAttempt:
+    """Send a webhook notice that was sent or given up once more, by hand, with the same
+    ``webhook-id`` so the receiver can tell it is a repeat.
+
+    The try is recorded under ``actor``. Success leaves the notice sent; a failure leaves
+    it as it was (a sent notice stays sent, a given-up one given up): the sweep never
+    picks it up again, the operator decides.
+    """
+    if actor is None or not actor.has_perm("casework.change_notification"):
+        raise PermissionRefused("You do not have permission to re-send notices.")
+    with transaction.atomic():
+        # Locked while it goes out: two operators re-sending at once send it one after the other.
+        notification = Notification.objects.select_for_update().get(pk=notification_id)
+        if notification.channel != Notification.Channel.WEBHOOK:
+            raise TransitionRefused(f"Only webhook notices are re-sent; {notification} is an e-mail.")
+        if notification.status not in RESENDABLE:
+            raise TransitionRefused(
+                f"{notification} is still pending: deliver it now instead, it is not re-sent."
+            )
+        attempt = _attempt(notification, triggered_by=actor)
+        notification.attempts += 1
+        if attempt.succeeded:
+            notification.status = Notification.Status.SENT
+            notification.sent_at = notification.sent_at or attempt.attempted_at
+            notification.last_error = ""
+        elif notification.status == Notification.Status.FAILED:
+            notification.last_error = attempt.error
+        notification.save(update_fields=["attempts", "status", "sent_at", "last_error"])
+    return attempt
 
 
 def due_for_retry(now: dt.datetime, *, limit: int = 200) -> list[int]:

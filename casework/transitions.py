@@ -18,6 +18,7 @@ from django.db.models import F
 
 from .audit import SYSTEM_ACTOR_LABEL, record_transition
 from .errors import ConcurrentChange, PermissionRefused, TransitionRefused
+from .partner_webhooks import announce_transition
 
 
 def condition(message: str) -> Callable[[Callable], Callable]:
@@ -118,7 +119,7 @@ def run_transition(
             if before_save is not None:
                 before_save()
             case.save()
-            record_transition(
+            record = record_transition(
                 case=case,
                 transition=name,
                 source=source,
@@ -128,6 +129,7 @@ def run_transition(
                 data=data,
                 system_label=system_label,
             )
+            announce_transition(case, record)  # the partner's webhook, committed with the change
     except BaseException as exc:
         # The database rolled back; put the in-memory object back as it is stored.
         case.refresh_from_db()

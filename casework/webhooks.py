@@ -6,9 +6,10 @@ receiver recomputes it and refuses a stale or future timestamp, so a captured re
 cannot be replayed later. The header may carry several space-separated signatures, so a
 secret can be rotated without a moment when one side refuses the other.
 
-Rows in the outbox name their secret (``Notification.signing_key``, e.g. "payments"),
-never hold it: :func:`secret_for` looks it up at send time in a registry that
-``casework.apps`` fills from settings.
+Rows in the outbox name their secret (``Notification.signing_key``, e.g. "payments" or
+"partner:acme"), never hold it: :func:`secrets_for` looks it up at send time in a
+registry that ``casework.apps`` fills: single secrets from settings, and families of
+secrets kept elsewhere (each partner's, current and previous, in the database).
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ import binascii
 import datetime as dt
 import hashlib
 import hmac
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 SECRET_PREFIX = "whsec_"
 SIGNATURE_VERSION = "v1"
 DEFAULT_TOLERANCE_SECONDS = 300
 
 _secrets: dict[str, Callable[[], str]] = {}
+_families: dict[str, Callable[[str], Sequence[str]]] = {}
 
 
 class InvalidSignature(Exception):
@@ -60,13 +62,20 @@ def sign(secret: str, msg_id: str, timestamp: int, body: str | bytes) -> str:
     return f"{SIGNATURE_VERSION},{base64.b64encode(digest).decode('ascii')}"
 
 
-def headers(secret: str, msg_id: str, body: str | bytes, now: dt.datetime) -> dict[str, str]:
-    """The HTTP headers that carry one signed message sent at ``now``."""
+def headers(secret: str | Sequence[str], msg_id: str, body: str | bytes, now: dt.datetime) -> dict[str, str]:
+    """The HTTP headers that carry one signed message sent at ``now``.
+
+    Several secrets give several signatures, space-separated: while a secret rotates, a
+    receiver holding either the old or the new one verifies the message.
+    """
+    secrets = [secret] if isinstance(secret, str) else list(secret)
+    if not secrets:
+        raise ValueError("A webhook is signed with at least one secret")
     timestamp = int(now.timestamp())
     return {
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign(secret, msg_id, timestamp, body),
+        "webhook-signature": " ".join(sign(each, msg_id, timestamp, body) for each in secrets),
         "Content-Type": "application/json",
     }
 
@@ -119,11 +128,32 @@ def register_secret(name: str, lookup: Callable[[], str]) -> None:
     _secrets[name] = lookup
 
 
+def register_secret_family(prefix: str, lookup: Callable[[str], Sequence[str]]) -> None:
+    """Name a family of secrets ``<prefix>:<member>`` (e.g. "partner:acme"). ``lookup``
+    gets the member at each send and returns the secrets that sign, current first;
+    none means the member has no secret (yet, or any more)."""
+    _families[prefix] = lookup
+
+
+def secrets_for(name: str) -> list[str]:
+    """Every secret that signs under ``name``: one for a single secret, the current and
+    the previous one of a family member whose secret is rotating."""
+    if name in _secrets:
+        return [secret_for(name)]
+    prefix, colon, member = name.partition(":")
+    if not colon or prefix not in _families:
+        return [secret_for(name)]  # raises, naming what is known
+    secrets = [secret for secret in _families[prefix](member) if secret]
+    if not secrets:
+        raise UnknownSigningKey(f"No webhook secret is configured for {name!r}")
+    return secrets
+
+
 def secret_for(name: str) -> str:
     try:
         lookup = _secrets[name]
     except KeyError:
-        known = ", ".join(sorted(_secrets)) or "none"
+        known = ", ".join(sorted([*_secrets, *(f"{prefix}:…" for prefix in _families)])) or "none"
         raise UnknownSigningKey(f"No webhook secret is registered as {name!r} (known: {known})") from None
     secret = lookup()
     if not secret:

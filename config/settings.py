@@ -44,7 +44,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
@@ -84,6 +83,16 @@ TEMPLATES = [
         },
     },
 ]
+
+# Throttle counts (and anything else cached) live here: the shared Redis in production
+# (CACHE_URL=redis://...), so every web process counts the same requests; in memory otherwise.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+elif CACHE_URL:
+    raise ImproperlyConfigured(f"CACHE_URL must be a redis:// URL, not {CACHE_URL!r}")
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 DATABASES = {
     "default": dj_database_url.parse(
@@ -198,6 +207,8 @@ if not DEBUG and PAYMENTS_SIGNING_SECRET == DEMO_PAYMENTS_SIGNING_SECRET:
 # A stand-in payments system at /demo/payments/instructions/ that checks the signature and
 # files each instruction under VAR_DIR/payments/. Never routed unless this is on.
 DEMO_PAYMENTS_RECEIVER = env_bool("DEMO_PAYMENTS_RECEIVER", DEBUG)
+# Where load_demo points the demo partners' webhooks: the receiver `make run` starts.
+DEMO_WEBHOOK_RECEIVER_URL = os.environ.get("DEMO_WEBHOOK_RECEIVER_URL", "http://127.0.0.1:8001")
 ACCOUNT_GATEWAY = os.environ.get("ACCOUNT_GATEWAY", "accounts.gateways.LocalAccountGateway")
 # An account request left without passed authentication this long expires.
 ACCOUNT_REQUEST_EXPIRY_DAYS = int(os.environ.get("ACCOUNT_REQUEST_EXPIRY_DAYS", "7"))
@@ -223,16 +234,18 @@ REFUND_REMINDER_DAYS_BEFORE = sorted(
 )
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["casework.api.authentication.PartnerKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "casework.api.permissions.IsPartner",
+        "casework.api.permissions.HasKeyScope",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["casework.api.permissions.IsPartner"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "casework.api.pagination.CreatedCursorPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "casework.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"user": os.environ.get("API_PARTNER_RATE", "600/minute")},
+    "DEFAULT_THROTTLE_CLASSES": ["casework.api.throttling.PartnerRateThrottle"],
+    # A partner's own Partner.rate_limit, when set, replaces this.
+    "DEFAULT_THROTTLE_RATES": {"partner": os.environ.get("API_PARTNER_RATE", "600/minute")},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -248,6 +261,11 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # WWW-Authenticate on every 401, Retry-After on every 429, 415 wherever a body is taken.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "casework.api.errors.document_error_headers_and_media_types",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
