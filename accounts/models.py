@@ -230,6 +230,8 @@ class AccountRequest(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["state", "created_at"], name="accountrequest_state_created"),
             # A partner's list, newest first (the API's cursor order).
             models.Index(fields=["partner", "created_at"], name="accountrequest_partner_created"),
+            # A partner polling for what changed since its last poll (updated_since).
+            models.Index(fields=["partner", "updated_at"], name="accountrequest_partner_updated"),
         ]
 
     def __str__(self) -> str:

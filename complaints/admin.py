@@ -15,7 +15,15 @@ from casework.admin import CaseAdmin, SlaStatusFilter, Step, StepDone, case_link
 from casework.forms import ReasonForm
 
 from . import forms, selectors, services
-from .models import Category, Complaint, ComplaintAttachment, ComplaintNote, State
+from .models import (
+    MESSAGE_STATES,
+    Category,
+    Complaint,
+    ComplaintAttachment,
+    ComplaintNote,
+    PartnerMessage,
+    State,
+)
 
 
 def _open_unlock_request(complaint: Complaint, actor):
@@ -163,6 +171,28 @@ class ComplaintAttachmentInline(AddOnlyInline):
     signed_by = "uploaded_by"
 
 
+class PartnerMessageInline(AddOnlyInline):
+    """The conversation with the partner that filed the complaint: what it added, and the
+    replies staff write here, which the partner reads through the API (notes it never does)."""
+
+    model = PartnerMessage
+    fields = ("body", "sender", "author", "created_at")
+    readonly_fields = ("sender", "author", "created_at")
+    signed_by = "author"
+    verbose_name = "message with the partner"
+    verbose_name_plural = "messages with the partner (the partner reads these and your replies)"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        # An ended complaint takes no more messages (the service refuses them too).
+        return super().has_add_permission(request, obj) and obj is not None and obj.state in MESSAGE_STATES
+
+    @admin.display(description="from")
+    def sender(self, message: PartnerMessage) -> str:
+        if message.pk is None:
+            return ""
+        return "partner" if message.is_from_partner else "back office (shown to the partner)"
+
+
 @admin.register(Complaint)
 class ComplaintAdmin(CaseAdmin):
     # Transition name -> the service that runs it. The admin never calls a model's
@@ -228,7 +258,7 @@ class ComplaintAdmin(CaseAdmin):
     # the changelist from replacing them with a bare select_related().
     list_select_related = ()
     list_per_page = 50
-    inlines = (ComplaintNoteInline, ComplaintAttachmentInline)
+    inlines = (ComplaintNoteInline, ComplaintAttachmentInline, PartnerMessageInline)
 
     add_fieldsets = (
         (None, {"fields": ("channel", "category", "priority")}),
@@ -316,6 +346,12 @@ class ComplaintAdmin(CaseAdmin):
     def get_queryset(self, request):
         return selectors.complaint_list(super().get_queryset(request))
 
+    def get_inlines(self, request, obj):
+        inlines = super().get_inlines(request, obj)
+        if obj is None or obj.partner_id is None:  # nobody to write to
+            return tuple(inline for inline in inlines if inline is not PartnerMessageInline)
+        return inlines
+
     @admin.display(description="Account requests")
     def linked_account_requests(self, complaint: Complaint) -> str:
         return case_links(complaint.account_requests.order_by("created_at", "id"))
@@ -333,6 +369,8 @@ class ComplaintAdmin(CaseAdmin):
             data = inline_form.cleaned_data
             if formset.model is ComplaintNote:
                 added = services.add_note(complaint=complaint, actor=request.user, body=data["body"])
+            elif formset.model is PartnerMessage:
+                added = services.reply_to_partner(complaint=complaint, actor=request.user, body=data["body"])
             else:
                 added = services.add_attachment(
                     complaint=complaint,

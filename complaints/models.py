@@ -224,6 +224,8 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["state", "resolved_at"], name="complaint_state_resolved"),
             models.Index(fields=["partner", "created_at"], name="complaint_partner_created"),
+            # A partner polling for what changed since its last poll (updated_since).
+            models.Index(fields=["partner", "updated_at"], name="complaint_partner_updated"),
         ]
 
     def __str__(self) -> str:
@@ -388,6 +390,35 @@ class ComplaintNote(models.Model):
 
     def __str__(self) -> str:
         return f"Note by {self.author} on {self.created_at:%Y-%m-%d %H:%M}"
+
+
+# A partner may write on its complaint until it has ended; a resolved one may still be
+# reopened, so the customer's answer to the resolution is taken too.
+MESSAGE_STATES = (*OPEN_STATES, State.RESOLVED)
+MESSAGE_MAX_LENGTH = 4000
+
+
+class PartnerMessage(models.Model):
+    """A message on a partner's complaint that the partner reads: its own (the customer sent
+    more details) or a reply staff chose to share. Unlike a ``ComplaintNote``, never internal."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="partner_messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    is_from_partner = models.BooleanField(help_text="Written by the partner; otherwise a reply by staff.")
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # The partner's page of one complaint's messages, in the API's cursor order.
+            models.Index(fields=["complaint", "created_at", "id"], name="partnermessage_complaint_time")
+        ]
+
+    def __str__(self) -> str:
+        sender = "partner" if self.is_from_partner else "back office"
+        return f"Message from the {sender} on {self.created_at:%Y-%m-%d %H:%M}"
 
 
 def attachment_path(instance: ComplaintAttachment, filename: str) -> str:

@@ -9,23 +9,26 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from casework import outbox, sla, sweep
 from casework.cases import open_case, refuse_reused_partner_reference, require
-from casework.errors import InvalidInput, PermissionRefused
+from casework.errors import InvalidInput, PermissionRefused, TransitionRefused
 from casework.models import CaseType, Partner, Team
 from casework.teams import team_for_code
 from casework.transitions import require_permission, run_step, run_transition
 
 from .models import (
+    MESSAGE_MAX_LENGTH,
+    MESSAGE_STATES,
     Category,
     Channel,
     Complaint,
     ComplaintAttachment,
     ComplaintNote,
+    PartnerMessage,
     ResolutionCode,
     State,
     VerificationMethod,
@@ -435,6 +438,52 @@ def add_attachment(*, complaint: Complaint, actor, file, description: str = "") 
     attachment._history_user = actor
     attachment.save()
     return attachment
+
+
+def add_partner_message(*, complaint: Complaint, actor, body: str) -> PartnerMessage:
+    """The partner writes on its own complaint (the customer sent more details): staff read
+    it beside the complaint and may reply. Refused once the complaint has ended."""
+    partner = getattr(actor, "partner", None)
+    if partner is None or complaint.partner_id != partner.pk:
+        raise PermissionRefused("A partner writes only on its own complaints.")
+    require_permission(actor, "complaints.add_partnermessage", "add_message", complaint)
+    return _post_message(complaint=complaint, actor=actor, body=body, is_from_partner=True)
+
+
+def reply_to_partner(*, complaint: Complaint, actor, body: str) -> PartnerMessage:
+    """Staff answer the partner that filed the complaint: unlike a note, the partner reads it."""
+    require_permission(actor, "complaints.add_partnermessage", "reply_to_partner", complaint)
+    if getattr(actor, "partner", None) is not None:
+        raise PermissionRefused("A partner writes its own messages, not replies.")
+    if complaint.partner_id is None:
+        raise InvalidInput("No partner filed this complaint: there is nobody to reply to.", field="body")
+    return _post_message(complaint=complaint, actor=actor, body=body, is_from_partner=False)
+
+
+def _post_message(*, complaint: Complaint, actor, body: str, is_from_partner: bool) -> PartnerMessage:
+    text = (body or "").strip()
+    require(text, "body", "A message needs text.")
+    if len(text) > MESSAGE_MAX_LENGTH:
+        raise InvalidInput(
+            f"A message has at most {MESSAGE_MAX_LENGTH} characters; this one has {len(text)}.", field="body"
+        )
+    with transaction.atomic():
+        # Read the state under the row's lock: a complaint closing meanwhile takes no message.
+        state = Complaint.objects.select_for_update().values_list("state", flat=True).get(pk=complaint.pk)
+        if state not in MESSAGE_STATES:
+            raise TransitionRefused(
+                f"{complaint} is {State(state).label}: it takes no more messages. File a new complaint "
+                "if the customer has something new."
+            )
+        message = PartnerMessage(
+            complaint=complaint, author=actor, is_from_partner=is_from_partner, body=text
+        )
+        message._history_user = actor
+        message.save()
+        # A message is news to the other side: the partner's updated_since poll sees the complaint.
+        # Not a version bump: nobody's edit of the complaint itself goes stale by it.
+        Complaint.objects.filter(pk=complaint.pk).update(updated_at=message.created_at)
+    return message
 
 
 # The clock's use cases: run by the sweep with no user, never from a door.

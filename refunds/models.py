@@ -203,6 +203,8 @@ class RefundCase(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["state", "created_at"], name="refundcase_state_created"),
             # A partner's list, newest first (the API's cursor order).
             models.Index(fields=["partner", "created_at"], name="refundcase_partner_created"),
+            # A partner polling for what changed since its last poll (updated_since).
+            models.Index(fields=["partner", "updated_at"], name="refundcase_partner_updated"),
             models.Index(
                 fields=["next_reminder_at"],
                 condition=Q(next_reminder_at__isnull=False),

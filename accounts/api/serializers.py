@@ -7,17 +7,30 @@ evidence files, who checked the identity or the proof, who approved, staff expla
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
-from accounts.models import AccountRequest, AccountStatus, RequestState, WalletAccount
-from casework.api.serializers import SlaSerializer, VersionedActionSerializer
+from accounts.models import AccountRequest, AccountStatus, LockReason, RequestState, WalletAccount
+from casework.api.serializers import PartnerCaseFilterSerializer, SlaSerializer, VersionedActionSerializer
 
 
 def _max_length(model, name: str) -> int:
     return model._meta.get_field(name).max_length
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Unlock after wrong passwords",
+            value={
+                "account_number": "WLT-6201-7788",
+                "customer_statement": "Locked out after five wrong passwords; I have my phone and ID card.",
+                "external_reference": "ACME-U-76",
+            },
+            request_only=True,
+        )
+    ]
+)
 class AccountRequestCreateSerializer(serializers.Serializer):
     account_number = serializers.CharField(
         max_length=_max_length(WalletAccount, "account_number"),
@@ -39,7 +52,35 @@ class AccountRequestCreateSerializer(serializers.Serializer):
 
 # "AccountRequest" would read, in the schema, as the request body of an "Account", and the
 # generator would name its state enum "AccountStateEnum" accordingly.
-@extend_schema_serializer(component_name="AccountRequestCase")
+# What a partner reads of an unlock request just sent: the example the schema shows.
+ACCOUNT_REQUEST_EXAMPLE = {
+    "reference": "ACR-20261124-000044",
+    "external_reference": "ACME-U-76",
+    "kind": "unlock",
+    "state": "submitted",
+    "state_display": "submitted",
+    "account_number": "WLT-6201-7788",
+    "account_status": "locked",
+    "lock_reason": "wrong_passwords",
+    "rejection_reason": "",
+    "created_at": "2026-11-24T09:30:00+08:00",
+    "executed_at": None,
+    "sla": {"resolution_due_at": "2026-11-25T18:00:00+08:00", "is_breached": False, "status": "on_track"},
+    "version": 0,
+}
+
+
+@extend_schema_serializer(
+    component_name="AccountRequestCase",
+    examples=[
+        OpenApiExample(
+            "Submitted",
+            summary="An unlock request as sent",
+            value=ACCOUNT_REQUEST_EXAMPLE,
+            response_only=True,
+        )
+    ],
+)
 class AccountRequestSerializer(serializers.ModelSerializer):
     state_display = serializers.CharField(source="get_state_display", read_only=True)
     account_number = serializers.CharField(source="account.account_number", read_only=True)
@@ -81,10 +122,15 @@ class AccountRequestCancelSerializer(VersionedActionSerializer):
     """Cancelling an account request: why, and the version read."""
 
 
-class AccountRequestFilterSerializer(serializers.Serializer):
+class AccountRequestFilterSerializer(PartnerCaseFilterSerializer):
     """Query parameters of the list; unknown values are refused, naming the parameter."""
 
     state = serializers.ChoiceField(choices=RequestState.choices, required=False)
+    lock_reason = serializers.ChoiceField(
+        choices=LockReason.choices,
+        required=False,
+        help_text="Why the account was locked when the request came in.",
+    )
     external_reference = serializers.CharField(
         max_length=_max_length(AccountRequest, "external_reference"), required=False
     )

@@ -42,6 +42,7 @@ from casework.idempotency import idempotent
 from casework.models import Partner
 
 from .serializers import (
+    ACCOUNT_REQUEST_EXAMPLE,
     AccountRequestCancelSerializer,
     AccountRequestCreateSerializer,
     AccountRequestFilterSerializer,
@@ -60,6 +61,7 @@ REFERENCE = reference_parameter("ACR-20261124-000045")
 )
 @extend_schema(tags=["account requests"])
 class AccountRequestViewSet(PartnerCaseViewSet):
+    api_scope = "account-requests"
     model = AccountRequest
     serializer_class = AccountRequestSerializer
     filter_serializer_class = AccountRequestFilterSerializer
@@ -134,6 +136,24 @@ class AccountRequestViewSet(PartnerCaseViewSet):
         "sure nobody changed it since; without one, it is cancelled as it stands.",
         parameters=[REFERENCE, IF_MATCH_HEADER, etag_header("account request", 200)],
         request=AccountRequestCancelSerializer,
+        examples=[
+            OpenApiExample(
+                "Cancel the version read",
+                value={"reason": "The customer unlocked the account in the app.", "version": 0},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Cancelled",
+                value={
+                    **ACCOUNT_REQUEST_EXAMPLE,
+                    "state": "cancelled",
+                    "state_display": "cancelled",
+                    "version": 1,
+                },
+                response_only=True,
+                status_codes=["200"],
+            ),
+        ],
         responses={
             200: OpenApiResponse(AccountRequestSerializer, description="Cancelled."),
             **error_responses(400, 401, 403, 404, 409, 429),

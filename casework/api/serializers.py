@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -28,6 +31,23 @@ class SlaSerializer(serializers.Serializer):
         return clock.status(self._now())
 
 
+EARLIEST_PAYMENT_AT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+class PaymentTimeField(serializers.DateTimeField):
+    """When a customer's payment happened: no wallet payment is older than 2000. Refusing
+    older times also keeps answers parseable: a time before a zone's standard offsets existed
+    reads back with its local mean time offset (+08:05:43), which no date-time parser takes."""
+
+    default_error_messages = {"too_early": "Cannot be before 2000-01-01: no wallet payment is that old."}
+
+    def to_internal_value(self, value):
+        moment = super().to_internal_value(value)
+        if moment < EARLIEST_PAYMENT_AT:
+            self.fail("too_early")
+        return moment
+
+
 class VersionedActionSerializer(serializers.Serializer):
     """The body of a partner's action on a case (cancel, withdraw): why, and the version read."""
 
@@ -40,3 +60,57 @@ class VersionedActionSerializer(serializers.Serializer):
         help_text="The version you last read; if the case changed since, the answer is 409 "
         "concurrent_change and nothing changes. Same as sending If-Match.",
     )
+
+
+# A "+" left unescaped in a query string arrives as a space: 10:15:00+08:00 reads 10:15:00 08:00.
+OFFSET_AS_SPACE = re.compile(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
+
+
+class QueryDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 date-time in a query string, tolerant of the offset's "+" sent unescaped."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            value = OFFSET_AS_SPACE.sub(r"\1+\2", value.strip())
+        return super().to_internal_value(value)
+
+
+DATE_TIME_HELP = (
+    "ISO 8601 with an offset, e.g. 2026-03-02T10:15:00+08:00 (escape the + as %2B) or "
+    "2026-03-02T02:15:00Z; without one, the back office's time zone."
+)
+
+
+class PartnerCaseFilterSerializer(serializers.Serializer):
+    """Query parameters every case list takes; a case type's filters add their own fields.
+    Unknown values are refused, naming the parameter."""
+
+    # Parameter -> the queryset lookup it filters on.
+    LOOKUPS = {
+        "updated_since": "updated_at__gte",
+        "created_since": "created_at__gte",
+        "created_before": "created_at__lt",
+    }
+
+    updated_since = QueryDateTimeField(
+        required=False,
+        help_text="Only cases changed at or after this time: a new state, a change of their details, "
+        "a message (the SLA status moving with the clock alone is no change). Poll with the time "
+        "of your last poll to read only what moved. " + DATE_TIME_HELP,
+    )
+    created_since = QueryDateTimeField(
+        required=False, help_text="Only cases received at or after this time. " + DATE_TIME_HELP
+    )
+    created_before = QueryDateTimeField(
+        required=False, help_text="Only cases received before this time. " + DATE_TIME_HELP
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        since, before = attrs.get("created_since"), attrs.get("created_before")
+        if since is not None and before is not None and before <= since:
+            raise serializers.ValidationError({"created_before": ["Must be later than created_since."]})
+        return attrs
+
+    def lookups(self) -> dict:
+        """The validated parameters as queryset lookups, for ``filter(**...)``."""
+        return {self.LOOKUPS.get(name, name): value for name, value in self.validated_data.items()}

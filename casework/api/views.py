@@ -1,8 +1,12 @@
 """What every case type's partner door shares: scoped to the calling partner, looked up by
-reference, listed newest first with validated filters, read with its version as an ETag.
+reference, listed newest first with validated filters, read with its version as an ETag,
+its timeline read oldest first.
 
 A case type's viewset names its serializers and how a partner's cases are selected;
-:func:`partner_case_schema` documents the list and the read the same way for each.
+:func:`partner_case_schema` documents the list, the read and the timeline the same way for
+each. A nested resource (``/{reference}/timeline/``, ``/evidence/``, ``/notes/``) is reached
+only through :meth:`PartnerCaseViewSet.get_object`, so another partner's case is a 404 there
+too, never an empty list.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,6 +27,9 @@ from rest_framework.reverse import reverse
 from casework.models import Partner
 
 from .errors import error_responses
+from .pagination import CreatedCursorPagination
+from .serializers import PartnerCaseFilterSerializer
+from .timeline import TimelineEntrySerializer, partner_timeline
 from .versions import act_on_version, etag, etag_header
 
 LOCATION_HEADER = OpenApiParameter(
@@ -35,6 +43,16 @@ def reference_parameter(example: str) -> OpenApiParameter:
     )
 
 
+class OldestFirstPagination(CreatedCursorPagination):
+    """What a case holds (its timeline, evidence, notes), in the order it happened, by cursor."""
+
+    ordering = ("created_at", "id")
+
+
+class UploadedFirstPagination(OldestFirstPagination):
+    ordering = ("uploaded_at", "id")
+
+
 def partner_case_schema(
     *,
     noun: str,
@@ -43,7 +61,7 @@ def partner_case_schema(
     filters: type[serializers.Serializer],
     reference: OpenApiParameter,
 ):
-    """Schema for a case type's list and read, phrased for that case type."""
+    """Schema for a case type's list, read and timeline, phrased for that case type."""
     return extend_schema_view(
         list=extend_schema(
             summary=f"List this partner's {plural}",
@@ -62,6 +80,16 @@ def partner_case_schema(
                 **error_responses(401, 403, 404, 429),
             },
         ),
+        timeline=extend_schema(
+            summary=f"Read a {noun}'s timeline",
+            description=f"Every change of state of the {noun}, oldest first, by cursor: what "
+            "happened, from which state to which, when, and who acted: `you`, the `back office` "
+            "or the `system` (the clock, a rule, a linked case ending). A reason is shown only "
+            "where you gave it yourself. Steps that leave the state as it was stay in the back "
+            f"office. Another partner's {noun} is a 404.",
+            parameters=[reference],
+            responses={200: TimelineEntrySerializer(many=True), **error_responses(400, 401, 403, 404, 429)},
+        ),
     )
 
 
@@ -69,7 +97,7 @@ class PartnerCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     """List and read the calling partner's own cases; anything else is a 404."""
 
     model: type[models.Model]
-    filter_serializer_class: type[serializers.Serializer]
+    filter_serializer_class: type[PartnerCaseFilterSerializer]
     detail_route: str  # e.g. "complaint-detail", for the Location of a created case
     parser_classes = [JSONParser]
     lookup_field = "reference"
@@ -88,7 +116,7 @@ class PartnerCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             return queryset
         filters = self.filter_serializer_class(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
-        return queryset.filter(**filters.validated_data)
+        return queryset.filter(**filters.lookups())
 
     def get_serializer_context(self) -> dict:
         # One instant per response, so every row of a page is judged at the same time.
@@ -96,6 +124,18 @@ class PartnerCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         return self.rendered(self.get_object())
+
+    @action(detail=True, methods=["get"], pagination_class=OldestFirstPagination)
+    def timeline(self, request: Request, reference: str) -> Response:
+        return self.nested_page(partner_timeline(self.get_object()), TimelineEntrySerializer)
+
+    def nested_page(self, queryset: QuerySet, serializer: type[serializers.Serializer]) -> Response:
+        """One page of what a case holds, by the action's cursor; the serializer gets the
+        request, so it can tell the partner's own entries from the back office's."""
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(
+            serializer(page, many=True, context=self.get_serializer_context()).data
+        )
 
     def act(
         self,

@@ -9,11 +9,26 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.core.validators import RegexValidator
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from casework.api.serializers import SlaSerializer, VersionedActionSerializer
-from complaints.models import REQUIRED_DETAILS, Category, Complaint, Priority, State
+from casework.api.serializers import (
+    PartnerCaseFilterSerializer,
+    PaymentTimeField,
+    SlaSerializer,
+    VersionedActionSerializer,
+)
+from casework.api.timeline import Actor
+from complaints.models import (
+    MESSAGE_MAX_LENGTH,
+    REQUIRED_DETAILS,
+    Category,
+    Complaint,
+    PartnerMessage,
+    Priority,
+    ResolutionCode,
+    State,
+)
 
 
 def _max_length(name: str) -> int:
@@ -36,6 +51,28 @@ class MoneyAmountField(serializers.DecimalField):
         return super().to_internal_value(data)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A failed transaction",
+            value={
+                "category": "transaction",
+                "customer_name": "Li Wei",
+                "customer_phone": "+86 138 0013 8000",
+                "account_number": "WLT-6201-7788",
+                "description": "Paid 120.50 at a convenience store; the payment failed but the money "
+                "left the balance.",
+                "transaction_at": "2026-11-24T09:12:00+08:00",
+                "amount": "120.50",
+                "transaction_reference": "TX20261124000187",
+                "merchant": "Lawson Xujiahui",
+                "device": "Huawei Mate 60, HarmonyOS 4, app 10.5.3",
+                "external_reference": "ACME-C-1001",
+            },
+            request_only=True,
+        )
+    ]
+)
 class ComplaintCreateSerializer(serializers.Serializer):
     category = serializers.ChoiceField(choices=Category.choices)
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
@@ -53,7 +90,7 @@ class ComplaintCreateSerializer(serializers.Serializer):
         max_length=_max_length("account_number"), allow_blank=True, default=""
     )
     description = serializers.CharField(help_text="What the customer reports, in their words.")
-    transaction_at = serializers.DateTimeField(allow_null=True, default=None)
+    transaction_at = PaymentTimeField(allow_null=True, default=None)
     amount = MoneyAmountField(
         max_digits=14,
         decimal_places=2,
@@ -112,8 +149,58 @@ class ComplaintCreateSerializer(serializers.Serializer):
         return attrs
 
 
+# What a partner reads of a complaint just filed: the example the schema shows.
+COMPLAINT_EXAMPLE = {
+    "reference": "CMP-20261124-000123",
+    "external_reference": "ACME-C-1001",
+    "state": "received",
+    "state_display": "received",
+    "turn": "agent",
+    "category": "transaction",
+    "channel": "partner_api",
+    "priority": "normal",
+    "customer_name": "Li Wei",
+    "customer_phone": "+86 138 0013 8000",
+    "account_number": "WLT-6201-7788",
+    "description": "Paid 120.50 at a convenience store; the payment failed but the money left the balance.",
+    "transaction_at": "2026-11-24T09:12:00+08:00",
+    "amount": "120.50",
+    "currency": "CNY",
+    "transaction_reference": "TX20261124000187",
+    "merchant": "Lawson Xujiahui",
+    "device": "Huawei Mate 60, HarmonyOS 4, app 10.5.3",
+    "created_at": "2026-11-24T09:30:00+08:00",
+    "updated_at": "2026-11-24T09:30:00+08:00",
+    "resolution_code": "",
+    "resolution_summary": "",
+    "resolved_at": None,
+    "closed_at": None,
+    "sla": {
+        "resolution_due_at": "2026-12-15T18:00:00+08:00",
+        "is_breached": False,
+        "status": "on_track",
+    },
+    "version": 0,
+}
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Received", summary="A complaint as filed", value=COMPLAINT_EXAMPLE, response_only=True
+        )
+    ]
+)
 class ComplaintSerializer(serializers.ModelSerializer):
     state_display = serializers.CharField(source="get_state_display", read_only=True)
+    # Declared: a read-only model field loses allow_blank, and the schema would refuse the
+    # empty code every complaint has until it is resolved.
+    resolution_code = serializers.ChoiceField(
+        choices=ResolutionCode.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="How the complaint was resolved; empty until it is.",
+    )
     sla = SlaSerializer(source="sla_clock", read_only=True)
 
     class Meta:
@@ -153,9 +240,33 @@ class WithdrawSerializer(VersionedActionSerializer):
     """Withdrawing a complaint: why, and the version read."""
 
 
-class ComplaintFilterSerializer(serializers.Serializer):
+class ComplaintFilterSerializer(PartnerCaseFilterSerializer):
     """Query parameters of the list; unknown values are refused, naming the parameter."""
 
     state = serializers.ChoiceField(choices=State.choices, required=False)
     category = serializers.ChoiceField(choices=Category.choices, required=False)
     external_reference = serializers.CharField(max_length=_max_length("external_reference"), required=False)
+
+
+class PartnerMessageCreateSerializer(serializers.Serializer):
+    body = serializers.CharField(
+        max_length=MESSAGE_MAX_LENGTH,
+        help_text="What the customer added, or what you ask the back office; plain text.",
+    )
+
+
+class PartnerMessageSerializer(serializers.ModelSerializer):
+    """A message on the complaint as the partner reads it: its own, or a reply from staff
+    (never who on the staff wrote it)."""
+
+    sent_by = serializers.SerializerMethodField(help_text="`you`, or the `back office` replying.")
+
+    class Meta:
+        model = PartnerMessage
+        fields = ["id", "sent_by", "body", "created_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=[Actor.YOU, Actor.BACK_OFFICE]))
+    def get_sent_by(self, message: PartnerMessage) -> str:
+        # Only the complaint's own partner writes on it, so the partner's messages are "you".
+        return Actor.YOU if message.is_from_partner else Actor.BACK_OFFICE

@@ -12,34 +12,50 @@ render. Refusals come out in the one error shape of ``casework.api.errors``:
 - 404 for any complaint that is not the caller's own, another partner's included:
   never 403, so references cannot be probed.
 - 409 ``illegal_transition`` when the complaint's state does not allow the action
-  (withdrawing a withdrawn, resolved or closed complaint); 409 ``concurrent_change``
-  when the caller sent a version (``If-Match`` or ``version``) that is no longer current.
+  (withdrawing a withdrawn, resolved or closed complaint; a message on a complaint that
+  has ended); 409 ``concurrent_change`` when the caller sent a version (``If-Match`` or
+  ``version``) that is no longer current.
+
+The complaint's ``notes/`` are the messages between the partner and the back office
+(``PartnerMessage``): what the partner adds, and the replies staff chose to share. The
+back office's internal notes (``ComplaintNote``) are another model and never leave it.
 """
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiResponse,
     extend_schema,
 )
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from casework.api.errors import error_responses
 from casework.api.versions import IF_MATCH_HEADER, etag_header
-from casework.api.views import LOCATION_HEADER, PartnerCaseViewSet, partner_case_schema, reference_parameter
+from casework.api.views import (
+    LOCATION_HEADER,
+    OldestFirstPagination,
+    PartnerCaseViewSet,
+    partner_case_schema,
+    reference_parameter,
+)
 from casework.idempotency import idempotent
 from casework.models import Partner
 from complaints.models import Channel, Complaint
 from complaints.selectors import complaints_for_partner
-from complaints.services import register_complaint, withdraw_complaint
+from complaints.services import add_partner_message, register_complaint, withdraw_complaint
 
 from .serializers import (
+    COMPLAINT_EXAMPLE,
     ComplaintCreateSerializer,
     ComplaintFilterSerializer,
     ComplaintSerializer,
+    PartnerMessageCreateSerializer,
+    PartnerMessageSerializer,
     WithdrawSerializer,
 )
 
@@ -55,6 +71,7 @@ REFERENCE = reference_parameter("CMP-20261124-000123")
 )
 @extend_schema(tags=["complaints"])
 class ComplaintViewSet(PartnerCaseViewSet):
+    api_scope = "complaints"
     model = Complaint
     serializer_class = ComplaintSerializer
     filter_serializer_class = ComplaintFilterSerializer
@@ -100,6 +117,26 @@ class ComplaintViewSet(PartnerCaseViewSet):
             etag_header("complaint", 200),
         ],
         request=WithdrawSerializer,
+        examples=[
+            OpenApiExample(
+                "Withdraw the version read",
+                value={"reason": "The customer found the money back in the balance.", "version": 0},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Withdrawn",
+                value={
+                    **COMPLAINT_EXAMPLE,
+                    "state": "withdrawn",
+                    "state_display": "withdrawn",
+                    "turn": "nobody",
+                    "updated_at": "2026-11-24T10:05:00+08:00",
+                    "version": 1,
+                },
+                response_only=True,
+                status_codes=["200"],
+            ),
+        ],
         responses={
             200: OpenApiResponse(ComplaintSerializer, description="Withdrawn."),
             **error_responses(400, 401, 403, 404, 409, 429),
@@ -114,3 +151,58 @@ class ComplaintViewSet(PartnerCaseViewSet):
                 complaint=complaint, actor=request.user, reason=reason
             ),
         )
+
+    @extend_schema(
+        summary="Read the messages on a complaint",
+        description="The messages between you and the back office on this complaint, oldest "
+        "first, by cursor: what you added, and the replies staff chose to share with you "
+        "(`sent_by` `back office`, never a staff member's name). The back office's internal "
+        "notes are not among them. Another partner's complaint is a 404.",
+        parameters=[REFERENCE],
+        responses={200: PartnerMessageSerializer(many=True), **error_responses(400, 401, 403, 404, 429)},
+    )
+    @action(detail=True, methods=["get"], url_path="notes", pagination_class=OldestFirstPagination)
+    def notes(self, request: Request, reference: str) -> Response:
+        return self.nested_page(self.get_object().partner_messages.all(), PartnerMessageSerializer)
+
+    @notes.mapping.post
+    @idempotent
+    @extend_schema(
+        summary="Add a message to a complaint",
+        description="Something the customer added (more details, a new phone number) or a "
+        "question for the back office, in plain text up to 4000 characters; staff read it with "
+        "the complaint and may reply. The complaint's state does not change: staff decide what "
+        "follows. Taken while the complaint is open or resolved (a resolved one may still be "
+        "reopened); one closed, rejected or withdrawn is 409 `illegal_transition`: file a new "
+        "complaint instead.",
+        parameters=[REFERENCE],
+        request=PartnerMessageCreateSerializer,
+        examples=[
+            OpenApiExample(
+                "What the customer added",
+                value={"body": "The customer reached the merchant: they see no payment on their side."},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Added",
+                value={
+                    "id": 7,
+                    "sent_by": "you",
+                    "body": "The customer reached the merchant: they see no payment on their side.",
+                    "created_at": "2026-11-24T11:20:00+08:00",
+                },
+                response_only=True,
+                status_codes=["201"],
+            ),
+        ],
+        responses={
+            201: OpenApiResponse(PartnerMessageSerializer, description="Added."),
+            **error_responses(400, 401, 403, 404, 409, 429),
+        },
+    )
+    def add_note(self, request: Request, reference: str) -> Response:
+        complaint = self.get_object()
+        incoming = PartnerMessageCreateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        message = add_partner_message(complaint=complaint, actor=request.user, **incoming.validated_data)
+        return Response(PartnerMessageSerializer(message).data, status=status.HTTP_201_CREATED)

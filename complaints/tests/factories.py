@@ -110,3 +110,15 @@ def _run(step: str, complaint: Complaint, *, agent, technician, team: Team) -> C
         case "withdraw":
             return services.withdraw_complaint(complaint=complaint, actor=agent)
     raise ValueError(f"Unknown step {step!r}")
+
+
+def file_complaint(partner, **overrides) -> Complaint:
+    """A complaint the partner filed, straight through the service."""
+    details = {
+        "category": "other",
+        "customer_name": "Han Meimei",
+        "customer_phone": "13900001111",
+        "description": "The app is slow.",
+    }
+    details.update(overrides)
+    return services.register_complaint(actor=partner.user, partner=partner, channel="partner_api", **details)

@@ -12,7 +12,6 @@ from django.forms import ModelForm
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from casework.models import Notification, SlaClock, SlaPolicy, TransitionRecord
 from casework.tests.admin import act, admin_url, messages_of
@@ -574,25 +573,6 @@ def superuser(django_user_model):
     return django_user_model.objects.create_superuser("root", password="x-not-used-x")
 
 
-def test_rotating_a_partner_token_replaces_it(client, superuser, partner):
-    old = Token.objects.create(user=partner.user)
-    client.force_login(superuser)
-    url = reverse("admin:casework_partner_changelist")
-    client.post(url, {"action": "rotate_api_token", "_selected_action": [partner.pk]})
-    new = Token.objects.get(user=partner.user)
-    assert new.key != old.key
-    page = client.get(reverse("admin:casework_partner_change", args=[partner.pk])).content.decode()
-    assert new.key in page
-
-
-def test_auditor_sees_a_partner_token_masked(client, auditor, partner):
-    token = Token.objects.create(user=partner.user)
-    client.force_login(auditor)
-    page = client.get(reverse("admin:casework_partner_change", args=[partner.pk])).content.decode()
-    assert token.key not in page
-    assert f"…{token.key[-4:]}" in page
-
-
 def test_transition_records_are_read_only_and_searchable(client, agent, supervisor):
     complaint = register(agent)
     record = TransitionRecord.objects.get()
@@ -656,3 +636,60 @@ def test_the_change_form_shows_the_deadline_in_local_time(client, agent):
     services.start_complaint(complaint=complaint, actor=agent)
     services.wait_for_customer(complaint=complaint, actor=agent, reason="Need the receipt")
     assert "(paused: waiting on the customer)" in client.get(admin_url(complaint)).content.decode()
+
+
+# Messages with the partner: the partner reads them, unlike notes.
+
+
+def test_staff_reply_to_the_partner_inline_and_the_partner_reads_it(client, agent, partner):
+    from casework.tests.api import client_for
+    from complaints.models import PartnerMessage
+    from complaints.tests.factories import file_complaint
+
+    complaint = file_complaint(partner)
+    services.add_partner_message(complaint=complaint, actor=partner.user, body="The customer sent a receipt.")
+    client.force_login(agent)
+    data = open_change_form(client, complaint)
+
+    # Form 0 is the partner's message, shown read-only; form 1 is the reply.
+    response = client.post(admin_url(complaint), {**data, "partner_messages-1-body": "Thank you, received."})
+
+    assert response.status_code == 302
+    reply = PartnerMessage.objects.get(is_from_partner=False)
+    assert (reply.complaint, reply.author, reply.body) == (complaint, agent, "Thank you, received.")
+    assert reply.history.get().history_user == agent
+    read = client_for(partner).get(f"/api/v1/complaints/{complaint.reference}/notes/").json()["results"]
+    assert [(message["sent_by"], message["body"]) for message in read] == [
+        ("you", "The customer sent a receipt."),
+        ("back office", "Thank you, received."),
+    ]
+
+
+def test_a_complaint_no_partner_filed_has_no_messages_inline(client, agent):
+    complaint = register(agent)
+    client.force_login(agent)
+
+    response = client.get(admin_url(complaint))
+
+    prefixes = [inline.formset.prefix for inline in response.context["inline_admin_formsets"]]
+    assert "partner_messages" not in prefixes
+    assert "notes" in prefixes
+
+
+def test_an_ended_complaint_shows_its_messages_but_takes_no_reply(client, agent, partner):
+    from complaints.tests.factories import file_complaint
+
+    complaint = file_complaint(partner)
+    services.add_partner_message(complaint=complaint, actor=partner.user, body="Any news?")
+    services.withdraw_complaint(complaint=complaint, actor=partner.user)
+    client.force_login(agent)
+
+    response = client.get(admin_url(complaint))
+
+    inline = next(
+        inline
+        for inline in response.context["inline_admin_formsets"]
+        if inline.formset.prefix == "partner_messages"
+    )
+    assert len(inline.formset.initial_forms) == 1
+    assert inline.formset.extra_forms == []

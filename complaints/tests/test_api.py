@@ -15,8 +15,7 @@ from casework.models import Team, TransitionRecord
 from casework.tests.api import assert_error, assert_pages_by_cursor, client_for, count_list_queries, listed
 from complaints import services
 from complaints.models import Complaint
-
-pytestmark = pytest.mark.usefixtures("fresh_throttle_counts")
+from complaints.tests.factories import file_complaint
 
 LIST_URL = "/api/v1/complaints/"
 
@@ -47,18 +46,6 @@ def payload(**overrides) -> dict:
     }
     body.update(overrides)
     return body
-
-
-def file_complaint(partner, **overrides) -> Complaint:
-    """A complaint the partner filed, straight through the service."""
-    details = {
-        "category": "other",
-        "customer_name": "Han Meimei",
-        "customer_phone": "13900001111",
-        "description": "The app is slow.",
-    }
-    details.update(overrides)
-    return services.register_complaint(actor=partner.user, partner=partner, channel="partner_api", **details)
 
 
 # Filing
@@ -200,20 +187,18 @@ def test_no_credentials_is_401_in_the_one_error_shape(db):
     response = APIClient().get(LIST_URL)
 
     assert_error(response, 401, "not_authenticated")
-    assert response["WWW-Authenticate"] == "Token"
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
-def test_an_unknown_token_is_401(db):
+def test_an_unknown_key_is_401(db):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    client.credentials(HTTP_AUTHORIZATION="Bearer bo_abcdefgh_not-a-real-key")
 
     assert_error(client.get(LIST_URL), 401, "authentication_failed")
 
 
-def test_a_staff_token_is_not_a_partner_credential(agent):
-    error = assert_error(client_for(agent).get(LIST_URL), 403, "permission_denied")
-
-    assert "partner" in error["message"]
+def test_a_staff_login_is_not_a_partner_credential(agent):
+    assert_error(client_for(agent).get(LIST_URL), 401, "not_authenticated")
 
 
 def test_an_inactive_partner_is_refused(api, partner):
@@ -321,7 +306,7 @@ def test_listing_costs_the_same_queries_for_3_or_20_complaints(api, partner):
 
     assert (few_rows, many_rows) == (3, 20)
     assert few == many, f"{few} queries for 3 complaints, {many} for 20"
-    assert many == 3, "token and user, partner, one page with its clock: nothing more"
+    assert many == 2, "the key with its partner and user, one page with its clock: nothing more"
 
 
 # Withdrawing
@@ -434,7 +419,7 @@ def test_the_schema_is_valid_openapi_and_public(db):
     assert withdraw["responses"]["409"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ErrorResponse"
     }
-    assert "tokenAuth" in schema["components"]["securitySchemes"]
+    assert "partnerKey" in schema["components"]["securitySchemes"]
 
 
 def test_the_schema_generates_without_warnings(tmp_path):
@@ -474,3 +459,307 @@ def test_the_docs_open_even_with_a_bad_token(db):
 
     assert client.get("/api/docs/").status_code == 200
     assert client.get("/api/schema/").status_code == 200
+
+
+# Filters shared by every case list: updated_since, created_since, created_before
+
+
+def test_the_list_filters_by_last_change_and_by_receipt(api, partner):
+    import datetime as dt
+
+    old, changed, new = (file_complaint(partner) for _ in range(3))
+    at = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
+    Complaint.objects.filter(pk=old.pk).update(created_at=at, updated_at=at)
+    Complaint.objects.filter(pk=changed.pk).update(created_at=at, updated_at=at + dt.timedelta(days=2))
+    Complaint.objects.filter(pk=new.pk).update(
+        created_at=at + dt.timedelta(days=1), updated_at=at + dt.timedelta(days=1)
+    )
+    since = (at + dt.timedelta(days=1)).isoformat()
+
+    assert set(listed(api, LIST_URL, updated_since=since)) == {changed.reference, new.reference}
+    assert listed(api, LIST_URL, created_since=since) == [new.reference]
+    assert set(listed(api, LIST_URL, created_before=since)) == {old.reference, changed.reference}
+    assert listed(api, LIST_URL, updated_since=(at + dt.timedelta(days=2)).isoformat()) == [changed.reference]
+
+
+def test_updated_since_takes_an_unescaped_plus_of_the_offset(api, partner):
+    complaint = file_complaint(partner)
+
+    # "+08:00" unescaped in a query string arrives as " 08:00".
+    response = api.get(LIST_URL + "?updated_since=2000-01-01T00:00:00+08:00")
+
+    assert response.status_code == 200, response.content
+    assert [row["reference"] for row in response.json()["results"]] == [complaint.reference]
+
+
+@pytest.mark.parametrize("parameter", ["updated_since", "created_since", "created_before"])
+@pytest.mark.parametrize("value", ["yesterday", "2026-13-01T00:00:00Z", "1700000000"])
+def test_a_time_filter_that_is_not_a_date_time_is_refused_naming_it(api, parameter, value):
+    error = assert_error(api.get(LIST_URL, {parameter: value}), 400, "invalid")
+
+    assert list(error["fields"]) == [parameter]
+
+
+def test_created_before_must_come_after_created_since(api):
+    error = assert_error(
+        api.get(
+            LIST_URL, {"created_since": "2026-03-02T00:00:00Z", "created_before": "2026-03-01T00:00:00Z"}
+        ),
+        400,
+        "invalid",
+    )
+
+    assert list(error["fields"]) == ["created_before"]
+
+
+# The timeline
+
+
+def timeline_url(reference: str) -> str:
+    return f"{LIST_URL}{reference}/timeline/"
+
+
+def test_the_timeline_shows_each_change_of_state_and_who_acted_in_neutral_words(
+    api, partner, agent, supervisor
+):
+    complaint = file_complaint(partner)
+    services.verify_identity(
+        complaint=complaint, actor=agent, method="partner_attested", reason="Called back"
+    )
+    services.accept_complaint(complaint=complaint, actor=agent, reason="Customer sounded rehearsed")
+    services.assign_complaint(complaint=complaint, actor=supervisor, assigned_to=agent, reason="Workload")
+    services.withdraw_complaint(complaint=complaint, actor=partner.user, reason="Merchant refunded")
+
+    response = api.get(timeline_url(complaint.reference))
+
+    assert response.status_code == 200, response.content
+    entries = response.json()["results"]
+    assert [(e["transition"], e["from_state"], e["to_state"], e["actor"]) for e in entries] == [
+        ("register", None, "received", "you"),
+        ("accept", "received", "accepted", "back office"),
+        ("withdraw", "accepted", "withdrawn", "you"),
+    ]
+    assert [e["reason"] for e in entries] == ["Registered from partner API", "", "Merchant refunded"]
+    assert all(e["occurred_at"] for e in entries)
+    content = response.content.decode()
+    for internal in (agent.username, supervisor.username, "rehearsed", "Workload", "Called back", "assign"):
+        assert internal not in content
+
+
+def test_the_clock_acts_as_the_system_on_the_timeline(api, partner, agent, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    complaint = file_complaint(partner)
+    services.verify_identity(complaint=complaint, actor=agent, method="partner_attested")
+    services.accept_complaint(complaint=complaint, actor=agent)
+    services.resolve_complaint(complaint=complaint, actor=agent, code="explained", summary="Explained")
+    Complaint.objects.filter(pk=complaint.pk).update(resolved_at=timezone.now() - dt.timedelta(days=60))
+
+    services.auto_close_resolved(timezone.now())
+
+    last = api.get(timeline_url(complaint.reference)).json()["results"][-1]
+    assert (last["transition"], last["actor"], last["reason"]) == ("close", "system", "")
+
+
+def test_the_timeline_pages_by_cursor_oldest_first(api, partner, agent):
+    complaint = file_complaint(partner)
+    services.verify_identity(complaint=complaint, actor=agent, method="partner_attested")
+    services.accept_complaint(complaint=complaint, actor=agent)
+    services.start_complaint(complaint=complaint, actor=agent)
+
+    first = api.get(timeline_url(complaint.reference), {"page_size": 2}).json()
+    second = api.get(first["next"]).json()
+
+    assert [e["transition"] for e in first["results"]] == ["register", "accept"]
+    assert [e["transition"] for e in second["results"]] == ["start"]
+    assert second["next"] is None
+
+
+def test_reading_the_timeline_costs_the_same_queries_for_3_or_15_changes(api, partner, agent):
+    complaint = file_complaint(partner)
+    services.verify_identity(complaint=complaint, actor=agent, method="partner_attested")
+    services.accept_complaint(complaint=complaint, actor=agent)
+    services.start_complaint(complaint=complaint, actor=agent)
+    few, few_rows = count_list_queries(api, timeline_url(complaint.reference))
+    for _ in range(3):
+        for _ in range(2):
+            services.wait_for_customer(complaint=complaint, actor=agent, reason="Asked for the statement")
+            services.customer_replied(complaint=complaint, actor=agent)
+    many, many_rows = count_list_queries(api, timeline_url(complaint.reference))
+
+    assert (few_rows, many_rows) == (3, 15)
+    assert few == many, f"{few} queries for 3 changes, {many} for 15"
+    assert many == 3, "the key, the complaint, one page: nothing more"
+
+
+# Messages between the partner and the back office (notes/)
+
+
+def notes_url(reference: str) -> str:
+    return f"{LIST_URL}{reference}/notes/"
+
+
+def test_a_partner_adds_a_message_that_staff_read_and_answer(api, partner, agent):
+    complaint = file_complaint(partner)
+
+    response = api.post(
+        notes_url(complaint.reference), {"body": "  The customer sent the receipt.  "}, format="json"
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["sent_by"] == "you"
+    assert response.json()["body"] == "The customer sent the receipt."
+    message = complaint.partner_messages.get()
+    assert (message.author, message.is_from_partner) == (partner.user, True)
+    assert message.history.get().history_user == partner.user
+    services.reply_to_partner(complaint=complaint, actor=agent, body="Thank you, we are checking it.")
+
+    listed_messages = api.get(notes_url(complaint.reference)).json()["results"]
+
+    assert [(m["sent_by"], m["body"]) for m in listed_messages] == [
+        ("you", "The customer sent the receipt."),
+        ("back office", "Thank you, we are checking it."),
+    ]
+    complaint.refresh_from_db()
+    assert complaint.state == "received", "a message moves nothing: staff decide what follows"
+
+
+def test_internal_notes_never_show_among_the_messages(api, partner, agent):
+    complaint = file_complaint(partner)
+    services.add_note(complaint=complaint, actor=agent, body="Customer sounded rehearsed")
+    services.reply_to_partner(complaint=complaint, actor=agent, body="We are on it.")
+
+    response = api.get(notes_url(complaint.reference))
+
+    assert [m["body"] for m in response.json()["results"]] == ["We are on it."]
+    assert "rehearsed" not in response.content.decode()
+    assert agent.username not in response.content.decode()
+
+
+def test_a_reply_shows_in_the_partners_updated_since_poll(api, partner, agent):
+    import datetime as dt
+
+    complaint = file_complaint(partner)
+    long_ago = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    Complaint.objects.filter(pk=complaint.pk).update(updated_at=long_ago)
+    poll = (long_ago + dt.timedelta(days=1)).isoformat()
+    assert listed(api, LIST_URL, updated_since=poll) == []
+
+    services.reply_to_partner(complaint=complaint, actor=agent, body="Please send the receipt.")
+
+    assert listed(api, LIST_URL, updated_since=poll) == [complaint.reference]
+
+
+@pytest.mark.parametrize(("body", "expected"), [("", "blank"), ("   ", "blank"), ("x" * 4001, "4000")])
+def test_an_empty_or_too_long_message_is_refused_naming_the_body(api, partner, body, expected):
+    complaint = file_complaint(partner)
+
+    error = assert_error(
+        api.post(notes_url(complaint.reference), {"body": body}, format="json"), 400, "invalid"
+    )
+
+    assert list(error["fields"]) == ["body"]
+    assert expected in error["fields"]["body"][0]
+    assert not complaint.partner_messages.exists()
+
+
+@pytest.mark.parametrize("ended", ["withdrawn", "closed", "rejected"])
+def test_an_ended_complaint_takes_no_more_messages(api, partner, agent, ended):
+    complaint = file_complaint(partner)
+    if ended == "withdrawn":
+        services.withdraw_complaint(complaint=complaint, actor=partner.user)
+    elif ended == "rejected":
+        services.reject_complaint(complaint=complaint, actor=agent, reason="Not a wallet matter")
+    else:
+        services.verify_identity(complaint=complaint, actor=agent, method="partner_attested")
+        services.accept_complaint(complaint=complaint, actor=agent)
+        services.resolve_complaint(complaint=complaint, actor=agent, code="explained", summary="Explained")
+        services.close_complaint(complaint=complaint, actor=agent)
+
+    response = api.post(notes_url(complaint.reference), {"body": "One more thing"}, format="json")
+
+    error = assert_error(response, 409, "illegal_transition")
+    assert ended in error["message"]
+    assert not complaint.partner_messages.exists()
+
+
+def test_a_resolved_complaint_still_takes_the_customers_answer(api, partner, agent):
+    complaint = file_complaint(partner)
+    services.verify_identity(complaint=complaint, actor=agent, method="partner_attested")
+    services.accept_complaint(complaint=complaint, actor=agent)
+    services.resolve_complaint(complaint=complaint, actor=agent, code="explained", summary="Explained")
+
+    response = api.post(notes_url(complaint.reference), {"body": "The customer disagrees."}, format="json")
+
+    assert response.status_code == 201, response.content
+
+
+def test_a_message_sent_twice_under_one_key_is_added_once(api, partner):
+    complaint = file_complaint(partner)
+
+    def send():
+        return api.post(
+            notes_url(complaint.reference),
+            {"body": "Receipt attached"},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="m-1",
+        )
+
+    first, again = send(), send()
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert complaint.partner_messages.count() == 1
+
+
+def test_reading_messages_costs_the_same_queries_for_3_or_20(api, partner, agent):
+    complaint = file_complaint(partner)
+    for _ in range(3):
+        services.add_partner_message(complaint=complaint, actor=partner.user, body="More")
+    few, few_rows = count_list_queries(api, notes_url(complaint.reference))
+    for _ in range(17):
+        services.reply_to_partner(complaint=complaint, actor=agent, body="Noted")
+    many, many_rows = count_list_queries(api, notes_url(complaint.reference))
+
+    assert (few_rows, many_rows) == (3, 20)
+    assert few == many, f"{few} queries for 3 messages, {many} for 20"
+    assert many == 3, "the key, the complaint, one page: nothing more"
+
+
+def test_a_partner_cannot_write_on_another_partners_complaint_through_the_service(partner, other_partner):
+    from casework.errors import PermissionRefused
+
+    theirs = file_complaint(other_partner)
+
+    with pytest.raises(PermissionRefused):
+        services.add_partner_message(complaint=theirs, actor=partner.user, body="Hello")
+    with pytest.raises(PermissionRefused):
+        services.reply_to_partner(complaint=theirs, actor=partner.user, body="Hello")
+    assert not theirs.partner_messages.exists()
+
+
+def test_staff_reply_only_on_a_partners_complaint_and_only_with_the_right(agent, auditor, partner):
+    from casework.errors import InvalidInput, PermissionRefused
+    from complaints.tests.factories import register
+
+    with pytest.raises(InvalidInput, match="nobody to reply to"):
+        services.reply_to_partner(complaint=register(agent), actor=agent, body="Hello")
+    with pytest.raises(PermissionRefused):
+        services.reply_to_partner(complaint=file_complaint(partner), actor=auditor, body="Hello")
+
+
+def test_the_schema_documents_the_timeline_and_the_messages(db):
+    schema = APIClient().get("/api/schema/", {"format": "json"}).json()
+
+    timeline = schema["paths"]["/api/v1/complaints/{reference}/timeline/"]["get"]
+    assert "cursor" in [parameter["name"] for parameter in timeline["parameters"]]
+    notes = schema["paths"]["/api/v1/complaints/{reference}/notes/"]
+    assert set(notes) == {"get", "post"}
+    assert "Idempotency-Key" in [parameter["name"] for parameter in notes["post"]["parameters"]]
+    assert "Idempotency-Key" not in [parameter["name"] for parameter in notes["get"]["parameters"]]
+    listing = schema["paths"]["/api/v1/complaints/"]["get"]
+    names = {parameter["name"] for parameter in listing["parameters"]}
+    assert {"updated_since", "created_since", "created_before", "state", "category"} <= names

@@ -11,13 +11,20 @@ currency's minor units (JPY "1200", BHD "4.500").
 
 from __future__ import annotations
 
+import mimetypes
 import re
 from decimal import Decimal
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from casework.api.serializers import SlaSerializer, VersionedActionSerializer
+from casework.api.serializers import (
+    PartnerCaseFilterSerializer,
+    PaymentTimeField,
+    SlaSerializer,
+    VersionedActionSerializer,
+)
+from casework.api.timeline import Actor
 from casework.errors import InvalidInput
 from complaints.models import Complaint
 from refunds.models import (
@@ -74,6 +81,25 @@ class AmountField(serializers.Field):
         return str(value)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Part of a payment back",
+            value={
+                "refund_type": "not_received",
+                "transaction_reference": "TXN-2026-004417",
+                "merchant": "Hangzhou Tea House",
+                "transaction_amount": "800.00",
+                "currency": "CNY",
+                "paid_at": "2026-11-21T15:40:00+08:00",
+                "requested_amount": "300.00",
+                "reason": "Order cancelled by the merchant; money not returned.",
+                "external_reference": "ACME-R-310",
+            },
+            request_only=True,
+        )
+    ]
+)
 class RefundCaseCreateSerializer(serializers.Serializer):
     refund_type = serializers.ChoiceField(choices=RefundType.choices)
     transaction_reference = serializers.CharField(
@@ -85,7 +111,7 @@ class RefundCaseCreateSerializer(serializers.Serializer):
     )
     transaction_amount = AmountField(help_text="What the customer paid, in `currency`.")
     currency = serializers.CharField(help_text="ISO 4217 code of the payment, e.g. CNY.")
-    paid_at = serializers.DateTimeField(help_text="When the customer paid.")
+    paid_at = PaymentTimeField(help_text="When the customer paid.")
     requested_amount = AmountField(
         help_text="What the customer asks back: at most what is still refundable on the payment, "
         "counting its other refund cases."
@@ -135,6 +161,44 @@ class RefundCaseCreateSerializer(serializers.Serializer):
         return attrs
 
 
+# What a partner reads of a refund case just opened: the example the schema shows.
+REFUND_CASE_EXAMPLE = {
+    "reference": "RFD-20261124-000007",
+    "external_reference": "ACME-R-310",
+    "state": "requested",
+    "state_display": "requested",
+    "refund_type": "not_received",
+    "transaction_reference": "TXN-2026-004417",
+    "merchant": "Hangzhou Tea House",
+    "transaction_amount": "800.00",
+    "currency": "CNY",
+    "paid_at": "2026-11-21T15:40:00+08:00",
+    "requested_amount": "300.00",
+    "approved_amount": None,
+    "reason": "Order cancelled by the merchant; money not returned.",
+    "complaint_reference": None,
+    "evidence_requested": "",
+    "rejection_reason": "",
+    "failure_reason": "",
+    "processor_reference": "",
+    "settled_at": None,
+    "created_at": "2026-11-24T09:30:00+08:00",
+    "updated_at": "2026-11-24T09:30:00+08:00",
+    "sla": {"resolution_due_at": "2026-12-08T18:00:00+08:00", "is_breached": False, "status": "on_track"},
+    "version": 0,
+}
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Requested",
+            summary="A refund case as opened",
+            value=REFUND_CASE_EXAMPLE,
+            response_only=True,
+        )
+    ]
+)
 class RefundCaseSerializer(serializers.ModelSerializer):
     state_display = serializers.CharField(source="get_state_display", read_only=True)
     transaction_reference = serializers.CharField(source="transaction.reference", read_only=True)
@@ -198,7 +262,7 @@ class RefundCaseSerializer(serializers.ModelSerializer):
         return money(case.approved_amount, case.currency)
 
 
-class RefundCaseFilterSerializer(serializers.Serializer):
+class RefundCaseFilterSerializer(PartnerCaseFilterSerializer):
     """Query parameters of the list; unknown values are refused, naming the parameter."""
 
     state = serializers.ChoiceField(choices=RefundState.choices, required=False)
@@ -219,17 +283,48 @@ class EvidenceUploadSerializer(serializers.Serializer):
 
 
 class RefundEvidenceSerializer(serializers.ModelSerializer):
+    """One evidence file's metadata (never the file itself), and who sent it."""
+
+    # Reads the calling partner's user from the context's request.
+
     # A plain string here: one enum for the kinds, the upload's, keeps the schema's enum names clean.
     kind = serializers.CharField(read_only=True, help_text="The kind sent with the upload.")
     file_name = serializers.SerializerMethodField()
+    size = serializers.SerializerMethodField(help_text="In bytes; null if the file cannot be read now.")
+    content_type = serializers.SerializerMethodField(help_text="application/pdf, image/jpeg or image/png.")
+    note = serializers.SerializerMethodField(help_text="The note you sent with your upload; empty on others.")
+    # Named as a message's sender: one name for the one choice set in the schema.
+    sent_by = serializers.SerializerMethodField(help_text="Who uploaded it: `you`, or the `back office`.")
 
     class Meta:
         model = RefundEvidence
-        fields = ["id", "kind", "file_name", "note", "uploaded_at"]
+        fields = ["id", "kind", "file_name", "size", "content_type", "note", "uploaded_at", "sent_by"]
         read_only_fields = fields
+
+    def _is_yours(self, evidence: RefundEvidence) -> bool:
+        return evidence.uploaded_by_id == self.context["request"].user.pk
 
     def get_file_name(self, evidence: RefundEvidence) -> str:
         return evidence.file.name.rpartition("/")[2]
+
+    @extend_schema_field({"type": "integer", "nullable": True})
+    def get_size(self, evidence: RefundEvidence) -> int | None:
+        try:
+            return evidence.file.size
+        except OSError:  # moved or lost in storage: the record stands, its size is unknown
+            return None
+
+    def get_content_type(self, evidence: RefundEvidence) -> str:
+        # Uploads are checked by their first bytes to be what their extension says.
+        return mimetypes.guess_type(evidence.file.name)[0] or "application/octet-stream"
+
+    def get_note(self, evidence: RefundEvidence) -> str:
+        # Staff's notes on their own uploads are the back office's working notes.
+        return evidence.note if self._is_yours(evidence) else ""
+
+    @extend_schema_field(serializers.ChoiceField(choices=[Actor.YOU, Actor.BACK_OFFICE]))
+    def get_sent_by(self, evidence: RefundEvidence) -> str:
+        return Actor.YOU if self._is_yours(evidence) else Actor.BACK_OFFICE
 
 
 class SettlementReportSerializer(serializers.Serializer):

@@ -35,8 +35,15 @@ from rest_framework.response import Response
 from rest_framework.utils import json
 
 from casework.api.errors import ErrorResponseSerializer, error_responses
+from casework.api.permissions import HasKeyScope
 from casework.api.versions import IF_MATCH_HEADER, etag_header
-from casework.api.views import LOCATION_HEADER, PartnerCaseViewSet, partner_case_schema, reference_parameter
+from casework.api.views import (
+    LOCATION_HEADER,
+    PartnerCaseViewSet,
+    UploadedFirstPagination,
+    partner_case_schema,
+    reference_parameter,
+)
 from casework.idempotency import idempotent
 from casework.models import Partner
 from refunds.models import PaymentInstruction, RefundCase
@@ -44,6 +51,7 @@ from refunds.selectors import refund_cases_for_partner
 from refunds.services import add_evidence, cancel_refund, open_refund_case, report_settlement
 
 from .serializers import (
+    REFUND_CASE_EXAMPLE,
     EvidenceUploadSerializer,
     PaymentInstructionSerializer,
     RefundCancelSerializer,
@@ -85,6 +93,7 @@ class DecimalJSONParser(JSONParser):
 )
 @extend_schema(tags=["refund cases"])
 class RefundCaseViewSet(PartnerCaseViewSet):
+    api_scope = "refund-cases"
     model = RefundCase
     serializer_class = RefundCaseSerializer
     filter_serializer_class = RefundCaseFilterSerializer
@@ -127,6 +136,25 @@ class RefundCaseViewSet(PartnerCaseViewSet):
         "nobody changed it since; without one, it is cancelled as it stands.",
         parameters=[REFERENCE, IF_MATCH_HEADER, etag_header("refund case", 200)],
         request=RefundCancelSerializer,
+        examples=[
+            OpenApiExample(
+                "Cancel the version read",
+                value={"reason": "The merchant refunded the customer directly.", "version": 0},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Cancelled",
+                value={
+                    **REFUND_CASE_EXAMPLE,
+                    "state": "cancelled",
+                    "state_display": "cancelled",
+                    "updated_at": "2026-11-24T10:05:00+08:00",
+                    "version": 1,
+                },
+                response_only=True,
+                status_codes=["200"],
+            ),
+        ],
         responses={
             200: OpenApiResponse(RefundCaseSerializer, description="Cancelled."),
             **error_responses(400, 401, 403, 404, 409, 429),
@@ -151,18 +179,65 @@ class RefundCaseViewSet(PartnerCaseViewSet):
         "runs again.",
         parameters=[REFERENCE],
         request={"multipart/form-data": EvidenceUploadSerializer},
+        examples=[
+            OpenApiExample(
+                "A payment voucher",
+                summary="Three form fields; `file` is the file's own part (curl: -F file=@voucher.png)",
+                value={"kind": "payment_voucher", "file": "voucher.png", "note": "Bank app screenshot"},
+                request_only=True,
+                media_type="multipart/form-data",
+            ),
+            OpenApiExample(
+                "Attached",
+                value={
+                    "id": 41,
+                    "kind": "payment_voucher",
+                    "file_name": "voucher.png",
+                    "size": 182044,
+                    "content_type": "image/png",
+                    "note": "Bank app screenshot",
+                    "uploaded_at": "2026-11-24T10:12:00+08:00",
+                    "sent_by": "you",
+                },
+                response_only=True,
+                status_codes=["201"],
+            ),
+        ],
         responses={
             201: OpenApiResponse(RefundEvidenceSerializer, description="Attached."),
             **error_responses(400, 401, 403, 404, 409, 429),
         },
     )
-    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
+    # One route, two methods: the upload (the action) and the list (mapped on GET) share its
+    # parser and its cursor.
+    @action(
+        detail=True,
+        methods=["post"],
+        parser_classes=[MultiPartParser],
+        pagination_class=UploadedFirstPagination,
+    )
     def evidence(self, request: Request, reference: str) -> Response:
         case = self.get_object()
         incoming = EvidenceUploadSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         evidence = add_evidence(case=case, actor=request.user, **incoming.validated_data)
-        return Response(RefundEvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
+        return Response(
+            RefundEvidenceSerializer(evidence, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @evidence.mapping.get
+    @extend_schema(
+        summary="List a refund case's evidence",
+        description="Every evidence file on the case, oldest first, by cursor: what you sent and "
+        "what the back office added, as metadata (name, size, type, when, by whom: `you` or the "
+        "`back office`); the files themselves stay in the back office. Another partner's case is "
+        "a 404.",
+        parameters=[REFERENCE],
+        responses={200: RefundEvidenceSerializer(many=True), **error_responses(400, 401, 403, 404, 429)},
+    )
+    def evidence_list(self, request: Request, reference: str) -> Response:
+        return self.nested_page(self.get_object().evidence.all(), RefundEvidenceSerializer)
 
 
 class IsPaymentsSystem(BasePermission):
@@ -204,7 +279,8 @@ class PaymentInstructionViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewS
 
     queryset = PaymentInstruction.objects.select_related("case")
     serializer_class = PaymentInstructionSerializer
-    permission_classes = [IsPaymentsSystem]
+    permission_classes = [IsPaymentsSystem, HasKeyScope]
+    api_scope = "settlements"
     parser_classes = [JSONParser]
     pagination_class = None
     lookup_field = "idempotency_key"
@@ -247,6 +323,23 @@ class PaymentInstructionViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewS
                 "Failed",
                 value={"outcome": "failed", "error": "Beneficiary account closed"},
                 request_only=True,
+            ),
+            OpenApiExample(
+                "Recorded as settled",
+                value={
+                    "key": "RFD-20261124-000007-PAY-1",
+                    "refund_reference": "RFD-20261124-000007",
+                    "attempt": 1,
+                    "amount": "300.00",
+                    "currency": "CNY",
+                    "status": "settled",
+                    "processor_reference": "PSP-778899",
+                    "failure_reason": "",
+                    "reported_at": "2026-11-25T10:02:00+08:00",
+                    "created_at": "2026-11-25T10:00:00+08:00",
+                },
+                response_only=True,
+                status_codes=["200"],
             ),
         ],
         responses={
