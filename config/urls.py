@@ -6,6 +6,9 @@ from rest_framework.permissions import AllowAny
 
 from casework import demo_payments
 
+# Under /api/ a path no route matches answers in the API's error shape, not an HTML page.
+handler404 = "casework.api.errors.not_found"
+
 admin.site.site_header = "Wallet complaints back office"
 admin.site.site_title = "Back office"
 admin.site.index_title = "Cases"

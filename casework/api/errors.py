@@ -9,7 +9,8 @@ permission 403, invalid input 400 naming the field.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -56,7 +57,13 @@ ERROR_DESCRIPTIONS = {
         "`illegal_transition`: the case is not in a state that allows this; "
         "`concurrent_change`: the case changed since the version you sent. Reload and decide again."
     ),
-    status.HTTP_429_TOO_MANY_REQUESTS: "Too many requests for this partner; retry later.",
+    status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: (
+        "The body is not in a media type this operation reads: send `Content-Type: application/json` "
+        "(`multipart/form-data` for file uploads)."
+    ),
+    status.HTTP_429_TOO_MANY_REQUESTS: (
+        "Too many requests for this partner: wait the seconds `Retry-After` gives, then retry."
+    ),
 }
 
 
@@ -121,3 +128,60 @@ def exception_handler(exc, context):
         detail = getattr(exc, "detail", str(exc))
         response.data = error_body(str(getattr(detail, "code", code) or code), str(detail))
     return response
+
+
+API_PATH_PREFIX = "/api/"
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """``handler404``: a path under /api/ that no route matches (an unknown endpoint, or a
+    reference with characters no reference has) is a 404 in the one error shape, as a
+    partner's client expects; every other path gets Django's page."""
+    if request.path.startswith(API_PATH_PREFIX):
+        return JsonResponse(
+            error_body("not_found", "No such endpoint or case: check the path and the reference in it."),
+            status=status.HTTP_404_NOT_FOUND,
+        )
+    return page_not_found(request, exception)
+
+
+# Headers an error answer carries, documented on every operation that can answer with it.
+ERROR_HEADERS = {
+    str(status.HTTP_401_UNAUTHORIZED): {
+        "WWW-Authenticate": {
+            "description": 'How to authenticate: `Bearer realm="api"`, i.e. send '
+            "`Authorization: Bearer <API key>`.",
+            "schema": {"type": "string"},
+            "required": True,
+        }
+    },
+    str(status.HTTP_429_TOO_MANY_REQUESTS): {
+        "Retry-After": {
+            "description": "Seconds to wait before the next request is let through.",
+            "schema": {"type": "integer", "minimum": 0},
+            "required": True,
+        }
+    },
+}
+ERROR_RESPONSE_REF = {"$ref": "#/components/schemas/ErrorResponse"}
+
+
+def document_error_headers_and_media_types(result: dict, generator, request, public) -> dict:
+    """Postprocessing hook (``SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]``): on every
+    operation, whoever wrote it, a 401 documents ``WWW-Authenticate``, a 429 ``Retry-After``,
+    and an operation that takes a body documents the 415 for a body of another media type."""
+    for methods in result.get("paths", {}).values():
+        for operation in methods.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            if "requestBody" in operation and "415" not in responses:
+                responses["415"] = {
+                    "description": ERROR_DESCRIPTIONS[status.HTTP_415_UNSUPPORTED_MEDIA_TYPE],
+                    "content": {"application/json": {"schema": ERROR_RESPONSE_REF}},
+                }
+            for code, headers in ERROR_HEADERS.items():
+                if code in responses:
+                    responses[code].setdefault("headers", {}).update(headers)
+            operation["responses"] = dict(sorted(responses.items()))
+    return result
