@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 from html.parser import HTMLParser
 
 import pytest
@@ -13,6 +14,7 @@ from rest_framework.test import APIClient
 
 from casework.models import Team, TransitionRecord
 from casework.tests.api import assert_error, assert_pages_by_cursor, client_for, count_list_queries, listed
+from casework.tests.races import race
 from complaints import services
 from complaints.models import Complaint
 from complaints.tests.factories import file_complaint
@@ -763,3 +765,39 @@ def test_the_schema_documents_the_timeline_and_the_messages(db):
     listing = schema["paths"]["/api/v1/complaints/"]["get"]
     names = {parameter["name"] for parameter in listing["parameters"]}
     assert {"updated_since", "created_since", "created_before", "state", "category"} <= names
+
+
+# At the same moment, on PostgreSQL: two of the partner's systems withdraw the complaint
+# with the version they both read. One wins; the other is told it lost, never overwritten.
+
+
+@pytest.mark.postgres
+def test_two_withdrawals_of_one_version_at_once_one_wins_the_other_is_409(
+    require_postgres, transactional_db, django_db_serialized_rollback, partner
+):
+    complaint = file_complaint(partner)
+    version = f'"{complaint.version}"'
+    clients = [client_for(partner), client_for(partner)]
+
+    outcomes = race(
+        *[
+            partial(
+                client.post,
+                withdraw_url(complaint.reference),
+                {"reason": f"system {i} withdraws"},
+                format="json",
+                HTTP_IF_MATCH=version,
+            )
+            for i, client in enumerate(clients)
+        ]
+    )
+
+    assert sorted(o.status_code for o in outcomes) == [200, 409], [o.content for o in outcomes]
+    lost = next(o for o in outcomes if o.status_code == 409)
+    assert_error(lost, 409, "concurrent_change")
+    complaint.refresh_from_db()
+    assert complaint.state == "withdrawn"
+    assert (
+        TransitionRecord.objects.filter(case_reference=complaint.reference, transition="withdraw").count()
+        == 1
+    )
