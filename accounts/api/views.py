@@ -37,7 +37,13 @@ from accounts.selectors import account_requests_for_partner
 from accounts.services import JUDICIAL_FREEZE_REFUSAL, cancel_request, open_account_request
 from casework.api.errors import error_responses
 from casework.api.versions import IF_MATCH_HEADER, etag_header
-from casework.api.views import LOCATION_HEADER, PartnerCaseViewSet, partner_case_schema, reference_parameter
+from casework.api.views import (
+    LOCATION_HEADER,
+    PartnerCaseViewSet,
+    partner_case_schema,
+    reference_parameter,
+    versioned_action_examples,
+)
 from casework.idempotency import idempotent
 from casework.models import Partner
 
@@ -136,24 +142,13 @@ class AccountRequestViewSet(PartnerCaseViewSet):
         "sure nobody changed it since; without one, it is cancelled as it stands.",
         parameters=[REFERENCE, IF_MATCH_HEADER, etag_header("account request", 200)],
         request=AccountRequestCancelSerializer,
-        examples=[
-            OpenApiExample(
-                "Cancel the version read",
-                value={"reason": "The customer unlocked the account in the app.", "version": 0},
-                request_only=True,
-            ),
-            OpenApiExample(
-                "Cancelled",
-                value={
-                    **ACCOUNT_REQUEST_EXAMPLE,
-                    "state": "cancelled",
-                    "state_display": "cancelled",
-                    "version": 1,
-                },
-                response_only=True,
-                status_codes=["200"],
-            ),
-        ],
+        examples=versioned_action_examples(
+            asked="Cancel the version read",
+            reason="The customer unlocked the account in the app.",
+            answered="Cancelled",
+            case=ACCOUNT_REQUEST_EXAMPLE,
+            state="cancelled",
+        ),
         responses={
             200: OpenApiResponse(AccountRequestSerializer, description="Cancelled."),
             **error_responses(400, 401, 403, 404, 409, 429),

@@ -16,7 +16,13 @@ from collections.abc import Callable
 from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
@@ -51,6 +57,30 @@ class OldestFirstPagination(CreatedCursorPagination):
 
 class UploadedFirstPagination(OldestFirstPagination):
     ordering = ("uploaded_at", "id")
+
+
+def request_and_answer(
+    *, asked: str, request: dict, answered: str, answer: dict, status: int
+) -> list[OpenApiExample]:
+    """A documented request and the answer it gets."""
+    return [
+        OpenApiExample(asked, value=request, request_only=True),
+        OpenApiExample(answered, value=answer, response_only=True, status_codes=[str(status)]),
+    ]
+
+
+def versioned_action_examples(
+    *, asked: str, reason: str, answered: str, case: dict, state: str, **changed
+) -> list[OpenApiExample]:
+    """The request and the answer of a partner's action on the version it read (withdraw,
+    cancel): the case comes back in ``state``, one version on."""
+    return request_and_answer(
+        asked=asked,
+        request={"reason": reason, "version": 0},
+        answered=answered,
+        answer={**case, "state": state, "state_display": state, "version": 1, **changed},
+        status=200,
+    )
 
 
 def partner_case_schema(

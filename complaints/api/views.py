@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import (
-    OpenApiExample,
     OpenApiResponse,
     extend_schema,
 )
@@ -42,6 +41,8 @@ from casework.api.views import (
     PartnerCaseViewSet,
     partner_case_schema,
     reference_parameter,
+    request_and_answer,
+    versioned_action_examples,
 )
 from casework.idempotency import idempotent
 from casework.models import Partner
@@ -59,6 +60,7 @@ from .serializers import (
     WithdrawSerializer,
 )
 
+CUSTOMER_ADDED = "The customer reached the merchant: they see no payment on their side."
 REFERENCE = reference_parameter("CMP-20261124-000123")
 
 
@@ -117,26 +119,15 @@ class ComplaintViewSet(PartnerCaseViewSet):
             etag_header("complaint", 200),
         ],
         request=WithdrawSerializer,
-        examples=[
-            OpenApiExample(
-                "Withdraw the version read",
-                value={"reason": "The customer found the money back in the balance.", "version": 0},
-                request_only=True,
-            ),
-            OpenApiExample(
-                "Withdrawn",
-                value={
-                    **COMPLAINT_EXAMPLE,
-                    "state": "withdrawn",
-                    "state_display": "withdrawn",
-                    "turn": "nobody",
-                    "updated_at": "2026-11-24T10:05:00+08:00",
-                    "version": 1,
-                },
-                response_only=True,
-                status_codes=["200"],
-            ),
-        ],
+        examples=versioned_action_examples(
+            asked="Withdraw the version read",
+            reason="The customer found the money back in the balance.",
+            answered="Withdrawn",
+            case=COMPLAINT_EXAMPLE,
+            state="withdrawn",
+            turn="nobody",
+            updated_at="2026-11-24T10:05:00+08:00",
+        ),
         responses={
             200: OpenApiResponse(ComplaintSerializer, description="Withdrawn."),
             **error_responses(400, 401, 403, 404, 409, 429),
@@ -177,24 +168,18 @@ class ComplaintViewSet(PartnerCaseViewSet):
         "complaint instead.",
         parameters=[REFERENCE],
         request=PartnerMessageCreateSerializer,
-        examples=[
-            OpenApiExample(
-                "What the customer added",
-                value={"body": "The customer reached the merchant: they see no payment on their side."},
-                request_only=True,
-            ),
-            OpenApiExample(
-                "Added",
-                value={
-                    "id": 7,
-                    "sent_by": "you",
-                    "body": "The customer reached the merchant: they see no payment on their side.",
-                    "created_at": "2026-11-24T11:20:00+08:00",
-                },
-                response_only=True,
-                status_codes=["201"],
-            ),
-        ],
+        examples=request_and_answer(
+            asked="What the customer added",
+            request={"body": CUSTOMER_ADDED},
+            answered="Added",
+            answer={
+                "id": 7,
+                "sent_by": "you",
+                "body": CUSTOMER_ADDED,
+                "created_at": "2026-11-24T11:20:00+08:00",
+            },
+            status=201,
+        ),
         responses={
             201: OpenApiResponse(PartnerMessageSerializer, description="Added."),
             **error_responses(400, 401, 403, 404, 409, 429),

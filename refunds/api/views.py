@@ -43,6 +43,7 @@ from casework.api.views import (
     UploadedFirstPagination,
     partner_case_schema,
     reference_parameter,
+    versioned_action_examples,
 )
 from casework.idempotency import idempotent
 from casework.models import Partner
@@ -136,25 +137,14 @@ class RefundCaseViewSet(PartnerCaseViewSet):
         "nobody changed it since; without one, it is cancelled as it stands.",
         parameters=[REFERENCE, IF_MATCH_HEADER, etag_header("refund case", 200)],
         request=RefundCancelSerializer,
-        examples=[
-            OpenApiExample(
-                "Cancel the version read",
-                value={"reason": "The merchant refunded the customer directly.", "version": 0},
-                request_only=True,
-            ),
-            OpenApiExample(
-                "Cancelled",
-                value={
-                    **REFUND_CASE_EXAMPLE,
-                    "state": "cancelled",
-                    "state_display": "cancelled",
-                    "updated_at": "2026-11-24T10:05:00+08:00",
-                    "version": 1,
-                },
-                response_only=True,
-                status_codes=["200"],
-            ),
-        ],
+        examples=versioned_action_examples(
+            asked="Cancel the version read",
+            reason="The merchant refunded the customer directly.",
+            answered="Cancelled",
+            case=REFUND_CASE_EXAMPLE,
+            state="cancelled",
+            updated_at="2026-11-24T10:05:00+08:00",
+        ),
         responses={
             200: OpenApiResponse(RefundCaseSerializer, description="Cancelled."),
             **error_responses(400, 401, 403, 404, 409, 429),
