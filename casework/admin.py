@@ -570,7 +570,7 @@ class _Echo:
         return value
 
 
-class DeliveryAttemptInline(admin.TabularInline):
+class DeliveryAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
     """Every try at sending the notice, newest first: read only, like the notice itself."""
 
     model = DeliveryAttempt
@@ -587,15 +587,6 @@ class DeliveryAttemptInline(admin.TabularInline):
     # The attempts belong to the notice: who may read the notice reads how it went.
     def has_view_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("casework.view_notification")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="outcome")
     def outcome(self, attempt: DeliveryAttempt) -> str:
