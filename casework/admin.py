@@ -5,6 +5,8 @@ notification outbox; and :class:`CaseAdmin`, the base of each case type's admin.
 from __future__ import annotations
 
 import csv
+import dataclasses
+import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -12,25 +14,32 @@ from typing import Any
 from django import forms, http
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
+from django.utils.text import capfirst, slugify
 from django_fsm.admin import FSMAdminMixin, FSMObjectTransition
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import outbox
-from .audit import records_for, trail_rows
+from . import case_timeline, outbox
+from .audit import case_models, trail, trail_rows
 from .errors import CaseworkError, ConcurrentChange
 from .forms import ConfirmTransitionForm, VersionedChangeForm, VersionedForm
+from .masking import mask
 from .models import (
     BusinessCalendar,
     CalendarOverride,
     DeliveryAttempt,
     Notification,
+    Partner,
     SlaClock,
     SlaPolicy,
     SlaStatus,
@@ -38,7 +47,7 @@ from .models import (
     TransitionRecord,
 )
 from .selectors import with_sla_status
-from .transitions import check_transition, claim
+from .transitions import check_transition, claim, permission_refusal
 
 
 class AppendOnlyHistoryAdmin(SimpleHistoryAdmin):
@@ -53,6 +62,11 @@ class AppendOnlyHistoryAdmin(SimpleHistoryAdmin):
         if request.method != "GET":
             return http.HttpResponseNotAllowed(["GET"])
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # What keeps a history is retired (inactive, revoked, closed), never deleted: a
+        # deleted row would take what points at it (a partner's keys) out of the record.
+        return False
 
 
 class ReadOnlyAdminMixin:
@@ -169,6 +183,12 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
     transition_checks: dict[str, Callable[[models.Model, Any], None]] = {}
     case_argument = "case"
     transition_block_label = "Move the case"
+    # What the change form's timeline merges (see casework.case_timeline); a case type
+    # adds its notes, evidence and linked cases.
+    timeline_sources: tuple[case_timeline.TimelineSource, ...] = (
+        case_timeline.transitions,
+        case_timeline.notices,
+    )
     steps: tuple[Step, ...] = ()
     add_form: type[forms.ModelForm] | None = None
     change_form: type[forms.ModelForm] = VersionedChangeForm
@@ -193,27 +213,26 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
 
     @admin.display(description="Timeline")
     def timeline(self, case: models.Model) -> str:
-        labels = dict(self.model._meta.get_field("state").flatchoices)
-        rows = format_html_join(
-            "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} → {}</td><td>{}</td></tr>",
-            (
-                (
-                    f"{timezone.localtime(record.created_at):%Y-%m-%d %H:%M:%S}",
-                    record.actor_label,
-                    record.transition.replace("_", " "),
-                    labels.get(record.source_state, record.source_state or "—"),
-                    labels.get(record.target_state, record.target_state),
-                    record.reason,
-                )
-                for record in records_for(case)
-            ),
-        )
-        return format_html(
-            '<table class="case-timeline"><thead><tr><th>time</th><th>actor</th>'
-            "<th>transition</th><th>from → to</th><th>reason</th></tr></thead><tbody>{}</tbody></table>",
-            rows,
-        )
+        """Transitions, notes, evidence, notices and linked cases in one list, oldest first."""
+        entries = case_timeline.timeline(case, self.timeline_sources)
+        return render_to_string("admin/casework/case/timeline.html", {"entries": entries})
+
+    def shown_field_change(self, request, change: case_timeline.FieldChange) -> case_timeline.FieldChange:
+        """One changed field as this user may read it: personal data stays masked."""
+        spec = getattr(self, "masked_fields", {}).get(change.name)
+        if spec is None or spec.path(change.name) != change.name:
+            return change
+
+        def masked(value: str) -> str:
+            return value if value == "—" else mask(spec.kind, value)
+
+        return dataclasses.replace(change, old=masked(change.old), new=masked(change.new))
+
+    def field_changes(self, request, case: models.Model) -> list[case_timeline.HistoryEntry]:
+        entries = case_timeline.field_changes(case)
+        for entry in entries:
+            entry.changes = [self.shown_field_change(request, change) for change in entry.changes]
+        return entries
 
     # Forms.
 
@@ -423,6 +442,10 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
                     done = done or StepDone(change_url, f"{case}: {step.label.lower()} done.")
                     self.message_user(request, done.message, done.level)
                     return redirect(done.url)
+        elif not request.user.has_perm(step.permission):
+            # As a transition's page does: no form for who may not run it (a POST is the service's to refuse).
+            self.message_user(request, permission_refusal(step.label.lower(), case), messages.ERROR)
+            return redirect(change_url)
         else:
             form = step.form(**form_kwargs)
         return self._render_action_form(request, case, label=step.label, form=form, help_text=step.help_text)
@@ -458,6 +481,8 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
                 for step in self.steps
                 if request.user.has_perm(step.permission) and step.is_offered(case)
             ]
+            # Read when the page is drawn (a template calls it), not for a save that redirects.
+            extra_context["field_changes"] = lambda: self.field_changes(request, case)
         return super().change_view(request, object_id, form_url, extra_context)
 
 
@@ -550,17 +575,141 @@ class TransitionRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("case_reference",)
     date_hierarchy = "created_at"
     actions = ("export_csv",)
+    change_list_template = "admin/casework/transitionrecord/change_list.html"
 
-    @admin.action(description="Export selected records as CSV", permissions=["view"])
+    def has_export_permission(self, request) -> bool:
+        return request.user.has_perm(EXPORT_PERMISSION)
+
+    @admin.action(description="Export selected records as CSV", permissions=["export"])
     def export_csv(self, request, queryset: QuerySet[TransitionRecord]) -> http.StreamingHttpResponse:
-        # Pick the period with the date drill-down, then "select all".
-        writer = csv.writer(_Echo())
-        response = http.StreamingHttpResponse(
-            (writer.writerow(row) for row in trail_rows(queryset)), content_type="text/csv; charset=utf-8"
+        return stream_trail(queryset, f"transitions-{timezone.localtime():%Y%m%d-%H%M}.csv")
+
+    def get_urls(self):
+        return [
+            path(
+                "export/",
+                self.admin_site.admin_view(self.export_view),
+                name=f"{self.opts.app_label}_{self.opts.model_name}_export",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "may_export": self.has_export_permission(request)}
+        return super().changelist_view(request, extra_context)
+
+    def export_view(self, request) -> http.HttpResponse:
+        """The trail of a period, narrowed by case type, user and partner, as streamed CSV.
+
+        A GET: the export reads and writes nothing. Bad input shows the form again with
+        its errors and what was typed.
+        """
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        if request.method != "GET":
+            return http.HttpResponseNotAllowed(["GET"])
+        form = TrailExportForm(request.GET or None)
+        if form.is_bound and form.is_valid():
+            return stream_trail(form.records(), form.file_name())
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Export the audit trail",
+            "form": form,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/casework/transitionrecord/export.html", context)
+
+
+EXPORT_PERMISSION = "casework.export_transitionrecord"
+
+
+class TrailExportForm(forms.Form):
+    """A period (whole local days, both included) and the optional filters."""
+
+    start = forms.DateField(
+        label="From",
+        help_text="First day, included (local time).",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    end = forms.DateField(
+        label="To",
+        help_text="Last day, included.",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    case_type = forms.ModelChoiceField(
+        queryset=ContentType.objects.none(), required=False, empty_label="every case type"
+    )
+    user = forms.ModelChoiceField(
+        queryset=get_user_model().objects.order_by("username"),
+        required=False,
+        empty_label="anyone",
+        help_text="Only what this user did (a partner acts as its API user).",
+    )
+    partner = forms.ModelChoiceField(
+        queryset=Partner.objects.all(),
+        required=False,
+        empty_label="any partner",
+        help_text="Only the cases this partner filed.",
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        types = ContentType.objects.get_for_models(*case_models())
+        self.fields["case_type"].queryset = ContentType.objects.filter(
+            pk__in=[content_type.pk for content_type in types.values()]
+        ).order_by("app_label", "model")
+        self.fields["case_type"].label_from_instance = lambda content_type: capfirst(
+            content_type.model_class()._meta.verbose_name
         )
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        response["Content-Disposition"] = f'attachment; filename="transitions-{stamp}.csv"'
-        return response
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and end < start:
+            self.add_error("end", "The last day comes before the first.")
+        return cleaned
+
+    def records(self) -> QuerySet[TransitionRecord]:
+        data = self.cleaned_data
+        zone = timezone.get_current_timezone()
+        return trail(
+            start=dt.datetime.combine(data["start"], dt.time.min, tzinfo=zone),
+            end=dt.datetime.combine(data["end"] + dt.timedelta(days=1), dt.time.min, tzinfo=zone),
+            case_types=[data["case_type"]] if data["case_type"] else (),
+            actor=data["user"],
+            partner=data["partner"],
+        )
+
+    def file_name(self) -> str:
+        data = self.cleaned_data
+        parts = [f"{data['start']:%Y%m%d}", f"{data['end']:%Y%m%d}"]
+        if data["case_type"]:
+            parts.append(data["case_type"].model)
+        if data["user"]:
+            parts.append(slugify(data["user"].get_username()))
+        if data["partner"]:
+            parts.append(data["partner"].code)
+        return f"transitions-{'-'.join(parts)}.csv"
+
+
+# A cell a spreadsheet would run as a formula: a partner's reason can start with "=".
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _spreadsheet_safe(row: list[str]) -> list[str]:
+    return [f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell for cell in row]
+
+
+def stream_trail(records: QuerySet[TransitionRecord], file_name: str) -> http.StreamingHttpResponse:
+    """The records as CSV, written row by row while they are read, never held whole."""
+    writer = csv.writer(_Echo())
+    response = http.StreamingHttpResponse(
+        (writer.writerow(_spreadsheet_safe(row)) for row in trail_rows(records)),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{file_name}"'
+    return response
 
 
 class _Echo:
@@ -666,4 +815,5 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 # Partners and their credentials (kept apart: issuing keys is its own concern).
-from . import admin_partners  # noqa: E402, F401
+# Masked personal data: the reveal view and the log of reveals.
+from . import admin_masking, admin_partners  # noqa: E402, F401

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
+from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Q
+from django_fsm import FSMField
+from simple_history.models import HistoricalChanges
 
-from .models import TransitionRecord
+from .models import Partner, TransitionRecord
 
 SYSTEM_ACTOR_LABEL = "SLA clock"
 
@@ -82,15 +87,47 @@ def record_transition(
     return record
 
 
-def broken_links(records: Iterable[TransitionRecord]) -> list[TransitionRecord]:
-    """Records of one case, oldest first, whose hash or link does not match."""
-    broken = []
+CHANGED = "its content no longer matches its hash: it was changed"
+UNLINKED = "it does not link to the record before it: a record before it was removed or rewritten"
+
+
+def chain_faults(records: Iterable[TransitionRecord]) -> list[tuple[TransitionRecord, str]]:
+    """Records of one case, oldest first, whose hash or link does not match, and why."""
+    faults = []
     previous = ""
     for record in records:
-        if record.previous_hash != previous or record.record_hash != _digest(record):
-            broken.append(record)
+        if record.record_hash != _digest(record):
+            faults.append((record, CHANGED))
+        elif record.previous_hash != previous:
+            faults.append((record, UNLINKED))
         previous = record.record_hash
-    return broken
+    return faults
+
+
+def broken_links(records: Iterable[TransitionRecord]) -> list[TransitionRecord]:
+    """Records of one case, oldest first, whose hash or link does not match."""
+    return [record for record, _ in chain_faults(records)]
+
+
+def trail_ends_elsewhere(model: type[models.Model]) -> models.QuerySet:
+    """Cases of ``model`` whose last transition record does not end in the state they are
+    in, or that have none: what a chain cannot show by itself, its last records removed.
+
+    One query per case type; each case's last record is found through the
+    (content type, object, time) index. Annotated with ``trail_ends_at``.
+    """
+    last = (
+        TransitionRecord.objects.filter(
+            content_type=ContentType.objects.get_for_model(model), object_id=models.OuterRef("pk")
+        )
+        .order_by("-created_at", "-id")
+        .values("target_state")[:1]
+    )
+    return (
+        model._default_manager.annotate(trail_ends_at=models.Subquery(last))
+        .filter(Q(trail_ends_at__isnull=True) | ~Q(trail_ends_at=models.F("state")))
+        .order_by("pk")
+    )
 
 
 def records_for(case: models.Model):
@@ -118,17 +155,67 @@ TRAIL_COLUMNS = (
 )
 
 
+# Rows read from the database at a time: what an export holds in memory, however long the period.
+TRAIL_CHUNK_ROWS = 500
+
+
+def case_models() -> list[type[models.Model]]:
+    """Every case type (complaints, account requests, refund cases): the models whose
+    ``state`` is an FSMField, found without casework importing the apps built on it."""
+    return [
+        model
+        for model in apps.get_models()
+        if not issubclass(model, HistoricalChanges) and isinstance(_field(model, "state"), FSMField)
+    ]
+
+
+def _field(model: type[models.Model], name: str) -> models.Field | None:
+    return next((field for field in model._meta.concrete_fields if field.name == name), None)
+
+
+def trail(
+    *,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    case_types: Sequence[ContentType] = (),
+    actor=None,
+    partner: Partner | None = None,
+) -> models.QuerySet[TransitionRecord]:
+    """The transition records of ``[start, end)``, of ``case_types`` (every one if empty),
+    by ``actor`` (the user who acted), on the cases ``partner`` filed; unordered."""
+    records = TransitionRecord.objects.all()
+    if start is not None:
+        records = records.filter(created_at__gte=start)
+    if end is not None:
+        records = records.filter(created_at__lt=end)
+    if case_types:
+        records = records.filter(content_type__in=case_types)
+    if actor is not None:
+        records = records.filter(actor=actor)
+    if partner is not None:
+        filed = Q(pk__in=[])
+        for model in case_models():
+            if _field(model, "partner") is not None:
+                filed |= Q(
+                    content_type=ContentType.objects.get_for_model(model),
+                    object_id__in=model._default_manager.filter(partner=partner).values("pk"),
+                )
+        records = records.filter(filed)
+    return records
+
+
 def trail_rows(records: models.QuerySet[TransitionRecord]) -> Iterable[list[str]]:
     """The trail as CSV rows (header first), oldest first.
 
-    Streams in chunks so a year's trail does not sit in memory.
+    Reads ``TRAIL_CHUNK_ROWS`` records at a time (a server-side cursor on PostgreSQL), so a
+    year's trail never sits in memory; the case type comes from the content-type cache.
     """
     yield list(TRAIL_COLUMNS)
-    records = records.select_related("content_type").order_by("created_at", "id")
-    for record in records.iterator(chunk_size=2000):
+    for record in records.order_by("created_at", "id").iterator(chunk_size=TRAIL_CHUNK_ROWS):
+        content_type = ContentType.objects.get_for_id(record.content_type_id)
         yield [
             record.created_at.isoformat(),
-            f"{record.content_type.app_label}.{record.content_type.model}",
+            f"{content_type.app_label}.{content_type.model}",
             record.case_reference,
             record.transition,
             record.source_state,

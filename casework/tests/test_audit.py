@@ -1,13 +1,30 @@
 """The transition trail: hash-chained per case, exported as CSV for a period."""
 
+import csv
 import datetime as dt
+import io
+import tracemalloc
+from io import StringIO
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.http import StreamingHttpResponse
+from django.urls import reverse_lazy
 from django.utils import timezone
 
-from casework.audit import broken_links, records_for, trail_rows
+from accounts.tests.factories import request_in_state
+from casework.audit import TRAIL_COLUMNS, _digest, broken_links, records_for, trail_rows
 from casework.models import TransitionRecord
 from complaints import services
-from complaints.tests.factories import register
+from complaints.models import Complaint, State
+from complaints.tests.factories import complaint_in_state, file_complaint, register
+from refunds.models import RefundCase, RefundState
+from refunds.tests.factories import open_refund
 
 
 def test_each_record_links_to_the_previous_one_of_its_case(agent):
@@ -46,3 +63,354 @@ def test_the_trail_exports_a_period_with_actor_and_reason(agent):
     assert rows[2][6] == "agent.wang"
     assert rows[2][7] == "Called back 138****8000"
     assert list(trail_rows(between(now + dt.timedelta(hours=1), now + dt.timedelta(hours=2))))[1:] == []
+
+
+# The export page: a period and filters, streamed as CSV.
+
+EXPORT = reverse_lazy("admin:casework_transitionrecord_export")
+CHANGELIST = reverse_lazy("admin:casework_transitionrecord_changelist")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def at(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=SHANGHAI)
+
+
+def moved(case, when: dt.datetime) -> None:
+    """Put every record of ``case`` at ``when`` (the export reads the time, not the chain)."""
+    records_for(case).update(created_at=when)
+
+
+def exported(response) -> list[list[str]]:
+    assert response.status_code == 200, response.content[:500]
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def references(rows: list[list[str]]) -> set[str]:
+    return {row[2] for row in rows[1:]}
+
+
+@pytest.fixture
+def cases(agent, other_agent, supervisor, partner):
+    """A complaint a day from 1 to 3 March, one a partner filed, a refund case and an
+    account request, each with its records on its own day."""
+    first = register(agent)
+    moved(first, at(2026, 3, 1, 9, 0))
+    last_minute = register(other_agent)
+    moved(last_minute, at(2026, 3, 1, 23, 59, 59))
+    next_day = register(agent)
+    moved(next_day, at(2026, 3, 2, 0, 0))
+    filed = file_complaint(partner)
+    services.add_partner_message(complaint=filed, actor=partner.user, body="More details")
+    filed = services.verify_identity(complaint=filed, actor=agent, method="sms_code")
+    moved(filed, at(2026, 3, 1, 12, 0))
+    refund = open_refund(agent)
+    moved(refund, at(2026, 3, 1, 15, 0))
+    request = request_in_state("submitted", agent=agent, reviewer=supervisor)
+    moved(request, at(2026, 3, 1, 16, 0))
+    return SimpleNamespace(
+        first=first, last_minute=last_minute, next_day=next_day, filed=filed, refund=refund, request=request
+    )
+
+
+def test_the_export_page_is_for_auditors_and_supervisors(client, agent, auditor, supervisor):
+    client.force_login(agent)  # reads records on a case's timeline, does not export the trail
+    assert client.get(EXPORT).status_code == 403
+    assert str(EXPORT) not in client.get(CHANGELIST).content.decode()
+    for reader in (auditor, supervisor):
+        client.force_login(reader)
+        assert client.get(EXPORT).status_code == 200
+        assert str(EXPORT) in client.get(CHANGELIST).content.decode()
+
+
+def test_a_period_is_whole_local_days_both_included(client, auditor, cases):
+    client.force_login(auditor)
+
+    rows = exported(client.get(EXPORT, {"start": "2026-03-01", "end": "2026-03-01"}))
+
+    assert rows[0] == list(TRAIL_COLUMNS)
+    assert references(rows) == {
+        cases.first.reference,
+        cases.last_minute.reference,
+        cases.filed.reference,
+        cases.refund.reference,
+        cases.request.reference,
+    }
+    assert references(exported(client.get(EXPORT, {"start": "2026-03-02", "end": "2026-03-02"}))) == {
+        cases.next_day.reference
+    }
+    assert exported(client.get(EXPORT, {"start": "2026-03-03", "end": "2026-03-31"}))[1:] == []
+
+
+def test_the_export_narrows_to_a_case_type(client, auditor, cases):
+    client.force_login(auditor)
+    period = {"start": "2026-03-01", "end": "2026-03-02"}
+    refund_type = ContentType.objects.get_for_model(cases.refund)
+    request_type = ContentType.objects.get_for_model(cases.request)
+
+    refunds = exported(client.get(EXPORT, {**period, "case_type": refund_type.pk}))
+    requests = exported(client.get(EXPORT, {**period, "case_type": request_type.pk}))
+
+    assert references(refunds) == {cases.refund.reference}
+    assert {row[1] for row in refunds[1:]} == {"refunds.refundcase"}
+    assert references(requests) == {cases.request.reference}
+
+
+def test_the_export_narrows_to_what_one_user_did(client, auditor, other_agent, cases):
+    client.force_login(auditor)
+
+    rows = exported(client.get(EXPORT, {"start": "2026-03-01", "end": "2026-03-02", "user": other_agent.pk}))
+
+    assert references(rows) == {cases.last_minute.reference}
+    assert {row[6] for row in rows[1:]} == {"agent.zhao"}
+
+
+def test_the_export_narrows_to_the_cases_a_partner_filed(client, auditor, partner, other_partner, cases):
+    client.force_login(auditor)
+    period = {"start": "2026-03-01", "end": "2026-03-02"}
+
+    rows = exported(client.get(EXPORT, {**period, "partner": partner.pk}))
+
+    # The partner's own records and what staff did on its case.
+    assert references(rows) == {cases.filed.reference}
+    assert [row[3] for row in rows[1:]] == ["register", "verify_identity"]
+    assert {row[6] for row in rows[1:]} == {"partner:acme", "agent.wang"}
+    assert exported(client.get(EXPORT, {**period, "partner": other_partner.pk}))[1:] == []
+
+
+def test_the_filters_combine(client, auditor, agent, partner, cases):
+    client.force_login(auditor)
+    complaint_type = ContentType.objects.get_for_model(cases.first)
+    query = {"start": "2026-03-01", "end": "2026-03-01", "case_type": complaint_type.pk, "user": agent.pk}
+
+    assert references(exported(client.get(EXPORT, query))) == {cases.first.reference, cases.filed.reference}
+    rows = exported(client.get(EXPORT, {**query, "partner": partner.pk}))
+    assert [(row[2], row[3]) for row in rows[1:]] == [(cases.filed.reference, "verify_identity")]
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "error"),
+    [
+        ({"start": "2026-03-02", "end": "2026-03-01"}, "end", "The last day comes before the first."),
+        ({"start": "1 March", "end": "2026-03-01"}, "start", "Enter a valid date."),
+        ({"end": "2026-03-01"}, "start", "This field is required."),
+        ({"start": "2026-03-01", "end": "2026-03-01", "partner": "999"}, "partner", "Select a valid choice."),
+        ({"start": "2026-03-01", "end": "2026-03-01", "user": "x"}, "user", "Select a valid choice."),
+    ],
+)
+def test_bad_input_shows_the_form_again_with_what_was_typed(client, auditor, query, field, error):
+    client.force_login(auditor)
+
+    response = client.get(EXPORT, query)
+
+    assert response.status_code == 200
+    assert not response.streaming
+    form = response.context["form"]
+    assert error in form.errors[field][0]
+    assert form.data.dict() == query  # nothing typed is lost
+
+
+def test_the_export_page_writes_nothing_and_refuses_a_post(client, auditor):
+    client.force_login(auditor)
+    assert client.post(EXPORT, {"start": "2026-03-01", "end": "2026-03-01"}).status_code == 405
+
+
+def test_a_cell_a_spreadsheet_would_run_is_written_as_text(client, auditor, partner):
+    complaint = file_complaint(partner)
+    services.withdraw_complaint(
+        complaint=complaint, actor=partner.user, reason='=HYPERLINK("http://x.example")'
+    )
+    client.force_login(auditor)
+    today = f"{timezone.localdate():%Y-%m-%d}"
+
+    rows = exported(client.get(EXPORT, {"start": today, "end": today}))
+
+    assert rows[-1][7] == '\'=HYPERLINK("http://x.example")'
+
+
+# Streaming: rows are written while they are read, never all held at once.
+
+
+def make_records(count: int, content_type: ContentType) -> None:
+    now = timezone.now()
+    TransitionRecord.objects.bulk_create(
+        TransitionRecord(
+            content_type=content_type,
+            object_id=number,
+            case_reference=f"CMP-20260301-{number:06d}",
+            transition="register",
+            source_state="",
+            target_state="received",
+            actor_label="agent.wang",
+            reason=f"Registered from the hotline, call {number} " + "x" * 200,
+            created_at=now,
+            record_hash=f"{number:064d}",
+        )
+        for number in range(count)
+    )
+
+
+def peak_while_streaming(client) -> tuple[int, int]:
+    """Peak memory (bytes) and rows while the export is read chunk by chunk."""
+    today = f"{timezone.localdate():%Y-%m-%d}"
+    response = client.get(EXPORT, {"start": today, "end": today})
+    assert isinstance(response, StreamingHttpResponse)
+    content = iter(response.streaming_content)
+    assert not isinstance(response.streaming_content, list | tuple | bytes)
+    tracemalloc.start()
+    try:
+        lines = sum(1 for _ in content)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak, lines
+
+
+def test_the_export_streams_in_bounded_memory(client, auditor):
+    client.force_login(auditor)
+    complaint_type = ContentType.objects.get(app_label="complaints", model="complaint")
+    make_records(1000, complaint_type)
+    peak_small, lines_small = peak_while_streaming(client)
+    make_records(4000, complaint_type)
+
+    peak_large, lines_large = peak_while_streaming(client)
+
+    assert (lines_small, lines_large) == (1 + 1000, 1 + 5000)
+    # Five times the rows, about the same memory: one chunk of records at a time.
+    assert peak_large < peak_small * 1.5, (peak_small, peak_large)
+    # What holding the rows would take instead.
+    tracemalloc.start()
+    try:
+        held = list(trail_rows(TransitionRecord.objects.all()))
+        _, peak_held = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(held) == 1 + 5000
+    assert peak_large * 3 < peak_held, (peak_large, peak_held)
+
+
+# Tamper evidence: the check names the first record that does not match.
+
+
+def verify() -> str:
+    out = StringIO()
+    call_command("verify_audit_chain", stdout=out)
+    return out.getvalue()
+
+
+def refused(out: StringIO) -> CommandError:
+    with pytest.raises(CommandError) as refusal:
+        call_command("verify_audit_chain", stdout=out)
+    assert refusal.value.returncode == 1  # what manage.py exits with
+    return refusal.value
+
+
+def test_untouched_trails_pass(agent):
+    complaint = complaint_in_state(State.CLOSED, agent=agent)
+    assert f"Checked {records_for(complaint).count()} transition records in 1 cases" in verify()
+
+
+def test_the_check_names_the_first_record_that_does_not_match(agent):
+    first_case = complaint_in_state(State.RESOLVED, agent=agent)
+    second_case = complaint_in_state(State.RESOLVED, agent=agent)
+    changed = list(records_for(first_case))[2]
+    later = list(records_for(second_case))[3]
+    TransitionRecord.objects.filter(pk__in=[changed.pk, later.pk]).update(reason="Nothing to see")
+    out = StringIO()
+
+    error = refused(out)
+
+    assert f"The first: complaint {first_case.reference} record #{changed.pk}." in str(error)
+    assert "2 of" in str(error)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith(f"BROKEN complaint {first_case.reference} record #{changed.pk} ")
+    assert lines[0].endswith("its content no longer matches its hash: it was changed")
+    assert lines[1].startswith(f"BROKEN complaint {second_case.reference} record #{later.pk} ")
+
+
+def test_a_record_rewritten_with_a_fresh_hash_breaks_the_link_after_it(agent):
+    complaint = complaint_in_state(State.RESOLVED, agent=agent)
+    chain = list(records_for(complaint))
+    forged = chain[1]
+    forged.reason = "Caller verified by e-mail"
+    forged.record_hash = _digest(forged)  # an attacker who knows the scheme
+    TransitionRecord.objects.filter(pk=forged.pk).update(reason=forged.reason, record_hash=forged.record_hash)
+    out = StringIO()
+
+    error = refused(out)
+
+    assert f"record #{chain[2].pk}" in str(error)
+    assert "does not link to the record before it" in out.getvalue()
+
+
+def test_removing_the_last_records_shows_as_a_trail_that_stops_short(agent):
+    complaint = complaint_in_state(State.CLOSED, agent=agent)
+    last = records_for(complaint).last()
+    TransitionRecord.objects.filter(pk=last.pk).delete()  # the chain before it still holds
+    out = StringIO()
+
+    error = refused(out)
+
+    assert f"The first: complaint {complaint.reference}." in str(error)
+    assert f"SHORT complaint {complaint.reference}: the case is closed but its trail ends in resolved" in (
+        out.getvalue()
+    )
+
+
+@pytest.fixture
+def demo(db, settings, tmp_path) -> None:
+    settings.DEBUG = True  # the demo refuses to run with DEBUG off (the test runner's default)
+    settings.MEDIA_ROOT = tmp_path / "media"
+    call_command("load_demo", stdout=StringIO())
+
+
+def raw(sql: str, *params) -> int:
+    """What an attacker with database access does: SQL behind the application's back."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+@pytest.mark.postgres
+def test_postgres_the_demo_trail_holds_and_a_raw_update_is_named(require_postgres, demo):
+    records = TransitionRecord.objects.count()
+    assert f"Checked {records} transition records" in verify()
+    escalated = Complaint.objects.filter(state=State.ESCALATED).first()
+    target = TransitionRecord.objects.get(case_reference=escalated.reference, transition="escalate")
+
+    sql = "UPDATE casework_transitionrecord SET reason = %s WHERE id = %s"
+    assert raw(sql, "Customer is wrong, nothing to trace", target.pk) == 1
+    out = StringIO()
+    error = refused(out)
+
+    assert f"The first: complaint {escalated.reference} record #{target.pk}." in str(error)
+    assert f"BROKEN complaint {escalated.reference} record #{target.pk} " in out.getvalue()
+    assert "1 of" in str(error)
+
+
+@pytest.mark.postgres
+def test_postgres_a_raw_delete_of_a_middle_record_names_the_one_after_the_gap(require_postgres, demo):
+    closed = Complaint.objects.filter(state=State.CLOSED).first()
+    chain = list(records_for(closed))
+    assert len(chain) >= 3
+
+    assert raw("DELETE FROM casework_transitionrecord WHERE id = %s", chain[1].pk) == 1
+    out = StringIO()
+    error = refused(out)
+
+    assert f"The first: complaint {closed.reference} record #{chain[2].pk}." in str(error)
+    assert "does not link to the record before it" in out.getvalue()
+
+
+@pytest.mark.postgres
+def test_postgres_a_raw_delete_of_the_last_record_shows_the_trail_stops_short(require_postgres, demo):
+    refund = RefundCase.objects.filter(state=RefundState.REFUNDED).first()
+    last = records_for(refund).last()
+
+    assert raw("DELETE FROM casework_transitionrecord WHERE id = %s", last.pk) == 1
+    out = StringIO()
+    error = refused(out)
+
+    assert f"SHORT refundcase {refund.reference}: the case is refunded" in out.getvalue()
+    assert refund.reference in str(error)

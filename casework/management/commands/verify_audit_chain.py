@@ -1,6 +1,7 @@
 """Check the tamper-evident trail: every case's transition records, oldest first, must
-chain by hash. Prints each record whose hash or link does not match and exits non-zero,
-so a scheduled job or an auditor's script notices."""
+chain by hash, and the last one must end in the state the case is in. Prints each record
+that does not match (and each case whose trail stops short), names the first in its
+error, and exits non-zero, so a scheduled job or an auditor's script notices."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ from itertools import groupby
 
 from django.core.management.base import BaseCommand, CommandError
 
-from casework.audit import broken_links
+from casework.audit import case_models, chain_faults, trail_ends_elsewhere
 from casework.models import TransitionRecord
 
 
 class Command(BaseCommand):
-    help = "Verify the hash chain of every case's transition records; exit non-zero if one is broken."
+    help = (
+        "Verify the hash chain of every case's transition records and that each trail ends in "
+        "its case's state; exit non-zero, naming the first record that does not match."
+    )
 
     def handle(self, *args, **options) -> None:
         # One pass in chain order: per case, oldest first, as record_transition links them.
@@ -23,26 +27,52 @@ class Command(BaseCommand):
             .iterator(chunk_size=2000)
         )
         cases = checked = 0
-        broken: list[TransitionRecord] = []
+        broken: list[tuple[str, str]] = []  # (which record, what is wrong)
         for _case, case_records in groupby(records, key=lambda r: (r.content_type_id, r.object_id)):
             chain = list(case_records)
             cases += 1
             checked += len(chain)
-            broken.extend(broken_links(chain))
-
-        for record in broken:
-            self.stdout.write(
-                self.style.ERROR(
-                    f"BROKEN {record.content_type.model} {record.case_reference} record #{record.pk} "
-                    f"({record.created_at:%Y-%m-%d %H:%M:%S%z}): {record.transition} "
-                    f"{record.source_state or '-'} -> {record.target_state} by {record.actor_label}"
+            for record, why in chain_faults(chain):
+                broken.append(
+                    (
+                        f"{record.content_type.model} {record.case_reference} record #{record.pk}",
+                        f"({record.created_at:%Y-%m-%d %H:%M:%S%z}) {record.transition} "
+                        f"{record.source_state or '-'} -> {record.target_state} by {record.actor_label}: "
+                        f"{why}",
+                    )
                 )
-            )
-        if broken:
+        # A chain cannot show its own last records removed: the case's state can.
+        short: list[tuple[str, str]] = []
+        for model in case_models():
+            for case in trail_ends_elsewhere(model).only("pk", "state", *self._reference(model)):
+                ends = f"ends in {case.trail_ends_at}" if case.trail_ends_at else "is empty"
+                short.append(
+                    (
+                        f"{model._meta.model_name} {getattr(case, 'reference', case.pk)}",
+                        f"the case is {case.state} but its trail {ends}: its last records were removed",
+                    )
+                )
+
+        for which, what in broken:
+            self.stdout.write(self.style.ERROR(f"BROKEN {which} {what}"))
+        for which, what in short:
+            self.stdout.write(self.style.ERROR(f"SHORT {which}: {what}"))
+        if broken or short:
+            found = [f"{len(broken)} of {checked} transition records in {cases} cases do not match the chain"]
+            if short:
+                found.append(f"{len(short)} case(s) have a trail that stops short of their state")
+            first = (broken or short)[0][0]
             raise CommandError(
-                f"{len(broken)} of {checked} transition records in {cases} cases do not match their "
-                "hash chain: they were changed, or a record before them was removed."
+                f"{'; '.join(found)}. The first: {first}. They were changed or removed behind the "
+                "application's back."
             )
         self.stdout.write(
-            self.style.SUCCESS(f"Checked {checked} transition records in {cases} cases: every link holds.")
+            self.style.SUCCESS(
+                f"Checked {checked} transition records in {cases} cases: every link holds, "
+                "and every trail ends where its case is."
+            )
         )
+
+    @staticmethod
+    def _reference(model) -> tuple[str, ...]:
+        return ("reference",) if any(field.name == "reference" for field in model._meta.fields) else ()
