@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.shortcuts import redirect
 
+from casework import case_timeline
 from casework.admin import (
     AppendOnlyHistoryAdmin,
     CaseAdmin,
@@ -18,7 +19,9 @@ from casework.admin import (
     Step,
     case_links,
 )
+from casework.dashboard_filters import DASHBOARD_FILTERS
 from casework.forms import ReasonForm
+from casework.masking import ACCOUNT, MaskedFieldsAdmin, PersonalField, mask_account_number
 from complaints.forms import VerifyIdentityForm
 
 from . import forms, services
@@ -31,7 +34,9 @@ def _verify_identity(*, request: AccountRequest, actor, method: str, note: str =
 
 
 @admin.register(WalletAccount)
-class WalletAccountAdmin(AppendOnlyHistoryAdmin):
+class WalletAccountAdmin(MaskedFieldsAdmin, AppendOnlyHistoryAdmin):
+    # Shown masked, revealed one at a time (casework.masking); searching by it still works.
+    masked_fields = {"account_number": PersonalField(ACCOUNT, "account number")}
     list_display = (
         "account_number",
         "holder_name",
@@ -51,7 +56,7 @@ class WalletAccountAdmin(AppendOnlyHistoryAdmin):
         return case_links(account.requests.order_by("created_at", "id"))
 
     def get_readonly_fields(self, request, obj=None):
-        return ("account_requests",) if obj is not None else ()
+        return (*super().get_readonly_fields(request, obj), "account_requests") if obj is not None else ()
 
     def has_add_permission(self, request) -> bool:
         # Accounts come from the wallet core; a superuser may add one for a demo.
@@ -77,7 +82,11 @@ class AuthenticationEvidenceInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(AccountRequest)
-class AccountRequestAdmin(CaseAdmin):
+class AccountRequestAdmin(MaskedFieldsAdmin, CaseAdmin):
+    # The account's number, masked and linked to the account (casework.masking).
+    masked_fields = {
+        "account": PersonalField(ACCOUNT, "account", source="account.account_number", link="account")
+    }
     transition_services = {
         "verify_identity": _verify_identity,
         "submit_for_review": services.submit_for_review,
@@ -108,19 +117,32 @@ class AccountRequestAdmin(CaseAdmin):
             "document, bank card). Whoever collects proof cannot approve the request.",
         ),
     )
+    timeline_sources = (
+        case_timeline.transitions,
+        case_timeline.rows(
+            "evidence",
+            kind="evidence",
+            at="checked_at",
+            by="checked_by",
+            what=lambda evidence: f"{evidence.get_method_display()}: {evidence.get_outcome_display()}",
+            detail=lambda evidence: evidence.note,
+        ),
+        case_timeline.notices,
+        case_timeline.opened_from("complaint"),
+    )
     add_form = forms.AccountRequestOpeningForm
 
     list_display = (
         "reference",
         "kind",
         "state",
-        "account_number",
+        "account",
         "lock_reason",
         "needs_risk_officer",
         "sla_status",
         "resolution_due_at",
     )
-    list_filter = ("state", "kind", "lock_reason", SlaStatusFilter)
+    list_filter = ("state", "kind", "lock_reason", SlaStatusFilter, *DASHBOARD_FILTERS)
     search_fields = ("reference", "account__account_number", "complaint__reference")
     list_select_related = ("account", "sla_clock")
     list_per_page = 50
@@ -168,10 +190,6 @@ class AccountRequestAdmin(CaseAdmin):
         ("Timeline", {"fields": ("timeline",)}),
     )
 
-    @admin.display(description="account", ordering="account__account_number")
-    def account_number(self, account_request: AccountRequest) -> str:
-        return account_request.account.account_number
-
     @admin.display(description="needs risk officer", boolean=True)
     def needs_risk_officer(self, account_request: AccountRequest) -> bool:
         return account_request.needs_risk_officer
@@ -182,7 +200,8 @@ class AccountRequestAdmin(CaseAdmin):
         if obj.is_open:
             self.message_user(
                 request,
-                f"Opened {obj}: {obj.get_kind_display()} of account {obj.account.account_number}; "
+                f"Opened {obj}: {obj.get_kind_display()} of account "
+                f"{mask_account_number(obj.account.account_number)}; "
                 f"it is now {obj.get_state_display()}.",
                 messages.SUCCESS,
             )

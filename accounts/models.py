@@ -59,7 +59,10 @@ class WalletAccount(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.account_number} ({self.get_status_display()})"
+        # Masked: the name shows in breadcrumbs, links and the admin log (casework.masking).
+        from casework.masking import mask_account_number
+
+        return f"{mask_account_number(self.account_number)} ({self.get_status_display()})"
 
 
 class RequestKind(models.TextChoices):

@@ -14,6 +14,7 @@ from casework import sla, sweep
 from casework.cases import open_case, refuse_reused_partner_reference, require
 from casework.errors import CaseworkError, InvalidInput, PermissionRefused, TransitionRefused
 from casework.evidence import check_evidence_file, discard_file_of
+from casework.masking import mask_account_number
 from casework.models import CaseType, Partner
 from casework.teams import team_for_code
 from casework.transitions import require_permission, run_step, run_transition
@@ -145,7 +146,8 @@ def open_account_request(
                 actor=actor,
                 transition="open",
                 reason=customer_statement or f"{request.get_kind_display()} requested",
-                data={"account": account.account_number, "lock_reason": lock_reason},
+                # Masked: the trail is exported; the request itself names the account.
+                data={"account": mask_account_number(account.account_number), "lock_reason": lock_reason},
             )
             if not is_liftable(request):
                 run_transition(
@@ -352,7 +354,9 @@ def _end(request: AccountRequest, actor=None, at: dt.datetime | None = None) -> 
     if complaint is None or not complaint.is_open:
         return
     if request.state == RequestState.EXECUTED and request.kind == RequestKind.UNLOCK:
-        summary = f"Account {request.account.account_number} unlocked through {request.reference}."
+        # Masked: the summary is what the customer (and the partner, through the API) is told.
+        number = mask_account_number(request.account.account_number)
+        summary = f"Account {number} unlocked through {request.reference}."
         try:
             with transaction.atomic():
                 if complaint_services.resolve_by_linked_case(

@@ -475,3 +475,40 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.request_method} {self.request_path})"
+
+
+class RevealLog(models.Model):
+    """One look at a masked personal-data value in full, or a refused try at one: who, which
+    case and field, when and why. Written only by the reveal view; never edited or deleted.
+
+    The rule (who may reveal, what is masked where) is in ``casework.masking``.
+    """
+
+    class Outcome(models.TextChoices):
+        REVEALED = "revealed", "revealed"
+        REFUSED = "refused", "refused (no permission)"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField()
+    case = GenericForeignKey("content_type", "object_id")
+    case_reference = models.CharField(
+        max_length=40, blank=True, db_index=True, help_text="The case's reference, or the masked account."
+    )
+    field_name = models.CharField(max_length=60, help_text="Which value: e.g. customer_phone.")
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.REVEALED)
+    reason = models.CharField(max_length=300, blank=True, help_text="Why, as the user typed it (optional).")
+    revealed_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-revealed_at", "-id"]
+        permissions = [
+            (
+                "reveal_personal_data",
+                "Can reveal a masked phone, account or ID number (each reveal logged)",
+            )
+        ]
+        indexes = [models.Index(fields=["content_type", "object_id", "revealed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.outcome} {self.field_name} of {self.case_reference}"

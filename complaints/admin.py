@@ -11,8 +11,11 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.urls import reverse
 
+from casework import case_timeline
 from casework.admin import CaseAdmin, SlaStatusFilter, Step, StepDone, case_links
+from casework.dashboard_filters import DASHBOARD_FILTERS
 from casework.forms import ReasonForm
+from casework.masking import ACCOUNT, PHONE, MaskedFieldsAdmin, PersonalField, mask_account_number
 
 from . import forms, selectors, services
 from .models import (
@@ -39,7 +42,8 @@ def _unlock_request_opened(complaint: Complaint, account_request) -> StepDone:
         return StepDone(url, account_request.rejection_reason, messages.ERROR)
     return StepDone(
         url,
-        f"Opened {account_request.reference} to unlock account {account_request.account.account_number} "
+        f"Opened {account_request.reference} to unlock account "
+        f"{mask_account_number(account_request.account.account_number)} "
         f"from {complaint}; it is now {account_request.get_state_display()}.",
     )
 
@@ -194,7 +198,12 @@ class PartnerMessageInline(AddOnlyInline):
 
 
 @admin.register(Complaint)
-class ComplaintAdmin(CaseAdmin):
+class ComplaintAdmin(MaskedFieldsAdmin, CaseAdmin):
+    # Shown masked, revealed one at a time (casework.masking); searching by them still works.
+    masked_fields = {
+        "customer_phone": PersonalField(PHONE, "customer phone"),
+        "account_number": PersonalField(ACCOUNT, "account number"),
+    }
     # Transition name -> the service that runs it. The admin never calls a model's
     # transition method itself: the service checks permission and version, and records.
     transition_services = {
@@ -222,6 +231,36 @@ class ComplaintAdmin(CaseAdmin):
         "withdraw": ReasonForm,
     }
     steps = STEPS
+    timeline_sources = (
+        case_timeline.transitions,
+        case_timeline.rows(
+            "notes",
+            kind="note",
+            at="created_at",
+            by="author",
+            what=lambda note: "internal note",
+            detail=lambda note: note.body,
+        ),
+        case_timeline.rows(
+            "partner_messages",
+            kind="message",
+            at="created_at",
+            by="author",
+            what=lambda message: "from the partner" if message.is_from_partner else "reply to the partner",
+            detail=lambda message: message.body,
+        ),
+        case_timeline.rows(
+            "attachments",
+            kind="attachment",
+            at="created_at",
+            by="uploaded_by",
+            what=lambda attachment: f"attached {attachment.file.name.rpartition('/')[2]}",
+            detail=lambda attachment: attachment.description,
+        ),
+        case_timeline.notices,
+        case_timeline.opened_from_it("account_requests"),
+        case_timeline.opened_from_it("refund_cases"),
+    )
     add_form = forms.ComplaintRegistrationForm
     change_form = forms.ComplaintChangeForm
     editable_fields = forms.EDITABLE_DETAILS
@@ -246,6 +285,7 @@ class ComplaintAdmin(CaseAdmin):
         "priority",
         "team",
         ("assigned_to", admin.RelatedOnlyFieldListFilter),
+        *DASHBOARD_FILTERS,
     )
     search_fields = (
         "reference",

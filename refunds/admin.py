@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from casework import case_timeline
 from casework.admin import (
     AppendOnlyHistoryAdmin,
     CaseAdmin,
@@ -24,6 +25,7 @@ from casework.admin import (
     StepDone,
     case_links,
 )
+from casework.dashboard_filters import DASHBOARD_FILTERS
 from casework.forms import ReasonForm
 from casework.models import SlaStatus
 
@@ -169,6 +171,36 @@ class RefundCaseAdmin(CaseAdmin):
         "cancel": forms.CancelForm,
     }
     steps = STEPS
+    timeline_sources = (
+        case_timeline.transitions,
+        case_timeline.rows(
+            "evidence",
+            kind="evidence",
+            at="uploaded_at",
+            by="uploaded_by",
+            what=lambda evidence: str(evidence),
+            detail=lambda evidence: evidence.note,
+        ),
+        case_timeline.rows(
+            "instructions",
+            kind="payment",
+            at="created_at",
+            by=None,
+            what=lambda instruction: f"payment instruction {instruction.idempotency_key}: "
+            f"{format_money(instruction.amount, instruction.currency)}",
+            detail=lambda instruction: " ".join(
+                part
+                for part in (
+                    instruction.get_status_display(),
+                    instruction.processor_reference,
+                    instruction.failure_reason,
+                )
+                if part
+            ),
+        ),
+        case_timeline.notices,
+        case_timeline.opened_from("complaint"),
+    )
     add_form = forms.RefundCaseOpeningForm
 
     list_display = (
@@ -190,6 +222,7 @@ class RefundCaseAdmin(CaseAdmin):
         ("handler", admin.RelatedOnlyFieldListFilter),
         RefundDeadlineFilter,
         AwaitingApprovalFilter,
+        *DASHBOARD_FILTERS,
     )
     search_fields = (
         "reference",

@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from accounts.models import AccountRequest, AccountStatus, LockReason, RequestState, WalletAccount
 from casework.api.serializers import PartnerCaseFilterSerializer, SlaSerializer, VersionedActionSerializer
+from casework.masking import ACCOUNT, MaskedCharField
 
 
 def _max_length(model, name: str) -> int:
@@ -59,7 +60,7 @@ ACCOUNT_REQUEST_EXAMPLE = {
     "kind": "unlock",
     "state": "submitted",
     "state_display": "submitted",
-    "account_number": "WLT-6201-7788",
+    "account_number": "WLT-****-7788",
     "account_status": "locked",
     "lock_reason": "wrong_passwords",
     "rejection_reason": "",
@@ -83,7 +84,11 @@ ACCOUNT_REQUEST_EXAMPLE = {
 )
 class AccountRequestSerializer(serializers.ModelSerializer):
     state_display = serializers.CharField(source="get_state_display", read_only=True)
-    account_number = serializers.CharField(source="account.account_number", read_only=True)
+    account_number = MaskedCharField(
+        kind=ACCOUNT,
+        source="account.account_number",
+        help_text="The account's number, masked but its last four characters, e.g. `WLT-****-7788`.",
+    )
     account_status = serializers.ChoiceField(
         source="account.status",
         choices=AccountStatus.choices,

@@ -104,7 +104,7 @@ class AccountRequestViewSet(PartnerCaseViewSet):
                             "kind": "unlock",
                             "state": "rejected",
                             "state_display": "rejected",
-                            "account_number": "WLT-4410-0913",
+                            "account_number": "WLT-****-0913",
                             "account_status": "frozen",
                             "lock_reason": "judicial_freeze",
                             "rejection_reason": JUDICIAL_FREEZE_REFUSAL,

@@ -26,6 +26,7 @@ from accounts.models import (
     WalletAccount,
 )
 from casework import roles
+from casework.masking import mask_account_number
 from casework.models import SlaClock, TransitionRecord
 from casework.tests.admin import act, admin_url, messages_of, results
 from complaints.models import Complaint, ResolutionCode, State
@@ -85,8 +86,10 @@ def test_changelist_shows_kind_state_account_risk_and_sla(client, agent):
     response = client.get(CHANGELIST)
     assert response.status_code == 200
     content = response.content.decode()
-    for shown in (account_request.reference, account_request.account.account_number, "suspicious activity"):
+    number = account_request.account.account_number
+    for shown in (account_request.reference, mask_account_number(number), "suspicious activity"):
         assert shown in content
+    assert number not in content  # masked (casework.masking)
     assert "on track" in content
     assert 'alt="True"' in content  # needs the risk officer
 
@@ -170,8 +173,8 @@ def test_agent_opens_a_request_through_the_add_form(client, agent):
         agent,
     )
     assert (
-        f"Opened {account_request}: unlock of account {account.account_number}; it is now submitted."
-        in messages_of(response)
+        f"Opened {account_request}: unlock of account {mask_account_number(account.account_number)}; "
+        "it is now submitted." in messages_of(response)
     )
     record = TransitionRecord.objects.get(case_reference=account_request.reference)
     assert (record.transition, record.actor, record.reason) == (
@@ -249,7 +252,8 @@ def test_an_unlock_from_a_complaint_through_the_admin(client, agent, supervisor)
     account_request = AccountRequest.objects.get()
     assert response.redirect_chain[-1][0] == admin_url(account_request)
     assert (
-        f"Opened {account_request} to unlock account {account.account_number} from {complaint}; "
+        f"Opened {account_request} to unlock account {mask_account_number(account.account_number)} "
+        f"from {complaint}; "
         "it is now identity verified." in messages_of(response)
     )
     assert (account_request.complaint, account_request.state) == (complaint, RequestState.IDENTITY_VERIFIED)

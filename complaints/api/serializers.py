@@ -19,6 +19,7 @@ from casework.api.serializers import (
     VersionedActionSerializer,
 )
 from casework.api.timeline import Actor
+from casework.masking import ACCOUNT, PHONE, MaskedCharField
 from complaints.models import (
     MESSAGE_MAX_LENGTH,
     REQUIRED_DETAILS,
@@ -160,8 +161,8 @@ COMPLAINT_EXAMPLE = {
     "channel": "partner_api",
     "priority": "normal",
     "customer_name": "Li Wei",
-    "customer_phone": "+86 138 0013 8000",
-    "account_number": "WLT-6201-7788",
+    "customer_phone": "+86 138 **** 8000",
+    "account_number": "WLT-****-7788",
     "description": "Paid 120.50 at a convenience store; the payment failed but the money left the balance.",
     "transaction_at": "2026-11-24T09:12:00+08:00",
     "amount": "120.50",
@@ -200,6 +201,15 @@ class ComplaintSerializer(serializers.ModelSerializer):
         allow_blank=True,
         read_only=True,
         help_text="How the complaint was resolved; empty until it is.",
+    )
+    # Masked: the partner sent them, and an answer is no place to carry them back in full.
+    customer_phone = MaskedCharField(
+        kind=PHONE,
+        help_text="Masked, as sent but with the middle digits as `*`, e.g. `+86 138 **** 8000`.",
+    )
+    account_number = MaskedCharField(
+        kind=ACCOUNT,
+        help_text="Masked but its last four characters, e.g. `WLT-****-7788`; empty if none was sent.",
     )
     sla = SlaSerializer(source="sla_clock", read_only=True)
 
