@@ -9,9 +9,11 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 from django.db import connection
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from casework import roles
@@ -107,6 +109,15 @@ def api(partner) -> APIClient:
 @pytest.fixture
 def other_api(other_partner) -> APIClient:
     return client_for(other_partner.user)
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """A request in Chinese leaves Chinese active in the thread (LocaleMiddleware activates,
+    never deactivates): each test starts, and ends, in the default language."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

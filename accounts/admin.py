@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.shortcuts import redirect
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from casework import case_timeline
 from casework.admin import (
@@ -36,7 +38,7 @@ def _verify_identity(*, request: AccountRequest, actor, method: str, note: str =
 @admin.register(WalletAccount)
 class WalletAccountAdmin(MaskedFieldsAdmin, AppendOnlyHistoryAdmin):
     # Shown masked, revealed one at a time (casework.masking); searching by it still works.
-    masked_fields = {"account_number": PersonalField(ACCOUNT, "account number")}
+    masked_fields = {"account_number": PersonalField(ACCOUNT, _("account number"))}
     list_display = (
         "account_number",
         "holder_name",
@@ -51,7 +53,7 @@ class WalletAccountAdmin(MaskedFieldsAdmin, AppendOnlyHistoryAdmin):
     # The history names who changed the account and, as its reason, the request executed.
     history_list_display = ["status", "lock_reason"]
 
-    @admin.display(description="requests")
+    @admin.display(description=_("requests"))
     def account_requests(self, account: WalletAccount) -> str:
         return case_links(account.requests.order_by("created_at", "id"))
 
@@ -85,7 +87,7 @@ class AuthenticationEvidenceInline(ReadOnlyAdminMixin, admin.TabularInline):
 class AccountRequestAdmin(MaskedFieldsAdmin, CaseAdmin):
     # The account's number, masked and linked to the account (casework.masking).
     masked_fields = {
-        "account": PersonalField(ACCOUNT, "account", source="account.account_number", link="account")
+        "account": PersonalField(ACCOUNT, _("account"), source="account.account_number", link="account")
     }
     transition_services = {
         "verify_identity": _verify_identity,
@@ -96,7 +98,7 @@ class AccountRequestAdmin(MaskedFieldsAdmin, CaseAdmin):
         "cancel": services.cancel_request,
     }
     case_argument = "request"
-    transition_block_label = "Move the request"
+    transition_block_label = _("Move the request")
     fsm_forms = {
         "verify_identity": VerifyIdentityForm,
         "approve": ReasonForm,
@@ -106,15 +108,17 @@ class AccountRequestAdmin(MaskedFieldsAdmin, CaseAdmin):
     steps = (
         Step(
             slug="collect-authentication",
-            label="Collect authentication",
+            label=_("Collect authentication"),
             permission="accounts.collect_authentication_accountrequest",
             form=forms.EvidenceForm,
             run=lambda account_request, actor, data: services.add_evidence(
                 request=account_request, actor=actor, **data
             ),
             is_offered=lambda account_request: account_request.state == RequestState.IDENTITY_VERIFIED,
-            help_text="An alternative authentication and its outcome (SMS code, face check, ID "
-            "document, bank card). Whoever collects proof cannot approve the request.",
+            help_text=_(
+                "An alternative authentication and its outcome (SMS code, face check, ID "
+                "document, bank card). Whoever collects proof cannot approve the request."
+            ),
         ),
     )
     timeline_sources = (
@@ -124,7 +128,8 @@ class AccountRequestAdmin(MaskedFieldsAdmin, CaseAdmin):
             kind="evidence",
             at="checked_at",
             by="checked_by",
-            what=lambda evidence: f"{evidence.get_method_display()}: {evidence.get_outcome_display()}",
+            what=lambda evidence: gettext("%(method)s: %(outcome)s")
+            % {"method": evidence.get_method_display(), "outcome": evidence.get_outcome_display()},
             detail=lambda evidence: evidence.note,
         ),
         case_timeline.notices,
@@ -150,7 +155,7 @@ class AccountRequestAdmin(MaskedFieldsAdmin, CaseAdmin):
 
     add_fieldsets = (
         (None, {"fields": ("account_number", "kind", "lock_reason")}),
-        ("What the customer says", {"fields": ("customer_statement", "explanation_given")}),
+        (_("What the customer says"), {"fields": ("customer_statement", "explanation_given")}),
     )
     change_fieldsets = (
         (
@@ -169,12 +174,12 @@ class AccountRequestAdmin(MaskedFieldsAdmin, CaseAdmin):
             },
         ),
         (
-            "Where it came from",
+            _("Where it came from"),
             {"fields": ("complaint", "partner", "external_reference", "submitted_by", "created_at")},
         ),
-        ("What the customer says", {"fields": ("customer_statement", "explanation_given")}),
+        (_("What the customer says"), {"fields": ("customer_statement", "explanation_given")}),
         (
-            "Checks",
+            _("Checks"),
             {
                 "fields": (
                     "identity_verified_at",
@@ -186,11 +191,11 @@ class AccountRequestAdmin(MaskedFieldsAdmin, CaseAdmin):
                 )
             },
         ),
-        ("Outcome", {"fields": ("executed_at", "gateway_reference", "rejection_reason")}),
-        ("Timeline", {"fields": ("timeline",)}),
+        (_("Outcome"), {"fields": ("executed_at", "gateway_reference", "rejection_reason")}),
+        (_("Timeline"), {"fields": ("timeline",)}),
     )
 
-    @admin.display(description="needs risk officer", boolean=True)
+    @admin.display(description=_("needs risk officer"), boolean=True)
     def needs_risk_officer(self, account_request: AccountRequest) -> bool:
         return account_request.needs_risk_officer
 
@@ -200,9 +205,13 @@ class AccountRequestAdmin(MaskedFieldsAdmin, CaseAdmin):
         if obj.is_open:
             self.message_user(
                 request,
-                f"Opened {obj}: {obj.get_kind_display()} of account "
-                f"{mask_account_number(obj.account.account_number)}; "
-                f"it is now {obj.get_state_display()}.",
+                gettext("Opened %(request)s: %(kind)s of account %(account)s; it is now %(state)s.")
+                % {
+                    "request": obj,
+                    "kind": obj.get_kind_display(),
+                    "account": mask_account_number(obj.account.account_number),
+                    "state": obj.get_state_display(),
+                },
                 messages.SUCCESS,
             )
         else:

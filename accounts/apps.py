@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
     name = "accounts"
-    verbose_name = "Account lock and unlock requests"
+    verbose_name = _("Account lock and unlock requests")
 
     def ready(self) -> None:
         from casework import sweep

@@ -4,6 +4,8 @@ its transitions and the evidence step. They parse input; the services decide."""
 from __future__ import annotations
 
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from casework.evidence import EVIDENCE_EXTENSIONS
 from casework.forms import CaseOpeningForm, VersionedForm, text_field
@@ -19,12 +21,15 @@ class AccountRequestOpeningForm(CaseOpeningForm):
     """The admin's add form: opens the request through ``open_account_request``."""
 
     account_number = forms.CharField(
-        max_length=32, help_text="The customer's wallet account; it must be on file."
+        label=_("Account number"),
+        max_length=32,
+        help_text=_("The customer's wallet account; it must be on file."),
     )
     lock_reason = forms.ChoiceField(
+        label=_("Lock reason"),
         choices=[("", "---------"), *LockReason.choices],
         required=False,
-        help_text="For a lock only: why to lock it. An unlock takes the account's current lock reason.",
+        help_text=_("For a lock only: why to lock it. An unlock takes the account's current lock reason."),
     )
 
     class Meta:
@@ -42,7 +47,7 @@ class AccountRequestOpeningForm(CaseOpeningForm):
 
 class CancelForm(VersionedForm):
     reason = text_field(
-        "Reason", required=False, help_text="Left empty: cancelled at the customer's request."
+        _("Reason"), required=False, help_text=_("Left empty: cancelled at the customer's request.")
     )
 
 
@@ -50,11 +55,16 @@ class CancelForm(VersionedForm):
 
 
 class EvidenceForm(VersionedForm):
-    method = forms.ChoiceField(choices=AuthenticationMethod.choices)
-    outcome = forms.ChoiceField(choices=Outcome.choices, widget=forms.RadioSelect)
+    method = forms.ChoiceField(label=_("Method"), choices=AuthenticationMethod.choices)
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=Outcome.choices, widget=forms.RadioSelect)
     file = forms.FileField(
+        label=_("File"),
         required=False,
-        help_text=f"The scan or photo ({', '.join(EVIDENCE_EXTENSIONS).upper()}); required for an ID "
-        "document or a bank card check.",
+        help_text=format_lazy(
+            _("The scan or photo ({extensions}); required for an ID document or a bank card check."),
+            extensions=", ".join(EVIDENCE_EXTENSIONS).upper(),
+        ),
     )
-    note = forms.CharField(max_length=300, required=False, help_text="What was checked, and how.")
+    note = forms.CharField(
+        label=_("Note"), max_length=300, required=False, help_text=_("What was checked, and how.")
+    )

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 
 from casework.errors import InvalidInput, TransitionRefused
 
@@ -47,7 +48,8 @@ class LocalAccountGateway:
             return accounts.get(account_number=account_number)
         except WalletAccount.DoesNotExist as error:
             raise InvalidInput(
-                f"There is no wallet account {account_number}.", field="account_number"
+                gettext("There is no wallet account %(account)s.") % {"account": account_number},
+                field="account_number",
             ) from error
 
     def status(self, account_number: str) -> AccountState:
@@ -60,7 +62,8 @@ class LocalAccountGateway:
         if account.status == AccountStatus.FROZEN and status != AccountStatus.FROZEN:
             # The wallet core refuses this too: only the court's release order lifts a freeze.
             raise TransitionRefused(
-                f"Account {account_number} is frozen: a judicial freeze cannot be lifted here."
+                gettext("Account %(account)s is frozen: a judicial freeze cannot be lifted here.")
+                % {"account": account_number}
             )
         account.status = status
         account.lock_reason = reason

@@ -7,6 +7,8 @@ from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -16,18 +18,18 @@ from casework.transitions import condition
 
 
 class AccountStatus(models.TextChoices):
-    ACTIVE = "active", "active"
-    LOCKED = "locked", "locked"
-    FROZEN = "frozen", "frozen"
+    ACTIVE = "active", pgettext_lazy("account status", "active")
+    LOCKED = "locked", _("locked")
+    FROZEN = "frozen", _("frozen")
 
 
 class LockReason(models.TextChoices):
-    WRONG_PASSWORDS = "wrong_passwords", "too many wrong passwords"
-    SUSPICIOUS_ACTIVITY = "suspicious_activity", "suspicious activity"
-    DEVICE_CHANGE = "device_change", "device change"
-    CUSTOMER_REQUEST = "customer_request", "customer's own request (lost phone)"
-    RISK_CONTROL = "risk_control", "risk control"
-    JUDICIAL_FREEZE = "judicial_freeze", "judicial freeze"
+    WRONG_PASSWORDS = "wrong_passwords", _("too many wrong passwords")
+    SUSPICIOUS_ACTIVITY = "suspicious_activity", _("suspicious activity")
+    DEVICE_CHANGE = "device_change", _("device change")
+    CUSTOMER_REQUEST = "customer_request", _("customer's own request (lost phone)")
+    RISK_CONTROL = "risk_control", _("risk control")
+    JUDICIAL_FREEZE = "judicial_freeze", _("judicial freeze")
 
 
 # Unlocking these needs the risk officer, not only a second pair of eyes.
@@ -37,20 +39,26 @@ RISK_REASONS = frozenset({LockReason.SUSPICIOUS_ACTIVITY, LockReason.RISK_CONTRO
 class WalletAccount(models.Model):
     """The back office's view of a wallet account; changed only through the gateway."""
 
-    account_number = models.CharField(max_length=32, unique=True)
-    holder_name = models.CharField(max_length=120)
+    account_number = models.CharField(_("account number"), max_length=32, unique=True)
+    holder_name = models.CharField(_("holder name"), max_length=120)
     phone_masked = models.CharField(
-        max_length=20, help_text="e.g. 138****8000; the full number stays in the core."
+        _("phone masked"),
+        max_length=20,
+        help_text=_("e.g. 138****8000; the full number stays in the core."),
     )
-    status = models.CharField(max_length=10, choices=AccountStatus.choices, default=AccountStatus.ACTIVE)
-    lock_reason = models.CharField(max_length=24, choices=LockReason.choices, blank=True)
-    locked_at = models.DateTimeField(null=True, blank=True)
-    failed_attempts = models.PositiveSmallIntegerField(default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=AccountStatus.choices, default=AccountStatus.ACTIVE
+    )
+    lock_reason = models.CharField(_("lock reason"), max_length=24, choices=LockReason.choices, blank=True)
+    locked_at = models.DateTimeField(_("locked at"), null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(_("failed attempts"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["account_number"]
+        verbose_name = _("wallet account")
+        verbose_name_plural = _("wallet accounts")
         constraints = [
             models.CheckConstraint(
                 condition=Q(status="active", lock_reason="") | (~Q(status="active") & ~Q(lock_reason="")),
@@ -66,19 +74,19 @@ class WalletAccount(models.Model):
 
 
 class RequestKind(models.TextChoices):
-    UNLOCK = "unlock", "unlock"
-    LOCK = "lock", "lock"
+    UNLOCK = "unlock", _("unlock")
+    LOCK = "lock", _("lock")
 
 
 class RequestState(models.TextChoices):
-    SUBMITTED = "submitted", "submitted"
-    IDENTITY_VERIFIED = "identity_verified", "identity verified"
-    PENDING_REVIEW = "pending_review", "pending review"
-    APPROVED = "approved", "approved"
-    EXECUTED = "executed", "executed"
-    REJECTED = "rejected", "rejected"
-    CANCELLED = "cancelled", "cancelled"
-    EXPIRED = "expired", "expired"
+    SUBMITTED = "submitted", _("submitted")
+    IDENTITY_VERIFIED = "identity_verified", _("identity verified")
+    PENDING_REVIEW = "pending_review", _("pending review")
+    APPROVED = "approved", _("approved")
+    EXECUTED = "executed", _("executed")
+    REJECTED = "rejected", _("rejected")
+    CANCELLED = "cancelled", _("cancelled")
+    EXPIRED = "expired", _("expired")
 
 
 OPEN_REQUEST_STATES = (
@@ -96,24 +104,26 @@ ENDED_REQUEST_STATES = (
 
 
 class AuthenticationMethod(models.TextChoices):
-    SMS_CODE = "sms_code", "SMS one-time code"
-    FACE_CHECK = "face_check", "face check"
-    ID_DOCUMENT = "id_document", "ID document"
-    BANK_CARD = "bank_card", "bank card check"
+    SMS_CODE = "sms_code", _("SMS one-time code")
+    FACE_CHECK = "face_check", _("face check")
+    ID_DOCUMENT = "id_document", _("ID document")
+    BANK_CARD = "bank_card", _("bank card check")
 
 
 class Outcome(models.TextChoices):
-    PASSED = "passed", "passed"
-    FAILED = "failed", "failed"
+    PASSED = "passed", pgettext_lazy("authentication outcome", "passed")
+    FAILED = "failed", pgettext_lazy("authentication outcome", "failed")
 
 
-@condition("No alternative authentication has passed yet: collect one (SMS code, face check, ID, bank card).")
+@condition(
+    _("No alternative authentication has passed yet: collect one (SMS code, face check, ID, bank card).")
+)
 def has_passed_authentication(request: AccountRequest) -> bool:
     return request.evidence.filter(outcome=Outcome.PASSED).exists()
 
 
 @condition(
-    "A judicial freeze cannot be lifted here: only the court's release order lifts it, in the wallet core."
+    _("A judicial freeze cannot be lifted here: only the court's release order lifts it, in the wallet core.")
 )
 def is_not_judicial_freeze(request: AccountRequest) -> bool:
     if request.kind != RequestKind.UNLOCK:
@@ -124,7 +134,7 @@ def is_not_judicial_freeze(request: AccountRequest) -> bool:
     return not WalletAccount.objects.filter(pk=request.account_id, status=AccountStatus.FROZEN).exists()
 
 
-@condition("Only a customer's own protective lock is executed at once.")
+@condition(_("Only a customer's own protective lock is executed at once."))
 def is_protective_lock(request: AccountRequest) -> bool:
     return request.kind == RequestKind.LOCK and request.lock_reason == LockReason.CUSTOMER_REQUEST
 
@@ -136,14 +146,13 @@ def approval_refusal(request: AccountRequest, user) -> str | None:
     unlocks of suspicious-activity and risk-control locks need a risk officer.
     """
     if not user.has_perm("accounts.approve_accountrequest"):
-        return "You do not have permission to approve account requests."
+        return gettext("You do not have permission to approve account requests.")
     if request.needs_risk_officer and not user.has_perm("accounts.approve_risk_accountrequest"):
-        return (
-            f"The account was locked for {request.get_lock_reason_display()}: "
-            "a risk officer must approve the unlock."
-        )
+        return gettext(
+            "The account was locked for %(lock_reason)s: a risk officer must approve the unlock."
+        ) % {"lock_reason": request.get_lock_reason_display()}
     if user.pk in request.maker_ids():
-        return (
+        return gettext(
             "Four eyes: you verified the caller or collected proof on this request, "
             "so another reviewer must approve it."
         )
@@ -160,54 +169,94 @@ may_approve.refusal = approval_refusal
 class AccountRequest(ConcurrentTransitionMixin, models.Model):
     """A customer's request to unlock (or lock) their wallet account."""
 
-    reference = models.CharField(max_length=30, unique=True, editable=False)
-    version = models.PositiveIntegerField(default=0, editable=False)
-    kind = models.CharField(max_length=10, choices=RequestKind.choices, default=RequestKind.UNLOCK)
+    reference = models.CharField(_("reference"), max_length=30, unique=True, editable=False)
+    version = models.PositiveIntegerField(_("version"), default=0, editable=False)
+    kind = models.CharField(_("kind"), max_length=10, choices=RequestKind.choices, default=RequestKind.UNLOCK)
     state = FSMField(
-        default=RequestState.SUBMITTED, choices=RequestState.choices, protected=True, db_index=True
+        _("state"),
+        default=RequestState.SUBMITTED,
+        choices=RequestState.choices,
+        protected=True,
+        db_index=True,
     )
-    account = models.ForeignKey(WalletAccount, on_delete=models.PROTECT, related_name="requests")
+    account = models.ForeignKey(
+        WalletAccount, on_delete=models.PROTECT, related_name="requests", verbose_name=_("account")
+    )
     lock_reason = models.CharField(
+        _("lock reason"),
         max_length=24,
         choices=LockReason.choices,
-        help_text="Unlock: why the account was locked when the request came in. Lock: why to lock it.",
+        help_text=_("Unlock: why the account was locked when the request came in. Lock: why to lock it."),
     )
-    customer_statement = models.TextField(blank=True, help_text="What the customer says happened.")
-    explanation_given = models.TextField(blank=True, help_text="How the lock was explained to the customer.")
+    customer_statement = models.TextField(
+        _("customer statement"), blank=True, help_text=_("What the customer says happened.")
+    )
+    explanation_given = models.TextField(
+        _("explanation given"), blank=True, help_text=_("How the lock was explained to the customer.")
+    )
     complaint = models.ForeignKey(
         "complaints.Complaint",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="account_requests",
+        verbose_name=_("complaint"),
     )
     partner = models.ForeignKey(
-        Partner, null=True, blank=True, on_delete=models.PROTECT, related_name="account_requests"
+        Partner,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="account_requests",
+        verbose_name=_("partner"),
     )
-    external_reference = models.CharField(max_length=64, blank=True)
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    identity_verified_at = models.DateTimeField(null=True, blank=True)
+    external_reference = models.CharField(_("external reference"), max_length=64, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("submitted by")
+    )
+    identity_verified_at = models.DateTimeField(_("identity verified at"), null=True, blank=True)
     identity_verified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("identity verified by"),
     )
-    identity_verification_method = models.CharField(max_length=20, blank=True)
+    identity_verification_method = models.CharField(
+        _("identity verification method"), max_length=20, blank=True
+    )
     submitted_for_review_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("submitted for review by"),
     )
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("approved by"),
     )
-    approved_at = models.DateTimeField(null=True, blank=True)
-    executed_at = models.DateTimeField(null=True, blank=True)
-    gateway_reference = models.CharField(max_length=64, blank=True)
-    rejection_reason = models.TextField(blank=True)
-    sla_clock = models.OneToOneField(SlaClock, on_delete=models.PROTECT, related_name="account_request")
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    executed_at = models.DateTimeField(_("executed at"), null=True, blank=True)
+    gateway_reference = models.CharField(_("gateway reference"), max_length=64, blank=True)
+    rejection_reason = models.TextField(_("rejection reason"), blank=True)
+    sla_clock = models.OneToOneField(
+        SlaClock, on_delete=models.PROTECT, related_name="account_request", verbose_name=_("SLA clock")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords(excluded_fields=["version"])
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("account request")
+        verbose_name_plural = _("account requests")
         permissions = [
             ("verify_identity_accountrequest", "Can record a caller's identity verification"),
             ("collect_authentication_accountrequest", "Can collect alternative authentication"),
@@ -238,7 +287,7 @@ class AccountRequest(ConcurrentTransitionMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.reference or "new account request"
+        return self.reference or gettext("new account request")
 
     @property
     def needs_risk_officer(self) -> bool:
@@ -259,7 +308,7 @@ class AccountRequest(ConcurrentTransitionMixin, models.Model):
         source=RequestState.SUBMITTED,
         target=RequestState.IDENTITY_VERIFIED,
         permission="accounts.verify_identity_accountrequest",
-        custom={"label": "Verify identity"},
+        custom={"label": _("Verify identity")},
     )
     def verify_identity(self, *, verified_with: str, by) -> None:
         # Not "method": django-fsm passes the transition method under that name.
@@ -273,7 +322,7 @@ class AccountRequest(ConcurrentTransitionMixin, models.Model):
         target=RequestState.PENDING_REVIEW,
         conditions=[has_passed_authentication, is_not_judicial_freeze],
         permission="accounts.collect_authentication_accountrequest",
-        custom={"label": "Submit for review"},
+        custom={"label": _("Submit for review")},
     )
     def submit_for_review(self, *, by) -> None:
         self.submitted_for_review_by = by
@@ -284,7 +333,7 @@ class AccountRequest(ConcurrentTransitionMixin, models.Model):
         target=RequestState.APPROVED,
         conditions=[has_passed_authentication, is_not_judicial_freeze],
         permission=may_approve,
-        custom={"label": "Approve"},
+        custom={"label": _("Approve")},
     )
     def approve(self, *, by) -> None:
         self.approved_by = by
@@ -296,7 +345,7 @@ class AccountRequest(ConcurrentTransitionMixin, models.Model):
         target=RequestState.EXECUTED,
         conditions=[is_not_judicial_freeze],
         permission="accounts.execute_accountrequest",
-        custom={"label": "Execute"},
+        custom={"label": _("Execute")},
     )
     def execute(self, *, gateway_reference: str) -> None:
         self.executed_at = timezone.now()
@@ -308,7 +357,7 @@ class AccountRequest(ConcurrentTransitionMixin, models.Model):
         target=RequestState.EXECUTED,
         conditions=[is_protective_lock],
         permission="accounts.verify_identity_accountrequest",
-        custom={"label": "Lock at once", "admin": False},
+        custom={"label": _("Lock at once"), "admin": False},
     )
     def execute_protective_lock(self, *, gateway_reference: str) -> None:
         self.executed_at = timezone.now()
@@ -319,7 +368,7 @@ class AccountRequest(ConcurrentTransitionMixin, models.Model):
         source=[RequestState.SUBMITTED, RequestState.IDENTITY_VERIFIED, RequestState.PENDING_REVIEW],
         target=RequestState.REJECTED,
         permission="accounts.reject_accountrequest",
-        custom={"label": "Reject"},
+        custom={"label": _("Reject")},
     )
     def reject(self, *, reason: str) -> None:
         self.rejection_reason = reason
@@ -329,7 +378,7 @@ class AccountRequest(ConcurrentTransitionMixin, models.Model):
         source=list(OPEN_REQUEST_STATES),
         target=RequestState.CANCELLED,
         permission="accounts.cancel_accountrequest",
-        custom={"label": "Cancel"},
+        custom={"label": _("Cancel")},
     )
     def cancel(self) -> None:
         pass
@@ -351,23 +400,29 @@ def evidence_path(instance: AuthenticationEvidence, filename: str) -> str:
 class AuthenticationEvidence(models.Model):
     """One alternative authentication: how, with what outcome, the proof, who checked."""
 
-    request = models.ForeignKey(AccountRequest, on_delete=models.PROTECT, related_name="evidence")
-    method = models.CharField(max_length=20, choices=AuthenticationMethod.choices)
-    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    request = models.ForeignKey(
+        AccountRequest, on_delete=models.PROTECT, related_name="evidence", verbose_name=_("request")
+    )
+    method = models.CharField(_("method"), max_length=20, choices=AuthenticationMethod.choices)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
     file = models.FileField(
+        _("file"),
         upload_to=evidence_path,
         blank=True,
         validators=[FileExtensionValidator(EVIDENCE_EXTENSIONS)],
-        help_text="Scan or photo (PDF, JPEG, PNG); required for an ID document or a bank card check.",
+        help_text=_("Scan or photo (PDF, JPEG, PNG); required for an ID document or a bank card check."),
     )
-    note = models.CharField(max_length=300, blank=True)
-    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    checked_at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("checked by")
+    )
+    checked_at = models.DateTimeField(_("checked at"), default=timezone.now)
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["checked_at", "id"]
-        verbose_name_plural = "authentication evidence"
+        verbose_name = _("authentication evidence")
+        verbose_name_plural = _("authentication evidence")
 
     def __str__(self) -> str:
         return f"{self.get_method_display()}: {self.get_outcome_display()}"

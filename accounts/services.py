@@ -9,6 +9,7 @@ import logging
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from casework import sla, sweep
 from casework.cases import open_case, refuse_reused_partner_reference, require
@@ -43,7 +44,8 @@ REFERENCE_PREFIX = "ACR"
 REVIEWERS_TEAM = "supervisors"
 FRONTLINE_TEAM = "frontline"
 RISK_TEAM = "risk"
-JUDICIAL_FREEZE_REFUSAL = (
+# English here (the API's schema shows it); translated where it is said, in the actor's language.
+JUDICIAL_FREEZE_REFUSAL = gettext_noop(
     "A judicial freeze cannot be lifted here: the account stays frozen until the court's "
     "release order is applied in the wallet core. Tell the customer which court or authority to contact."
 )
@@ -52,12 +54,15 @@ FILE_REQUIRED = frozenset({AuthenticationMethod.ID_DOCUMENT, AuthenticationMetho
 
 
 def _account(account_number: str, *, for_update: bool = False) -> WalletAccount:
-    require(account_number, "account_number", "Give the wallet account number.")
+    require(account_number, "account_number", gettext("Give the wallet account number."))
     accounts = WalletAccount.objects.select_for_update() if for_update else WalletAccount.objects
     try:
         return accounts.get(account_number=account_number.strip())
     except WalletAccount.DoesNotExist as error:
-        raise InvalidInput(f"There is no wallet account {account_number}.", field="account_number") from error
+        raise InvalidInput(
+            gettext("There is no wallet account %(account)s.") % {"account": account_number},
+            field="account_number",
+        ) from error
 
 
 def _check_account_for(account: WalletAccount, kind: str, lock_reason: str, partner: Partner | None) -> str:
@@ -65,16 +70,18 @@ def _check_account_for(account: WalletAccount, kind: str, lock_reason: str, part
     if kind == RequestKind.UNLOCK:
         if account.status == AccountStatus.ACTIVE:
             raise InvalidInput(
-                f"Account {account.account_number} is active: there is nothing to unlock.",
+                gettext("Account %(account)s is active: there is nothing to unlock.")
+                % {"account": account.account_number},
                 field="account_number",
             )
         lock_reason = account.lock_reason
     else:
         if lock_reason not in LockReason.values:
-            raise InvalidInput("Say why the account is to be locked.", field="lock_reason")
+            raise InvalidInput(gettext("Say why the account is to be locked."), field="lock_reason")
         if account.status != AccountStatus.ACTIVE:
             raise InvalidInput(
-                f"Account {account.account_number} is already {account.get_status_display()}.",
+                gettext("Account %(account)s is already %(status)s.")
+                % {"account": account.account_number, "status": account.get_status_display()},
                 field="account_number",
             )
     already = account.requests.filter(state__in=OPEN_REQUEST_STATES).first()
@@ -88,11 +95,14 @@ def _already_open(
 ) -> InvalidInput:
     # A partner learns another party's reference only if the open request is its own.
     named = already is not None and (partner is None or already.partner_id == partner.pk)
-    where = f", {already.reference}" if named else ""
-    return InvalidInput(
-        f"Account {account_number} already has an open request{where}.",
-        field="account_number",
-    )
+    if named:
+        message = gettext("Account %(account)s already has an open request, %(reference)s.") % {
+            "account": account_number,
+            "reference": already.reference,
+        }
+    else:
+        message = gettext("Account %(account)s already has an open request.") % {"account": account_number}
+    return InvalidInput(message, field="account_number")
 
 
 def open_account_request(
@@ -115,7 +125,10 @@ def open_account_request(
     """
     require_permission(actor, "accounts.add_accountrequest", "open", AccountRequest)
     if kind not in RequestKind.values:
-        raise InvalidInput(f"'{kind}' is not a kind of request; choose unlock or lock.", field="kind")
+        raise InvalidInput(
+            gettext("'%(kind)s' is not a kind of request; choose unlock or lock.") % {"kind": kind},
+            field="kind",
+        )
     received_at = received_at or timezone.now()
     try:
         with transaction.atomic():
@@ -145,19 +158,21 @@ def open_account_request(
                 received_at=received_at,
                 actor=actor,
                 transition="open",
-                reason=customer_statement or f"{request.get_kind_display()} requested",
+                reason=customer_statement
+                or gettext("%(kind)s requested") % {"kind": request.get_kind_display()},
                 # Masked: the trail is exported; the request itself names the account.
                 data={"account": mask_account_number(account.account_number), "lock_reason": lock_reason},
             )
             if not is_liftable(request):
+                refusal = gettext(JUDICIAL_FREEZE_REFUSAL)
                 run_transition(
                     request,
                     "reject",
                     actor=None,
                     system_label="judicial freeze rule",
-                    reason=JUDICIAL_FREEZE_REFUSAL,
+                    reason=refusal,
                     before_save=lambda: _end(request),
-                    arguments={"reason": JUDICIAL_FREEZE_REFUSAL},
+                    arguments={"reason": refusal},
                 )
     except IntegrityError as error:
         refuse_reused_partner_reference(
@@ -182,11 +197,14 @@ def open_unlock_request_from_complaint(*, complaint: Complaint, actor) -> Accoun
     """
     if complaint.category != ComplaintCategory.ACCOUNT_LOCKED:
         raise InvalidInput(
-            "Only a complaint about a locked or frozen account opens an unlock request.", field="category"
+            gettext("Only a complaint about a locked or frozen account opens an unlock request."),
+            field="category",
         )
     if not complaint.is_open:
         raise InvalidInput(
-            f"Complaint {complaint.reference} is {complaint.get_state_display()}.", field="complaint"
+            gettext("Complaint %(reference)s is %(state)s.")
+            % {"reference": complaint.reference, "state": complaint.get_state_display()},
+            field="complaint",
         )
     with transaction.atomic():
         request = open_account_request(
@@ -200,7 +218,7 @@ def open_unlock_request_from_complaint(*, complaint: Complaint, actor) -> Accoun
                 request=request,
                 actor=actor,
                 method=complaint.identity_verification_method,
-                reason=f"Verified on complaint {complaint.reference}",
+                reason=gettext("Verified on complaint %(reference)s") % {"reference": complaint.reference},
             )
     return request
 
@@ -209,20 +227,23 @@ def verify_identity(*, request: AccountRequest, actor, method: str, reason: str 
     """Record how the caller proved who they are. A customer's own protective lock
     (lost phone) is then executed at once."""
     require_permission(actor, "accounts.verify_identity_accountrequest", "verify_identity", request)
-    require(method, "method", "Say how the caller's identity was verified.")
+    require(method, "method", gettext("Say how the caller's identity was verified."))
     with transaction.atomic():
         run_transition(
             request,
             "verify_identity",
             actor=actor,
-            reason=reason or f"Identity verified ({method})",
+            reason=reason or gettext("Identity verified (%(method)s)") % {"method": method},
             data={"method": method},
             before_save=lambda: sla.record_first_response(request.sla_clock, at=timezone.now()),
             arguments={"verified_with": method, "by": actor},
         )
         if request.kind == RequestKind.LOCK and request.lock_reason == LockReason.CUSTOMER_REQUEST:
             _execute(
-                request, actor, "execute_protective_lock", reason="Protective lock at the customer's request"
+                request,
+                actor,
+                "execute_protective_lock",
+                reason=gettext("Protective lock at the customer's request"),
             )
     return request
 
@@ -231,9 +252,12 @@ def _check_evidence_file(file, method: str) -> None:
     if file:
         check_evidence_file(file)
     elif method in FILE_REQUIRED:
-        label = AuthenticationMethod(method).label
-        article = "An" if label[0].lower() in "aeiou" else "A"
-        raise InvalidInput(f"{article} {label} needs its scan or photo.", field="file")
+        label = str(AuthenticationMethod(method).label)
+        if method == AuthenticationMethod.ID_DOCUMENT:
+            message = gettext("An %(method)s needs its scan or photo.")
+        else:
+            message = gettext("A %(method)s needs its scan or photo.")
+        raise InvalidInput(message % {"method": label}, field="file")
 
 
 def add_evidence(
@@ -244,13 +268,21 @@ def add_evidence(
         actor, "accounts.collect_authentication_accountrequest", "collect_authentication", request
     )
     if method not in AuthenticationMethod.values:
-        raise InvalidInput(f"'{method}' is not an authentication method.", field="method")
+        raise InvalidInput(
+            gettext("'%(method)s' is not an authentication method.") % {"method": method}, field="method"
+        )
     if outcome not in Outcome.values:
-        raise InvalidInput(f"'{outcome}' is not an outcome; choose passed or failed.", field="outcome")
+        raise InvalidInput(
+            gettext("'%(outcome)s' is not an outcome; choose passed or failed.") % {"outcome": outcome},
+            field="outcome",
+        )
     if request.state != RequestState.IDENTITY_VERIFIED:
         raise TransitionRefused(
-            f"Evidence is collected after identity verification and before review; {request} is "
-            f"{request.get_state_display()}."
+            gettext(
+                "Evidence is collected after identity verification and before review; "
+                "%(request)s is %(state)s."
+            )
+            % {"request": request, "state": request.get_state_display()}
         )
     _check_evidence_file(file, method)
     evidence = AuthenticationEvidence(
@@ -267,7 +299,9 @@ def add_evidence(
             actor=actor,
             permission="accounts.collect_authentication_accountrequest",
             apply=evidence.save,
-            reason=note or f"{AuthenticationMethod(method).label}: {Outcome(outcome).label}",
+            reason=note
+            or gettext("%(method)s: %(outcome)s")
+            % {"method": AuthenticationMethod(method).label, "outcome": Outcome(outcome).label},
             data={"method": method, "outcome": outcome},
         )
     except BaseException:
@@ -322,11 +356,16 @@ def _execute(request: AccountRequest, actor, name: str, *, reason: str) -> Accou
 
 def execute_request(*, request: AccountRequest, actor, reason: str = "") -> AccountRequest:
     """Change the account through the gateway, once."""
-    return _execute(request, actor, "execute", reason=reason or f"{request.get_kind_display()} executed")
+    return _execute(
+        request,
+        actor,
+        "execute",
+        reason=reason or gettext("%(kind)s executed") % {"kind": request.get_kind_display()},
+    )
 
 
 def reject_request(*, request: AccountRequest, actor, reason: str) -> AccountRequest:
-    require(reason, "reason", "Say why the request is rejected; the customer is told.")
+    require(reason, "reason", gettext("Say why the request is rejected; the customer is told."))
     return run_transition(
         request,
         "reject",
@@ -342,7 +381,7 @@ def cancel_request(*, request: AccountRequest, actor, reason: str = "") -> Accou
         request,
         "cancel",
         actor=actor,
-        reason=reason or "Cancelled at the customer's request",
+        reason=reason or gettext("Cancelled at the customer's request"),
         before_save=lambda: _end(request, actor=actor),
     )
 
@@ -356,7 +395,10 @@ def _end(request: AccountRequest, actor=None, at: dt.datetime | None = None) -> 
     if request.state == RequestState.EXECUTED and request.kind == RequestKind.UNLOCK:
         # Masked: the summary is what the customer (and the partner, through the API) is told.
         number = mask_account_number(request.account.account_number)
-        summary = f"Account {number} unlocked through {request.reference}."
+        summary = gettext("Account %(account)s unlocked through %(reference)s.") % {
+            "account": number,
+            "reference": request.reference,
+        }
         try:
             with transaction.atomic():
                 if complaint_services.resolve_by_linked_case(
@@ -369,8 +411,13 @@ def _end(request: AccountRequest, actor=None, at: dt.datetime | None = None) -> 
     complaint_services.add_linked_case_note(
         complaint=complaint,
         author=author,
-        body=f"{request.get_kind_display().capitalize()} request {request.reference} ended "
-        f"{request.get_state_display()}: {request.rejection_reason or 'see its timeline'}.",
+        body=gettext("%(kind)s request %(reference)s ended %(state)s: %(why)s.")
+        % {
+            "kind": str(request.get_kind_display()).capitalize(),
+            "reference": request.reference,
+            "state": request.get_state_display(),
+            "why": request.rejection_reason or gettext("see its timeline"),
+        },
     )
 
 
@@ -392,7 +439,7 @@ def expire_stale_requests(now: dt.datetime) -> int:
     return sweep.run_due_transitions(
         due,
         "expire",
-        reason=f"No passed authentication within {days} days",
+        reason=gettext("No passed authentication within %(days)s days") % {"days": days},
         before_save=lambda request: _end(request, at=now),
     )
 

@@ -26,6 +26,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.text import capfirst, slugify
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django_fsm.admin import FSMAdminMixin, FSMObjectTransition
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -47,7 +49,7 @@ from .models import (
     TransitionRecord,
 )
 from .selectors import with_sla_status
-from .transitions import check_transition, claim, permission_refusal
+from .transitions import action_words, check_transition, claim, permission_refusal
 
 
 class AppendOnlyHistoryAdmin(SimpleHistoryAdmin):
@@ -123,7 +125,7 @@ class TransitionButton:
 class SlaStatusFilter(admin.SimpleListFilter):
     """On track / due soon / breached, for any case with an ``sla_clock``."""
 
-    title = "SLA status"
+    title = _("SLA status")
     parameter_name = "sla"
 
     def lookups(self, request, model_admin):
@@ -182,7 +184,7 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
     transition_services: dict[str, Callable[..., Any]] = {}
     transition_checks: dict[str, Callable[[models.Model, Any], None]] = {}
     case_argument = "case"
-    transition_block_label = "Move the case"
+    transition_block_label = _("Move the case")
     # What the change form's timeline merges (see casework.case_timeline); a case type
     # adds its notes, evidence and linked cases.
     timeline_sources: tuple[case_timeline.TimelineSource, ...] = (
@@ -198,20 +200,22 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
 
     # Columns and read-only fields.
 
-    @admin.display(description="SLA status")
+    @admin.display(description=_("SLA status"))
     def sla_status(self, case: models.Model) -> str:
         return SlaStatus(case.sla_clock.status()).label
 
-    @admin.display(description="resolution due", ordering="sla_clock__resolution_due_at")
+    @admin.display(description=_("resolution due"), ordering="sla_clock__resolution_due_at")
     def resolution_due_at(self, case: models.Model) -> str:
         # Read-only fields print a callable's value as it is: show the local time ourselves.
         clock = case.sla_clock
         due = f"{timezone.localtime(clock.resolution_due_at):%Y-%m-%d %H:%M}"
         if clock.is_paused:
-            return f"{due} (paused: waiting on the customer)"
-        return f"{due} (extended by a holding response)" if clock.is_extended else due
+            return gettext("%(due)s (paused: waiting on the customer)") % {"due": due}
+        if clock.is_extended:
+            return gettext("%(due)s (extended by a holding response)") % {"due": due}
+        return due
 
-    @admin.display(description="Timeline")
+    @admin.display(description=_("Timeline"))
     def timeline(self, case: models.Model) -> str:
         """Transitions, notes, evidence, notices and linked cases in one list, oldest first."""
         entries = case_timeline.timeline(case, self.timeline_sources)
@@ -296,7 +300,7 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
         """Run ``name`` through its service as the user; return the refusal, if any."""
         service = self.transition_services.get(name)
         if service is None:
-            return CaseworkError(f"'{name}' is not a {self.opts.verbose_name} transition.")
+            return CaseworkError(self._not_a_transition(name))
         arguments = dict(arguments or {})
         version = arguments.pop("version", None)
         if version is not None:
@@ -317,7 +321,17 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
 
     def _report_transition(self, request, case: models.Model, name: str) -> None:
         label = self._transition_label(name)
-        self.message_user(request, f"{case}: {label.lower()} done; it is now {case.get_state_display()}.")
+        self.message_user(
+            request,
+            gettext("%(case)s: %(action)s done; it is now %(state)s.")
+            % {"case": case, "action": label.lower(), "state": case.get_state_display()},
+        )
+
+    def _not_a_transition(self, name: str) -> str:
+        return gettext("'%(name)s' is not a %(case_type)s transition.") % {
+            "name": name,
+            "case_type": self.opts.verbose_name,
+        }
 
     def _transition_label(self, name: str) -> str:
         transition = getattr(self.model, name)._django_fsm.transitions
@@ -327,9 +341,7 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
     def response_change(self, request, obj):
         name = request.POST.get(self.fsm_post_param)
         if name and name not in self.transition_services:
-            self.message_user(
-                request, f"'{name}' is not a {self.opts.verbose_name} transition.", messages.ERROR
-            )
+            self.message_user(request, self._not_a_transition(name), messages.ERROR)
             return http.HttpResponseRedirect(request.path)
         return super().response_change(request, obj)
 
@@ -439,7 +451,10 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
                     form.add_error(refusal.field, refusal.message)
                 else:
                     done = step.done(case, result) if step.done else None
-                    done = done or StepDone(change_url, f"{case}: {step.label.lower()} done.")
+                    done = done or StepDone(
+                        change_url,
+                        gettext("%(case)s: %(action)s done.") % {"case": case, "action": step.label.lower()},
+                    )
                     self.message_user(request, done.message, done.level)
                     return redirect(done.url)
         elif not request.user.has_perm(step.permission):
@@ -525,11 +540,11 @@ class SlaPolicyAdmin(AppendOnlyHistoryAdmin):
     list_select_related = ("calendar",)
     search_fields = ("name", "category")
 
-    @admin.display(description="first response")
+    @admin.display(description=_("first response"))
     def first_response(self, policy: SlaPolicy) -> str:
         return f"{policy.first_response_target} {policy.get_first_response_unit_display()}"
 
-    @admin.display(description="resolution")
+    @admin.display(description=_("resolution"))
     def resolution(self, policy: SlaPolicy) -> str:
         return f"{policy.resolution_target} {policy.get_resolution_unit_display()}"
 
@@ -553,7 +568,7 @@ class SlaClockAdmin(ReadOnlyAdminMixin, AppendOnlyHistoryAdmin):
     list_filter = ("policy", "is_extended")
     list_select_related = ("policy",)
 
-    @admin.display(description="SLA status")
+    @admin.display(description=_("SLA status"))
     def sla_status(self, clock: SlaClock) -> str:
         return clock.status().label
 
@@ -564,9 +579,9 @@ class TransitionRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "created_at",
         "case_reference",
         "content_type",
-        "transition",
-        "source_state",
-        "target_state",
+        "shown_transition",
+        "shown_source_state",
+        "shown_target_state",
         "actor_label",
         "reason",
     )
@@ -580,7 +595,22 @@ class TransitionRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def has_export_permission(self, request) -> bool:
         return request.user.has_perm(EXPORT_PERMISSION)
 
-    @admin.action(description="Export selected records as CSV", permissions=["export"])
+    # The stored names and states stay as they are (the hash covers them); the list says them
+    # in the reader's words.
+
+    @admin.display(description=_("transition"), ordering="transition")
+    def shown_transition(self, record: TransitionRecord) -> str:
+        return action_words(record.transition)
+
+    @admin.display(description=_("source state"), ordering="source_state")
+    def shown_source_state(self, record: TransitionRecord) -> str:
+        return _state_label(record, record.source_state)
+
+    @admin.display(description=_("target state"), ordering="target_state")
+    def shown_target_state(self, record: TransitionRecord) -> str:
+        return _state_label(record, record.target_state)
+
+    @admin.action(description=_("Export selected records as CSV"), permissions=["export"])
     def export_csv(self, request, queryset: QuerySet[TransitionRecord]) -> http.StreamingHttpResponse:
         return stream_trail(queryset, f"transitions-{timezone.localtime():%Y%m%d-%H%M}.csv")
 
@@ -614,7 +644,7 @@ class TransitionRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": "Export the audit trail",
+            "title": gettext("Export the audit trail"),
             "form": form,
             "media": self.media + form.media,
         }
@@ -624,33 +654,46 @@ class TransitionRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 EXPORT_PERMISSION = "casework.export_transitionrecord"
 
 
+def _state_label(record: TransitionRecord, state: str) -> str:
+    """A case type's state as its choices name it; the stored value if it names none."""
+    model = ContentType.objects.get_for_id(record.content_type_id).model_class()
+    if not state or model is None:
+        return state
+    return str(dict(model._meta.get_field("state").flatchoices).get(state, state))
+
+
 class TrailExportForm(forms.Form):
     """A period (whole local days, both included) and the optional filters."""
 
     start = forms.DateField(
-        label="From",
-        help_text="First day, included (local time).",
+        label=_("From"),
+        help_text=_("First day, included (local time)."),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     end = forms.DateField(
-        label="To",
-        help_text="Last day, included.",
+        label=_("To"),
+        help_text=_("Last day, included."),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     case_type = forms.ModelChoiceField(
-        queryset=ContentType.objects.none(), required=False, empty_label="every case type"
+        queryset=ContentType.objects.none(),
+        required=False,
+        label=_("Case type"),
+        empty_label=_("every case type"),
     )
     user = forms.ModelChoiceField(
         queryset=get_user_model().objects.order_by("username"),
         required=False,
-        empty_label="anyone",
-        help_text="Only what this user did (a partner acts as its API user).",
+        label=_("User"),
+        empty_label=_("anyone"),
+        help_text=_("Only what this user did (a partner acts as its API user)."),
     )
     partner = forms.ModelChoiceField(
         queryset=Partner.objects.all(),
         required=False,
-        empty_label="any partner",
-        help_text="Only the cases this partner filed.",
+        label=_("Partner"),
+        empty_label=_("any partner"),
+        help_text=_("Only the cases this partner filed."),
     )
 
     def __init__(self, *args, **kwargs) -> None:
@@ -667,7 +710,7 @@ class TrailExportForm(forms.Form):
         cleaned = super().clean()
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end and end < start:
-            self.add_error("end", "The last day comes before the first.")
+            self.add_error("end", gettext("The last day comes before the first."))
         return cleaned
 
     def records(self) -> QuerySet[TransitionRecord]:
@@ -728,7 +771,7 @@ class DeliveryAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
-    verbose_name_plural = "delivery attempts"
+    verbose_name_plural = _("delivery attempts")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("triggered_by")
@@ -737,9 +780,9 @@ class DeliveryAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
     def has_view_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("casework.view_notification")
 
-    @admin.display(description="outcome")
+    @admin.display(description=_("outcome"))
     def outcome(self, attempt: DeliveryAttempt) -> str:
-        return "delivered" if attempt.succeeded else "failed"
+        return gettext("delivered") if attempt.succeeded else gettext("failed")
 
 
 @admin.register(Notification)
@@ -767,20 +810,25 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def has_resend_permission(self, request) -> bool:
         return request.user.has_perm("casework.change_notification")
 
-    @admin.action(description="Deliver now (pending notices only)", permissions=["retry"])
+    @admin.action(description=_("Deliver now (pending notices only)"), permissions=["retry"])
     def retry_now(self, request, queryset: QuerySet[Notification]) -> None:
         # Delivery claims the row, so a notice a worker is sending right now is not sent twice.
         pending = list(queryset.filter(status=Notification.Status.PENDING).values_list("pk", flat=True))
         delivered = sum(outbox.deliver(notification_id) for notification_id in pending)
         skipped = queryset.count() - len(pending)
-        message = f"Delivered {delivered} of {len(pending)} pending notice(s)."
+        message = gettext("Delivered %(delivered)s of %(pending)s pending notice(s).") % {
+            "delivered": delivered,
+            "pending": len(pending),
+        }
         if delivered < len(pending):
-            message += " The others failed again: see their last error."
+            message += gettext(" The others failed again: see their last error.")
         if skipped:
-            message += f" Skipped {skipped} already sent or given up."
+            message += gettext(" Skipped %(skipped)s already sent or given up.") % {"skipped": skipped}
         self.message_user(request, message, messages.SUCCESS if delivered else messages.WARNING)
 
-    @admin.action(description="Re-send webhook (sent or given up; same webhook-id)", permissions=["resend"])
+    @admin.action(
+        description=_("Re-send webhook (sent or given up; same webhook-id)"), permissions=["resend"]
+    )
     def resend(self, request, queryset: QuerySet[Notification]) -> None:
         # The same webhook-id, signed anew: a receiver that already has it can tell it is a repeat.
         resendable = queryset.filter(channel=Notification.Channel.WEBHOOK, status__in=outbox.RESENDABLE)
@@ -795,21 +843,34 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             if attempt.succeeded:
                 self.message_user(
                     request,
-                    f"Re-sent {notification.idempotency_key} to {notification.recipient}{answer}: delivered.",
+                    gettext("Re-sent %(key)s to %(recipient)s%(answer)s: delivered.")
+                    % {
+                        "key": notification.idempotency_key,
+                        "recipient": notification.recipient,
+                        "answer": answer,
+                    },
                     messages.SUCCESS,
                 )
             else:
                 self.message_user(
                     request,
-                    f"Re-sent {notification.idempotency_key} to {notification.recipient}: failed, "
-                    f"{attempt.error}. It stays {notification.get_status_display()}.",
+                    gettext("Re-sent %(key)s to %(recipient)s: failed, %(error)s. It stays %(status)s.")
+                    % {
+                        "key": notification.idempotency_key,
+                        "recipient": notification.recipient,
+                        "error": attempt.error,
+                        "status": notification.get_status_display(),
+                    },
                     messages.ERROR,
                 )
         if skipped:
             self.message_user(
                 request,
-                f"Skipped {skipped} notice(s): only webhook notices already sent or given up are re-sent "
-                "(a pending one goes out with Deliver now).",
+                gettext(
+                    "Skipped %(skipped)s notice(s): only webhook notices already sent or given up are "
+                    "re-sent (a pending one goes out with Deliver now)."
+                )
+                % {"skipped": skipped},
                 messages.WARNING,
             )
 

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.translation import gettext
 
 from .admin import ReadOnlyAdminMixin
 from .masking import may_reveal
@@ -91,7 +92,8 @@ class RevealLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 "admin/casework/reveal.html",
                 {
                     **self.admin_site.each_context(request),
-                    "title": f"{spec.label.capitalize()} of {log.case_reference}",
+                    "title": gettext("%(value)s of %(case)s")
+                    % {"value": spec.label.capitalize(), "case": log.case_reference},
                     "label": spec.label,
                     "value": value,
                     "back_url": change_url,

@@ -16,6 +16,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .admin import AppendOnlyHistoryAdmin
 from .api.credentials import check_scopes, issue_key, revoke_key, rotate_key
@@ -34,7 +36,8 @@ class Shown:
 def show_once(
     request: HttpRequest, *, title: str, rows: list[Shown], back_url: str, back_label: str, what: str
 ) -> HttpResponse:
-    plural = len(rows) > 1 or what.endswith("s")
+    """``what``: the secret(s) shown, as the warning names them ("the new keys"); more than
+    one row is spoken of in the plural."""
     response = TemplateResponse(
         request,
         "admin/casework/secrets_once.html",
@@ -46,8 +49,7 @@ def show_once(
             "back_url": back_url,
             "back_label": back_label,
             "what": what,
-            "it": "them" if plural else "it",
-            "It_is": "They are" if plural else "It is",
+            "plural": len(rows) > 1,
         },
     )
     add_never_cache_headers(response)
@@ -57,12 +59,12 @@ def show_once(
 def key_status(api_key: PartnerApiKey, now: dt.datetime | None = None) -> str:
     now = now or timezone.now()
     if api_key.revoked_at is not None:
-        return "revoked"
+        return gettext("revoked")
     if api_key.expires_at is not None and api_key.expires_at <= now:
-        return "expired"
-    if api_key.expires_at is not None:
-        return "active until rotation completes" if api_key.expires_at - now <= ROTATION_OVERLAP else "active"
-    return "active"
+        return gettext("expired")
+    if api_key.expires_at is not None and api_key.expires_at - now <= ROTATION_OVERLAP:
+        return gettext("active until rotation completes")
+    return gettext("active")
 
 
 class PartnerApiKeyInline(admin.TabularInline):
@@ -78,11 +80,11 @@ class PartnerApiKeyInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.display(description="key")
+    @admin.display(description=_("key"))
     def shown_prefix(self, api_key: PartnerApiKey) -> str:
         return f"bo_{api_key.prefix}_…"
 
-    @admin.display(description="status")
+    @admin.display(description=_("status"))
     def status(self, api_key: PartnerApiKey) -> str:
         return key_status(api_key)
 
@@ -111,14 +113,16 @@ class PartnerAdmin(AppendOnlyHistoryAdmin):
             kwargs["assume_scheme"] = "https"  # a URL typed without a scheme is https
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
-    @admin.display(description="webhook secret")
+    @admin.display(description=_("webhook secret"))
     def webhook_secret_state(self, partner: Partner) -> str:
         if not partner.webhook_secret:
-            return "none yet: run “Rotate webhook secret” to issue one"
-        state = f"set (…{partner.webhook_secret[-4:]})"
+            return gettext("none yet: run “Rotate webhook secret” to issue one")
+        state = gettext("set (…%(end)s)") % {"end": partner.webhook_secret[-4:]}
         until = partner.previous_webhook_secret_expires_at
         if partner.previous_webhook_secret and until and until > timezone.now():
-            state += f"; the previous one also signs until {until:%Y-%m-%d %H:%M}"
+            state += gettext("; the previous one also signs until %(until)s") % {
+                "until": f"{until:%Y-%m-%d %H:%M}"
+            }
         return state
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -132,14 +136,14 @@ class PartnerAdmin(AppendOnlyHistoryAdmin):
                     periods = ("second", "minute", "hour", "day")
                     if not count.isdigit() or int(count) < 1 or period not in periods:
                         raise ValidationError(
-                            "Write it as a number per second, minute, hour or day, e.g. 600/minute."
+                            gettext("Write it as a number per second, minute, hour or day, e.g. 600/minute.")
                         )
                 return value
 
         return PartnerForm
 
     @admin.action(
-        description="Rotate webhook secret (the old one still signs for 24 hours)", permissions=["change"]
+        description=_("Rotate webhook secret (the old one still signs for 24 hours)"), permissions=["change"]
     )
     def rotate_webhook_secret(self, request, queryset: QuerySet[Partner]) -> HttpResponse:
         from .partner_webhooks import rotate_webhook_secret
@@ -148,14 +152,16 @@ class PartnerAdmin(AppendOnlyHistoryAdmin):
         for partner in queryset:
             secret = rotate_webhook_secret(partner, actor=request.user, overlap=ROTATION_OVERLAP)
             self.log_change(request, partner, "Rotated the webhook secret.")
-            rows.append(Shown(f"{partner.name} ({partner.code})", secret, "old secret signs for 24 h more"))
+            rows.append(
+                Shown(f"{partner.name} ({partner.code})", secret, gettext("old secret signs for 24 h more"))
+            )
         return show_once(
             request,
-            title="New webhook secrets",
+            title=gettext("New webhook secrets"),
             rows=rows,
             back_url=reverse("admin:casework_partner_changelist"),
-            back_label="partners",
-            what="these secrets" if len(rows) > 1 else "this secret",
+            back_label=gettext("partners"),
+            what=gettext("these secrets") if len(rows) > 1 else gettext("this secret"),
         )
 
 
@@ -166,13 +172,16 @@ class PartnerApiKeyForm(forms.ModelForm):
     scopes = forms.MultipleChoiceField(
         choices=ApiScope.choices,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Write includes read. Settlement reports are for the payments system's keys only.",
+        label=_("Scopes"),
+        help_text=_("Write includes read. Settlement reports are for the payments system's keys only."),
     )
     signed_requests = forms.BooleanField(
         required=False,
-        label="Requests must be signed",
-        help_text="Issue a signing secret too: every request made with this key then carries an HMAC "
-        "signature (see the integration guide).",
+        label=_("Requests must be signed"),
+        help_text=_(
+            "Issue a signing secret too: every request made with this key then carries an HMAC "
+            "signature (see the integration guide)."
+        ),
     )
 
     class Meta:
@@ -182,7 +191,7 @@ class PartnerApiKeyForm(forms.ModelForm):
     def clean_expires_at(self):
         expires_at = self.cleaned_data.get("expires_at")
         if expires_at is not None and expires_at <= timezone.now():
-            raise ValidationError("A new key must expire in the future (or leave it blank).")
+            raise ValidationError(gettext("A new key must expire in the future (or leave it blank)."))
         return expires_at
 
     def clean(self):
@@ -241,19 +250,19 @@ class PartnerApiKeyAdmin(AppendOnlyHistoryAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # revoke instead: the row stays for the audit trail
 
-    @admin.display(description="key")
+    @admin.display(description=_("key"))
     def shown_prefix(self, api_key: PartnerApiKey) -> str:
         return f"bo_{api_key.prefix}_…"
 
-    @admin.display(description="scopes")
+    @admin.display(description=_("scopes"))
     def scope_list(self, api_key: PartnerApiKey) -> str:
         return ", ".join(api_key.scopes)
 
-    @admin.display(description="signed requests", boolean=True)
+    @admin.display(description=_("signed requests"), boolean=True)
     def signed(self, api_key: PartnerApiKey) -> bool:
         return bool(api_key.signing_secret)
 
-    @admin.display(description="status")
+    @admin.display(description=_("status"))
     def status(self, api_key: PartnerApiKey) -> str:
         return key_status(api_key)
 
@@ -275,20 +284,22 @@ class PartnerApiKeyAdmin(AppendOnlyHistoryAdmin):
 
     def response_add(self, request, obj: PartnerApiKey, post_url_continue=None) -> HttpResponse:
         api_key, key = obj._issued
-        rows = [Shown(f"{api_key.partner.name}: {api_key.name}", key, "API key")]
+        rows = [Shown(f"{api_key.partner.name}: {api_key.name}", key, gettext("API key"))]
         if api_key.signing_secret:
             label = f"{api_key.partner.name}: {api_key.name}"
-            rows.append(Shown(label, api_key.signing_secret, "request-signing secret"))
+            rows.append(Shown(label, api_key.signing_secret, gettext("request-signing secret")))
         return show_once(
             request,
-            title="New API key",
+            title=gettext("New API key"),
             rows=rows,
             back_url=reverse("admin:casework_partnerapikey_changelist"),
-            back_label="partner API keys",
-            what="the key" if len(rows) == 1 else "the key and its signing secret",
+            back_label=gettext("partner API keys"),
+            what=gettext("the key") if len(rows) == 1 else gettext("the key and its signing secret"),
         )
 
-    @admin.action(description="Rotate: a new key now, the old one stops in 24 hours", permissions=["change"])
+    @admin.action(
+        description=_("Rotate: a new key now, the old one stops in 24 hours"), permissions=["change"]
+    )
     def rotate_keys(self, request, queryset: QuerySet[PartnerApiKey]) -> HttpResponse | None:
         rows, refused = [], []
         for api_key in queryset.select_related("partner"):
@@ -298,25 +309,26 @@ class PartnerApiKeyAdmin(AppendOnlyHistoryAdmin):
                 refused.append(f"{api_key}: {error.messages[0]}")
                 continue
             self.log_change(request, api_key, f"Rotated: replaced by bo_{new.prefix}_…")
-            rows.append(Shown(f"{new.partner.name}: {new.name}", key, f"replaces bo_{api_key.prefix}_…"))
+            replaces = gettext("replaces %(key)s") % {"key": f"bo_{api_key.prefix}_…"}
+            rows.append(Shown(f"{new.partner.name}: {new.name}", key, replaces))
         for message in refused:
             self.message_user(request, message, messages.ERROR)
         if not rows:
             return None
         return show_once(
             request,
-            title="Rotated API keys",
+            title=gettext("Rotated API keys"),
             rows=rows,
             back_url=reverse("admin:casework_partnerapikey_changelist"),
-            back_label="partner API keys",
-            what="the new keys" if len(rows) > 1 else "the new key",
+            back_label=gettext("partner API keys"),
+            what=gettext("the new keys") if len(rows) > 1 else gettext("the new key"),
         )
 
-    @admin.action(description="Revoke now (calls with the key fail at once)", permissions=["change"])
+    @admin.action(description=_("Revoke now (calls with the key fail at once)"), permissions=["change"])
     def revoke_keys(self, request, queryset: QuerySet[PartnerApiKey]) -> None:
         revoked = sum(revoke_key(api_key, actor=request.user) for api_key in queryset)
         skipped = queryset.count() - revoked
-        message = f"Revoked {revoked} key(s)."
+        message = gettext("Revoked %(revoked)s key(s).") % {"revoked": revoked}
         if skipped:
-            message += f" {skipped} already revoked."
+            message += gettext(" %(skipped)s already revoked.") % {"skipped": skipped}
         self.message_user(request, message, messages.SUCCESS if revoked else messages.WARNING)

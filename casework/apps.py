@@ -1,10 +1,11 @@
 from django.apps import AppConfig
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 
 class CaseworkConfig(AppConfig):
     name = "casework"
-    verbose_name = "Casework: calendars, SLA, audit, outbox"
+    verbose_name = _("Casework: calendars, SLA, audit, outbox")
 
     def ready(self) -> None:
         from . import partner_webhooks, webhooks

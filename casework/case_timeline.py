@@ -20,11 +20,26 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 
 from .audit import actor_label, records_for
 from .models import DeliveryAttempt, Notification
+from .transitions import action_words
 
-SYSTEM = "system"
+SYSTEM = pgettext_lazy("actor", "system")
+
+# Each kind of entry as the timeline's "what" column says it; a kind missing here shows as it is.
+KINDS = {
+    "transition": pgettext_lazy("timeline entry", "transition"),
+    "note": pgettext_lazy("timeline entry", "note"),
+    "message": pgettext_lazy("timeline entry", "message"),
+    "attachment": pgettext_lazy("timeline entry", "attachment"),
+    "evidence": pgettext_lazy("timeline entry", "evidence"),
+    "payment": pgettext_lazy("timeline entry", "payment"),
+    "notice": pgettext_lazy("timeline entry", "notice"),
+    "delivery": pgettext_lazy("timeline entry", "delivery"),
+    "linked case": pgettext_lazy("timeline entry", "linked case"),
+}
 
 
 @dataclass(frozen=True)
@@ -41,6 +56,10 @@ class Entry:
     @property
     def local_time(self) -> str:
         return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def kind_label(self) -> str:
+        return str(KINDS.get(self.kind, self.kind))
 
 
 TimelineSource = Callable[[models.Model], Iterable[Entry]]
@@ -70,13 +89,13 @@ def transitions(case: models.Model) -> Iterable[Entry]:
     (a reassignment, an identity check) say so instead of an arrow."""
     labels = dict(case._meta.get_field("state").flatchoices)
     for record in records_for(case):
-        name = record.transition.replace("_", " ")
+        name = action_words(record.transition)
         source = labels.get(record.source_state, record.source_state)
         target = labels.get(record.target_state, record.target_state)
         if not record.source_state:
             what = f"{name}: → {target}"
         elif record.source_state == record.target_state:
-            what = f"{name} (stays {target})"
+            what = gettext("%(action)s (stays %(state)s)") % {"action": name, "state": target}
         else:
             what = f"{name}: {source} → {target}"
         yield Entry(record.created_at, "transition", record.actor_label, what, record.reason)
@@ -94,7 +113,8 @@ def notices(case: models.Model) -> Iterable[Entry]:
             notice.created_at,
             "notice",
             SYSTEM,
-            f"{notice.kind} notice by {notice.get_channel_display()} to {notice.recipient}",
+            gettext("%(kind)s notice by %(channel)s to %(recipient)s")
+            % {"kind": notice.kind, "channel": notice.get_channel_display(), "recipient": notice.recipient},
             f"{notice.subject} ({notice.get_status_display()})",
             _admin_url(notice),
         )
@@ -102,13 +122,19 @@ def notices(case: models.Model) -> Iterable[Entry]:
         notification__content_type=content_type, notification__object_id=case.pk
     ).select_related("notification", "triggered_by__partner")
     for attempt in attempts:
-        outcome = "delivered" if attempt.succeeded else "failed"
+        outcome = gettext("delivered") if attempt.succeeded else gettext("failed")
         answer = f" (HTTP {attempt.response_status})" if attempt.response_status else ""
         yield Entry(
             attempt.attempted_at,
             "delivery",
             _label(attempt.triggered_by) if attempt.triggered_by_id else SYSTEM,
-            f"{attempt.notification.kind} notice to {attempt.notification.recipient}: {outcome}{answer}",
+            gettext("%(kind)s notice to %(recipient)s: %(outcome)s%(answer)s")
+            % {
+                "kind": attempt.notification.kind,
+                "recipient": attempt.notification.recipient,
+                "outcome": outcome,
+                "answer": answer,
+            },
             attempt.error,
             _admin_url(attempt.notification),
         )
@@ -154,8 +180,9 @@ def opened_from_it(accessor: str, *, by: str = "submitted_by") -> TimelineSource
                 linked.created_at,
                 "linked case",
                 _label(getattr(linked, by)),
-                f"opened {linked._meta.verbose_name} {linked} from it",
-                f"now {linked.get_state_display()}",
+                gettext("opened %(case_type)s %(case)s from it")
+                % {"case_type": linked._meta.verbose_name, "case": linked},
+                gettext("now %(state)s") % {"state": linked.get_state_display()},
                 _admin_url(linked),
             )
 
@@ -175,8 +202,9 @@ def opened_from(field_name: str, *, by: str = "submitted_by") -> TimelineSource:
             case.created_at,
             "linked case",
             _label(getattr(case, by)),
-            f"opened from {linked._meta.verbose_name} {linked}",
-            f"now {linked.get_state_display()}",
+            gettext("opened from %(case_type)s %(case)s")
+            % {"case_type": linked._meta.verbose_name, "case": linked},
+            gettext("now %(state)s") % {"state": linked.get_state_display()},
             _admin_url(linked),
         )
 
@@ -209,8 +237,17 @@ class HistoryEntry:
     def local_time(self) -> str:
         return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M:%S}"
 
+    @property
+    def change_label(self) -> str:
+        return str(HISTORY_LABELS.get(self.change, self.change))
+
 
 HISTORY_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
+HISTORY_LABELS = {
+    "created": pgettext_lazy("history", "created"),
+    "changed": pgettext_lazy("history", "changed"),
+    "deleted": pgettext_lazy("history", "deleted"),
+}
 
 
 def field_changes(case: models.Model) -> list[HistoryEntry]:
@@ -265,10 +302,12 @@ def _related_objects(case: models.Model, changes) -> dict[tuple[type[models.Mode
 def _shown(model_field: models.Field, value, related: dict) -> str:
     if value is None or value == "":
         return "—"
+    if isinstance(value, bool):
+        return gettext("True") if value else gettext("False")
     if model_field.is_relation:
         obj = related.get((model_field.related_model, value))
         if obj is None:
-            return f"#{value} (no longer there)"
+            return gettext("#%(key)s (no longer there)") % {"key": value}
         return obj.get_username() if hasattr(obj, "get_username") else str(obj)
     if model_field.flatchoices:
         return str(dict(model_field.flatchoices).get(value, value))

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from . import sla
 from .audit import record_transition
@@ -36,7 +37,8 @@ def refuse_reused_partner_reference(
         and model.objects.filter(partner=partner, external_reference=external_reference).exists()
     ):
         raise InvalidInput(
-            f"This partner already sent {noun} with reference '{external_reference}'.",
+            gettext("This partner already sent %(noun)s with reference '%(reference)s'.")
+            % {"noun": noun, "reference": external_reference},
             field="external_reference",
         )
 

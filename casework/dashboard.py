@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Count, F, Model, Q
+from django.utils.translation import gettext_lazy as _
 
 from .models import BusinessCalendar, CaseType
 
@@ -67,7 +68,7 @@ def case_kinds() -> tuple[CaseKind, ...]:
     return (
         CaseKind(
             case_type=CaseType.COMPLAINT,
-            name="complaints",
+            name=_("complaints"),
             model=Complaint,
             open_states=tuple(OPEN_STATES),
             resolved_states=(State.RESOLVED, State.CLOSED),
@@ -76,7 +77,7 @@ def case_kinds() -> tuple[CaseKind, ...]:
         ),
         CaseKind(
             case_type=CaseType.ACCOUNT_REQUEST,
-            name="account requests",
+            name=_("account requests"),
             model=AccountRequest,
             open_states=tuple(OPEN_REQUEST_STATES),
             resolved_states=(RequestState.EXECUTED, RequestState.REJECTED),
@@ -84,7 +85,7 @@ def case_kinds() -> tuple[CaseKind, ...]:
         ),
         CaseKind(
             case_type=CaseType.REFUND,
-            name="refund cases",
+            name=_("refund cases"),
             model=RefundCase,
             open_states=tuple(OPEN_REFUND_STATES),
             resolved_states=(RefundState.REFUNDED, RefundState.REJECTED),
@@ -119,11 +120,11 @@ class AgeBucket:
 
 
 AGE_BUCKETS = (
-    AgeBucket("lt1d", "under 1 day", None, 1),
-    AgeBucket("1to3d", "1 to 3 days", 1, 3),
-    AgeBucket("3to7d", "3 to 7 days", 3, 7),
-    AgeBucket("7to30d", "7 to 30 days", 7, 30),
-    AgeBucket("gt30d", "30 days or more", 30, None),
+    AgeBucket("lt1d", _("under 1 day"), None, 1),
+    AgeBucket("1to3d", _("1 to 3 days"), 1, 3),
+    AgeBucket("3to7d", _("3 to 7 days"), 3, 7),
+    AgeBucket("7to30d", _("7 to 30 days"), 7, 30),
+    AgeBucket("gt30d", _("30 days or more"), 30, None),
 )
 
 

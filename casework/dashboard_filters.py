@@ -10,6 +10,8 @@ import datetime as dt
 
 from django.contrib import admin
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from . import dashboard
 
@@ -17,14 +19,14 @@ from . import dashboard
 class OpenCasesFilter(admin.SimpleListFilter):
     """Open cases: all of them, those due by the end of today, those breached."""
 
-    title = "open cases"
+    title = _("open cases")
     parameter_name = "open"
     ALL = "all"
     DUE_TODAY = "due_today"
     BREACHED = "breached"
 
     def lookups(self, request, model_admin):
-        return [(self.ALL, "all open"), (self.DUE_TODAY, "due today"), (self.BREACHED, "breached")]
+        return [(self.ALL, _("all open")), (self.DUE_TODAY, _("due today")), (self.BREACHED, _("breached"))]
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -43,7 +45,7 @@ class OpenCasesFilter(admin.SimpleListFilter):
 class BacklogAgeFilter(admin.SimpleListFilter):
     """Open cases by how long ago they were received."""
 
-    title = "open for"
+    title = _("open for")
     parameter_name = "age"
 
     def lookups(self, request, model_admin):
@@ -60,11 +62,11 @@ class BacklogAgeFilter(admin.SimpleListFilter):
 class ResolvedInPeriodFilter(admin.SimpleListFilter):
     """Resolved in the last days (and not reopened since): what SLA compliance counts."""
 
-    title = "resolved in the last"
+    title = _("resolved in the last")
     parameter_name = "resolved"
 
     def lookups(self, request, model_admin):
-        return [(str(days), f"{days} days") for days in dashboard.PERIODS_DAYS]
+        return [(str(days), gettext("%(days)s days") % {"days": days}) for days in dashboard.PERIODS_DAYS]
 
     def queryset(self, request, queryset):
         if self.value() not in {str(days) for days in dashboard.PERIODS_DAYS}:
@@ -77,13 +79,13 @@ class ResolvedInPeriodFilter(admin.SimpleListFilter):
 class ResolutionDeadlineFilter(admin.SimpleListFilter):
     """Met or missed the resolution deadline (the first-response target aside)."""
 
-    title = "resolution deadline"
+    title = _("resolution deadline")
     parameter_name = "resolution"
     MET = "met"
     MISSED = "missed"
 
     def lookups(self, request, model_admin):
-        return [(self.MET, "met"), (self.MISSED, "missed")]
+        return [(self.MET, _("met")), (self.MISSED, _("missed"))]
 
     def queryset(self, request, queryset):
         if self.value() == self.MET:

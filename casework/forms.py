@@ -9,10 +9,16 @@ from __future__ import annotations
 
 from django import forms
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .errors import CaseworkError
 
-STALE_MESSAGE = "{case} was changed by someone else after you opened it; reload and try again."
+
+def stale_message(case: models.Model) -> str:
+    return gettext("%(case)s was changed by someone else after you opened it; reload and try again.") % {
+        "case": case
+    }
 
 
 def text_field(label: str, *, required: bool = True, help_text: str = "") -> forms.CharField:
@@ -72,15 +78,15 @@ class VersionedChangeForm(forms.ModelForm):
         # The admin claims the row by version when it saves; checking here too keeps
         # the editor's input on screen when the answer is already known.
         if cleaned.get("version") is not None and cleaned["version"] != self.instance.version:
-            raise forms.ValidationError(STALE_MESSAGE.format(case=self.instance), code="stale")
+            raise forms.ValidationError(stale_message(self.instance), code="stale")
         return cleaned
 
 
 class ConfirmTransitionForm(VersionedForm):
     """For transitions that need no input: confirm, optionally with a remark."""
 
-    reason = text_field("Remark", required=False, help_text="Kept with the transition in the timeline.")
+    reason = text_field(_("Remark"), required=False, help_text=_("Kept with the transition in the timeline."))
 
 
 class ReasonForm(VersionedForm):
-    reason = text_field("Reason")
+    reason = text_field(_("Reason"))

@@ -55,6 +55,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 REVEAL_PERMISSION = "casework.reveal_personal_data"
@@ -180,12 +181,17 @@ def masked_html(obj: Any, name: str, spec: PersonalField, *, may_reveal: bool = 
             shown = format_html('<a href="{}">{}</a>', url, shown)
     if not may_reveal or obj.pk is None:
         return shown
+    # The script's words travel on the button, in the page's language.
     return format_html(
         '{} <button type="button" class="button reveal-personal-data" data-reveal-url="{}" '
-        'title="Show the full {} once; the reveal is logged">reveal</button>',
+        'data-prompt="{}" data-refused="{}" data-failed="{}" title="{}">{}</button>',
         shown,
         reveal_url(obj, name),
-        spec.label,
+        gettext("Why do you need the full value? (optional; the reveal is logged)"),
+        gettext("not allowed"),
+        gettext("failed"),
+        gettext("Show the full %(value)s once; the reveal is logged") % {"value": spec.label},
+        gettext("reveal"),
     )
 
 
@@ -217,9 +223,12 @@ class KeepUnlessReplacedField(forms.CharField):
         kept = f" ({self.masked})" if self.current else ""
         super().__init__(
             required=False,
-            label=f"New {label}",
-            help_text=f"Leave empty to keep the number on file{kept}; a new number replaces it "
-            "(kept in the history).",
+            label=gettext("New %(value)s") % {"value": label},
+            help_text=gettext(
+                "Leave empty to keep the number on file%(kept)s; a new number replaces it "
+                "(kept in the history)."
+            )
+            % {"kept": kept},
             widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": self.masked}),
         )
 
@@ -231,7 +240,9 @@ class KeepUnlessReplacedField(forms.CharField):
         if self._unchanged(value):
             return self.current
         if MASK in value:
-            raise ValidationError("Type the whole new number: a masked value cannot be saved.", code="masked")
+            raise ValidationError(
+                gettext("Type the whole new number: a masked value cannot be saved."), code="masked"
+            )
         return self.original.clean(value)
 
     def has_changed(self, initial: Any, data: Any) -> bool:

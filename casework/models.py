@@ -12,25 +12,32 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 
 class Team(models.Model):
     """A desk that owns cases: frontline, technical team, complaints department..."""
 
-    code = models.SlugField(unique=True)
-    name = models.CharField(max_length=100)
-    mailbox = models.EmailField(help_text="Escalation notices and reminders go here.")
+    code = models.SlugField(unique=True, verbose_name=_("code"))
+    name = models.CharField(max_length=100, verbose_name=_("name"))
+    mailbox = models.EmailField(
+        help_text=_("Escalation notices and reminders go here."), verbose_name=_("mailbox")
+    )
     group = models.ForeignKey(
         Group,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
-        help_text="Staff of this team: its members may take findings back to the case.",
+        help_text=_("Staff of this team: its members may take findings back to the case."),
+        verbose_name=_("group"),
     )
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -40,37 +47,50 @@ class Team(models.Model):
 class Partner(models.Model):
     """A partner system that files cases through the API with its own credentials."""
 
-    code = models.SlugField(unique=True)
-    name = models.CharField(max_length=200)
+    code = models.SlugField(unique=True, verbose_name=_("code"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="partner",
-        help_text="The API identity; its token is the partner's credential.",
+        help_text=_("The API identity; its token is the partner's credential."),
+        verbose_name=_("user"),
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
     rate_limit = models.CharField(
         max_length=20,
         blank=True,
-        help_text="Requests this partner may make, e.g. 600/minute; blank is the API_PARTNER_RATE setting.",
+        help_text=_(
+            "Requests this partner may make, e.g. 600/minute; blank is the API_PARTNER_RATE setting."
+        ),
+        verbose_name=_("rate limit"),
     )
     webhook_url = models.URLField(
         blank=True,
-        help_text="Where state changes of this partner's cases are POSTed, signed; blank sends none.",
+        help_text=_("Where state changes of this partner's cases are POSTed, signed; blank sends none."),
+        verbose_name=_("webhook url"),
     )
     webhook_secret = models.CharField(
-        max_length=100, blank=True, help_text="The whsec_ secret that signs this partner's webhooks."
+        max_length=100,
+        blank=True,
+        help_text=_("The whsec_ secret that signs this partner's webhooks."),
+        verbose_name=_("webhook secret"),
     )
     previous_webhook_secret = models.CharField(
         max_length=100,
         blank=True,
-        help_text="The secret before the last rotation: webhooks carry both signatures until it expires.",
+        help_text=_("The secret before the last rotation: webhooks carry both signatures until it expires."),
+        verbose_name=_("previous webhook secret"),
     )
-    previous_webhook_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    previous_webhook_secret_expires_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("previous webhook secret expires at")
+    )
     # Secrets stay out of the history: auditors see that a rotation happened, not its key.
     history = HistoricalRecords(excluded_fields=["webhook_secret", "previous_webhook_secret"])
 
     class Meta:
+        verbose_name = _("partner")
+        verbose_name_plural = _("partners")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -81,37 +101,55 @@ class ApiScope(models.TextChoices):
     """What one API key may do: per case type read or write (write includes read), and
     the settlement reports that only the payments system's keys may carry."""
 
-    COMPLAINTS_READ = "complaints:read", "complaints: read"
-    COMPLAINTS_WRITE = "complaints:write", "complaints: file, withdraw and read"
-    ACCOUNT_REQUESTS_READ = "account-requests:read", "account requests: read"
-    ACCOUNT_REQUESTS_WRITE = "account-requests:write", "account requests: submit, cancel and read"
-    REFUND_CASES_READ = "refund-cases:read", "refund cases: read"
-    REFUND_CASES_WRITE = "refund-cases:write", "refund cases: open, add evidence, cancel and read"
-    SETTLEMENTS_REPORT = "settlements:report", "payment instructions: read and report settlement"
+    COMPLAINTS_READ = "complaints:read", _("complaints: read")
+    COMPLAINTS_WRITE = "complaints:write", _("complaints: file, withdraw and read")
+    ACCOUNT_REQUESTS_READ = "account-requests:read", _("account requests: read")
+    ACCOUNT_REQUESTS_WRITE = "account-requests:write", _("account requests: submit, cancel and read")
+    REFUND_CASES_READ = "refund-cases:read", _("refund cases: read")
+    REFUND_CASES_WRITE = "refund-cases:write", _("refund cases: open, add evidence, cancel and read")
+    SETTLEMENTS_REPORT = "settlements:report", _("payment instructions: read and report settlement")
 
 
 class PartnerApiKey(models.Model):
     """One credential of a partner: ``bo_<prefix>_<secret>``, kept as its prefix (to find
     it) and the SHA-256 of the whole key (to check it); the key itself is shown once."""
 
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="api_keys")
-    name = models.CharField(max_length=100, help_text="What the partner uses it for, e.g. its call centre.")
-    prefix = models.CharField(max_length=16, unique=True, editable=False)
-    key_hash = models.CharField(max_length=64, editable=False, help_text="SHA-256 of the whole key.")
-    scopes = models.JSONField(default=list, help_text="ApiScope values this key carries.")
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, related_name="api_keys", verbose_name=_("partner")
+    )
+    name = models.CharField(
+        max_length=100,
+        help_text=_("What the partner uses it for, e.g. its call centre."),
+        verbose_name=_("name"),
+    )
+    prefix = models.CharField(max_length=16, unique=True, editable=False, verbose_name=_("prefix"))
+    key_hash = models.CharField(
+        max_length=64, editable=False, help_text=_("SHA-256 of the whole key."), verbose_name=_("key hash")
+    )
+    scopes = models.JSONField(
+        default=list, help_text=_("ApiScope values this key carries."), verbose_name=_("scopes")
+    )
     signing_secret = models.CharField(
         max_length=100,
         blank=True,
         editable=False,
-        help_text="Set when requests made with this key must be HMAC-signed (whsec_ secret).",
+        help_text=_("Set when requests made with this key must be HMAC-signed (whsec_ secret)."),
+        verbose_name=_("signing secret"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    expires_at = models.DateTimeField(null=True, blank=True, help_text="Blank: until revoked.")
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Blank: until revoked."), verbose_name=_("expires at")
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("last used at"))
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("revoked at"))
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -119,13 +157,15 @@ class PartnerApiKey(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         editable=False,
+        verbose_name=_("revoked by"),
     )
     # Every use would be a history row: last use is kept on the row only.
     history = HistoricalRecords(excluded_fields=["last_used_at", "signing_secret", "key_hash"])
 
     class Meta:
+        verbose_name = _("partner API key")
+        verbose_name_plural = _("partner API keys")
         ordering = ["partner", "-created_at"]
-        verbose_name = "partner API key"
 
     def __str__(self) -> str:
         return f"{self.partner}: {self.name} (bo_{self.prefix}_…)"
@@ -138,17 +178,22 @@ class PartnerApiKey(models.Model):
 class BusinessCalendar(models.Model):
     """Working days from the ``holidays`` package plus overrides, working hours, zone."""
 
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=100, unique=True, verbose_name=_("name"))
     country_code = models.CharField(
-        max_length=8, default="CN", help_text="ISO code the holidays package knows, e.g. CN."
+        max_length=8,
+        default="CN",
+        help_text=_("ISO code the holidays package knows, e.g. CN."),
+        verbose_name=_("country code"),
     )
-    time_zone = models.CharField(max_length=64, default="Asia/Shanghai")
-    workday_starts_at = models.TimeField(default=dt.time(9, 0))
-    workday_ends_at = models.TimeField(default=dt.time(18, 0))
-    is_default = models.BooleanField(default=False)
+    time_zone = models.CharField(max_length=64, default="Asia/Shanghai", verbose_name=_("time zone"))
+    workday_starts_at = models.TimeField(default=dt.time(9, 0), verbose_name=_("workday starts at"))
+    workday_ends_at = models.TimeField(default=dt.time(18, 0), verbose_name=_("workday ends at"))
+    is_default = models.BooleanField(default=False, verbose_name=_("is default"))
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("business calendar")
+        verbose_name_plural = _("business calendars")
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
@@ -167,32 +212,36 @@ class BusinessCalendar(models.Model):
 class CalendarOverride(models.Model):
     """A day that works or rests against what the holidays package says."""
 
-    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="overrides")
-    date = models.DateField()
-    is_working_day = models.BooleanField()
-    note = models.CharField(max_length=200, blank=True)
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="overrides", verbose_name=_("calendar")
+    )
+    date = models.DateField(verbose_name=_("date"))
+    is_working_day = models.BooleanField(verbose_name=_("is working day"))
+    note = models.CharField(max_length=200, blank=True, verbose_name=_("note"))
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("calendar override")
+        verbose_name_plural = _("calendar overrides")
         ordering = ["date"]
         constraints = [models.UniqueConstraint(fields=["calendar", "date"], name="one_override_per_day")]
 
     def __str__(self) -> str:
-        kind = "working day" if self.is_working_day else "day off"
+        kind = gettext("working day") if self.is_working_day else gettext("day off")
         return f"{self.date}: {kind}"
 
 
 class TimeUnit(models.TextChoices):
-    BUSINESS_HOURS = "business_hours", "business hours"
-    BUSINESS_DAYS = "business_days", "business days"
-    CALENDAR_HOURS = "calendar_hours", "calendar hours"
-    CALENDAR_DAYS = "calendar_days", "calendar days"
+    BUSINESS_HOURS = "business_hours", _("business hours")
+    BUSINESS_DAYS = "business_days", _("business days")
+    CALENDAR_HOURS = "calendar_hours", _("calendar hours")
+    CALENDAR_DAYS = "calendar_days", _("calendar days")
 
 
 class CaseType(models.TextChoices):
-    COMPLAINT = "complaint", "complaint"
-    ACCOUNT_REQUEST = "account_request", "account lock/unlock request"
-    REFUND = "refund", "refund case"
+    COMPLAINT = "complaint", _("complaint")
+    ACCOUNT_REQUEST = "account_request", _("account lock/unlock request")
+    REFUND = "refund", _("refund case")
 
 
 class SlaPolicy(models.Model):
@@ -201,28 +250,36 @@ class SlaPolicy(models.Model):
     The most specific active policy wins; blank category or priority means "any".
     """
 
-    name = models.CharField(max_length=120)
-    case_type = models.CharField(max_length=32, choices=CaseType.choices)
-    category = models.CharField(max_length=40, blank=True)
-    priority = models.CharField(max_length=20, blank=True)
-    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT)
-    first_response_target = models.PositiveIntegerField()
-    first_response_unit = models.CharField(max_length=20, choices=TimeUnit.choices)
-    resolution_target = models.PositiveIntegerField()
-    resolution_unit = models.CharField(max_length=20, choices=TimeUnit.choices)
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    case_type = models.CharField(max_length=32, choices=CaseType.choices, verbose_name=_("case type"))
+    category = models.CharField(max_length=40, blank=True, verbose_name=_("category"))
+    priority = models.CharField(max_length=20, blank=True, verbose_name=_("priority"))
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, verbose_name=_("calendar"))
+    first_response_target = models.PositiveIntegerField(verbose_name=_("first response target"))
+    first_response_unit = models.CharField(
+        max_length=20, choices=TimeUnit.choices, verbose_name=_("first response unit")
+    )
+    resolution_target = models.PositiveIntegerField(verbose_name=_("resolution target"))
+    resolution_unit = models.CharField(
+        max_length=20, choices=TimeUnit.choices, verbose_name=_("resolution unit")
+    )
     extended_resolution_target = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text="Limit after a holding response, in the resolution unit (e.g. 35 for 15).",
+        help_text=_("Limit after a holding response, in the resolution unit (e.g. 35 for 15)."),
+        verbose_name=_("extended resolution target"),
     )
     due_soon_minutes = models.PositiveIntegerField(
-        default=240, help_text="Warn this many minutes before a target is due."
+        default=240,
+        help_text=_("Warn this many minutes before a target is due."),
+        verbose_name=_("due soon minutes"),
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name_plural = "SLA policies"
+        verbose_name = _("sla policy")
+        verbose_name_plural = _("SLA policies")
         ordering = ["case_type", "category", "priority"]
         constraints = [
             models.UniqueConstraint(
@@ -244,24 +301,32 @@ class SlaPolicy(models.Model):
 class SlaClock(models.Model):
     """One case's clock: when targets fall due, pauses, and lateness that outlives resolution."""
 
-    policy = models.ForeignKey(SlaPolicy, on_delete=models.PROTECT)
-    started_at = models.DateTimeField()
-    first_response_due_at = models.DateTimeField()
-    first_responded_at = models.DateTimeField(null=True, blank=True)
-    first_response_breached_at = models.DateTimeField(null=True, blank=True)
-    resolution_due_at = models.DateTimeField()
-    resolution_warn_at = models.DateTimeField()
-    due_soon_notified_at = models.DateTimeField(null=True, blank=True)
-    resolution_breached_at = models.DateTimeField(null=True, blank=True)
-    is_extended = models.BooleanField(default=False)
-    paused_at = models.DateTimeField(null=True, blank=True)
-    paused_minutes_total = models.PositiveIntegerField(
-        default=0, help_text="Business minutes spent waiting on the customer."
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.PROTECT, verbose_name=_("policy"))
+    started_at = models.DateTimeField(verbose_name=_("started at"))
+    first_response_due_at = models.DateTimeField(verbose_name=_("first response due at"))
+    first_responded_at = models.DateTimeField(null=True, blank=True, verbose_name=_("first responded at"))
+    first_response_breached_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("first response breached at")
     )
-    stopped_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(verbose_name=_("resolution due at"))
+    resolution_warn_at = models.DateTimeField(verbose_name=_("resolution warn at"))
+    due_soon_notified_at = models.DateTimeField(null=True, blank=True, verbose_name=_("due soon notified at"))
+    resolution_breached_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("resolution breached at")
+    )
+    is_extended = models.BooleanField(default=False, verbose_name=_("is extended"))
+    paused_at = models.DateTimeField(null=True, blank=True, verbose_name=_("paused at"))
+    paused_minutes_total = models.PositiveIntegerField(
+        default=0,
+        help_text=_("Business minutes spent waiting on the customer."),
+        verbose_name=_("paused minutes total"),
+    )
+    stopped_at = models.DateTimeField(null=True, blank=True, verbose_name=_("stopped at"))
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("sla clock")
+        verbose_name_plural = _("sla clocks")
         indexes = [
             # The sweep reads running clocks by due time.
             models.Index(
@@ -286,7 +351,7 @@ class SlaClock(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"SLA clock due {self.resolution_due_at:%Y-%m-%d %H:%M}"
+        return gettext("SLA clock due %(due)s") % {"due": f"{self.resolution_due_at:%Y-%m-%d %H:%M}"}
 
     @property
     def is_paused(self) -> bool:
@@ -315,9 +380,9 @@ class SlaClock(models.Model):
 
 
 class SlaStatus(models.TextChoices):
-    ON_TRACK = "on_track", "on track"
-    DUE_SOON = "due_soon", "due soon"
-    BREACHED = "breached", "breached"
+    ON_TRACK = "on_track", _("on track")
+    DUE_SOON = "due_soon", _("due soon")
+    BREACHED = "breached", _("breached")
 
 
 class TransitionRecord(models.Model):
@@ -327,24 +392,33 @@ class TransitionRecord(models.Model):
     edited or deleted; each carries the hash of its predecessor so tampering shows.
     """
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
-    object_id = models.PositiveBigIntegerField()
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, verbose_name=_("content type"))
+    object_id = models.PositiveBigIntegerField(verbose_name=_("object id"))
     case = GenericForeignKey("content_type", "object_id")
-    case_reference = models.CharField(max_length=40, db_index=True)
-    transition = models.CharField(max_length=60)
-    source_state = models.CharField(max_length=40)
-    target_state = models.CharField(max_length=40)
+    case_reference = models.CharField(max_length=40, db_index=True, verbose_name=_("case reference"))
+    transition = models.CharField(max_length=60, verbose_name=_("transition"))
+    source_state = models.CharField(max_length=40, verbose_name=_("source state"))
+    target_state = models.CharField(max_length=40, verbose_name=_("target state"))
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("actor"),
     )
-    actor_label = models.CharField(max_length=150, help_text="User name, partner or the SLA clock.")
-    reason = models.TextField(blank=True)
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    previous_hash = models.CharField(max_length=64, blank=True)
-    record_hash = models.CharField(max_length=64, blank=True)
+    actor_label = models.CharField(
+        max_length=150, help_text=_("User name, partner or the SLA clock."), verbose_name=_("actor label")
+    )
+    reason = models.TextField(blank=True, verbose_name=_("reason"))
+    data = models.JSONField(default=dict, blank=True, verbose_name=_("data"))
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("created at"))
+    previous_hash = models.CharField(max_length=64, blank=True, verbose_name=_("previous hash"))
+    record_hash = models.CharField(max_length=64, blank=True, verbose_name=_("record hash"))
 
     class Meta:
+        verbose_name = _("transition record")
+        verbose_name_plural = _("transition records")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["content_type", "object_id", "created_at"])]
 
@@ -356,39 +430,63 @@ class Notification(models.Model):
     """Outbox row: written with the transition, delivered by a task, never twice."""
 
     class Channel(models.TextChoices):
-        EMAIL = "email", "e-mail"
-        WEBHOOK = "webhook", "signed HTTP POST"
+        EMAIL = "email", _("e-mail")
+        WEBHOOK = "webhook", _("signed HTTP POST")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "pending"
-        SENT = "sent", "sent"
-        FAILED = "failed", "failed (gave up)"
+        PENDING = "pending", _("pending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed (gave up)")
 
-    idempotency_key = models.CharField(max_length=120, unique=True)
-    kind = models.CharField(max_length=40, help_text="escalation, due_soon, breach, payment_instruction...")
-    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
-    recipient = models.CharField(max_length=254, help_text="An e-mail address, or a webhook's URL.")
-    subject = models.CharField(max_length=200, help_text="The e-mail's subject, or a webhook's short label.")
+    idempotency_key = models.CharField(max_length=120, unique=True, verbose_name=_("idempotency key"))
+    kind = models.CharField(
+        max_length=40,
+        help_text=_("escalation, due_soon, breach, payment_instruction..."),
+        verbose_name=_("kind"),
+    )
+    channel = models.CharField(
+        max_length=10, choices=Channel.choices, default=Channel.EMAIL, verbose_name=_("channel")
+    )
+    recipient = models.CharField(
+        max_length=254, help_text=_("An e-mail address, or a webhook's URL."), verbose_name=_("recipient")
+    )
+    subject = models.CharField(
+        max_length=200,
+        help_text=_("The e-mail's subject, or a webhook's short label."),
+        verbose_name=_("subject"),
+    )
     body = models.TextField(
-        help_text="The e-mail's text, or a webhook's JSON payload, sent exactly as stored."
+        help_text=_("The e-mail's text, or a webhook's JSON payload, sent exactly as stored."),
+        verbose_name=_("body"),
     )
     signing_key = models.CharField(
         max_length=60,
         blank=True,
-        help_text="Webhooks: the name of the secret that signs it (e.g. payments), never the secret itself.",
+        help_text=_(
+            "Webhooks: the name of the secret that signs it (e.g. payments), never the secret itself."
+        ),
+        verbose_name=_("signing key"),
     )
-    content_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.PROTECT)
-    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    content_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("content type")
+    )
+    object_id = models.PositiveBigIntegerField(null=True, blank=True, verbose_name=_("object id"))
     case = GenericForeignKey("content_type", "object_id")
-    case_reference = models.CharField(max_length=40, blank=True, db_index=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    case_reference = models.CharField(
+        max_length=40, blank=True, db_index=True, verbose_name=_("case reference")
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    next_attempt_at = models.DateTimeField(default=timezone.now, verbose_name=_("next attempt at"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
 
     class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(
@@ -401,48 +499,68 @@ class Notification(models.Model):
             models.CheckConstraint(
                 condition=~Q(channel="webhook") | ~Q(signing_key=""),
                 name="webhook_notice_names_its_signing_key",
-                violation_error_message="A webhook notice names the secret that signs it.",
+                violation_error_message=_("A webhook notice names the secret that signs it."),
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} to {self.recipient} ({self.status})"
+        return gettext("%(kind)s to %(recipient)s (%(status)s)") % {
+            "kind": self.kind,
+            "recipient": self.recipient,
+            "status": self.status,
+        }
 
 
 class DeliveryAttempt(models.Model):
     """One try at sending a notice: when, how it went, what the other side answered."""
 
-    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="delivery_attempts")
-    attempted_at = models.DateTimeField(default=timezone.now)
-    succeeded = models.BooleanField()
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    error = models.TextField(blank=True)
-    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    notification = models.ForeignKey(
+        Notification,
+        on_delete=models.CASCADE,
+        related_name="delivery_attempts",
+        verbose_name=_("notification"),
+    )
+    attempted_at = models.DateTimeField(default=timezone.now, verbose_name=_("attempted at"))
+    succeeded = models.BooleanField(verbose_name=_("succeeded"))
+    response_status = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("response status")
+    )
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    duration_ms = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("duration ms"))
     triggered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="Who re-sent it from the admin; blank for the worker and the retry sweep.",
+        help_text=_("Who re-sent it from the admin; blank for the worker and the retry sweep."),
+        verbose_name=_("triggered by"),
     )
 
     class Meta:
+        verbose_name = _("delivery attempt")
+        verbose_name_plural = _("delivery attempts")
         ordering = ["-attempted_at", "-id"]
 
     def __str__(self) -> str:
-        outcome = "delivered" if self.succeeded else "failed"
-        return f"{self.notification_id} {outcome} at {self.attempted_at:%Y-%m-%d %H:%M:%S}"
+        template = (
+            gettext("%(notice)s delivered at %(at)s")
+            if self.succeeded
+            else gettext("%(notice)s failed at %(at)s")
+        )
+        return template % {"notice": self.notification_id, "at": f"{self.attempted_at:%Y-%m-%d %H:%M:%S}"}
 
 
 class ReferenceSequence(models.Model):
     """Per prefix and day counter behind readable references like CMP-20261124-000123."""
 
-    prefix = models.CharField(max_length=8)
-    day = models.DateField()
-    last_value = models.PositiveIntegerField(default=0)
+    prefix = models.CharField(max_length=8, verbose_name=_("prefix"))
+    day = models.DateField(verbose_name=_("day"))
+    last_value = models.PositiveIntegerField(default=0, verbose_name=_("last value"))
 
     class Meta:
+        verbose_name = _("reference sequence")
+        verbose_name_plural = _("reference sequences")
         constraints = [models.UniqueConstraint(fields=["prefix", "day"], name="one_sequence_per_day")]
 
     def __str__(self) -> str:
@@ -457,18 +575,28 @@ class IdempotencyKey(models.Model):
     (partner, key) row is what a concurrent retry waits on.
     """
 
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=255)
-    request_method = models.CharField(max_length=10)
-    request_path = models.CharField(max_length=500)
-    request_hash = models.CharField(max_length=64, help_text="SHA-256 of the canonical request body.")
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_headers = models.JSONField(default=dict, blank=True, help_text="Location and ETag.")
-    response_body = models.JSONField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField(db_index=True)
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, related_name="+", verbose_name=_("partner")
+    )
+    key = models.CharField(max_length=255, verbose_name=_("key"))
+    request_method = models.CharField(max_length=10, verbose_name=_("request method"))
+    request_path = models.CharField(max_length=500, verbose_name=_("request path"))
+    request_hash = models.CharField(
+        max_length=64, help_text=_("SHA-256 of the canonical request body."), verbose_name=_("request hash")
+    )
+    response_status = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("response status")
+    )
+    response_headers = models.JSONField(
+        default=dict, blank=True, help_text=_("Location and ETag."), verbose_name=_("response headers")
+    )
+    response_body = models.JSONField(null=True, blank=True, verbose_name=_("response body"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    expires_at = models.DateTimeField(db_index=True, verbose_name=_("expires at"))
 
     class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
         constraints = [
             models.UniqueConstraint(fields=["partner", "key"], name="one_idempotency_key_per_partner")
         ]
@@ -485,30 +613,52 @@ class RevealLog(models.Model):
     """
 
     class Outcome(models.TextChoices):
-        REVEALED = "revealed", "revealed"
-        REFUSED = "refused", "refused (no permission)"
+        REVEALED = "revealed", _("revealed")
+        REFUSED = "refused", _("refused (no permission)")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
-    object_id = models.PositiveBigIntegerField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("user")
+    )
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, verbose_name=_("content type"))
+    object_id = models.PositiveBigIntegerField(verbose_name=_("object id"))
     case = GenericForeignKey("content_type", "object_id")
     case_reference = models.CharField(
-        max_length=40, blank=True, db_index=True, help_text="The case's reference, or the masked account."
+        max_length=40,
+        blank=True,
+        db_index=True,
+        help_text=_("The case's reference, or the masked account."),
+        verbose_name=_("case reference"),
     )
-    field_name = models.CharField(max_length=60, help_text="Which value: e.g. customer_phone.")
-    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.REVEALED)
-    reason = models.CharField(max_length=300, blank=True, help_text="Why, as the user typed it (optional).")
-    revealed_at = models.DateTimeField(default=timezone.now, db_index=True)
+    field_name = models.CharField(
+        max_length=60, help_text=_("Which value: e.g. customer_phone."), verbose_name=_("field name")
+    )
+    outcome = models.CharField(
+        max_length=10, choices=Outcome.choices, default=Outcome.REVEALED, verbose_name=_("outcome")
+    )
+    reason = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text=_("Why, as the user typed it (optional)."),
+        verbose_name=_("reason"),
+    )
+    revealed_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("revealed at"))
 
     class Meta:
+        verbose_name = _("reveal log")
+        verbose_name_plural = _("reveal logs")
         ordering = ["-revealed_at", "-id"]
         permissions = [
             (
                 "reveal_personal_data",
-                "Can reveal a masked phone, account or ID number (each reveal logged)",
+                _("Can reveal a masked phone, account or ID number (each reveal logged)"),
             )
         ]
         indexes = [models.Index(fields=["content_type", "object_id", "revealed_at"])]
 
     def __str__(self) -> str:
-        return f"{self.user} {self.outcome} {self.field_name} of {self.case_reference}"
+        template = (
+            gettext("%(user)s revealed %(field)s of %(case)s")
+            if self.outcome == self.Outcome.REVEALED
+            else gettext("%(user)s refused %(field)s of %(case)s")
+        )
+        return template % {"user": self.user, "field": self.field_name, "case": self.case_reference}

@@ -31,6 +31,7 @@ from django.core.mail import EmailMessage
 from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from . import webhooks
 from .errors import PermissionRefused, TransitionRefused
@@ -270,15 +271,19 @@ def resend(notification_id: int, *, actor) -> DeliveryAttempt:
     picks it up again, the operator decides.
     """
     if actor is None or not actor.has_perm("casework.change_notification"):
-        raise PermissionRefused("You do not have permission to re-send notices.")
+        raise PermissionRefused(gettext("You do not have permission to re-send notices."))
     with transaction.atomic():
         # Locked while it goes out: two operators re-sending at once send it one after the other.
         notification = Notification.objects.select_for_update().get(pk=notification_id)
         if notification.channel != Notification.Channel.WEBHOOK:
-            raise TransitionRefused(f"Only webhook notices are re-sent; {notification} is an e-mail.")
+            raise TransitionRefused(
+                gettext("Only webhook notices are re-sent; %(notice)s is an e-mail.")
+                % {"notice": notification}
+            )
         if notification.status not in RESENDABLE:
             raise TransitionRefused(
-                f"{notification} is still pending: deliver it now instead, it is not re-sent."
+                gettext("%(notice)s is still pending: deliver it now instead, it is not re-sent.")
+                % {"notice": notification}
             )
         attempt = _attempt(notification, triggered_by=actor)
         notification.attempts += 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from .calendars import WorkingTime
 from .errors import InvalidInput
@@ -26,8 +27,15 @@ def policy_for(*, case_type: str, category: str = "", priority: str = "") -> Sla
     ranked = sorted(candidates, key=lambda p: (p.category == "", p.priority == ""))
     if not ranked:
         raise InvalidInput(
-            f"No active SLA policy covers {case_type} / {category or 'any category'} / "
-            f"{priority or 'any priority'}; add one in the admin.",
+            gettext(
+                "No active SLA policy covers %(case_type)s / %(category)s / %(priority)s; "
+                "add one in the admin."
+            )
+            % {
+                "case_type": case_type,
+                "category": category or gettext("any category"),
+                "priority": priority or gettext("any priority"),
+            },
             field="category",
         )
     return ranked[0]
@@ -105,11 +113,14 @@ def extend_clock(clock: SlaClock) -> None:
     """A holding response moves the deadline from the normal to the extended limit."""
     if not clock.policy.extended_resolution_target:
         raise InvalidInput(
-            f"The SLA policy '{clock.policy}' has no extended limit for a holding response.",
+            gettext("The SLA policy '%(policy)s' has no extended limit for a holding response.")
+            % {"policy": clock.policy},
             field="holding_response",
         )
     if clock.is_extended:
-        raise InvalidInput("A holding response was already sent for this case.", field="holding_response")
+        raise InvalidInput(
+            gettext("A holding response was already sent for this case."), field="holding_response"
+        )
     clock.is_extended = True
     _set_resolution_due(clock, WorkingTime(clock.policy.calendar))
     clock.due_soon_notified_at = None

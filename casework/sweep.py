@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.db import models, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from . import outbox
 from .errors import CaseworkError
@@ -104,7 +105,8 @@ def warn_due_soon(cases: ClockedCases, now: dt.datetime) -> int:
                 case,
                 kind="due_soon",
                 recipients=cases.due_soon_recipients(case),
-                subject=f"[{case.reference}] due {local(clock.resolution_due_at)}",
+                subject=gettext("[%(reference)s] due %(due)s")
+                % {"reference": case.reference, "due": local(clock.resolution_due_at)},
             )
     return len(clocks)
 
@@ -126,7 +128,7 @@ def mark_breaches(cases: ClockedCases, now: dt.datetime) -> int:
                 case,
                 kind="breach",
                 recipients=cases.breach_recipients(case),
-                subject=f"[{case.reference}] SLA breached",
+                subject=gettext("[%(reference)s] SLA breached") % {"reference": case.reference},
             )
     return len(clocks)
 

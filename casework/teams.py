@@ -1,5 +1,7 @@
 """Looking up the desks that own and receive cases."""
 
+from django.utils.translation import gettext
+
 from .errors import InvalidInput
 from .models import Team
 
@@ -8,4 +10,6 @@ def team_for_code(code: str) -> Team:
     try:
         return Team.objects.get(code=code)
     except Team.DoesNotExist as error:
-        raise InvalidInput(f"There is no team '{code}'; add it in the admin.", field="team") from error
+        raise InvalidInput(
+            gettext("There is no team '%(code)s'; add it in the admin.") % {"code": code}, field="team"
+        ) from error

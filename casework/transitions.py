@@ -15,10 +15,59 @@ from typing import Any
 import django_fsm
 from django.db import models, transaction
 from django.db.models import F
+from django.utils.translation import gettext, pgettext_lazy
 
 from .audit import SYSTEM_ACTOR_LABEL, record_transition
 from .errors import ConcurrentChange, PermissionRefused, TransitionRefused
 from .partner_webhooks import announce_transition
+
+# The verbs services name their transitions and steps by (``run_transition``'s,
+# ``run_step``'s and ``require_permission``'s ``name``, kept in the trail), as staff read
+# them in a refusal or on the timeline; a name missing here shows as it is, "_" as " ".
+ACTION_WORDS = {
+    "accept": pgettext_lazy("case action", "accept"),
+    "add evidence": pgettext_lazy("case action", "add evidence"),
+    "add message": pgettext_lazy("case action", "add message"),
+    "approve": pgettext_lazy("case action", "approve"),
+    "assign": pgettext_lazy("case action", "assign"),
+    "cancel": pgettext_lazy("case action", "cancel"),
+    "close": pgettext_lazy("case action", "close"),
+    "collect authentication": pgettext_lazy("case action", "collect authentication"),
+    "customer replied": pgettext_lazy("case action", "customer replied"),
+    "escalate": pgettext_lazy("case action", "escalate"),
+    "evidence received": pgettext_lazy("case action", "evidence received"),
+    "execute": pgettext_lazy("case action", "execute"),
+    "execute protective lock": pgettext_lazy("case action", "execute protective lock"),
+    "expire": pgettext_lazy("case action", "expire"),
+    "fail": pgettext_lazy("case action", "fail"),
+    "first approval": pgettext_lazy("case action", "first approval"),
+    "open": pgettext_lazy("case action", "open"),
+    "register": pgettext_lazy("case action", "register"),
+    "reject": pgettext_lazy("case action", "reject"),
+    "reopen": pgettext_lazy("case action", "reopen"),
+    "reply to partner": pgettext_lazy("case action", "reply to partner"),
+    "report settlement": pgettext_lazy("case action", "report settlement"),
+    "request evidence": pgettext_lazy("case action", "request evidence"),
+    "resolve": pgettext_lazy("case action", "resolve"),
+    "retry": pgettext_lazy("case action", "retry"),
+    "return findings": pgettext_lazy("case action", "return findings"),
+    "send holding response": pgettext_lazy("case action", "send holding response"),
+    "settle": pgettext_lazy("case action", "settle"),
+    "start": pgettext_lazy("case action", "start"),
+    "start review": pgettext_lazy("case action", "start review"),
+    "submit for review": pgettext_lazy("case action", "submit for review"),
+    "submit to payments": pgettext_lazy("case action", "submit to payments"),
+    "verify identity": pgettext_lazy("case action", "verify identity"),
+    "wait for customer": pgettext_lazy("case action", "wait for customer"),
+    "withdraw": pgettext_lazy("case action", "withdraw"),
+}
+
+
+def action_words(name: str) -> str:
+    """A transition's or step's name as words in the user's language: ``verify_identity``
+    reads "verify identity"."""
+    words = name.replace("_", " ")
+    return str(ACTION_WORDS.get(words, words))
 
 
 def condition(message: str) -> Callable[[Callable], Callable]:
@@ -35,20 +84,30 @@ def _transition_for(case: models.Model, name: str) -> django_fsm.Transition:
     method = getattr(case, name, None)
     meta = getattr(method, "_django_fsm", None)
     if meta is None:
-        raise TransitionRefused(f"'{name}' is not a transition of {case._meta.verbose_name}.")
+        raise TransitionRefused(
+            gettext("'%(name)s' is not a transition of %(case_type)s.")
+            % {"name": name, "case_type": case._meta.verbose_name}
+        )
     found = meta.get_transition(meta.field.get_state(case))
     if found is None:
         raise TransitionRefused(
-            f"Cannot {name.replace('_', ' ')} this {case._meta.verbose_name}: "
-            f"it is {case.get_state_display()}."
+            gettext("Cannot %(action)s this %(case_type)s: it is %(state)s.")
+            % {
+                "action": action_words(name),
+                "case_type": case._meta.verbose_name,
+                "state": case.get_state_display(),
+            }
         )
     return found
 
 
 def permission_refusal(name: str, case: models.Model) -> str:
-    words = name.replace("_", " ")
-    joint = " on" if " " in words else ""  # "approve this", "verify identity on this"
-    return f"You do not have permission to {words}{joint} this {case._meta.verbose_name}."
+    # "approve this", "verify identity on this"
+    if " " in name.replace("_", " "):
+        template = gettext("You do not have permission to %(action)s on this %(case_type)s.")
+    else:
+        template = gettext("You do not have permission to %(action)s this %(case_type)s.")
+    return template % {"action": action_words(name), "case_type": case._meta.verbose_name}
 
 
 def check_transition(case: models.Model, name: str, actor) -> None:
@@ -63,7 +122,10 @@ def check_transition(case: models.Model, name: str, actor) -> None:
         raise PermissionRefused((explain and explain(case, actor)) or permission_refusal(name, case))
     for check in found.conditions:
         if not check(case):
-            raise TransitionRefused(getattr(check, "refusal", f"Condition {check.__name__} is not met."))
+            refusal = getattr(check, "refusal", None)
+            if refusal is None:
+                refusal = gettext("Condition %(name)s is not met.") % {"name": check.__name__}
+            raise TransitionRefused(str(refusal))
 
 
 def available_transitions(case: models.Model, actor) -> list[str]:
@@ -84,7 +146,8 @@ def claim(case: models.Model) -> None:
     claimed = model.objects.filter(pk=case.pk, version=case.version).update(version=F("version") + 1)
     if not claimed:
         raise ConcurrentChange(
-            f"{case} was changed by someone else after you opened it; reload and try again.",
+            gettext("%(case)s was changed by someone else after you opened it; reload and try again.")
+            % {"case": case},
         )
     case.version += 1
 
@@ -135,7 +198,8 @@ def run_transition(
         case.refresh_from_db()
         if isinstance(exc, django_fsm.ConcurrentTransition):
             raise ConcurrentChange(
-                f"{case} changed state while you worked on it; reload and try again."
+                gettext("%(case)s changed state while you worked on it; reload and try again.")
+                % {"case": case}
             ) from exc
         if isinstance(exc, django_fsm.TransitionNotAllowed):
             raise TransitionRefused(str(exc)) from exc

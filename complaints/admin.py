@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from casework import case_timeline
 from casework.admin import CaseAdmin, SlaStatusFilter, Step, StepDone, case_links
@@ -42,9 +44,13 @@ def _unlock_request_opened(complaint: Complaint, account_request) -> StepDone:
         return StepDone(url, account_request.rejection_reason, messages.ERROR)
     return StepDone(
         url,
-        f"Opened {account_request.reference} to unlock account "
-        f"{mask_account_number(account_request.account.account_number)} "
-        f"from {complaint}; it is now {account_request.get_state_display()}.",
+        gettext("Opened %(reference)s to unlock account %(account)s from %(complaint)s; it is now %(state)s.")
+        % {
+            "reference": account_request.reference,
+            "account": mask_account_number(account_request.account.account_number),
+            "complaint": complaint,
+            "state": account_request.get_state_display(),
+        },
     )
 
 
@@ -60,38 +66,46 @@ def _refund_case_opened(complaint: Complaint, refund_case) -> StepDone:
 
     return StepDone(
         reverse("admin:refunds_refundcase_change", args=[refund_case.pk]),
-        f"Opened {refund_case.reference} from {complaint}: a refund of "
-        f"{format_money(refund_case.requested_amount, refund_case.currency)} on transaction "
-        f"{refund_case.transaction.reference}; it is now {refund_case.get_state_display()}.",
+        gettext(
+            "Opened %(reference)s from %(complaint)s: a refund of %(amount)s on transaction "
+            "%(transaction)s; it is now %(state)s."
+        )
+        % {
+            "reference": refund_case.reference,
+            "complaint": complaint,
+            "amount": format_money(refund_case.requested_amount, refund_case.currency),
+            "transaction": refund_case.transaction.reference,
+            "state": refund_case.get_state_display(),
+        },
     )
 
 
 STEPS = (
     Step(
         slug="verify-identity",
-        label="Record identity verification",
+        label=_("Record identity verification"),
         permission="complaints.verify_identity_complaint",
         form=forms.VerifyIdentityForm,
         run=lambda complaint, actor, data: services.verify_identity(
             complaint=complaint, actor=actor, method=data["method"], reason=data["note"]
         ),
         is_offered=lambda complaint: complaint.state == State.RECEIVED,
-        help_text="How the caller proved who they are; the complaint can be accepted after this.",
+        help_text=_("How the caller proved who they are; the complaint can be accepted after this."),
     ),
     Step(
         slug="holding-response",
-        label="Send holding response",
+        label=_("Send holding response"),
         permission="complaints.send_holding_response_complaint",
         form=forms.HoldingResponseForm,
         run=lambda complaint, actor, data: services.send_holding_response(
             complaint=complaint, actor=actor, holding_response=data["holding_response"]
         ),
         is_offered=lambda complaint: complaint.is_open and not complaint.holding_response_at,
-        help_text="Tell the customer why the answer needs longer.",
+        help_text=_("Tell the customer why the answer needs longer."),
     ),
     Step(
         slug="reassign",
-        label="Reassign",
+        label=_("Reassign"),
         permission="complaints.assign_complaint",
         form=forms.ReassignForm,
         run=lambda complaint, actor, data: services.assign_complaint(
@@ -105,35 +119,39 @@ STEPS = (
     ),
     Step(
         slug="add-note",
-        label="Add note",
+        label=_("Add note"),
         permission="complaints.add_complaintnote",
         form=forms.NoteForm,
         run=lambda complaint, actor, data: services.add_note(
             complaint=complaint, actor=actor, body=data["body"]
         ),
         is_offered=lambda complaint: True,
-        help_text="An internal note, for those who read the complaint without editing it.",
+        help_text=_("An internal note, for those who read the complaint without editing it."),
     ),
     Step(
         slug="open-unlock-request",
-        label="Open unlock request",
+        label=_("Open unlock request"),
         permission="accounts.add_accountrequest",
         form=forms.OpenUnlockRequestForm,
         run=lambda complaint, actor, data: _open_unlock_request(complaint, actor),
         is_offered=lambda complaint: complaint.category == Category.ACCOUNT_LOCKED and complaint.is_open,
-        help_text="An unlock request for the complaint's account; a verified identity carries over, "
-        "and the complaint resolves when the account is unlocked.",
+        help_text=_(
+            "An unlock request for the complaint's account; a verified identity carries over, "
+            "and the complaint resolves when the account is unlocked."
+        ),
         done=_unlock_request_opened,
     ),
     Step(
         slug="open-refund-case",
-        label="Open refund case",
+        label=_("Open refund case"),
         permission="refunds.add_refundcase",
         form=forms.OpenRefundCaseForm,
         run=_open_refund_case,
         is_offered=lambda complaint: complaint.category == Category.REFUND and complaint.is_open,
-        help_text="A refund case on the complaint's transaction, merchant and amount; the complaint "
-        "resolves when the refund is paid.",
+        help_text=_(
+            "A refund case on the complaint's transaction, merchant and amount; the complaint "
+            "resolves when the refund is paid."
+        ),
         done=_refund_case_opened,
     ),
 )
@@ -183,26 +201,28 @@ class PartnerMessageInline(AddOnlyInline):
     fields = ("body", "sender", "author", "created_at")
     readonly_fields = ("sender", "author", "created_at")
     signed_by = "author"
-    verbose_name = "message with the partner"
-    verbose_name_plural = "messages with the partner (the partner reads these and your replies)"
+    verbose_name = _("message with the partner")
+    verbose_name_plural = _("messages with the partner (the partner reads these and your replies)")
 
     def has_add_permission(self, request, obj=None) -> bool:
         # An ended complaint takes no more messages (the service refuses them too).
         return super().has_add_permission(request, obj) and obj is not None and obj.state in MESSAGE_STATES
 
-    @admin.display(description="from")
+    @admin.display(description=_("from"))
     def sender(self, message: PartnerMessage) -> str:
         if message.pk is None:
             return ""
-        return "partner" if message.is_from_partner else "back office (shown to the partner)"
+        if message.is_from_partner:
+            return gettext("partner")
+        return gettext("back office (shown to the partner)")
 
 
 @admin.register(Complaint)
 class ComplaintAdmin(MaskedFieldsAdmin, CaseAdmin):
     # Shown masked, revealed one at a time (casework.masking); searching by them still works.
     masked_fields = {
-        "customer_phone": PersonalField(PHONE, "customer phone"),
-        "account_number": PersonalField(ACCOUNT, "account number"),
+        "customer_phone": PersonalField(PHONE, _("customer phone")),
+        "account_number": PersonalField(ACCOUNT, _("account number")),
     }
     # Transition name -> the service that runs it. The admin never calls a model's
     # transition method itself: the service checks permission and version, and records.
@@ -220,7 +240,7 @@ class ComplaintAdmin(MaskedFieldsAdmin, CaseAdmin):
         "withdraw": services.withdraw_complaint,
     }
     case_argument = "complaint"
-    transition_block_label = "Move the complaint"
+    transition_block_label = _("Move the complaint")
     fsm_forms = {
         "reject": ReasonForm,
         "escalate": forms.EscalateForm,
@@ -238,7 +258,7 @@ class ComplaintAdmin(MaskedFieldsAdmin, CaseAdmin):
             kind="note",
             at="created_at",
             by="author",
-            what=lambda note: "internal note",
+            what=lambda note: gettext("internal note"),
             detail=lambda note: note.body,
         ),
         case_timeline.rows(
@@ -246,7 +266,9 @@ class ComplaintAdmin(MaskedFieldsAdmin, CaseAdmin):
             kind="message",
             at="created_at",
             by="author",
-            what=lambda message: "from the partner" if message.is_from_partner else "reply to the partner",
+            what=lambda message: (
+                gettext("from the partner") if message.is_from_partner else gettext("reply to the partner")
+            ),
             detail=lambda message: message.body,
         ),
         case_timeline.rows(
@@ -254,7 +276,9 @@ class ComplaintAdmin(MaskedFieldsAdmin, CaseAdmin):
             kind="attachment",
             at="created_at",
             by="uploaded_by",
-            what=lambda attachment: f"attached {attachment.file.name.rpartition('/')[2]}",
+            what=lambda attachment: (
+                gettext("attached %(file)s") % {"file": attachment.file.name.rpartition("/")[2]}
+            ),
             detail=lambda attachment: attachment.description,
         ),
         case_timeline.notices,
@@ -302,9 +326,9 @@ class ComplaintAdmin(MaskedFieldsAdmin, CaseAdmin):
 
     add_fieldsets = (
         (None, {"fields": ("channel", "category", "priority")}),
-        ("Customer", {"fields": ("customer_name", "customer_phone", "account_number")}),
+        (_("Customer"), {"fields": ("customer_name", "customer_phone", "account_number")}),
         (
-            "What happened",
+            _("What happened"),
             {
                 "fields": (
                     "description",
@@ -314,15 +338,17 @@ class ComplaintAdmin(MaskedFieldsAdmin, CaseAdmin):
                     "merchant",
                     "device",
                 ),
-                "description": "A transaction complaint needs its time, amount and reference; an account "
-                "complaint its account number; a refund complaint its reference, amount and merchant.",
+                "description": _(
+                    "A transaction complaint needs its time, amount and reference; an account "
+                    "complaint its account number; a refund complaint its reference, amount and merchant."
+                ),
             },
         ),
     )
     change_fieldsets = (
         (None, {"fields": ("reference", "state", "turn", "sla_status", "resolution_due_at")}),
         (
-            "Customer",
+            _("Customer"),
             {
                 "fields": (
                     "customer_name",
@@ -335,7 +361,7 @@ class ComplaintAdmin(MaskedFieldsAdmin, CaseAdmin):
             },
         ),
         (
-            "What happened",
+            _("What happened"),
             {
                 "fields": (
                     "channel",
@@ -351,7 +377,7 @@ class ComplaintAdmin(MaskedFieldsAdmin, CaseAdmin):
             },
         ),
         (
-            "Who holds it",
+            _("Who holds it"),
             {
                 "fields": (
                     "team",
@@ -365,9 +391,9 @@ class ComplaintAdmin(MaskedFieldsAdmin, CaseAdmin):
                 )
             },
         ),
-        ("Time", {"fields": ("created_at", "holding_response_at", "holding_response")}),
+        (_("Time"), {"fields": ("created_at", "holding_response_at", "holding_response")}),
         (
-            "Outcome",
+            _("Outcome"),
             {
                 "fields": (
                     "resolution_code",
@@ -379,8 +405,8 @@ class ComplaintAdmin(MaskedFieldsAdmin, CaseAdmin):
                 )
             },
         ),
-        ("Linked cases", {"fields": ("linked_account_requests", "linked_refund_cases")}),
-        ("Timeline", {"fields": ("timeline",)}),
+        (_("Linked cases"), {"fields": ("linked_account_requests", "linked_refund_cases")}),
+        (_("Timeline"), {"fields": ("timeline",)}),
     )
 
     def get_queryset(self, request):
@@ -392,11 +418,11 @@ class ComplaintAdmin(MaskedFieldsAdmin, CaseAdmin):
             return tuple(inline for inline in inlines if inline is not PartnerMessageInline)
         return inlines
 
-    @admin.display(description="Account requests")
+    @admin.display(description=_("Account requests"))
     def linked_account_requests(self, complaint: Complaint) -> str:
         return case_links(complaint.account_requests.order_by("created_at", "id"))
 
-    @admin.display(description="Refund cases")
+    @admin.display(description=_("Refund cases"))
     def linked_refund_cases(self, complaint: Complaint) -> str:
         return case_links(complaint.refund_cases.order_by("created_at", "id"))
 

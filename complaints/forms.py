@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from casework.forms import CaseOpeningForm, VersionedChangeForm, VersionedForm, text_field
 from casework.models import Team
@@ -70,29 +72,32 @@ class ComplaintChangeForm(VersionedChangeForm):
 
 class WaitForCustomerForm(VersionedForm):
     reason = text_field(
-        "What the customer has been asked for", help_text="The SLA clock pauses until they reply."
+        _("What the customer has been asked for"), help_text=_("The SLA clock pauses until they reply.")
     )
 
 
 class EscalateForm(VersionedForm):
     team = forms.ModelChoiceField(
         queryset=Team.objects.exclude(code=services.FRONTLINE_TEAM),
-        help_text="The team's mailbox receives an escalation notice.",
+        label=_("Team"),
+        help_text=_("The team's mailbox receives an escalation notice."),
     )
-    reason = text_field("Reason", help_text="What the team should look at.")
+    reason = text_field(_("Reason"), help_text=_("What the team should look at."))
 
 
 class ReturnFindingsForm(VersionedForm):
-    findings = text_field("Findings", help_text="What the agent should act on.")
+    findings = text_field(_("Findings"), help_text=_("What the agent should act on."))
 
 
 class ResolveForm(VersionedForm):
-    code = forms.ChoiceField(label="Outcome", choices=ResolutionCode.choices)
-    summary = text_field("Summary", help_text="The resolution as the customer was told it.")
+    code = forms.ChoiceField(label=_("Outcome"), choices=ResolutionCode.choices)
+    summary = text_field(
+        pgettext_lazy("resolution", "Summary"), help_text=_("The resolution as the customer was told it.")
+    )
     is_first_contact = forms.BooleanField(
-        label="Resolved on first contact",
+        label=_("Resolved on first contact"),
         required=False,
-        help_text="Only the registering agent, before any escalation or hold.",
+        help_text=_("Only the registering agent, before any escalation or hold."),
     )
 
 
@@ -100,17 +105,18 @@ class ResolveForm(VersionedForm):
 
 
 class VerifyIdentityForm(VersionedForm):
-    method = forms.ChoiceField(choices=VerificationMethod.choices)
+    method = forms.ChoiceField(label=_("Method"), choices=VerificationMethod.choices)
     note = text_field(
-        "Note", required=False, help_text="What was checked, e.g. the last four ID digits matched."
+        _("Note"), required=False, help_text=_("What was checked, e.g. the last four ID digits matched.")
     )
 
 
 class HoldingResponseForm(VersionedForm):
     holding_response = text_field(
-        "Holding response",
-        help_text="Why the answer needs longer, as told to the customer; the deadline moves to its "
-        "extended limit.",
+        _("Holding response"),
+        help_text=_(
+            "Why the answer needs longer, as told to the customer; the deadline moves to its extended limit."
+        ),
     )
 
 
@@ -119,19 +125,19 @@ def _assignable_staff():
 
 
 class ReassignForm(VersionedForm):
-    assigned_to = forms.ModelChoiceField(queryset=_assignable_staff(), required=False, label="Agent")
-    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False)
-    reason = text_field("Reason", required=False)
+    assigned_to = forms.ModelChoiceField(queryset=_assignable_staff(), required=False, label=_("Agent"))
+    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, label=_("Team"))
+    reason = text_field(_("Reason"), required=False)
 
     def clean(self) -> dict:
         cleaned = super().clean()
         if not cleaned.get("assigned_to") and not cleaned.get("team"):
-            raise forms.ValidationError("Choose an agent or a team.")
+            raise forms.ValidationError(gettext("Choose an agent or a team."))
         return cleaned
 
 
 class NoteForm(forms.Form):
-    body = text_field("Note", help_text="Internal: never shown to the customer or the partner.")
+    body = text_field(_("Note"), help_text=_("Internal: never shown to the customer or the partner."))
 
 
 class OpenUnlockRequestForm(forms.Form):
@@ -148,16 +154,18 @@ def _refund_types() -> list[tuple[str, str]]:
 class OpenRefundCaseForm(forms.Form):
     """The transaction, merchant and amount come from the complaint; staff say what kind of refund."""
 
-    refund_type = forms.ChoiceField(choices=_refund_types)
+    refund_type = forms.ChoiceField(label=_("Refund type"), choices=_refund_types)
     requested_amount = forms.DecimalField(
-        label="Amount to refund",
+        label=_("Amount to refund"),
         required=False,
-        help_text="Left empty: the complaint's amount. A partial refund is a smaller amount.",
+        help_text=_("Left empty: the complaint's amount. A partial refund is a smaller amount."),
     )
     paid_at = forms.DateTimeField(
-        label="Paid at",
+        label=_("Paid at"),
         required=False,
-        help_text="Only if the complaint has no transaction time and the transaction is not on file; "
-        "local time, e.g. 2026-11-24 14:30.",
+        help_text=_(
+            "Only if the complaint has no transaction time and the transaction is not on file; "
+            "local time, e.g. 2026-11-24 14:30."
+        ),
     )
-    reason = text_field("Reason", required=False, help_text="Left empty: the complaint's description.")
+    reason = text_field(_("Reason"), required=False, help_text=_("Left empty: the complaint's description."))

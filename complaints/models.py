@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -17,23 +19,23 @@ from casework.transitions import condition
 
 
 class Channel(models.TextChoices):
-    PHONE = "phone", "phone hotline"
-    CHAT = "chat", "online chat"
-    EMAIL = "email", "e-mail"
-    APP = "app", "app"
-    WEBSITE = "website", "website"
-    SOCIAL_MEDIA = "social_media", "social media"
-    REGULATOR = "regulator", "regulator referral"
-    PARTNER_API = "partner_api", "partner API"
+    PHONE = "phone", _("phone hotline")
+    CHAT = "chat", _("online chat")
+    EMAIL = "email", _("e-mail")
+    APP = "app", _("app")
+    WEBSITE = "website", _("website")
+    SOCIAL_MEDIA = "social_media", _("social media")
+    REGULATOR = "regulator", _("regulator referral")
+    PARTNER_API = "partner_api", _("partner API")
 
 
 class Category(models.TextChoices):
-    TRANSACTION = "transaction", "transaction failed or abnormal"
-    ACCOUNT_LOCKED = "account_locked", "account locked or frozen"
-    REFUND = "refund", "refund not processed"
-    SLOW_SERVICE = "slow_service", "slow service"
-    PRIVACY = "privacy", "privacy and data security"
-    OTHER = "other", "other"
+    TRANSACTION = "transaction", _("transaction failed or abnormal")
+    ACCOUNT_LOCKED = "account_locked", _("account locked or frozen")
+    REFUND = "refund", _("refund not processed")
+    SLOW_SERVICE = "slow_service", _("slow service")
+    PRIVACY = "privacy", _("privacy and data security")
+    OTHER = "other", _("other")
 
 
 # What each category cannot be handled without. The model's clean(), the admin form
@@ -49,22 +51,22 @@ REQUIRED_DETAILS: dict[str, tuple[str, ...]] = {
 
 
 class Priority(models.TextChoices):
-    LOW = "low", "low"
-    NORMAL = "normal", "normal"
-    HIGH = "high", "high"
-    URGENT = "urgent", "urgent"
+    LOW = "low", _("low")
+    NORMAL = "normal", _("normal")
+    HIGH = "high", _("high")
+    URGENT = "urgent", _("urgent")
 
 
 class State(models.TextChoices):
-    RECEIVED = "received", "received"
-    ACCEPTED = "accepted", "accepted"
-    IN_PROGRESS = "in_progress", "in progress"
-    ESCALATED = "escalated", "escalated"
-    AWAITING_CUSTOMER = "awaiting_customer", "awaiting customer"
-    RESOLVED = "resolved", "resolved"
-    CLOSED = "closed", "closed"
-    REJECTED = "rejected", "rejected"
-    WITHDRAWN = "withdrawn", "withdrawn"
+    RECEIVED = "received", _("received")
+    ACCEPTED = "accepted", _("accepted")
+    IN_PROGRESS = "in_progress", _("in progress")
+    ESCALATED = "escalated", _("escalated")
+    AWAITING_CUSTOMER = "awaiting_customer", _("awaiting customer")
+    RESOLVED = "resolved", _("resolved")
+    CLOSED = "closed", _("closed")
+    REJECTED = "rejected", _("rejected")
+    WITHDRAWN = "withdrawn", _("withdrawn")
 
 
 OPEN_STATES = (
@@ -79,35 +81,35 @@ OPEN_STATES = (
 class Turn(models.TextChoices):
     """Whose move it is; kept apart from the state and from lateness."""
 
-    AGENT = "agent", "agent"
-    TEAM = "team", "escalation team"
-    CUSTOMER = "customer", "customer"
-    NOBODY = "nobody", "nobody"
+    AGENT = "agent", _("agent")
+    TEAM = "team", _("escalation team")
+    CUSTOMER = "customer", _("customer")
+    NOBODY = "nobody", _("nobody")
 
 
 class VerificationMethod(models.TextChoices):
-    SECURITY_QUESTIONS = "security_questions", "security questions"
-    SMS_CODE = "sms_code", "SMS one-time code"
-    ID_DOCUMENT = "id_document", "ID document"
-    CALLBACK = "callback", "call back to the registered phone"
-    PARTNER_ATTESTED = "partner_attested", "attested by the partner"
+    SECURITY_QUESTIONS = "security_questions", _("security questions")
+    SMS_CODE = "sms_code", _("SMS one-time code")
+    ID_DOCUMENT = "id_document", _("ID document")
+    CALLBACK = "callback", _("call back to the registered phone")
+    PARTNER_ATTESTED = "partner_attested", _("attested by the partner")
 
 
 class ResolutionCode(models.TextChoices):
-    EXPLAINED = "explained", "explained, no fault found"
-    CORRECTED = "corrected", "corrected"
-    REFUNDED = "refunded", "refunded or credited"
-    UNLOCKED = "unlocked", "account unlocked"
-    COMPENSATED = "compensated", "compensated"
-    NOT_UPHELD = "not_upheld", "not upheld"
+    EXPLAINED = "explained", _("explained, no fault found")
+    CORRECTED = "corrected", _("corrected")
+    REFUNDED = "refunded", _("refunded or credited")
+    UNLOCKED = "unlocked", _("account unlocked")
+    COMPENSATED = "compensated", _("compensated")
+    NOT_UPHELD = "not_upheld", _("not upheld")
 
 
-@condition("The caller's identity has not been verified: record the verification before accepting.")
+@condition(_("The caller's identity has not been verified: record the verification before accepting."))
 def identity_is_verified(complaint: Complaint) -> bool:
     return complaint.identity_verified_at is not None
 
 
-@condition("The reopen window has passed: file a new complaint instead.")
+@condition(_("The reopen window has passed: file a new complaint instead."))
 def within_reopen_window(complaint: Complaint) -> bool:
     return complaint.resolved_at is not None and timezone.now() <= complaint.reopen_deadline
 
@@ -123,77 +125,123 @@ def may_return_findings(complaint: Complaint, user) -> bool:
 
 
 class Complaint(ConcurrentTransitionMixin, models.Model):
-    reference = models.CharField(max_length=30, unique=True, editable=False)
-    version = models.PositiveIntegerField(default=0, editable=False)
-    state = FSMField(default=State.RECEIVED, choices=State.choices, protected=True, db_index=True)
-    turn = models.CharField(max_length=10, choices=Turn.choices, default=Turn.AGENT)
-    channel = models.CharField(max_length=20, choices=Channel.choices)
-    category = models.CharField(max_length=20, choices=Category.choices)
-    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    reference = models.CharField(max_length=30, unique=True, editable=False, verbose_name=_("reference"))
+    version = models.PositiveIntegerField(default=0, editable=False, verbose_name=_("version"))
+    state = FSMField(
+        default=State.RECEIVED, choices=State.choices, protected=True, db_index=True, verbose_name=_("state")
+    )
+    turn = models.CharField(max_length=10, choices=Turn.choices, default=Turn.AGENT, verbose_name=_("turn"))
+    channel = models.CharField(max_length=20, choices=Channel.choices, verbose_name=_("channel"))
+    category = models.CharField(max_length=20, choices=Category.choices, verbose_name=_("category"))
+    priority = models.CharField(
+        max_length=10, choices=Priority.choices, default=Priority.NORMAL, verbose_name=_("priority")
+    )
 
     # Who complains.
-    customer_name = models.CharField(max_length=120)
-    customer_phone = models.CharField(max_length=20, db_index=True)
-    account_number = models.CharField(max_length=32, blank=True, db_index=True)
-    identity_verified_at = models.DateTimeField(null=True, blank=True)
+    customer_name = models.CharField(max_length=120, verbose_name=_("customer name"))
+    customer_phone = models.CharField(max_length=20, db_index=True, verbose_name=_("customer phone"))
+    account_number = models.CharField(
+        max_length=32, blank=True, db_index=True, verbose_name=_("account number")
+    )
+    identity_verified_at = models.DateTimeField(null=True, blank=True, verbose_name=_("identity verified at"))
     identity_verified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("identity verified by"),
     )
     identity_verification_method = models.CharField(
-        max_length=20, choices=VerificationMethod.choices, blank=True
+        verbose_name=_("identity verification method"),
+        max_length=20,
+        choices=VerificationMethod.choices,
+        blank=True,
     )
 
     # What happened.
-    description = models.TextField()
-    transaction_at = models.DateTimeField(null=True, blank=True)
-    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
-    currency = models.CharField(max_length=3, default="CNY")
-    transaction_reference = models.CharField(max_length=64, blank=True)
-    merchant = models.CharField(max_length=120, blank=True)
-    device = models.CharField(max_length=120, blank=True, help_text="Phone model, OS, app version.")
+    description = models.TextField(verbose_name=_("description"))
+    transaction_at = models.DateTimeField(null=True, blank=True, verbose_name=_("transaction at"))
+    amount = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, verbose_name=_("amount")
+    )
+    currency = models.CharField(max_length=3, default="CNY", verbose_name=_("currency"))
+    transaction_reference = models.CharField(
+        max_length=64, blank=True, verbose_name=_("transaction reference")
+    )
+    merchant = models.CharField(max_length=120, blank=True, verbose_name=_("merchant"))
+    device = models.CharField(
+        max_length=120, blank=True, help_text=_("Phone model, OS, app version."), verbose_name=_("device")
+    )
 
     # Who holds it.
     partner = models.ForeignKey(
-        Partner, null=True, blank=True, on_delete=models.PROTECT, related_name="complaints"
+        Partner,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="complaints",
+        verbose_name=_("partner"),
     )
-    external_reference = models.CharField(max_length=64, blank=True)
-    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="complaints")
+    external_reference = models.CharField(max_length=64, blank=True, verbose_name=_("external reference"))
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="complaints", verbose_name=_("team")
+    )
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned to"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="assigned_complaints",
     )
     registered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="registered_complaints"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="registered_complaints",
+        verbose_name=_("registered by"),
     )
     escalated_to = models.ForeignKey(
-        Team, null=True, blank=True, on_delete=models.PROTECT, related_name="escalated_complaints"
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="escalated_complaints",
+        verbose_name=_("escalated to"),
     )
-    escalation_reason = models.TextField(blank=True)
-    findings = models.TextField(blank=True)
+    escalation_reason = models.TextField(blank=True, verbose_name=_("escalation reason"))
+    findings = models.TextField(blank=True, verbose_name=_("findings"))
 
     # Time.
-    sla_clock = models.OneToOneField(SlaClock, on_delete=models.PROTECT, related_name="complaint")
-    holding_response_at = models.DateTimeField(null=True, blank=True)
-    holding_response = models.TextField(
-        blank=True, help_text="Why the answer needs longer, as told to the customer."
+    sla_clock = models.OneToOneField(
+        SlaClock, on_delete=models.PROTECT, related_name="complaint", verbose_name=_("sla clock")
     )
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    holding_response_at = models.DateTimeField(null=True, blank=True, verbose_name=_("holding response at"))
+    holding_response = models.TextField(
+        verbose_name=_("holding response"),
+        blank=True,
+        help_text=_("Why the answer needs longer, as told to the customer."),
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     # Outcome.
-    resolution_code = models.CharField(max_length=20, choices=ResolutionCode.choices, blank=True)
-    resolution_summary = models.TextField(blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    is_first_contact_resolution = models.BooleanField(default=False)
-    was_escalated = models.BooleanField(default=False)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    resolution_code = models.CharField(
+        max_length=20, choices=ResolutionCode.choices, blank=True, verbose_name=_("resolution code")
+    )
+    resolution_summary = models.TextField(blank=True, verbose_name=_("resolution summary"))
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
+    is_first_contact_resolution = models.BooleanField(
+        default=False, verbose_name=_("is first contact resolution")
+    )
+    was_escalated = models.BooleanField(default=False, verbose_name=_("was escalated"))
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
 
     history = HistoricalRecords(excluded_fields=["version"])
 
     class Meta:
+        verbose_name = _("complaint")
+        verbose_name_plural = _("complaints")
         ordering = ["-created_at", "-id"]
         permissions = [
             ("verify_identity_complaint", "Can record a caller's identity verification"),
@@ -229,11 +277,12 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.reference or "new complaint"
+        return self.reference or gettext("new complaint")
 
     def clean(self) -> None:
         missing = {
-            name: "Required for a complaint about a " + self.get_category_display() + "."
+            name: gettext("Required for a complaint about a %(category)s.")
+            % {"category": self.get_category_display()}
             for name in REQUIRED_DETAILS.get(self.category, ())
             if getattr(self, name) in (None, "")
         }
@@ -258,7 +307,7 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
         target=State.ACCEPTED,
         conditions=[identity_is_verified],
         permission="complaints.accept_complaint",
-        custom={"label": "Accept"},
+        custom={"label": _("Accept")},
     )
     def accept(self) -> None:
         self.turn = Turn.AGENT
@@ -268,7 +317,7 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
         source=State.RECEIVED,
         target=State.REJECTED,
         permission="complaints.reject_complaint",
-        custom={"label": "Reject"},
+        custom={"label": _("Reject")},
     )
     def reject(self) -> None:
         self.turn = Turn.NOBODY
@@ -278,7 +327,7 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
         source=State.ACCEPTED,
         target=State.IN_PROGRESS,
         permission="complaints.start_complaint",
-        custom={"label": "Start work"},
+        custom={"label": _("Start work")},
     )
     def start(self) -> None:
         self.turn = Turn.AGENT
@@ -288,7 +337,7 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
         source=[State.ACCEPTED, State.IN_PROGRESS],
         target=State.ESCALATED,
         permission="complaints.escalate_complaint",
-        custom={"label": "Escalate"},
+        custom={"label": _("Escalate")},
     )
     def escalate(self, *, team: Team, reason: str) -> None:
         self.escalated_to = team
@@ -301,7 +350,7 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
         source=State.ESCALATED,
         target=State.IN_PROGRESS,
         permission=may_return_findings,
-        custom={"label": "Return findings"},
+        custom={"label": _("Return findings")},
     )
     def return_findings(self, *, findings: str) -> None:
         self.findings = findings
@@ -312,7 +361,7 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
         source=[State.IN_PROGRESS, State.ESCALATED],
         target=State.AWAITING_CUSTOMER,
         permission="complaints.wait_for_customer_complaint",
-        custom={"label": "Wait for customer"},
+        custom={"label": _("Wait for customer")},
     )
     def wait_for_customer(self) -> None:
         self.turn = Turn.CUSTOMER
@@ -322,7 +371,7 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
         source=State.AWAITING_CUSTOMER,
         target=State.IN_PROGRESS,
         permission="complaints.customer_replied_complaint",
-        custom={"label": "Customer replied"},
+        custom={"label": _("Customer replied")},
     )
     def customer_replied(self) -> None:
         self.turn = Turn.AGENT
@@ -332,7 +381,7 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
         source=[State.ACCEPTED, State.IN_PROGRESS, State.ESCALATED],
         target=State.RESOLVED,
         permission="complaints.resolve_complaint",
-        custom={"label": "Resolve"},
+        custom={"label": _("Resolve")},
     )
     def resolve(self, *, code: str, summary: str, is_first_contact: bool) -> None:
         self.resolution_code = code
@@ -347,7 +396,7 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
         target=State.IN_PROGRESS,
         conditions=[within_reopen_window],
         permission="complaints.reopen_complaint",
-        custom={"label": "Reopen"},
+        custom={"label": _("Reopen")},
     )
     def reopen(self) -> None:
         self.resolved_at = None
@@ -359,7 +408,7 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
         source=State.RESOLVED,
         target=State.CLOSED,
         permission="complaints.close_complaint",
-        custom={"label": "Close"},
+        custom={"label": _("Close")},
     )
     def close(self) -> None:
         self.closed_at = timezone.now()
@@ -370,7 +419,7 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
         source=list(OPEN_STATES),
         target=State.WITHDRAWN,
         permission="complaints.withdraw_complaint",
-        custom={"label": "Withdraw"},
+        custom={"label": _("Withdraw")},
     )
     def withdraw(self) -> None:
         self.turn = Turn.NOBODY
@@ -379,17 +428,26 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
 class ComplaintNote(models.Model):
     """An internal note; never shown to the customer or the partner."""
 
-    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="notes")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    body = models.TextField()
-    created_at = models.DateTimeField(default=timezone.now)
+    complaint = models.ForeignKey(
+        Complaint, on_delete=models.PROTECT, related_name="notes", verbose_name=_("complaint")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("author")
+    )
+    body = models.TextField(verbose_name=_("body"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("complaint note")
+        verbose_name_plural = _("complaint notes")
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
-        return f"Note by {self.author} on {self.created_at:%Y-%m-%d %H:%M}"
+        return gettext("Note by %(author)s on %(at)s") % {
+            "author": self.author,
+            "at": f"{self.created_at:%Y-%m-%d %H:%M}",
+        }
 
 
 # A partner may write on its complaint until it has ended; a resolved one may still be
@@ -402,14 +460,22 @@ class PartnerMessage(models.Model):
     """A message on a partner's complaint that the partner reads: its own (the customer sent
     more details) or a reply staff chose to share. Unlike a ``ComplaintNote``, never internal."""
 
-    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="partner_messages")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    is_from_partner = models.BooleanField(help_text="Written by the partner; otherwise a reply by staff.")
-    body = models.TextField()
-    created_at = models.DateTimeField(default=timezone.now)
+    complaint = models.ForeignKey(
+        Complaint, on_delete=models.PROTECT, related_name="partner_messages", verbose_name=_("complaint")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("author")
+    )
+    is_from_partner = models.BooleanField(
+        help_text=_("Written by the partner; otherwise a reply by staff."), verbose_name=_("is from partner")
+    )
+    body = models.TextField(verbose_name=_("body"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("partner message")
+        verbose_name_plural = _("partner messages")
         ordering = ["created_at", "id"]
         indexes = [
             # The partner's page of one complaint's messages, in the API's cursor order.
@@ -417,8 +483,10 @@ class PartnerMessage(models.Model):
         ]
 
     def __str__(self) -> str:
-        sender = "partner" if self.is_from_partner else "back office"
-        return f"Message from the {sender} on {self.created_at:%Y-%m-%d %H:%M}"
+        at = f"{self.created_at:%Y-%m-%d %H:%M}"
+        if self.is_from_partner:
+            return gettext("Message from the partner on %(at)s") % {"at": at}
+        return gettext("Message from the back office on %(at)s") % {"at": at}
 
 
 def attachment_path(instance: ComplaintAttachment, filename: str) -> str:
@@ -426,14 +494,20 @@ def attachment_path(instance: ComplaintAttachment, filename: str) -> str:
 
 
 class ComplaintAttachment(models.Model):
-    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="attachments")
-    file = models.FileField(upload_to=attachment_path)
-    description = models.CharField(max_length=200, blank=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    complaint = models.ForeignKey(
+        Complaint, on_delete=models.PROTECT, related_name="attachments", verbose_name=_("complaint")
+    )
+    file = models.FileField(upload_to=attachment_path, verbose_name=_("file"))
+    description = models.CharField(max_length=200, blank=True, verbose_name=_("description"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("complaint attachment")
+        verbose_name_plural = _("complaint attachments")
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:

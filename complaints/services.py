@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from casework import outbox, sla, sweep
 from casework.cases import open_case, refuse_reused_partner_reference, require
@@ -44,7 +45,11 @@ SUPERVISORS_TEAM = "supervisors"
 def _choice(value: str, choices: type, field: str) -> None:
     if value not in choices.values:
         allowed = ", ".join(choices.values)
-        raise InvalidInput(f"'{value}' is not a valid {field}; choose one of: {allowed}.", field=field)
+        raise InvalidInput(
+            _("'%(value)s' is not a valid %(field)s; choose one of: %(allowed)s.")
+            % {"value": value, "field": field, "allowed": allowed},
+            field=field,
+        )
 
 
 def _first_error(error: ValidationError) -> InvalidInput:
@@ -81,7 +86,7 @@ def register_complaint(
     The details its category needs must be there; a partner files only as itself.
     """
     if actor is None or not actor.has_perm("complaints.add_complaint"):
-        raise PermissionRefused("You do not have permission to register complaints.")
+        raise PermissionRefused(_("You do not have permission to register complaints."))
     _choice(channel, Channel, "channel")
     _choice(category, Category, "category")
     received_at = received_at or timezone.now()
@@ -120,7 +125,7 @@ def register_complaint(
             received_at=received_at,
             actor=actor,
             transition="register",
-            reason=f"Registered from {complaint.get_channel_display()}",
+            reason=_("Registered from %(channel)s") % {"channel": complaint.get_channel_display()},
         )
     except IntegrityError as error:
         refuse_reused_partner_reference(Complaint, partner, external_reference, noun="a complaint")
@@ -133,7 +138,7 @@ def verify_identity(*, complaint: Complaint, actor, method: str, reason: str = "
     require_permission(actor, "complaints.verify_identity_complaint", "verify_identity", complaint)
     _choice(method, VerificationMethod, "method")
     if complaint.state != State.RECEIVED:
-        raise InvalidInput("Identity is verified before the complaint is accepted.", field="method")
+        raise InvalidInput(_("Identity is verified before the complaint is accepted."), field="method")
 
     def apply() -> None:
         complaint.identity_verified_at = timezone.now()
@@ -146,7 +151,7 @@ def verify_identity(*, complaint: Complaint, actor, method: str, reason: str = "
         actor=actor,
         permission="complaints.verify_identity_complaint",
         apply=apply,
-        reason=reason or f"Verified by {VerificationMethod(method).label}",
+        reason=reason or _("Verified by %(method)s") % {"method": VerificationMethod(method).label},
         data={"method": method},
     )
 
@@ -164,7 +169,7 @@ def accept_complaint(*, complaint: Complaint, actor, reason: str = "") -> Compla
 
 def reject_complaint(*, complaint: Complaint, actor, reason: str) -> Complaint:
     """Refuse a complaint outright (not ours, abusive, duplicate); the reason is required."""
-    require(reason, "reason", "Say why the complaint is rejected.")
+    require(reason, "reason", _("Say why the complaint is rejected."))
 
     def stop() -> None:
         _first_response(complaint)
@@ -180,10 +185,10 @@ def start_complaint(*, complaint: Complaint, actor, reason: str = "") -> Complai
 def escalate_complaint(*, complaint: Complaint, actor, team: Team, reason: str) -> Complaint:
     """Hand the complaint to the technical team or the complaints department, with a reason;
     the team's mailbox gets a notice through the outbox."""
-    require(team, "team", "Choose the team to escalate to.")
-    require(reason, "reason", "Say why the complaint is escalated.")
+    require(team, "team", _("Choose the team to escalate to."))
+    require(reason, "reason", _("Say why the complaint is escalated."))
     if team.code == FRONTLINE_TEAM:
-        raise InvalidInput("Escalate to another team than the frontline.", field="team")
+        raise InvalidInput(_("Escalate to another team than the frontline."), field="team")
 
     def notify() -> None:
         body = render_to_string(
@@ -194,7 +199,12 @@ def escalate_complaint(*, complaint: Complaint, actor, team: Team, reason: str) 
             idempotency_key=f"complaint-{complaint.pk}-escalation-v{complaint.version}",
             kind="escalation",
             recipient=team.mailbox,
-            subject=f"[{complaint.reference}] escalated to {team.name}: {complaint.get_category_display()}",
+            subject=_("[%(reference)s] escalated to %(team)s: %(category)s")
+            % {
+                "reference": complaint.reference,
+                "team": team.name,
+                "category": complaint.get_category_display(),
+            },
             body=body,
             case=complaint,
         )
@@ -212,7 +222,7 @@ def escalate_complaint(*, complaint: Complaint, actor, team: Team, reason: str) 
 
 def return_findings(*, complaint: Complaint, actor, findings: str) -> Complaint:
     """The escalation team hands its findings back; the case is the agent's turn again."""
-    require(findings, "findings", "Write the findings the agent should act on.")
+    require(findings, "findings", _("Write the findings the agent should act on."))
     return run_transition(
         complaint, "return_findings", actor=actor, reason=findings, arguments={"findings": findings}
     )
@@ -220,7 +230,7 @@ def return_findings(*, complaint: Complaint, actor, findings: str) -> Complaint:
 
 def wait_for_customer(*, complaint: Complaint, actor, reason: str) -> Complaint:
     """Ask the customer for something; the SLA clock pauses until they reply."""
-    require(reason, "reason", "Say what the customer has been asked for.")
+    require(reason, "reason", _("Say what the customer has been asked for."))
     return run_transition(
         complaint,
         "wait_for_customer",
@@ -246,9 +256,11 @@ def send_holding_response(*, complaint: Complaint, actor, holding_response: str)
     require_permission(
         actor, "complaints.send_holding_response_complaint", "send_holding_response", complaint
     )
-    require(holding_response, "holding_response", "Write what the customer is told.")
+    require(holding_response, "holding_response", _("Write what the customer is told."))
     if not complaint.is_open:
-        raise InvalidInput("A holding response is only sent on an open complaint.", field="holding_response")
+        raise InvalidInput(
+            _("A holding response is only sent on an open complaint."), field="holding_response"
+        )
 
     def apply() -> None:
         sla.extend_clock(complaint.sla_clock)
@@ -281,15 +293,17 @@ def resolve_complaint(
     before anyone else was involved.
     """
     _choice(code, ResolutionCode, "code")
-    require(summary, "summary", "Summarise the resolution as the customer was told it.")
+    require(summary, "summary", _("Summarise the resolution as the customer was told it."))
     if is_first_contact and (
         complaint.was_escalated
         or complaint.sla_clock.paused_minutes_total
         or complaint.registered_by_id != getattr(actor, "pk", None)
     ):
         raise InvalidInput(
-            "Only the agent who registered the complaint can resolve it on first contact, "
-            "and only before it was escalated or put on hold.",
+            _(
+                "Only the agent who registered the complaint can resolve it on first contact, "
+                "and only before it was escalated or put on hold."
+            ),
             field="is_first_contact",
         )
 
@@ -318,7 +332,7 @@ def resolve_by_linked_case(*, complaint: Complaint, code: str, summary: str, lin
         complaint,
         "resolve",
         actor=None,
-        system_label=f"{linked_case._meta.verbose_name} {linked_case.reference}",
+        system_label=f"{linked_case._meta.verbose_name_raw} {linked_case.reference}",
         reason=summary,
         data={"code": code, "linked_case": linked_case.reference},
         before_save=lambda: _answered_and_stopped(complaint),
@@ -329,7 +343,7 @@ def resolve_by_linked_case(*, complaint: Complaint, code: str, summary: str, lin
 
 def reopen_complaint(*, complaint: Complaint, actor, reason: str) -> Complaint:
     """The customer is not satisfied within the reopen window: work goes on."""
-    require(reason, "reason", "Say why the complaint is reopened.")
+    require(reason, "reason", _("Say why the complaint is reopened."))
     return run_transition(
         complaint,
         "reopen",
@@ -346,7 +360,7 @@ def reopen_by_linked_case(*, complaint: Complaint, reason: str, linked_case) -> 
         complaint,
         "reopen",
         actor=None,
-        system_label=f"{linked_case._meta.verbose_name} {linked_case.reference}",
+        system_label=f"{linked_case._meta.verbose_name_raw} {linked_case.reference}",
         reason=reason,
         data={"linked_case": linked_case.reference},
         before_save=lambda: sla.restart_clock(complaint.sla_clock, at=timezone.now()),
@@ -356,21 +370,21 @@ def reopen_by_linked_case(*, complaint: Complaint, reason: str, linked_case) -> 
 def close_complaint(*, complaint: Complaint, actor, reason: str = "") -> Complaint:
     """Close a resolved complaint once the customer confirmed (staff) or time ran out."""
     if actor is None:
-        raise PermissionRefused("Closing needs a user; the clock closes through auto_close_resolved.")
+        raise PermissionRefused(_("Closing needs a user; the clock closes through auto_close_resolved."))
     return run_transition(
-        complaint, "close", actor=actor, reason=reason or "Customer confirmed the resolution"
+        complaint, "close", actor=actor, reason=reason or _("Customer confirmed the resolution")
     )
 
 
 def withdraw_complaint(*, complaint: Complaint, actor, reason: str = "") -> Complaint:
     """The customer (or the partner for them) withdraws; the clock stops."""
     if complaint.partner_id and getattr(actor, "partner", None) not in (None, complaint.partner):
-        raise PermissionRefused("A partner can withdraw only its own complaints.")
+        raise PermissionRefused(_("A partner can withdraw only its own complaints."))
     return run_transition(
         complaint,
         "withdraw",
         actor=actor,
-        reason=reason or "Withdrawn by the customer",
+        reason=reason or _("Withdrawn by the customer"),
         before_save=lambda: sla.stop_clock(complaint.sla_clock, at=timezone.now()),
     )
 
@@ -381,12 +395,13 @@ def assign_complaint(
     """Move the complaint to another agent or team (supervisors)."""
     require_permission(actor, "complaints.assign_complaint", "assign", complaint)
     if assigned_to is None and team is None:
-        raise InvalidInput("Choose an agent or a team.", field="assigned_to")
+        raise InvalidInput(_("Choose an agent or a team."), field="assigned_to")
     if assigned_to is not None and not (
         assigned_to.is_active and assigned_to.is_staff and assigned_to.has_perm("complaints.view_complaint")
     ):
         raise InvalidInput(
-            f"{assigned_to} is not active back-office staff who can work complaints.", field="assigned_to"
+            _("%(user)s is not active back-office staff who can work complaints.") % {"user": assigned_to},
+            field="assigned_to",
         )
 
     def apply() -> None:
@@ -411,8 +426,8 @@ def assign_complaint(
 
 def add_note(*, complaint: Complaint, actor, body: str) -> ComplaintNote:
     if actor is None or not actor.has_perm("complaints.add_complaintnote"):
-        raise PermissionRefused("You do not have permission to add notes.")
-    require(body, "body", "A note needs text.")
+        raise PermissionRefused(_("You do not have permission to add notes."))
+    require(body, "body", _("A note needs text."))
     note = ComplaintNote(complaint=complaint, author=actor, body=body)
     note._history_user = actor
     note.save()
@@ -430,8 +445,8 @@ def add_linked_case_note(*, complaint: Complaint, author, body: str) -> Complain
 
 def add_attachment(*, complaint: Complaint, actor, file, description: str = "") -> ComplaintAttachment:
     if actor is None or not actor.has_perm("complaints.add_complaintattachment"):
-        raise PermissionRefused("You do not have permission to attach files.")
-    require(file, "file", "Choose a file to attach.")
+        raise PermissionRefused(_("You do not have permission to attach files."))
+    require(file, "file", _("Choose a file to attach."))
     attachment = ComplaintAttachment(
         complaint=complaint, uploaded_by=actor, file=file, description=description
     )
@@ -445,7 +460,7 @@ def add_partner_message(*, complaint: Complaint, actor, body: str) -> PartnerMes
     it beside the complaint and may reply. Refused once the complaint has ended."""
     partner = getattr(actor, "partner", None)
     if partner is None or complaint.partner_id != partner.pk:
-        raise PermissionRefused("A partner writes only on its own complaints.")
+        raise PermissionRefused(_("A partner writes only on its own complaints."))
     require_permission(actor, "complaints.add_partnermessage", "add_message", complaint)
     return _post_message(complaint=complaint, actor=actor, body=body, is_from_partner=True)
 
@@ -454,26 +469,31 @@ def reply_to_partner(*, complaint: Complaint, actor, body: str) -> PartnerMessag
     """Staff answer the partner that filed the complaint: unlike a note, the partner reads it."""
     require_permission(actor, "complaints.add_partnermessage", "reply_to_partner", complaint)
     if getattr(actor, "partner", None) is not None:
-        raise PermissionRefused("A partner writes its own messages, not replies.")
+        raise PermissionRefused(_("A partner writes its own messages, not replies."))
     if complaint.partner_id is None:
-        raise InvalidInput("No partner filed this complaint: there is nobody to reply to.", field="body")
+        raise InvalidInput(_("No partner filed this complaint: there is nobody to reply to."), field="body")
     return _post_message(complaint=complaint, actor=actor, body=body, is_from_partner=False)
 
 
 def _post_message(*, complaint: Complaint, actor, body: str, is_from_partner: bool) -> PartnerMessage:
     text = (body or "").strip()
-    require(text, "body", "A message needs text.")
+    require(text, "body", _("A message needs text."))
     if len(text) > MESSAGE_MAX_LENGTH:
         raise InvalidInput(
-            f"A message has at most {MESSAGE_MAX_LENGTH} characters; this one has {len(text)}.", field="body"
+            _("A message has at most %(limit)s characters; this one has %(length)s.")
+            % {"limit": MESSAGE_MAX_LENGTH, "length": len(text)},
+            field="body",
         )
     with transaction.atomic():
         # Read the state under the row's lock: a complaint closing meanwhile takes no message.
         state = Complaint.objects.select_for_update().values_list("state", flat=True).get(pk=complaint.pk)
         if state not in MESSAGE_STATES:
             raise TransitionRefused(
-                f"{complaint} is {State(state).label}: it takes no more messages. File a new complaint "
-                "if the customer has something new."
+                _(
+                    "%(complaint)s is %(state)s: it takes no more messages. File a new complaint "
+                    "if the customer has something new."
+                )
+                % {"complaint": complaint, "state": State(state).label}
             )
         message = PartnerMessage(
             complaint=complaint, author=actor, is_from_partner=is_from_partner, body=text
@@ -507,7 +527,7 @@ def auto_close_resolved(now: dt.datetime) -> int:
         state=State.RESOLVED, resolved_at__lte=now - dt.timedelta(days=days)
     ).order_by("resolved_at")
     return sweep.run_due_transitions(
-        due, "close", reason=f"Closed automatically {days} days after resolution"
+        due, "close", reason=_("Closed automatically %(days)s days after resolution") % {"days": days}
     )
 
 

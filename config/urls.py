@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
@@ -9,12 +10,14 @@ from casework import demo_payments
 # Under /api/ a path no route matches answers in the API's error shape, not an HTML page.
 handler404 = "casework.api.errors.not_found"
 
-admin.site.site_header = "Wallet complaints back office"
-admin.site.site_title = "Back office"
-admin.site.index_title = "Cases"
+admin.site.site_header = _("Wallet complaints back office")
+admin.site.site_title = _("Back office")
+admin.site.index_title = _("Cases")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # set_language: the admin header's language choice.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("complaints.api.urls")),
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("refunds.api.urls")),

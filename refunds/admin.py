@@ -14,6 +14,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from casework import case_timeline
 from casework.admin import (
@@ -43,46 +45,62 @@ from .money import format_money
 
 def _evidence_added(case: RefundCase, evidence: RefundEvidence) -> StepDone:
     url = reverse("admin:refunds_refundcase_change", args=[case.pk])
-    return StepDone(url, f"{case}: added {evidence}; it is now {case.get_state_display()}.")
+    message = gettext("%(case)s: added %(evidence)s; it is now %(state)s.") % {
+        "case": case,
+        "evidence": evidence,
+        "state": case.get_state_display(),
+    }
+    return StepDone(url, message)
 
 
 def approval_wording(case: RefundCase) -> tuple[str, str]:
     """The approve button's label and help: which of the four-eyes approvals it gives."""
     money = format_money(case.approved_amount or case.requested_amount, case.currency)
     if case.awaits_second_approval:
-        return "Give second approval", f"{money} had a first approval; a second person confirms it."
+        return gettext("Give second approval"), gettext(
+            "%(money)s had a first approval; a second person confirms it."
+        ) % {"money": money}
     if needs_second_approval(case.requested_amount, case.currency):
         threshold = four_eyes_threshold(case.currency)
-        why = f"{money} is above {format_money(threshold, case.currency)}"
         if threshold is None:  # no threshold configured: every refund in it takes two
-            why = f"every {case.currency} refund needs two approvals"
+            why = gettext("every %(currency)s refund needs two approvals") % {"currency": case.currency}
+        else:
+            why = gettext("%(money)s is above %(threshold)s") % {
+                "money": money,
+                "threshold": format_money(threshold, case.currency),
+            }
         return (
-            "Give first approval",
-            f"Four eyes: {why}, so a second person from the refunds desk or a supervisor must approve "
-            "it too.",
+            gettext("Give first approval"),
+            gettext(
+                "Four eyes: %(why)s, so a second person from the refunds desk or a supervisor must approve "
+                "it too."
+            )
+            % {"why": why},
         )
-    return "Approve", f"Approve the refund of up to {money}."
+    return gettext("Approve"), gettext("Approve the refund of up to %(money)s.") % {"money": money}
 
 
 STEPS = (
     Step(
         slug="assign-handler",
-        label="Assign handler",
+        label=_("Assign handler"),
         permission="refunds.assign_refundcase",
         form=forms.AssignHandlerForm,
         run=lambda case, actor, data: services.assign_handler(case=case, actor=actor, **data),
         is_offered=lambda case: case.is_open,
-        help_text="Who on the refunds desk handles the case; reminders go to them.",
+        help_text=_("Who on the refunds desk handles the case; reminders go to them."),
     ),
     Step(
         slug="add-evidence",
-        label="Add evidence",
+        label=_("Add evidence"),
         permission="refunds.add_refundevidence",
         form=forms.EvidenceForm,
         run=lambda case, actor, data: services.add_evidence(case=case, actor=actor, **data),
         is_offered=lambda case: case.state in services.EVIDENCE_STATES,
-        help_text="A payment voucher, proof of goods or a screenshot (PDF, JPEG, PNG). On a case "
-        "awaiting evidence, the review resumes.",
+        help_text=_(
+            "A payment voucher, proof of goods or a screenshot (PDF, JPEG, PNG). On a case "
+            "awaiting evidence, the review resumes."
+        ),
         done=_evidence_added,
     ),
 )
@@ -91,22 +109,23 @@ STEPS = (
 class RefundDeadlineFilter(SlaStatusFilter):
     """On track / due soon / overdue: a refund past its deadline is overdue, and stays so."""
 
-    title = "deadline"
+    title = _("deadline")
 
     def lookups(self, request, model_admin):
         return [
-            (value, "overdue" if value == SlaStatus.BREACHED else label) for value, label in SlaStatus.choices
+            (value, _("overdue") if value == SlaStatus.BREACHED else label)
+            for value, label in SlaStatus.choices
         ]
 
 
 class AwaitingApprovalFilter(admin.SimpleListFilter):
-    title = "awaiting approval"
+    title = _("awaiting approval")
     parameter_name = "approval"
 
     def lookups(self, request, model_admin):
         return [
-            ("second", "second approval (four eyes)"),
-            ("any", "any approval (under review)"),
+            ("second", _("second approval (four eyes)")),
+            ("any", _("any approval (under review)")),
         ]
 
     def queryset(self, request, queryset):
@@ -144,7 +163,7 @@ class PaymentInstructionInline(ReadOnlyAdminMixin, admin.TabularInline):
     )
     readonly_fields = fields
 
-    @admin.display(description="amount")
+    @admin.display(description=_("amount"))
     def instructed_amount(self, instruction: PaymentInstruction) -> str:
         return format_money(instruction.amount, instruction.currency)
 
@@ -163,7 +182,7 @@ class RefundCaseAdmin(CaseAdmin):
     }
     # The approve page refuses what approve_refund refuses; a first approval is not refused.
     transition_checks = {"approve": services.check_approval}
-    transition_block_label = "Move the refund"
+    transition_block_label = _("Move the refund")
     fsm_forms = {
         "request_evidence": forms.RequestEvidenceForm,
         "approve": forms.ApproveForm,
@@ -186,8 +205,11 @@ class RefundCaseAdmin(CaseAdmin):
             kind="payment",
             at="created_at",
             by=None,
-            what=lambda instruction: f"payment instruction {instruction.idempotency_key}: "
-            f"{format_money(instruction.amount, instruction.currency)}",
+            what=lambda instruction: gettext("payment instruction %(key)s: %(amount)s")
+            % {
+                "key": instruction.idempotency_key,
+                "amount": format_money(instruction.amount, instruction.currency),
+            },
             detail=lambda instruction: " ".join(
                 part
                 for part in (
@@ -241,10 +263,10 @@ class RefundCaseAdmin(CaseAdmin):
     add_fieldsets = (
         (None, {"fields": ("refund_type", "requested_amount", "reason")}),
         (
-            "Original transaction",
+            _("Original transaction"),
             {
                 "fields": ("transaction_reference", "merchant", "transaction_amount", "currency", "paid_at"),
-                "description": "A transaction already on file needs only its reference.",
+                "description": _("A transaction already on file needs only its reference."),
             },
         ),
     )
@@ -263,7 +285,7 @@ class RefundCaseAdmin(CaseAdmin):
             },
         ),
         (
-            "Money",
+            _("Money"),
             {
                 "fields": (
                     "original_transaction",
@@ -275,11 +297,11 @@ class RefundCaseAdmin(CaseAdmin):
             },
         ),
         (
-            "Where it came from",
+            _("Where it came from"),
             {"fields": ("complaint", "partner", "external_reference", "submitted_by", "created_at")},
         ),
         (
-            "Decision",
+            _("Decision"),
             {
                 "fields": (
                     "evidence_requested",
@@ -292,8 +314,8 @@ class RefundCaseAdmin(CaseAdmin):
                 )
             },
         ),
-        ("Payment", {"fields": ("processor_reference", "settled_at", "failure_reason")}),
-        ("Timeline", {"fields": ("timeline",)}),
+        (_("Payment"), {"fields": ("processor_reference", "settled_at", "failure_reason")}),
+        (_("Timeline"), {"fields": ("timeline",)}),
     )
 
     def get_queryset(self, request):
@@ -301,57 +323,65 @@ class RefundCaseAdmin(CaseAdmin):
 
     # Columns and read-only fields.
 
-    @admin.display(description="amount", ordering="requested_amount")
+    @admin.display(description=_("amount"), ordering="requested_amount")
     def amount(self, case: RefundCase) -> str:
         requested = format_money(case.requested_amount, case.currency)
         if case.approved_amount is None or case.approved_amount == case.requested_amount:
             return requested
-        return f"{requested} (approved {format_money(case.approved_amount, case.currency)})"
+        return gettext("%(requested)s (approved %(approved)s)") % {
+            "requested": requested,
+            "approved": format_money(case.approved_amount, case.currency),
+        }
 
-    @admin.display(description="transaction", ordering="transaction__reference")
+    @admin.display(description=_("transaction"), ordering="transaction__reference")
     def transaction_reference(self, case: RefundCase) -> str:
         return case.transaction.reference
 
-    @admin.display(description="refund deadline", ordering="sla_clock__resolution_due_at")
+    @admin.display(description=_("refund deadline"), ordering="sla_clock__resolution_due_at")
     def refund_due_at(self, case: RefundCase) -> str:
         return self.resolution_due_at(case)
 
-    @admin.display(description="overdue", boolean=True)
+    @admin.display(description=_("overdue"), boolean=True)
     def is_overdue(self, case: RefundCase) -> bool:
         return case.sla_clock.is_breached()
 
-    @admin.display(description="awaiting second approval", boolean=True)
+    @admin.display(description=_("awaiting second approval"), boolean=True)
     def awaits_second_approval(self, case: RefundCase) -> bool:
         return case.awaits_second_approval
 
-    @admin.display(description="transaction")
+    @admin.display(description=_("transaction"))
     def original_transaction(self, case: RefundCase) -> str:
         payment = case.transaction
         return format_html(
-            '<a href="{}">{}</a>: {} at {}, paid {}',
-            reverse("admin:refunds_paymenttransaction_change", args=[payment.pk]),
-            payment.reference,
-            format_money(payment.amount, payment.currency),
-            payment.merchant,
-            f"{timezone.localtime(payment.paid_at):%Y-%m-%d %H:%M}",
+            gettext('<a href="{url}">{reference}</a>: {amount} at {merchant}, paid {paid_at}'),
+            url=reverse("admin:refunds_paymenttransaction_change", args=[payment.pk]),
+            reference=payment.reference,
+            amount=format_money(payment.amount, payment.currency),
+            merchant=payment.merchant,
+            paid_at=f"{timezone.localtime(payment.paid_at):%Y-%m-%d %H:%M}",
         )
 
-    @admin.display(description="requested")
+    @admin.display(description=pgettext_lazy("refund amount", "requested"))
     def requested(self, case: RefundCase) -> str:
         return format_money(case.requested_amount, case.currency)
 
-    @admin.display(description="approved")
+    @admin.display(description=pgettext_lazy("refund amount", "approved"))
     def approved(self, case: RefundCase) -> str:
         if case.approved_amount is None:
             return "—"
-        stage = " (first approval; a second person must approve)" if case.awaits_second_approval else ""
-        return format_money(case.approved_amount, case.currency) + stage
+        approved = format_money(case.approved_amount, case.currency)
+        if case.awaits_second_approval:
+            return gettext("%(amount)s (first approval; a second person must approve)") % {"amount": approved}
+        return approved
 
-    @admin.display(description="still refundable on the transaction")
+    @admin.display(description=_("still refundable on the transaction"))
     def still_refundable(self, case: RefundCase) -> str:
         payment = case.transaction
         left = services.refundable_amount(payment)
-        return f"{format_money(left, payment.currency)} of {format_money(payment.amount, payment.currency)}"
+        return gettext("%(left)s of %(paid)s") % {
+            "left": format_money(left, payment.currency),
+            "paid": format_money(payment.amount, payment.currency),
+        }
 
     # Approval: four eyes above the threshold.
 
@@ -375,8 +405,11 @@ class RefundCaseAdmin(CaseAdmin):
             money = format_money(case.approved_amount, case.currency)
             self.message_user(
                 request,
-                f"{case}: first approval of {money} recorded; a second person from the refunds desk "
-                "or a supervisor must approve it.",
+                gettext(
+                    "%(case)s: first approval of %(money)s recorded; a second person from the refunds desk "
+                    "or a supervisor must approve it."
+                )
+                % {"case": case, "money": money},
             )
             return
         super()._report_transition(request, case, name)
@@ -385,7 +418,13 @@ class RefundCaseAdmin(CaseAdmin):
         money = format_money(obj.requested_amount, obj.currency)
         self.message_user(
             request,
-            f"Opened {obj}: {money} on {obj.transaction.reference}; it is now {obj.get_state_display()}.",
+            gettext("Opened %(case)s: %(money)s on %(transaction)s; it is now %(state)s.")
+            % {
+                "case": obj,
+                "money": money,
+                "transaction": obj.transaction.reference,
+                "state": obj.get_state_display(),
+            },
             messages.SUCCESS,
         )
         return redirect(self._admin_url("change", obj.pk))
@@ -405,18 +444,18 @@ class PaymentTransactionAdmin(ReadOnlyAdminMixin, AppendOnlyHistoryAdmin):
     def get_queryset(self, request):
         return selectors.transaction_list(super().get_queryset(request))
 
-    @admin.display(description="amount", ordering="amount")
+    @admin.display(description=_("amount"), ordering="amount")
     def paid(self, payment: PaymentTransaction) -> str:
         return format_money(payment.amount, payment.currency)
 
-    @admin.display(description="refund cases", ordering="refund_case_count")
+    @admin.display(description=_("refund cases"), ordering="refund_case_count")
     def refund_case_count(self, payment: PaymentTransaction) -> int:
         return payment.refund_case_count
 
-    @admin.display(description="still refundable")
+    @admin.display(description=_("still refundable"))
     def still_refundable(self, payment: PaymentTransaction) -> str:
         return format_money(services.refundable_amount(payment), payment.currency)
 
-    @admin.display(description="refund cases")
+    @admin.display(description=_("refund cases"))
     def refund_cases(self, payment: PaymentTransaction) -> str:
         return case_links(payment.refund_cases.order_by("created_at", "id"))

@@ -9,6 +9,9 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import Q
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from casework.evidence import EVIDENCE_EXTENSIONS
 from casework.forms import CaseOpeningForm, VersionedForm, text_field
@@ -57,23 +60,29 @@ class RefundCaseOpeningForm(CaseOpeningForm):
     """
 
     transaction_reference = forms.CharField(
-        max_length=64, help_text="The original payment's reference in the wallet."
+        label=_("Transaction reference"),
+        max_length=64,
+        help_text=_("The original payment's reference in the wallet."),
     )
     merchant = forms.CharField(
-        max_length=120, required=False, help_text="Only for a transaction not yet on file."
+        label=_("Merchant"),
+        max_length=120,
+        required=False,
+        help_text=_("Only for a transaction not yet on file."),
     )
     transaction_amount = money_input(
-        "Amount paid", required=False, help_text="Only for a transaction not yet on file."
+        _("Amount paid"), required=False, help_text=_("Only for a transaction not yet on file.")
     )
     currency = forms.ChoiceField(
+        label=_("Currency"),
         choices=[("", "---------"), *CURRENCY_CHOICES],
         required=False,
-        help_text="Only for a transaction not yet on file.",
+        help_text=_("Only for a transaction not yet on file."),
     )
     paid_at = forms.DateTimeField(
-        label="Paid at",
+        label=_("Paid at"),
         required=False,
-        help_text="Only for a transaction not yet on file; local time, e.g. 2026-11-24 14:30.",
+        help_text=_("Only for a transaction not yet on file; local time, e.g. 2026-11-24 14:30."),
     )
 
     class Meta:
@@ -89,16 +98,16 @@ class RefundCaseOpeningForm(CaseOpeningForm):
 
 class RequestEvidenceForm(VersionedForm):
     what = text_field(
-        "What the customer must send",
-        help_text="Told to the customer; the refund deadline pauses until it arrives.",
+        _("What the customer must send"),
+        help_text=_("Told to the customer; the refund deadline pauses until it arrives."),
     )
 
 
 class ApproveForm(VersionedForm):
     """The amount to refund, at most what was asked; a second approval confirms the first."""
 
-    amount = money_input("Amount", required=False)
-    reason = text_field("Reason", required=False, help_text="Kept with the approval in the timeline.")
+    amount = money_input(_("Amount"), required=False)
+    reason = text_field(_("Reason"), required=False, help_text=_("Kept with the approval in the timeline."))
 
     def __init__(self, *args, case: RefundCase | None = None, **kwargs) -> None:
         super().__init__(*args, case=case, **kwargs)
@@ -107,21 +116,21 @@ class ApproveForm(VersionedForm):
         currency = case.currency
         proposed = in_minor_units(case.approved_amount or case.requested_amount, currency)
         self.fields["amount"].initial = proposed
-        self.fields["amount"].label = f"Amount ({currency})"
+        self.fields["amount"].label = gettext("Amount (%(currency)s)") % {"currency": currency}
+        money = format_money(proposed, currency)
         if case.first_approved_by_id is not None:
-            self.fields[
-                "amount"
-            ].help_text = f"The second approval confirms the first: {format_money(proposed, currency)}."
+            self.fields["amount"].help_text = gettext(
+                "The second approval confirms the first: %(money)s."
+            ) % {"money": money}
         else:
-            self.fields["amount"].help_text = (
-                f"Left empty: what the customer asked for, {format_money(proposed, currency)}. "
-                "A partial refund is a smaller amount."
-            )
+            self.fields["amount"].help_text = gettext(
+                "Left empty: what the customer asked for, %(money)s. A partial refund is a smaller amount."
+            ) % {"money": money}
 
 
 class CancelForm(VersionedForm):
     reason = text_field(
-        "Reason", required=False, help_text="Left empty: cancelled at the customer's request."
+        _("Reason"), required=False, help_text=_("Left empty: cancelled at the customer's request.")
     )
 
 
@@ -143,13 +152,21 @@ def _refund_handlers():
 
 
 class AssignHandlerForm(VersionedForm):
-    handler = forms.ModelChoiceField(queryset=_refund_handlers(), help_text="Someone on the refunds desk.")
-    reason = text_field("Reason", required=False)
+    handler = forms.ModelChoiceField(
+        label=_("Handler"), queryset=_refund_handlers(), help_text=_("Someone on the refunds desk.")
+    )
+    reason = text_field(_("Reason"), required=False)
 
 
 class EvidenceForm(VersionedForm):
-    kind = forms.ChoiceField(choices=EvidenceKind.choices)
+    kind = forms.ChoiceField(label=_("Kind"), choices=EvidenceKind.choices)
     file = forms.FileField(
-        help_text=f"The scan, photo or screenshot ({', '.join(EVIDENCE_EXTENSIONS).upper()}).",
+        label=_("File"),
+        help_text=format_lazy(
+            _("The scan, photo or screenshot ({extensions})."),
+            extensions=", ".join(EVIDENCE_EXTENSIONS).upper(),
+        ),
     )
-    note = forms.CharField(max_length=300, required=False, help_text="What the file shows.")
+    note = forms.CharField(
+        label=_("Note"), max_length=300, required=False, help_text=_("What the file shows.")
+    )

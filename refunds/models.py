@@ -10,6 +10,8 @@ from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -27,41 +29,48 @@ def money_field(**options) -> models.DecimalField:
 class PaymentTransaction(models.Model):
     """The customer's original payment, as the wallet recorded it; refunds count against it."""
 
-    reference = models.CharField(max_length=64, unique=True)
-    merchant = models.CharField(max_length=120)
-    amount = money_field()
-    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
-    paid_at = models.DateTimeField()
-    created_at = models.DateTimeField(default=timezone.now)
+    reference = models.CharField(max_length=64, unique=True, verbose_name=_("reference"))
+    merchant = models.CharField(max_length=120, verbose_name=_("merchant"))
+    amount = money_field(verbose_name=_("amount"))
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, verbose_name=_("currency"))
+    paid_at = models.DateTimeField(verbose_name=_("paid at"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("payment transaction")
+        verbose_name_plural = _("payment transactions")
         ordering = ["-paid_at", "-id"]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="transaction_amount_positive")]
 
     def __str__(self) -> str:
-        return f"{self.reference} ({format_money(self.amount, self.currency)} at {self.merchant})"
+        return gettext("%(reference)s (%(amount)s at %(merchant)s)") % {
+            "reference": self.reference,
+            "amount": format_money(self.amount, self.currency),
+            "merchant": self.merchant,
+        }
 
 
 class RefundType(models.TextChoices):
-    NOT_RECEIVED = "not_received", "goods or service not received"
-    RETURNED = "returned", "goods returned"
-    DUPLICATE_CHARGE = "duplicate_charge", "charged twice"
-    FAILED_PAYMENT = "failed_payment", "debited, but the payment failed"
-    UNAUTHORISED = "unauthorised", "payment the customer did not authorise"
-    OTHER = "other", "other"
+    NOT_RECEIVED = "not_received", _("goods or service not received")
+    RETURNED = "returned", _("goods returned")
+    DUPLICATE_CHARGE = "duplicate_charge", _("charged twice")
+    FAILED_PAYMENT = "failed_payment", _("debited, but the payment failed")
+    UNAUTHORISED = "unauthorised", _("payment the customer did not authorise")
+    OTHER = "other", _("other")
 
 
 class RefundState(models.TextChoices):
-    REQUESTED = "requested", "requested"
-    UNDER_REVIEW = "under_review", "under review"
-    AWAITING_EVIDENCE = "awaiting_evidence", "awaiting evidence"
-    APPROVED = "approved", "approved"
-    PROCESSING = "processing", "processing"
-    REFUNDED = "refunded", "refunded"
-    FAILED = "failed", "failed"
-    REJECTED = "rejected", "rejected"
-    CANCELLED = "cancelled", "cancelled"
+    REQUESTED = "requested", _("requested")
+    UNDER_REVIEW = "under_review", _("under review")
+    AWAITING_EVIDENCE = "awaiting_evidence", _("awaiting evidence")
+    APPROVED = "approved", _("approved")
+    PROCESSING = "processing", _("processing")
+    REFUNDED = "refunded", _("refunded")
+    # "failed" alone is another app's verification outcome: this one is the payment's.
+    FAILED = "failed", pgettext_lazy("payment", "failed")
+    REJECTED = "rejected", _("rejected")
+    CANCELLED = "cancelled", _("cancelled")
 
 
 OPEN_REFUND_STATES = (
@@ -96,8 +105,10 @@ def needs_second_approval(amount: Decimal, currency: str) -> bool:
 
 
 @condition(
-    "Four eyes: this amount is above the threshold, so it needs a first approval by one person "
-    "and a second by another."
+    _(
+        "Four eyes: this amount is above the threshold, so it needs a first approval by one person "
+        "and a second by another."
+    )
 )
 def has_first_approval_if_large(case: RefundCase) -> bool:
     amount = case.approved_amount or case.requested_amount
@@ -107,9 +118,9 @@ def has_first_approval_if_large(case: RefundCase) -> bool:
 def approval_refusal(case: RefundCase, user) -> str | None:
     """Why ``user`` may not give the (final) approval, or ``None`` if they may."""
     if not user.has_perm("refunds.approve_refundcase"):
-        return "You do not have permission to approve refunds."
+        return gettext("You do not have permission to approve refunds.")
     if case.first_approved_by_id is not None and case.first_approved_by_id == user.pk:
-        return (
+        return gettext(
             "Four eyes: you gave the first approval, so someone else from the refunds desk "
             "or a supervisor must give the second."
         )
@@ -130,53 +141,108 @@ SWEEP_FIELDS = ("next_reminder_at", "reminders_sent")
 class RefundCase(ConcurrentTransitionMixin, models.Model):
     """A customer's claim to money back on one transaction."""
 
-    reference = models.CharField(max_length=30, unique=True, editable=False)
-    version = models.PositiveIntegerField(default=0, editable=False)
+    reference = models.CharField(max_length=30, unique=True, editable=False, verbose_name=_("reference"))
+    version = models.PositiveIntegerField(default=0, editable=False, verbose_name=_("version"))
     state = FSMField(
-        default=RefundState.REQUESTED, choices=RefundState.choices, protected=True, db_index=True
+        default=RefundState.REQUESTED,
+        choices=RefundState.choices,
+        protected=True,
+        db_index=True,
+        verbose_name=_("state"),
     )
-    refund_type = models.CharField(max_length=20, choices=RefundType.choices)
-    transaction = models.ForeignKey(PaymentTransaction, on_delete=models.PROTECT, related_name="refund_cases")
-    requested_amount = money_field(help_text="What the customer asks for; partial refunds are allowed.")
-    approved_amount = money_field(null=True, blank=True, help_text="What was approved; at most the request.")
-    reason = models.TextField(help_text="Why the customer asks for the money back.")
+    refund_type = models.CharField(max_length=20, choices=RefundType.choices, verbose_name=_("refund type"))
+    transaction = models.ForeignKey(
+        PaymentTransaction,
+        on_delete=models.PROTECT,
+        related_name="refund_cases",
+        verbose_name=_("transaction"),
+    )
+    requested_amount = money_field(
+        help_text=_("What the customer asks for; partial refunds are allowed."),
+        verbose_name=_("requested amount"),
+    )
+    approved_amount = money_field(
+        null=True,
+        blank=True,
+        help_text=_("What was approved; at most the request."),
+        verbose_name=_("approved amount"),
+    )
+    reason = models.TextField(
+        help_text=_("Why the customer asks for the money back."), verbose_name=_("reason")
+    )
     handler = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("handler"),
     )
     complaint = models.ForeignKey(
-        "complaints.Complaint", null=True, blank=True, on_delete=models.PROTECT, related_name="refund_cases"
+        "complaints.Complaint",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="refund_cases",
+        verbose_name=_("complaint"),
     )
     partner = models.ForeignKey(
-        Partner, null=True, blank=True, on_delete=models.PROTECT, related_name="refund_cases"
+        Partner,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="refund_cases",
+        verbose_name=_("partner"),
     )
-    external_reference = models.CharField(max_length=64, blank=True)
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    evidence_requested = models.TextField(blank=True, help_text="What the customer was asked to send.")
+    external_reference = models.CharField(max_length=64, blank=True, verbose_name=_("external reference"))
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("submitted by")
+    )
+    evidence_requested = models.TextField(
+        blank=True, help_text=_("What the customer was asked to send."), verbose_name=_("evidence requested")
+    )
     first_approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("first approved by"),
     )
-    first_approved_at = models.DateTimeField(null=True, blank=True)
+    first_approved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("first approved at"))
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("approved by"),
     )
-    approved_at = models.DateTimeField(null=True, blank=True)
-    processor_reference = models.CharField(max_length=64, blank=True)
-    settled_at = models.DateTimeField(null=True, blank=True)
-    failure_reason = models.TextField(blank=True)
-    rejection_reason = models.TextField(blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("approved at"))
+    processor_reference = models.CharField(max_length=64, blank=True, verbose_name=_("processor reference"))
+    settled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("settled at"))
+    failure_reason = models.TextField(blank=True, verbose_name=_("failure reason"))
+    rejection_reason = models.TextField(blank=True, verbose_name=_("rejection reason"))
     sla_clock = models.OneToOneField(
         SlaClock,
         on_delete=models.PROTECT,
         related_name="refund_case",
-        help_text="The refund deadline: paused while evidence is awaited; lateness stays after settling.",
+        help_text=_("The refund deadline: paused while evidence is awaited; lateness stays after settling."),
+        verbose_name=_("sla clock"),
     )
-    next_reminder_at = models.DateTimeField(null=True, blank=True, editable=False)
-    reminders_sent = models.PositiveSmallIntegerField(default=0, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    next_reminder_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("next reminder at")
+    )
+    reminders_sent = models.PositiveSmallIntegerField(
+        default=0, editable=False, verbose_name=_("reminders sent")
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
     history = HistoricalRecords(excluded_fields=["version", "next_reminder_at", "reminders_sent"])
 
     class Meta:
+        verbose_name = _("refund case")
+        verbose_name_plural = _("refund cases")
         ordering = ["-created_at", "-id"]
         permissions = [
             ("review_refundcase", "Can review refund cases and ask for evidence"),
@@ -213,7 +279,7 @@ class RefundCase(ConcurrentTransitionMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.reference or "new refund case"
+        return self.reference or gettext("new refund case")
 
     def save(self, *args, **kwargs) -> None:
         # The sweep owns the reminder fields and writes them with UPDATE: a save from a copy
@@ -251,7 +317,7 @@ class RefundCase(ConcurrentTransitionMixin, models.Model):
         source=RefundState.REQUESTED,
         target=RefundState.UNDER_REVIEW,
         permission="refunds.review_refundcase",
-        custom={"label": "Start review"},
+        custom={"label": _("Start review")},
     )
     def start_review(self, *, handler) -> None:
         self.handler = self.handler or handler
@@ -261,7 +327,7 @@ class RefundCase(ConcurrentTransitionMixin, models.Model):
         source=RefundState.UNDER_REVIEW,
         target=RefundState.AWAITING_EVIDENCE,
         permission="refunds.review_refundcase",
-        custom={"label": "Request evidence"},
+        custom={"label": _("Request evidence")},
     )
     def request_evidence(self, *, what: str) -> None:
         self.evidence_requested = what
@@ -271,7 +337,7 @@ class RefundCase(ConcurrentTransitionMixin, models.Model):
         source=RefundState.AWAITING_EVIDENCE,
         target=RefundState.UNDER_REVIEW,
         permission="refunds.review_refundcase",
-        custom={"label": "Evidence received"},
+        custom={"label": _("Evidence received")},
     )
     def evidence_received(self) -> None:
         pass
@@ -282,7 +348,7 @@ class RefundCase(ConcurrentTransitionMixin, models.Model):
         target=RefundState.APPROVED,
         conditions=[has_first_approval_if_large],
         permission=may_approve,
-        custom={"label": "Approve"},
+        custom={"label": _("Approve")},
     )
     def approve(self, *, amount: Decimal, by) -> None:
         self.approved_amount = amount
@@ -294,7 +360,7 @@ class RefundCase(ConcurrentTransitionMixin, models.Model):
         source=RefundState.APPROVED,
         target=RefundState.PROCESSING,
         permission="refunds.submit_refundcase",
-        custom={"label": "Submit to payments"},
+        custom={"label": _("Submit to payments")},
     )
     def submit_to_payments(self) -> None:
         pass
@@ -324,7 +390,7 @@ class RefundCase(ConcurrentTransitionMixin, models.Model):
         source=RefundState.FAILED,
         target=RefundState.PROCESSING,
         permission="refunds.submit_refundcase",
-        custom={"label": "Retry payment"},
+        custom={"label": _("Retry payment")},
     )
     def retry(self) -> None:
         pass
@@ -334,7 +400,7 @@ class RefundCase(ConcurrentTransitionMixin, models.Model):
         source=[RefundState.REQUESTED, RefundState.UNDER_REVIEW, RefundState.AWAITING_EVIDENCE],
         target=RefundState.REJECTED,
         permission="refunds.reject_refundcase",
-        custom={"label": "Reject"},
+        custom={"label": _("Reject")},
     )
     def reject(self, *, reason: str) -> None:
         self.rejection_reason = reason
@@ -344,17 +410,17 @@ class RefundCase(ConcurrentTransitionMixin, models.Model):
         source=CANCELLABLE_STATES,
         target=RefundState.CANCELLED,
         permission="refunds.cancel_refundcase",
-        custom={"label": "Cancel"},
+        custom={"label": _("Cancel")},
     )
     def cancel(self) -> None:
         pass
 
 
 class EvidenceKind(models.TextChoices):
-    PAYMENT_VOUCHER = "payment_voucher", "payment voucher"
-    PROOF_OF_GOODS = "proof_of_goods", "proof of goods or delivery"
-    CHAT_SCREENSHOT = "chat_screenshot", "chat screenshot"
-    OTHER = "other", "other"
+    PAYMENT_VOUCHER = "payment_voucher", _("payment voucher")
+    PROOF_OF_GOODS = "proof_of_goods", _("proof of goods or delivery")
+    CHAT_SCREENSHOT = "chat_screenshot", _("chat screenshot")
+    OTHER = "other", _("other")
 
 
 def evidence_path(instance: RefundEvidence, filename: str) -> str:
@@ -364,30 +430,40 @@ def evidence_path(instance: RefundEvidence, filename: str) -> str:
 class RefundEvidence(models.Model):
     """One file the customer or staff sent for the refund."""
 
-    case = models.ForeignKey(RefundCase, on_delete=models.PROTECT, related_name="evidence")
-    kind = models.CharField(max_length=20, choices=EvidenceKind.choices)
+    case = models.ForeignKey(
+        RefundCase, on_delete=models.PROTECT, related_name="evidence", verbose_name=_("case")
+    )
+    kind = models.CharField(max_length=20, choices=EvidenceKind.choices, verbose_name=_("kind"))
     file = models.FileField(
         upload_to=evidence_path,
         validators=[FileExtensionValidator(EVIDENCE_EXTENSIONS)],
-        help_text="Scan, photo or screenshot (PDF, JPEG, PNG).",
+        help_text=_("Scan, photo or screenshot (PDF, JPEG, PNG)."),
+        verbose_name=_("file"),
     )
-    note = models.CharField(max_length=300, blank=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(max_length=300, blank=True, verbose_name=_("note"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now, verbose_name=_("uploaded at"))
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("refund evidence")
+        verbose_name_plural = _("refund evidence")
         ordering = ["uploaded_at", "id"]
-        verbose_name_plural = "refund evidence"
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.file.name.rpartition('/')[2]}"
+        return gettext("%(kind)s: %(file)s") % {
+            "kind": self.get_kind_display(),
+            "file": self.file.name.rpartition("/")[2],
+        }
 
 
 class InstructionStatus(models.TextChoices):
-    SENT = "sent", "sent, awaiting the report"
-    SETTLED = "settled", "settled"
-    FAILED = "failed", "failed"
+    SENT = "sent", _("sent, awaiting the report")
+    SETTLED = "settled", _("settled")
+    # "failed" alone is another app's verification outcome: this one is the payment's.
+    FAILED = "failed", pgettext_lazy("payment", "failed")
 
 
 class PaymentInstruction(models.Model):
@@ -397,21 +473,28 @@ class PaymentInstruction(models.Model):
     reports back on the API under the same key.
     """
 
-    case = models.ForeignKey(RefundCase, on_delete=models.PROTECT, related_name="instructions")
-    attempt = models.PositiveSmallIntegerField()
-    idempotency_key = models.CharField(max_length=80, unique=True)
-    amount = money_field()
-    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
-    status = models.CharField(
-        max_length=10, choices=InstructionStatus.choices, default=InstructionStatus.SENT
+    case = models.ForeignKey(
+        RefundCase, on_delete=models.PROTECT, related_name="instructions", verbose_name=_("case")
     )
-    processor_reference = models.CharField(max_length=64, blank=True)
-    failure_reason = models.TextField(blank=True)
-    reported_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    attempt = models.PositiveSmallIntegerField(verbose_name=_("attempt"))
+    idempotency_key = models.CharField(max_length=80, unique=True, verbose_name=_("idempotency key"))
+    amount = money_field(verbose_name=_("amount"))
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, verbose_name=_("currency"))
+    status = models.CharField(
+        max_length=10,
+        choices=InstructionStatus.choices,
+        default=InstructionStatus.SENT,
+        verbose_name=_("status"),
+    )
+    processor_reference = models.CharField(max_length=64, blank=True, verbose_name=_("processor reference"))
+    failure_reason = models.TextField(blank=True, verbose_name=_("failure reason"))
+    reported_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reported at"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("payment instruction")
+        verbose_name_plural = _("payment instructions")
         ordering = ["case", "attempt"]
         permissions = [("report_settlement", "Can report the settlement of payment instructions")]
         constraints = [

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 from casework.errors import InvalidInput
 
 # ISO 4217 minor units of the currencies the wallet settles in, and their neighbours.
@@ -43,7 +46,8 @@ def check_currency(currency: str, *, field: str = "currency") -> str:
     code = (currency or "").strip().upper()
     if code not in MINOR_UNITS:
         raise InvalidInput(
-            f"'{currency}' is not a currency refunds are paid in; use an ISO 4217 code such as CNY.",
+            _("'%(currency)s' is not a currency refunds are paid in; use an ISO 4217 code such as CNY.")
+            % {"currency": currency},
             field=field,
         )
     return code
@@ -54,15 +58,22 @@ def check_amount(amount, currency: str, *, field: str = "amount") -> Decimal:
     try:
         value = amount if isinstance(amount, Decimal) else Decimal(str(amount))
     except (InvalidOperation, ValueError) as error:
-        raise InvalidInput(f"'{amount}' is not an amount.", field=field) from error
+        raise InvalidInput(_("'%(amount)s' is not an amount.") % {"amount": amount}, field=field) from error
     if not value.is_finite() or value <= 0:
-        raise InvalidInput("The amount must be more than zero.", field=field)
+        raise InvalidInput(_("The amount must be more than zero."), field=field)
     if value.adjusted() >= MAX_DIGITS - DECIMAL_PLACES:
-        raise InvalidInput(f"{value} is larger than any refund this system pays.", field=field)
+        raise InvalidInput(
+            _("%(amount)s is larger than any refund this system pays.") % {"amount": value}, field=field
+        )
     places = MINOR_UNITS[currency]
     if value != value.quantize(Decimal(1).scaleb(-places)):
         raise InvalidInput(
-            f"{currency} has {places} decimal place{'s' if places != 1 else ''}; {value} has more.",
+            ngettext(
+                "%(currency)s has %(places)d decimal place; %(amount)s has more.",
+                "%(currency)s has %(places)d decimal places; %(amount)s has more.",
+                places,
+            )
+            % {"currency": currency, "places": places, "amount": value},
             field=field,
         )
     return value.quantize(Decimal(1).scaleb(-places))

@@ -19,6 +19,7 @@ from django.db.models import Sum
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from casework import outbox, sla, sweep
 from casework.cases import open_case, refuse_reused_partner_reference, require
@@ -89,15 +90,15 @@ def _transaction_for(
     A partner is told that its details do not match the payment on record, never what
     the record says: references are not to be probed.
     """
-    require(reference, "transaction_reference", "Give the original transaction's reference.")
+    require(reference, "transaction_reference", _("Give the original transaction's reference."))
     reference = reference.strip()
     existing = PaymentTransaction.objects.select_for_update().filter(reference=reference).first()
     if existing is None:
-        require(merchant, "merchant", "Give the merchant the customer paid.")
-        require(paid_at, "paid_at", "Give when the customer paid.")
+        require(merchant, "merchant", _("Give the merchant the customer paid."))
+        require(paid_at, "paid_at", _("Give when the customer paid."))
         code = check_currency(currency)
         if paid_at > timezone.now():
-            raise InvalidInput("The payment cannot be in the future.", field="paid_at")
+            raise InvalidInput(_("The payment cannot be in the future."), field="paid_at")
         payment = PaymentTransaction(
             reference=reference,
             merchant=merchant.strip(),
@@ -122,25 +123,44 @@ def _normal(name: str) -> str:
 
 
 def _check_matches(existing: PaymentTransaction, *, merchant: str, amount, currency: str, partner) -> None:
-    reference = existing.reference
+    # A partner is not told what the record says; staff are.
+    said = {
+        "reference": existing.reference,
+        "currency": existing.currency,
+        "amount": format_money(existing.amount, existing.currency),
+        "merchant": existing.merchant,
+    }
     if currency and check_currency(currency) != existing.currency:
-        said = "" if partner else f": it was paid in {existing.currency}"
-        raise InvalidInput(
-            f"The currency does not match the payment on record for {reference}{said}.", field="currency"
+        message = (
+            _("The currency does not match the payment on record for %(reference)s.")
+            if partner
+            else _(
+                "The currency does not match the payment on record for %(reference)s: "
+                "it was paid in %(currency)s."
+            )
         )
+        raise InvalidInput(message % said, field="currency")
     if amount not in (None, "") and check_amount(amount, existing.currency, field="transaction_amount") != (
         existing.amount
     ):
-        said = "" if partner else f": it was for {format_money(existing.amount, existing.currency)}"
-        raise InvalidInput(
-            f"The amount does not match the payment on record for {reference}{said}.",
-            field="transaction_amount",
+        message = (
+            _("The amount does not match the payment on record for %(reference)s.")
+            if partner
+            else _(
+                "The amount does not match the payment on record for %(reference)s: it was for %(amount)s."
+            )
         )
+        raise InvalidInput(message % said, field="transaction_amount")
     if merchant and _normal(merchant) != _normal(existing.merchant):
-        said = "" if partner else f": it was paid to {existing.merchant}"
-        raise InvalidInput(
-            f"The merchant does not match the payment on record for {reference}{said}.", field="merchant"
+        message = (
+            _("The merchant does not match the payment on record for %(reference)s.")
+            if partner
+            else _(
+                "The merchant does not match the payment on record for %(reference)s: "
+                "it was paid to %(merchant)s."
+            )
         )
+        raise InvalidInput(message % said, field="merchant")
 
 
 def _check_within_refundable(
@@ -149,25 +169,36 @@ def _check_within_refundable(
     left = refundable_amount(payment, excluding=case)
     if amount <= left:
         return
+    said = {
+        "amount": format_money(amount, payment.currency),
+        "reference": payment.reference,
+        "left": format_money(max(left, Decimal(0)), payment.currency),
+        "paid": format_money(payment.amount, payment.currency),
+    }
     if partner is not None:  # what others claimed on the payment is not the partner's to know
         raise InvalidInput(
-            f"{format_money(amount, payment.currency)} is more than is still refundable on "
-            f"{payment.reference}, counting its other refund cases.",
+            _(
+                "%(amount)s is more than is still refundable on %(reference)s, counting its other "
+                "refund cases."
+            )
+            % said,
             field=field,
         )
     raise InvalidInput(
-        f"{format_money(amount, payment.currency)} is more than is still refundable on "
-        f"{payment.reference}: {format_money(max(left, Decimal(0)), payment.currency)} of "
-        f"{format_money(payment.amount, payment.currency)}, counting its other refund cases.",
+        _(
+            "%(amount)s is more than is still refundable on %(reference)s: %(left)s of %(paid)s, "
+            "counting its other refund cases."
+        )
+        % said,
         field=field,
     )
 
 
-def _require_own(case: RefundCase, actor, what: str) -> None:
-    """A partner acts only on the cases it sent."""
+def _require_own(case: RefundCase, actor, refusal: str) -> None:
+    """A partner acts only on the cases it sent; ``refusal`` says so for this use case."""
     partner = getattr(actor, "partner", None)
     if partner is not None and case.partner_id != partner.pk:
-        raise PermissionRefused(f"A partner can {what} only its own refund cases.")
+        raise PermissionRefused(refusal)
 
 
 # Opening a case.
@@ -194,9 +225,11 @@ def open_refund_case(
     if refund_type not in RefundType.values:
         allowed = ", ".join(RefundType.values)
         raise InvalidInput(
-            f"'{refund_type}' is not a refund type; choose one of: {allowed}.", field="refund_type"
+            _("'%(value)s' is not a refund type; choose one of: %(allowed)s.")
+            % {"value": refund_type, "allowed": allowed},
+            field="refund_type",
         )
-    require(reason, "reason", "Say why the customer asks for the money back.")
+    require(reason, "reason", _("Say why the customer asks for the money back."))
     received_at = received_at or timezone.now()
     try:
         with transaction.atomic():
@@ -210,7 +243,7 @@ def open_refund_case(
             )
             amount = check_amount(requested_amount, payment.currency, field="requested_amount")
             _check_within_refundable(payment, amount, field="requested_amount", partner=partner)
-            refuse_reused_partner_reference(RefundCase, partner, external_reference, noun="a refund case")
+            refuse_reused_partner_reference(RefundCase, partner, external_reference, noun=_("a refund case"))
             case = RefundCase(
                 refund_type=refund_type,
                 transaction=payment,
@@ -238,7 +271,7 @@ def open_refund_case(
             )
             _schedule_reminder(case)
     except IntegrityError:
-        refuse_reused_partner_reference(RefundCase, partner, external_reference, noun="a refund case")
+        refuse_reused_partner_reference(RefundCase, partner, external_reference, noun=_("a refund case"))
         raise
     return case
 
@@ -259,11 +292,13 @@ def open_refund_case_from_complaint(
     """
     if complaint.category != ComplaintCategory.REFUND:
         raise InvalidInput(
-            "Only a complaint about a refund not processed opens a refund case.", field="category"
+            _("Only a complaint about a refund not processed opens a refund case."), field="category"
         )
     if not complaint.is_open:
         raise InvalidInput(
-            f"Complaint {complaint.reference} is {complaint.get_state_display()}.", field="complaint"
+            _("Complaint %(reference)s is %(state)s.")
+            % {"reference": complaint.reference, "state": complaint.get_state_display()},
+            field="complaint",
         )
     return open_refund_case(
         actor=actor,
@@ -292,20 +327,23 @@ def start_review(*, case: RefundCase, actor, reason: str = "") -> RefundCase:
         case,
         "start_review",
         actor=actor,
-        reason=reason or "Review started",
+        reason=reason or _("Review started"),
         before_save=answered,
         arguments={"handler": actor},
     )
 
 
 def assign_handler(*, case: RefundCase, actor, handler, reason: str = "") -> RefundCase:
-    require(handler, "handler", "Choose who handles the refund.")
+    require(handler, "handler", _("Choose who handles the refund."))
     if not handler.has_perm("refunds.review_refundcase"):
         raise InvalidInput(
-            f"{handler} is not on the refunds desk and cannot handle refunds.", field="handler"
+            _("%(handler)s is not on the refunds desk and cannot handle refunds.") % {"handler": handler},
+            field="handler",
         )
     if not case.is_open:
-        raise InvalidInput(f"{case} is {case.get_state_display()}.", field="handler")
+        raise InvalidInput(
+            _("%(case)s is %(state)s.") % {"case": case, "state": case.get_state_display()}, field="handler"
+        )
 
     def apply() -> None:
         case.handler = handler
@@ -316,14 +354,14 @@ def assign_handler(*, case: RefundCase, actor, handler, reason: str = "") -> Ref
         actor=actor,
         permission="refunds.assign_refundcase",
         apply=apply,
-        reason=reason or f"Handled by {handler}",
+        reason=reason or _("Handled by %(handler)s") % {"handler": handler},
         data={"handler": handler.get_username()},
     )
 
 
 def request_evidence(*, case: RefundCase, actor, what: str) -> RefundCase:
     """Ask the customer for proof; the deadline clock waits with them."""
-    require(what, "what", "Say what the customer must send.")
+    require(what, "what", _("Say what the customer must send."))
 
     def pause() -> None:
         sla.pause_clock(case.sla_clock, at=timezone.now())
@@ -347,7 +385,7 @@ def evidence_received(*, case: RefundCase, actor, reason: str = "") -> RefundCas
         case,
         "evidence_received",
         actor=actor,
-        reason=reason or "Evidence received",
+        reason=reason or _("Evidence received"),
         before_save=lambda: _resume(case),
     )
 
@@ -355,15 +393,20 @@ def evidence_received(*, case: RefundCase, actor, reason: str = "") -> RefundCas
 def add_evidence(*, case: RefundCase, actor, kind: str, file, note: str = "") -> RefundEvidence:
     """Attach one evidence file; on a case waiting for evidence, the review resumes."""
     require_permission(actor, "refunds.add_refundevidence", "add_evidence", case)
-    _require_own(case, actor, "add evidence to")
+    _require_own(case, actor, _("A partner can add evidence to only its own refund cases."))
     if kind not in EvidenceKind.values:
         allowed = ", ".join(EvidenceKind.values)
-        raise InvalidInput(f"'{kind}' is not a kind of evidence; choose one of: {allowed}.", field="kind")
+        raise InvalidInput(
+            _("'%(value)s' is not a kind of evidence; choose one of: %(allowed)s.")
+            % {"value": kind, "allowed": allowed},
+            field="kind",
+        )
     if case.state not in EVIDENCE_STATES:
         raise TransitionRefused(
-            f"Evidence is added before the decision; {case} is {case.get_state_display()}."
+            _("Evidence is added before the decision; %(case)s is %(state)s.")
+            % {"case": case, "state": case.get_state_display()}
         )
-    require(file, "file", "Choose the file to attach.")
+    require(file, "file", _("Choose the file to attach."))
     check_evidence_file(file)
     evidence = RefundEvidence(case=case, kind=kind, file=file, note=note, uploaded_by=actor)
     evidence._history_user = actor
@@ -381,7 +424,7 @@ def add_evidence(*, case: RefundCase, actor, kind: str, file, note: str = "") ->
                 actor=actor,
                 permission="refunds.add_refundevidence",
                 apply=store,
-                reason=note or EvidenceKind(kind).label,
+                reason=note or str(EvidenceKind(kind).label),
                 data=trail,
             )
             if case.state == RefundState.AWAITING_EVIDENCE:
@@ -390,7 +433,7 @@ def add_evidence(*, case: RefundCase, actor, kind: str, file, note: str = "") ->
                     "evidence_received",
                     actor=None,
                     system_label=f"evidence from {actor}",
-                    reason=f"{EvidenceKind(kind).label} received",
+                    reason=_("%(kind)s received") % {"kind": EvidenceKind(kind).label},
                     before_save=lambda: _resume(case),
                 )
     except BaseException:
@@ -407,9 +450,11 @@ def check_approval(case: RefundCase, actor) -> None:
     eyes included) or the case is not under review. The admin's approve page asks this too,
     since a first approval is what the model's four-eyes condition waits for."""
     if actor is None or not actor.has_perm("refunds.approve_refundcase"):
-        raise PermissionRefused(approval_refusal(case, actor) if actor else "Approving needs a user.")
+        raise PermissionRefused(approval_refusal(case, actor) if actor else _("Approving needs a user."))
     if case.state != RefundState.UNDER_REVIEW:
-        raise TransitionRefused(f"Cannot approve this refund case: it is {case.get_state_display()}.")
+        raise TransitionRefused(
+            _("Cannot approve this refund case: it is %(state)s.") % {"state": case.get_state_display()}
+        )
     refusal = approval_refusal(case, actor)
     if refusal:
         raise PermissionRefused(refusal)
@@ -429,14 +474,20 @@ def approve_refund(*, case: RefundCase, actor, amount=None, reason: str = "") ->
     amount = check_amount(amount, currency)
     if amount > case.requested_amount:
         raise InvalidInput(
-            f"{format_money(amount, currency)} is more than the customer asked for "
-            f"({format_money(case.requested_amount, currency)}).",
+            _("%(amount)s is more than the customer asked for (%(requested)s).")
+            % {
+                "amount": format_money(amount, currency),
+                "requested": format_money(case.requested_amount, currency),
+            },
             field="amount",
         )
     if case.first_approved_by_id is not None and amount != case.approved_amount:
         raise InvalidInput(
-            f"The second approval confirms the first: {format_money(case.approved_amount, currency)}. "
-            "If that amount is wrong, do not approve: reject the case with the reason instead.",
+            _(
+                "The second approval confirms the first: %(amount)s. If that amount is wrong, do not "
+                "approve: reject the case with the reason instead."
+            )
+            % {"amount": format_money(case.approved_amount, currency)},
             field="amount",
         )
     with transaction.atomic():
@@ -451,7 +502,7 @@ def approve_refund(*, case: RefundCase, actor, amount=None, reason: str = "") ->
                 case,
                 "approve",
                 actor=actor,
-                reason=reason or f"Approved {format_money(amount, currency)}",
+                reason=reason or _("Approved %(amount)s") % {"amount": format_money(amount, currency)},
                 data={"amount": str(amount), "currency": currency},
                 arguments={"amount": amount, "by": actor},
             )
@@ -473,13 +524,14 @@ def _first_approval(case: RefundCase, actor, amount: Decimal, reason: str) -> Re
         permission="refunds.approve_refundcase",
         apply=apply,
         reason=reason
-        or f"First approval of {format_money(amount, case.currency)}; a second person must approve",
+        or _("First approval of %(amount)s; a second person must approve")
+        % {"amount": format_money(amount, case.currency)},
         data={"amount": str(amount), "currency": case.currency},
     )
 
 
 def reject_refund(*, case: RefundCase, actor, reason: str) -> RefundCase:
-    require(reason, "reason", "Say why the refund is rejected; the customer is told.")
+    require(reason, "reason", _("Say why the refund is rejected; the customer is told."))
     return run_transition(
         case,
         "reject",
@@ -492,12 +544,12 @@ def reject_refund(*, case: RefundCase, actor, reason: str) -> RefundCase:
 
 def cancel_refund(*, case: RefundCase, actor, reason: str = "") -> RefundCase:
     check_transition(case, "cancel", actor)  # who may cancel at all, before whose case it is
-    _require_own(case, actor, "cancel")
+    _require_own(case, actor, _("A partner can cancel only its own refund cases."))
     return run_transition(
         case,
         "cancel",
         actor=actor,
-        reason=reason or "Cancelled at the customer's request",
+        reason=reason or _("Cancelled at the customer's request"),
         before_save=lambda: _end(case, actor=actor),
     )
 
@@ -544,7 +596,9 @@ def submit_to_payments(*, case: RefundCase, actor, reason: str = "") -> RefundCa
         case,
         "submit_to_payments",
         actor=actor,
-        reason=reason or f"Submitted {format_money(case.amount_to_pay, case.currency)} to payments",
+        reason=reason
+        or _("Submitted %(amount)s to payments")
+        % {"amount": format_money(case.amount_to_pay, case.currency)},
         before_save=lambda: _instruct_payment(case),
     )
 
@@ -555,7 +609,7 @@ def retry_payment(*, case: RefundCase, actor, reason: str = "") -> RefundCase:
         case,
         "retry",
         actor=actor,
-        reason=reason or "Payment retried after the reported failure",
+        reason=reason or _("Payment retried after the reported failure"),
         before_save=lambda: _instruct_payment(case),
     )
 
@@ -567,11 +621,14 @@ def report_settlement(
     harmless; a contradicting one is refused; an unknown instruction is refused."""
     require_permission(actor, "refunds.report_settlement", "report_settlement", PaymentInstruction)
     if outcome not in (InstructionStatus.SETTLED, InstructionStatus.FAILED):
-        raise InvalidInput(f"'{outcome}' is not an outcome; report settled or failed.", field="outcome")
+        raise InvalidInput(
+            _("'%(value)s' is not an outcome; report settled or failed.") % {"value": outcome},
+            field="outcome",
+        )
     if outcome == InstructionStatus.SETTLED:
-        require(processor_reference, "processor_reference", "Give the payments system's reference.")
+        require(processor_reference, "processor_reference", _("Give the payments system's reference."))
     else:
-        require(error, "error", "Say why the payment failed.")
+        require(error, "error", _("Say why the payment failed."))
     with transaction.atomic():
         instruction = (
             PaymentInstruction.objects.select_for_update()
@@ -580,16 +637,27 @@ def report_settlement(
             .first()
         )
         if instruction is None:
-            raise UnknownInstruction(f"No payment instruction '{idempotency_key}' was sent.", field="key")
+            raise UnknownInstruction(
+                _("No payment instruction '%(key)s' was sent.") % {"key": idempotency_key}, field="key"
+            )
         if instruction.status != InstructionStatus.SENT:
             same = instruction.status == outcome and (
                 outcome == InstructionStatus.FAILED or instruction.processor_reference == processor_reference
             )
             if same:
                 return instruction
+            said = {
+                "key": idempotency_key,
+                "status": instruction.get_status_display(),
+                "reference": instruction.processor_reference,
+            }
             raise ConflictingReport(
-                f"Instruction {idempotency_key} was already reported {instruction.get_status_display()}"
-                f"{' as ' + instruction.processor_reference if instruction.processor_reference else ''}."
+                (
+                    _("Instruction %(key)s was already reported %(status)s as %(reference)s.")
+                    if instruction.processor_reference
+                    else _("Instruction %(key)s was already reported %(status)s.")
+                )
+                % said
             )
         case = RefundCase.objects.select_related("transaction", "sla_clock").get(pk=instruction.case_id)
         instruction.status = outcome
@@ -603,7 +671,7 @@ def report_settlement(
                 case,
                 "settle",
                 actor=actor,
-                reason=f"Settled by payments as {processor_reference}",
+                reason=_("Settled by payments as %(reference)s") % {"reference": processor_reference},
                 data={"instruction": idempotency_key, "processor_reference": processor_reference},
                 before_save=lambda: _end(case, actor=actor),
                 arguments={"processor_reference": processor_reference},
@@ -613,7 +681,7 @@ def report_settlement(
                 case,
                 "fail",
                 actor=actor,
-                reason=f"Payment failed: {error}",
+                reason=_("Payment failed: %(error)s") % {"error": error},
                 data={"instruction": idempotency_key},
                 before_save=lambda: _after_failure(case, actor=actor, error=error),
                 arguments={"error": error},
@@ -633,9 +701,11 @@ def _end(case: RefundCase, actor=None) -> None:
         return
     money = format_money(case.amount_to_pay, case.currency)
     if case.state == RefundState.REFUNDED:
-        summary = (
-            f"Refunded {money} through {case.reference} (payments reference {case.processor_reference})."
-        )
+        summary = _("Refunded %(money)s through %(case)s (payments reference %(processor_reference)s).") % {
+            "money": money,
+            "case": case.reference,
+            "processor_reference": case.processor_reference,
+        }
         try:
             with transaction.atomic():
                 if complaint_services.resolve_by_linked_case(
@@ -647,8 +717,16 @@ def _end(case: RefundCase, actor=None) -> None:
     complaint_services.add_linked_case_note(
         complaint=complaint,
         author=actor if getattr(actor, "is_staff", False) else case.submitted_by,
-        body=f"Refund case {case.reference} ended {case.get_state_display()}"
-        f"{': ' + case.rejection_reason.rstrip('.') if case.rejection_reason else ''}.",
+        body=(
+            _("Refund case %(case)s ended %(state)s: %(reason)s.")
+            if case.rejection_reason
+            else _("Refund case %(case)s ended %(state)s.")
+        )
+        % {
+            "case": case.reference,
+            "state": case.get_state_display(),
+            "reason": case.rejection_reason.rstrip("."),
+        },
     )
 
 
@@ -659,14 +737,17 @@ def _after_failure(case: RefundCase, *, actor, error: str) -> None:
             idempotency_key=f"refundcase-{case.pk}-failed-{case.instructions.count()}-{recipient}",
             kind="refund_failed",
             recipient=recipient,
-            subject=f"[{case.reference}] refund payment failed",
+            subject=_("[%(reference)s] refund payment failed") % {"reference": case.reference},
             body=render_to_string("refunds/failed_notice.txt", {"case": case, "error": error}),
             case=case,
         )
     complaint = case.complaint
     if complaint is None:
         return
-    body = f"Refund {case.reference} failed at payments: {error}. Tell the customer; retry or reconsider."
+    body = _("Refund %(case)s failed at payments: %(error)s. Tell the customer; retry or reconsider.") % {
+        "case": case.reference,
+        "error": error,
+    }
     author = actor if getattr(actor, "is_staff", False) else case.submitted_by
     if complaint.state == ComplaintState.RESOLVED:
         try:
@@ -729,7 +810,8 @@ def send_reminders(now: dt.datetime) -> int:
                         idempotency_key=f"refundcase-{case.pk}-reminder-{days}d-{deadline:%Y%m%d%H%M}-{recipient}",
                         kind="refund_reminder",
                         recipient=recipient,
-                        subject=f"[{case.reference}] refund due {sweep.local(deadline)}",
+                        subject=_("[%(reference)s] refund due %(deadline)s")
+                        % {"reference": case.reference, "deadline": sweep.local(deadline)},
                         body=render_to_string("refunds/clock_notice.txt", {"case": case, "kind": "reminder"}),
                         case=case,
                     )

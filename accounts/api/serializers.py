@@ -7,6 +7,7 @@ evidence files, who checked the identity or the proof, who approved, staff expla
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
@@ -35,19 +36,19 @@ def _max_length(model, name: str) -> int:
 class AccountRequestCreateSerializer(serializers.Serializer):
     account_number = serializers.CharField(
         max_length=_max_length(WalletAccount, "account_number"),
-        help_text="The customer's wallet account number, e.g. WLT-6201-7788.",
+        help_text=_("The customer's wallet account number, e.g. WLT-6201-7788."),
     )
     customer_statement = serializers.CharField(
         allow_blank=True,
         default="",
         max_length=4000,
-        help_text="What the customer says happened, in their words.",
+        help_text=_("What the customer says happened, in their words."),
     )
     external_reference = serializers.CharField(
         max_length=_max_length(AccountRequest, "external_reference"),
         allow_blank=True,
         default="",
-        help_text="The partner's own id for this request; unique per partner when given.",
+        help_text=_("The partner's own id for this request; unique per partner when given."),
     )
 
 
@@ -87,13 +88,13 @@ class AccountRequestSerializer(serializers.ModelSerializer):
     account_number = MaskedCharField(
         kind=ACCOUNT,
         source="account.account_number",
-        help_text="The account's number, masked but its last four characters, e.g. `WLT-****-7788`.",
+        help_text=_("The account's number, masked but its last four characters, e.g. `WLT-****-7788`."),
     )
     account_status = serializers.ChoiceField(
         source="account.status",
         choices=AccountStatus.choices,
         read_only=True,
-        help_text="The account's status now, not when the request came in.",
+        help_text=_("The account's status now, not when the request came in."),
     )
     sla = SlaSerializer(source="sla_clock", read_only=True)
 
@@ -116,9 +117,9 @@ class AccountRequestSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
         extra_kwargs = {
-            "lock_reason": {"help_text": "Why the account was locked when the request came in."},
+            "lock_reason": {"help_text": _("Why the account was locked when the request came in.")},
             "rejection_reason": {
-                "help_text": "Why the request was refused, as the customer is told; empty unless rejected."
+                "help_text": _("Why the request was refused, as the customer is told; empty unless rejected.")
             },
         }
 
@@ -134,7 +135,7 @@ class AccountRequestFilterSerializer(PartnerCaseFilterSerializer):
     lock_reason = serializers.ChoiceField(
         choices=LockReason.choices,
         required=False,
-        help_text="Why the account was locked when the request came in.",
+        help_text=_("Why the account was locked when the request came in."),
     )
     external_reference = serializers.CharField(
         max_length=_max_length(AccountRequest, "external_reference"), required=False

@@ -20,6 +20,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from casework.models import ApiScope, Partner, PartnerApiKey
 from casework.partner_webhooks import new_webhook_secret
@@ -51,14 +52,18 @@ def check_scopes(partner: Partner, scopes: Iterable[str]) -> list[str]:
     wanted = set(scopes)
     unknown = sorted(wanted - set(ApiScope.values))
     if unknown:
-        raise ValidationError({"scopes": f"Unknown scope(s): {', '.join(unknown)}."})
+        raise ValidationError(
+            {"scopes": gettext("Unknown scope(s): %(scopes)s.") % {"scopes": ", ".join(unknown)}}
+        )
     if not wanted:
-        raise ValidationError({"scopes": "A key needs at least one scope."})
+        raise ValidationError({"scopes": gettext("A key needs at least one scope.")})
     if ApiScope.SETTLEMENTS_REPORT in wanted and not partner.user.has_perm(SETTLEMENT_PERMISSION):
         raise ValidationError(
             {
-                "scopes": "Only the payments system's keys may report settlements: this partner's API "
-                "user lacks the permission to report settlements."
+                "scopes": gettext(
+                    "Only the payments system's keys may report settlements: this partner's API "
+                    "user lacks the permission to report settlements."
+                )
             }
         )
     return [scope for scope in ApiScope.values if scope in wanted]
@@ -131,7 +136,7 @@ def rotate_key(
     with transaction.atomic():
         old = PartnerApiKey.objects.select_for_update().select_related("partner__user").get(pk=api_key.pk)
         if not old.is_usable():
-            raise ValidationError("A revoked or expired key cannot be rotated: issue a new one.")
+            raise ValidationError(gettext("A revoked or expired key cannot be rotated: issue a new one."))
         new, key = issue_key(
             old.partner,
             name=old.name,

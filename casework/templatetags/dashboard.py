@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from django import template
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from casework import dashboard
 from casework.dashboard_filters import (
@@ -145,7 +146,6 @@ def case_type_panel(figures: dashboard.CaseTypeFigures, links: Links, period_day
     open_filter = OpenCasesFilter.parameter_name
     resolved = {ResolvedInPeriodFilter.parameter_name: str(period_days)}
     deadline = ResolutionDeadlineFilter.parameter_name
-    in_period = f"in the last {period_days} days"
 
     def figure(suffix: str, count: int, description: str, **params: str) -> Figure:
         return Figure(f"{key}:{suffix}", count, links.url(kind, **params), description)
@@ -155,44 +155,53 @@ def case_type_panel(figures: dashboard.CaseTypeFigures, links: Links, period_day
         first_contact = figure(
             "first_contact",
             figures.first_contact,
-            f"{name.capitalize()} resolved at first contact {in_period}: {figures.first_contact}",
+            gettext("%(cases)s resolved at first contact in the last %(days)s days: %(count)s")
+            % {"cases": name.capitalize(), "days": period_days, "count": figures.first_contact},
             **resolved,
             **{f"{kind.first_contact_field}__exact": "1"},
         )
     return CaseTypePanel(
         name=name,
         open=figure(
-            "open", figures.open, f"Open {name}: {figures.open}", **{open_filter: OpenCasesFilter.ALL}
+            "open",
+            figures.open,
+            gettext("Open %(cases)s: %(count)s") % {"cases": name, "count": figures.open},
+            **{open_filter: OpenCasesFilter.ALL},
         ),
         due_today=figure(
             "due_today",
             figures.due_today,
-            f"Open {name} due by the end of today: {figures.due_today}",
+            gettext("Open %(cases)s due by the end of today: %(count)s")
+            % {"cases": name, "count": figures.due_today},
             **{open_filter: OpenCasesFilter.DUE_TODAY},
         ),
         breached=figure(
             "breached",
             figures.breached,
-            f"Open {name} with a breached SLA: {figures.breached}",
+            gettext("Open %(cases)s with a breached SLA: %(count)s")
+            % {"cases": name, "count": figures.breached},
             **{open_filter: OpenCasesFilter.BREACHED},
         ),
         resolved=figure(
             "resolved",
             figures.resolved,
-            f"{name.capitalize()} resolved {in_period}: {figures.resolved}",
+            gettext("%(cases)s resolved in the last %(days)s days: %(count)s")
+            % {"cases": name.capitalize(), "days": period_days, "count": figures.resolved},
             **resolved,
         ),
         resolved_in_time=figure(
             "resolved_in_time",
             figures.resolved_in_time,
-            f"{name.capitalize()} resolved {in_period} within the deadline: {figures.resolved_in_time}",
+            gettext("%(cases)s resolved in the last %(days)s days within the deadline: %(count)s")
+            % {"cases": name.capitalize(), "days": period_days, "count": figures.resolved_in_time},
             **resolved,
             **{deadline: ResolutionDeadlineFilter.MET},
         ),
         resolved_late=figure(
             "resolved_late",
             figures.resolved_late,
-            f"{name.capitalize()} resolved {in_period} after the deadline: {figures.resolved_late}",
+            gettext("%(cases)s resolved in the last %(days)s days after the deadline: %(count)s")
+            % {"cases": name.capitalize(), "days": period_days, "count": figures.resolved_late},
             **resolved,
             **{deadline: ResolutionDeadlineFilter.MISSED},
         ),
@@ -201,12 +210,16 @@ def case_type_panel(figures: dashboard.CaseTypeFigures, links: Links, period_day
         first_contact_rate=percent(figures.first_contact_rate),
         states_chart=count_chart(
             f"dashboard-{key}-states",
-            f"Open {name} by state",
+            gettext("Open %(cases)s by state") % {"cases": name},
             [
                 (
                     labels[state],
                     figure(
-                        f"state:{state}", count, f"Open {name} {labels[state]}: {count}", state__exact=state
+                        f"state:{state}",
+                        count,
+                        gettext("Open %(cases)s %(state)s: %(count)s")
+                        % {"cases": name, "state": labels[state], "count": count},
+                        state__exact=state,
                     ),
                 )
                 for state, count in figures.open_by_state.items()
@@ -214,14 +227,19 @@ def case_type_panel(figures: dashboard.CaseTypeFigures, links: Links, period_day
         ),
         age_chart=count_chart(
             f"dashboard-{key}-age",
-            f"Open {name} by age",
+            gettext("Open %(cases)s by age") % {"cases": name},
             [
                 (
                     bucket.label,
                     figure(
                         f"age:{bucket.key}",
                         figures.open_by_age[bucket.key],
-                        f"{name.capitalize()} open for {bucket.label}: {figures.open_by_age[bucket.key]}",
+                        gettext("%(cases)s open for %(age)s: %(count)s")
+                        % {
+                            "cases": name.capitalize(),
+                            "age": bucket.label,
+                            "count": figures.open_by_age[bucket.key],
+                        },
                         **{BacklogAgeFilter.parameter_name: bucket.key},
                     ),
                 )
@@ -242,7 +260,7 @@ def overdue_refunds(
         f"{kind.case_type}:overdue",
         figures.breached,
         links.url(kind, **breached),
-        f"Open refund cases overdue: {figures.breached}",
+        gettext("Open refund cases overdue: %(count)s") % {"count": figures.breached},
     )
     by_state = [
         (
@@ -251,7 +269,8 @@ def overdue_refunds(
                 f"{kind.case_type}:overdue:{state}",
                 count,
                 links.url(kind, **breached, state__exact=state),
-                f"Overdue refund cases {labels[state]}: {count}",
+                gettext("Overdue refund cases %(state)s: %(count)s")
+                % {"state": labels[state], "count": count},
             ),
         )
         for state, count in figures.breached_by_state.items()
@@ -282,12 +301,17 @@ def supervisors_dashboard(context) -> dict:
     }
     compliance_chart = bar_chart(
         "dashboard-compliance",
-        f"Resolved within the deadline, last {period_days} days",
+        gettext("Resolved within the deadline, last %(days)s days") % {"days": period_days},
         [
             (
                 panel.name,
                 panel.resolved_in_time,
-                f"{panel.compliance} ({panel.resolved_in_time.count} of {panel.resolved.count})",
+                gettext("%(share)s (%(count)s of %(total)s)")
+                % {
+                    "share": panel.compliance,
+                    "count": panel.resolved_in_time.count,
+                    "total": panel.resolved.count,
+                },
                 case_type.compliance or 0,
             )
             for case_type, panel in zip(figures.case_types, panels, strict=True)

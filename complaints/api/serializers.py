@@ -9,6 +9,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.core.validators import RegexValidator
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
@@ -43,7 +45,7 @@ class MoneyAmountField(serializers.DecimalField):
     """Money travels as a decimal string ("120.50"): a JSON number may arrive as a float."""
 
     default_error_messages = {
-        "not_a_string": 'Send the amount as a decimal string such as "120.50", not as a number.',
+        "not_a_string": _('Send the amount as a decimal string such as "120.50", not as a number.'),
     }
 
     def to_internal_value(self, data):
@@ -83,7 +85,7 @@ class ComplaintCreateSerializer(serializers.Serializer):
         validators=[
             RegexValidator(
                 r"^\+?[0-9][0-9 -]{3,}[0-9]$",
-                "Enter a phone number: digits, optionally a leading + and spaces or hyphens.",
+                _("Enter a phone number: digits, optionally a leading + and spaces or hyphens."),
             )
         ],
     )
@@ -102,7 +104,7 @@ class ComplaintCreateSerializer(serializers.Serializer):
     )
     currency = serializers.CharField(
         default="CNY",
-        validators=[RegexValidator(r"^[A-Z]{3}$", "Enter an ISO 4217 code such as CNY.")],
+        validators=[RegexValidator(r"^[A-Z]{3}$", _("Enter an ISO 4217 code such as CNY."))],
     )
     transaction_reference = serializers.CharField(
         max_length=_max_length("transaction_reference"), allow_blank=True, default=""
@@ -133,7 +135,8 @@ class ComplaintCreateSerializer(serializers.Serializer):
             )
             if existing:
                 raise serializers.ValidationError(
-                    f"You already filed a complaint with this reference: {existing}."
+                    gettext("You already filed a complaint with this reference: %(reference)s.")
+                    % {"reference": existing}
                 )
         return value
 
@@ -141,7 +144,7 @@ class ComplaintCreateSerializer(serializers.Serializer):
         # The same table the model's clean() and the admin ask; name every missing detail at once.
         category = Category(attrs["category"])
         missing = {
-            name: [f"Required for a complaint about a {category.label}."]
+            name: [gettext("Required for a complaint about a %(category)s.") % {"category": category.label}]
             for name in REQUIRED_DETAILS[category]
             if attrs.get(name) in (None, "")
         }

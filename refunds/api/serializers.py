@@ -15,6 +15,8 @@ import mimetypes
 import re
 from decimal import Decimal
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
@@ -61,7 +63,7 @@ class AmountField(serializers.Field):
     currency's minor units; the serializer checks those once it knows the currency."""
 
     default_error_messages = {
-        "invalid": 'Send the amount as a decimal string such as "300.00".',
+        "invalid": _('Send the amount as a decimal string such as "300.00".'),
     }
 
     def to_internal_value(self, data) -> Decimal:
@@ -139,11 +141,13 @@ class RefundCaseCreateSerializer(serializers.Serializer):
     def validate_complaint_reference(self, value: str) -> Complaint:
         complaint = Complaint.objects.filter(partner=self.context["partner"], reference=value.strip()).first()
         if complaint is None:
-            raise serializers.ValidationError(f"You filed no complaint with the reference {value}.")
+            raise serializers.ValidationError(
+                gettext("You filed no complaint with the reference %(reference)s.") % {"reference": value}
+            )
         if not complaint.is_open:
             raise serializers.ValidationError(
-                f"Complaint {complaint.reference} is {complaint.get_state_display()}; a refund case "
-                "follows an open complaint."
+                gettext("Complaint %(reference)s is %(state)s; a refund case follows an open complaint.")
+                % {"reference": complaint.reference, "state": complaint.get_state_display()}
             )
         return complaint
 

@@ -24,6 +24,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -82,7 +84,7 @@ class DecimalJSONParser(JSONParser):
         try:
             return json.load(codecs.getreader(encoding)(stream), parse_float=Decimal)
         except ValueError as error:
-            raise ParseError(f"JSON parse error - {error}") from error
+            raise ParseError(gettext("JSON parse error - %(error)s") % {"error": error}) from error
 
 
 @partner_case_schema(
@@ -233,7 +235,7 @@ class RefundCaseViewSet(PartnerCaseViewSet):
 class IsPaymentsSystem(BasePermission):
     """The caller is the payments system's API user."""
 
-    message = "These credentials do not belong to the payments system."
+    message = _("These credentials do not belong to the payments system.")
 
     def has_permission(self, request, view) -> bool:
         return bool(request.user.is_authenticated and request.user.has_perm("refunds.report_settlement"))
