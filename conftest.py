@@ -120,6 +120,15 @@ def default_language():
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture
+def chinese_admin(client, django_user_model):
+    """A superuser's admin session with 简体中文 chosen in the header (the language cookie)."""
+    superuser = django_user_model.objects.create_superuser("root.zh", "root.zh@wallet.example", "unused")
+    client.force_login(superuser)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    return client
+
+
 @pytest.fixture(autouse=True)
 def fresh_throttle_counts() -> None:
     # Throttle counts live in the cache (Redis in CI): no test inherits another's requests.

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
@@ -20,21 +19,6 @@ from .factories import request_in_state, wallet_account
 CATALOG = Path(__file__).resolve().parents[1] / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 
 pytestmark = pytest.mark.usefixtures("media_root")
-
-
-@pytest.fixture(autouse=True)
-def _english_again_afterwards():
-    # LocaleMiddleware leaves the request's language active in this thread: later tests read English.
-    yield
-    translation.deactivate()
-
-
-@pytest.fixture
-def chinese_admin(client, django_user_model):
-    superuser = django_user_model.objects.create_superuser("root.zhou", "root@example.com", "pw")
-    client.force_login(superuser)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
-    return client
 
 
 def _page(client, url: str) -> str:

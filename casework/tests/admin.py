@@ -3,6 +3,9 @@ as the user saw it, and read the messages and the changelist rows the user is sh
 
 from __future__ import annotations
 
+import re
+from html import unescape
+
 from django.contrib.messages import get_messages
 from django.db.models import Model
 from django.urls import reverse
@@ -31,3 +34,17 @@ def act(client, url: str, **data):
 def results(response) -> list:
     """The rows a changelist shows."""
     return list(response.context["cl"].result_list)
+
+
+def visible_text(response) -> str:
+    """What the page shows a person: no markup, scripts, styles or attribute values."""
+    assert response.status_code == 200, response.status_code
+    html = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", response.content.decode())
+    return re.sub(r"\s+", " ", unescape(re.sub(r"(?s)<[^>]+>", " ", html)))
+
+
+def assert_chinese(text: str, *, shows: tuple[str, ...], hides: tuple[str, ...] = ()) -> None:
+    for chinese in shows:
+        assert chinese in text, f"{chinese!r} is not shown"
+    for english in hides:
+        assert english not in text, f"still in English: {english!r}"

@@ -8,44 +8,13 @@ sees them."""
 
 from __future__ import annotations
 
-import re
-from html import unescape
-
 import pytest
-from django.conf import settings
-from django.contrib.auth.models import User
 from django.urls import reverse
-from django.utils import translation
 
 from casework.models import SlaPolicy
-from casework.tests.admin import admin_url
+from casework.tests.admin import admin_url, assert_chinese, visible_text
 from complaints.models import Complaint, State
 from complaints.tests.factories import complaint_in_state
-
-
-def visible_text(response) -> str:
-    """What the page shows: no markup, scripts or attribute values."""
-    assert response.status_code == 200, response.status_code
-    html = re.sub(r"(?s)<script.*?</script>|<style.*?</style>", " ", response.content.decode())
-    return re.sub(r"\s+", " ", unescape(re.sub(r"(?s)<[^>]+>", " ", html)))
-
-
-def assert_chinese(text: str, *, shows: tuple[str, ...], hides: tuple[str, ...]) -> None:
-    for chinese in shows:
-        assert chinese in text, chinese
-    for english in hides:
-        assert english not in text, english
-
-
-@pytest.fixture
-def chinese_superuser(client, db):
-    admin = User.objects.create_superuser("root", "root@example.com", "unused")
-    client.force_login(admin)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
-    yield client
-    # The locale middleware leaves the request's language active in this thread: the tests
-    # after these ones write their notices in the default language again.
-    translation.deactivate()
 
 
 @pytest.fixture
@@ -57,8 +26,8 @@ def complaints_by_state(agent, technician, partner) -> dict[str, Complaint]:
     }
 
 
-def test_the_dashboard_on_the_index_is_in_chinese(chinese_superuser, complaints_by_state):
-    text = visible_text(chinese_superuser.get(reverse("admin:index")))
+def test_the_dashboard_on_the_index_is_in_chinese(chinese_admin, complaints_by_state):
+    text = visible_text(chinese_admin.get(reverse("admin:index")))
     assert_chinese(
         text,
         shows=(
@@ -105,26 +74,26 @@ def test_the_dashboard_on_the_index_is_in_chinese(chinese_superuser, complaints_
         ("reveallog", ("查看记录", "字段名", "结果"), ("Reveal logs", "field name")),
     ],
 )
-def test_each_changelist_is_in_chinese(chinese_superuser, complaints_by_state, model, shows, hides):
-    text = visible_text(chinese_superuser.get(reverse(f"admin:casework_{model}_changelist")))
+def test_each_changelist_is_in_chinese(chinese_admin, complaints_by_state, model, shows, hides):
+    text = visible_text(chinese_admin.get(reverse(f"admin:casework_{model}_changelist")))
     assert_chinese(text, shows=("案件通用：日历、服务时限、审计、发件箱", *shows), hides=hides)
 
 
-def test_change_and_add_forms_are_in_chinese(chinese_superuser, complaints_by_state):
+def test_change_and_add_forms_are_in_chinese(chinese_admin, complaints_by_state):
     policy = SlaPolicy.objects.order_by("pk").first()
-    text = visible_text(chinese_superuser.get(reverse("admin:casework_slapolicy_change", args=[policy.pk])))
+    text = visible_text(chinese_admin.get(reverse("admin:casework_slapolicy_change", args=[policy.pk])))
     assert_chinese(
         text,
         shows=("修改 服务时限策略", "首次响应时限", "发送延期答复后的时限"),
         hides=("First response target", "Warn this many minutes"),
     )
-    text = visible_text(chinese_superuser.get(reverse("admin:casework_partnerapikey_add")))
+    text = visible_text(chinese_admin.get(reverse("admin:casework_partnerapikey_add")))
     assert_chinese(
         text,
         shows=("增加 合作方 API 密钥", "请求必须签名", "写权限包含读权限", "投诉：提交、撤回和读取"),
         hides=("Requests must be signed", "Write includes read", "complaints: read"),
     )
-    text = visible_text(chinese_superuser.get(reverse("admin:casework_transitionrecord_export")))
+    text = visible_text(chinese_admin.get(reverse("admin:casework_transitionrecord_export")))
     assert_chinese(
         text,
         shows=("导出审计轨迹", "起始日", "全部案件类型"),
@@ -133,8 +102,8 @@ def test_change_and_add_forms_are_in_chinese(chinese_superuser, complaints_by_st
 
 
 @pytest.mark.parametrize("state", [State.RECEIVED, State.IN_PROGRESS, State.ESCALATED, State.RESOLVED])
-def test_a_case_change_form_shows_casework_parts_in_chinese(chinese_superuser, complaints_by_state, state):
-    text = visible_text(chinese_superuser.get(admin_url(complaints_by_state[state])))
+def test_a_case_change_form_shows_casework_parts_in_chinese(chinese_admin, complaints_by_state, state):
+    text = visible_text(chinese_admin.get(admin_url(complaints_by_state[state])))
     assert_chinese(
         text,
         shows=("时间线", "字段变更", "状态流转", "登记", "服务时限状态", "解决期限"),
@@ -149,8 +118,8 @@ def test_a_case_change_form_shows_casework_parts_in_chinese(chinese_superuser, c
     )
 
 
-def test_case_changelist_filters_are_in_chinese(chinese_superuser, complaints_by_state):
-    text = visible_text(chinese_superuser.get(reverse("admin:complaints_complaint_changelist")))
+def test_case_changelist_filters_are_in_chinese(chinese_admin, complaints_by_state):
+    text = visible_text(chinese_admin.get(reverse("admin:complaints_complaint_changelist")))
     assert_chinese(
         text,
         shows=("服务时限状态", "未结案件", "未结时长", "解决于最近", "解决期限", "即将到期", "不足 1 天"),
@@ -165,8 +134,8 @@ def test_case_changelist_filters_are_in_chinese(chinese_superuser, complaints_by
         (State.RECEIVED, "reject", ("原因",)),
     ],
 )
-def test_transition_pages_are_in_chinese(chinese_superuser, complaints_by_state, state, transition, shows):
-    page = chinese_superuser.get(admin_url(complaints_by_state[state], "transition", transition))
+def test_transition_pages_are_in_chinese(chinese_admin, complaints_by_state, state, transition, shows):
+    page = chinese_admin.get(admin_url(complaints_by_state[state], "transition", transition))
     assert_chinese(
         visible_text(page) + " " + page.content.decode(),
         shows=('value="确定"', *shows),
@@ -174,8 +143,8 @@ def test_transition_pages_are_in_chinese(chinese_superuser, complaints_by_state,
     )
 
 
-def test_a_refused_transition_says_why_in_chinese(chinese_superuser, complaints_by_state, agent):
+def test_a_refused_transition_says_why_in_chinese(chinese_admin, complaints_by_state, agent):
     received = complaints_by_state[State.RECEIVED]
-    chinese_superuser.force_login(agent)
-    page = chinese_superuser.get(admin_url(received, "transition", "close"), follow=True)
+    chinese_admin.force_login(agent)
+    page = chinese_admin.get(admin_url(received, "transition", "close"), follow=True)
     assert "无法对此投诉执行“关闭”：其当前状态为" in visible_text(page)

@@ -3,42 +3,15 @@ its filters, its fieldsets, its transition buttons and forms, as a superuser see
 
 from __future__ import annotations
 
-import re
-from html import unescape
-
 import pytest
-from django.conf import settings
-from django.contrib.auth.models import User
 from django.urls import reverse
 
-from casework.tests.admin import admin_url
+from casework.tests.admin import admin_url, assert_chinese, visible_text
 from complaints.models import Complaint, State
 from complaints.tests.factories import complaint_in_state
 
 CHANGELIST = reverse("admin:complaints_complaint_changelist")
 ADD = reverse("admin:complaints_complaint_add")
-
-
-def visible_text(response) -> str:
-    """What the page shows: no markup, scripts or attribute values."""
-    assert response.status_code == 200, response.status_code
-    html = re.sub(r"(?s)<script.*?</script>|<style.*?</style>", " ", response.content.decode())
-    return re.sub(r"\s+", " ", unescape(re.sub(r"(?s)<[^>]+>", " ", html)))
-
-
-def assert_chinese(text: str, *, shows: tuple[str, ...], hides: tuple[str, ...]) -> None:
-    for chinese in shows:
-        assert chinese in text, chinese
-    for english in hides:
-        assert english not in text, english
-
-
-@pytest.fixture
-def chinese_superuser(client, db):
-    admin = User.objects.create_superuser("root", "root@example.com", "unused")
-    client.force_login(admin)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
-    return client
 
 
 @pytest.fixture
@@ -50,8 +23,8 @@ def complaints_by_state(agent, technician, partner) -> dict[str, Complaint]:
     }
 
 
-def test_changelist_names_filters_and_choices_in_chinese(chinese_superuser, complaints_by_state):
-    text = visible_text(chinese_superuser.get(CHANGELIST))
+def test_changelist_names_filters_and_choices_in_chinese(chinese_admin, complaints_by_state):
+    text = visible_text(chinese_admin.get(CHANGELIST))
     assert_chinese(
         text,
         shows=(
@@ -80,8 +53,8 @@ def test_changelist_names_filters_and_choices_in_chinese(chinese_superuser, comp
     )
 
 
-def test_add_form_in_chinese(chinese_superuser, db):
-    text = visible_text(chinese_superuser.get(ADD))
+def test_add_form_in_chinese(chinese_admin, db):
+    text = visible_text(chinese_admin.get(ADD))
     assert_chinese(
         text,
         shows=(
@@ -105,8 +78,8 @@ def test_add_form_in_chinese(chinese_superuser, db):
     )
 
 
-def test_change_form_of_a_received_complaint_in_chinese(chinese_superuser, complaints_by_state):
-    text = visible_text(chinese_superuser.get(admin_url(complaints_by_state[State.RECEIVED])))
+def test_change_form_of_a_received_complaint_in_chinese(chinese_admin, complaints_by_state):
+    text = visible_text(chinese_admin.get(admin_url(complaints_by_state[State.RECEIVED])))
     assert_chinese(
         text,
         shows=(
@@ -133,8 +106,8 @@ def test_change_form_of_a_received_complaint_in_chinese(chinese_superuser, compl
     )
 
 
-def test_change_form_of_a_resolved_complaint_in_chinese(chinese_superuser, complaints_by_state):
-    text = visible_text(chinese_superuser.get(admin_url(complaints_by_state[State.RESOLVED])))
+def test_change_form_of_a_resolved_complaint_in_chinese(chinese_admin, complaints_by_state):
+    text = visible_text(chinese_admin.get(admin_url(complaints_by_state[State.RESOLVED])))
     assert_chinese(
         text,
         shows=("重新打开", "关闭", "已解决", "首次接触解决", "已退款或入账", "解决时间"),
@@ -143,7 +116,7 @@ def test_change_form_of_a_resolved_complaint_in_chinese(chinese_superuser, compl
 
 
 @pytest.mark.parametrize("state", [State.RECEIVED, State.IN_PROGRESS, State.ESCALATED, State.RESOLVED])
-def test_every_transition_page_is_in_chinese(chinese_superuser, complaints_by_state, state):
+def test_every_transition_page_is_in_chinese(chinese_admin, complaints_by_state, state):
     complaint = complaints_by_state[state]
     names = [transition.name for transition in complaint.get_available_state_transitions()]
     assert names
@@ -161,7 +134,7 @@ def test_every_transition_page_is_in_chinese(chinese_superuser, complaints_by_st
         "withdraw": "Withdraw",
     }
     for name in names:
-        response = chinese_superuser.get(admin_url(complaint, "transition", name))
+        response = chinese_admin.get(admin_url(complaint, "transition", name))
         if response.status_code == 302:  # refused at once (an unmet condition): the message says why
             continue
         text = visible_text(response)
@@ -169,9 +142,9 @@ def test_every_transition_page_is_in_chinese(chinese_superuser, complaints_by_st
         assert english_labels[name] + " " not in text, name
 
 
-def test_transition_forms_in_chinese(chinese_superuser, complaints_by_state):
+def test_transition_forms_in_chinese(chinese_admin, complaints_by_state):
     escalate = visible_text(
-        chinese_superuser.get(admin_url(complaints_by_state[State.IN_PROGRESS], "transition", "escalate"))
+        chinese_admin.get(admin_url(complaints_by_state[State.IN_PROGRESS], "transition", "escalate"))
     )
     assert_chinese(
         escalate,
@@ -183,7 +156,7 @@ def test_transition_forms_in_chinese(chinese_superuser, complaints_by_state):
         ),
     )
     resolve = visible_text(
-        chinese_superuser.get(admin_url(complaints_by_state[State.ESCALATED], "transition", "resolve"))
+        chinese_admin.get(admin_url(complaints_by_state[State.ESCALATED], "transition", "resolve"))
     )
     assert_chinese(
         resolve,
@@ -192,8 +165,8 @@ def test_transition_forms_in_chinese(chinese_superuser, complaints_by_state):
     )
 
 
-def test_refusal_of_an_unverified_accept_in_chinese(chinese_superuser, complaints_by_state):
-    response = chinese_superuser.get(
+def test_refusal_of_an_unverified_accept_in_chinese(chinese_admin, complaints_by_state):
+    response = chinese_admin.get(
         admin_url(complaints_by_state[State.RECEIVED], "transition", "accept"), follow=True
     )
     text = visible_text(response)
