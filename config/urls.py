@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
-from casework import demo_payments
+from casework import demo_payments, health
 
 # Under /api/ a path no route matches answers in the API's error shape, not an HTML page.
 handler404 = "casework.api.errors.not_found"
@@ -16,6 +16,8 @@ admin.site.index_title = _("Cases")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # For the load balancer: the database and the broker answer (200), or which does not (503).
+    path("healthz/", health.healthz, name="healthz"),
     # set_language: the admin header's language choice.
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("complaints.api.urls")),
