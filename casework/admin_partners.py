@@ -56,18 +56,19 @@ def show_once(
     return response
 
 
-def key_status(api_key: PartnerApiKey, now: dt.datetime | None = None) -> str:
-    now = now or timezone.now()
-    if api_key.revoked_at is not None:
-        return gettext("revoked")
-    if api_key.expires_at is not None and api_key.expires_at <= now:
-        return gettext("expired")
-    if api_key.expires_at is not None and api_key.expires_at - now <= ROTATION_OVERLAP:
-        return gettext("active until rotation completes")
-    return gettext("active")
+class KeyColumns:
+    """The columns both key views show."""
+
+    @admin.display(description=_("key"))
+    def shown_prefix(self, api_key: PartnerApiKey) -> str:
+        return api_key.shown
+
+    @admin.display(description=_("status"))
+    def status(self, api_key: PartnerApiKey) -> str:
+        return api_key.status()
 
 
-class PartnerApiKeyInline(admin.TabularInline):
+class PartnerApiKeyInline(KeyColumns, admin.TabularInline):
     """The partner's keys at a glance; issuing, rotating and revoking happen on the key list."""
 
     model = PartnerApiKey
@@ -79,14 +80,6 @@ class PartnerApiKeyInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
-
-    @admin.display(description=_("key"))
-    def shown_prefix(self, api_key: PartnerApiKey) -> str:
-        return f"bo_{api_key.prefix}_…"
-
-    @admin.display(description=_("status"))
-    def status(self, api_key: PartnerApiKey) -> str:
-        return key_status(api_key)
 
 
 @admin.register(Partner)
@@ -206,7 +199,7 @@ class PartnerApiKeyForm(forms.ModelForm):
 
 
 @admin.register(PartnerApiKey)
-class PartnerApiKeyAdmin(AppendOnlyHistoryAdmin):
+class PartnerApiKeyAdmin(KeyColumns, AppendOnlyHistoryAdmin):
     list_display = (
         "partner",
         "name",
@@ -250,10 +243,6 @@ class PartnerApiKeyAdmin(AppendOnlyHistoryAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # revoke instead: the row stays for the audit trail
 
-    @admin.display(description=_("key"))
-    def shown_prefix(self, api_key: PartnerApiKey) -> str:
-        return f"bo_{api_key.prefix}_…"
-
     @admin.display(description=_("scopes"))
     def scope_list(self, api_key: PartnerApiKey) -> str:
         return ", ".join(api_key.scopes)
@@ -261,10 +250,6 @@ class PartnerApiKeyAdmin(AppendOnlyHistoryAdmin):
     @admin.display(description=_("signed requests"), boolean=True)
     def signed(self, api_key: PartnerApiKey) -> bool:
         return bool(api_key.signing_secret)
-
-    @admin.display(description=_("status"))
-    def status(self, api_key: PartnerApiKey) -> str:
-        return key_status(api_key)
 
     def save_model(self, request, obj: PartnerApiKey, form, change: bool) -> None:
         if change:
@@ -308,8 +293,8 @@ class PartnerApiKeyAdmin(AppendOnlyHistoryAdmin):
             except ValidationError as error:
                 refused.append(f"{api_key}: {error.messages[0]}")
                 continue
-            self.log_change(request, api_key, f"Rotated: replaced by bo_{new.prefix}_…")
-            replaces = gettext("replaces %(key)s") % {"key": f"bo_{api_key.prefix}_…"}
+            self.log_change(request, api_key, f"Rotated: replaced by {new.shown}")
+            replaces = gettext("replaces %(key)s") % {"key": api_key.shown}
             rows.append(Shown(f"{new.partner.name}: {new.name}", key, replaces))
         for message in refused:
             self.message_user(request, message, messages.ERROR)

@@ -23,7 +23,7 @@ from .models import BusinessCalendar, CaseType
 
 # The selectors' rule for "breached" (late on the first response or the resolution, and
 # late for ever), so the dashboard counts what the "SLA status: breached" filter lists.
-from .selectors import _breached as breached_q
+from .selectors import breached_q
 
 PERMISSION = "casework.view_dashboard"
 PERIODS_DAYS = (7, 30, 90)

@@ -168,11 +168,23 @@ class PartnerApiKey(models.Model):
         ordering = ["partner", "-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.partner}: {self.name} (bo_{self.prefix}_…)"
+        return f"{self.partner}: {self.name} ({self.shown})"
+
+    @property
+    def shown(self) -> str:
+        """How the key is named where it may be seen: its prefix, never its secret."""
+        return f"bo_{self.prefix}_…"
 
     def is_usable(self, now: dt.datetime | None = None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+    def status(self, now: dt.datetime | None = None) -> str:
+        if self.revoked_at is not None:
+            return gettext("revoked")
+        if not self.is_usable(now):
+            return gettext("expired")
+        return gettext("active")
 
 
 class BusinessCalendar(models.Model):

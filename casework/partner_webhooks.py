@@ -13,27 +13,20 @@ carries a signature by each secret, and the partner can switch over without a ga
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
 import re
-import secrets
 
 from django.db import models, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from . import outbox
+from . import outbox, webhooks
 from .models import Notification, Partner, TransitionRecord
 
 KIND = "partner_event"
 SIGNING_PREFIX = "partner"
 DEFAULT_OVERLAP = dt.timedelta(hours=24)
-
-
-def new_webhook_secret() -> str:
-    """A fresh ``whsec_`` secret: 32 random bytes, base64."""
-    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
 
 
 def rotate_webhook_secret(partner: Partner, *, actor, overlap: dt.timedelta = DEFAULT_OVERLAP) -> str:
@@ -43,7 +36,7 @@ def rotate_webhook_secret(partner: Partner, *, actor, overlap: dt.timedelta = DE
     drops it at once (a leaked secret). The history row names who rotated, not the keys.
     """
     now = timezone.now()
-    new_secret = new_webhook_secret()
+    new_secret = webhooks.new_secret()
     with transaction.atomic():
         # Two rotations at once would each keep a secret the other just replaced.
         current = Partner.objects.select_for_update().get(pk=partner.pk)

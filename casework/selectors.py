@@ -12,7 +12,7 @@ from .models import SlaStatus
 Case = TypeVar("Case", bound=Model)
 
 
-def _breached(now: dt.datetime) -> Q:
+def breached_q(now: dt.datetime) -> Q:
     return (
         Q(sla_clock__resolution_breached_at__isnull=False)
         | Q(sla_clock__first_response_breached_at__isnull=False)
@@ -28,14 +28,14 @@ def with_sla_status(queryset: QuerySet[Case], status: str, now: dt.datetime) -> 
     """Cases (any model with an ``sla_clock``) on track / due soon / breached, by the
     same rule as ``SlaClock.status``."""
     if status == SlaStatus.BREACHED:
-        return queryset.filter(_breached(now))
+        return queryset.filter(breached_q(now))
     due_soon = Q(
         sla_clock__stopped_at__isnull=True,
         sla_clock__paused_at__isnull=True,
         sla_clock__resolution_warn_at__lte=now,
     )
     if status == SlaStatus.DUE_SOON:
-        return queryset.filter(due_soon).exclude(_breached(now))
+        return queryset.filter(due_soon).exclude(breached_q(now))
     if status == SlaStatus.ON_TRACK:
-        return queryset.exclude(_breached(now)).exclude(due_soon)
+        return queryset.exclude(breached_q(now)).exclude(due_soon)
     raise ValueError(f"Unknown SLA status {status!r}")

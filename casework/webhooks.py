@@ -19,6 +19,7 @@ import binascii
 import datetime as dt
 import hashlib
 import hmac
+import secrets
 from collections.abc import Callable, Mapping, Sequence
 
 SECRET_PREFIX = "whsec_"
@@ -35,6 +36,11 @@ class InvalidSignature(Exception):
 
 class UnknownSigningKey(LookupError):
     """A notice names a secret nobody registered."""
+
+
+def new_secret() -> str:
+    """A fresh ``whsec_`` secret: 32 random bytes, base64."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
 
 
 def _key(secret: str) -> bytes:

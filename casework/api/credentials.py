@@ -22,8 +22,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from casework import webhooks
 from casework.models import ApiScope, Partner, PartnerApiKey
-from casework.partner_webhooks import new_webhook_secret
 
 KEY_PREFIX = "bo"
 PREFIX_ALPHABET = string.ascii_lowercase + string.digits
@@ -103,7 +103,7 @@ def issue_key(
         prefix=parts[0],
         key_hash=key_hash(key),
         scopes=stored_scopes,
-        signing_secret=new_webhook_secret() if signed_requests else "",
+        signing_secret=webhooks.new_secret() if signed_requests else "",
         created_by=actor,
         expires_at=expires_at,
     )

@@ -21,10 +21,10 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from rest_framework.test import APIClient
 
-from casework import outbox
+from casework import outbox, webhooks
 from casework.api.credentials import issue_key
 from casework.models import ApiScope, Notification
-from casework.partner_webhooks import new_webhook_secret, rotate_webhook_secret
+from casework.partner_webhooks import rotate_webhook_secret
 from casework.tests.api import key_for
 from casework.tests.test_webhooks import payments_server  # noqa: F401  (a fixture: a loopback receiver)
 from complaints.tests.factories import register
@@ -247,7 +247,7 @@ def test_a_webhook_from_the_back_office_verifies_with_the_guides_snippet(
     with pytest.raises(invalid):
         verify_webhook(new_secret, received.headers, received.body + b" ")
     with pytest.raises(invalid):
-        verify_webhook(new_webhook_secret(), received.headers, received.body)
+        verify_webhook(webhooks.new_secret(), received.headers, received.body)
 
 
 def test_the_redoc_reference_loads_with_no_outside_address(client):

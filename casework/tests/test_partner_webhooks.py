@@ -293,7 +293,7 @@ def test_another_partners_secret_does_not_verify(db, agent, subscribed, other_pa
 
 
 def test_new_secrets_are_whsec_and_never_repeat():
-    first, second = partner_webhooks.new_webhook_secret(), partner_webhooks.new_webhook_secret()
+    first, second = webhooks.new_secret(), webhooks.new_secret()
     assert first.startswith("whsec_") and first != second
     assert len(base64.b64decode(first.removeprefix("whsec_"))) == 32
     webhooks.sign(first, "msg_1", 1, "{}")  # a secret the signer takes
