@@ -60,11 +60,18 @@ def record_transition(
     reason: str = "",
     data: dict | None = None,
     system_label: str = SYSTEM_ACTOR_LABEL,
+    first: bool = False,
 ) -> TransitionRecord:
-    """Append one record; call inside the transaction that saves the transition."""
+    """Append one record; call inside the transaction that saves the transition.
+
+    ``first`` says the case was just inserted in this transaction, so its trail is empty
+    and there is no previous record to link to (and none to look up).
+    """
     content_type = ContentType.objects.get_for_model(case)
     previous = (
-        TransitionRecord.objects.filter(content_type=content_type, object_id=case.pk)
+        None
+        if first
+        else TransitionRecord.objects.filter(content_type=content_type, object_id=case.pk)
         .order_by("-created_at", "-id")
         .values_list("record_hash", flat=True)
         .first()

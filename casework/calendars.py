@@ -8,7 +8,7 @@ calendar's closing time; a business hour is an hour inside the working day.
 from __future__ import annotations
 
 import datetime as dt
-from functools import cached_property
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -19,6 +19,14 @@ from .models import BusinessCalendar, TimeUnit
 MAX_SEARCH_DAYS = 3660
 
 
+@lru_cache(maxsize=64)
+def _country_holidays(country_code: str, year: int) -> holidays.HolidayBase:
+    """One country's public holidays and make-up workdays for one year, built once per process:
+    building them is slow and they do not change while it runs (the admin's overrides do, and
+    are read per calendar). Asked only about days of that year, so never grows afterwards."""
+    return holidays.country_holidays(country_code, years=year)
+
+
 class WorkingTime:
     """Answers "is this a working day" and does arithmetic in working minutes."""
 
@@ -27,7 +35,6 @@ class WorkingTime:
         self.zone = ZoneInfo(calendar.time_zone)
         self.opens = calendar.workday_starts_at
         self.closes = calendar.workday_ends_at
-        self._holidays: dict[int, holidays.HolidayBase] = {}
 
     @cached_property
     def overrides(self) -> dict[dt.date, bool]:
@@ -36,9 +43,7 @@ class WorkingTime:
         return dict(self.calendar.overrides.values_list("date", "is_working_day"))
 
     def _holidays_for(self, year: int) -> holidays.HolidayBase:
-        if year not in self._holidays:
-            self._holidays[year] = holidays.country_holidays(self.calendar.country_code, years=year)
-        return self._holidays[year]
+        return _country_holidays(self.calendar.country_code, year)
 
     def is_working_day(self, day: dt.date) -> bool:
         if day in self.overrides:

@@ -71,5 +71,6 @@ def open_case(
             actor=actor,
             reason=reason,
             data=data,
+            first=True,
         )
     return case

@@ -35,7 +35,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.files import File
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.http import QueryDict
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
@@ -110,6 +110,32 @@ def request_hash(request: Request) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _insert_unless_taken(row: IdempotencyKey) -> bool:
+    """Insert the key's row unless the partner's key is taken; True (and its pk set) if it went in.
+
+    ``INSERT … ON CONFLICT DO NOTHING RETURNING``, one statement: a taken key costs no
+    failed insert and no savepoint to roll it back, and a request under the same key still
+    in flight makes this wait for its transaction, as the plain insert did.
+    """
+    meta = IdempotencyKey._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    conflict = ", ".join(quote(meta.get_field(name).column) for name in ("partner", "key"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))}) "
+            f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {quote(meta.pk.column)}",
+            [field.get_db_prep_save(field.pre_save(row, add=True), connection) for field in fields],
+        )
+        inserted = cursor.fetchone()
+    if inserted is None:
+        return False
+    row.pk = inserted[0]
+    row._state.adding = False
+    return True
+
+
 def _claim(
     partner: Partner, key: str, *, method: str, path: str, fingerprint: str
 ) -> tuple[IdempotencyKey, bool]:
@@ -122,14 +148,11 @@ def _claim(
     request = {"request_method": method, "request_path": path, "request_hash": fingerprint}
     fresh = {**request, "response_status": None, "response_headers": {}, "response_body": None}
     while True:
-        try:
-            with transaction.atomic():
-                row = IdempotencyKey.objects.create(
-                    partner=partner, key=key, created_at=now, expires_at=now + time_to_live(), **fresh
-                )
+        row = IdempotencyKey(
+            partner=partner, key=key, created_at=now, expires_at=now + time_to_live(), **fresh
+        )
+        if _insert_unless_taken(row):
             return row, True
-        except IntegrityError:
-            pass
         row = IdempotencyKey.objects.select_for_update().filter(partner=partner, key=key).first()
         if row is None:  # purged between the two statements: try the insert again
             continue

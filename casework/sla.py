@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q
 from django.utils.translation import gettext
 
 from .calendars import WorkingTime
@@ -19,9 +18,9 @@ CALENDAR_UNITS = (TimeUnit.CALENDAR_HOURS, TimeUnit.CALENDAR_DAYS)
 def policy_for(*, case_type: str, category: str = "", priority: str = "") -> SlaPolicy:
     """The most specific active policy: exact category and priority beat "any"."""
     candidates = SlaPolicy.objects.filter(
-        Q(category=category) | Q(category=""),
-        Q(priority=priority) | Q(priority=""),
         case_type=case_type,
+        category__in=sorted({category, ""}),
+        priority__in=sorted({priority, ""}),
         is_active=True,
     ).select_related("calendar")
     ranked = sorted(candidates, key=lambda p: (p.category == "", p.priority == ""))

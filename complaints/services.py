@@ -112,8 +112,16 @@ def register_complaint(
         created_at=received_at,
     )
     refuse_reused_partner_reference(Complaint, partner, external_reference, noun="a complaint")
+    if amount is not None and amount < 0:
+        raise InvalidInput(_("The amount cannot be negative."), field="amount")
     try:
-        complaint.full_clean(exclude=["reference", "state", "sla_clock", "team", "registered_by"])
+        # Fields and validators only. The keys set here in code (partner, team, people) need
+        # no lookup, the partner's reference was checked just above, and the amount's check
+        # constraint is the line above: the database's constraints still stand behind them.
+        complaint.full_clean(
+            exclude=["reference", "state", "sla_clock", "team", "registered_by", "assigned_to", "partner"],
+            validate_constraints=False,
+        )
     except ValidationError as error:
         raise _first_error(error) from error
     policy = sla.policy_for(case_type=CaseType.COMPLAINT, category=category, priority=priority)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -373,3 +374,12 @@ def test_the_notice_is_plain_text_as_the_customer_said_it(agent, technical_team)
     services.accept_complaint(complaint=complaint, actor=agent)
     services.escalate_complaint(complaint=complaint, actor=agent, team=technical_team, reason="Trace it")
     assert "The app said 'failed (5003)' & took 86.40 <CNY>" in Notification.objects.get().body
+
+
+def test_a_negative_amount_is_refused_naming_the_field_and_nothing_is_saved(agent):
+    with pytest.raises(InvalidInput) as refused:
+        register(agent, amount=Decimal("-0.01"))
+
+    assert refused.value.field == "amount"
+    assert str(refused.value) == "The amount cannot be negative."
+    assert not Complaint.objects.exists()
