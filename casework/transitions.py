@@ -9,6 +9,7 @@ overwritten, and saves the case with its transition record in one transaction.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -195,7 +196,7 @@ def run_transition(
             announce_transition(case, record)  # the partner's webhook, committed with the change
     except BaseException as exc:
         # The database rolled back; put the in-memory object back as it is stored.
-        case.refresh_from_db()
+        reload(case)
         if isinstance(exc, django_fsm.ConcurrentTransition):
             raise ConcurrentChange(
                 gettext("%(case)s changed state while you worked on it; reload and try again.")
@@ -205,6 +206,19 @@ def run_transition(
             raise TransitionRefused(str(exc)) from exc
         raise
     return case
+
+
+# django-fsm-2's FSMModelMixin.refresh_from_db lifts the state field's ``protected`` flag,
+# one flag shared by every instance, while it reloads, then puts it back: a thread that
+# reloads while another has just put it back raises AttributeError instead of the refusal
+# (gunicorn threads, two staff racing). One reload at a time in a process.
+_reloading = threading.Lock()
+
+
+def reload(case: models.Model) -> None:
+    """Put the in-memory case back as it is stored, after a rolled-back change."""
+    with _reloading:
+        case.refresh_from_db()
 
 
 def require_permission(actor, permission: str, name: str, case: models.Model) -> None:
@@ -245,6 +259,6 @@ def run_step(
                 data=data,
             )
     except BaseException:
-        case.refresh_from_db()
+        reload(case)
         raise
     return case
