@@ -44,8 +44,22 @@ run: demo
 	$(BIN)/python manage.py receive_webhooks --port $(WEBHOOK_PORT) --from-database & \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: install-dev
+test: install-dev browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The browser tests (casework/tests/browser) drive Debian's chromium through its own
+# chromedriver: installed here from apt, never downloaded by Selenium.
+.PHONY: browser
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing chromium and chromium-driver for the browser tests"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; } \
+			|| echo "Could not install chromium: the browser tests will skip (fail under CI=true)."; \
+	else \
+		echo "chromium or chromedriver is missing: the browser tests will skip (fail under CI=true)."; \
+		echo "Install them with: sudo apt-get install chromium chromium-driver"; \
+	fi
 
 lint: install-dev
 	$(BIN)/ruff check .
