@@ -148,7 +148,12 @@ class AccountRequestAdmin(MaskedFieldsAdmin, CaseAdmin):
         "resolution_due_at",
     )
     list_filter = ("state", "kind", "lock_reason", SlaStatusFilter, *DASHBOARD_FILTERS)
-    search_fields = ("reference", "account__account_number", "complaint__reference")
+    # Each by its own index (see CaseAdmin.get_search_results).
+    search_fields = ("reference__startswith", "account__account_number__exact", "complaint__reference__exact")
+    search_help_text = _(
+        "A reference by its beginning; an account number or the complaint's reference in full; "
+        "as written, capitals included."
+    )
     list_select_related = ("account", "sla_clock")
     list_per_page = 50
     inlines = (AuthenticationEvidenceInline,)

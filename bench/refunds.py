@@ -10,7 +10,7 @@ partner API list at three page sizes, and the reminder sweep until idle.
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bo_bench \\
       .venv/bin/python bench/refunds.py --cases 20000 --due 1000
 
-As bench/changelist_and_sweep.py, it runs on a fresh test database, never the demo's.
+As bench/scale.py, it runs on a fresh test database, never the demo's.
 """
 
 from __future__ import annotations

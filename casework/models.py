@@ -360,6 +360,23 @@ class SlaClock(models.Model):
                 condition=Q(first_responded_at__isnull=True, first_response_breached_at__isnull=True),
                 name="clock_first_response_due",
             ),
+            # The "breached" lists (selectors.breached_q): one index per arm of the OR, so
+            # PostgreSQL reads the few late clocks (a bitmap OR) instead of every clock.
+            models.Index(
+                fields=["resolution_breached_at"],
+                condition=Q(resolution_breached_at__isnull=False),
+                name="clock_resolution_breached",
+            ),
+            models.Index(
+                fields=["first_response_breached_at"],
+                condition=Q(first_response_breached_at__isnull=False),
+                name="clock_first_response_breached",
+            ),
+            models.Index(
+                fields=["resolution_due_at"],
+                condition=Q(stopped_at__isnull=True, paused_at__isnull=True),
+                name="clock_running_by_due",
+            ),
         ]
 
     def __str__(self) -> str:

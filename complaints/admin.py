@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from casework import case_timeline
-from casework.admin import CaseAdmin, SlaStatusFilter, Step, StepDone, case_links
+from casework.admin import CaseAdmin, SlaStatusFilter, StaffListFilter, Step, StepDone, case_links
 from casework.dashboard_filters import DASHBOARD_FILTERS
 from casework.forms import ReasonForm
 from casework.masking import ACCOUNT, PHONE, MaskedFieldsAdmin, PersonalField, mask_account_number
@@ -308,15 +308,21 @@ class ComplaintAdmin(MaskedFieldsAdmin, CaseAdmin):
         "channel",
         "priority",
         "team",
-        ("assigned_to", admin.RelatedOnlyFieldListFilter),
+        ("assigned_to", StaffListFilter),
         *DASHBOARD_FILTERS,
     )
+    # Each by its own index (see CaseAdmin.get_search_results): a reference or a name by its
+    # beginning, a phone or account number or a transaction reference whole, all as stored.
     search_fields = (
-        "reference",
-        "customer_phone",
-        "account_number",
-        "customer_name",
-        "transaction_reference",
+        "reference__startswith",
+        "customer_phone__exact",
+        "account_number__exact",
+        "customer_name__startswith",
+        "transaction_reference__exact",
+    )
+    search_help_text = _(
+        "A reference or a customer's name by its beginning; a phone number, account number or "
+        "transaction reference in full; as written on the complaint, capitals included."
     )
     # The joins come from selectors.complaint_list (get_queryset); an empty tuple keeps
     # the changelist from replacing them with a bare select_related().

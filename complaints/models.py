@@ -138,7 +138,8 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
     )
 
     # Who complains.
-    customer_name = models.CharField(max_length=120, verbose_name=_("customer name"))
+    # Indexed, as the phone and account number are, for the changelist's search.
+    customer_name = models.CharField(max_length=120, db_index=True, verbose_name=_("customer name"))
     customer_phone = models.CharField(max_length=20, db_index=True, verbose_name=_("customer phone"))
     account_number = models.CharField(
         max_length=32, blank=True, db_index=True, verbose_name=_("account number")
@@ -167,7 +168,7 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
     )
     currency = models.CharField(max_length=3, default="CNY", verbose_name=_("currency"))
     transaction_reference = models.CharField(
-        max_length=64, blank=True, verbose_name=_("transaction reference")
+        max_length=64, blank=True, db_index=True, verbose_name=_("transaction reference")
     )
     merchant = models.CharField(max_length=120, blank=True, verbose_name=_("merchant"))
     device = models.CharField(

@@ -23,6 +23,7 @@ from casework.admin import (
     CaseAdmin,
     ReadOnlyAdminMixin,
     SlaStatusFilter,
+    StaffListFilter,
     Step,
     StepDone,
     case_links,
@@ -241,17 +242,22 @@ class RefundCaseAdmin(CaseAdmin):
         "state",
         "refund_type",
         ("transaction__currency", admin.ChoicesFieldListFilter),  # the fixed list: no scan
-        ("handler", admin.RelatedOnlyFieldListFilter),
+        ("handler", StaffListFilter),
         RefundDeadlineFilter,
         AwaitingApprovalFilter,
         *DASHBOARD_FILTERS,
     )
+    # Each by its own index (see CaseAdmin.get_search_results).
     search_fields = (
-        "reference",
-        "transaction__reference",
-        "transaction__merchant",
-        "external_reference",
-        "complaint__reference",
+        "reference__startswith",
+        "transaction__reference__exact",
+        "transaction__merchant__startswith",
+        "external_reference__exact",
+        "complaint__reference__exact",
+    )
+    search_help_text = _(
+        "A reference or a merchant by its beginning; a transaction reference, the partner's "
+        "reference or the complaint's reference in full; as written, capitals included."
     )
     # The joins come from selectors.refund_case_list (get_queryset); an empty tuple keeps
     # the changelist from replacing them with a bare select_related().

@@ -30,7 +30,8 @@ class PaymentTransaction(models.Model):
     """The customer's original payment, as the wallet recorded it; refunds count against it."""
 
     reference = models.CharField(max_length=64, unique=True, verbose_name=_("reference"))
-    merchant = models.CharField(max_length=120, verbose_name=_("merchant"))
+    # Indexed for the refund cases' search by a merchant's name (its beginning).
+    merchant = models.CharField(max_length=120, db_index=True, verbose_name=_("merchant"))
     amount = money_field(verbose_name=_("amount"))
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, verbose_name=_("currency"))
     paid_at = models.DateTimeField(verbose_name=_("paid at"))
@@ -194,7 +195,9 @@ class RefundCase(ConcurrentTransitionMixin, models.Model):
         related_name="refund_cases",
         verbose_name=_("partner"),
     )
-    external_reference = models.CharField(max_length=64, blank=True, verbose_name=_("external reference"))
+    external_reference = models.CharField(
+        max_length=64, blank=True, db_index=True, verbose_name=_("external reference")
+    )
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("submitted by")
     )

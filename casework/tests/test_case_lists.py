@@ -1,0 +1,197 @@
+"""Case lists that stay cheap on huge tables: the paginator's estimated and capped counts,
+the search by index, and query counts that do not move with the page size."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib import admin
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import AccountRequest
+from accounts.tests.factories import request_in_state
+from casework.paginators import CaseListPaginator
+from complaints.models import Complaint, State
+from complaints.tests.factories import complaint_in_state, file_complaint, register
+from refunds.models import RefundCase
+from refunds.tests.factories import open_refund
+
+COMPLAINTS = reverse("admin:complaints_complaint_changelist")
+
+
+# The paginator.
+
+
+def test_a_small_table_is_counted_exactly(agent):
+    for _ in range(3):
+        register(agent)
+    paginator = CaseListPaginator(Complaint.objects.order_by("-created_at"), 2)
+    assert paginator.count == 3
+    assert not paginator.count_is_estimate and not paginator.count_is_capped
+    assert paginator.num_pages == 2
+
+
+def test_a_huge_unfiltered_table_is_counted_by_the_planners_estimate(agent, require_postgres, monkeypatch):
+    for _ in range(3):
+        register(agent)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE complaints_complaint")
+    monkeypatch.setattr(CaseListPaginator, "estimate_above", 2)
+
+    with CaptureQueriesContext(connection) as queries:
+        paginator = CaseListPaginator(Complaint.objects.order_by("-created_at"), 2)
+        assert paginator.count == 3  # what ANALYZE saw
+    assert paginator.count_is_estimate
+    assert "pg_class" in queries[0]["sql"] and "COUNT" not in queries[0]["sql"].upper()
+
+
+def test_below_the_threshold_the_table_is_counted_exactly(agent, require_postgres):
+    for _ in range(3):
+        register(agent)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE complaints_complaint")
+    paginator = CaseListPaginator(Complaint.objects.all(), 2)
+    assert paginator.count == 3 and not paginator.count_is_estimate
+
+
+def test_a_filtered_list_is_never_estimated_but_counted_up_to_the_cap(agent, monkeypatch):
+    for _ in range(4):
+        register(agent)
+    complaint_in_state(State.ACCEPTED, agent=agent)
+    monkeypatch.setattr(CaseListPaginator, "estimate_above", 0)
+    monkeypatch.setattr(CaseListPaginator, "count_cap", 3)
+
+    received = CaseListPaginator(Complaint.objects.filter(state=State.RECEIVED), 2)
+    assert received.count == 3 and received.count_is_capped and not received.count_is_estimate
+    assert received.num_pages == 2
+
+    accepted = CaseListPaginator(Complaint.objects.filter(state=State.ACCEPTED), 2)
+    assert accepted.count == 1 and not accepted.count_is_capped
+
+
+def test_the_changelist_says_more_than_the_cap_when_capped(client, agent, monkeypatch):
+    for _ in range(3):
+        register(agent)
+    monkeypatch.setattr(CaseListPaginator, "count_cap", 2)
+    client.force_login(agent)
+
+    page = client.get(COMPLAINTS, {"state__exact": State.RECEIVED}).content.decode()
+    assert "more than 2 complaints" in page
+
+    searched = client.get(COMPLAINTS, {"q": "CMP-"}).content.decode()
+    assert "more than 2 results" in searched and "more than 2 complaints" in searched
+
+
+def test_the_changelist_says_about_when_estimated(client, agent, require_postgres, monkeypatch):
+    for _ in range(3):
+        register(agent)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE complaints_complaint")
+    monkeypatch.setattr(CaseListPaginator, "estimate_above", 2)
+    client.force_login(agent)
+    assert "about 3 complaints" in client.get(COMPLAINTS).content.decode()
+
+
+def test_an_exact_count_reads_as_before(client, agent):
+    register(agent)
+    client.force_login(agent)
+    page = client.get(COMPLAINTS).content.decode()
+    assert "1 complaint" in page and "about" not in page and "more than" not in page
+
+
+# Search: each field by its own index.
+
+
+def test_search_matches_a_reference_and_a_name_by_their_beginning_and_a_phone_whole(client, agent):
+    wanted = register(agent, customer_phone="13700001111", customer_name="Zhang Wei")
+    register(agent, customer_phone="13600002222", customer_name="Wang Fang")
+    client.force_login(agent)
+
+    def found(term: str) -> list[Complaint]:
+        return list(client.get(COMPLAINTS, {"q": term}).context["cl"].result_list)
+
+    assert found(wanted.reference[:-1]) != [] and wanted in found(wanted.reference[:-1])
+    assert found("Zhang") == [wanted]
+    assert found("Zhang Wei") == [wanted]  # one value, spaces and all
+    assert found("13700001111") == [wanted]
+    assert found("0001111") == []  # a phone number is searched whole
+
+
+def test_search_on_a_related_case_field_finds_the_case_by_its_id(client, agent, supervisor):
+    complaint = complaint_in_state(State.IN_PROGRESS, agent=agent, category="refund")
+    from refunds import services as refund_services
+
+    from_complaint = refund_services.open_refund_case_from_complaint(
+        complaint=complaint, actor=agent, refund_type="failed_payment"
+    )
+    open_refund(agent)
+    client.force_login(supervisor)
+    response = client.get(reverse("admin:refunds_refundcase_changelist"), {"q": complaint.reference})
+    assert list(response.context["cl"].result_list) == [from_complaint]
+
+
+def test_the_assignee_filter_lists_staff_without_reading_the_cases(client, agent, supervisor):
+    register(agent)
+    client.force_login(supervisor)
+    response = client.get(COMPLAINTS)
+    choices = next(
+        spec
+        for spec in response.context["cl"].filter_specs
+        if getattr(spec, "field_path", "") == "assigned_to"
+    )
+    assert {agent.pk, supervisor.pk} <= {pk for pk, _name in choices.lookup_choices}
+
+
+# Query counts do not move with the page size.
+
+
+def _queries(client, url: str, **params) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, params)
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [Complaint, AccountRequest, RefundCase],
+    ids=["complaints", "account requests", "refund cases"],
+)
+def test_changelist_query_count_does_not_move_with_the_page_size(
+    client, agent, supervisor, model, monkeypatch
+):
+    for index in range(10):
+        if model is Complaint:
+            complaint_in_state([State.RECEIVED, State.ESCALATED][index % 2], agent=agent)
+        elif model is AccountRequest:
+            request_in_state("submitted", agent=agent, reviewer=supervisor)
+        else:
+            open_refund(agent)
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    client.force_login(supervisor)
+    client.get(url)  # warm the content-type and session caches
+    model_admin = admin.site._registry[model]
+    counts = []
+    for size in (2, 5, 10):
+        monkeypatch.setattr(model_admin, "list_per_page", size)
+        counts.append(_queries(client, url))
+    assert len(set(counts)) == 1, counts
+
+
+@pytest.mark.parametrize("kind", ["complaints", "refund-cases"])
+def test_api_list_query_count_does_not_move_with_the_page_size(api, partner, kind):
+    for index in range(10):
+        if kind == "complaints":
+            file_complaint(partner, external_reference=f"P-{index}")
+        else:
+            open_refund(partner.user, partner=partner, external_reference=f"P-{index}")
+    url = f"/api/v1/{kind}/"
+    api.get(url)
+    counts = []
+    for size in (2, 5, 10):
+        with CaptureQueriesContext(connection) as queries:
+            response = api.get(url, {"page_size": size})
+        assert response.status_code == 200 and len(response.json()["results"]) == size
+        counts.append(len(queries))
+    assert len(set(counts)) == 1, counts
