@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 
 from casework import roles
 from casework.models import Partner, Team
+from casework.references import forget_sequences
 from casework.tests.api import client_for
 from config.celery import app as celery_app
 
@@ -133,6 +134,17 @@ def chinese_admin(client, django_user_model):
 def fresh_throttle_counts() -> None:
     # Throttle counts live in the cache (Redis in CI): no test inherits another's requests.
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def fresh_reference_numbers(request, django_db_blocker) -> Iterator[None]:
+    """A test that commits (transactional_db, live_server) leaves the day's reference
+    sequences behind its flushed tables (PostgreSQL); drop them, so the next test numbers
+    from 1 like the ones before it."""
+    yield
+    if {"transactional_db", "live_server"} & set(request.fixturenames):
+        with django_db_blocker.unblock():
+            forget_sequences()
 
 
 @pytest.fixture

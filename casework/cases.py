@@ -53,15 +53,18 @@ def open_case(
     transition: str,
     reason: str,
     data: dict | None = None,
+    savepoint: bool = True,
 ) -> models.Model:
     """Save a new case with its reference (``PREFIX-YYYYMMDD-NNNNNN``), clock and first record.
 
-    Call inside the caller's transaction when more must happen atomically with it.
+    Call inside the caller's transaction when more must happen atomically with it. There it
+    is a savepoint, so that a caller can catch a failed insert and still query; a caller
+    that will not (``savepoint=False``) saves the two round trips.
     """
     case._history_user = actor
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         case.sla_clock = sla.start_clock(policy=policy, started_at=received_at)
-        case.reference = next_reference(prefix, today=timezone.localdate(received_at))
+        case.reference = next_reference(prefix, model=type(case), today=timezone.localdate(received_at))
         case.save()
         record_transition(
             case=case,
