@@ -12,7 +12,12 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.models import AccountRequest, AccountStatus, LockReason, RequestState, WalletAccount
-from casework.api.serializers import PartnerCaseFilterSerializer, SlaSerializer, VersionedActionSerializer
+from casework.api.serializers import (
+    CaseSerializer,
+    PartnerCaseFilterSerializer,
+    SlaSerializer,
+    VersionedActionSerializer,
+)
 from casework.masking import ACCOUNT, MaskedCharField
 
 
@@ -83,7 +88,7 @@ ACCOUNT_REQUEST_EXAMPLE = {
         )
     ],
 )
-class AccountRequestSerializer(serializers.ModelSerializer):
+class AccountRequestSerializer(CaseSerializer):
     state_display = serializers.CharField(source="get_state_display", read_only=True)
     account_number = MaskedCharField(
         kind=ACCOUNT,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 
@@ -11,6 +12,21 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from casework.models import SlaClock, SlaStatus
+
+
+# A case as a partner reads it, its fields built from the model once per class.
+# ``ModelSerializer`` inspects the model and builds every field again for each instance: on
+# a create, answering with the new case cost as much as validating it. The fields do not
+# depend on the request, so they are built once and each instance gets fresh copies. (No
+# docstring: the schema would show it as every case's description.)
+class CaseSerializer(serializers.ModelSerializer):
+    def get_fields(self):
+        cls = type(self)
+        built = cls.__dict__.get("_fields_built_once")
+        if built is None:
+            built = super().get_fields()
+            cls._fields_built_once = built
+        return copy.deepcopy(built)
 
 
 class SlaSerializer(serializers.Serializer):

@@ -15,6 +15,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_sc
 from rest_framework import serializers
 
 from casework.api.serializers import (
+    CaseSerializer,
     PartnerCaseFilterSerializer,
     PaymentTimeField,
     SlaSerializer,
@@ -195,7 +196,7 @@ COMPLAINT_EXAMPLE = {
         )
     ]
 )
-class ComplaintSerializer(serializers.ModelSerializer):
+class ComplaintSerializer(CaseSerializer):
     state_display = serializers.CharField(source="get_state_display", read_only=True)
     # Declared: a read-only model field loses allow_blank, and the schema would refuse the
     # empty code every complaint has until it is resolved.

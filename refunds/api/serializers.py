@@ -21,6 +21,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_sc
 from rest_framework import serializers
 
 from casework.api.serializers import (
+    CaseSerializer,
     PartnerCaseFilterSerializer,
     PaymentTimeField,
     SlaSerializer,
@@ -203,7 +204,7 @@ REFUND_CASE_EXAMPLE = {
         )
     ]
 )
-class RefundCaseSerializer(serializers.ModelSerializer):
+class RefundCaseSerializer(CaseSerializer):
     state_display = serializers.CharField(source="get_state_display", read_only=True)
     transaction_reference = serializers.CharField(source="transaction.reference", read_only=True)
     merchant = serializers.CharField(source="transaction.merchant", read_only=True)
