@@ -27,6 +27,14 @@ def _country_holidays(country_code: str, year: int) -> holidays.HolidayBase:
     return holidays.country_holidays(country_code, years=year)
 
 
+# Overrides as read, by calendar and overrides token: every change to a calendar's
+# overrides gives it a new token in the same transaction, so what is kept here under a token
+# is what the calendar held with it, and a calendar row read afresh asks for the new set.
+# (Rows changed with QuerySet.update() bypass this; the admin does not.)
+_overrides_read: dict[tuple[int, object], dict[dt.date, bool]] = {}
+OVERRIDES_KEPT = 64
+
+
 class WorkingTime:
     """Answers "is this a working day" and does arithmetic in working minutes."""
 
@@ -38,9 +46,17 @@ class WorkingTime:
 
     @cached_property
     def overrides(self) -> dict[dt.date, bool]:
-        if self.calendar.pk is None:
+        calendar = self.calendar
+        if calendar.pk is None:
             return {}
-        return dict(self.calendar.overrides.values_list("date", "is_working_day"))
+        key = (calendar.pk, calendar.overrides_token)
+        overrides = _overrides_read.get(key)
+        if overrides is None:
+            overrides = dict(calendar.overrides.values_list("date", "is_working_day"))
+            while len(_overrides_read) >= OVERRIDES_KEPT:
+                _overrides_read.pop(next(iter(_overrides_read)), None)
+            _overrides_read[key] = overrides
+        return overrides
 
     def _holidays_for(self, year: int) -> holidays.HolidayBase:
         return _country_holidays(self.calendar.country_code, year)

@@ -4,6 +4,7 @@ the transition record and the notification outbox."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -11,6 +12,8 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -201,6 +204,10 @@ class BusinessCalendar(models.Model):
     workday_starts_at = models.TimeField(default=dt.time(9, 0), verbose_name=_("workday starts at"))
     workday_ends_at = models.TimeField(default=dt.time(18, 0), verbose_name=_("workday ends at"))
     is_default = models.BooleanField(default=False, verbose_name=_("is default"))
+    # A new value with every change to the calendar or its overrides, in that change's
+    # transaction: processes keep the overrides they read under it (casework.calendars). A
+    # save of a calendar read before an override changed cannot bring an old value back.
+    overrides_token = models.UUIDField(default=uuid.uuid4, editable=False, verbose_name=_("overrides token"))
     history = HistoricalRecords()
 
     class Meta:
@@ -219,6 +226,10 @@ class BusinessCalendar(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.overrides_token = uuid.uuid4()
+        super().save(*args, **kwargs)
 
 
 class CalendarOverride(models.Model):
@@ -241,6 +252,25 @@ class CalendarOverride(models.Model):
     def __str__(self) -> str:
         kind = gettext("working day") if self.is_working_day else gettext("day off")
         return f"{self.date}: {kind}"
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        self.calendar_changed()
+
+    def calendar_changed(self) -> None:
+        """Give the calendar a new overrides token (an UPDATE: no history row of its own;
+        the override's history says what changed), on its row and on the calendar object
+        this override was given, if any."""
+        token = uuid.uuid4()
+        BusinessCalendar.objects.filter(pk=self.calendar_id).update(overrides_token=token)
+        if CalendarOverride.calendar.is_cached(self):
+            self.calendar.overrides_token = token
+
+
+@receiver(post_delete, sender=CalendarOverride)
+def _override_deleted(sender, instance: CalendarOverride, **kwargs) -> None:
+    # A receiver, not delete(): the admin's "delete selected" and a cascade delete too.
+    instance.calendar_changed()
 
 
 class TimeUnit(models.TextChoices):

@@ -134,6 +134,9 @@ def register_complaint(
             actor=actor,
             transition="register",
             reason=_("Registered from %(channel)s") % {"channel": complaint.get_channel_display()},
+            # Only a partner's own reference can collide, and only then does the handler
+            # below query again, inside a caller's transaction (an Idempotency-Key's).
+            savepoint=bool(partner and external_reference),
         )
     except IntegrityError as error:
         refuse_reused_partner_reference(Complaint, partner, external_reference, noun="a complaint")

@@ -96,3 +96,43 @@ def test_another_country_and_zone(db):
     assert working.add_business_days(dt.datetime(2026, 12, 24, 10, tzinfo=london), 1) == dt.datetime(
         2026, 12, 29, 17, tzinfo=london
     )
+
+
+def fresh(calendar: BusinessCalendar) -> BusinessCalendar:
+    return BusinessCalendar.objects.get(pk=calendar.pk)
+
+
+def test_overrides_are_read_once_per_change_of_the_calendar(db, django_assert_num_queries):
+    calendar = default_calendar()
+    CalendarOverride.objects.create(calendar=calendar, date=dt.date(2026, 10, 12), is_working_day=False)
+    WorkingTime(fresh(calendar)).is_working_day(dt.date(2026, 10, 12))
+
+    reread = fresh(calendar)
+    with django_assert_num_queries(0):
+        assert not WorkingTime(reread).is_working_day(dt.date(2026, 10, 12))
+
+
+def test_a_change_made_through_another_object_is_seen_by_a_calendar_read_afterwards(db):
+    calendar = fresh(default_calendar())
+    assert WorkingTime(calendar).is_working_day(dt.date(2026, 10, 12))
+
+    # Elsewhere (another process, the admin): an override added, then one removed.
+    elsewhere = fresh(calendar)
+    override = CalendarOverride.objects.create(
+        calendar=elsewhere, date=dt.date(2026, 10, 12), is_working_day=False
+    )
+    assert not WorkingTime(fresh(calendar)).is_working_day(dt.date(2026, 10, 12))
+
+    CalendarOverride.objects.filter(pk=override.pk).delete()  # as the admin's "delete selected"
+    assert WorkingTime(fresh(calendar)).is_working_day(dt.date(2026, 10, 12))
+
+
+def test_saving_a_calendar_read_before_an_override_changed_does_not_bring_the_old_overrides_back(db):
+    stale = fresh(default_calendar())
+    assert WorkingTime(stale).overrides == {}  # read and kept under its token
+    CalendarOverride.objects.create(calendar=fresh(stale), date=dt.date(2026, 10, 12), is_working_day=False)
+
+    stale.workday_ends_at = dt.time(17, 30)
+    stale.save()
+
+    assert not WorkingTime(fresh(stale)).is_working_day(dt.date(2026, 10, 12))
