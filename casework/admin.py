@@ -135,6 +135,21 @@ class StaffListFilter(admin.RelatedFieldListFilter):
         return field.get_choices(include_blank=False, ordering=ordering, limit_choices_to={"is_staff": True})
 
 
+class CaseTypeListFilter(admin.RelatedFieldListFilter):
+    """The case types (the models with a case admin), not every content type there is."""
+
+    def field_choices(self, field, request, model_admin):
+        case_models = [
+            model
+            for model, admin_ in model_admin.admin_site._registry.items()
+            if isinstance(admin_, CaseAdmin)
+        ]
+        types = ContentType.objects.get_for_models(*case_models).values()
+        return sorted(
+            ((t.pk, capfirst(t.model_class()._meta.verbose_name)) for t in types), key=lambda c: str(c[1])
+        )
+
+
 class SlaStatusFilter(admin.SimpleListFilter):
     """On track / due soon / breached, for any case with an ``sla_clock``."""
 
@@ -645,7 +660,7 @@ class TransitionRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "actor_label",
         "reason",
     )
-    list_filter = ("transition", "actor_label", "content_type")
+    list_filter = ("transition", "actor_label", ("content_type", CaseTypeListFilter))
     list_select_related = ("content_type",)
     search_fields = ("case_reference",)
     date_hierarchy = "created_at"

@@ -414,3 +414,18 @@ def test_postgres_a_raw_delete_of_the_last_record_shows_the_trail_stops_short(re
 
     assert f"SHORT refundcase {refund.reference}: the case is refunded" in out.getvalue()
     assert refund.reference in str(error)
+
+
+def test_the_trail_list_filters_by_case_type_and_offers_only_case_types(client, auditor, cases):
+    client.force_login(auditor)
+    url = reverse_lazy("admin:casework_transitionrecord_changelist")
+
+    response = client.get(url)
+    [choices] = [spec for spec in response.context["cl"].filter_specs if spec.field_path == "content_type"]
+    offered = {label for _pk, label in choices.lookup_choices}
+    assert offered == {"Complaint", "Account request", "Refund case"}
+
+    complaint_type = ContentType.objects.get_for_model(Complaint)
+    response = client.get(url, {"content_type__id__exact": complaint_type.pk})
+    shown = {record.content_type_id for record in response.context["cl"].result_list}
+    assert shown == {complaint_type.pk}
