@@ -195,3 +195,15 @@ def test_api_list_query_count_does_not_move_with_the_page_size(api, partner, kin
         assert response.status_code == 200 and len(response.json()["results"]) == size
         counts.append(len(queries))
     assert len(set(counts)) == 1, counts
+
+
+def test_a_list_page_is_read_without_parallel_workers(client, supervisor, agent, require_postgres):
+    register(agent)
+    client.force_login(supervisor)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(COMPLAINTS, {"sla": "breached"})
+    assert response.status_code == 200
+    sql = [query["sql"] for query in queries]
+    setting = sql.index("SET LOCAL max_parallel_workers_per_gather = 0")
+    reads = [i for i, text in enumerate(sql) if 'FROM "complaints_complaint"' in text]
+    assert reads and min(reads) > setting  # the page's rows, read under it
