@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from django.db import DatabaseError, connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from .models import ReferenceSequence
@@ -95,32 +95,27 @@ def _make_sequence(cursor, prefix: str, day: dt.date, model: type[models.Model])
                 f"CREATE SEQUENCE IF NOT EXISTS {connection.ops.quote_name(sequence_name(prefix, day))} "
                 f"START WITH {start}"
             )
-    except DatabaseError:
+    except IntegrityError:
         pass
-    _drop_old_sequences(cursor, prefix, day)
-
-
-def _drop_old_sequences(cursor, prefix: str, day: dt.date) -> None:
     oldest_kept = sequence_name(prefix, day - dt.timedelta(days=KEEP_SEQUENCES_DAYS))
+    _drop_sequences(cursor, f"{SEQUENCE_PREFIX}{prefix.lower()}_", before=oldest_kept)
+
+
+def _drop_sequences(cursor, stem: str, *, before: str | None = None) -> None:
+    """Drop the sequences whose names start with ``stem`` (and sort before ``before``)."""
     cursor.execute(
-        "SELECT relname FROM pg_class WHERE relkind = 'S' AND relname LIKE %s AND relname < %s "
+        "SELECT relname FROM pg_class WHERE relkind = 'S' AND relname LIKE %s "
         "AND relnamespace = current_schema()::regnamespace",
-        [_like(f"{SEQUENCE_PREFIX}{prefix.lower()}_"), oldest_kept],
+        [_like(stem)],
     )
-    for (old,) in cursor.fetchall():
-        cursor.execute(f"DROP SEQUENCE IF EXISTS {connection.ops.quote_name(old)}")
+    for (name,) in cursor.fetchall():
+        if before is None or name < before:
+            cursor.execute(f"DROP SEQUENCE IF EXISTS {connection.ops.quote_name(name)}")
 
 
 def forget_sequences() -> None:
     """Drop every day's sequence: for a database whose cases were all deleted (a flushed
     test database), so that numbering starts again at 1."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT relname FROM pg_class WHERE relkind = 'S' AND relname LIKE %s "
-            "AND relnamespace = current_schema()::regnamespace",
-            [_like(SEQUENCE_PREFIX)],
-        )
-        for (name,) in cursor.fetchall():
-            cursor.execute(f"DROP SEQUENCE IF EXISTS {connection.ops.quote_name(name)}")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            _drop_sequences(cursor, SEQUENCE_PREFIX)
