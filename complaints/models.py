@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -318,7 +319,7 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
         if missing:
             raise ValidationError(missing)
         # The currency's minor units: known only with both fields, each valid on its own.
-        if self.amount is not None and self.currency and not {"amount", "currency"} & not_cleaned:
+        if isinstance(self.amount, Decimal) and self.currency and not {"amount", "currency"} & not_cleaned:
             try:
                 validate_currency(self.currency)
             except ValidationError:
