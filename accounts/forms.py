@@ -8,10 +8,17 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from casework.evidence import EVIDENCE_EXTENSIONS
-from casework.forms import CaseOpeningForm, VersionedForm, text_field
+from casework.forms import CaseOpeningForm, VersionedForm, max_length_of, text_field
 
 from . import services
-from .models import AccountRequest, AuthenticationMethod, LockReason, Outcome
+from .models import (
+    AccountRequest,
+    AuthenticationEvidence,
+    AuthenticationMethod,
+    LockReason,
+    Outcome,
+    WalletAccount,
+)
 
 # What staff type to open a request; each goes to open_account_request.
 OPENING_FIELDS = ("account_number", "kind", "lock_reason", "customer_statement", "explanation_given")
@@ -22,7 +29,7 @@ class AccountRequestOpeningForm(CaseOpeningForm):
 
     account_number = forms.CharField(
         label=_("Account number"),
-        max_length=32,
+        max_length=max_length_of(WalletAccount, "account_number"),
         help_text=_("The customer's wallet account; it must be on file."),
     )
     lock_reason = forms.ChoiceField(
@@ -66,5 +73,8 @@ class EvidenceForm(VersionedForm):
         ),
     )
     note = forms.CharField(
-        label=_("Note"), max_length=300, required=False, help_text=_("What was checked, and how.")
+        label=_("Note"),
+        max_length=max_length_of(AuthenticationEvidence, "note"),
+        required=False,
+        help_text=_("What was checked, and how."),
     )

@@ -13,6 +13,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
 from casework.evidence import EVIDENCE_EXTENSIONS
+from casework.limits import REASON_MAX_LENGTH, STATEMENT_MAX_LENGTH, bounded_text
 from casework.models import Partner, SlaClock
 from casework.transitions import condition
 
@@ -188,11 +189,17 @@ class AccountRequest(ConcurrentTransitionMixin, models.Model):
         choices=LockReason.choices,
         help_text=_("Unlock: why the account was locked when the request came in. Lock: why to lock it."),
     )
-    customer_statement = models.TextField(
-        _("customer statement"), blank=True, help_text=_("What the customer says happened.")
+    customer_statement = bounded_text(
+        STATEMENT_MAX_LENGTH,
+        verbose_name=_("customer statement"),
+        blank=True,
+        help_text=_("What the customer says happened."),
     )
-    explanation_given = models.TextField(
-        _("explanation given"), blank=True, help_text=_("How the lock was explained to the customer.")
+    explanation_given = bounded_text(
+        REASON_MAX_LENGTH,
+        verbose_name=_("explanation given"),
+        blank=True,
+        help_text=_("How the lock was explained to the customer."),
     )
     complaint = models.ForeignKey(
         "complaints.Complaint",
@@ -245,7 +252,7 @@ class AccountRequest(ConcurrentTransitionMixin, models.Model):
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     executed_at = models.DateTimeField(_("executed at"), null=True, blank=True)
     gateway_reference = models.CharField(_("gateway reference"), max_length=64, blank=True)
-    rejection_reason = models.TextField(_("rejection reason"), blank=True)
+    rejection_reason = bounded_text(REASON_MAX_LENGTH, verbose_name=_("rejection reason"), blank=True)
     sla_clock = models.OneToOneField(
         SlaClock, on_delete=models.PROTECT, related_name="account_request", verbose_name=_("SLA clock")
     )

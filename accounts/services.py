@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from casework import sla, sweep
-from casework.cases import open_case, refuse_reused_partner_reference, require
+from casework.cases import open_case, refuse_invalid_fields, refuse_reused_partner_reference, require
 from casework.errors import CaseworkError, InvalidInput, PermissionRefused, TransitionRefused
 from casework.evidence import check_evidence_file, discard_file_of
 from casework.masking import mask_account_number
@@ -288,6 +288,7 @@ def add_evidence(
     evidence = AuthenticationEvidence(
         request=request, method=method, outcome=outcome, note=note, checked_by=actor
     )
+    refuse_invalid_fields(evidence, {"note": "note"})
     if file:
         evidence.file = file
     evidence._history_user = actor

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -13,6 +14,7 @@ from django.utils.translation import gettext
 from . import sla
 from .audit import record_transition
 from .errors import InvalidInput
+from .limits import refuse_overlong_reason, refuse_overlong_text, text_fields
 from .models import SlaPolicy
 from .references import next_reference
 
@@ -21,6 +23,20 @@ def require(value: Any, field: str, message: str) -> None:
     """Refuse a missing or blank value, naming the field."""
     if value in (None, "") or (isinstance(value, str) and not value.strip()):
         raise InvalidInput(message, field=field)
+
+
+def refuse_invalid_fields(instance: models.Model, fields: dict[str, str]) -> None:
+    """Run the model fields' own checks (length, format, range) on ``instance``'s values of
+    ``fields`` (model field -> the name the caller gave it) and refuse the first that fails,
+    naming the caller's field: a service refuses what the admin and the API refuse.
+
+    The cleaned values stay on ``instance`` (a phone number in E.164)."""
+    exclude = [field.name for field in instance._meta.fields if field.name not in fields]
+    try:
+        instance.clean_fields(exclude=exclude)
+    except ValidationError as error:
+        name, errors = next(iter(error.error_dict.items()))
+        raise InvalidInput(errors[0].messages[0], field=fields.get(name, name)) from error
 
 
 def refuse_reused_partner_reference(
@@ -61,6 +77,8 @@ def open_case(
     is a savepoint, so that a caller can catch a failed insert and still query; a caller
     that will not (``savepoint=False``) saves the two round trips.
     """
+    refuse_overlong_reason(reason)
+    refuse_overlong_text(case, dict.fromkeys(text_fields(case)))
     case._history_user = actor
     with transaction.atomic(savepoint=savepoint):
         case.sla_clock = sla.start_clock(policy=policy, started_at=received_at)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .errors import CaseworkError
+from .limits import REASON_MAX_LENGTH
 
 
 def stale_message(case: models.Model) -> str:
@@ -21,13 +22,22 @@ def stale_message(case: models.Model) -> str:
     }
 
 
-def text_field(label: str, *, required: bool = True, help_text: str = "") -> forms.CharField:
+def text_field(
+    label: str, *, required: bool = True, help_text: str = "", max_length: int = REASON_MAX_LENGTH
+) -> forms.CharField:
+    """A transition's or step's text: as long as a reason may be, or as the model field it
+    fills (``max_length_of``)."""
     return forms.CharField(
         label=label,
         required=required,
         help_text=help_text,
+        max_length=max_length,
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
     )
+
+
+def max_length_of(model: type[models.Model], name: str) -> int:
+    return model._meta.get_field(name).max_length
 
 
 class CaseOpeningForm(forms.ModelForm):

@@ -12,7 +12,8 @@ admin message of the staff door, in what services write into the record (the tra
 trail and its CSV export, a resolution summary), in ``WalletAccount.__str__``, and in the
 partner API's answers. Masks keep enough
 to recognise a value on the phone: ``139****2233``, ``+86 138 **** 8000``,
-``WLT-****-1203``, ``1101**********1234``; a masked value is as long as the value.
+``WLT-****-1203``, ``1101**********1234``; a masked value is as long as the value (a phone
+stored in E.164 as long as its international format).
 
 The rule: everybody sees masks by default. Holders of ``casework.reveal_personal_data``
 get a "reveal" button beside each masked value on a change form; it POSTs (with the CSRF
@@ -58,6 +59,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from rest_framework import serializers
 
+from .phones import international_format
+
 REVEAL_PERMISSION = "casework.reveal_personal_data"
 MASK = "*"
 
@@ -86,9 +89,10 @@ def mask_phone(value: str | None) -> str:
     """``13911002233`` -> ``139****2233``; ``+86 138 0013 8000`` -> ``+86 138 **** 8000``.
 
     An international prefix (``+`` and the digits before the first separator) stays, as do
-    spaces and hyphens; of the number, the first three and the last four digits show.
+    spaces and hyphens; of the number, the first three and the last four digits show. A
+    number stored in E.164 (``+8613800138000``) is masked as people read it: ``+86 138 **** 8000``.
     """
-    value = (value or "").strip()
+    value = international_format((value or "").strip())
     prefix = ""
     match = re.match(r"^\+\d{1,3}(?=[ -])", value)
     if match:

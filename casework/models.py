@@ -19,6 +19,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from .limits import DESCRIPTION_MAX_LENGTH, bounded_text
+
 
 class Team(models.Model):
     """A desk that owns cases: frontline, technical team, complaints department..."""
@@ -469,7 +471,8 @@ class TransitionRecord(models.Model):
     actor_label = models.CharField(
         max_length=150, help_text=_("User name, partner or the SLA clock."), verbose_name=_("actor label")
     )
-    reason = models.TextField(blank=True, verbose_name=_("reason"))
+    # As long as the longest text a service copies in (a complaint's description).
+    reason = bounded_text(DESCRIPTION_MAX_LENGTH, blank=True, verbose_name=_("reason"))
     data = models.JSONField(default=dict, blank=True, verbose_name=_("data"))
     created_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("created at"))
     previous_hash = models.CharField(max_length=64, blank=True, verbose_name=_("previous hash"))

@@ -20,6 +20,7 @@ from django.utils.translation import gettext, pgettext_lazy
 
 from .audit import SYSTEM_ACTOR_LABEL, record_transition
 from .errors import ConcurrentChange, PermissionRefused, TransitionRefused
+from .limits import refuse_overlong_reason, refuse_overlong_text, text_fields
 from .partner_webhooks import announce_transition
 
 # The verbs services name their transitions and steps by (``run_transition``'s,
@@ -173,15 +174,18 @@ def run_transition(
     acting when there is no user (the SLA clock, or the case whose end moved this one).
     """
     check_transition(case, name, actor)
+    refuse_overlong_reason(reason)
     source = case.state
     if actor is not None:
         case._history_user = actor  # simple-history's user outside a request
+    text = text_fields(case)
     try:
         with transaction.atomic():
             claim(case)
             getattr(case, name)(**(arguments or {}))
             if before_save is not None:
                 before_save()
+            refuse_overlong_text(case, text)
             case.save()
             record = record_transition(
                 case=case,
@@ -243,11 +247,14 @@ def run_step(
     in one transaction.
     """
     require_permission(actor, permission, name, case)
+    refuse_overlong_reason(reason)
     case._history_user = actor
+    text = text_fields(case)
     try:
         with transaction.atomic():
             claim(case)
             apply()
+            refuse_overlong_text(case, text)
             case.save()
             record_transition(
                 case=case,

@@ -8,11 +8,13 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from casework.forms import CaseOpeningForm, VersionedChangeForm, VersionedForm, text_field
+from casework.forms import CaseOpeningForm, VersionedChangeForm, VersionedForm, max_length_of, text_field
+from casework.limits import STATEMENT_MAX_LENGTH
 from casework.models import Team
+from casework.money import AmountFormField, validate_payment_time
 
 from . import services
-from .models import Complaint, ResolutionCode, VerificationMethod
+from .models import Complaint, ComplaintNote, ResolutionCode, VerificationMethod
 
 # What staff type when they register a complaint; each goes to register_complaint.
 REGISTRATION_FIELDS = (
@@ -82,17 +84,27 @@ class EscalateForm(VersionedForm):
         label=_("Team"),
         help_text=_("The team's mailbox receives an escalation notice."),
     )
-    reason = text_field(_("Reason"), help_text=_("What the team should look at."))
+    reason = text_field(
+        _("Reason"),
+        help_text=_("What the team should look at."),
+        max_length=max_length_of(Complaint, "escalation_reason"),
+    )
 
 
 class ReturnFindingsForm(VersionedForm):
-    findings = text_field(_("Findings"), help_text=_("What the agent should act on."))
+    findings = text_field(
+        _("Findings"),
+        help_text=_("What the agent should act on."),
+        max_length=max_length_of(Complaint, "findings"),
+    )
 
 
 class ResolveForm(VersionedForm):
     code = forms.ChoiceField(label=_("Outcome"), choices=ResolutionCode.choices)
     summary = text_field(
-        pgettext_lazy("resolution", "Summary"), help_text=_("The resolution as the customer was told it.")
+        pgettext_lazy("resolution", "Summary"),
+        help_text=_("The resolution as the customer was told it."),
+        max_length=max_length_of(Complaint, "resolution_summary"),
     )
     is_first_contact = forms.BooleanField(
         label=_("Resolved on first contact"),
@@ -117,6 +129,7 @@ class HoldingResponseForm(VersionedForm):
         help_text=_(
             "Why the answer needs longer, as told to the customer; the deadline moves to its extended limit."
         ),
+        max_length=max_length_of(Complaint, "holding_response"),
     )
 
 
@@ -137,7 +150,11 @@ class ReassignForm(VersionedForm):
 
 
 class NoteForm(forms.Form):
-    body = text_field(_("Note"), help_text=_("Internal: never shown to the customer or the partner."))
+    body = text_field(
+        _("Note"),
+        help_text=_("Internal: never shown to the customer or the partner."),
+        max_length=max_length_of(ComplaintNote, "body"),
+    )
 
 
 class OpenUnlockRequestForm(forms.Form):
@@ -155,7 +172,7 @@ class OpenRefundCaseForm(forms.Form):
     """The transaction, merchant and amount come from the complaint; staff say what kind of refund."""
 
     refund_type = forms.ChoiceField(label=_("Refund type"), choices=_refund_types)
-    requested_amount = forms.DecimalField(
+    requested_amount = AmountFormField(
         label=_("Amount to refund"),
         required=False,
         help_text=_("Left empty: the complaint's amount. A partial refund is a smaller amount."),
@@ -163,9 +180,15 @@ class OpenRefundCaseForm(forms.Form):
     paid_at = forms.DateTimeField(
         label=_("Paid at"),
         required=False,
+        validators=[validate_payment_time],
         help_text=_(
             "Only if the complaint has no transaction time and the transaction is not on file; "
             "local time, e.g. 2026-11-24 14:30."
         ),
     )
-    reason = text_field(_("Reason"), required=False, help_text=_("Left empty: the complaint's description."))
+    reason = text_field(
+        _("Reason"),
+        required=False,
+        help_text=_("Left empty: the complaint's description."),
+        max_length=STATEMENT_MAX_LENGTH,  # a refund case's reason
+    )

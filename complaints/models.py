@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,7 +15,15 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
+from casework.limits import DESCRIPTION_MAX_LENGTH, REASON_MAX_LENGTH, STATEMENT_MAX_LENGTH, bounded_text
 from casework.models import Partner, SlaClock, Team
+from casework.money import (
+    AmountField,
+    validate_currency,
+    validate_decimal_places,
+    validate_payment_time,
+)
+from casework.phones import PhoneNumberField
 from casework.transitions import condition
 
 
@@ -140,7 +149,7 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
     # Who complains.
     # Indexed, as the phone and account number are, for the changelist's search.
     customer_name = models.CharField(max_length=120, db_index=True, verbose_name=_("customer name"))
-    customer_phone = models.CharField(max_length=20, db_index=True, verbose_name=_("customer phone"))
+    customer_phone = PhoneNumberField(db_index=True, verbose_name=_("customer phone"))
     account_number = models.CharField(
         max_length=32, blank=True, db_index=True, verbose_name=_("account number")
     )
@@ -161,12 +170,18 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
     )
 
     # What happened.
-    description = models.TextField(verbose_name=_("description"))
-    transaction_at = models.DateTimeField(null=True, blank=True, verbose_name=_("transaction at"))
-    amount = models.DecimalField(
-        max_digits=14, decimal_places=2, null=True, blank=True, verbose_name=_("amount")
+    description = bounded_text(DESCRIPTION_MAX_LENGTH, verbose_name=_("description"))
+    transaction_at = models.DateTimeField(
+        null=True, blank=True, validators=[validate_payment_time], verbose_name=_("transaction at")
     )
-    currency = models.CharField(max_length=3, default="CNY", verbose_name=_("currency"))
+    amount = AmountField(max_digits=14, decimal_places=2, null=True, blank=True, verbose_name=_("amount"))
+    currency = models.CharField(
+        max_length=3,
+        default="CNY",
+        validators=[validate_currency],
+        help_text=_("ISO 4217 code, e.g. CNY."),
+        verbose_name=_("currency"),
+    )
     transaction_reference = models.CharField(
         max_length=64, blank=True, db_index=True, verbose_name=_("transaction reference")
     )
@@ -210,15 +225,16 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
         related_name="escalated_complaints",
         verbose_name=_("escalated to"),
     )
-    escalation_reason = models.TextField(blank=True, verbose_name=_("escalation reason"))
-    findings = models.TextField(blank=True, verbose_name=_("findings"))
+    escalation_reason = bounded_text(REASON_MAX_LENGTH, blank=True, verbose_name=_("escalation reason"))
+    findings = bounded_text(DESCRIPTION_MAX_LENGTH, blank=True, verbose_name=_("findings"))
 
     # Time.
     sla_clock = models.OneToOneField(
         SlaClock, on_delete=models.PROTECT, related_name="complaint", verbose_name=_("sla clock")
     )
     holding_response_at = models.DateTimeField(null=True, blank=True, verbose_name=_("holding response at"))
-    holding_response = models.TextField(
+    holding_response = bounded_text(
+        REASON_MAX_LENGTH,
         verbose_name=_("holding response"),
         blank=True,
         help_text=_("Why the answer needs longer, as told to the customer."),
@@ -230,7 +246,7 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
     resolution_code = models.CharField(
         max_length=20, choices=ResolutionCode.choices, blank=True, verbose_name=_("resolution code")
     )
-    resolution_summary = models.TextField(blank=True, verbose_name=_("resolution summary"))
+    resolution_summary = bounded_text(REASON_MAX_LENGTH, blank=True, verbose_name=_("resolution summary"))
     resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
     is_first_contact_resolution = models.BooleanField(
         default=False, verbose_name=_("is first contact resolution")
@@ -266,8 +282,11 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
                 condition=~Q(external_reference=""),
                 name="one_complaint_per_partner_reference",
             ),
+            # A backstop: the amount's validator refuses zero and less next to the field.
             models.CheckConstraint(
-                condition=Q(amount__isnull=True) | Q(amount__gte=0), name="complaint_amount_not_negative"
+                condition=Q(amount__isnull=True) | Q(amount__gte=0),
+                name="complaint_amount_not_negative",
+                violation_error_message=_("The amount cannot be negative."),
             ),
         ]
         indexes = [
@@ -280,15 +299,35 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
     def __str__(self) -> str:
         return self.reference or gettext("new complaint")
 
+    def full_clean(self, exclude=None, *args, **kwargs) -> None:
+        # What clean() must leave alone: a form's field that failed its own check (a
+        # full-width amount) is excluded, and "required" would be a second, wrong refusal.
+        self._not_cleaned = set(exclude or ())
+        try:
+            super().full_clean(exclude, *args, **kwargs)
+        finally:
+            del self._not_cleaned
+
     def clean(self) -> None:
+        not_cleaned = getattr(self, "_not_cleaned", set())
         missing = {
             name: gettext("Required for a complaint about a %(category)s.")
             % {"category": self.get_category_display()}
             for name in REQUIRED_DETAILS.get(self.category, ())
-            if getattr(self, name) in (None, "")
+            if name not in not_cleaned and getattr(self, name) in (None, "")
         }
         if missing:
             raise ValidationError(missing)
+        # The currency's minor units: known only with both fields, each valid on its own.
+        if isinstance(self.amount, Decimal) and self.currency and not {"amount", "currency"} & not_cleaned:
+            try:
+                validate_currency(self.currency)
+            except ValidationError:
+                return  # refused on the currency itself
+            try:
+                validate_decimal_places(self.amount, self.currency)
+            except ValidationError as error:
+                raise ValidationError({"amount": error}) from error
 
     @property
     def reopen_deadline(self) -> dt.datetime | None:
@@ -435,7 +474,7 @@ class ComplaintNote(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("author")
     )
-    body = models.TextField(verbose_name=_("body"))
+    body = bounded_text(DESCRIPTION_MAX_LENGTH, verbose_name=_("body"))
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
     history = HistoricalRecords()
 
@@ -454,7 +493,7 @@ class ComplaintNote(models.Model):
 # A partner may write on its complaint until it has ended; a resolved one may still be
 # reopened, so the customer's answer to the resolution is taken too.
 MESSAGE_STATES = (*OPEN_STATES, State.RESOLVED)
-MESSAGE_MAX_LENGTH = 4000
+MESSAGE_MAX_LENGTH = STATEMENT_MAX_LENGTH
 
 
 class PartnerMessage(models.Model):
@@ -470,7 +509,7 @@ class PartnerMessage(models.Model):
     is_from_partner = models.BooleanField(
         help_text=_("Written by the partner; otherwise a reply by staff."), verbose_name=_("is from partner")
     )
-    body = models.TextField(verbose_name=_("body"))
+    body = bounded_text(MESSAGE_MAX_LENGTH, verbose_name=_("body"))
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
     history = HistoricalRecords()
 

@@ -15,14 +15,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casework import outbox, sla, sweep
-from casework.cases import open_case, refuse_reused_partner_reference, require
+from casework.cases import open_case, refuse_invalid_fields, refuse_reused_partner_reference, require
 from casework.errors import InvalidInput, PermissionRefused, TransitionRefused
 from casework.models import CaseType, Partner, Team
 from casework.teams import team_for_code
 from casework.transitions import require_permission, run_step, run_transition
 
 from .models import (
-    MESSAGE_MAX_LENGTH,
     MESSAGE_STATES,
     Category,
     Channel,
@@ -112,12 +111,11 @@ def register_complaint(
         created_at=received_at,
     )
     refuse_reused_partner_reference(Complaint, partner, external_reference, noun="a complaint")
-    if amount is not None and amount < 0:
-        raise InvalidInput(_("The amount cannot be negative."), field="amount")
     try:
         # Fields and validators only. The keys set here in code (partner, team, people) need
-        # no lookup, the partner's reference was checked just above, and the amount's check
-        # constraint is the line above: the database's constraints still stand behind them.
+        # no lookup, the partner's reference was checked just above, and the amount's
+        # validator refuses what its check constraint would: the database's constraints
+        # still stand behind them.
         complaint.full_clean(
             exclude=["reference", "state", "sla_clock", "team", "registered_by", "assigned_to", "partner"],
             validate_constraints=False,
@@ -440,6 +438,7 @@ def add_note(*, complaint: Complaint, actor, body: str) -> ComplaintNote:
         raise PermissionRefused(_("You do not have permission to add notes."))
     require(body, "body", _("A note needs text."))
     note = ComplaintNote(complaint=complaint, author=actor, body=body)
+    refuse_invalid_fields(note, {"body": "body"})
     note._history_user = actor
     note.save()
     return note
@@ -461,6 +460,7 @@ def add_attachment(*, complaint: Complaint, actor, file, description: str = "") 
     attachment = ComplaintAttachment(
         complaint=complaint, uploaded_by=actor, file=file, description=description
     )
+    refuse_invalid_fields(attachment, {"description": "description"})
     attachment._history_user = actor
     attachment.save()
     return attachment
@@ -489,12 +489,10 @@ def reply_to_partner(*, complaint: Complaint, actor, body: str) -> PartnerMessag
 def _post_message(*, complaint: Complaint, actor, body: str, is_from_partner: bool) -> PartnerMessage:
     text = (body or "").strip()
     require(text, "body", _("A message needs text."))
-    if len(text) > MESSAGE_MAX_LENGTH:
-        raise InvalidInput(
-            _("A message has at most %(limit)s characters; this one has %(length)s.")
-            % {"limit": MESSAGE_MAX_LENGTH, "length": len(text)},
-            field="body",
-        )
+    refuse_invalid_fields(
+        PartnerMessage(complaint=complaint, author=actor, is_from_partner=is_from_partner, body=text),
+        {"body": "body"},
+    )
     with transaction.atomic():
         # Read the state under the row's lock: a complaint closing meanwhile takes no message.
         state = Complaint.objects.select_for_update().values_list("state", flat=True).get(pk=complaint.pk)

@@ -300,3 +300,13 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# --- validation: what the case models accept (casework.phones, casework.money) ---
+# Phone numbers typed without a country code are read in this region (ISO 3166 code).
+PHONE_DEFAULT_REGION = os.environ.get("PHONE_DEFAULT_REGION", "CN")
+# The largest amount a complaint, a payment or a refund may name, in the currency's own
+# units (CNY 10,000,000.00 or JPY 10,000,000): a typo of a few digits more is refused.
+MONEY_MAX_AMOUNT = os.environ.get("MONEY_MAX_AMOUNT", "10000000")
+# A payment time may be this many seconds ahead of our clock (a caller's clock may run
+# fast); anything later is in the future and refused.
+PAYMENT_TIME_SKEW_SECONDS = int(os.environ.get("PAYMENT_TIME_SKEW_SECONDS", "300"))

@@ -14,21 +14,23 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from casework.evidence import EVIDENCE_EXTENSIONS
-from casework.forms import CaseOpeningForm, VersionedForm, text_field
+from casework.forms import CaseOpeningForm, VersionedForm, max_length_of, text_field
+from casework.money import CURRENCY_MESSAGE, AmountFormField, validate_amount, validate_payment_time
 
 from . import services
-from .models import EvidenceKind, RefundCase
+from .models import EvidenceKind, PaymentTransaction, RefundCase, RefundEvidence
 from .money import CURRENCY_CHOICES, DECIMAL_PLACES, MAX_DIGITS, MINOR_UNITS, format_money
 
 
 def money_input(label: str, *, required: bool = True, help_text: str = "") -> forms.DecimalField:
     # As many places as any currency has: the service refuses more than the case's currency has.
-    return forms.DecimalField(
+    return AmountFormField(
         label=label,
         required=required,
         help_text=help_text,
         max_digits=MAX_DIGITS,
         decimal_places=DECIMAL_PLACES,
+        validators=[validate_amount],
     )
 
 
@@ -61,12 +63,12 @@ class RefundCaseOpeningForm(CaseOpeningForm):
 
     transaction_reference = forms.CharField(
         label=_("Transaction reference"),
-        max_length=64,
+        max_length=max_length_of(PaymentTransaction, "reference"),
         help_text=_("The original payment's reference in the wallet."),
     )
     merchant = forms.CharField(
         label=_("Merchant"),
-        max_length=120,
+        max_length=max_length_of(PaymentTransaction, "merchant"),
         required=False,
         help_text=_("Only for a transaction not yet on file."),
     )
@@ -77,12 +79,14 @@ class RefundCaseOpeningForm(CaseOpeningForm):
         label=_("Currency"),
         choices=[("", "---------"), *CURRENCY_CHOICES],
         required=False,
+        error_messages={"invalid_choice": CURRENCY_MESSAGE},
         help_text=_("Only for a transaction not yet on file."),
     )
     paid_at = forms.DateTimeField(
         label=_("Paid at"),
         required=False,
         help_text=_("Only for a transaction not yet on file; local time, e.g. 2026-11-24 14:30."),
+        validators=[validate_payment_time],
     )
 
     class Meta:
@@ -100,6 +104,7 @@ class RequestEvidenceForm(VersionedForm):
     what = text_field(
         _("What the customer must send"),
         help_text=_("Told to the customer; the refund deadline pauses until it arrives."),
+        max_length=max_length_of(RefundCase, "evidence_requested"),
     )
 
 
@@ -168,5 +173,8 @@ class EvidenceForm(VersionedForm):
         ),
     )
     note = forms.CharField(
-        label=_("Note"), max_length=300, required=False, help_text=_("What the file shows.")
+        label=_("Note"),
+        max_length=max_length_of(RefundEvidence, "note"),
+        required=False,
+        help_text=_("What the file shows."),
     )

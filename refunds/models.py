@@ -16,14 +16,16 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
 from casework.evidence import EVIDENCE_EXTENSIONS
+from casework.limits import REASON_MAX_LENGTH, STATEMENT_MAX_LENGTH, bounded_text
 from casework.models import Partner, SlaClock
+from casework.money import CURRENCY_MESSAGE, AmountField, validate_currency, validate_payment_time
 from casework.transitions import condition
 
 from .money import CURRENCY_CHOICES, DECIMAL_PLACES, MAX_DIGITS, format_money, in_minor_units
 
 
 def money_field(**options) -> models.DecimalField:
-    return models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, **options)
+    return AmountField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, **options)
 
 
 class PaymentTransaction(models.Model):
@@ -33,8 +35,14 @@ class PaymentTransaction(models.Model):
     # Indexed for the refund cases' search by a merchant's name (its beginning).
     merchant = models.CharField(max_length=120, db_index=True, verbose_name=_("merchant"))
     amount = money_field(verbose_name=_("amount"))
-    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, verbose_name=_("currency"))
-    paid_at = models.DateTimeField(verbose_name=_("paid at"))
+    currency = models.CharField(
+        max_length=3,
+        choices=CURRENCY_CHOICES,
+        validators=[validate_currency],
+        error_messages={"invalid_choice": CURRENCY_MESSAGE},
+        verbose_name=_("currency"),
+    )
+    paid_at = models.DateTimeField(validators=[validate_payment_time], verbose_name=_("paid at"))
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
     history = HistoricalRecords()
 
@@ -42,7 +50,13 @@ class PaymentTransaction(models.Model):
         verbose_name = _("payment transaction")
         verbose_name_plural = _("payment transactions")
         ordering = ["-paid_at", "-id"]
-        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="transaction_amount_positive")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="transaction_amount_positive",
+                violation_error_message=_("The amount must be more than zero."),
+            )
+        ]
 
     def __str__(self) -> str:
         return gettext("%(reference)s (%(amount)s at %(merchant)s)") % {
@@ -168,8 +182,10 @@ class RefundCase(ConcurrentTransitionMixin, models.Model):
         help_text=_("What was approved; at most the request."),
         verbose_name=_("approved amount"),
     )
-    reason = models.TextField(
-        help_text=_("Why the customer asks for the money back."), verbose_name=_("reason")
+    reason = bounded_text(
+        STATEMENT_MAX_LENGTH,
+        help_text=_("Why the customer asks for the money back."),
+        verbose_name=_("reason"),
     )
     handler = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -201,8 +217,11 @@ class RefundCase(ConcurrentTransitionMixin, models.Model):
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("submitted by")
     )
-    evidence_requested = models.TextField(
-        blank=True, help_text=_("What the customer was asked to send."), verbose_name=_("evidence requested")
+    evidence_requested = bounded_text(
+        REASON_MAX_LENGTH,
+        blank=True,
+        help_text=_("What the customer was asked to send."),
+        verbose_name=_("evidence requested"),
     )
     first_approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -224,8 +243,8 @@ class RefundCase(ConcurrentTransitionMixin, models.Model):
     approved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("approved at"))
     processor_reference = models.CharField(max_length=64, blank=True, verbose_name=_("processor reference"))
     settled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("settled at"))
-    failure_reason = models.TextField(blank=True, verbose_name=_("failure reason"))
-    rejection_reason = models.TextField(blank=True, verbose_name=_("rejection reason"))
+    failure_reason = bounded_text(REASON_MAX_LENGTH, blank=True, verbose_name=_("failure reason"))
+    rejection_reason = bounded_text(REASON_MAX_LENGTH, blank=True, verbose_name=_("rejection reason"))
     sla_clock = models.OneToOneField(
         SlaClock,
         on_delete=models.PROTECT,
@@ -256,11 +275,19 @@ class RefundCase(ConcurrentTransitionMixin, models.Model):
             ("assign_refundcase", "Can assign refund cases to a handler"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(requested_amount__gt=0), name="refund_requested_positive"),
+            # Backstops: the amounts' validators and the services refuse these next to the field.
+            models.CheckConstraint(
+                condition=Q(requested_amount__gt=0),
+                name="refund_requested_positive",
+                violation_error_message=_("The requested amount must be more than zero."),
+            ),
             models.CheckConstraint(
                 condition=Q(approved_amount__isnull=True)
                 | (Q(approved_amount__gt=0) & Q(approved_amount__lte=models.F("requested_amount"))),
                 name="refund_approved_within_request",
+                violation_error_message=_(
+                    "The approved amount must be more than zero and at most the request."
+                ),
             ),
             models.UniqueConstraint(
                 fields=["partner", "external_reference"],
@@ -490,7 +517,7 @@ class PaymentInstruction(models.Model):
         verbose_name=_("status"),
     )
     processor_reference = models.CharField(max_length=64, blank=True, verbose_name=_("processor reference"))
-    failure_reason = models.TextField(blank=True, verbose_name=_("failure reason"))
+    failure_reason = bounded_text(REASON_MAX_LENGTH, blank=True, verbose_name=_("failure reason"))
     reported_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reported at"))
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
     history = HistoricalRecords()
@@ -502,7 +529,11 @@ class PaymentInstruction(models.Model):
         permissions = [("report_settlement", "Can report the settlement of payment instructions")]
         constraints = [
             models.UniqueConstraint(fields=["case", "attempt"], name="one_instruction_per_attempt"),
-            models.CheckConstraint(condition=Q(amount__gt=0), name="instruction_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="instruction_amount_positive",
+                violation_error_message=_("The amount must be more than zero."),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casework import outbox, sla, sweep
-from casework.cases import open_case, refuse_reused_partner_reference, require
+from casework.cases import open_case, refuse_invalid_fields, refuse_reused_partner_reference, require
 from casework.errors import CaseworkError, InvalidInput, PermissionRefused, TransitionRefused
 from casework.evidence import check_evidence_file, discard_file_of
 from casework.models import CaseType, Notification, Partner
@@ -97,14 +97,15 @@ def _transaction_for(
         require(merchant, "merchant", _("Give the merchant the customer paid."))
         require(paid_at, "paid_at", _("Give when the customer paid."))
         code = check_currency(currency)
-        if paid_at > timezone.now():
-            raise InvalidInput(_("The payment cannot be in the future."), field="paid_at")
         payment = PaymentTransaction(
             reference=reference,
             merchant=merchant.strip(),
             amount=check_amount(amount, code, field="transaction_amount"),
             currency=code,
             paid_at=paid_at,
+        )
+        refuse_invalid_fields(
+            payment, {"reference": "transaction_reference", "merchant": "merchant", "paid_at": "paid_at"}
         )
         try:
             with transaction.atomic():
@@ -409,6 +410,7 @@ def add_evidence(*, case: RefundCase, actor, kind: str, file, note: str = "") ->
     require(file, "file", _("Choose the file to attach."))
     check_evidence_file(file)
     evidence = RefundEvidence(case=case, kind=kind, file=file, note=note, uploaded_by=actor)
+    refuse_invalid_fields(evidence, {"note": "note"})
     evidence._history_user = actor
     trail = {"kind": kind}
 

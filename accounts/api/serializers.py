@@ -17,6 +17,7 @@ from casework.api.serializers import (
     PartnerCaseFilterSerializer,
     SlaSerializer,
     VersionedActionSerializer,
+    model_validators,
 )
 from casework.masking import ACCOUNT, MaskedCharField
 
@@ -40,17 +41,17 @@ def _max_length(model, name: str) -> int:
 )
 class AccountRequestCreateSerializer(serializers.Serializer):
     account_number = serializers.CharField(
-        max_length=_max_length(WalletAccount, "account_number"),
+        validators=model_validators(WalletAccount, "account_number"),
         help_text=_("The customer's wallet account number, e.g. WLT-6201-7788."),
     )
     customer_statement = serializers.CharField(
         allow_blank=True,
         default="",
-        max_length=4000,
+        validators=model_validators(AccountRequest, "customer_statement"),
         help_text=_("What the customer says happened, in their words."),
     )
     external_reference = serializers.CharField(
-        max_length=_max_length(AccountRequest, "external_reference"),
+        validators=model_validators(AccountRequest, "external_reference"),
         allow_blank=True,
         default="",
         help_text=_("The partner's own id for this request; unique per partner when given."),

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import re
 
+from django.core.validators import MaxLengthValidator
+from django.db import models
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from casework.limits import REASON_MAX_LENGTH
 from casework.models import SlaClock, SlaStatus
+from casework.money import AMOUNT_FORMAT_MESSAGE, validate_payment_time
 
 
 # A case as a partner reads it, its fields built from the model once per class.
@@ -47,28 +50,33 @@ class SlaSerializer(serializers.Serializer):
         return clock.status(self._now())
 
 
-EARLIEST_PAYMENT_AT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+def model_validators(model: type[models.Model], name: str) -> list:
+    """The validators of a model field (its length, its format), for the serializer field
+    that fills it: the API refuses what the admin refuses, in the same words."""
+    return list(model._meta.get_field(name).validators)
 
 
 class PaymentTimeField(serializers.DateTimeField):
-    """When a customer's payment happened: no wallet payment is older than 2000. Refusing
-    older times also keeps answers parseable: a time before a zone's standard offsets existed
-    reads back with its local mean time offset (+08:05:43), which no date-time parser takes."""
+    """When a customer's payment happened: the model field's rule (``casework.money``): not
+    before 2000, not in the future."""
 
-    default_error_messages = {"too_early": "Cannot be before 2000-01-01: no wallet payment is that old."}
+    default_validators = [validate_payment_time]
 
-    def to_internal_value(self, value):
-        moment = super().to_internal_value(value)
-        if moment < EARLIEST_PAYMENT_AT:
-            self.fail("too_early")
-        return moment
+
+def refuse_non_ascii(field: serializers.Field, data) -> None:
+    """An amount in ASCII digits: ``Decimal`` would read full-width ones."""
+    if isinstance(data, str) and not data.isascii():
+        raise serializers.ValidationError(str(AMOUNT_FORMAT_MESSAGE), code="invalid")
 
 
 class VersionedActionSerializer(serializers.Serializer):
     """The body of a partner's action on a case (cancel, withdraw): why, and the version read."""
 
     reason = serializers.CharField(
-        allow_blank=True, default="", max_length=2000, help_text="Why the customer asks for it."
+        allow_blank=True,
+        default="",
+        validators=[MaxLengthValidator(REASON_MAX_LENGTH)],
+        help_text="Why the customer asks for it.",
     )
     version = serializers.IntegerField(
         required=False,

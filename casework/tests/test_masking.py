@@ -29,6 +29,8 @@ from complaints.tests.test_admin import form_data
 from conftest import make_user
 
 PHONE = "13911002233"
+# Kept in E.164, however it was typed (casework.phones).
+STORED_PHONE = "+8613911002233"
 ACCOUNT = "WLT-8800-1203"
 REVEAL_LOG = reverse("admin:casework_reveallog_changelist")
 
@@ -129,7 +131,7 @@ def test_the_complaint_list_and_change_form_show_no_full_number(client, complain
         page = client.get(url).content.decode()
         assert PHONE not in page and ACCOUNT not in page, url
     page = client.get(admin_url(complaint)).content.decode()
-    assert "139****2233" in page and "WLT-****-1203" in page
+    assert "+86 139 **** 2233" in page and "WLT-****-1203" in page
 
 
 def test_the_reveal_button_is_offered_only_to_who_may_reveal(client, complaint, agent, auditor):
@@ -192,11 +194,11 @@ def test_the_history_of_changes_masks_old_and_new_numbers(client, complaint, age
     assert client.post(admin_url(complaint), {**data, "customer_phone": "13700009999"}).status_code == 302
     client.force_login(auditor)
     content = client.get(admin_url(complaint, "history")).content.decode()
-    assert "139****2233" in content and "137****9999" in content
+    assert "+86 139 **** 2233" in content and "+86 137 **** 9999" in content
     assert PHONE not in content and "13700009999" not in content
     version = complaint.history.earliest()
     old = client.get(admin_url(complaint, "simple_history", version.history_id)).content.decode()
-    assert PHONE not in old and "139****2233" in old
+    assert PHONE not in old and "+86 139 **** 2233" in old
     for user in (auditor, agent):  # the change form's own list of field changes, too
         client.force_login(user)
         page = client.get(admin_url(complaint)).content.decode()
@@ -216,7 +218,7 @@ def test_the_change_form_input_is_empty_and_saving_keeps_the_number(client, comp
     complaint.refresh_from_db()
     assert (complaint.customer_name, complaint.customer_phone, complaint.account_number) == (
         "Zhang Wei",
-        PHONE,
+        STORED_PHONE,
         ACCOUNT,
     )
     assert (
@@ -228,10 +230,10 @@ def test_the_change_form_input_is_empty_and_saving_keeps_the_number(client, comp
 def test_posting_the_mask_back_keeps_the_number(client, complaint, clerk):
     client.force_login(clerk)
     data = form_data(client.get(admin_url(complaint)))
-    data.update(customer_phone="139****2233", account_number="WLT-****-1203")
+    data.update(customer_phone="+86 139 **** 2233", account_number="WLT-****-1203")
     assert client.post(admin_url(complaint), data).status_code == 302
     complaint.refresh_from_db()
-    assert (complaint.customer_phone, complaint.account_number) == (PHONE, ACCOUNT)
+    assert (complaint.customer_phone, complaint.account_number) == (STORED_PHONE, ACCOUNT)
     assert complaint.history.count() == 1  # nothing changed, nothing written
 
 
@@ -242,7 +244,7 @@ def test_a_partly_masked_number_is_refused(client, complaint, clerk):
     assert response.status_code == 200
     assert "a masked value cannot be saved" in response.context["adminform"].form.errors["customer_phone"][0]
     complaint.refresh_from_db()
-    assert complaint.customer_phone == PHONE
+    assert complaint.customer_phone == STORED_PHONE
 
 
 def test_a_new_number_typed_in_replaces_the_old_one(client, complaint, clerk):
@@ -250,7 +252,7 @@ def test_a_new_number_typed_in_replaces_the_old_one(client, complaint, clerk):
     data = form_data(client.get(admin_url(complaint)))
     assert client.post(admin_url(complaint), {**data, "account_number": "WLT-8800-9999"}).status_code == 302
     complaint.refresh_from_db()
-    assert (complaint.customer_phone, complaint.account_number) == (PHONE, "WLT-8800-9999")
+    assert (complaint.customer_phone, complaint.account_number) == (STORED_PHONE, "WLT-8800-9999")
 
 
 def test_a_reader_gets_no_input_for_the_number(client, complaint, auditor):
@@ -270,7 +272,7 @@ def test_a_permitted_user_reveals_one_value_and_it_is_logged(client, complaint, 
         HTTP_ACCEPT="application/json",
     )
     assert response.status_code == 200
-    assert response.json() == {"field": "customer_phone", "value": PHONE, "case": complaint.reference}
+    assert response.json() == {"field": "customer_phone", "value": STORED_PHONE, "case": complaint.reference}
     assert "no-store" in response["Cache-Control"]
     log = RevealLog.objects.get()
     assert (log.user, log.case, log.case_reference, log.field_name, log.outcome, log.reason) == (
@@ -432,7 +434,7 @@ def test_the_api_answers_masked_numbers_on_create_read_and_list(api, partner):
         assert (answer["customer_phone"], answer["account_number"]) == ("+86 139 **** 2233", "WLT-****-1203")
     assert ACCOUNT not in json.dumps(listed) and "1100" not in json.dumps(listed)
     stored = Complaint.objects.get(reference=reference)
-    assert (stored.customer_phone, stored.account_number) == ("+86 139 1100 2233", ACCOUNT)
+    assert (stored.customer_phone, stored.account_number) == ("+8613911002233", ACCOUNT)
 
 
 def test_the_api_masks_the_account_of_a_request(api, partner):
@@ -446,7 +448,7 @@ def test_the_api_masks_the_account_of_a_request(api, partner):
 def test_a_partner_complaint_without_an_account_answers_an_empty_string(api, partner):
     complaint = file_complaint(partner, customer_phone="13900001111")
     answer = api.get(f"/api/v1/complaints/{complaint.reference}/").json()
-    assert (answer["customer_phone"], answer["account_number"]) == ("139****1111", "")
+    assert (answer["customer_phone"], answer["account_number"]) == ("+86 139 **** 1111", "")
 
 
 def test_the_resolution_an_unlock_writes_on_its_complaint_masks_the_account(agent, supervisor):

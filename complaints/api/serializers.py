@@ -6,9 +6,7 @@ never the internal side: notes, findings, assignee, team, escalation, identity c
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from django.core.validators import RegexValidator
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
@@ -20,11 +18,13 @@ from casework.api.serializers import (
     PaymentTimeField,
     SlaSerializer,
     VersionedActionSerializer,
+    model_validators,
+    refuse_non_ascii,
 )
 from casework.api.timeline import Actor
 from casework.masking import ACCOUNT, PHONE, MaskedCharField
+from casework.money import validate_decimal_places
 from complaints.models import (
-    MESSAGE_MAX_LENGTH,
     REQUIRED_DETAILS,
     Category,
     Complaint,
@@ -37,6 +37,10 @@ from complaints.models import (
 
 def _max_length(name: str) -> int:
     return Complaint._meta.get_field(name).max_length
+
+
+def _rules(name: str) -> list:
+    return model_validators(Complaint, name)
 
 
 @extend_schema_field(
@@ -52,6 +56,7 @@ class MoneyAmountField(serializers.DecimalField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("not_a_string")
+        refuse_non_ascii(self, data)
         return super().to_internal_value(data)
 
 
@@ -80,45 +85,44 @@ class MoneyAmountField(serializers.DecimalField):
 class ComplaintCreateSerializer(serializers.Serializer):
     category = serializers.ChoiceField(choices=Category.choices)
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
-    customer_name = serializers.CharField(max_length=_max_length("customer_name"))
+    # Each field checked by the model field's own validators: the admin's words, the admin's limits.
+    customer_name = serializers.CharField(validators=_rules("customer_name"))
     customer_phone = serializers.CharField(
-        max_length=_max_length("customer_phone"),
-        validators=[
-            RegexValidator(
-                r"^\+?[0-9][0-9 -]{3,}[0-9]$",
-                _("Enter a phone number: digits, optionally a leading + and spaces or hyphens."),
-            )
-        ],
+        validators=_rules("customer_phone"),
+        help_text="A valid phone number; without a country code, read as a number in China (+86). "
+        "Kept in E.164, e.g. `+8613800138000`.",
     )
-    account_number = serializers.CharField(
-        max_length=_max_length("account_number"), allow_blank=True, default=""
+    account_number = serializers.CharField(validators=_rules("account_number"), allow_blank=True, default="")
+    description = serializers.CharField(
+        validators=_rules("description"), help_text="What the customer reports, in their words."
     )
-    description = serializers.CharField(help_text="What the customer reports, in their words.")
-    transaction_at = PaymentTimeField(allow_null=True, default=None)
+    transaction_at = PaymentTimeField(
+        allow_null=True, default=None, help_text="When the customer paid: not in the future, not before 2000."
+    )
     amount = MoneyAmountField(
         max_digits=14,
         decimal_places=2,
-        min_value=Decimal("0"),
         allow_null=True,
         default=None,
-        help_text='Decimal string with at most 2 decimal places, e.g. "120.50"; never a JSON number.',
+        validators=_rules("amount"),
+        help_text="Decimal string, more than zero, with at most the currency's decimal places, "
+        'e.g. "120.50"; never a JSON number.',
     )
     currency = serializers.CharField(
-        default="CNY",
-        validators=[RegexValidator(r"^[A-Z]{3}$", _("Enter an ISO 4217 code such as CNY."))],
+        default="CNY", validators=_rules("currency"), help_text="ISO 4217 code the wallet supports, e.g. CNY."
     )
     transaction_reference = serializers.CharField(
-        max_length=_max_length("transaction_reference"), allow_blank=True, default=""
+        validators=_rules("transaction_reference"), allow_blank=True, default=""
     )
-    merchant = serializers.CharField(max_length=_max_length("merchant"), allow_blank=True, default="")
+    merchant = serializers.CharField(validators=_rules("merchant"), allow_blank=True, default="")
     device = serializers.CharField(
-        max_length=_max_length("device"),
+        validators=_rules("device"),
         allow_blank=True,
         default="",
         help_text="Phone model, OS, app version.",
     )
     external_reference = serializers.CharField(
-        max_length=_max_length("external_reference"),
+        validators=_rules("external_reference"),
         allow_blank=True,
         default="",
         help_text="The partner's own id for this complaint; unique per partner when given.",
@@ -151,6 +155,13 @@ class ComplaintCreateSerializer(serializers.Serializer):
         }
         if missing:
             raise serializers.ValidationError(missing)
+        # The currency's minor units, as the model's clean() asks them.
+        amount, currency = attrs.get("amount"), attrs.get("currency")
+        if amount is not None and currency:
+            try:
+                validate_decimal_places(amount, currency)
+            except DjangoValidationError as error:
+                raise serializers.ValidationError({"amount": error.messages}) from error
         return attrs
 
 
@@ -264,7 +275,7 @@ class ComplaintFilterSerializer(PartnerCaseFilterSerializer):
 
 class PartnerMessageCreateSerializer(serializers.Serializer):
     body = serializers.CharField(
-        max_length=MESSAGE_MAX_LENGTH,
+        validators=model_validators(PartnerMessage, "body"),
         help_text="What the customer added, or what you ask the back office; plain text.",
     )
 

@@ -126,7 +126,7 @@ def test_a_category_without_required_details_files_without_them(api):
 @pytest.mark.parametrize(
     ("amount", "expected"),
     [
-        ("-1.00", "greater than or equal to 0"),
+        ("-1.00", "The amount must be more than zero."),
         ("12.345", "2 decimal places"),
         ("twelve", "valid number"),
         (120.5, "decimal string"),

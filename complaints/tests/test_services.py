@@ -381,5 +381,5 @@ def test_a_negative_amount_is_refused_naming_the_field_and_nothing_is_saved(agen
         register(agent, amount=Decimal("-0.01"))
 
     assert refused.value.field == "amount"
-    assert str(refused.value) == "The amount cannot be negative."
+    assert str(refused.value) == "amount: The amount must be more than zero."
     assert not Complaint.objects.exists()

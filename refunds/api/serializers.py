@@ -26,6 +26,8 @@ from casework.api.serializers import (
     PaymentTimeField,
     SlaSerializer,
     VersionedActionSerializer,
+    model_validators,
+    refuse_non_ascii,
 )
 from casework.api.timeline import Actor
 from casework.errors import InvalidInput
@@ -42,7 +44,7 @@ from refunds.models import (
 )
 from refunds.money import MINOR_UNITS, check_amount, check_currency
 
-AMOUNT = re.compile(r"\d{1,30}(\.\d{1,30})?", re.ASCII)
+AMOUNT = re.compile(r"-?\d{1,30}(\.\d{1,30})?", re.ASCII)  # a negative one is refused as such
 MONEY_SCHEMA = {"type": "string", "format": "decimal", "pattern": r"^\d+(\.\d+)?$", "example": "300.00"}
 
 
@@ -70,6 +72,7 @@ class AmountField(serializers.Field):
     def to_internal_value(self, data) -> Decimal:
         if isinstance(data, bool):
             self.fail("invalid")
+        refuse_non_ascii(self, data)
         if isinstance(data, str):
             if not AMOUNT.fullmatch(data.strip()):
                 self.fail("invalid")
@@ -106,22 +109,25 @@ class AmountField(serializers.Field):
 class RefundCaseCreateSerializer(serializers.Serializer):
     refund_type = serializers.ChoiceField(choices=RefundType.choices)
     transaction_reference = serializers.CharField(
-        max_length=_max_length(PaymentTransaction, "reference"),
+        validators=model_validators(PaymentTransaction, "reference"),
         help_text="The wallet's reference of the customer's original payment.",
     )
     merchant = serializers.CharField(
-        max_length=_max_length(PaymentTransaction, "merchant"), help_text="Whom the customer paid."
+        validators=model_validators(PaymentTransaction, "merchant"), help_text="Whom the customer paid."
     )
     transaction_amount = AmountField(help_text="What the customer paid, in `currency`.")
     currency = serializers.CharField(help_text="ISO 4217 code of the payment, e.g. CNY.")
-    paid_at = PaymentTimeField(help_text="When the customer paid.")
+    paid_at = PaymentTimeField(help_text="When the customer paid: not in the future, not before 2000.")
     requested_amount = AmountField(
         help_text="What the customer asks back: at most what is still refundable on the payment, "
         "counting its other refund cases."
     )
-    reason = serializers.CharField(max_length=4000, help_text="Why the customer asks for the money back.")
+    reason = serializers.CharField(
+        validators=model_validators(RefundCase, "reason"),
+        help_text="Why the customer asks for the money back.",
+    )
     external_reference = serializers.CharField(
-        max_length=_max_length(RefundCase, "external_reference"),
+        validators=model_validators(RefundCase, "external_reference"),
         allow_blank=True,
         default="",
         help_text="The partner's own id for this refund; unique per partner when given.",
@@ -284,7 +290,9 @@ class RefundCancelSerializer(VersionedActionSerializer):
 class EvidenceUploadSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=EvidenceKind.choices)
     file = serializers.FileField(help_text="A PDF, JPEG or PNG scan, photo or screenshot.")
-    note = serializers.CharField(max_length=_max_length(RefundEvidence, "note"), allow_blank=True, default="")
+    note = serializers.CharField(
+        validators=model_validators(RefundEvidence, "note"), allow_blank=True, default=""
+    )
 
 
 class RefundEvidenceSerializer(serializers.ModelSerializer):
@@ -338,13 +346,13 @@ class SettlementReportSerializer(serializers.Serializer):
         help_text="`settled`: the money reached the customer; `failed`: it did not.",
     )
     processor_reference = serializers.CharField(
-        max_length=_max_length(PaymentInstruction, "processor_reference"),
+        validators=model_validators(PaymentInstruction, "processor_reference"),
         allow_blank=True,
         default="",
         help_text="Your reference of the payment; required when settled.",
     )
     error = serializers.CharField(
-        max_length=2000,
+        validators=model_validators(PaymentInstruction, "failure_reason"),
         allow_blank=True,
         default="",
         help_text="Why the payment failed; required when failed.",

@@ -779,9 +779,9 @@ def test_a_merchant_that_contradicts_the_known_transaction_is_refused(agent):
         (
             {"paid_at": timezone.now() + dt.timedelta(days=1)},
             "paid_at",
-            "The payment cannot be in the future.",
+            "Cannot be in the future.",
         ),
-        ({"currency": "RMB"}, "currency", "'RMB' is not a currency refunds are paid in"),
+        ({"currency": "RMB"}, "currency", "'RMB' is not a currency the wallet supports"),
         ({"transaction_amount": "800.001"}, "transaction_amount", "CNY has 2 decimal places"),
         ({"transaction_amount": None}, "transaction_amount", "'None' is not an amount."),
         ({"requested_amount": "12.345"}, "requested_amount", "CNY has 2 decimal places"),
