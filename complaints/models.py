@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
-from simple_history.models import HistoricalRecords
 
+from casework.chain import ChainedHistoricalRecords
 from casework.models import Partner, SlaClock, Team
 from casework.transitions import condition
 
@@ -238,7 +238,7 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
     was_escalated = models.BooleanField(default=False, verbose_name=_("was escalated"))
     closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
 
-    history = HistoricalRecords(excluded_fields=["version"])
+    history = ChainedHistoricalRecords(excluded_fields=["version"])
 
     class Meta:
         verbose_name = _("complaint")
@@ -437,7 +437,7 @@ class ComplaintNote(models.Model):
     )
     body = models.TextField(verbose_name=_("body"))
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
-    history = HistoricalRecords()
+    history = ChainedHistoricalRecords()
 
     class Meta:
         verbose_name = _("complaint note")
@@ -472,7 +472,7 @@ class PartnerMessage(models.Model):
     )
     body = models.TextField(verbose_name=_("body"))
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
-    history = HistoricalRecords()
+    history = ChainedHistoricalRecords()
 
     class Meta:
         verbose_name = _("partner message")
@@ -504,7 +504,7 @@ class ComplaintAttachment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
     )
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
-    history = HistoricalRecords()
+    history = ChainedHistoricalRecords()
 
     class Meta:
         verbose_name = _("complaint attachment")
