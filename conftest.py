@@ -131,6 +131,13 @@ def chinese_admin(client, django_user_model):
 
 
 @pytest.fixture(autouse=True)
+def own_audit_anchors(settings, tmp_path) -> None:
+    """Each test anchors its own trail: never the demo's var/audit-anchors.log. (The key
+    comes from the environment: casework/tests/environment.py.)"""
+    settings.AUDIT_ANCHOR_FILE = tmp_path / "audit-anchors.log"
+
+
+@pytest.fixture(autouse=True)
 def fresh_throttle_counts() -> None:
     # Throttle counts live in the cache (Redis in CI): no test inherits another's requests.
     cache.clear()

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
-from simple_history.models import HistoricalRecords
 
+from casework.chain import ChainedHistoricalRecords
 from casework.evidence import EVIDENCE_EXTENSIONS
 from casework.limits import REASON_MAX_LENGTH, STATEMENT_MAX_LENGTH, bounded_text
 from casework.models import Partner, SlaClock
@@ -54,7 +54,7 @@ class WalletAccount(models.Model):
     locked_at = models.DateTimeField(_("locked at"), null=True, blank=True)
     failed_attempts = models.PositiveSmallIntegerField(_("failed attempts"), default=0)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    history = HistoricalRecords()
+    history = ChainedHistoricalRecords()
 
     class Meta:
         ordering = ["account_number"]
@@ -258,7 +258,7 @@ class AccountRequest(ConcurrentTransitionMixin, models.Model):
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    history = HistoricalRecords(excluded_fields=["version"])
+    history = ChainedHistoricalRecords(excluded_fields=["version"])
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -424,7 +424,7 @@ class AuthenticationEvidence(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("checked by")
     )
     checked_at = models.DateTimeField(_("checked at"), default=timezone.now)
-    history = HistoricalRecords()
+    history = ChainedHistoricalRecords()
 
     class Meta:
         ordering = ["checked_at", "id"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import statistics
 import sys
 import time
@@ -15,6 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # Notices are written but not published: the benchmarks measure the database side.
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+# The audit chain's key, for this process and the servers it starts (DEBUG off needs one).
+os.environ.setdefault("AUDIT_CHAIN_KEY", secrets.token_hex(32))
 
 import django
 

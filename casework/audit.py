@@ -1,4 +1,5 @@
-"""The transition record: actor, time, from, to, reason; chained by hash per case."""
+"""The transition record: actor, time, from, to, reason; chained per case by an HMAC under
+the audit chain's key (``casework.chain``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
+from itertools import groupby
 
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
@@ -14,6 +16,7 @@ from django.db.models import Q
 from django_fsm import FSMField
 from simple_history.models import HistoricalChanges
 
+from .chain import holds, mac
 from .models import Partner, TransitionRecord
 
 SYSTEM_ACTOR_LABEL = "SLA clock"
@@ -28,8 +31,8 @@ def actor_label(actor, system_label: str = SYSTEM_ACTOR_LABEL) -> str:
     return actor.get_username()
 
 
-def _digest(record: TransitionRecord) -> str:
-    payload = json.dumps(
+def _payload(record: TransitionRecord) -> bytes:
+    return json.dumps(
         [
             record.previous_hash,
             record.content_type_id,
@@ -46,8 +49,17 @@ def _digest(record: TransitionRecord) -> str:
         ],
         sort_keys=True,
         default=str,
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
+    ).encode()
+
+
+def seal(record: TransitionRecord) -> str:
+    """The record's hash: HMAC-SHA256 of its content and its predecessor's hash."""
+    return mac(_payload(record))
+
+
+def unkeyed_digest(record: TransitionRecord) -> str:
+    """How records were hashed before the chain was keyed: anyone could recompute it."""
+    return hashlib.sha256(_payload(record)).hexdigest()
 
 
 def record_transition(
@@ -89,12 +101,16 @@ def record_transition(
         data=data or {},
         previous_hash=previous or "",
     )
-    record.record_hash = _digest(record)
+    record.record_hash = seal(record)
     record.save()
     return record
 
 
 CHANGED = "its content no longer matches its hash: it was changed"
+UNKEYED = (
+    "its hash is the old unkeyed one, which anyone can recompute: it was rewritten (or its "
+    "chain was already broken when the chain was keyed)"
+)
 UNLINKED = "it does not link to the record before it: a record before it was removed or rewritten"
 
 
@@ -103,8 +119,9 @@ def chain_faults(records: Iterable[TransitionRecord]) -> list[tuple[TransitionRe
     faults = []
     previous = ""
     for record in records:
-        if record.record_hash != _digest(record):
-            faults.append((record, CHANGED))
+        if not holds(_payload(record), record.record_hash):
+            unkeyed = record.record_hash == unkeyed_digest(record)
+            faults.append((record, UNKEYED if unkeyed else CHANGED))
         elif record.previous_hash != previous:
             faults.append((record, UNLINKED))
         previous = record.record_hash
@@ -233,3 +250,32 @@ def trail_rows(records: models.QuerySet[TransitionRecord]) -> Iterable[list[str]
             record.previous_hash,
             record.record_hash,
         ]
+
+
+def seal_unkeyed_trails(model: type[models.Model]) -> tuple[int, int]:
+    """Re-hash, under the key, every case's trail that was hashed the old unkeyed way and
+    still holds that way (a migration's function; ``model`` may be its historical model).
+    A trail that no longer holds is left as it is, for the check to name. Returns (cases
+    sealed, cases left broken)."""
+    sealed = broken = 0
+    records = model._base_manager.order_by("content_type_id", "object_id", "created_at", "id")
+    for _case, group in groupby(
+        records.iterator(chunk_size=2000), key=lambda r: (r.content_type_id, r.object_id)
+    ):
+        chain = list(group)
+        previous, unkeyed = "", True
+        for record in chain:
+            unkeyed = (
+                unkeyed and record.previous_hash == previous and record.record_hash == unkeyed_digest(record)
+            )
+            previous = record.record_hash
+        if not unkeyed:
+            broken += not all(holds(_payload(record), record.record_hash) for record in chain)
+            continue
+        previous = ""
+        for record in chain:
+            record.previous_hash = previous
+            record.record_hash = previous = seal(record)
+        model._base_manager.bulk_update(chain, ["previous_hash", "record_hash"])
+        sealed += 1
+    return sealed, broken

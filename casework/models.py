@@ -17,8 +17,8 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
+from .chain import ChainedHistoricalRecords, ChainedRow, chain_constraint
 from .limits import DESCRIPTION_MAX_LENGTH, bounded_text
 
 
@@ -38,7 +38,7 @@ class Team(models.Model):
         help_text=_("Staff of this team: its members may take findings back to the case."),
         verbose_name=_("group"),
     )
-    history = HistoricalRecords()
+    history = ChainedHistoricalRecords()
 
     class Meta:
         verbose_name = _("team")
@@ -91,7 +91,7 @@ class Partner(models.Model):
         null=True, blank=True, verbose_name=_("previous webhook secret expires at")
     )
     # Secrets stay out of the history: auditors see that a rotation happened, not its key.
-    history = HistoricalRecords(excluded_fields=["webhook_secret", "previous_webhook_secret"])
+    history = ChainedHistoricalRecords(excluded_fields=["webhook_secret", "previous_webhook_secret"])
 
     class Meta:
         verbose_name = _("partner")
@@ -165,7 +165,7 @@ class PartnerApiKey(models.Model):
         verbose_name=_("revoked by"),
     )
     # Every use would be a history row: last use is kept on the row only.
-    history = HistoricalRecords(excluded_fields=["last_used_at", "signing_secret", "key_hash"])
+    history = ChainedHistoricalRecords(excluded_fields=["last_used_at", "signing_secret", "key_hash"])
 
     class Meta:
         verbose_name = _("partner API key")
@@ -210,7 +210,7 @@ class BusinessCalendar(models.Model):
     # transaction: processes keep the overrides they read under it (casework.calendars). A
     # save of a calendar read before an override changed cannot bring an old value back.
     overrides_token = models.UUIDField(default=uuid.uuid4, editable=False, verbose_name=_("overrides token"))
-    history = HistoricalRecords()
+    history = ChainedHistoricalRecords()
 
     class Meta:
         verbose_name = _("business calendar")
@@ -243,7 +243,7 @@ class CalendarOverride(models.Model):
     date = models.DateField(verbose_name=_("date"))
     is_working_day = models.BooleanField(verbose_name=_("is working day"))
     note = models.CharField(max_length=200, blank=True, verbose_name=_("note"))
-    history = HistoricalRecords()
+    history = ChainedHistoricalRecords()
 
     class Meta:
         verbose_name = _("calendar override")
@@ -319,7 +319,7 @@ class SlaPolicy(models.Model):
         verbose_name=_("due soon minutes"),
     )
     is_active = models.BooleanField(default=True, verbose_name=_("is active"))
-    history = HistoricalRecords()
+    history = ChainedHistoricalRecords()
 
     class Meta:
         verbose_name = _("sla policy")
@@ -366,7 +366,7 @@ class SlaClock(models.Model):
         verbose_name=_("paused minutes total"),
     )
     stopped_at = models.DateTimeField(null=True, blank=True, verbose_name=_("stopped at"))
-    history = HistoricalRecords()
+    history = ChainedHistoricalRecords()
 
     class Meta:
         verbose_name = _("sla clock")
@@ -667,9 +667,10 @@ class IdempotencyKey(models.Model):
         return f"{self.key} ({self.request_method} {self.request_path})"
 
 
-class RevealLog(models.Model):
+class RevealLog(ChainedRow):
     """One look at a masked personal-data value in full, or a refused try at one: who, which
     case and field, when and why. Written only by the reveal view; never edited or deleted.
+    Sealed and chained per case (``casework.chain``), so an edit or a removal shows.
 
     The rule (who may reveal, what is masked where) is in ``casework.masking``.
     """
@@ -716,6 +717,19 @@ class RevealLog(models.Model):
             )
         ]
         indexes = [models.Index(fields=["content_type", "object_id", "revealed_at"])]
+        constraints = [chain_constraint("casework_reveallog", ["content_type", "object_id"])]
+
+    chain_time_field = "revealed_at"
+
+    @classmethod
+    def chain_columns(cls) -> tuple[str, ...]:
+        return ("content_type_id", "object_id")
+
+    def chain_label(self) -> str:
+        return (
+            f"reveal log #{self.pk} ({self.case_reference} {self.field_name}, {self.outcome} "
+            f"at {self.revealed_at:%Y-%m-%d %H:%M:%S%z}, user #{self.user_id})"
+        )
 
     def __str__(self) -> str:
         template = (

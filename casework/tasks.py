@@ -1,9 +1,13 @@
 """The clock's door: thin Celery wrappers around casework services."""
 
+import logging
+
 from celery import shared_task
 from django.utils import timezone
 
-from . import idempotency, outbox, sweep
+from . import anchors, idempotency, outbox, sweep
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="casework.tasks.deliver_notification")
@@ -27,3 +31,11 @@ def run_sla_sweep() -> dict[str, int]:
 @shared_task(name="casework.tasks.purge_idempotency_keys")
 def purge_idempotency_keys() -> int:
     return idempotency.purge_expired(timezone.now())
+
+
+@shared_task(name="casework.tasks.anchor_audit_chain")
+def anchor_audit_chain() -> str:
+    """Append an anchor of the trail to AUDIT_ANCHOR_FILE; return (and log) its digest."""
+    line, digest = anchors.write_anchor()
+    logger.info("Audit anchor %s: %s rows up to %s", digest, sum(line["totals"].values()), line["until"])
+    return digest

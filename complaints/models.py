@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
-from simple_history.models import HistoricalRecords
 
+from casework.chain import ChainedHistoricalRecords
 from casework.limits import DESCRIPTION_MAX_LENGTH, REASON_MAX_LENGTH, STATEMENT_MAX_LENGTH, bounded_text
 from casework.models import Partner, SlaClock, Team
 from casework.money import (
@@ -254,7 +254,7 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
     was_escalated = models.BooleanField(default=False, verbose_name=_("was escalated"))
     closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
 
-    history = HistoricalRecords(excluded_fields=["version"])
+    history = ChainedHistoricalRecords(excluded_fields=["version"])
 
     class Meta:
         verbose_name = _("complaint")
@@ -476,7 +476,7 @@ class ComplaintNote(models.Model):
     )
     body = bounded_text(DESCRIPTION_MAX_LENGTH, verbose_name=_("body"))
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
-    history = HistoricalRecords()
+    history = ChainedHistoricalRecords()
 
     class Meta:
         verbose_name = _("complaint note")
@@ -511,7 +511,7 @@ class PartnerMessage(models.Model):
     )
     body = bounded_text(MESSAGE_MAX_LENGTH, verbose_name=_("body"))
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
-    history = HistoricalRecords()
+    history = ChainedHistoricalRecords()
 
     class Meta:
         verbose_name = _("partner message")
@@ -543,7 +543,7 @@ class ComplaintAttachment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
     )
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
-    history = HistoricalRecords()
+    history = ChainedHistoricalRecords()
 
     class Meta:
         verbose_name = _("complaint attachment")

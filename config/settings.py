@@ -310,3 +310,30 @@ MONEY_MAX_AMOUNT = os.environ.get("MONEY_MAX_AMOUNT", "10000000")
 # A payment time may be this many seconds ahead of our clock (a caller's clock may run
 # fast); anything later is in the future and refused.
 PAYMENT_TIME_SKEW_SECONDS = int(os.environ.get("PAYMENT_TIME_SKEW_SECONDS", "300"))
+# --- trail: the keyed audit chain and its anchors (casework/chain.py, casework/anchors.py) ---
+# AUDIT_CHAIN_KEY keys every trail row's HMAC-SHA256 (transition records, field history,
+# reveal log) and every anchor line: 32 random bytes, hex or base64, kept outside the
+# database (a secret store, the process environment). AUDIT_CHAIN_PREVIOUS_KEYS (comma-
+# separated) still verify what older keys sealed, after a rotation. With DEBUG on and no
+# key, the demo makes one once under VAR_DIR (0600); with DEBUG off a missing key is refused.
+AUDIT_CHAIN_KEY = os.environ.get("AUDIT_CHAIN_KEY", "")
+AUDIT_CHAIN_PREVIOUS_KEYS = env_list("AUDIT_CHAIN_PREVIOUS_KEYS", "")
+AUDIT_CHAIN_KEY_FILE = VAR_DIR / "audit-chain.key" if DEBUG and not AUDIT_CHAIN_KEY else None
+if not AUDIT_CHAIN_KEY and not DEBUG:
+    raise ImproperlyConfigured(
+        "Set AUDIT_CHAIN_KEY (32 random bytes, hex or base64): the audit chain is keyed with it "
+        "when DEBUG is off."
+    )
+# Anchors: every AUDIT_ANCHOR_MINUTES a line (counts and digests of the trail rows written
+# since the last line, HMAC-signed) is appended to AUDIT_ANCHOR_FILE and fsynced. Keep the
+# file where the database's users cannot write (another host, an append-only volume) and
+# publish its digests; the task runs on a worker, so route it to the host that has the file.
+# Rows younger than AUDIT_ANCHOR_SETTLE_SECONDS (or than the oldest open transaction) wait
+# for the next line: a transaction still open cannot add to a window already anchored.
+AUDIT_ANCHOR_FILE = Path(os.environ.get("AUDIT_ANCHOR_FILE", VAR_DIR / "audit-anchors.log"))
+AUDIT_ANCHOR_MINUTES = int(os.environ.get("AUDIT_ANCHOR_MINUTES", "10"))
+AUDIT_ANCHOR_SETTLE_SECONDS = int(os.environ.get("AUDIT_ANCHOR_SETTLE_SECONDS", "120"))
+CELERY_BEAT_SCHEDULE["audit-anchor"] = {
+    "task": "casework.tasks.anchor_audit_chain",
+    "schedule": timedelta(minutes=AUDIT_ANCHOR_MINUTES),
+}

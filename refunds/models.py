@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
-from simple_history.models import HistoricalRecords
 
+from casework.chain import ChainedHistoricalRecords
 from casework.evidence import EVIDENCE_EXTENSIONS
 from casework.limits import REASON_MAX_LENGTH, STATEMENT_MAX_LENGTH, bounded_text
 from casework.models import Partner, SlaClock
@@ -44,7 +44,7 @@ class PaymentTransaction(models.Model):
     )
     paid_at = models.DateTimeField(validators=[validate_payment_time], verbose_name=_("paid at"))
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
-    history = HistoricalRecords()
+    history = ChainedHistoricalRecords()
 
     class Meta:
         verbose_name = _("payment transaction")
@@ -260,7 +260,7 @@ class RefundCase(ConcurrentTransitionMixin, models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
-    history = HistoricalRecords(excluded_fields=["version", "next_reminder_at", "reminders_sent"])
+    history = ChainedHistoricalRecords(excluded_fields=["version", "next_reminder_at", "reminders_sent"])
 
     class Meta:
         verbose_name = _("refund case")
@@ -475,7 +475,7 @@ class RefundEvidence(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
     )
     uploaded_at = models.DateTimeField(default=timezone.now, verbose_name=_("uploaded at"))
-    history = HistoricalRecords()
+    history = ChainedHistoricalRecords()
 
     class Meta:
         verbose_name = _("refund evidence")
@@ -520,7 +520,7 @@ class PaymentInstruction(models.Model):
     failure_reason = bounded_text(REASON_MAX_LENGTH, blank=True, verbose_name=_("failure reason"))
     reported_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reported at"))
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
-    history = HistoricalRecords()
+    history = ChainedHistoricalRecords()
 
     class Meta:
         verbose_name = _("payment instruction")

@@ -1,7 +1,10 @@
 """Check the tamper-evident trail: every case's transition records, oldest first, must
-chain by hash, and the last one must end in the state the case is in. Prints each record
-that does not match (and each case whose trail stops short), names the first in its
-error, and exits non-zero, so a scheduled job or an auditor's script notices."""
+chain by their keyed hash, and the last one must end in the state the case is in; every
+field-history row and reveal-log row must hold its seal and its place in its object's
+chain; and the database must still hold what each anchor in AUDIT_ANCHOR_FILE counted.
+Prints each row that does not match (and each case whose trail stops short, and each
+anchor window that differs), names the first in its error, and exits non-zero, so a
+scheduled job or an auditor's script notices."""
 
 from __future__ import annotations
 
@@ -9,14 +12,17 @@ from itertools import groupby
 
 from django.core.management.base import BaseCommand, CommandError
 
+from casework import chain as keyed_chain
+from casework.anchors import anchor_faults
 from casework.audit import case_models, chain_faults, trail_ends_elsewhere
 from casework.models import TransitionRecord
 
 
 class Command(BaseCommand):
     help = (
-        "Verify the hash chain of every case's transition records and that each trail ends in "
-        "its case's state; exit non-zero, naming the first record that does not match."
+        "Verify the keyed chain of every case's transition records (and that each trail ends in "
+        "its case's state), of the field history and of the reveal log, against the anchors; "
+        "exit non-zero, naming the first row that does not match."
     )
 
     def handle(self, *args, **options) -> None:
@@ -53,15 +59,38 @@ class Command(BaseCommand):
                     )
                 )
 
+        # The field history and the reveal log: each row's seal and its place in its chain.
+        rows = 0
+        unsealed: list[tuple[str, str]] = []
+        for model in keyed_chain.chained_models():
+            rows += model._base_manager.count()
+            for row, why in keyed_chain.chain_faults(model):
+                unsealed.append((row.chain_label(), why))
+        anchors, unanchored = anchor_faults()
+
         for which, what in broken:
             self.stdout.write(self.style.ERROR(f"BROKEN {which} {what}"))
         for which, what in short:
             self.stdout.write(self.style.ERROR(f"SHORT {which}: {what}"))
-        if broken or short:
-            found = [f"{len(broken)} of {checked} transition records in {cases} cases do not match the chain"]
+        for which, what in unsealed:
+            self.stdout.write(self.style.ERROR(f"BROKEN {which}: {what}"))
+        for which, what in unanchored:
+            self.stdout.write(self.style.ERROR(f"ANCHOR {which}: {what}"))
+        if broken or short or unsealed or unanchored:
+            found = []
+            if broken:
+                found.append(
+                    f"{len(broken)} of {checked} transition records in {cases} cases do not match the chain"
+                )
             if short:
                 found.append(f"{len(short)} case(s) have a trail that stops short of their state")
-            first = (broken or short)[0][0]
+            if unsealed:
+                found.append(
+                    f"{len(unsealed)} of {rows} field-history and reveal-log rows do not match their chain"
+                )
+            if unanchored:
+                found.append(f"{len(unanchored)} difference(s) from the {anchors} anchor(s)")
+            first = (broken or short or unsealed or unanchored)[0][0]
             raise CommandError(
                 f"{'; '.join(found)}. The first: {first}. They were changed or removed behind the "
                 "application's back."
@@ -69,7 +98,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Checked {checked} transition records in {cases} cases: every link holds, "
-                "and every trail ends where its case is."
+                f"and every trail ends where its case is; {rows} field-history and reveal-log rows "
+                f"hold their seals and chains; the database matches {anchors} anchor(s)."
             )
         )
 
