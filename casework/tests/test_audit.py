@@ -716,7 +716,7 @@ def test_rows_written_before_the_chain_was_keyed_are_sealed_by_the_migration(age
     out = StringIO()
     refused(out)
 
-    migration = importlib.import_module("casework.migrations.0014_seal_the_field_history")
+    migration = importlib.import_module("casework.migrations.0015_seal_the_field_history")
     migration.seal_reveals_and_transitions(django_apps, None)
     chain.seal_history_in_migration("complaints")(django_apps, None)
 
