@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
+from casework.evidence import EvidenceFileField, unguessable_path
 from casework.models import Partner, SlaClock, Team
 from casework.transitions import condition
 
@@ -491,14 +492,18 @@ class PartnerMessage(models.Model):
 
 
 def attachment_path(instance: ComplaintAttachment, filename: str) -> str:
-    return f"complaints/{instance.complaint.reference}/{filename}"
+    return unguessable_path(f"complaints/{instance.complaint.reference}", filename)
 
 
 class ComplaintAttachment(models.Model):
     complaint = models.ForeignKey(
         Complaint, on_delete=models.PROTECT, related_name="attachments", verbose_name=_("complaint")
     )
-    file = models.FileField(upload_to=attachment_path, verbose_name=_("file"))
+    file = EvidenceFileField(
+        upload_to=attachment_path,
+        help_text=_("A scan, photo or document (PDF, JPEG, PNG)."),
+        verbose_name=_("file"),
+    )
     description = models.CharField(max_length=200, blank=True, verbose_name=_("description"))
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
