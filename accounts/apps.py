@@ -7,8 +7,10 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Account lock and unlock requests")
 
     def ready(self) -> None:
-        from casework import sweep
+        from casework import evidence, sweep
 
         from . import services
+        from .models import AuthenticationEvidence
 
         sweep.register("accounts", services.run_clock)
+        evidence.register(AuthenticationEvidence, case="request")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -12,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from casework.chain import ChainedHistoricalRecords
-from casework.evidence import EVIDENCE_EXTENSIONS
+from casework.evidence import EvidenceFileField, unguessable_path
 from casework.limits import REASON_MAX_LENGTH, STATEMENT_MAX_LENGTH, bounded_text
 from casework.models import Partner, SlaClock
 from casework.transitions import condition
@@ -401,7 +400,7 @@ class AccountRequest(ConcurrentTransitionMixin, models.Model):
 
 
 def evidence_path(instance: AuthenticationEvidence, filename: str) -> str:
-    return f"accounts/{instance.request.reference}/{filename}"
+    return unguessable_path(f"accounts/{instance.request.reference}", filename)
 
 
 class AuthenticationEvidence(models.Model):
@@ -412,11 +411,10 @@ class AuthenticationEvidence(models.Model):
     )
     method = models.CharField(_("method"), max_length=20, choices=AuthenticationMethod.choices)
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
-    file = models.FileField(
+    file = EvidenceFileField(
         _("file"),
         upload_to=evidence_path,
         blank=True,
-        validators=[FileExtensionValidator(EVIDENCE_EXTENSIONS)],
         help_text=_("Scan or photo (PDF, JPEG, PNG); required for an ID document or a bank card check."),
     )
     note = models.CharField(_("note"), max_length=300, blank=True)

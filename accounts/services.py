@@ -248,16 +248,18 @@ def verify_identity(*, request: AccountRequest, actor, method: str, reason: str 
     return request
 
 
-def _check_evidence_file(file, method: str) -> None:
+def _check_evidence_file(file, method: str):
+    """The file to store (checked, an image re-encoded), or None; some methods need one."""
     if file:
-        check_evidence_file(file)
-    elif method in FILE_REQUIRED:
+        return check_evidence_file(file)
+    if method in FILE_REQUIRED:
         label = str(AuthenticationMethod(method).label)
         if method == AuthenticationMethod.ID_DOCUMENT:
             message = gettext("An %(method)s needs its scan or photo.")
         else:
             message = gettext("A %(method)s needs its scan or photo.")
         raise InvalidInput(message % {"method": label}, field="file")
+    return None
 
 
 def add_evidence(
@@ -284,7 +286,7 @@ def add_evidence(
             )
             % {"request": request, "state": request.get_state_display()}
         )
-    _check_evidence_file(file, method)
+    file = _check_evidence_file(file, method)
     evidence = AuthenticationEvidence(
         request=request, method=method, outcome=outcome, note=note, checked_by=actor
     )

@@ -738,3 +738,65 @@ class RevealLog(ChainedRow):
             else gettext("%(user)s refused %(field)s of %(case)s")
         )
         return template % {"user": self.user, "field": self.field_name, "case": self.case_reference}
+
+
+class FileDownload(models.Model):
+    """One download of an uploaded file (evidence, a scan, an attachment) by staff, or a
+    refused try at one: who, which file of which case, when, from which address. Written
+    only by the download view (``casework.admin_downloads``); never edited or deleted."""
+
+    class Outcome(models.TextChoices):
+        DOWNLOADED = "downloaded", _("downloaded")
+        REFUSED = "refused", _("refused (no permission)")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("user")
+    )
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, related_name="+", verbose_name=_("case type")
+    )
+    object_id = models.PositiveBigIntegerField(verbose_name=_("case id"))
+    case = GenericForeignKey("content_type", "object_id")
+    case_reference = models.CharField(max_length=40, db_index=True, verbose_name=_("case reference"))
+    file_type = models.ForeignKey(
+        ContentType,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Which kind of record holds the file: refund evidence, authentication evidence..."),
+        verbose_name=_("file record type"),
+    )
+    file_id = models.PositiveBigIntegerField(verbose_name=_("file record id"))
+    file_name = models.CharField(max_length=255, help_text=_("As stored."), verbose_name=_("file name"))
+    address = models.GenericIPAddressField(
+        null=True, blank=True, help_text=_("The address the request came from."), verbose_name=_("address")
+    )
+    outcome = models.CharField(
+        max_length=10, choices=Outcome.choices, default=Outcome.DOWNLOADED, verbose_name=_("outcome")
+    )
+    downloaded_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("downloaded at"))
+
+    class Meta:
+        verbose_name = _("file download")
+        verbose_name_plural = _("file downloads")
+        ordering = ["-downloaded_at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "downloaded_at"])]
+
+    def __str__(self) -> str:
+        template = (
+            gettext("%(user)s downloaded %(file)s of %(case)s")
+            if self.outcome == self.Outcome.DOWNLOADED
+            else gettext("%(user)s was refused %(file)s of %(case)s")
+        )
+        return template % {
+            "user": self.user,
+            "file": self.file_name.rpartition("/")[2],
+            "case": self.case_reference,
+        }
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise ValueError("A download log row is never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("A download log row is never deleted.")

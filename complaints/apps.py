@@ -7,8 +7,10 @@ class ComplaintsConfig(AppConfig):
     verbose_name = _("Complaints")
 
     def ready(self) -> None:
-        from casework import sweep
+        from casework import evidence, sweep
 
         from . import services
+        from .models import ComplaintAttachment
 
         sweep.register("complaints", services.run_clock)
+        evidence.register(ComplaintAttachment, case="complaint")

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from casework.chain import ChainedHistoricalRecords
+from casework.evidence import EvidenceFileField, unguessable_path
 from casework.limits import DESCRIPTION_MAX_LENGTH, REASON_MAX_LENGTH, STATEMENT_MAX_LENGTH, bounded_text
 from casework.models import Partner, SlaClock, Team
 from casework.money import (
@@ -530,14 +531,18 @@ class PartnerMessage(models.Model):
 
 
 def attachment_path(instance: ComplaintAttachment, filename: str) -> str:
-    return f"complaints/{instance.complaint.reference}/{filename}"
+    return unguessable_path(f"complaints/{instance.complaint.reference}", filename)
 
 
 class ComplaintAttachment(models.Model):
     complaint = models.ForeignKey(
         Complaint, on_delete=models.PROTECT, related_name="attachments", verbose_name=_("complaint")
     )
-    file = models.FileField(upload_to=attachment_path, verbose_name=_("file"))
+    file = EvidenceFileField(
+        upload_to=attachment_path,
+        help_text=_("A scan, photo or document (PDF, JPEG, PNG)."),
+        verbose_name=_("file"),
+    )
     description = models.CharField(max_length=200, blank=True, verbose_name=_("description"))
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")

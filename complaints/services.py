@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from casework import outbox, sla, sweep
 from casework.cases import open_case, refuse_invalid_fields, refuse_reused_partner_reference, require
 from casework.errors import InvalidInput, PermissionRefused, TransitionRefused
+from casework.evidence import check_evidence_file, discard_file_of
 from casework.models import CaseType, Partner, Team
 from casework.teams import team_for_code
 from casework.transitions import require_permission, run_step, run_transition
@@ -457,12 +458,17 @@ def add_attachment(*, complaint: Complaint, actor, file, description: str = "") 
     if actor is None or not actor.has_perm("complaints.add_complaintattachment"):
         raise PermissionRefused(_("You do not have permission to attach files."))
     require(file, "file", _("Choose a file to attach."))
+    file = check_evidence_file(file)
     attachment = ComplaintAttachment(
         complaint=complaint, uploaded_by=actor, file=file, description=description
     )
     refuse_invalid_fields(attachment, {"description": "description"})
     attachment._history_user = actor
-    attachment.save()
+    try:
+        attachment.save()
+    except BaseException:
+        discard_file_of(attachment)
+        raise
     return attachment
 
 

@@ -337,3 +337,15 @@ CELERY_BEAT_SCHEDULE["audit-anchor"] = {
     "task": "casework.tasks.anchor_audit_chain",
     "schedule": timedelta(minutes=AUDIT_ANCHOR_MINUTES),
 }
+# --- evidence: uploaded files and their downloads ---
+# An image upload (evidence, an ID scan, a complaint's attachment) with more pixels than
+# this is refused before it is decoded: a small file can declare a picture that would fill
+# the memory (a decompression bomb). 50 million is a 48-megapixel phone photo.
+EVIDENCE_MAX_PIXELS = int(os.environ.get("EVIDENCE_MAX_PIXELS", str(50_000_000)))
+# Uploaded files are never served from a public path: no /media/ route exists, even under
+# DEBUG; staff download them through /admin/casework/filedownload/download/..., which checks
+# who may see the case and logs each download. MEDIA_ROOT must not lie in or over
+# STATIC_ROOT, whose files whitenoise serves to anyone.
+_media, _static = MEDIA_ROOT.resolve(), STATIC_ROOT.resolve()
+if _media == _static or _static in _media.parents or _media in _static.parents:
+    raise ImproperlyConfigured("MEDIA_ROOT must lie outside STATIC_ROOT: uploads are not public files.")

@@ -7,8 +7,10 @@ class RefundsConfig(AppConfig):
     verbose_name = _("Refund cases")
 
     def ready(self) -> None:
-        from casework import sweep
+        from casework import evidence, sweep
 
         from . import services
+        from .models import RefundEvidence
 
         sweep.register("refunds", services.run_clock)
+        evidence.register(RefundEvidence, case="case")

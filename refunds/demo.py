@@ -9,6 +9,7 @@ carries a ``demo-refund-...`` external reference (or its complaint does) and is 
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,6 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from pypdf import PdfWriter
 from rest_framework.test import APIClient
 
 from casework import sla
@@ -45,9 +47,12 @@ Step = Callable[[RefundCase, Cast], RefundCase]
 
 
 def voucher(name: str) -> ContentFile:
-    # A real (tiny) PDF: the evidence check reads the first bytes, not only the name.
-    body = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-    return ContentFile(body, name=name)
+    # A real (one blank A4 page) PDF: the evidence check parses the whole document.
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    body = io.BytesIO()
+    writer.write(body)
+    return ContentFile(body.getvalue(), name=name)
 
 
 def review(case: RefundCase, cast: Cast) -> RefundCase:

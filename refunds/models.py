@@ -6,7 +6,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -15,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from casework.chain import ChainedHistoricalRecords
-from casework.evidence import EVIDENCE_EXTENSIONS
+from casework.evidence import EvidenceFileField, unguessable_path
 from casework.limits import REASON_MAX_LENGTH, STATEMENT_MAX_LENGTH, bounded_text
 from casework.models import Partner, SlaClock
 from casework.money import CURRENCY_MESSAGE, AmountField, validate_currency, validate_payment_time
@@ -454,7 +453,7 @@ class EvidenceKind(models.TextChoices):
 
 
 def evidence_path(instance: RefundEvidence, filename: str) -> str:
-    return f"refunds/{instance.case.reference}/{filename}"
+    return unguessable_path(f"refunds/{instance.case.reference}", filename)
 
 
 class RefundEvidence(models.Model):
@@ -464,9 +463,8 @@ class RefundEvidence(models.Model):
         RefundCase, on_delete=models.PROTECT, related_name="evidence", verbose_name=_("case")
     )
     kind = models.CharField(max_length=20, choices=EvidenceKind.choices, verbose_name=_("kind"))
-    file = models.FileField(
+    file = EvidenceFileField(
         upload_to=evidence_path,
-        validators=[FileExtensionValidator(EVIDENCE_EXTENSIONS)],
         help_text=_("Scan, photo or screenshot (PDF, JPEG, PNG)."),
         verbose_name=_("file"),
     )

@@ -408,7 +408,7 @@ def add_evidence(*, case: RefundCase, actor, kind: str, file, note: str = "") ->
             % {"case": case, "state": case.get_state_display()}
         )
     require(file, "file", _("Choose the file to attach."))
-    check_evidence_file(file)
+    file = check_evidence_file(file)
     evidence = RefundEvidence(case=case, kind=kind, file=file, note=note, uploaded_by=actor)
     refuse_invalid_fields(evidence, {"note": "note"})
     evidence._history_user = actor

@@ -4,7 +4,6 @@ see and do, and what they are refused."""
 
 from __future__ import annotations
 
-import base64
 import itertools
 
 import pytest
@@ -28,7 +27,9 @@ from accounts.models import (
 from casework import roles
 from casework.masking import mask_account_number
 from casework.models import SlaClock, TransitionRecord
+from casework.tests import files
 from casework.tests.admin import act, admin_url, messages_of, results
+from casework.tests.files import PNG
 from complaints.models import Complaint, ResolutionCode, State
 from complaints.tests.factories import complaint_in_state
 from conftest import make_user
@@ -39,10 +40,6 @@ ACCOUNTS = reverse("admin:accounts_walletaccount_changelist")
 
 pytestmark = pytest.mark.usefixtures("media_root")
 
-# A real 1x1 PNG: what a phone's photo of an ID card is, only smaller.
-PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
-)
 
 _numbers = itertools.count(1)
 
@@ -432,7 +429,7 @@ def test_a_wrong_evidence_file_is_a_field_error_and_nothing_is_written(
 ):
     account_request = verified_request(agent)
     client.force_login(agent)
-    upload = SimpleUploadedFile(name, content)
+    upload = files.upload(name, content)
     response = collect(client, account_request, method="id_document", outcome="passed", file=upload)
     assert response.status_code == 200  # the form again, the refusal on the file
     assert response.context["transition_form"].errors["file"] == [message]

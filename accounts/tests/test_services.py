@@ -28,14 +28,13 @@ from casework import roles
 from casework.errors import ConcurrentChange, InvalidInput, PermissionRefused, TransitionRefused
 from casework.masking import mask_account_number
 from casework.models import SlaClock, TransitionRecord
+from casework.tests.files import PNG
 from casework.tests.races import at_the_same_moment, race, won_and_lost
 from casework.transitions import check_transition
 from complaints.models import Complaint, ComplaintNote, ResolutionCode
 from complaints.models import State as ComplaintState
 from complaints.tests.factories import complaint_in_state
 from conftest import make_user
-
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 120
 
 ALL_TRANSITIONS: dict[str, Callable] = {
     "verify_identity": lambda r, agent, reviewer: services.verify_identity(
@@ -540,7 +539,7 @@ def test_evidence_sent_on_a_stale_copy_is_refused_and_its_file_not_kept(
             actor=other_agent,
             method="id_document",
             outcome="passed",
-            file=SimpleUploadedFile("id-card.png", PNG),
+            file=SimpleUploadedFile("id-card.png", PNG, content_type="image/png"),
         )
 
     assert list(AuthenticationEvidence.objects.values_list("method", flat=True)) == ["sms_code"]

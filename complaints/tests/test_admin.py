@@ -4,6 +4,7 @@ in the admin, driven through the test client as a logged-in user."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from casework.models import Notification, SlaClock, SlaPolicy, TransitionRecord
 from casework.tests.admin import act, admin_url, messages_of
+from casework.tests.files import PNG
 from complaints import services
 from complaints.forms import ComplaintChangeForm
 from complaints.models import Complaint, ComplaintAttachment, ComplaintNote, State, Turn
@@ -503,7 +505,7 @@ def test_an_attachment_added_inline_is_signed_by_the_user(client, agent, setting
     complaint = register(agent)
     client.force_login(agent)
     data = open_change_form(client, complaint)
-    voucher = SimpleUploadedFile("voucher.png", b"\x89PNG fake", content_type="image/png")
+    voucher = SimpleUploadedFile("voucher.png", PNG, content_type="image/png")
     response = client.post(
         admin_url(complaint),
         {**data, "attachments-0-file": voucher, "attachments-0-description": "Payment voucher"},
@@ -511,7 +513,8 @@ def test_an_attachment_added_inline_is_signed_by_the_user(client, agent, setting
     assert response.status_code == 302
     attachment = ComplaintAttachment.objects.get()
     assert (attachment.uploaded_by, attachment.description) == (agent, "Payment voucher")
-    assert attachment.file.name == f"complaints/{complaint.reference}/voucher.png"
+    stored_as = rf"complaints/{complaint.reference}/[0-9a-f]{{24}}/voucher\.png"  # a folder nobody guesses
+    assert re.fullmatch(stored_as, attachment.file.name)
     assert attachment.history.get().history_user == agent
 
 

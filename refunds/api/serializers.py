@@ -328,7 +328,7 @@ class RefundEvidenceSerializer(serializers.ModelSerializer):
             return None
 
     def get_content_type(self, evidence: RefundEvidence) -> str:
-        # Uploads are checked by their first bytes to be what their extension says.
+        # Uploads are checked whole to be what their extension says (casework.evidence).
         return mimetypes.guess_type(evidence.file.name)[0] or "application/octet-stream"
 
     def get_note(self, evidence: RefundEvidence) -> str:

@@ -164,8 +164,11 @@ class RefundCaseViewSet(PartnerCaseViewSet):
     @extend_schema(
         summary="Attach evidence to a refund case",
         description="One file per request (multipart/form-data): a payment voucher, proof of goods "
-        "or delivery, a chat screenshot. PDF, JPEG or PNG, checked by its first bytes, not only "
-        "its name, and no larger than the limit; otherwise a 400 on `file`. Evidence is taken "
+        "or delivery, a chat screenshot. PDF, JPEG or PNG, checked whole, not only by its name: "
+        "the extension, the part's Content-Type and the bytes agree; an image decodes in full "
+        "within the pixel limit with nothing after its end (it is kept without its metadata); a "
+        "PDF parses, ends at its %%EOF and has no JavaScript, launch action or embedded file; "
+        "no larger than the limit. Otherwise a 400 on `file`. Evidence is taken "
         "until the decision (requested, under review, awaiting evidence), then 409 "
         "`illegal_transition`. On a case awaiting evidence the review resumes and the deadline "
         "runs again.",

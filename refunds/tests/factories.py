@@ -8,10 +8,10 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from casework.tests.files import PNG  # noqa: F401  (re-exported: the refund tests use it)
 from refunds import services
 from refunds.models import RefundCase, RefundState, RefundType
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 120
 _numbers = itertools.count(1)
 
 

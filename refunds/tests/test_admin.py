@@ -5,6 +5,7 @@ refused. Fixtures for the desk and the payments system are in this package's con
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -17,6 +18,7 @@ from django.utils.html import escape
 
 from casework import roles
 from casework.models import Notification, SlaClock, TransitionRecord
+from casework.tests import files
 from casework.tests.admin import act, admin_url, messages_of, results
 from complaints.models import State
 from complaints.tests.factories import complaint_in_state
@@ -492,7 +494,7 @@ def test_a_stale_page_is_refused_and_overwrites_nothing(client, agent, refunds_d
     )
     response = client.post(
         admin_url(case, "step", "add-evidence"),
-        {"version": seen, "kind": "payment_voucher", "file": SimpleUploadedFile("voucher.png", PNG)},
+        {"version": seen, "kind": "payment_voucher", "file": files.upload("voucher.png", PNG)},
         follow=True,
     )
     assert f"{case} was changed by someone else after you opened it; reload and try again." in messages_of(
@@ -537,7 +539,8 @@ def test_evidence_added_to_a_waiting_case_resumes_the_review(client, agent, refu
     )
     evidence = RefundEvidence.objects.get()
     assert f"{case}: added payment voucher: voucher.png; it is now under review." in messages_of(response)
-    assert evidence.file.name == f"refunds/{case.reference}/voucher.png"
+    # In a folder of its own nobody can guess: the case's reference does not find it.
+    assert re.fullmatch(rf"refunds/{case.reference}/[0-9a-f]{{24}}/voucher\.png", evidence.file.name)
     assert evidence.file.read() == PNG
     assert evidence.uploaded_by == agent
     assert evidence.file.url in response.content.decode()  # the inline links it
@@ -568,7 +571,7 @@ def test_a_bad_evidence_file_is_a_field_error_and_nothing_is_written(
         client,
         admin_url(case, "step", "add-evidence"),
         kind="proof_of_goods",
-        file=SimpleUploadedFile(name, content),
+        file=files.upload(name, content),
     )
     assert response.status_code == 200  # the form again, the refusal on the file
     assert response.context["transition_form"].errors["file"] == [message]
@@ -583,7 +586,7 @@ def test_evidence_is_not_added_after_the_decision(client, agent, refunds_desk):
     assert admin_url(case, "step", "add-evidence") not in client.get(admin_url(case)).content.decode()
     response = client.post(
         admin_url(case, "step", "add-evidence"),
-        {"version": case.version, "kind": "other", "file": SimpleUploadedFile("late.png", PNG)},
+        {"version": case.version, "kind": "other", "file": files.upload("late.png", PNG)},
         follow=True,
     )
     assert f"Evidence is added before the decision; {case} is approved." in messages_of(response)
@@ -675,7 +678,7 @@ def test_auditor_reads_cases_transactions_and_history_and_changes_nothing(
     assert "You do not have permission to cancel this refund case." in messages_of(response)
     response = client.post(
         admin_url(case, "step", "add-evidence"),
-        {"version": case.version, "kind": "other", "file": SimpleUploadedFile("a.png", PNG)},
+        {"version": case.version, "kind": "other", "file": files.upload("a.png", PNG)},
         follow=True,
     )
     assert "You do not have permission to add evidence on this refund case." in messages_of(response)

@@ -848,7 +848,7 @@ def test_the_trail_names_each_stored_evidence_file(refund_case_in, agent):
             "'voucher.exe' is not an accepted evidence file; send one of: pdf, jpg, jpeg, png.",
         ),
         (
-            SimpleUploadedFile("voucher.pdf", b"GIF89a" + b"\x00" * 60),
+            SimpleUploadedFile("voucher.pdf", b"GIF89a" + b"\x00" * 60, content_type="application/pdf"),
             None,
             "'voucher.pdf' is not really a PDF file.",
         ),
@@ -913,7 +913,7 @@ def test_evidence_sent_on_a_stale_copy_is_refused_and_its_file_not_kept(
 
     assert list(RefundEvidence.objects.values_list("kind", flat=True)) == ["payment_voucher"]
     folder = settings.MEDIA_ROOT / "refunds" / case.reference
-    assert sorted(path.name for path in folder.iterdir()) == ["voucher.png"]
+    assert sorted(path.name for path in folder.rglob("*") if path.is_file()) == ["voucher.png"]
 
 
 # The deadline clock waits while the customer is asked for evidence.
