@@ -360,7 +360,7 @@ def test_removing_the_last_records_shows_as_a_trail_that_stops_short(agent):
 
 @pytest.fixture
 def demo(db, settings, tmp_path) -> None:
-    settings.DEBUG = True  # the demo refuses to run with DEBUG off (the test runner's default)
+    settings.DEMO = True  # the demo refuses to run outside the demo
     settings.MEDIA_ROOT = tmp_path / "media"
     call_command("load_demo", stdout=StringIO())
 
