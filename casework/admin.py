@@ -973,4 +973,4 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 # Partners and their credentials (kept apart: issuing keys is its own concern).
 # Masked personal data: the reveal view and the log of reveals.
-from . import admin_masking, admin_partners  # noqa: E402, F401
+from . import admin_lockouts, admin_masking, admin_partners  # noqa: E402, F401

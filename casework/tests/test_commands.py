@@ -298,12 +298,6 @@ def test_demo_refuses_to_run_outside_the_demo(db, settings):
     assert not get_user_model().objects.exists()
 
 
-def test_demo_runs_outside_the_demo_when_forced(db, settings):
-    settings.DEMO = False
-    run("load_demo", "--force")
-    assert get_user_model().objects.filter(username="admin").exists()
-
-
 def test_audit_chain_of_the_demo_holds(demo):
     output = run("verify_audit_chain")
     records = TransitionRecord.objects.count()

@@ -6,7 +6,8 @@ partners' webhooks go to the loopback receiver ``make run`` starts (``receive_we
 
 Demo only: the passwords, API keys and webhook secrets are fixed strings printed on the
 console (``casework.demo_credentials``, which refuses them outside the demo), so the command
-refuses to run outside the demo (``DEMO`` off) unless given ``--force``. It is safe to run
+refuses to run outside the demo (``DEMO`` off): there its logins and keys would be refused
+anyway, and the refund stories report settlements with the demo key. It is safe to run
 again (``make run`` runs it after every migrate): users, the partners, their keys and the
 wallet accounts are looked up before they are made, and each demo complaint and account request carries a
 ``demo-...`` external reference and is created once. Wallet accounts are reference data
@@ -653,22 +654,19 @@ class Command(BaseCommand):
     help = (
         "Load demo logins for every role, two partners with API keys, complaints and account "
         "requests in every state, and wallet accounts in every status and lock reason. "
-        "Demo only: refuses to run outside the demo (DEMO off) unless --force. Safe to run again."
+        "Demo only: refuses to run outside the demo (DEMO off). Safe to run again."
     )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
-            "--force", action="store_true", help="Run even outside the demo (never on a real system)."
-        )
-        parser.add_argument(
             "--base-url", default="http://127.0.0.1:8000", help="Where the site runs, for the curl example."
         )
 
-    def handle(self, *args, force: bool, base_url: str, **options) -> None:
-        if not settings.DEMO and not force:
+    def handle(self, *args, base_url: str, **options) -> None:
+        if not settings.DEMO:
             raise CommandError(
-                "DEMO is off: this looks like a real system, and demo logins have published passwords. "
-                "Use --force only on a throwaway database."
+                "DEMO is off: this looks like a real system, and the demo's logins and keys are published "
+                "(refused outside the demo). Load it with DEMO=true, on a throwaway database."
             )
         logins = [self._staff_user(login) for login in STAFF]
         partner, key = self._partner(PARTNER_CODE, PARTNER_NAME, "api@demopay.example")
