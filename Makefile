@@ -9,8 +9,17 @@ PORT ?= 8000
 WEBHOOK_PORT ?= 8001
 # load_demo points the demo partners' webhooks at the receiver `make run` starts.
 export DEMO_WEBHOOK_RECEIVER_URL ?= http://127.0.0.1:$(WEBHOOK_PORT)
+# Where the demo is served: links in notices, and the demo payments receiver that payment
+# instructions go to (on this server, whatever PORT says).
+export BACKOFFICE_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test install install-dev migrate demo lint format clean
+# The settings default to production (DEBUG off, the demo's published secrets and logins
+# refused): the demo's targets turn it on explicitly.
+DEMO_TARGETS := run demo migrate demo-env
+$(DEMO_TARGETS): export DEMO := true
+$(DEMO_TARGETS): export DEBUG := true
+
+.PHONY: run test install install-dev migrate demo demo-env lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,10 +41,14 @@ migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
 demo: migrate
-	$(BIN)/python manage.py load_demo --base-url http://$(HOST):$(PORT)
+	$(BIN)/python manage.py load_demo --base-url $(BACKOFFICE_BASE_URL)
+
+# What `make run` runs with (HOST=, PORT= as for make run).
+demo-env:
+	@env | grep -E '^(DEMO|DEBUG|BACKOFFICE_BASE_URL|DEMO_WEBHOOK_RECEIVER_URL)=' | sort
 
 run: demo
-	@echo "Admin: http://$(HOST):$(PORT)/admin/   API docs: http://$(HOST):$(PORT)/api/docs/"
+	@echo "Admin: $(BACKOFFICE_BASE_URL)/admin/   API docs: $(BACKOFFICE_BASE_URL)/api/docs/"
 	@echo "Delivered notices are written to $${VAR_DIR:-var}/mail/; partner webhooks, verified by the"
 	@echo "receiver on 127.0.0.1:$(WEBHOOK_PORT), to $${VAR_DIR:-var}/webhooks/. Ctrl-C stops them all."
 	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \

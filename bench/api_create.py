@@ -112,8 +112,12 @@ def start_server(port: int, workers: int, log: Path) -> subprocess.Popen:
         "DATABASE_URL": database_url_in_use(),
         "DATABASE_CONN_MAX_AGE": "600",
         "DEBUG": "false",
+        "DEMO": "false",
         "SECRET_KEY": "bench-only-" + uuid.uuid4().hex,
         "PAYMENTS_SIGNING_SECRET": "whsec_YmVuY2gtb25seS1zZWNyZXQtYmVuY2gtb25seQ==",
+        "PAYMENTS_ENDPOINT_URL": "http://127.0.0.1:9/payments/",
+        # wrk talks to gunicorn directly, as the load balancer would after TLS.
+        "SECURE_SSL_REDIRECT": "false",
         "ALLOWED_HOSTS": "127.0.0.1",
     }
     server = subprocess.Popen(

@@ -18,6 +18,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 # The audit chain's key, for this process and the servers it starts (DEBUG off needs one).
 os.environ.setdefault("AUDIT_CHAIN_KEY", secrets.token_hex(32))
+# This process seeds and measures as the test suite does (the demo's settings); the servers
+# it starts run the production profile (DEMO off) on their own environment.
+os.environ.setdefault("DEMO", "true")
 
 import django
 

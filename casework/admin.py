@@ -974,4 +974,5 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 # Partners and their credentials (kept apart: issuing keys is its own concern).
 # Masked personal data: the reveal view and the log of reveals.
 # Uploaded files: the authorised download and the log of downloads.
-from . import admin_downloads, admin_masking, admin_partners  # noqa: E402, F401
+# Login lockouts (django-axes): read by supervisors and auditors.
+from . import admin_downloads, admin_lockouts, admin_masking, admin_partners  # noqa: E402, F401

@@ -5,6 +5,8 @@ queries the first time a request asks ``has_perm``. Every partner API call and m
 pages ask once, with a user loaded fresh for the request, so those queries are paid on
 every call. This backend reads both sets in one statement; the answer, the per-request
 cache on the user object, and the rules for inactive users and superusers are Django's.
+
+It also refuses the demo's published logins outside the demo (``casework.demo_credentials``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from django.contrib.auth import backends
 from django.contrib.auth.models import Group, Permission, User
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections, router
+
+from casework.demo_credentials import is_refused_demo_login
 
 
 def _all_permissions_sql(quote) -> str:
@@ -33,6 +37,11 @@ def _all_permissions_sql(quote) -> str:
 
 
 class ModelBackend(backends.ModelBackend):
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if is_refused_demo_login(username, password):
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
     def get_all_permissions(self, user_obj, obj=None):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()

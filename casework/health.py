@@ -1,7 +1,11 @@
 """``GET /healthz/``: is this process able to work? It asks the database for one row and
 opens a connection to the broker, each within a short timeout, and answers 200 when both
 answer, 503 naming the one that does not. No credentials: a load balancer calls it, and it
-says nothing but "ok" or which dependency failed."""
+says nothing but "ok" or which dependency failed.
+
+``DatabaseUnavailableMiddleware``: a request that finds the database gone (restarting,
+failing over) answers 503 with Retry-After, in the API's error shape under /api/, instead
+of a 500: the load balancer and partners retry a 503, and it is not a defect of ours."""
 
 from __future__ import annotations
 
@@ -9,12 +13,14 @@ import logging
 import time
 
 from django.conf import settings
-from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.db import InterfaceError, OperationalError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from kombu import Connection
 
+from casework.api.errors import API_PATH_PREFIX, error_body
 from config.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
@@ -61,3 +67,32 @@ def healthz(request: HttpRequest) -> JsonResponse:
         },
         status=200 if healthy else 503,
     )
+
+
+RETRY_AFTER_SECONDS = 5
+
+
+class DatabaseUnavailableMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        logger.warning("The database is unavailable: %s (answered 503)", exception)
+        if request.path.startswith(API_PATH_PREFIX):
+            response: HttpResponse = JsonResponse(
+                error_body("service_unavailable", "The service is briefly unavailable: retry shortly."),
+                status=503,
+            )
+        else:
+            response = HttpResponse(
+                gettext("The back office is briefly unavailable. Try again in a few seconds."),
+                status=503,
+                content_type="text/plain; charset=utf-8",
+            )
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response

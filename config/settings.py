@@ -2,7 +2,8 @@
 
 The defaults make the embedded demo work on a bare machine: SQLite, kombu's
 ``filesystem://`` broker under ``var/``, e-mail written to files. Production sets
-``DATABASE_URL``, ``CELERY_BROKER_URL``, ``SECRET_KEY`` and ``DEBUG=false``.
+``DATABASE_URL``, ``CELERY_BROKER_URL``, ``SECRET_KEY``, ``AUDIT_CHAIN_KEY`` and the payments
+system's address and secret; ``make run`` sets ``DEMO=true DEBUG=true``.
 """
 
 import os
@@ -28,13 +29,37 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+# Fail safe: a start that sets nothing is production (DEBUG off, the demo's published
+# secrets, logins and API keys refused). `make run` turns the demo on with DEMO=true and
+# DEBUG=true; the test suite runs as the demo does (casework/tests/environment.py), DEBUG off.
+DEMO = env_bool("DEMO", False)
+DEBUG = env_bool("DEBUG", False)
 DEMO_SECRET_KEY = "demo-only-secret-key-never-use-in-production"
-DEBUG = env_bool("DEBUG", True)
-SECRET_KEY = os.environ.get("SECRET_KEY", DEMO_SECRET_KEY)
-if not DEBUG and SECRET_KEY == DEMO_SECRET_KEY:
-    raise ImproperlyConfigured("Set SECRET_KEY: the demo secret is refused when DEBUG is off.")
+SECRET_KEY = os.environ.get("SECRET_KEY", DEMO_SECRET_KEY if DEMO else "")
+if not SECRET_KEY or (not DEMO and SECRET_KEY == DEMO_SECRET_KEY):
+    raise ImproperlyConfigured(
+        "Set SECRET_KEY (50 or more random characters): the demo secret is refused outside the demo "
+        "(DEMO=true)."
+    )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+
+# HTTPS. Production runs behind a load balancer that terminates TLS and sets
+# X-Forwarded-Proto (and strips any a client sent): every request is redirected to https but
+# the load balancer's health check, cookies travel over https only, browsers are told to
+# use https for a year (HSTS). `manage.py check --deploy` passes with these. The demo serves
+# plain http on loopback, so there each is off unless set.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEMO)
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEMO)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEMO else str(365 * 24 * 3600)))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+# A staff session lasts a working day at most (8 hours from login, whatever the activity),
+# and ends when the browser closes: a back office with customers' data is not left logged in.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -48,6 +73,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "django_fsm",
+    # Login lockout (per user and per address, with a cool-off) and the Content-Security-Policy.
+    "axes",
+    "csp",
     "casework",
     "complaints",
     "accounts",
@@ -56,6 +84,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A database that is restarting answers 503 with Retry-After, not 500.
+    "casework.health.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The language: the one chosen in the admin's header (a cookie), else the browser's.
@@ -67,6 +97,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login attempt.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -100,7 +133,11 @@ else:
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+        # Production keeps each process's connection for a minute (no connect per request);
+        # the health check makes a connection that a database restart closed be replaced
+        # before a request uses it, instead of failing that request.
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0" if DEMO else "60")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -115,7 +152,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Django's model permissions, a user's own and its groups' read in one query (casework/backends.py).
-AUTHENTICATION_BACKENDS = ["casework.backends.ModelBackend"]
+# django-axes first: it refuses a locked-out user or address before a password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "casework.backends.ModelBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -142,7 +180,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
+            if DEBUG or DEMO
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
@@ -199,23 +237,28 @@ OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))
 # while it waits for the answer, as with e-mail: a receiver that never answers must not
 # hold it for ever.
 WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "10"))
-# Payment instructions go to the payments system as signed POSTs. The defaults point at the
-# demo receiver below, on the server `make run` starts, with a published demo secret:
-# production sets PAYMENTS_ENDPOINT_URL and PAYMENTS_SIGNING_SECRET (the secret the
-# payments system gave us, whsec_<base64>); the demo secret is refused when DEBUG is off.
+# Where this back office is reached: links in notices, and in the demo the address of the
+# stand-in payments system. `make run` derives it from the HOST and PORT it serves on.
+BACKOFFICE_BASE_URL = os.environ.get("BACKOFFICE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Payment instructions go to the payments system as signed POSTs. In the demo they go to
+# the receiver below, on the server `make run` starts (never a fixed port another instance
+# may hold), signed with a published secret. Outside the demo both must be set: the
+# endpoint, and the secret the payments system gave us (whsec_<base64>).
 # Published, so demo only: base64 of "demo-only-payments-signing-key!!".
 DEMO_PAYMENTS_SIGNING_SECRET = "whsec_ZGVtby1vbmx5LXBheW1lbnRzLXNpZ25pbmcta2V5ISE="
 PAYMENTS_ENDPOINT_URL = os.environ.get(
-    "PAYMENTS_ENDPOINT_URL", "http://127.0.0.1:8000/demo/payments/instructions/"
+    "PAYMENTS_ENDPOINT_URL", f"{BACKOFFICE_BASE_URL}/demo/payments/instructions/" if DEMO else ""
 )
 PAYMENTS_SIGNING_SECRET = os.environ.get("PAYMENTS_SIGNING_SECRET", DEMO_PAYMENTS_SIGNING_SECRET)
-if not DEBUG and PAYMENTS_SIGNING_SECRET == DEMO_PAYMENTS_SIGNING_SECRET:
+if not DEMO and PAYMENTS_SIGNING_SECRET == DEMO_PAYMENTS_SIGNING_SECRET:
     raise ImproperlyConfigured(
-        "Set PAYMENTS_SIGNING_SECRET: the demo payments secret is refused when DEBUG is off."
+        "Set PAYMENTS_SIGNING_SECRET: the demo payments secret is refused outside the demo (DEMO=true)."
     )
+if not PAYMENTS_ENDPOINT_URL:
+    raise ImproperlyConfigured("Set PAYMENTS_ENDPOINT_URL: where payment instructions are sent.")
 # A stand-in payments system at /demo/payments/instructions/ that checks the signature and
 # files each instruction under VAR_DIR/payments/. Never routed unless this is on.
-DEMO_PAYMENTS_RECEIVER = env_bool("DEMO_PAYMENTS_RECEIVER", DEBUG)
+DEMO_PAYMENTS_RECEIVER = env_bool("DEMO_PAYMENTS_RECEIVER", DEMO)
 # Where load_demo points the demo partners' webhooks: the receiver `make run` starts.
 DEMO_WEBHOOK_RECEIVER_URL = os.environ.get("DEMO_WEBHOOK_RECEIVER_URL", "http://127.0.0.1:8001")
 ACCOUNT_GATEWAY = os.environ.get("ACCOUNT_GATEWAY", "accounts.gateways.LocalAccountGateway")
@@ -314,15 +357,15 @@ PAYMENT_TIME_SKEW_SECONDS = int(os.environ.get("PAYMENT_TIME_SKEW_SECONDS", "300
 # AUDIT_CHAIN_KEY keys every trail row's HMAC-SHA256 (transition records, field history,
 # reveal log) and every anchor line: 32 random bytes, hex or base64, kept outside the
 # database (a secret store, the process environment). AUDIT_CHAIN_PREVIOUS_KEYS (comma-
-# separated) still verify what older keys sealed, after a rotation. With DEBUG on and no
-# key, the demo makes one once under VAR_DIR (0600); with DEBUG off a missing key is refused.
+# separated) still verify what older keys sealed, after a rotation. In the demo with no key
+# it makes one once under VAR_DIR (0600); outside the demo a missing key is refused.
 AUDIT_CHAIN_KEY = os.environ.get("AUDIT_CHAIN_KEY", "")
 AUDIT_CHAIN_PREVIOUS_KEYS = env_list("AUDIT_CHAIN_PREVIOUS_KEYS", "")
-AUDIT_CHAIN_KEY_FILE = VAR_DIR / "audit-chain.key" if DEBUG and not AUDIT_CHAIN_KEY else None
-if not AUDIT_CHAIN_KEY and not DEBUG:
+AUDIT_CHAIN_KEY_FILE = VAR_DIR / "audit-chain.key" if DEMO and not AUDIT_CHAIN_KEY else None
+if not AUDIT_CHAIN_KEY and not DEMO:
     raise ImproperlyConfigured(
         "Set AUDIT_CHAIN_KEY (32 random bytes, hex or base64): the audit chain is keyed with it "
-        "when DEBUG is off."
+        "outside the demo."
     )
 # Anchors: every AUDIT_ANCHOR_MINUTES a line (counts and digests of the trail rows written
 # since the last line, HMAC-signed) is appended to AUDIT_ANCHOR_FILE and fsynced. Keep the
@@ -349,3 +392,34 @@ EVIDENCE_MAX_PIXELS = int(os.environ.get("EVIDENCE_MAX_PIXELS", str(50_000_000))
 _media, _static = MEDIA_ROOT.resolve(), STATIC_ROOT.resolve()
 if _media == _static or _static in _media.parents or _media in _static.parents:
     raise ImproperlyConfigured("MEDIA_ROOT must lie outside STATIC_ROOT: uploads are not public files.")
+# --- deploy: login lockout (django-axes) and the Content-Security-Policy (django-csp) ---
+# After AXES_FAILURE_LIMIT wrong passwords for one username, or from one address, further
+# logins of that username or from that address are refused for AXES_COOLOFF_MINUTES, even
+# with the right password (a supervisor can lift it under "Access attempts"). Behind the
+# load balancer, AXES_PROXY_COUNT=1 reads the client's address from X-Forwarded-For.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "casework.lockout.lockout_response"
+AXES_IPWARE_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", "0")) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
+)
+# Every page loads scripts, styles, fonts and images from this site only, with no inline
+# script; ReDoc alone (it draws with inline styles and a worker) is relaxed, on its own view
+# (config/urls.py). Swagger UI's start-up script is served as a file for the same reason.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from casework import webhooks
+from casework.demo_credentials import is_refused_demo_key
 from casework.models import ApiScope, Partner, PartnerApiKey
 
 KEY_PREFIX = "bo"
@@ -160,9 +161,10 @@ def rotate_key(
 
 
 def authenticate_key(key: str) -> PartnerApiKey | None:
-    """The usable key this is, with its partner and API user loaded; None for anything else."""
+    """The usable key this is, with its partner and API user loaded; None for anything else
+    (a published demo key outside the demo too)."""
     parts = split_key(key)
-    if parts is None:
+    if parts is None or is_refused_demo_key(key):
         return None
     api_key = PartnerApiKey.objects.select_related("partner__user").filter(prefix=parts[0]).first()
     if api_key is None or not hmac.compare_digest(api_key.key_hash, key_hash(key)):

@@ -371,7 +371,7 @@ def test_removing_the_last_records_shows_as_a_trail_that_stops_short(agent):
 
 @pytest.fixture
 def demo(db, settings, tmp_path) -> None:
-    settings.DEBUG = True  # the demo refuses to run with DEBUG off (the test runner's default)
+    settings.DEMO = True  # the demo refuses to run outside the demo
     settings.MEDIA_ROOT = tmp_path / "media"
     call_command("load_demo", stdout=StringIO())
 
@@ -676,12 +676,13 @@ def test_the_demo_makes_its_key_once_and_keeps_it_private(settings, tmp_path):
     assert chain._keys.cache_clear() is None and chain.chain_keys()[0] == first
 
 
-def test_without_debug_a_missing_key_refuses_to_start(tmp_path):
+def test_outside_the_demo_a_missing_key_refuses_to_start(tmp_path):
     env = {
         **os.environ,
-        "DEBUG": "false",
+        "DEMO": "false",
         "SECRET_KEY": "test-only-start-up-key",
         "PAYMENTS_SIGNING_SECRET": "whsec_dGVzdC1vbmx5LXN0YXJ0LXVwLXBheW1lbnRzLWtleQ==",
+        "PAYMENTS_ENDPOINT_URL": "https://payments.wallet.example/instructions/",
         "VAR_DIR": str(tmp_path),
     }
     env.pop("AUDIT_CHAIN_KEY")

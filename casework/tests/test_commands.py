@@ -24,7 +24,7 @@ from accounts.models import (
 )
 from casework import roles
 from casework.audit import records_for
-from casework.management.commands.load_demo import demo_key
+from casework.demo_credentials import demo_key
 from casework.models import Notification, Partner, PartnerApiKey, TransitionRecord
 from complaints.models import Complaint, State
 from refunds.models import RefundCase, RefundState
@@ -38,7 +38,9 @@ def run(*args: str) -> str:
 
 @pytest.fixture
 def demo_allowed(db, settings, tmp_path) -> None:
-    settings.DEBUG = True  # the test runner turns DEBUG off; the demo refuses to run then
+    settings.DEMO = (
+        True  # the suite runs as the demo (casework/tests/environment.py); said here for the reader
+    )
     settings.MEDIA_ROOT = tmp_path / "media"  # the demo's evidence scans
 
 
@@ -291,17 +293,11 @@ def test_demo_keeps_a_password_changed_after_loading(demo):
     assert "(changed since loaded)" in again
 
 
-def test_demo_refuses_to_run_with_debug_off(db, settings):
-    settings.DEBUG = False
-    with pytest.raises(CommandError, match="DEBUG is off"):
+def test_demo_refuses_to_run_outside_the_demo(db, settings):
+    settings.DEMO = False
+    with pytest.raises(CommandError, match="DEMO is off"):
         run("load_demo")
     assert not get_user_model().objects.exists()
-
-
-def test_demo_runs_with_debug_off_when_forced(db, settings):
-    settings.DEBUG = False
-    run("load_demo", "--force")
-    assert get_user_model().objects.filter(username="admin").exists()
 
 
 def test_audit_chain_of_the_demo_holds(demo):

@@ -5,10 +5,11 @@ state (``refunds.demo``), with a payments-system API key that reports settlement
 partners' webhooks go to the loopback receiver ``make run`` starts (``receive_webhooks``).
 
 Demo only: the passwords, API keys and webhook secrets are fixed strings printed on the
-console, so the command refuses
-to run with DEBUG off unless given ``--force``. It is safe to run again (``make run`` runs
-it after every migrate): users, the partners, their keys and the wallet accounts are looked
-up before they are made, and each demo complaint and account request carries a
+console (``casework.demo_credentials``, which refuses them outside the demo), so the command
+refuses to run outside the demo (``DEMO`` off): there its logins and keys would be refused
+anyway, and the refund stories report settlements with the demo key. It is safe to run
+again (``make run`` runs it after every migrate): users, the partners, their keys and the
+wallet accounts are looked up before they are made, and each demo complaint and account request carries a
 ``demo-...`` external reference and is created once. Wallet accounts are reference data
 mirrored from the wallet core, so they are written directly; complaints and requests move
 only through ``complaints.services`` and ``accounts.services``, as staff would move them.
@@ -38,6 +39,7 @@ from accounts import services as account_services
 from accounts.models import AccountRequest, AccountStatus, LockReason, RequestKind, WalletAccount
 from casework import roles
 from casework.api.credentials import issue_key
+from casework.demo_credentials import STAFF, DemoLogin, demo_key
 from casework.models import ApiScope, Partner, PartnerApiKey
 from casework.teams import team_for_code
 from complaints import services
@@ -47,25 +49,6 @@ from refunds import demo as refund_demo
 DEMO_REFERENCE_PREFIX = "demo-"
 
 
-@dataclass(frozen=True)
-class DemoLogin:
-    username: str
-    role: str | None  # None: the superuser
-    first_name: str
-    last_name: str
-    password: str  # demo only, printed on the console
-
-
-STAFF = (
-    DemoLogin("admin", None, "Wei", "Zhang", "admin-demo-only"),
-    DemoLogin("agent", roles.AGENT, "Fang", "Wang", "agent-demo-only"),
-    DemoLogin("technician", roles.TECHNICAL_TEAM, "Jie", "Chen", "technician-demo-only"),
-    DemoLogin("complaints", roles.COMPLAINTS_DEPARTMENT, "Yang", "Liu", "complaints-demo-only"),
-    DemoLogin("supervisor", roles.SUPERVISOR, "Min", "Huang", "supervisor-demo-only"),
-    DemoLogin("risk", roles.RISK_OFFICER, "Lin", "Ma", "risk-demo-only"),
-    DemoLogin("refunds", roles.REFUNDS_DESK, "Hui", "Zhou", "refunds-demo-only"),
-    DemoLogin("auditor", roles.AUDITOR, "Li", "Sun", "auditor-demo-only"),
-)
 PARTNER_CODE = "demopay"
 PARTNER_NAME = "DemoPay travel app (demo partner)"
 PARTNER_USERNAME = "partner-demopay"
@@ -75,11 +58,6 @@ PAYMENTS_CODE = "payments"
 PAYMENTS_USERNAME = "payments-system"
 PAYMENTS_ROLE = "payments system"
 CASE_SCOPES = [scope for scope in ApiScope.values if scope != ApiScope.SETTLEMENTS_REPORT]
-
-
-def demo_key(code: str) -> str:
-    """The demo partner's API key: fixed, so every run can print it (demo only)."""
-    return f"bo_{code[:8].ljust(8, '0')}_{code}-demo-only-key"
 
 
 def demo_webhook_secret(code: str) -> str:
@@ -676,22 +654,19 @@ class Command(BaseCommand):
     help = (
         "Load demo logins for every role, two partners with API keys, complaints and account "
         "requests in every state, and wallet accounts in every status and lock reason. "
-        "Demo only: refuses to run with DEBUG off unless --force. Safe to run again."
+        "Demo only: refuses to run outside the demo (DEMO off). Safe to run again."
     )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
-            "--force", action="store_true", help="Run even with DEBUG off (never on a real system)."
-        )
-        parser.add_argument(
             "--base-url", default="http://127.0.0.1:8000", help="Where the site runs, for the curl example."
         )
 
-    def handle(self, *args, force: bool, base_url: str, **options) -> None:
-        if not settings.DEBUG and not force:
+    def handle(self, *args, base_url: str, **options) -> None:
+        if not settings.DEMO:
             raise CommandError(
-                "DEBUG is off: this looks like a real system, and demo logins have published passwords. "
-                "Use --force only on a throwaway database."
+                "DEMO is off: this looks like a real system, and the demo's logins and keys are published "
+                "(refused outside the demo). Load it with DEMO=true, on a throwaway database."
             )
         logins = [self._staff_user(login) for login in STAFF]
         partner, key = self._partner(PARTNER_CODE, PARTNER_NAME, "api@demopay.example")

@@ -251,6 +251,22 @@ class AdminBrowser:
         )
         wait.until(lambda driver: driver.execute_script("return document.readyState") == "complete")
         self.shots.append(PageShot(self.driver.title or self.path, self.screenshot()))
+        self.assert_no_policy_violations()
+
+    def policy_violations(self) -> list[str]:
+        """What the browser refused under the site's Content-Security-Policy (its console,
+        read since the last look)."""
+        return [
+            entry["message"]
+            for entry in self.driver.get_log("browser")
+            if "Content Security Policy" in entry["message"] or "Content-Security-Policy" in entry["message"]
+        ]
+
+    def assert_no_policy_violations(self) -> None:
+        """Every page works under the site's Content-Security-Policy: no script, style or
+        other resource of ours was refused."""
+        refused = self.policy_violations()
+        assert not refused, f"{self.path}: the browser refused under the CSP: {refused}"
 
     def _one(self, xpaths: list[str], within: str, what: str) -> WebElement:
         """The first shown element inside ``within`` that one of ``xpaths`` (relative) finds."""

@@ -67,6 +67,8 @@ def chromium(tmp_path_factory) -> Iterator[WebDriver]:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
     options.add_experimental_option("prefs", {"intl.accept_languages": "en-US,en"})
+    # The console, for what the Content-Security-Policy refused (AdminBrowser checks each page).
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SE_OFFLINE", "true")  # Selenium Manager: never look anything up
         driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
