@@ -34,8 +34,15 @@ are enough to audit; a supervisor reveals if an audit ever needs a value) and pa
 (the API masks what it echoes: the partner sent the numbers itself).
 
 Searching by a full phone or account number still works for everyone who may search: the
-changelist matches the stored value and shows the mask. Exports are masked for everyone,
-reveal permission or not: a bulk export would bypass the one-at-a-time log.
+changelist matches the stored value and shows the mask. It matches the whole value only, for
+everyone: a search by a beginning or a part would answer, one character at a time, what the
+mask hides (a technician once walked a number out in 93 prefix searches), and for a user who
+may reveal it would be a reveal of every value at once, past the one-at-a-time log. So a
+masked field is searched ``__exact`` whatever an admin's ``search_fields`` say, is no filter
+in the URL (``?account_number__startswith=`` is refused), and sorts no list (its order would
+place the hidden digits). A search by a whole value reveals nothing the user did not type,
+and is not logged. Exports are masked for everyone, reveal permission or not: a bulk export
+would bypass the one-at-a-time log.
 
 Editing: a change form never shows the stored number, not even in its input. The value
 line shows the mask (and "reveal"); an editable number gets an empty "new ..." input
@@ -152,7 +159,8 @@ class PersonalField:
         value = _follow(obj, self.path(name))
         return "" if value is None else str(value)
 
-    def ordering(self, name: str) -> str:
+    def lookup(self, name: str) -> str:
+        """The path as a query lookup: ``account__account_number``."""
         return self.path(name).replace(".", "__")
 
 
@@ -199,8 +207,8 @@ def _display(name: str, spec: PersonalField) -> Callable:
     def display(self, obj) -> str:
         return masked_html(obj, name, spec, may_reveal=getattr(obj, _MAY_REVEAL, False))
 
+    # No admin_order_field: a list sorted by the hidden value would tell its digits.
     display.short_description = spec.label
-    display.admin_order_field = spec.ordering(name)
     display.__name__ = display_name(name)
     return display
 
@@ -293,6 +301,39 @@ class MaskedFieldsAdmin:
             display_name(name) if name in self.masked_fields else name
             for name in super().get_list_display(request)
         ]
+
+    # Searching, filtering and sorting: a masked value is matched whole or not at all.
+
+    def _masked_path(self, lookup: str) -> str | None:
+        """The masked field's path (``account__account_number``) ``lookup`` reads, if any."""
+        for name, spec in self.masked_fields.items():
+            path = spec.lookup(name)
+            if lookup == path or lookup.startswith(f"{path}__"):
+                return path
+        return None
+
+    def get_search_fields(self, request):
+        """Each search field on a masked value made ``<path>__exact``: whole, as stored."""
+        fields = []
+        for field in super().get_search_fields(request):
+            path = self._masked_path(field.lstrip("^=@"))
+            fields.append(f"{path}__exact" if path else field)
+        return tuple(dict.fromkeys(fields))
+
+    def lookup_allowed(self, lookup, value, request=None) -> bool:
+        # The admin allows any lookup on a local field in the URL (?customer_phone__startswith=).
+        if self._masked_path(lookup):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    def get_ordering(self, request):
+        ordering = super().get_ordering(request) or self.model._meta.ordering
+        kept = [
+            field
+            for field in ordering
+            if not (isinstance(field, str) and self._masked_path(field.lstrip("-")))
+        ]
+        return kept or ["-pk"]
 
     def _is_replaceable(self, request, obj, name: str) -> bool:
         return name in getattr(self, "editable_fields", ()) and self.has_change_permission(request, obj)

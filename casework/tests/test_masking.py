@@ -154,6 +154,77 @@ def test_searching_by_the_full_number_still_finds_the_complaint(client, complain
     assert complaint.reference in rows and PHONE not in rows
 
 
+# Searching: a masked value is found whole, never walked out a character at a time.
+
+WALLETS = reverse("admin:accounts_walletaccount_changelist")
+COMPLAINTS = reverse("admin:complaints_complaint_changelist")
+
+
+def prefixes_and_parts(value: str) -> list[str]:
+    """Every beginning and end of ``value`` but the whole, and its groups of characters."""
+    return sorted(
+        {value[:end] for end in range(1, len(value))}
+        | {value[start:] for start in range(1, len(value))}
+        | set(value.split("-"))
+    )
+
+
+@pytest.mark.parametrize("role", ["technician", "agent"])
+def test_a_prefix_walk_of_a_wallet_account_number_finds_nothing(client, db, role, request):
+    # Names and masked phones without the number's characters: any hit would be the number's.
+    account = wallet_account(account_number=ACCOUNT, holder_name="Zhang San", phone_masked="457****6969")
+    wallet_account(account_number="WLT-8801-7777", holder_name="Zhou Yan", phone_masked="956****7777")
+    client.force_login(request.getfixturevalue(role))
+    for term in prefixes_and_parts(ACCOUNT):
+        response = client.get(WALLETS, {"q": term})
+        assert response.status_code == 200, term
+        assert response.context["cl"].result_count == 0, term
+        assert "0 results" in response.content.decode(), term
+    found = client.get(WALLETS, {"q": ACCOUNT})
+    assert list(found.context["cl"].result_list) == [account]
+    rows = found.content.decode().split("<tbody>")[1].split("</tbody>")[0]
+    assert ACCOUNT not in re.sub(r"_changelist_filters=[^\"]*", "", rows)
+
+
+@pytest.mark.parametrize(
+    ("url", "lookup"),
+    [
+        (WALLETS, "account_number__startswith"),
+        (WALLETS, "account_number__gt"),
+        (COMPLAINTS, "customer_phone__startswith"),
+        (COMPLAINTS, "account_number__contains"),
+        (reverse("admin:accounts_accountrequest_changelist"), "account__account_number__startswith"),
+    ],
+)
+def test_a_masked_field_is_no_filter_in_the_url(client, technician, agent, url, lookup):
+    wallet_account(account_number=ACCOUNT)
+    register(agent, customer_phone=PHONE, account_number=ACCOUNT)
+    client.force_login(technician)
+    assert client.get(url, {lookup: ACCOUNT[:5]}).status_code == 400
+    assert client.get(url, {lookup: PHONE[:5]}).status_code == 400
+
+
+def test_a_list_is_not_sorted_by_a_masked_value(client, technician):
+    # Neither the order made nor its reverse is the numbers' order, nor are the names'.
+    numbers = ["WLT-3000-0001", "WLT-1000-0003", "WLT-2000-0002"]
+    for holder, number in zip(("Holder B", "Holder A", "Holder C"), numbers, strict=True):
+        wallet_account(account_number=number, holder_name=holder)
+    client.force_login(technician)
+    for order in (None, "0", "-0", "0.1", "-0.3"):  # column 0: the masked account number
+        response = client.get(WALLETS, {"o": order} if order else {})
+        shown = [account.account_number for account in response.context["cl"].result_list]
+        assert shown not in (sorted(numbers), sorted(numbers, reverse=True)), order
+    assert "sortable column-masked_account_number" not in client.get(WALLETS).content.decode()
+
+
+def test_a_prefix_of_a_phone_finds_no_complaint(client, agent, technician):
+    register(agent, customer_phone=PHONE, customer_name="Zhang San")
+    client.force_login(technician)
+    for term in ("139", "1391100", PHONE[:-1], PHONE[1:]):
+        assert client.get(COMPLAINTS, {"q": term}).context["cl"].result_count == 0, term
+    assert client.get(COMPLAINTS, {"q": PHONE}).context["cl"].result_count == 1
+
+
 @pytest.mark.parametrize("role", ["agent", "auditor"])
 def test_an_account_request_and_its_account_show_no_full_number(client, agent, supervisor, role, request):
     account = wallet_account(account_number="WLT-7000-4321")
