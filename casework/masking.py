@@ -15,11 +15,13 @@ to recognise a value on the phone: ``139****2233``, ``+86 138 **** 8000``,
 ``WLT-****-1203``, ``1101**********1234``; a masked value is as long as the value.
 
 The rule: everybody sees masks by default. Holders of ``casework.reveal_personal_data``
-get a "reveal" button beside each masked value on a change form; it POSTs (with the CSRF
-token) to the reveal view, which answers the full value of that one field and writes a
-``RevealLog`` row (who, which case, which field, when, the optional reason). Auditors
-read the log in the admin; nobody edits or deletes it. A POST by anyone else is refused
-with 403 and written too, as ``refused`` with no value, so probing shows in the log.
+get a "reveal" button beside each masked value on a change form; it asks why, and POSTs
+the reason (with the CSRF token) to the reveal view, which answers the full value of that
+one field and writes a ``RevealLog`` row (who, which case, which field, when, why). The
+reason is required (at most 300 characters, no NUL): without a valid one nothing is shown,
+and the try is logged as ``no_reason``. Auditors read the log in the admin; nobody edits or
+deletes it. A POST by anyone else is refused with 403 and written too, as ``refused`` with
+no value, so probing shows in the log.
 
 Who holds the permission (granted by ``casework/migrations/0008_reveal_log``):
 
@@ -195,7 +197,7 @@ def masked_html(obj: Any, name: str, spec: PersonalField, *, may_reveal: bool = 
         'data-prompt="{}" data-refused="{}" data-failed="{}" title="{}">{}</button>',
         shown,
         reveal_url(obj, name),
-        gettext("Why do you need the full value? (optional; the reveal is logged)"),
+        gettext("Why do you need the full value? (required; the reveal is logged)"),
         gettext("not allowed"),
         gettext("failed"),
         gettext("Show the full %(value)s once; the reveal is logged") % {"value": spec.label},
