@@ -300,3 +300,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# --- masking: links in notices ---
+# Where staff open the back office: notices (e-mails to team mailboxes) link to the case's
+# admin page here instead of printing personal data. The demo's address by default; set it
+# to the public https address in production (load_demo --base-url defaults to it too).
+BACKOFFICE_BASE_URL = os.environ.get("BACKOFFICE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from accounts.models import WalletAccount
@@ -21,7 +24,7 @@ from casework.masking import (
     mask_phone,
     may_reveal,
 )
-from casework.models import RevealLog, TransitionRecord
+from casework.models import Notification, RevealLog, TransitionRecord
 from casework.tests.admin import admin_url
 from complaints.models import Complaint, State
 from complaints.tests.factories import complaint_in_state, file_complaint, register
@@ -559,6 +562,68 @@ def test_the_log_cannot_be_added_changed_or_deleted_even_by_a_superuser(client, 
     assert bulk.status_code in (200, 302)
     log.refresh_from_db()
     assert log.reason == "Callback"
+
+
+# Notices: to mailboxes whose readers may not reveal, the numbers masked and a link instead.
+
+BASE_URL = "https://backoffice.wallet.example"
+
+
+def notice_templates() -> set[str]:
+    """Every notice text an app renders: ``<app>/templates/<app>/*.txt``."""
+    return {
+        f"{path.parent.name}/{path.name}"
+        for path in Path(settings.BASE_DIR).glob("*/templates/*/*.txt")
+        if path.parent.parent.name == "templates"
+    }
+
+
+def assert_masked_with_a_link(body: str, case, numbers: tuple[str, ...], shown: tuple[str, ...] = ()) -> None:
+    for number in numbers:
+        assert number not in body, body
+    for masked in shown:
+        assert masked in body, body
+    assert f"{BASE_URL}{admin_url(case)}" in body, body
+
+
+def test_every_notice_template_masks_the_numbers_and_links_to_the_case(
+    settings, agent, supervisor, technical_team
+):
+    from refunds.services import open_refund_case_from_complaint
+
+    settings.BACKOFFICE_BASE_URL = BASE_URL
+    complaint = complaint_in_state(
+        State.IN_PROGRESS, agent=agent, category="refund", customer_phone=PHONE, account_number=ACCOUNT
+    )
+    refund = open_refund_case_from_complaint(complaint=complaint, actor=agent, refund_type="returned")
+    rendered = []
+    for kind in ("due_soon", "breach"):
+        rendered.append(("complaints/clock_notice.txt", {"case": complaint, "kind": kind}, complaint, ()))
+    context = {"complaint": complaint, "team": technical_team, "reason": "Ledger check", "actor": agent}
+    rendered.append(("complaints/escalation_notice.txt", context, complaint, ("WLT-****-1203",)))
+    for kind in ("reminder", "due_soon", "breach"):
+        rendered.append(("refunds/clock_notice.txt", {"case": refund, "kind": kind}, refund, ()))
+    rendered.append(("refunds/failed_notice.txt", {"case": refund, "error": "timeout"}, refund, ()))
+    numbers = {PHONE, ACCOUNT}
+    for at, state in enumerate(("submitted", "identity_verified", "pending_review", "approved")):
+        account = wallet_account(account_number=f"WLT-770{at}-432{at}")
+        numbers.add(account.account_number)
+        account_request = request_in_state(state, agent=agent, reviewer=supervisor, account=account)
+        for kind in ("due_soon", "breach"):
+            shown = (f"WLT-****-432{at}",)
+            rendered.append(
+                ("accounts/clock_notice.txt", {"case": account_request, "kind": kind}, account_request, shown)
+            )
+    assert {template for template, *_ in rendered} == notice_templates()
+    for template, context, case, shown in rendered:
+        assert_masked_with_a_link(render_to_string(template, context), case, tuple(numbers), shown)
+
+
+def test_the_escalation_e_mail_written_by_the_service_masks_the_account(settings, agent, technical_team):
+    settings.BACKOFFICE_BASE_URL = BASE_URL
+    complaint = complaint_in_state(State.ESCALATED, agent=agent, customer_phone=PHONE, account_number=ACCOUNT)
+    notice = Notification.objects.get(kind="escalation", case_reference=complaint.reference)
+    assert_masked_with_a_link(notice.body, complaint, (PHONE, ACCOUNT), ("WLT-****-1203",))
 
 
 # Exports and the partner API.

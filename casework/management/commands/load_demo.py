@@ -684,7 +684,9 @@ class Command(BaseCommand):
             "--force", action="store_true", help="Run even with DEBUG off (never on a real system)."
         )
         parser.add_argument(
-            "--base-url", default="http://127.0.0.1:8000", help="Where the site runs, for the curl example."
+            "--base-url",
+            default=settings.BACKOFFICE_BASE_URL,
+            help="Where the site runs, for the curl example (default: BACKOFFICE_BASE_URL).",
         )
 
     def handle(self, *args, force: bool, base_url: str, **options) -> None:
