@@ -166,6 +166,22 @@ class PersonalField:
         return self.path(name).replace(".", "__")
 
 
+def masked_in_text(text: str, obj: Any, specs: dict[str, PersonalField]) -> str:
+    """``text`` with each value of ``obj``'s masked fields written in it shown masked: for
+    a stored text that printed them (a notice written before notices masked), and that
+    stays as it was written. Values it held before (its history) too, longest first."""
+    values: dict[str, str] = {}
+    history = getattr(obj, "history", None)
+    for name, spec in specs.items():
+        values[spec.value_of(obj, name)] = spec.kind
+        if history is not None and spec.path(name) == name:
+            for old in history.values_list(name, flat=True).distinct():
+                values[str(old or "")] = spec.kind
+    for value in sorted((value for value in values if len(value) >= 4), key=len, reverse=True):
+        text = text.replace(value, mask(values[value], value))
+    return text
+
+
 def reveal_url(obj: Any, name: str) -> str:
     meta = obj._meta
     return reverse("admin:casework_reveal", args=[meta.app_label, meta.model_name, obj.pk, name])

@@ -626,6 +626,23 @@ def test_the_escalation_e_mail_written_by_the_service_masks_the_account(settings
     assert_masked_with_a_link(notice.body, complaint, (PHONE, ACCOUNT), ("WLT-****-1203",))
 
 
+def test_a_notice_written_before_notices_masked_is_shown_masked(client, agent, supervisor, auditor):
+    complaint = complaint_in_state(State.ESCALATED, agent=agent, customer_phone=PHONE, account_number=ACCOUNT)
+    notice = Notification.objects.get(kind="escalation", case_reference=complaint.reference)
+    # What an old notice held: the numbers in full, the account since corrected on the complaint.
+    old_body = f"Customer: Li Wei (account {ACCOUNT}), phone {PHONE}."
+    Notification.objects.filter(pk=notice.pk).update(body=old_body)
+    Complaint.objects.filter(pk=complaint.pk).update(account_number="WLT-8800-5555")
+    complaint.refresh_from_db()
+    complaint.save()  # a history row with the new number; the old one stays in the history
+    client.force_login(auditor)
+    page = client.get(reverse("admin:casework_notification_change", args=[notice.pk])).content.decode()
+    assert ACCOUNT not in page and PHONE not in page
+    assert "(account WLT-****-1203), phone 139****2233." in page
+    notice.refresh_from_db()
+    assert notice.body == old_body  # stored as it was sent
+
+
 # Exports and the partner API.
 
 
