@@ -37,7 +37,7 @@ def _verify_identity(*, request: AccountRequest, actor, method: str, note: str =
 
 @admin.register(WalletAccount)
 class WalletAccountAdmin(MaskedFieldsAdmin, AppendOnlyHistoryAdmin):
-    # Shown masked, revealed one at a time (casework.masking); searching by it still works.
+    # Shown masked, revealed one at a time (casework.masking); searched whole, sorted never.
     masked_fields = {"account_number": PersonalField(ACCOUNT, _("account number"))}
     list_display = (
         "account_number",
@@ -49,7 +49,11 @@ class WalletAccountAdmin(MaskedFieldsAdmin, AppendOnlyHistoryAdmin):
         "failed_attempts",
     )
     list_filter = ("status", "lock_reason")
-    search_fields = ("account_number", "holder_name", "phone_masked")
+    search_fields = ("account_number__exact", "holder_name", "phone_masked")
+    search_help_text = _(
+        "An account number in full, as written; a holder's name or the masked phone by any part."
+    )
+    ordering = ("holder_name", "pk")  # not by number: the list's order would place the hidden digits
     # The history names who changed the account and, as its reason, the request executed.
     history_list_display = ["status", "lock_reason"]
 

@@ -37,7 +37,7 @@ from . import case_timeline, outbox
 from .audit import case_models, trail, trail_rows
 from .errors import CaseworkError, ConcurrentChange
 from .forms import ConfirmTransitionForm, VersionedChangeForm, VersionedForm
-from .masking import mask
+from .masking import mask, masked_in_text
 from .models import (
     BusinessCalendar,
     CalendarOverride,
@@ -899,6 +899,20 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = (DeliveryAttemptInline,)
     actions = ("retry_now", "resend")
+    readonly_fields = ("shown_body",)
+
+    def get_fields(self, request, obj=None):
+        fields = [name for name in super().get_fields(request, obj) if name != "shown_body"]
+        return ["shown_body" if name == "body" else name for name in fields]
+
+    @admin.display(description=_("body"))
+    def shown_body(self, notification: Notification) -> str:
+        """The body as stored, but for its case's personal data: a notice written before
+        notices masked printed the numbers, and stays as it was sent (a webhook's is signed)."""
+        case = notification.case
+        case_admin = self.admin_site._registry.get(type(case)) if case is not None else None
+        specs = getattr(case_admin, "masked_fields", {})
+        return masked_in_text(notification.body, case, specs) if specs else notification.body
 
     def has_retry_permission(self, request) -> bool:
         return request.user.has_perm("casework.change_notification")

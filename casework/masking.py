@@ -16,11 +16,13 @@ to recognise a value on the phone: ``139****2233``, ``+86 138 **** 8000``,
 stored in E.164 as long as its international format).
 
 The rule: everybody sees masks by default. Holders of ``casework.reveal_personal_data``
-get a "reveal" button beside each masked value on a change form; it POSTs (with the CSRF
-token) to the reveal view, which answers the full value of that one field and writes a
-``RevealLog`` row (who, which case, which field, when, the optional reason). Auditors
-read the log in the admin; nobody edits or deletes it. A POST by anyone else is refused
-with 403 and written too, as ``refused`` with no value, so probing shows in the log.
+get a "reveal" button beside each masked value on a change form; it asks why, and POSTs
+the reason (with the CSRF token) to the reveal view, which answers the full value of that
+one field and writes a ``RevealLog`` row (who, which case, which field, when, why). The
+reason is required (at most 300 characters, no NUL): without a valid one nothing is shown,
+and the try is logged as ``no_reason``. Auditors read the log in the admin; nobody edits or
+deletes it. A POST by anyone else is refused with 403 and written too, as ``refused`` with
+no value, so probing shows in the log.
 
 Who holds the permission (granted by ``casework/migrations/0008_reveal_log``):
 
@@ -35,8 +37,15 @@ are enough to audit; a supervisor reveals if an audit ever needs a value) and pa
 (the API masks what it echoes: the partner sent the numbers itself).
 
 Searching by a full phone or account number still works for everyone who may search: the
-changelist matches the stored value and shows the mask. Exports are masked for everyone,
-reveal permission or not: a bulk export would bypass the one-at-a-time log.
+changelist matches the stored value and shows the mask. It matches the whole value only, for
+everyone: a search by a beginning or a part would answer, one character at a time, what the
+mask hides (a technician once walked a number out in 93 prefix searches), and for a user who
+may reveal it would be a reveal of every value at once, past the one-at-a-time log. So a
+masked field is searched ``__exact`` whatever an admin's ``search_fields`` say, is no filter
+in the URL (``?account_number__startswith=`` is refused), and sorts no list (its order would
+place the hidden digits). A search by a whole value reveals nothing the user did not type,
+and is not logged. Exports are masked for everyone, reveal permission or not: a bulk export
+would bypass the one-at-a-time log.
 
 Editing: a change form never shows the stored number, not even in its input. The value
 line shows the mask (and "reveal"); an editable number gets an empty "new ..." input
@@ -156,8 +165,25 @@ class PersonalField:
         value = _follow(obj, self.path(name))
         return "" if value is None else str(value)
 
-    def ordering(self, name: str) -> str:
+    def lookup(self, name: str) -> str:
+        """The path as a query lookup: ``account__account_number``."""
         return self.path(name).replace(".", "__")
+
+
+def masked_in_text(text: str, obj: Any, specs: dict[str, PersonalField]) -> str:
+    """``text`` with each value of ``obj``'s masked fields written in it shown masked: for
+    a stored text that printed them (a notice written before notices masked), and that
+    stays as it was written. Values it held before (its history) too, longest first."""
+    values: dict[str, str] = {}
+    history = getattr(obj, "history", None)
+    for name, spec in specs.items():
+        values[spec.value_of(obj, name)] = spec.kind
+        if history is not None and spec.path(name) == name:
+            for old in history.values_list(name, flat=True).distinct():
+                values[str(old or "")] = spec.kind
+    for value in sorted((value for value in values if len(value) >= 4), key=len, reverse=True):
+        text = text.replace(value, mask(values[value], value))
+    return text
 
 
 def reveal_url(obj: Any, name: str) -> str:
@@ -191,7 +217,7 @@ def masked_html(obj: Any, name: str, spec: PersonalField, *, may_reveal: bool = 
         'data-prompt="{}" data-refused="{}" data-failed="{}" title="{}">{}</button>',
         shown,
         reveal_url(obj, name),
-        gettext("Why do you need the full value? (optional; the reveal is logged)"),
+        gettext("Why do you need the full value? (required; the reveal is logged)"),
         gettext("not allowed"),
         gettext("failed"),
         gettext("Show the full %(value)s once; the reveal is logged") % {"value": spec.label},
@@ -203,8 +229,8 @@ def _display(name: str, spec: PersonalField) -> Callable:
     def display(self, obj) -> str:
         return masked_html(obj, name, spec, may_reveal=getattr(obj, _MAY_REVEAL, False))
 
+    # No admin_order_field: a list sorted by the hidden value would tell its digits.
     display.short_description = spec.label
-    display.admin_order_field = spec.ordering(name)
     display.__name__ = display_name(name)
     return display
 
@@ -297,6 +323,39 @@ class MaskedFieldsAdmin:
             display_name(name) if name in self.masked_fields else name
             for name in super().get_list_display(request)
         ]
+
+    # Searching, filtering and sorting: a masked value is matched whole or not at all.
+
+    def _masked_path(self, lookup: str) -> str | None:
+        """The masked field's path (``account__account_number``) ``lookup`` reads, if any."""
+        for name, spec in self.masked_fields.items():
+            path = spec.lookup(name)
+            if lookup == path or lookup.startswith(f"{path}__"):
+                return path
+        return None
+
+    def get_search_fields(self, request):
+        """Each search field on a masked value made ``<path>__exact``: whole, as stored."""
+        fields = []
+        for field in super().get_search_fields(request):
+            path = self._masked_path(field.lstrip("^=@"))
+            fields.append(f"{path}__exact" if path else field)
+        return tuple(dict.fromkeys(fields))
+
+    def lookup_allowed(self, lookup, value, request=None) -> bool:
+        # The admin allows any lookup on a local field in the URL (?customer_phone__startswith=).
+        if self._masked_path(lookup):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    def get_ordering(self, request):
+        ordering = super().get_ordering(request) or self.model._meta.ordering
+        kept = [
+            field
+            for field in ordering
+            if not (isinstance(field, str) and self._masked_path(field.lstrip("-")))
+        ]
+        return kept or ["-pk"]
 
     def _is_replaceable(self, request, obj, name: str) -> bool:
         return name in getattr(self, "editable_fields", ()) and self.has_change_permission(request, obj)

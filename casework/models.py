@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.signals import post_delete
@@ -667,6 +668,10 @@ class IdempotencyKey(models.Model):
         return f"{self.key} ({self.request_method} {self.request_path})"
 
 
+# The log's rows hold up to 300 characters from before a reason was required: no row is cut.
+REVEAL_REASON_MAX_LENGTH = 300
+
+
 class RevealLog(ChainedRow):
     """One look at a masked personal-data value in full, or a refused try at one: who, which
     case and field, when and why. Written only by the reveal view; never edited or deleted.
@@ -678,6 +683,7 @@ class RevealLog(ChainedRow):
     class Outcome(models.TextChoices):
         REVEALED = "revealed", _("revealed")
         REFUSED = "refused", _("refused (no permission)")
+        NO_REASON = "no_reason", _("refused (no valid reason)")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("user")
@@ -698,10 +704,11 @@ class RevealLog(ChainedRow):
     outcome = models.CharField(
         max_length=10, choices=Outcome.choices, default=Outcome.REVEALED, verbose_name=_("outcome")
     )
+    # Required to reveal; a refused try keeps what came (perhaps nothing, a NUL shown as \ufffd).
     reason = models.CharField(
-        max_length=300,
-        blank=True,
-        help_text=_("Why, as the user typed it (optional)."),
+        max_length=REVEAL_REASON_MAX_LENGTH,
+        validators=[ProhibitNullCharactersValidator()],
+        help_text=_("Why the full value is needed, as the user typed it."),
         verbose_name=_("reason"),
     )
     revealed_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("revealed at"))

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from accounts.models import WalletAccount
@@ -21,7 +24,7 @@ from casework.masking import (
     mask_phone,
     may_reveal,
 )
-from casework.models import RevealLog, TransitionRecord
+from casework.models import Notification, RevealLog, TransitionRecord
 from casework.tests.admin import admin_url
 from complaints.models import Complaint, State
 from complaints.tests.factories import complaint_in_state, file_complaint, register
@@ -156,6 +159,77 @@ def test_searching_by_the_full_number_still_finds_the_complaint(client, complain
     assert complaint.reference in rows and PHONE not in rows
 
 
+# Searching: a masked value is found whole, never walked out a character at a time.
+
+WALLETS = reverse("admin:accounts_walletaccount_changelist")
+COMPLAINTS = reverse("admin:complaints_complaint_changelist")
+
+
+def prefixes_and_parts(value: str) -> list[str]:
+    """Every beginning and end of ``value`` but the whole, and its groups of characters."""
+    return sorted(
+        {value[:end] for end in range(1, len(value))}
+        | {value[start:] for start in range(1, len(value))}
+        | set(value.split("-"))
+    )
+
+
+@pytest.mark.parametrize("role", ["technician", "agent"])
+def test_a_prefix_walk_of_a_wallet_account_number_finds_nothing(client, db, role, request):
+    # Names and masked phones without the number's characters: any hit would be the number's.
+    account = wallet_account(account_number=ACCOUNT, holder_name="Zhang San", phone_masked="457****6969")
+    wallet_account(account_number="WLT-8801-7777", holder_name="Zhou Yan", phone_masked="956****7777")
+    client.force_login(request.getfixturevalue(role))
+    for term in prefixes_and_parts(ACCOUNT):
+        response = client.get(WALLETS, {"q": term})
+        assert response.status_code == 200, term
+        assert response.context["cl"].result_count == 0, term
+        assert "0 results" in response.content.decode(), term
+    found = client.get(WALLETS, {"q": ACCOUNT})
+    assert list(found.context["cl"].result_list) == [account]
+    rows = found.content.decode().split("<tbody>")[1].split("</tbody>")[0]
+    assert ACCOUNT not in re.sub(r"_changelist_filters=[^\"]*", "", rows)
+
+
+@pytest.mark.parametrize(
+    ("url", "lookup"),
+    [
+        (WALLETS, "account_number__startswith"),
+        (WALLETS, "account_number__gt"),
+        (COMPLAINTS, "customer_phone__startswith"),
+        (COMPLAINTS, "account_number__contains"),
+        (reverse("admin:accounts_accountrequest_changelist"), "account__account_number__startswith"),
+    ],
+)
+def test_a_masked_field_is_no_filter_in_the_url(client, technician, agent, url, lookup):
+    wallet_account(account_number=ACCOUNT)
+    register(agent, customer_phone=PHONE, account_number=ACCOUNT)
+    client.force_login(technician)
+    assert client.get(url, {lookup: ACCOUNT[:5]}).status_code == 400
+    assert client.get(url, {lookup: PHONE[:5]}).status_code == 400
+
+
+def test_a_list_is_not_sorted_by_a_masked_value(client, technician):
+    # Neither the order made nor its reverse is the numbers' order, nor are the names'.
+    numbers = ["WLT-3000-0001", "WLT-1000-0003", "WLT-2000-0002"]
+    for holder, number in zip(("Holder B", "Holder A", "Holder C"), numbers, strict=True):
+        wallet_account(account_number=number, holder_name=holder)
+    client.force_login(technician)
+    for order in (None, "0", "-0", "0.1", "-0.3"):  # column 0: the masked account number
+        response = client.get(WALLETS, {"o": order} if order else {})
+        shown = [account.account_number for account in response.context["cl"].result_list]
+        assert shown not in (sorted(numbers), sorted(numbers, reverse=True)), order
+    assert "sortable column-masked_account_number" not in client.get(WALLETS).content.decode()
+
+
+def test_a_prefix_of_a_phone_finds_no_complaint(client, agent, technician):
+    register(agent, customer_phone=PHONE, customer_name="Zhang San")
+    client.force_login(technician)
+    for term in ("139", "1391100", PHONE[:-1], PHONE[1:]):
+        assert client.get(COMPLAINTS, {"q": term}).context["cl"].result_count == 0, term
+    assert client.get(COMPLAINTS, {"q": PHONE}).context["cl"].result_count == 1
+
+
 @pytest.mark.parametrize("role", ["agent", "auditor"])
 def test_an_account_request_and_its_account_show_no_full_number(client, agent, supervisor, role, request):
     account = wallet_account(account_number="WLT-7000-4321")
@@ -288,7 +362,7 @@ def test_a_permitted_user_reveals_one_value_and_it_is_logged(client, complaint, 
 
 def test_a_reveal_asked_for_without_json_answers_a_page(client, complaint, supervisor):
     client.force_login(supervisor)
-    response = client.post(reveal_url(complaint, "account_number"))
+    response = client.post(reveal_url(complaint, "account_number"), {"reveal_reason": "Audit of the call"})
     assert response.status_code == 200
     content = response.content.decode()
     assert ACCOUNT in content and admin_url(complaint) in content
@@ -299,7 +373,11 @@ def test_the_account_behind_a_request_is_revealed_on_the_request(client, agent, 
     account = wallet_account(account_number="WLT-7000-4321")
     account_request = request_in_state("submitted", agent=agent, reviewer=agent, account=account)
     client.force_login(risk_officer)
-    response = client.post(reveal_url(account_request, "account"), HTTP_ACCEPT="application/json")
+    response = client.post(
+        reveal_url(account_request, "account"),
+        {"reveal_reason": "Risk check"},
+        HTTP_ACCEPT="application/json",
+    )
     assert response.json()["value"] == "WLT-7000-4321"
     log = RevealLog.objects.get()
     assert (log.case, log.case_reference) == (account_request, account_request.reference)
@@ -319,6 +397,94 @@ def test_a_user_without_the_permission_is_refused_and_the_try_is_logged(client, 
         RevealLog.Outcome.REFUSED,
         "customer_phone",
     )
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "x" * 301])
+def test_a_reveal_without_a_valid_reason_shows_nothing_and_is_logged(client, complaint, agent, reason):
+    client.force_login(agent)
+    response = client.post(
+        reveal_url(complaint, "customer_phone"), {"reveal_reason": reason}, HTTP_ACCEPT="application/json"
+    )
+    assert response.status_code == 400
+    assert PHONE not in response.content.decode()
+    [error] = response.json()["errors"]["reveal_reason"]
+    assert error in ("This field is required.", "Ensure this value has at most 300 characters (it has 301).")
+    log = RevealLog.objects.get()
+    assert (log.user, log.outcome, log.field_name, log.reason) == (
+        agent,
+        RevealLog.Outcome.NO_REASON,
+        "customer_phone",
+        reason.strip()[:300],
+    )
+
+
+def test_a_reveal_page_without_a_reason_asks_for_one_next_to_the_field(client, complaint, supervisor):
+    client.force_login(supervisor)
+    response = client.post(reveal_url(complaint, "account_number"))
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert ACCOUNT not in page
+    assert 'name="reveal_reason"' in page and "This field is required." in page
+    assert RevealLog.objects.get().outcome == RevealLog.Outcome.NO_REASON
+    again = client.post(reveal_url(complaint, "account_number"), {"reveal_reason": "Calling back"})
+    assert again.status_code == 200 and ACCOUNT in again.content.decode()
+    assert RevealLog.objects.filter(outcome=RevealLog.Outcome.REVEALED, reason="Calling back").count() == 1
+
+
+def reveal_with_a_nul(client, complaint, user):
+    client.force_login(user)
+    return client.post(
+        reveal_url(complaint, "customer_phone"),
+        {"reveal_reason": "call\x00back"},
+        HTTP_ACCEPT="application/json",
+    )
+
+
+def assert_a_nul_is_refused_and_logged(client, complaint, agent, technician) -> None:
+    response = reveal_with_a_nul(client, complaint, agent)
+    assert response.status_code == 400
+    assert response.json()["errors"]["reveal_reason"] == ["Null characters are not allowed."]
+    page = client.post(reveal_url(complaint, "customer_phone"), {"reveal_reason": "\x00"})
+    assert page.status_code == 400 and "Null characters are not allowed." in page.content.decode()
+    assert reveal_with_a_nul(client, complaint, technician).status_code == 403
+    logged = list(RevealLog.objects.order_by("pk").values_list("user__username", "outcome", "reason"))
+    assert logged == [
+        ("agent.wang", "no_reason", "call\ufffdback"),
+        ("agent.wang", "no_reason", "\ufffd"),
+        ("tech.chen", "refused", "call\ufffdback"),
+    ]
+
+
+def test_a_nul_in_the_reason_is_an_error_on_the_field_and_the_try_is_logged(
+    client, complaint, agent, technician
+):
+    assert_a_nul_is_refused_and_logged(client, complaint, agent, technician)
+
+
+@pytest.mark.postgres
+def test_postgres_a_nul_in_the_reason_is_an_error_on_the_field_and_the_try_is_logged(
+    require_postgres, client, complaint, agent, technician
+):
+    assert_a_nul_is_refused_and_logged(client, complaint, agent, technician)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("complaints", "complaint", "1\x00", "customer_phone"),
+        ("complaints", "complaint", "99999999999999999999999", "customer_phone"),
+        ("complaints", "complaint", "{pk}", "customer_phone\x00"),
+        ("complaints\x00", "complaint", "{pk}", "customer_phone"),
+    ],
+)
+def test_postgres_a_nul_or_a_huge_number_in_the_reveal_url_is_a_404(
+    require_postgres, client, complaint, agent, args
+):
+    client.force_login(agent)
+    url = reverse("admin:casework_reveal", args=[part.format(pk=complaint.pk) for part in args])
+    assert client.post(url, {"reveal_reason": "Callback"}).status_code == 404
+    assert not RevealLog.objects.exists()
 
 
 def test_reveal_is_post_only(client, complaint, agent):
@@ -382,7 +548,7 @@ def test_auditors_read_the_log_filtered_by_user_date_and_model(client, complaint
 
 def test_the_log_cannot_be_added_changed_or_deleted_even_by_a_superuser(client, complaint, agent, superuser):
     client.force_login(agent)
-    client.post(reveal_url(complaint, "customer_phone"))
+    client.post(reveal_url(complaint, "customer_phone"), {"reveal_reason": "Callback"})
     log = RevealLog.objects.get()
     client.force_login(superuser)
     change = reverse("admin:casework_reveallog_change", args=[log.pk])
@@ -397,7 +563,86 @@ def test_the_log_cannot_be_added_changed_or_deleted_even_by_a_superuser(client, 
     bulk = client.post(REVEAL_LOG, {"action": "delete_selected", "_selected_action": [log.pk], "post": "yes"})
     assert bulk.status_code in (200, 302)
     log.refresh_from_db()
-    assert log.reason == ""
+    assert log.reason == "Callback"
+
+
+# Notices: to mailboxes whose readers may not reveal, the numbers masked and a link instead.
+
+BASE_URL = "https://backoffice.wallet.example"
+
+
+def notice_templates() -> set[str]:
+    """Every notice text an app renders: ``<app>/templates/<app>/*.txt``."""
+    return {
+        f"{path.parent.name}/{path.name}"
+        for path in Path(settings.BASE_DIR).glob("*/templates/*/*.txt")
+        if path.parent.parent.name == "templates"
+    }
+
+
+def assert_masked_with_a_link(body: str, case, numbers: tuple[str, ...], shown: tuple[str, ...] = ()) -> None:
+    for number in numbers:
+        assert number not in body, body
+    for masked in shown:
+        assert masked in body, body
+    assert f"{BASE_URL}{admin_url(case)}" in body, body
+
+
+def test_every_notice_template_masks_the_numbers_and_links_to_the_case(
+    settings, agent, supervisor, technical_team
+):
+    from refunds.services import open_refund_case_from_complaint
+
+    settings.BACKOFFICE_BASE_URL = BASE_URL
+    complaint = complaint_in_state(
+        State.IN_PROGRESS, agent=agent, category="refund", customer_phone=PHONE, account_number=ACCOUNT
+    )
+    refund = open_refund_case_from_complaint(complaint=complaint, actor=agent, refund_type="returned")
+    rendered = []
+    for kind in ("due_soon", "breach"):
+        rendered.append(("complaints/clock_notice.txt", {"case": complaint, "kind": kind}, complaint, ()))
+    context = {"complaint": complaint, "team": technical_team, "reason": "Ledger check", "actor": agent}
+    rendered.append(("complaints/escalation_notice.txt", context, complaint, ("WLT-****-1203",)))
+    for kind in ("reminder", "due_soon", "breach"):
+        rendered.append(("refunds/clock_notice.txt", {"case": refund, "kind": kind}, refund, ()))
+    rendered.append(("refunds/failed_notice.txt", {"case": refund, "error": "timeout"}, refund, ()))
+    numbers = {PHONE, ACCOUNT}
+    for at, state in enumerate(("submitted", "identity_verified", "pending_review", "approved")):
+        account = wallet_account(account_number=f"WLT-770{at}-432{at}")
+        numbers.add(account.account_number)
+        account_request = request_in_state(state, agent=agent, reviewer=supervisor, account=account)
+        for kind in ("due_soon", "breach"):
+            shown = (f"WLT-****-432{at}",)
+            rendered.append(
+                ("accounts/clock_notice.txt", {"case": account_request, "kind": kind}, account_request, shown)
+            )
+    assert {template for template, *_ in rendered} == notice_templates()
+    for template, context, case, shown in rendered:
+        assert_masked_with_a_link(render_to_string(template, context), case, tuple(numbers), shown)
+
+
+def test_the_escalation_e_mail_written_by_the_service_masks_the_account(settings, agent, technical_team):
+    settings.BACKOFFICE_BASE_URL = BASE_URL
+    complaint = complaint_in_state(State.ESCALATED, agent=agent, customer_phone=PHONE, account_number=ACCOUNT)
+    notice = Notification.objects.get(kind="escalation", case_reference=complaint.reference)
+    assert_masked_with_a_link(notice.body, complaint, (PHONE, ACCOUNT), ("WLT-****-1203",))
+
+
+def test_a_notice_written_before_notices_masked_is_shown_masked(client, agent, supervisor, auditor):
+    complaint = complaint_in_state(State.ESCALATED, agent=agent, customer_phone=PHONE, account_number=ACCOUNT)
+    notice = Notification.objects.get(kind="escalation", case_reference=complaint.reference)
+    # What an old notice held: the numbers in full, the account since corrected on the complaint.
+    old_body = f"Customer: Li Wei (account {ACCOUNT}), phone {PHONE}."
+    Notification.objects.filter(pk=notice.pk).update(body=old_body)
+    Complaint.objects.filter(pk=complaint.pk).update(account_number="WLT-8800-5555")
+    complaint.refresh_from_db()
+    complaint.save()  # a history row with the new number; the old one stays in the history
+    client.force_login(auditor)
+    page = client.get(reverse("admin:casework_notification_change", args=[notice.pk])).content.decode()
+    assert ACCOUNT not in page and PHONE not in page
+    assert "(account WLT-****-1203), phone 139****2233." in page
+    notice.refresh_from_db()
+    assert notice.body == old_body  # stored as it was sent
 
 
 # Exports and the partner API.

@@ -659,7 +659,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
-            "--base-url", default="http://127.0.0.1:8000", help="Where the site runs, for the curl example."
+            "--base-url",
+            default=settings.BACKOFFICE_BASE_URL,
+            help="Where the site runs, for the curl example (default: BACKOFFICE_BASE_URL).",
         )
 
     def handle(self, *args, base_url: str, **options) -> None:

@@ -21,7 +21,7 @@ def backwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("casework", "0013_calendar_overrides_token"),
+        ("casework", "0016_file_download_log"),
         ("axes", "0010_accessattemptexpiration"),
     ]
 
