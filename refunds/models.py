@@ -137,10 +137,16 @@ def customer_of(case: RefundCase) -> Q | None:
     return same
 
 
-def customer_lock_key(case: RefundCase) -> str | None:
-    """What approvals for one customer serialise on (see services.approve_refund)."""
+def customer_lock_keys(case: RefundCase) -> list[str]:
+    """What approvals for one customer serialise on (see services.approve_refund): each
+    thing ``customer_of`` matches by, in one order for every caller."""
     complaint = case.complaint
-    return f"refund-customer:{complaint.customer_phone}" if complaint is not None else None
+    if complaint is None:
+        return []
+    keys = {f"phone:{complaint.customer_phone}"}
+    if complaint.account_number:
+        keys.add(f"account:{complaint.account_number}")
+    return sorted(keys)
 
 
 @dataclasses.dataclass(frozen=True)

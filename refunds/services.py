@@ -44,7 +44,7 @@ from .models import (
     RefundState,
     RefundType,
     approval_refusal,
-    customer_lock_key,
+    customer_lock_keys,
     four_eyes,
 )
 from .money import check_amount, check_currency, format_money
@@ -528,11 +528,12 @@ def _lock_customer(case: RefundCase) -> None:
     A transaction-scoped advisory lock on PostgreSQL, taken after the transaction's row
     lock (never before one), so two approvals cannot wait on each other. SQLite serialises
     writers on its own."""
-    key = customer_lock_key(case)
-    if key is None or connection.vendor != "postgresql":
+    keys = customer_lock_keys(case)
+    if not keys or connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [CUSTOMER_LOCK_SPACE, key])
+        for key in keys:  # sorted: two approvals take them in the same order
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [CUSTOMER_LOCK_SPACE, key])
 
 
 def _first_approval(case: RefundCase, actor, amount: Decimal, reason: str, *, why: str) -> RefundCase:

@@ -680,7 +680,7 @@ def test_a_rejected_or_cancelled_case_does_not_count_toward_the_threshold(
     assert (stored(second).state, stored(second).first_approved_by) == (RefundState.APPROVED, None)
 
 
-def refund_for_customer(agent, desk, amount: str, *, phone: str) -> RefundCase:
+def refund_for_customer(agent, desk, amount: str, *, phone: str, **complaint_details) -> RefundCase:
     """A refund case under review, opened from a complaint of the customer on ``phone``
     about a payment of its own (a fresh transaction)."""
     complaint = complaint_in_state(
@@ -689,6 +689,7 @@ def refund_for_customer(agent, desk, amount: str, *, phone: str) -> RefundCase:
         category="refund",
         customer_phone=phone,
         amount=Decimal(amount),
+        **complaint_details,
     )
     case = services.open_refund_case_from_complaint(
         complaint=complaint, actor=agent, refund_type=RefundType.NOT_RECEIVED
@@ -697,18 +698,30 @@ def refund_for_customer(agent, desk, amount: str, *, phone: str) -> RefundCase:
 
 
 @pytest.mark.parametrize(
-    ("phone", "days_ago", "approvals"),
-    [("13800138000", 29, 2), ("13800138000", 31, 1), ("13900139000", 0, 1)],
-    ids=["same-customer-within-the-window", "same-customer-before-the-window", "another-customer"],
+    ("phone", "account_number", "days_ago", "approvals"),
+    [
+        ("13800138000", "6222000011119999", 29, 2),
+        ("13900139000", "6222000011110001", 29, 2),
+        ("13800138000", "6222000011119999", 31, 1),
+        ("13900139000", "6222000011119999", 0, 1),
+    ],
+    ids=[
+        "same-phone-within-the-window",
+        "same-account-within-the-window",
+        "same-customer-before-the-window",
+        "another-customer",
+    ],
 )
 def test_the_customers_refunds_within_the_window_count_toward_the_threshold(
-    phone, days_ago, approvals, settings, thresholds, agent, refunds_desk, other_refunds_desk
+    phone, account_number, days_ago, approvals, settings, thresholds, agent, refunds_desk, other_refunds_desk
 ):
     settings.REFUND_FOUR_EYES_WINDOW_DAYS = 30
-    earlier = refund_for_customer(agent, refunds_desk, "3000.00", phone="13800138000")
+    earlier = refund_for_customer(
+        agent, refunds_desk, "3000.00", phone="13800138000", account_number="6222000011110001"
+    )
     services.approve_refund(case=earlier, actor=refunds_desk)
     RefundCase.objects.filter(pk=earlier.pk).update(approved_at=timezone.now() - dt.timedelta(days=days_ago))
-    case = refund_for_customer(agent, refunds_desk, "3000.00", phone=phone)
+    case = refund_for_customer(agent, refunds_desk, "3000.00", phone=phone, account_number=account_number)
 
     services.approve_refund(case=case, actor=refunds_desk)
 
