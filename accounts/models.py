@@ -142,8 +142,8 @@ def is_protective_lock(request: AccountRequest) -> bool:
 def approval_refusal(request: AccountRequest, user) -> str | None:
     """Why ``user`` may not approve ``request``, or ``None`` if they may.
 
-    Four eyes: a reviewer who neither verified the caller nor collected any of the proof;
-    unlocks of suspicious-activity and risk-control locks need a risk officer.
+    Four eyes: a reviewer who is none of its makers (see ``maker_ids``); unlocks of
+    suspicious-activity and risk-control locks need a risk officer.
     """
     if not user.has_perm("accounts.approve_accountrequest"):
         return gettext("You do not have permission to approve account requests.")
@@ -152,9 +152,15 @@ def approval_refusal(request: AccountRequest, user) -> str | None:
             "The account was locked for %(lock_reason)s: a risk officer must approve the unlock."
         ) % {"lock_reason": request.get_lock_reason_display()}
     if user.pk in request.maker_ids():
+        if user.pk in request.checker_ids():
+            return gettext(
+                "Four eyes: you verified the caller or collected proof on this request, "
+                "so another reviewer must approve it."
+            )
+        if user.pk == request.submitted_by_id:
+            return gettext("Four eyes: you opened this request, so another reviewer must approve it.")
         return gettext(
-            "Four eyes: you verified the caller or collected proof on this request, "
-            "so another reviewer must approve it."
+            "Four eyes: you submitted this request for review, so another reviewer must approve it."
         )
     return None
 
@@ -303,10 +309,20 @@ class AccountRequest(ConcurrentTransitionMixin, models.Model):
     def is_open(self) -> bool:
         return self.state in OPEN_REQUEST_STATES
 
+    def checker_ids(self) -> set[int]:
+        """Who verified the caller (here, or on the complaint whose verification carried
+        over) or checked any of the proof."""
+        checkers = set(self.evidence.values_list("checked_by_id", flat=True))
+        checkers.add(self.identity_verified_by_id)
+        if self.complaint_id is not None:
+            checkers.add(self.complaint.identity_verified_by_id)
+        return {pk for pk in checkers if pk is not None}
+
     def maker_ids(self) -> set[int]:
-        """Everyone who verified the caller or gathered the proof: none of them may approve."""
-        makers = set(self.evidence.values_list("checked_by_id", flat=True))
-        makers.update({self.identity_verified_by_id, self.submitted_for_review_by_id})
+        """Everyone who made the request what it is: whoever opened it (staff on the
+        customer's behalf; a partner's API user otherwise), verified the caller, collected
+        proof or submitted it for review. None of them may approve it."""
+        makers = self.checker_ids() | {self.submitted_by_id, self.submitted_for_review_by_id}
         return {pk for pk in makers if pk is not None}
 
     @transition(

@@ -319,8 +319,9 @@ def submit_for_review(*, request: AccountRequest, actor, reason: str = "") -> Ac
 
 
 def approve_request(*, request: AccountRequest, actor, reason: str = "") -> AccountRequest:
-    """Four eyes: approved by someone who gathered none of its proof; unlocks of
-    suspicious-activity or risk-control locks by a risk officer."""
+    """Four eyes: approved by none of its makers (who opened it, verified the caller,
+    collected proof or submitted it for review); unlocks of suspicious-activity or
+    risk-control locks by a risk officer."""
     require_permission(actor, "accounts.approve_accountrequest", "approve", request)
     refusal = approval_refusal(request, actor)
     if refusal:

@@ -52,7 +52,7 @@ from .models import (
 )
 from .paginators import CaseListPaginator
 from .selectors import with_sla_status
-from .transitions import action_words, check_transition, claim, permission_refusal
+from .transitions import action_words, check_transition, claim, condition_refusal, permission_refusal
 
 
 class AppendOnlyHistoryAdmin(SimpleHistoryAdmin):
@@ -458,7 +458,11 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
             transition = getattr(self.model, name)._django_fsm.get_transition(obj.state)
             if transition is None or not transition.has_perm(obj, request.user):
                 continue
-            unmet = [getattr(check, "refusal", "") for check in transition.conditions if not check(obj)]
+            unmet = [
+                condition_refusal(check, obj) if hasattr(check, "refusal") else ""
+                for check in transition.conditions
+                if not check(obj)
+            ]
             buttons.append(
                 TransitionButton(
                     name=name,

@@ -72,14 +72,23 @@ def action_words(name: str) -> str:
     return str(ACTION_WORDS.get(words, words))
 
 
-def condition(message: str) -> Callable[[Callable], Callable]:
-    """Mark a django-fsm condition with the refusal staff see when it is not met."""
+def condition(message: str | Callable[[models.Model], str]) -> Callable[[Callable], Callable]:
+    """Mark a django-fsm condition with the refusal staff see when it is not met: a message,
+    or ``message(case)`` for one that names what this case lacks (four eyes counts amounts)."""
 
     def mark(check: Callable) -> Callable:
         check.refusal = message
         return check
 
     return mark
+
+
+def condition_refusal(check: Callable, case: models.Model) -> str:
+    """The words of an unmet condition, as :func:`condition` marked it."""
+    refusal = getattr(check, "refusal", None)
+    if refusal is None:
+        return gettext("Condition %(name)s is not met.") % {"name": check.__name__}
+    return str(refusal(case) if callable(refusal) else refusal)
 
 
 def _transition_for(case: models.Model, name: str) -> django_fsm.Transition:
@@ -124,10 +133,7 @@ def check_transition(case: models.Model, name: str, actor) -> None:
         raise PermissionRefused((explain and explain(case, actor)) or permission_refusal(name, case))
     for check in found.conditions:
         if not check(case):
-            refusal = getattr(check, "refusal", None)
-            if refusal is None:
-                refusal = gettext("Condition %(name)s is not met.") % {"name": check.__name__}
-            raise TransitionRefused(str(refusal))
+            raise TransitionRefused(condition_refusal(check, case))
 
 
 def available_transitions(case: models.Model, actor) -> list[str]:

@@ -423,3 +423,10 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+# --- foureyes: refund four eyes counted across cases ---
+# A refund approval needs a second person when its amount, plus what is already approved
+# or paid (or has a first approval) on the same original transaction, or for the same
+# customer in the same currency approved within this many days, is above the currency's
+# REFUND_FOUR_EYES_THRESHOLDS. 30 days: a month of a customer's refunds, long enough that
+# splitting one claim over several transactions and weeks still takes two people.
+REFUND_FOUR_EYES_WINDOW_DAYS = int(os.environ.get("REFUND_FOUR_EYES_WINDOW_DAYS", "30"))

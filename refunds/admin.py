@@ -38,8 +38,8 @@ from .models import (
     PaymentTransaction,
     RefundCase,
     RefundEvidence,
-    four_eyes_threshold,
-    needs_second_approval,
+    four_eyes,
+    four_eyes_refusal,
 )
 from .money import format_money
 
@@ -55,29 +55,15 @@ def _evidence_added(case: RefundCase, evidence: RefundEvidence) -> StepDone:
 
 
 def approval_wording(case: RefundCase) -> tuple[str, str]:
-    """The approve button's label and help: which of the four-eyes approvals it gives."""
+    """The approve button's label and help: which of the four-eyes approvals it gives, and
+    why a second one is needed (the reason the service counts, see ``four_eyes``)."""
     money = format_money(case.approved_amount or case.requested_amount, case.currency)
     if case.awaits_second_approval:
         return gettext("Give second approval"), gettext(
             "%(money)s had a first approval; a second person confirms it."
         ) % {"money": money}
-    if needs_second_approval(case.requested_amount, case.currency):
-        threshold = four_eyes_threshold(case.currency)
-        if threshold is None:  # no threshold configured: every refund in it takes two
-            why = gettext("every %(currency)s refund needs two approvals") % {"currency": case.currency}
-        else:
-            why = gettext("%(money)s is above %(threshold)s") % {
-                "money": money,
-                "threshold": format_money(threshold, case.currency),
-            }
-        return (
-            gettext("Give first approval"),
-            gettext(
-                "Four eyes: %(why)s, so a second person from the refunds desk or a supervisor must approve "
-                "it too."
-            )
-            % {"why": why},
-        )
+    if four_eyes(case).needed:
+        return gettext("Give first approval"), four_eyes_refusal(case)
     return gettext("Approve"), gettext("Approve the refund of up to %(money)s.") % {"money": money}
 
 

@@ -3,13 +3,16 @@ decision (with four eyes above a threshold) and the payment instructions that pa
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
@@ -113,26 +116,142 @@ def four_eyes_threshold(currency: str) -> Decimal | None:
     return Decimal(value) if value is not None else None
 
 
-def needs_second_approval(amount: Decimal, currency: str) -> bool:
-    threshold = four_eyes_threshold(currency)
-    return threshold is None or amount > threshold
+# What four eyes counts besides the case itself: money other cases have decided to pay
+# (approved, with payments, paid, or failed there and retried at will), and money one
+# person approved on a case that waits for its second approval (under review with a first
+# approval), so splitting a refund into cases below the threshold still takes two people.
+DECIDED_STATES = (RefundState.APPROVED, RefundState.PROCESSING, RefundState.REFUNDED, RefundState.FAILED)
 
 
-@condition(
-    _(
-        "Four eyes: this amount is above the threshold, so it needs a first approval by one person "
-        "and a second by another."
+def _decided(cases: models.QuerySet) -> models.QuerySet:
+    return cases.filter(
+        Q(state__in=DECIDED_STATES) | Q(state=RefundState.UNDER_REVIEW, first_approved_by__isnull=False)
     )
-)
+
+
+def _total(cases: models.QuerySet) -> Decimal:
+    total = cases.aggregate(total=Sum(Coalesce("approved_amount", "requested_amount")))["total"]
+    return total or Decimal(0)
+
+
+def customer_of(case: RefundCase) -> Q | None:
+    """The refund cases of the same customer, as far as the back office knows who it is.
+
+    A case knows its customer through the complaint it came from (the customer's phone,
+    and the wallet account when the complaint names one). A case opened without a
+    complaint (by a partner, or staff on the transaction alone) counts per transaction only.
+    """
+    complaint = case.complaint
+    if complaint is None:
+        return None
+    same = Q(complaint__customer_phone=complaint.customer_phone)
+    if complaint.account_number:
+        same |= Q(complaint__account_number=complaint.account_number)
+    return same
+
+
+def customer_lock_keys(case: RefundCase) -> list[str]:
+    """What approvals for one customer serialise on (see services.approve_refund): each
+    thing ``customer_of`` matches by, in one order for every caller."""
+    complaint = case.complaint
+    if complaint is None:
+        return []
+    keys = {f"phone:{complaint.customer_phone}"}
+    if complaint.account_number:
+        keys.add(f"account:{complaint.account_number}")
+    return sorted(keys)
+
+
+@dataclasses.dataclass(frozen=True)
+class FourEyes:
+    """Whether approving ``amount`` on a case needs a second person, and why in words."""
+
+    needed: bool
+    reason: str = ""
+
+
+def four_eyes(case: RefundCase, amount: Decimal | None = None) -> FourEyes:
+    """Four eyes for approving ``amount`` (default: what the case holds) on ``case``.
+
+    Counted: the amount, plus what is decided on the same original transaction (ever),
+    plus what is decided for the same customer in the same currency within
+    ``REFUND_FOUR_EYES_WINDOW_DAYS`` of its (first) approval. Above the currency's
+    threshold on either count, a second person approves. Read under the transaction's
+    row lock (and the customer's lock) for the answer to hold when the approval is made.
+    """
+    amount = amount if amount is not None else (case.approved_amount or case.requested_amount)
+    currency = case.currency
+    threshold = four_eyes_threshold(currency)
+    if threshold is None:
+        return FourEyes(
+            True, gettext("Every %(currency)s refund needs a second approver.") % {"currency": currency}
+        )
+    said = {"amount": format_money(amount, currency), "threshold": format_money(threshold, currency)}
+    if amount > threshold:
+        return FourEyes(
+            True,
+            gettext("%(amount)s is above the %(threshold)s threshold: a second approver is needed.") % said,
+        )
+    others = _decided(RefundCase.objects.exclude(pk=case.pk))
+    on_transaction = amount + _total(others.filter(transaction_id=case.transaction_id))
+    if on_transaction > threshold:
+        said["total"] = format_money(on_transaction, currency)
+        return FourEyes(
+            True,
+            gettext(
+                "%(total)s approved or paid on this transaction with this case is above the "
+                "%(threshold)s threshold: a second approver is needed."
+            )
+            % said,
+        )
+    customer = customer_of(case)
+    if customer is not None:
+        days = settings.REFUND_FOUR_EYES_WINDOW_DAYS
+        since = timezone.now() - dt.timedelta(days=days)
+        for_customer = amount + _total(
+            others.filter(customer, transaction__currency=currency)
+            .annotate(decided_at=Coalesce("approved_at", "first_approved_at"))
+            .filter(decided_at__gte=since)
+        )
+        if for_customer > threshold:
+            said.update(total=format_money(for_customer, currency), days=days)
+            return FourEyes(
+                True,
+                ngettext(
+                    "%(total)s approved or paid to this customer in the last %(days)s day with this "
+                    "case is above the %(threshold)s threshold: a second approver is needed.",
+                    "%(total)s approved or paid to this customer in the last %(days)s days with this "
+                    "case is above the %(threshold)s threshold: a second approver is needed.",
+                    days,
+                )
+                % said,
+            )
+    return FourEyes(False)
+
+
+def four_eyes_refusal(case: RefundCase) -> str:
+    """What a single approval of ``case`` is refused with, and the approve button says."""
+    return gettext("Four eyes: %(reason)s") % {"reason": four_eyes(case).reason}
+
+
+@condition(four_eyes_refusal)
 def has_first_approval_if_large(case: RefundCase) -> bool:
-    amount = case.approved_amount or case.requested_amount
-    return not needs_second_approval(amount, case.currency) or case.first_approved_by_id is not None
+    return case.first_approved_by_id is not None or not four_eyes(case).needed
 
 
 def approval_refusal(case: RefundCase, user) -> str | None:
-    """Why ``user`` may not give the (final) approval, or ``None`` if they may."""
+    """Why ``user`` may not give the (final) approval, or ``None`` if they may.
+
+    Nobody approves a case they opened (a case a partner or the payments system opened has
+    no staff opener), nor gives both approvals of one case.
+    """
     if not user.has_perm("refunds.approve_refundcase"):
         return gettext("You do not have permission to approve refunds.")
+    if case.submitted_by_id == user.pk:
+        return gettext(
+            "Four eyes: you opened this refund case, so someone else from the refunds desk "
+            "or a supervisor must approve it."
+        )
     if case.first_approved_by_id is not None and case.first_approved_by_id == user.pk:
         return gettext(
             "Four eyes: you gave the first approval, so someone else from the refunds desk "

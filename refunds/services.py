@@ -14,7 +14,7 @@ import logging
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
@@ -44,7 +44,8 @@ from .models import (
     RefundState,
     RefundType,
     approval_refusal,
-    needs_second_approval,
+    customer_lock_keys,
+    four_eyes,
 )
 from .money import check_amount, check_currency, format_money
 
@@ -53,6 +54,9 @@ logger = logging.getLogger(__name__)
 REFERENCE_PREFIX = "RFD"
 REFUNDS_TEAM = "refunds"
 SUPERVISORS_TEAM = "supervisors"
+# The first key of the advisory locks approvals of one customer's refunds take (any
+# constant no other lock in this database uses).
+CUSTOMER_LOCK_SPACE = 4_801_001
 EVIDENCE_STATES = (RefundState.REQUESTED, RefundState.UNDER_REVIEW, RefundState.AWAITING_EVIDENCE)
 
 
@@ -465,9 +469,10 @@ def check_approval(case: RefundCase, actor) -> None:
 def approve_refund(*, case: RefundCase, actor, amount=None, reason: str = "") -> RefundCase:
     """Approve the refund, at most what was asked and what is still refundable.
 
-    Above the currency's four-eyes threshold the first approval is recorded and the case
-    waits, under review, for a second approval by another person, who confirms the same
-    amount.
+    Above the currency's four-eyes threshold, counting what is already approved or paid
+    on the same transaction and for the same customer (``models.four_eyes``), the first
+    approval is recorded and the case waits, under review, for a second approval by
+    another person, who confirms the same amount. The case's opener approves neither.
     """
     check_approval(case, actor)
     currency = case.currency
@@ -493,10 +498,16 @@ def approve_refund(*, case: RefundCase, actor, amount=None, reason: str = "") ->
             field="amount",
         )
     with transaction.atomic():
+        # Four eyes counts the transaction's and the customer's other approved cases: their
+        # locks queue approvals of sibling cases, so two at once cannot both count the
+        # other as not yet approved.
         payment = PaymentTransaction.objects.select_for_update().get(pk=case.transaction_id)
+        _lock_customer(case)
         _check_within_refundable(payment, amount, field="amount", case=case)
-        if needs_second_approval(amount, currency) and case.first_approved_by_id is None:
-            return _first_approval(case, actor, amount, reason)
+        if case.first_approved_by_id is None:
+            needed = four_eyes(case, amount)
+            if needed.needed:
+                return _first_approval(case, actor, amount, reason, why=needed.reason)
         previous = case.approved_amount
         case.approved_amount = amount  # what the four-eyes condition reads
         try:
@@ -513,7 +524,21 @@ def approve_refund(*, case: RefundCase, actor, amount=None, reason: str = "") ->
             raise
 
 
-def _first_approval(case: RefundCase, actor, amount: Decimal, reason: str) -> RefundCase:
+def _lock_customer(case: RefundCase) -> None:
+    """Queue approvals for one customer (their cases may be on several transactions).
+
+    A transaction-scoped advisory lock on PostgreSQL, taken after the transaction's row
+    lock (never before one), so two approvals cannot wait on each other. SQLite serialises
+    writers on its own."""
+    keys = customer_lock_keys(case)
+    if not keys or connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for key in keys:  # sorted: two approvals take them in the same order
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [CUSTOMER_LOCK_SPACE, key])
+
+
+def _first_approval(case: RefundCase, actor, amount: Decimal, reason: str, *, why: str) -> RefundCase:
     def apply() -> None:
         case.approved_amount = amount
         case.first_approved_by = actor
@@ -528,7 +553,7 @@ def _first_approval(case: RefundCase, actor, amount: Decimal, reason: str) -> Re
         reason=reason
         or _("First approval of %(amount)s; a second person must approve")
         % {"amount": format_money(amount, case.currency)},
-        data={"amount": str(amount), "currency": case.currency},
+        data={"amount": str(amount), "currency": case.currency, "four_eyes": why},
     )
 
 

@@ -385,6 +385,29 @@ def test_whoever_collected_proof_cannot_approve(client, agent, supervisor):
     assert account_request.state == RequestState.APPROVED
 
 
+def test_the_supervisor_who_opened_an_unlock_request_is_refused_its_approval(client, agent, supervisor):
+    # Opened on the customer's behalf; an agent does the verification and the proof.
+    account_request = open_request(supervisor)
+    services.verify_identity(request=account_request, actor=agent, method="callback")
+    services.add_evidence(request=account_request, actor=agent, method="sms_code", outcome="passed")
+    services.submit_for_review(request=account_request, actor=agent)
+    approve = admin_url(account_request, "transition", "approve")
+    refusal = "Four eyes: you opened this request, so another reviewer must approve it."
+    client.force_login(supervisor)
+
+    assert approve not in client.get(admin_url(account_request)).content.decode()
+    assert messages_of(client.get(approve, follow=True)) == [refusal]
+    response = client.post(approve, {"version": account_request.version, "reason": "Mine"}, follow=True)
+    assert refusal in messages_of(response)
+    account_request.refresh_from_db()
+    assert (account_request.state, account_request.approved_by) == (RequestState.PENDING_REVIEW, None)
+
+    client.force_login(make_user("sup.lin", roles.SUPERVISOR))
+    act(client, approve, reason="Callback and SMS code reviewed")
+    account_request.refresh_from_db()
+    assert account_request.state == RequestState.APPROVED
+
+
 def test_a_risk_unlock_is_approved_by_the_risk_officer_only(client, agent, supervisor, risk_officer):
     account_request = verified_request(
         agent, account=wallet_account(lock_reason=LockReason.SUSPICIOUS_ACTIVITY)

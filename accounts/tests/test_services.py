@@ -280,10 +280,60 @@ def test_the_supervisor_who_submitted_for_review_cannot_approve(agent, superviso
     )
     services.submit_for_review(request=request, actor=supervisor)
 
+    with pytest.raises(PermissionRefused) as refused:
+        services.approve_request(request=request, actor=supervisor)
+
+    assert refused.value.message == (
+        "Four eyes: you submitted this request for review, so another reviewer must approve it."
+    )
+
+    assert stored(request).state == RequestState.PENDING_REVIEW
+    services.approve_request(request=request, actor=other_supervisor)
+    assert stored(request).approved_by == other_supervisor
+
+
+def test_the_supervisor_who_opened_an_unlock_request_cannot_approve_it(agent, supervisor, other_supervisor):
+    # Opened on the customer's behalf; an agent does the verification and the proof.
+    request = services.open_account_request(actor=supervisor, account_number=wallet_account().account_number)
+    services.verify_identity(request=request, actor=agent, method="callback")
+    services.add_evidence(request=request, actor=agent, method="sms_code", outcome="passed")
+    services.submit_for_review(request=request, actor=agent)
+    records = TransitionRecord.objects.count()
+
+    with pytest.raises(PermissionRefused) as refused:
+        services.approve_request(request=request, actor=supervisor)
+    with pytest.raises(PermissionRefused) as refused_by_the_model:
+        check_transition(stored(request), "approve", supervisor)
+
+    assert (
+        refused.value.message
+        == refused_by_the_model.value.message
+        == ("Four eyes: you opened this request, so another reviewer must approve it.")
+    )
+    assert (stored(request).state, stored(request).approved_by) == (RequestState.PENDING_REVIEW, None)
+    assert TransitionRecord.objects.count() == records
+    services.approve_request(request=request, actor=other_supervisor)
+    assert stored(request).approved_by == other_supervisor
+
+
+def test_whoever_verified_the_caller_on_the_complaint_cannot_approve_its_unlock(
+    agent, supervisor, other_supervisor
+):
+    # The supervisor took the call and verified the caller; the verification carries over.
+    account = wallet_account()
+    complaint = complaint_in_state(
+        ComplaintState.IN_PROGRESS,
+        agent=supervisor,
+        category="account_locked",
+        account_number=account.account_number,
+    )
+    request = services.open_unlock_request_from_complaint(complaint=complaint, actor=agent)
+    services.add_evidence(request=request, actor=agent, method="sms_code", outcome="passed")
+    services.submit_for_review(request=request, actor=agent)
+
     with pytest.raises(PermissionRefused, match=r"^Four eyes: you verified the caller"):
         services.approve_request(request=request, actor=supervisor)
 
-    assert stored(request).state == RequestState.PENDING_REVIEW
     services.approve_request(request=request, actor=other_supervisor)
     assert stored(request).approved_by == other_supervisor
 

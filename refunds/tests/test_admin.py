@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from casework import roles
+from casework.errors import PermissionRefused
 from casework.models import Notification, SlaClock, TransitionRecord
 from casework.tests import files
 from casework.tests.admin import act, admin_url, messages_of, results
@@ -343,7 +344,7 @@ def test_a_large_refund_needs_two_people(client, agent, refunds_desk, other_refu
     approve = admin_url(case, "transition", "approve")
     client.force_login(refunds_desk)
     page = client.get(admin_url(case)).content.decode()
-    assert "Give first approval" in page and "above CNY 5,000.00" in page
+    assert "Give first approval" in page and "CNY 6,000.00 is above the CNY 5,000.00 threshold" in page
 
     response = act(client, approve, reason="Receipts check out")
     assert (
@@ -391,6 +392,75 @@ def test_a_large_refund_needs_two_people(client, agent, refunds_desk, other_refu
         ("first_approval", "refunds.zhou", "Receipts check out"),
         ("approve", "refunds.qian", "Second pair of eyes"),
     ]
+
+
+def test_the_opener_of_a_refund_case_is_refused_its_approval_as_the_service_refuses_it(
+    client, refunds_desk, other_refunds_desk
+):
+    case = open_refund(refunds_desk)
+    services.start_review(case=case, actor=refunds_desk)
+    approve = admin_url(case, "transition", "approve")
+    client.force_login(refunds_desk)
+    with pytest.raises(PermissionRefused) as refused:
+        services.approve_refund(case=RefundCase.objects.get(pk=case.pk), actor=refunds_desk)
+    before = unchanged(case)
+
+    # Not offered, and told why on the page and when posting anyway.
+    assert approve not in client.get(admin_url(case)).content.decode()
+    assert messages_of(client.get(approve, follow=True)) == [refused.value.message]
+    response = client.post(approve, {"version": case.version, "reason": "Mine"}, follow=True)
+    assert refused.value.message in messages_of(response)
+    assert refused.value.message == (
+        "Four eyes: you opened this refund case, so someone else from the refunds desk "
+        "or a supervisor must approve it."
+    )
+    assert unchanged(case) == before
+
+    client.force_login(other_refunds_desk)
+    response = act(client, approve, reason="Voucher checks out")
+    assert f"{case}: approve done; it is now approved." in messages_of(response)
+
+
+def test_a_refund_split_into_cases_below_the_threshold_asks_for_a_first_approval(
+    client, agent, refunds_desk, other_refunds_desk
+):
+    half = Decimal("4999.99")
+    first = refund_in_state(
+        RefundState.APPROVED,
+        agent=agent,
+        desk=refunds_desk,
+        transaction_amount=half * 2,
+        requested_amount=half,
+    )
+    second = open_refund(
+        agent,
+        transaction_reference=first.transaction.reference,
+        transaction_amount=half * 2,
+        requested_amount=half,
+    )
+    services.start_review(case=second, actor=refunds_desk)
+    reason = (
+        "CNY 9,999.98 approved or paid on this transaction with this case is above the CNY 5,000.00 "
+        "threshold: a second approver is needed."
+    )
+    client.force_login(refunds_desk)
+
+    page = client.get(admin_url(second)).content.decode()
+    assert "Give first approval" in page and escape(f"Four eyes: {reason}") in page
+    response = act(client, admin_url(second, "transition", "approve"), reason="Voucher checks out")
+
+    assert (
+        f"{second}: first approval of CNY 4,999.99 recorded; a second person from the refunds desk "
+        "or a supervisor must approve it." in messages_of(response)
+    )
+    second.refresh_from_db()
+    assert (second.state, second.first_approved_by, second.approved_by) == (
+        RefundState.UNDER_REVIEW,
+        refunds_desk,
+        None,
+    )
+    record = TransitionRecord.objects.filter(case_reference=second.reference).latest("id")
+    assert (record.transition, record.data["four_eyes"]) == ("first_approval", reason)
 
 
 def test_a_partial_approval_below_the_threshold_needs_one_person(client, agent, refunds_desk):

@@ -27,6 +27,7 @@ from complaints.models import Complaint, ComplaintNote, ResolutionCode
 from complaints.models import State as ComplaintState
 from complaints.tests.factories import complaint_in_state
 from refunds import services
+from refunds.admin import approval_wording
 from refunds.models import (
     CANCELLABLE_STATES,
     InstructionStatus,
@@ -39,7 +40,7 @@ from refunds.models import (
     has_first_approval_if_large,
 )
 from refunds.tests.conftest import shanghai
-from refunds.tests.factories import PATHS, PNG, advance, open_refund, transaction_details
+from refunds.tests.factories import PATHS, PNG, advance, open_refund, refund_in_state, transaction_details
 
 ERROR = "Beneficiary account closed"
 SETTLED_AS = "PSP-778899"  # the processor reference the factories report
@@ -521,8 +522,11 @@ def test_the_state_machine_refuses_a_single_approval_above_the_threshold(thresho
     case = refund_case_in(RefundState.UNDER_REVIEW, **large())
 
     assert not has_first_approval_if_large(case)
-    with pytest.raises(TransitionRefused, match=r"^Four eyes: this amount is above the threshold"):
+    with pytest.raises(TransitionRefused) as refused:
         check_transition(case, "approve", None)
+    assert refused.value.message == (
+        "Four eyes: CNY 6,000.00 is above the CNY 5,000.00 threshold: a second approver is needed."
+    )
 
 
 @pytest.mark.parametrize(
@@ -568,6 +572,209 @@ def test_the_threshold_is_per_currency_from_the_settings(
     assert [r.transition for r in records_of(case)][-approvals:] == (
         ["first_approval", "approve"] if approvals == 2 else ["approve"]
     )
+
+
+# Four eyes counts what is already approved or paid on the same money.
+
+SPLIT = Decimal("4999.99")  # twice this is the CNY 9,999.98 payment; once is below CNY 5,000
+ON_THE_TRANSACTION = (
+    "CNY 9,999.98 approved or paid on this transaction with this case is above the CNY 5,000.00 "
+    "threshold: a second approver is needed."
+)
+
+
+def split_in_two(agent, desk) -> tuple[RefundCase, RefundCase]:
+    """Two cases of CNY 4,999.99 on one CNY 9,999.98 payment, both under review."""
+    first = refund_in_state(
+        RefundState.UNDER_REVIEW,
+        agent=agent,
+        desk=desk,
+        requested_amount=SPLIT,
+        **transaction_details(transaction_amount=SPLIT * 2),
+    )
+    second = open_refund(
+        agent,
+        transaction_reference=first.transaction.reference,
+        transaction_amount=SPLIT * 2,
+        requested_amount=SPLIT,
+    )
+    return first, services.start_review(case=second, actor=desk)
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [("approve",), ("approve", "submit"), ("approve", "submit", "settle"), ("approve", "submit", "fail")],
+    ids=["approved", "processing", "refunded", "failed"],
+)
+def test_cases_split_below_the_threshold_on_one_transaction_need_a_second_approver(
+    steps, thresholds, agent, refunds_desk, other_refunds_desk, payments_system
+):
+    first, second = split_in_two(agent, refunds_desk)
+    # Alone, the first is below the threshold: the second case, only asked for, does not count.
+    advance(first, *steps, desk=refunds_desk, payments=payments_system)
+    assert stored(first).approved_by == refunds_desk and stored(first).first_approved_by is None
+
+    # The state machine, the admin's button and the service all say why the second takes two.
+    with pytest.raises(TransitionRefused) as refused:
+        check_transition(stored(second), "approve", None)
+    assert refused.value.message == f"Four eyes: {ON_THE_TRANSACTION}"
+    assert approval_wording(stored(second)) == ("Give first approval", f"Four eyes: {ON_THE_TRANSACTION}")
+
+    services.approve_refund(case=second, actor=refunds_desk)
+
+    waiting = stored(second)
+    assert (waiting.state, waiting.first_approved_by, waiting.approved_by) == (
+        RefundState.UNDER_REVIEW,
+        refunds_desk,
+        None,
+    )
+    first_approval = records_of(second)[-1]
+    assert (first_approval.transition, first_approval.data["four_eyes"]) == (
+        "first_approval",
+        ON_THE_TRANSACTION,
+    )
+    with pytest.raises(PermissionRefused, match="you gave the first approval"):
+        services.approve_refund(case=second, actor=refunds_desk)
+    services.approve_refund(case=second, actor=other_refunds_desk)
+    assert (stored(second).state, stored(second).approved_by) == (RefundState.APPROVED, other_refunds_desk)
+
+
+def test_a_case_waiting_for_its_second_approval_counts_toward_the_threshold(
+    thresholds, agent, refunds_desk, other_refunds_desk
+):
+    large_case = refund_in_state(RefundState.UNDER_REVIEW, agent=agent, desk=refunds_desk, **large())
+    services.approve_refund(case=large_case, actor=refunds_desk)  # first approval of CNY 6,000
+    small = open_refund(
+        agent,
+        transaction_reference=large_case.transaction.reference,
+        transaction_amount=large_case.transaction.amount,
+        requested_amount="100",
+    )
+    services.start_review(case=small, actor=refunds_desk)
+
+    services.approve_refund(case=small, actor=other_refunds_desk)
+
+    assert (stored(small).state, stored(small).first_approved_by) == (
+        RefundState.UNDER_REVIEW,
+        other_refunds_desk,
+    )
+    assert records_of(small)[-1].data["four_eyes"] == (
+        "CNY 6,100.00 approved or paid on this transaction with this case is above the CNY 5,000.00 "
+        "threshold: a second approver is needed."
+    )
+
+
+@pytest.mark.parametrize("ending", ["reject", "cancel"])
+def test_a_rejected_or_cancelled_case_does_not_count_toward_the_threshold(
+    ending, thresholds, agent, refunds_desk
+):
+    first, second = split_in_two(agent, refunds_desk)
+    if ending == "reject":
+        services.reject_refund(case=first, actor=refunds_desk, reason="Goods delivered and signed for.")
+    else:
+        services.approve_refund(case=first, actor=refunds_desk)
+        services.cancel_refund(case=stored(first), actor=agent, reason="Merchant refunded directly")
+
+    services.approve_refund(case=second, actor=refunds_desk)
+
+    assert (stored(second).state, stored(second).first_approved_by) == (RefundState.APPROVED, None)
+
+
+def refund_for_customer(agent, desk, amount: str, *, phone: str, **complaint_details) -> RefundCase:
+    """A refund case under review, opened from a complaint of the customer on ``phone``
+    about a payment of its own (a fresh transaction)."""
+    complaint = complaint_in_state(
+        ComplaintState.IN_PROGRESS,
+        agent=agent,
+        category="refund",
+        customer_phone=phone,
+        amount=Decimal(amount),
+        **complaint_details,
+    )
+    case = services.open_refund_case_from_complaint(
+        complaint=complaint, actor=agent, refund_type=RefundType.NOT_RECEIVED
+    )
+    return services.start_review(case=case, actor=desk)
+
+
+@pytest.mark.parametrize(
+    ("phone", "account_number", "days_ago", "approvals"),
+    [
+        ("13800138000", "6222000011119999", 29, 2),
+        ("13900139000", "6222000011110001", 29, 2),
+        ("13800138000", "6222000011119999", 31, 1),
+        ("13900139000", "6222000011119999", 0, 1),
+    ],
+    ids=[
+        "same-phone-within-the-window",
+        "same-account-within-the-window",
+        "same-customer-before-the-window",
+        "another-customer",
+    ],
+)
+def test_the_customers_refunds_within_the_window_count_toward_the_threshold(
+    phone, account_number, days_ago, approvals, settings, thresholds, agent, refunds_desk, other_refunds_desk
+):
+    settings.REFUND_FOUR_EYES_WINDOW_DAYS = 30
+    earlier = refund_for_customer(
+        agent, refunds_desk, "3000.00", phone="13800138000", account_number="6222000011110001"
+    )
+    services.approve_refund(case=earlier, actor=refunds_desk)
+    RefundCase.objects.filter(pk=earlier.pk).update(approved_at=timezone.now() - dt.timedelta(days=days_ago))
+    case = refund_for_customer(agent, refunds_desk, "3000.00", phone=phone, account_number=account_number)
+
+    services.approve_refund(case=case, actor=refunds_desk)
+
+    if approvals == 1:
+        assert stored(case).state == RefundState.APPROVED
+        return
+    assert (stored(case).state, stored(case).first_approved_by) == (RefundState.UNDER_REVIEW, refunds_desk)
+    assert records_of(case)[-1].data["four_eyes"] == (
+        "CNY 6,000.00 approved or paid to this customer in the last 30 days with this case is above "
+        "the CNY 5,000.00 threshold: a second approver is needed."
+    )
+    services.approve_refund(case=case, actor=other_refunds_desk)
+    assert stored(case).state == RefundState.APPROVED
+
+
+OPENER_REFUSAL = (
+    "Four eyes: you opened this refund case, so someone else from the refunds desk "
+    "or a supervisor must approve it."
+)
+
+
+@pytest.mark.parametrize("amount", [Decimal("300.00"), Decimal("6000.00")], ids=["small", "large"])
+def test_the_opener_of_a_refund_case_cannot_approve_it(
+    amount, thresholds, refunds_desk, other_refunds_desk, supervisor
+):
+    case = open_refund(refunds_desk, **large(requested_amount=amount))
+    services.start_review(case=case, actor=refunds_desk)
+    if amount > Decimal("5000"):  # nor give the second approval after someone else's first
+        services.approve_refund(case=case, actor=other_refunds_desk)
+    before = stored(case)
+    records = TransitionRecord.objects.count()
+
+    with pytest.raises(PermissionRefused) as refused:
+        services.approve_refund(case=case, actor=refunds_desk)
+    with pytest.raises(PermissionRefused) as refused_by_the_model:
+        check_transition(stored(case), "approve", refunds_desk)
+
+    assert refused.value.message == refused_by_the_model.value.message == OPENER_REFUSAL
+    assert (stored(case).state, stored(case).version) == (RefundState.UNDER_REVIEW, before.version)
+    assert TransitionRecord.objects.count() == records
+    services.approve_refund(case=case, actor=supervisor)
+    assert (stored(case).state, stored(case).approved_by) == (RefundState.APPROVED, supervisor)
+
+
+def test_a_case_a_partner_opened_is_approved_by_one_person_below_the_threshold(
+    thresholds, partner, refunds_desk
+):
+    case = open_refund(partner.user, partner=partner)
+    services.start_review(case=case, actor=refunds_desk)
+
+    services.approve_refund(case=case, actor=refunds_desk)
+
+    assert (stored(case).state, stored(case).approved_by) == (RefundState.APPROVED, refunds_desk)
 
 
 # The money rules.
@@ -1601,6 +1808,67 @@ def test_the_same_report_twice_at_once_settles_once(
     assert [type(o) for o in outcomes] == [PaymentInstruction, PaymentInstruction], outcomes
     assert stored(case).state == RefundState.REFUNDED
     assert [r.transition for r in records_of(case)].count("settle") == 1
+
+
+def approved_at_once(cases: list[RefundCase], actors: list) -> list:
+    """Each actor approves its own case (a fresh copy), all at the same moment."""
+    copies = [stored(case) for case in cases]
+    return race(
+        *[
+            partial(services.approve_refund, case=copy, actor=actor)
+            for copy, actor in zip(copies, actors, strict=True)
+        ]
+    )
+
+
+def one_approved_one_waiting(cases: list[RefundCase]) -> tuple[RefundCase, RefundCase]:
+    after = [stored(case) for case in cases]
+    approved = [case for case in after if case.state == RefundState.APPROVED]
+    waiting = [case for case in after if case.awaits_second_approval]
+    assert (len(approved), len(waiting)) == (1, 1), [(c.state, c.first_approved_by_id) for c in after]
+    return approved[0], waiting[0]
+
+
+# Two cases on one transaction, each below the threshold, approved at the same moment by
+# two people: the transaction's row lock queues them, and the second counts the first.
+@pytest.mark.postgres
+def test_split_cases_approved_at_once_on_one_transaction_take_a_second_approver(
+    require_postgres,
+    transactional_db,
+    django_db_serialized_rollback,
+    thresholds,
+    agent,
+    refunds_desk,
+    other_refunds_desk,
+):
+    cases = list(split_in_two(agent, refunds_desk))
+
+    outcomes = approved_at_once(cases, [refunds_desk, other_refunds_desk])
+
+    assert all(isinstance(outcome, RefundCase) for outcome in outcomes), outcomes
+    _, waiting = one_approved_one_waiting(cases)
+    assert records_of(waiting)[-1].data["four_eyes"] == ON_THE_TRANSACTION
+
+
+# Two cases of one customer on two transactions: no row is shared, the customer's lock
+# queues them.
+@pytest.mark.postgres
+def test_a_customers_cases_approved_at_once_take_a_second_approver(
+    require_postgres,
+    transactional_db,
+    django_db_serialized_rollback,
+    thresholds,
+    agent,
+    refunds_desk,
+    other_refunds_desk,
+):
+    cases = [refund_for_customer(agent, refunds_desk, "3000.00", phone="13800138000") for _ in range(2)]
+
+    outcomes = approved_at_once(cases, [refunds_desk, other_refunds_desk])
+
+    assert all(isinstance(outcome, RefundCase) for outcome in outcomes), outcomes
+    _, waiting = one_approved_one_waiting(cases)
+    assert "approved or paid to this customer" in records_of(waiting)[-1].data["four_eyes"]
 
 
 def open_at_once(actors: list, **arguments) -> list:
