@@ -35,7 +35,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import case_timeline, outbox
 from .audit import case_models, trail, trail_rows
-from .errors import CaseworkError, ConcurrentChange
+from .errors import CaseworkError, ConcurrentChange, PermissionRefused
 from .forms import ConfirmTransitionForm, VersionedChangeForm, VersionedForm
 from .masking import mask
 from .models import (
@@ -52,10 +52,37 @@ from .models import (
 )
 from .paginators import CaseListPaginator
 from .selectors import with_sla_status
-from .transitions import action_words, check_transition, claim, permission_refusal
+from .transitions import (
+    action_words,
+    check_permission,
+    check_transition,
+    claim,
+    permission_refusal,
+    require_version,
+)
 
 
-class AppendOnlyHistoryAdmin(SimpleHistoryAdmin):
+class RefusedWritesForbidden:
+    """A write the user may not make is a 403, as Django answers a change or delete POST by
+    someone without the permission: an action not offered to the user, named in a POST to
+    the list, is refused as such, not shown back as "No action selected" or ignored."""
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "POST":
+            offered = self.get_actions(request)
+            if any(name and name not in offered for name in request.POST.getlist("action")):
+                raise PermissionDenied
+        return super().changelist_view(request, extra_context)
+
+
+def forbid(refusal: CaseworkError) -> None:
+    """A refusal of who acts (a permission, four eyes), not of what they asked, is a 403
+    whatever the door: Django's page, with the refusal's words. Other refusals return."""
+    if isinstance(refusal, PermissionRefused):
+        raise PermissionDenied(refusal.message) from refusal
+
+
+class AppendOnlyHistoryAdmin(RefusedWritesForbidden, SimpleHistoryAdmin):
     """History to read, never to write back.
 
     ``SIMPLE_HISTORY_REVERT_DISABLED`` only hides the revert button: simple-history's
@@ -74,7 +101,7 @@ class AppendOnlyHistoryAdmin(SimpleHistoryAdmin):
         return False
 
 
-class ReadOnlyAdminMixin:
+class ReadOnlyAdminMixin(RefusedWritesForbidden):
     """Rows written by the system: staff read them, nobody edits or deletes them here."""
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -370,6 +397,7 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
             return super().changeform_view(request, object_id, form_url, extra_context)
         except CaseworkError as error:
             # Raised inside the admin's transaction, which rolled back: nothing was saved.
+            forbid(error)
             self.message_user(request, error.message, messages.ERROR)
             return http.HttpResponseRedirect(request.get_full_path())
 
@@ -398,10 +426,8 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
         if service is None:
             return CaseworkError(self._not_a_transition(name))
         arguments = dict(arguments or {})
-        version = arguments.pop("version", None)
-        if version is not None:
-            case.version = version
         try:
+            require_version(case, arguments.pop("version", None))
             service(**{self.case_argument: case}, actor=request.user, **arguments)
         except CaseworkError as error:
             return error
@@ -410,6 +436,7 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
     def _apply_fsm_transition(self, *, obj, transition_name, request, kwargs=None) -> bool:
         refusal = self._run_transition(request, obj, transition_name, kwargs)
         if refusal is not None:
+            forbid(refusal)  # inside the change form's transaction: the details roll back too
             self.message_user(request, refusal.message, messages.ERROR)
             return False
         self._report_transition(request, obj, transition_name)
@@ -480,6 +507,12 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if transition_name not in self.transition_services:
             raise http.Http404(f"No transition {transition_name!r}.")
+        # Who may not run it gets a 403 whatever the case's state: no form, and a POST
+        # never reaches the service.
+        try:
+            check_permission(case, transition_name, request.user)
+        except PermissionRefused as refusal:
+            forbid(refusal)
         change_url = self._admin_url("change", case.pk)
         form_class = self.get_transition_form_class(transition_name)
         if request.method == "POST":
@@ -489,6 +522,7 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
                 if refusal is None:
                     self._report_transition(request, case, transition_name)
                     return redirect(change_url)
+                forbid(refusal)
                 self.message_user(request, refusal.message, messages.ERROR)
                 if refusal.field not in form.fields:
                     return redirect(change_url)
@@ -501,6 +535,7 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
                 else:
                     check_transition(case, transition_name, request.user)
             except CaseworkError as refusal:
+                forbid(refusal)
                 self.message_user(request, refusal.message, messages.ERROR)
                 return redirect(change_url)
             form = form_class(case=case)
@@ -529,18 +564,20 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
         step = next((step for step in self.steps if step.slug == slug), None)
         if step is None:
             raise http.Http404(f"No step {slug!r}.")
+        if not request.user.has_perm(step.permission):
+            # As a transition's page does: no form for who may not run it, a 403 for its POST.
+            raise PermissionDenied(permission_refusal(step.label.lower(), case))
         change_url = self._admin_url("change", case.pk)
         form_kwargs = {"case": case} if issubclass(step.form, VersionedForm) else {}
         if request.method == "POST":
             form = step.form(request.POST, request.FILES, **form_kwargs)
             if form.is_valid():
                 data = dict(form.cleaned_data)
-                version = data.pop("version", None)
-                if version is not None:
-                    case.version = version
                 try:
+                    require_version(case, data.pop("version", None))
                     result = step.run(case, request.user, data)
                 except CaseworkError as refusal:
+                    forbid(refusal)
                     self.message_user(request, refusal.message, messages.ERROR)
                     if refusal.field not in form.fields or isinstance(refusal, ConcurrentChange):
                         return redirect(change_url)
@@ -553,10 +590,6 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
                     )
                     self.message_user(request, done.message, done.level)
                     return redirect(done.url)
-        elif not request.user.has_perm(step.permission):
-            # As a transition's page does: no form for who may not run it (a POST is the service's to refuse).
-            self.message_user(request, permission_refusal(step.label.lower(), case), messages.ERROR)
-            return redirect(change_url)
         else:
             form = step.form(**form_kwargs)
         return self._render_action_form(request, case, label=step.label, form=form, help_text=step.help_text)
