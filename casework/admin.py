@@ -18,7 +18,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import connections, models, router, transaction
 from django.db.models import QuerySet
 from django.shortcuts import redirect, render
@@ -35,6 +35,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import case_timeline, outbox
 from .audit import case_models, trail, trail_rows
+from .cases import CHANGE_REASON, edit_details
 from .errors import CaseworkError, ConcurrentChange, PermissionRefused
 from .forms import ConfirmTransitionForm, VersionedChangeForm, VersionedForm
 from .masking import mask
@@ -56,7 +57,6 @@ from .transitions import (
     action_words,
     check_permission,
     check_transition,
-    claim,
     permission_refusal,
     require_version,
 )
@@ -99,6 +99,77 @@ class AppendOnlyHistoryAdmin(RefusedWritesForbidden, SimpleHistoryAdmin):
         # What keeps a history is retired (inactive, revoked, closed), never deleted: a
         # deleted row would take what points at it (a partner's keys) out of the record.
         return False
+
+    # The History page reads as the change form's field changes do: field and choice
+    # labels, a foreign key by its name, "—" for nothing, local time, who and why.
+    object_history_list_template = "admin/casework/history_list.html"
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        records = list(historical_records)  # newest first: each row against the one before
+        # The page's oldest row against the one before it, on the next page (one query).
+        older = [*records[1:], records[-1].prev_record] if records else []
+        deltas = [
+            (row, row.diff_against(before, foreign_keys_are_objs=False).changes)
+            for row, before in zip(records, older, strict=True)
+            if before is not None
+        ]
+        columns = [name for name in self.get_history_list_display(request) if self._is_field(name)]
+        column_changes = [
+            case_timeline.FieldChangeValue(name, getattr(row, self.model._meta.get_field(name).attname))
+            for row in records
+            for name in columns
+        ]
+        related = case_timeline.related_objects(
+            self.model, [*(change for _, changes in deltas for change in changes), *column_changes]
+        )
+        for row, changes in deltas:
+            row.history_delta_changes = [
+                self.shown_field_change(request, case_timeline.field_change(self.model, change, related))
+                for change in changes
+            ]
+        for row in records:
+            row.shown_time = case_timeline.local_time(row.history_date)
+            row.shown_actor = case_timeline.history_actor(row)
+            row.shown_columns = [
+                self.shown_column(request, row, name, related)
+                for name in self.get_history_list_display(request)
+            ]
+
+    def _is_field(self, name: str) -> bool:
+        try:
+            self.model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return False
+        return True
+
+    def shown_column(self, request, row, name: str, related: dict) -> str:
+        """A ``history_list_display`` column of one history row, as the changes show values."""
+        if not self._is_field(name):
+            return str(getattr(row, name, ""))
+        model_field = self.model._meta.get_field(name)
+        value = getattr(row, model_field.attname)
+        change = case_timeline.FieldChange(str(model_field.verbose_name), name, "—", "—")
+        shown = case_timeline.shown_value(self.model, name, value, related)
+        return self.shown_field_change(request, dataclasses.replace(change, new=shown)).new
+
+    def history_view(self, request, object_id, extra_context=None):
+        labels = [
+            capfirst(self.model._meta.get_field(name).verbose_name) if self._is_field(name) else name
+            for name in self.get_history_list_display(request)
+        ]
+        extra_context = {**(extra_context or {}), "history_column_labels": labels}
+        return super().history_view(request, object_id, extra_context)
+
+    def shown_field_change(self, request, change: case_timeline.FieldChange) -> case_timeline.FieldChange:
+        """One changed field as this user may read it: personal data stays masked."""
+        spec = getattr(self, "masked_fields", {}).get(change.name)
+        if spec is None or spec.path(change.name) != change.name:
+            return change
+
+        def masked(value: str) -> str:
+            return value if value == "—" else mask(spec.kind, value)
+
+        return dataclasses.replace(change, old=masked(change.old), new=masked(change.new))
 
 
 class ReadOnlyAdminMixin(RefusedWritesForbidden):
@@ -344,17 +415,6 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
         entries = case_timeline.timeline(case, self.timeline_sources)
         return render_to_string("admin/casework/case/timeline.html", {"entries": entries})
 
-    def shown_field_change(self, request, change: case_timeline.FieldChange) -> case_timeline.FieldChange:
-        """One changed field as this user may read it: personal data stays masked."""
-        spec = getattr(self, "masked_fields", {}).get(change.name)
-        if spec is None or spec.path(change.name) != change.name:
-            return change
-
-        def masked(value: str) -> str:
-            return value if value == "—" else mask(spec.kind, value)
-
-        return dataclasses.replace(change, old=masked(change.old), new=masked(change.new))
-
     def field_changes(self, request, case: models.Model) -> list[case_timeline.HistoryEntry]:
         entries = case_timeline.field_changes(case)
         for entry in entries:
@@ -364,7 +424,18 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
     # Forms.
 
     def get_fieldsets(self, request, obj=None):
-        return self.add_fieldsets if obj is None else self.change_fieldsets
+        if obj is None:
+            return self.add_fieldsets
+        if self.editable_fields and self.has_change_permission(request, obj):
+            # Under the details, before the timeline: why they are corrected, if they are.
+            reason = (_("Reason for the change"), {"fields": (CHANGE_REASON,)})
+            fieldsets = list(self.change_fieldsets)
+            at = next(
+                (i for i, (_title, options) in enumerate(fieldsets) if "timeline" in options["fields"]),
+                len(fieldsets),
+            )
+            return (*fieldsets[:at], reason, *fieldsets[at:])
+        return self.change_fieldsets
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -375,7 +446,7 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
             for line in options["fields"]
             for name in (line if isinstance(line, tuple) else (line,))
         ]
-        return tuple(name for name in fields if name not in self.editable_fields)
+        return tuple(name for name in fields if name not in (*self.editable_fields, CHANGE_REASON))
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = (self.change_form if obj is not None else self.add_form) or self.form
@@ -406,12 +477,14 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
             return  # the add form opened it through the service
         # What the editor saw: a transition run from this form is claimed against it too.
         obj.version = form.cleaned_data["version"]
-        if not [name for name in form.changed_data if name != "version"]:
-            return  # nothing to write: no save, no empty history row
-        obj._history_user = request.user
-        with transaction.atomic():
-            claim(obj)  # raises ConcurrentChange if the row moved since the form opened
-            obj.save()
+        # Nothing changed: no save, no empty history row. Otherwise claimed (a stale form is
+        # refused, never overwriting), saved and recorded with its reason in the trail.
+        edit_details(
+            case=obj,
+            actor=request.user,
+            changed=form.changed_details(),
+            reason=form.cleaned_data.get(CHANGE_REASON, ""),
+        )
 
     # Transitions: every button runs a service.
 

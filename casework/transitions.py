@@ -36,6 +36,7 @@ ACTION_WORDS = {
     "close": pgettext_lazy("case action", "close"),
     "collect authentication": pgettext_lazy("case action", "collect authentication"),
     "customer replied": pgettext_lazy("case action", "customer replied"),
+    "edit details": pgettext_lazy("case action", "edit details"),
     "escalate": pgettext_lazy("case action", "escalate"),
     "evidence received": pgettext_lazy("case action", "evidence received"),
     "execute": pgettext_lazy("case action", "execute"),
@@ -70,6 +71,19 @@ def action_words(name: str) -> str:
     reads "verify identity"."""
     words = name.replace("_", " ")
     return str(ACTION_WORDS.get(words, words))
+
+
+# simple-history keeps a change's reason in 100 characters; the trail keeps it whole.
+HISTORY_REASON_LENGTH = 100
+
+
+def history_reason(reason: str) -> str | None:
+    """A transition's or step's reason as its history row keeps it (the History page's
+    "reason"): whole if it fits, else cut with an ellipsis; ``None`` without one."""
+    reason = (reason or "").strip()
+    if len(reason) > HISTORY_REASON_LENGTH:
+        return reason[: HISTORY_REASON_LENGTH - 1] + "…"
+    return reason or None
 
 
 def condition(message: str) -> Callable[[Callable], Callable]:
@@ -227,6 +241,7 @@ def run_transition(
     source = case.state
     if actor is not None:
         case._history_user = actor  # simple-history's user outside a request
+    case._change_reason = history_reason(reason)
     try:
         with transaction.atomic():
             claim(case)
@@ -295,6 +310,7 @@ def run_step(
     """
     require_permission(actor, permission, name, case)
     case._history_user = actor
+    case._change_reason = history_reason(reason)
     try:
         with transaction.atomic():
             claim(case)
