@@ -18,7 +18,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import connections, models, router, transaction
 from django.db.models import QuerySet
 from django.shortcuts import redirect, render
@@ -35,7 +35,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import case_timeline, outbox
 from .audit import case_models, trail, trail_rows
-from .errors import CaseworkError, ConcurrentChange
+from .cases import CHANGE_REASON, edit_details
+from .errors import CaseworkError, ConcurrentChange, PermissionRefused
 from .forms import ConfirmTransitionForm, VersionedChangeForm, VersionedForm
 from .masking import mask, masked_in_text
 from .models import (
@@ -52,10 +53,37 @@ from .models import (
 )
 from .paginators import CaseListPaginator
 from .selectors import with_sla_status
-from .transitions import action_words, check_transition, claim, condition_refusal, permission_refusal
+from .transitions import (
+    action_words,
+    check_permission,
+    check_transition,
+    condition_refusal,
+    permission_refusal,
+    require_version,
+)
 
 
-class AppendOnlyHistoryAdmin(SimpleHistoryAdmin):
+class RefusedWritesForbidden:
+    """A write the user may not make is a 403, as Django answers a change or delete POST by
+    someone without the permission: an action not offered to the user, named in a POST to
+    the list, is refused as such, not shown back as "No action selected" or ignored."""
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "POST":
+            offered = self.get_actions(request)
+            if any(name and name not in offered for name in request.POST.getlist("action")):
+                raise PermissionDenied
+        return super().changelist_view(request, extra_context)
+
+
+def forbid(refusal: CaseworkError) -> None:
+    """A refusal of who acts (a permission, four eyes), not of what they asked, is a 403
+    whatever the door: Django's page, with the refusal's words. Other refusals return."""
+    if isinstance(refusal, PermissionRefused):
+        raise PermissionDenied(refusal.message) from refusal
+
+
+class AppendOnlyHistoryAdmin(RefusedWritesForbidden, SimpleHistoryAdmin):
     """History to read, never to write back.
 
     ``SIMPLE_HISTORY_REVERT_DISABLED`` only hides the revert button: simple-history's
@@ -73,8 +101,79 @@ class AppendOnlyHistoryAdmin(SimpleHistoryAdmin):
         # deleted row would take what points at it (a partner's keys) out of the record.
         return False
 
+    # The History page reads as the change form's field changes do: field and choice
+    # labels, a foreign key by its name, "—" for nothing, local time, who and why.
+    object_history_list_template = "admin/casework/history_list.html"
 
-class ReadOnlyAdminMixin:
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        records = list(historical_records)  # newest first: each row against the one before
+        # The page's oldest row against the one before it, on the next page (one query).
+        older = [*records[1:], records[-1].prev_record] if records else []
+        deltas = [
+            (row, row.diff_against(before, foreign_keys_are_objs=False).changes)
+            for row, before in zip(records, older, strict=True)
+            if before is not None
+        ]
+        columns = [name for name in self.get_history_list_display(request) if self._is_field(name)]
+        column_changes = [
+            case_timeline.FieldChangeValue(name, getattr(row, self.model._meta.get_field(name).attname))
+            for row in records
+            for name in columns
+        ]
+        related = case_timeline.related_objects(
+            self.model, [*(change for _, changes in deltas for change in changes), *column_changes]
+        )
+        for row, changes in deltas:
+            row.history_delta_changes = [
+                self.shown_field_change(request, case_timeline.field_change(self.model, change, related))
+                for change in changes
+            ]
+        for row in records:
+            row.shown_time = case_timeline.local_time(row.history_date)
+            row.shown_actor = case_timeline.history_actor(row)
+            row.shown_columns = [
+                self.shown_column(request, row, name, related)
+                for name in self.get_history_list_display(request)
+            ]
+
+    def _is_field(self, name: str) -> bool:
+        try:
+            self.model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return False
+        return True
+
+    def shown_column(self, request, row, name: str, related: dict) -> str:
+        """A ``history_list_display`` column of one history row, as the changes show values."""
+        if not self._is_field(name):
+            return str(getattr(row, name, ""))
+        model_field = self.model._meta.get_field(name)
+        value = getattr(row, model_field.attname)
+        change = case_timeline.FieldChange(str(model_field.verbose_name), name, "—", "—")
+        shown = case_timeline.shown_value(self.model, name, value, related)
+        return self.shown_field_change(request, dataclasses.replace(change, new=shown)).new
+
+    def history_view(self, request, object_id, extra_context=None):
+        labels = [
+            capfirst(self.model._meta.get_field(name).verbose_name) if self._is_field(name) else name
+            for name in self.get_history_list_display(request)
+        ]
+        extra_context = {**(extra_context or {}), "history_column_labels": labels}
+        return super().history_view(request, object_id, extra_context)
+
+    def shown_field_change(self, request, change: case_timeline.FieldChange) -> case_timeline.FieldChange:
+        """One changed field as this user may read it: personal data stays masked."""
+        spec = getattr(self, "masked_fields", {}).get(change.name)
+        if spec is None or spec.path(change.name) != change.name:
+            return change
+
+        def masked(value: str) -> str:
+            return value if value == "—" else mask(spec.kind, value)
+
+        return dataclasses.replace(change, old=masked(change.old), new=masked(change.new))
+
+
+class ReadOnlyAdminMixin(RefusedWritesForbidden):
     """Rows written by the system: staff read them, nobody edits or deletes them here."""
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -317,17 +416,6 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
         entries = case_timeline.timeline(case, self.timeline_sources)
         return render_to_string("admin/casework/case/timeline.html", {"entries": entries})
 
-    def shown_field_change(self, request, change: case_timeline.FieldChange) -> case_timeline.FieldChange:
-        """One changed field as this user may read it: personal data stays masked."""
-        spec = getattr(self, "masked_fields", {}).get(change.name)
-        if spec is None or spec.path(change.name) != change.name:
-            return change
-
-        def masked(value: str) -> str:
-            return value if value == "—" else mask(spec.kind, value)
-
-        return dataclasses.replace(change, old=masked(change.old), new=masked(change.new))
-
     def field_changes(self, request, case: models.Model) -> list[case_timeline.HistoryEntry]:
         entries = case_timeline.field_changes(case)
         for entry in entries:
@@ -337,7 +425,18 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
     # Forms.
 
     def get_fieldsets(self, request, obj=None):
-        return self.add_fieldsets if obj is None else self.change_fieldsets
+        if obj is None:
+            return self.add_fieldsets
+        if self.editable_fields and self.has_change_permission(request, obj):
+            # Under the details, before the timeline: why they are corrected, if they are.
+            reason = (_("Reason for the change"), {"fields": (CHANGE_REASON,)})
+            fieldsets = list(self.change_fieldsets)
+            at = next(
+                (i for i, (_title, options) in enumerate(fieldsets) if "timeline" in options["fields"]),
+                len(fieldsets),
+            )
+            return (*fieldsets[:at], reason, *fieldsets[at:])
+        return self.change_fieldsets
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -348,7 +447,7 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
             for line in options["fields"]
             for name in (line if isinstance(line, tuple) else (line,))
         ]
-        return tuple(name for name in fields if name not in self.editable_fields)
+        return tuple(name for name in fields if name not in (*self.editable_fields, CHANGE_REASON))
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = (self.change_form if obj is not None else self.add_form) or self.form
@@ -370,6 +469,7 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
             return super().changeform_view(request, object_id, form_url, extra_context)
         except CaseworkError as error:
             # Raised inside the admin's transaction, which rolled back: nothing was saved.
+            forbid(error)
             self.message_user(request, error.message, messages.ERROR)
             return http.HttpResponseRedirect(request.get_full_path())
 
@@ -378,12 +478,14 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
             return  # the add form opened it through the service
         # What the editor saw: a transition run from this form is claimed against it too.
         obj.version = form.cleaned_data["version"]
-        if not [name for name in form.changed_data if name != "version"]:
-            return  # nothing to write: no save, no empty history row
-        obj._history_user = request.user
-        with transaction.atomic():
-            claim(obj)  # raises ConcurrentChange if the row moved since the form opened
-            obj.save()
+        # Nothing changed: no save, no empty history row. Otherwise claimed (a stale form is
+        # refused, never overwriting), saved and recorded with its reason in the trail.
+        edit_details(
+            case=obj,
+            actor=request.user,
+            changed=form.changed_details(),
+            reason=form.cleaned_data.get(CHANGE_REASON, ""),
+        )
 
     # Transitions: every button runs a service.
 
@@ -398,10 +500,8 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
         if service is None:
             return CaseworkError(self._not_a_transition(name))
         arguments = dict(arguments or {})
-        version = arguments.pop("version", None)
-        if version is not None:
-            case.version = version
         try:
+            require_version(case, arguments.pop("version", None))
             service(**{self.case_argument: case}, actor=request.user, **arguments)
         except CaseworkError as error:
             return error
@@ -410,6 +510,7 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
     def _apply_fsm_transition(self, *, obj, transition_name, request, kwargs=None) -> bool:
         refusal = self._run_transition(request, obj, transition_name, kwargs)
         if refusal is not None:
+            forbid(refusal)  # inside the change form's transaction: the details roll back too
             self.message_user(request, refusal.message, messages.ERROR)
             return False
         self._report_transition(request, obj, transition_name)
@@ -484,6 +585,12 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if transition_name not in self.transition_services:
             raise http.Http404(f"No transition {transition_name!r}.")
+        # Who may not run it gets a 403 whatever the case's state: no form, and a POST
+        # never reaches the service.
+        try:
+            check_permission(case, transition_name, request.user)
+        except PermissionRefused as refusal:
+            forbid(refusal)
         change_url = self._admin_url("change", case.pk)
         form_class = self.get_transition_form_class(transition_name)
         if request.method == "POST":
@@ -493,6 +600,7 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
                 if refusal is None:
                     self._report_transition(request, case, transition_name)
                     return redirect(change_url)
+                forbid(refusal)
                 self.message_user(request, refusal.message, messages.ERROR)
                 if refusal.field not in form.fields:
                     return redirect(change_url)
@@ -505,6 +613,7 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
                 else:
                     check_transition(case, transition_name, request.user)
             except CaseworkError as refusal:
+                forbid(refusal)
                 self.message_user(request, refusal.message, messages.ERROR)
                 return redirect(change_url)
             form = form_class(case=case)
@@ -533,18 +642,20 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
         step = next((step for step in self.steps if step.slug == slug), None)
         if step is None:
             raise http.Http404(f"No step {slug!r}.")
+        if not request.user.has_perm(step.permission):
+            # As a transition's page does: no form for who may not run it, a 403 for its POST.
+            raise PermissionDenied(permission_refusal(step.label.lower(), case))
         change_url = self._admin_url("change", case.pk)
         form_kwargs = {"case": case} if issubclass(step.form, VersionedForm) else {}
         if request.method == "POST":
             form = step.form(request.POST, request.FILES, **form_kwargs)
             if form.is_valid():
                 data = dict(form.cleaned_data)
-                version = data.pop("version", None)
-                if version is not None:
-                    case.version = version
                 try:
+                    require_version(case, data.pop("version", None))
                     result = step.run(case, request.user, data)
                 except CaseworkError as refusal:
+                    forbid(refusal)
                     self.message_user(request, refusal.message, messages.ERROR)
                     if refusal.field not in form.fields or isinstance(refusal, ConcurrentChange):
                         return redirect(change_url)
@@ -557,10 +668,6 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
                     )
                     self.message_user(request, done.message, done.level)
                     return redirect(done.url)
-        elif not request.user.has_perm(step.permission):
-            # As a transition's page does: no form for who may not run it (a POST is the service's to refuse).
-            self.message_user(request, permission_refusal(step.label.lower(), case), messages.ERROR)
-            return redirect(change_url)
         else:
             form = step.form(**form_kwargs)
         return self._render_action_form(request, case, label=step.label, form=form, help_text=step.help_text)

@@ -96,9 +96,16 @@ def transitions(case: models.Model) -> Iterable[Entry]:
             what = f"{name}: → {target}"
         elif record.source_state == record.target_state:
             what = gettext("%(action)s (stays %(state)s)") % {"action": name, "state": target}
+            if record.data.get("fields"):  # details edited: which ones
+                what = f"{what}: {', '.join(_field_labels(case, record.data['fields']))}"
         else:
             what = f"{name}: {source} → {target}"
         yield Entry(record.created_at, "transition", record.actor_label, what, record.reason)
+
+
+def _field_labels(case: models.Model, names: Iterable[str]) -> list[str]:
+    fields = {field.name: field for field in case._meta.get_fields() if hasattr(field, "verbose_name")}
+    return [str(fields[name].verbose_name) if name in fields else name for name in names]
 
 
 def notices(case: models.Model) -> Iterable[Entry]:
@@ -223,6 +230,15 @@ class FieldChange:
     new: str
 
 
+@dataclass(frozen=True)
+class FieldChangeValue:
+    """One stored value of a field (a History page column), looked up as changes are."""
+
+    field: str
+    old: object
+    new: object = None
+
+
 @dataclass
 class HistoryEntry:
     """One history row: who, when, how (created, changed), which fields changed."""
@@ -235,7 +251,7 @@ class HistoryEntry:
 
     @property
     def local_time(self) -> str:
-        return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M:%S}"
+        return local_time(self.at)
 
     @property
     def change_label(self) -> str:
@@ -250,6 +266,33 @@ HISTORY_LABELS = {
 }
 
 
+def local_time(at: dt.datetime) -> str:
+    """A moment as the admin shows it everywhere it keeps time: local, to the second."""
+    return f"{timezone.localtime(at):%Y-%m-%d %H:%M:%S}"
+
+
+def history_actor(row) -> str:
+    """Who made a history row: the user (a partner as ``partner:<code>``), or the system."""
+    return _label(row.history_user) if row.history_user_id else str(SYSTEM)
+
+
+def field_change(model, change, related: dict) -> FieldChange:
+    """A simple-history change (keys for foreign keys) as a person reads it: the field's
+    label, choice labels, a foreign key by its name, local time, "—" for nothing."""
+    model_field = model._meta.get_field(change.field)
+    return FieldChange(
+        str(model_field.verbose_name),
+        change.field,
+        _shown(model_field, change.old, related),
+        _shown(model_field, change.new, related),
+    )
+
+
+def shown_value(model, name: str, value, related: dict | None = None) -> str:
+    """One stored value of ``model``'s field ``name``, as :func:`field_change` shows it."""
+    return _shown(model._meta.get_field(name), value, related or {})
+
+
 def field_changes(case: models.Model) -> list[HistoryEntry]:
     """Each history row of the case, oldest first, with what changed since the row before.
 
@@ -262,28 +305,19 @@ def field_changes(case: models.Model) -> list[HistoryEntry]:
     for row in rows:
         entry = HistoryEntry(
             at=row.history_date,
-            actor=_label(row.history_user) if row.history_user_id else SYSTEM,
+            actor=history_actor(row),
             change=HISTORY_TYPES.get(row.history_type, row.history_type),
             reason=row.history_change_reason or "",
         )
         diffs.append((entry, row.diff_against(previous).changes if previous is not None else []))
         previous = row
-    related = _related_objects(case, (change for _, changes in diffs for change in changes))
+    related = related_objects(case, (change for _, changes in diffs for change in changes))
     for entry, changes in diffs:
-        for change in changes:
-            model_field = case._meta.get_field(change.field)
-            entry.changes.append(
-                FieldChange(
-                    str(model_field.verbose_name),
-                    change.field,
-                    _shown(model_field, change.old, related),
-                    _shown(model_field, change.new, related),
-                )
-            )
+        entry.changes.extend(field_change(case, change, related) for change in changes)
     return [entry for entry, _ in diffs]
 
 
-def _related_objects(case: models.Model, changes) -> dict[tuple[type[models.Model], object], models.Model]:
+def related_objects(case, changes) -> dict[tuple[type[models.Model], object], models.Model]:
     """What the changed foreign keys point at, by (model, key): one query per model."""
     wanted: dict[type[models.Model], set] = defaultdict(set)
     for change in changes:
@@ -312,5 +346,5 @@ def _shown(model_field: models.Field, value, related: dict) -> str:
     if model_field.flatchoices:
         return str(dict(model_field.flatchoices).get(value, value))
     if isinstance(value, dt.datetime):
-        return f"{timezone.localtime(value):%Y-%m-%d %H:%M:%S}"
+        return local_time(value)
     return str(value)

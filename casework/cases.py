@@ -4,6 +4,7 @@ record of its trail, written together."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -17,6 +18,10 @@ from .errors import InvalidInput
 from .limits import refuse_overlong_reason, refuse_overlong_text, text_fields
 from .models import SlaPolicy
 from .references import next_reference
+from .transitions import run_step
+
+# The form field (and the refusal's field) carrying why a case's details were corrected.
+CHANGE_REASON = "change_reason"
 
 
 def require(value: Any, field: str, message: str) -> None:
@@ -95,3 +100,32 @@ def open_case(
             first=True,
         )
     return case
+
+
+def check_details_change(changed: Sequence[str], reason: str) -> None:
+    """A correction of a case's details says why: refuse one without a reason."""
+    if changed:
+        require(
+            reason,
+            CHANGE_REASON,
+            gettext("Say why the details are changed: it is kept in the trail with the fields changed."),
+        )
+
+
+def edit_details(*, case: models.Model, actor, changed: Sequence[str], reason: str) -> models.Model:
+    """Save corrections already set on ``case`` (its fields ``changed``) with the reason, as a
+    step of its trail ("edit details": the fields, who, why; the state stays), claimed
+    against the version the editor read; simple-history keeps the same reason."""
+    check_details_change(changed, reason)
+    if not changed:
+        return case
+    meta = case._meta
+    return run_step(
+        case,
+        "edit_details",
+        actor=actor,
+        permission=f"{meta.app_label}.change_{meta.model_name}",
+        apply=lambda: None,  # the form set the fields; the step claims, saves and records
+        reason=reason.strip(),
+        data={"fields": list(changed)},
+    )

@@ -12,8 +12,10 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from .cases import CHANGE_REASON, check_details_change
 from .errors import CaseworkError
 from .limits import REASON_MAX_LENGTH
+from .models import TransitionRecord
 
 
 def stale_message(case: models.Model) -> str:
@@ -75,13 +77,28 @@ class VersionedForm(forms.Form):
 
 
 class VersionedChangeForm(forms.ModelForm):
-    """Editing a case's plain details; ``version`` is what the editor saw when the page opened."""
+    """Editing a case's plain details; ``version`` is what the editor saw when the page opened,
+    and a change of any detail says why (``change_reason``, kept in the trail)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    change_reason = forms.CharField(
+        label=_("Reason for the change"),
+        required=False,
+        max_length=TransitionRecord._meta.get_field("reason").max_length,
+        help_text=_(
+            "Needed when you change any detail above: why it is corrected (e.g. the customer "
+            "gave a new phone number). Kept in the trail with the fields changed."
+        ),
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["version"].initial = self.instance.version
+
+    def changed_details(self) -> list[str]:
+        """The case's own fields the editor changed (neither the version nor the reason)."""
+        return [name for name in self.changed_data if name not in ("version", CHANGE_REASON)]
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -89,6 +106,10 @@ class VersionedChangeForm(forms.ModelForm):
         # the editor's input on screen when the answer is already known.
         if cleaned.get("version") is not None and cleaned["version"] != self.instance.version:
             raise forms.ValidationError(stale_message(self.instance), code="stale")
+        try:
+            check_details_change(self.changed_details(), cleaned.get(CHANGE_REASON, ""))
+        except CaseworkError as refusal:
+            self.add_error(refusal.field, refusal.message)
         return cleaned
 
 

@@ -9,8 +9,9 @@ overwritten, and saves the case with its transition record in one transaction.
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import django_fsm
@@ -36,6 +37,7 @@ ACTION_WORDS = {
     "close": pgettext_lazy("case action", "close"),
     "collect authentication": pgettext_lazy("case action", "collect authentication"),
     "customer replied": pgettext_lazy("case action", "customer replied"),
+    "edit details": pgettext_lazy("case action", "edit details"),
     "escalate": pgettext_lazy("case action", "escalate"),
     "evidence received": pgettext_lazy("case action", "evidence received"),
     "execute": pgettext_lazy("case action", "execute"),
@@ -72,6 +74,19 @@ def action_words(name: str) -> str:
     return str(ACTION_WORDS.get(words, words))
 
 
+# simple-history keeps a change's reason in 100 characters; the trail keeps it whole.
+HISTORY_REASON_LENGTH = 100
+
+
+def history_reason(reason: str) -> str | None:
+    """A transition's or step's reason as its history row keeps it (the History page's
+    "reason"): whole if it fits, else cut with an ellipsis; ``None`` without one."""
+    reason = (reason or "").strip()
+    if len(reason) > HISTORY_REASON_LENGTH:
+        return reason[: HISTORY_REASON_LENGTH - 1] + "…"
+    return reason or None
+
+
 def condition(message: str | Callable[[models.Model], str]) -> Callable[[Callable], Callable]:
     """Mark a django-fsm condition with the refusal staff see when it is not met: a message,
     or ``message(case)`` for one that names what this case lacks (four eyes counts amounts)."""
@@ -91,14 +106,18 @@ def condition_refusal(check: Callable, case: models.Model) -> str:
     return str(refusal(case) if callable(refusal) else refusal)
 
 
-def _transition_for(case: models.Model, name: str) -> django_fsm.Transition:
-    method = getattr(case, name, None)
-    meta = getattr(method, "_django_fsm", None)
+def _meta_for(case: models.Model, name: str) -> django_fsm.FSMMeta:
+    meta = getattr(getattr(case, name, None), "_django_fsm", None)
     if meta is None:
         raise TransitionRefused(
             gettext("'%(name)s' is not a transition of %(case_type)s.")
             % {"name": name, "case_type": case._meta.verbose_name}
         )
+    return meta
+
+
+def _transition_for(case: models.Model, name: str) -> django_fsm.Transition:
+    meta = _meta_for(case, name)
     found = meta.get_transition(meta.field.get_state(case))
     if found is None:
         raise TransitionRefused(
@@ -121,16 +140,34 @@ def permission_refusal(name: str, case: models.Model) -> str:
     return template % {"action": action_words(name), "case_type": case._meta.verbose_name}
 
 
-def check_transition(case: models.Model, name: str, actor) -> None:
-    """Raise the reason ``actor`` cannot run ``name`` on ``case`` now; return if they can.
+def check_permission(case: models.Model, name: str, actor) -> None:
+    """Raise :class:`PermissionRefused` if ``actor`` may not run ``name`` on ``case``,
+    before the case's state is looked at: who may not run it is refused as such (a 403),
+    never told the state is wrong for it.
 
-    A permission given as a function may explain itself with a ``refusal(case, user)``
-    attribute (four eyes, a risk officer's approval); otherwise the refusal is generic.
+    From the case's state, that transition's permission decides (a permission given as a
+    function may explain itself with a ``refusal(case, user)`` attribute: four eyes, a
+    risk officer's approval); from a state it does not leave, whether any of the
+    transitions of that name would let the actor.
     """
-    found = _transition_for(case, name)
-    if actor is not None and not found.has_perm(case, actor):
+    meta = _meta_for(case, name)
+    if actor is None:
+        return
+    found = meta.get_transition(meta.field.get_state(case))
+    if found is None:
+        if not any(transition.has_perm(case, actor) for transition in meta.transitions.values()):
+            raise PermissionRefused(permission_refusal(name, case))
+        return
+    if not found.has_perm(case, actor):
         explain = getattr(found.permission, "refusal", None)
         raise PermissionRefused((explain and explain(case, actor)) or permission_refusal(name, case))
+
+
+def check_transition(case: models.Model, name: str, actor) -> None:
+    """Raise the reason ``actor`` cannot run ``name`` on ``case`` now; return if they can:
+    the permission first (:func:`check_permission`), then the state, then the conditions."""
+    check_permission(case, name, actor)
+    found = _transition_for(case, name)
     for check in found.conditions:
         if not check(case):
             raise TransitionRefused(condition_refusal(check, case))
@@ -160,6 +197,34 @@ def claim(case: models.Model) -> None:
     case.version += 1
 
 
+def require_version(case: models.Model, version: int | None) -> None:
+    """Act on ``case`` (just read) as the caller saw it, at ``version``: a version that is
+    no longer the stored one is a concurrent change, refused before anything else is
+    looked at, its state included (the caller decided on what it read, not on what is
+    there now). ``None``: the caller acts on the case as it stands. The claim still
+    refuses a change made between this check and the write."""
+    if version is not None and version != case.version:
+        raise ConcurrentChange(
+            gettext("%(case)s was changed by someone else after you opened it; reload and try again.")
+            % {"case": case},
+        )
+
+
+@contextlib.contextmanager
+def claimed(case: models.Model) -> Iterator[models.Model]:
+    """A change the partner sees that is none of the case's own fields (a message on it):
+    the case is claimed as for a transition, so its version (its ETag) goes up with the
+    change and a stale reader is refused; inside, the row is locked until commit. If the
+    block fails, nothing is kept and the in-memory case is put back as stored."""
+    try:
+        with transaction.atomic():
+            claim(case)
+            yield case
+    except BaseException:
+        reload(case)
+        raise
+
+
 def run_transition(
     case: models.Model,
     name: str,
@@ -185,6 +250,7 @@ def run_transition(
     if actor is not None:
         case._history_user = actor  # simple-history's user outside a request
     text = text_fields(case)
+    case._change_reason = history_reason(reason)
     try:
         with transaction.atomic():
             claim(case)
@@ -256,6 +322,7 @@ def run_step(
     refuse_overlong_reason(reason)
     case._history_user = actor
     text = text_fields(case)
+    case._change_reason = history_reason(reason)
     try:
         with transaction.atomic():
             claim(case)

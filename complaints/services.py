@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,7 +20,7 @@ from casework.errors import InvalidInput, PermissionRefused, TransitionRefused
 from casework.evidence import check_evidence_file, discard_file_of
 from casework.models import CaseType, Partner, Team
 from casework.teams import team_for_code
-from casework.transitions import require_permission, run_step, run_transition
+from casework.transitions import claimed, require_permission, run_step, run_transition
 
 from .models import (
     MESSAGE_STATES,
@@ -499,9 +499,11 @@ def _post_message(*, complaint: Complaint, actor, body: str, is_from_partner: bo
         PartnerMessage(complaint=complaint, author=actor, is_from_partner=is_from_partner, body=text),
         {"body": "body"},
     )
-    with transaction.atomic():
-        # Read the state under the row's lock: a complaint closing meanwhile takes no message.
-        state = Complaint.objects.select_for_update().values_list("state", flat=True).get(pk=complaint.pk)
+    with claimed(complaint):
+        # The message is news to the other side: the complaint's version goes up (an
+        # If-Match read before it is stale), and the state is read under the claim's lock,
+        # so a complaint closing meanwhile takes no message.
+        state = Complaint.objects.values_list("state", flat=True).get(pk=complaint.pk)
         if state not in MESSAGE_STATES:
             raise TransitionRefused(
                 _(
@@ -515,9 +517,10 @@ def _post_message(*, complaint: Complaint, actor, body: str, is_from_partner: bo
         )
         message._history_user = actor
         message.save()
-        # A message is news to the other side: the partner's updated_since poll sees the complaint.
-        # Not a version bump: nobody's edit of the complaint itself goes stale by it.
+        # And the partner's updated_since poll sees the complaint. An UPDATE, not a save:
+        # no field of the complaint changed, so no history row of it.
         Complaint.objects.filter(pk=complaint.pk).update(updated_at=message.created_at)
+        complaint.updated_at = message.created_at
     return message
 
 

@@ -28,7 +28,7 @@ from casework import roles
 from casework.masking import mask_account_number
 from casework.models import SlaClock, TransitionRecord
 from casework.tests import files
-from casework.tests.admin import act, admin_url, messages_of, results
+from casework.tests.admin import act, admin_url, forbidden, messages_of, results
 from casework.tests.files import PNG
 from complaints.models import Complaint, ResolutionCode, State
 from complaints.tests.factories import complaint_in_state
@@ -278,9 +278,8 @@ def test_an_unlock_from_a_complaint_through_the_admin(client, agent, supervisor)
     response = client.post(
         admin_url(account_request, "transition", "approve"),
         {"version": account_request.version, "reason": "Looks fine"},
-        follow=True,
     )
-    assert "You do not have permission to approve this account request." in messages_of(response)
+    assert "You do not have permission to approve account requests." in forbidden(response)
 
     # A supervisor, who collected none of the proof, approves and executes.
     client.force_login(supervisor)
@@ -370,11 +369,10 @@ def test_whoever_collected_proof_cannot_approve(client, agent, supervisor):
     response = client.post(
         admin_url(account_request, "transition", "approve"),
         {"version": account_request.version, "reason": "Checked it myself"},
-        follow=True,
     )
     assert (
         "Four eyes: you verified the caller or collected proof on this request, "
-        "so another reviewer must approve it." in (messages_of(response))
+        "so another reviewer must approve it." in (forbidden(response))
     )
     account_request.refresh_from_db()
     assert account_request.state == RequestState.PENDING_REVIEW
@@ -415,19 +413,18 @@ def test_a_risk_unlock_is_approved_by_the_risk_officer_only(client, agent, super
     services.add_evidence(request=account_request, actor=agent, method="face_check", outcome="passed")
     services.submit_for_review(request=account_request, actor=agent)
     client.force_login(supervisor)
-    shown = client.get(admin_url(account_request, "transition", "approve"), follow=True)
+    shown = client.get(admin_url(account_request, "transition", "approve"))
     assert (
         "The account was locked for suspicious activity: a risk officer must approve the unlock."
-        in messages_of(shown)
+        in forbidden(shown)
     )
     response = client.post(
         admin_url(account_request, "transition", "approve"),
         {"version": account_request.version, "reason": "Fine"},
-        follow=True,
     )
     assert (
         "The account was locked for suspicious activity: a risk officer must approve the unlock."
-        in messages_of(response)
+        in forbidden(response)
     )
 
     client.force_login(risk_officer)
@@ -491,10 +488,10 @@ def test_posting_a_transition_by_hand_without_permission_is_refused(client, agen
     assert "/transition/" not in page and "/step/" not in page
 
     url = admin_url(account_request, "transition", "verify_identity")
-    shown = client.get(url, follow=True)
-    assert "You do not have permission to verify identity on this account request." in messages_of(shown)
-    response = client.post(url, {"version": account_request.version, "method": "sms_code"}, follow=True)
-    assert "You do not have permission to verify identity on this account request." in messages_of(response)
+    shown = client.get(url)
+    assert "You do not have permission to verify identity on this account request." in forbidden(shown)
+    response = client.post(url, {"version": account_request.version, "method": "sms_code"})
+    assert "You do not have permission to verify identity on this account request." in forbidden(response)
     account_request.refresh_from_db()
     assert account_request.state == RequestState.SUBMITTED
     assert not TransitionRecord.objects.filter(transition="verify_identity").exists()
@@ -558,9 +555,8 @@ def test_auditor_reads_requests_accounts_and_history_and_changes_nothing(client,
     response = client.post(
         admin_url(account_request, "transition", "cancel"),
         {"version": account_request.version},
-        follow=True,
     )
-    assert "You do not have permission to cancel this account request." in messages_of(response)
+    assert "You do not have permission to cancel this account request." in forbidden(response)
     account_request.refresh_from_db()
     assert account_request.state == RequestState.IDENTITY_VERIFIED
 
@@ -571,9 +567,8 @@ def test_auditor_cannot_collect_evidence(client, agent, auditor):
     response = client.post(
         admin_url(account_request, "step", "collect-authentication"),
         {"version": account_request.version, "method": "sms_code", "outcome": "passed"},
-        follow=True,
     )
-    assert "You do not have permission to collect authentication on this account request." in messages_of(
+    assert "You do not have permission to collect authentication on this account request." in forbidden(
         response
     )
     assert not AuthenticationEvidence.objects.exists()

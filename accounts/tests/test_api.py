@@ -392,6 +392,19 @@ def test_cancelling_a_stale_version_is_a_conflict_and_changes_nothing(api, partn
     assert TransitionRecord.objects.count() == records
 
 
+def test_a_stale_if_match_on_a_request_that_also_ended_is_a_concurrent_change(api, partner, agent):
+    """Not illegal_transition: the partner decided on what it read, and that has changed."""
+    request = send_unlock(partner)
+    read = api.get(detail_url(request.reference))["ETag"]
+    services.reject_request(request=request, actor=agent, reason="The caller could not be verified")
+
+    response = api.post(cancel_url(request.reference), {}, format="json", HTTP_IF_MATCH=read)
+
+    assert_error(response, 409, "concurrent_change")
+    request.refresh_from_db()
+    assert request.state == RequestState.REJECTED
+
+
 def test_cancelling_with_a_stale_if_match_is_a_conflict(api, partner):
     request = send_unlock(partner)
 

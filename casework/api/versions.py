@@ -1,6 +1,7 @@
 """Versions on the wire: every case's ``version`` travels as a strong ETag, and a partner
 that acts on a case may send back the version it read (``If-Match`` or ``version`` in the
-body). A stale one is refused by the service's claim as 409 ``concurrent_change``, never
+body). A stale one is 409 ``concurrent_change`` whatever else is wrong with the action
+(checked first; the service's claim refuses one that goes stale meanwhile), never
 overwritten; no version at all means "as it stands"."""
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from django.db import models
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
+
+from casework.transitions import require_version
 
 IF_MATCH = re.compile(r'^"(\d+)"$', re.ASCII)
 
@@ -37,12 +40,11 @@ def expected_version(request: Request, body_version: int | None) -> int | None:
 
 
 def act_on_version(request: Request, case: models.Model, body_version: int | None) -> None:
-    """Make the service's claim check the version the caller read, if it sent one."""
-    expected = expected_version(request, body_version)
-    if expected is not None:
-        # claim() updates only the row still at this version: a stale one is refused,
-        # never overwritten.
-        case.version = expected
+    """Act on the version the caller read, if it sent one: a stale one is 409
+    ``concurrent_change`` before the action's legality is looked at (a case that moved
+    on is "changed since you read it", not "cannot do that now"), and the service's
+    claim refuses one that goes stale meanwhile, never overwriting."""
+    require_version(case, expected_version(request, body_version))
 
 
 def etag_header(case_name: str, *statuses: int) -> OpenApiParameter:

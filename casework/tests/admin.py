@@ -36,11 +36,16 @@ def results(response) -> list:
     return list(response.context["cl"].result_list)
 
 
-def visible_text(response) -> str:
+def visible_text(response, status: int = 200) -> str:
     """What the page shows a person: no markup, scripts, styles or attribute values."""
-    assert response.status_code == 200, response.status_code
+    assert response.status_code == status, (response.status_code, messages_of(response))
     html = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", response.content.decode())
     return re.sub(r"\s+", " ", unescape(re.sub(r"(?s)<[^>]+>", " ", html)))
+
+
+def forbidden(response) -> str:
+    """A write refused for who the user is: a 403 page, whose words this returns."""
+    return visible_text(response, status=403)
 
 
 def assert_chinese(text: str, *, shows: tuple[str, ...], hides: tuple[str, ...] = ()) -> None:

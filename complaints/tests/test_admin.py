@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -14,8 +15,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from casework.audit import chain_faults, records_for
 from casework.models import Notification, SlaClock, SlaPolicy, TransitionRecord
-from casework.tests.admin import act, admin_url, messages_of
+from casework.tests.admin import act, admin_url, forbidden, messages_of, visible_text
 from casework.tests.files import PNG
 from complaints import services
 from complaints.forms import ComplaintChangeForm
@@ -339,10 +341,18 @@ def test_posting_a_transition_by_hand_to_the_change_form_without_permission_is_r
     client.force_login(complaints_officer)  # may edit complaints, may not accept them
     data = open_change_form(client, complaint)
     assert "_fsm_transition_to" not in client.get(admin_url(complaint)).content.decode()
-    response = client.post(admin_url(complaint), {**data, "_fsm_transition_to": "accept"}, follow=True)
-    assert "You do not have permission to accept this complaint." in messages_of(response)
+    response = client.post(
+        admin_url(complaint),
+        {
+            **data,
+            "customer_name": "Li Wei Jr",
+            "change_reason": "Spelled out by the caller",
+            "_fsm_transition_to": "accept",
+        },
+    )
+    assert "You do not have permission to accept this complaint." in forbidden(response)
     complaint.refresh_from_db()
-    assert complaint.state == State.RECEIVED
+    assert (complaint.state, complaint.customer_name) == (State.RECEIVED, "Li Wei")
     assert not TransitionRecord.objects.filter(transition="accept").exists()
 
 
@@ -350,13 +360,11 @@ def test_posting_to_the_transition_url_without_permission_is_refused(client, age
     complaint = services.verify_identity(complaint=register(agent), actor=agent, method="sms_code")
     client.force_login(technician)
 
-    shown = client.get(admin_url(complaint, "transition", "accept"), follow=True)
-    assert "You do not have permission to accept this complaint." in messages_of(shown)
+    shown = client.get(admin_url(complaint, "transition", "accept"))
+    assert "You do not have permission to accept this complaint." in forbidden(shown)
 
-    response = client.post(
-        admin_url(complaint, "transition", "accept"), {"version": complaint.version}, follow=True
-    )
-    assert "You do not have permission to accept this complaint." in messages_of(response)
+    response = client.post(admin_url(complaint, "transition", "accept"), {"version": complaint.version})
+    assert "You do not have permission to accept this complaint." in forbidden(response)
     complaint.refresh_from_db()
     assert complaint.state == State.RECEIVED
     assert not TransitionRecord.objects.filter(transition="accept").exists()
@@ -379,9 +387,8 @@ def test_reassign_is_for_supervisors(client, agent, other_agent, supervisor):
     response = client.post(
         admin_url(complaint, "step", "reassign"),
         {"version": complaint.version, "assigned_to": other_agent.pk, "reason": "Holiday"},
-        follow=True,
     )
-    assert "You do not have permission to assign this complaint." in messages_of(response)
+    assert "You do not have permission to reassign this complaint." in forbidden(response)
     complaint.refresh_from_db()
     assert complaint.assigned_to == agent
 
@@ -418,12 +425,72 @@ def test_details_are_edited_and_state_stays_read_only(client, agent):
     data = open_change_form(client, complaint)
     assert "state" not in data and "reference" not in data
     response = client.post(
-        admin_url(complaint), {**data, "customer_name": "Zhang Wei", "state": State.RESOLVED}
+        admin_url(complaint),
+        {**data, "customer_name": "Zhang Wei", "state": State.RESOLVED, "change_reason": "Misheard"},
     )
     assert response.status_code == 302
     complaint.refresh_from_db()
     assert (complaint.customer_name, complaint.state) == ("Zhang Wei", State.RECEIVED)
     assert complaint.history.latest().history_user == agent
+
+
+def test_changing_a_detail_without_a_reason_is_refused_next_to_the_reason_field(client, agent):
+    complaint = register(agent)
+    client.force_login(agent)
+    data = open_change_form(client, complaint)
+    records = TransitionRecord.objects.count()
+
+    response = client.post(admin_url(complaint), {**data, "amount": "99.00", "change_reason": "  "})
+
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert form.errors["change_reason"] == [
+        "Say why the details are changed: it is kept in the trail with the fields changed."
+    ]
+    assert "Reason for the change" in response.content.decode()
+    complaint.refresh_from_db()
+    assert (complaint.amount, complaint.version) == (Decimal("88.00"), 0)
+    assert TransitionRecord.objects.count() == records
+
+
+def test_a_detail_change_is_in_the_trail_and_the_history_with_its_reason(client, agent):
+    complaint = register(agent)
+    client.force_login(agent)
+    data = open_change_form(client, complaint)
+
+    response = client.post(
+        admin_url(complaint),
+        {**data, "amount": "54.00", "merchant": "Happy Noodles", "change_reason": "Receipt shows 54, not 88"},
+    )
+
+    assert response.status_code == 302
+    complaint.refresh_from_db()
+    assert (complaint.amount, complaint.version, complaint.state) == (Decimal("54.00"), 1, State.RECEIVED)
+    record = TransitionRecord.objects.filter(case_reference=complaint.reference).latest("id")
+    assert (record.transition, record.source_state, record.target_state) == (
+        "edit_details",
+        State.RECEIVED,
+        State.RECEIVED,
+    )
+    assert (record.actor, record.reason) == (agent, "Receipt shows 54, not 88")
+    assert sorted(record.data["fields"]) == ["amount", "merchant"]
+    assert chain_faults(records_for(complaint)) == []
+    assert complaint.history.latest().history_change_reason == "Receipt shows 54, not 88"
+    page = client.get(admin_url(complaint)).content.decode()
+    assert "edit details" in page and "Receipt shows 54, not 88" in page  # on the timeline
+
+
+def test_saving_the_form_unchanged_asks_no_reason_and_records_nothing(client, agent):
+    complaint = register(agent)
+    client.force_login(agent)
+    records = TransitionRecord.objects.count()
+
+    response = client.post(admin_url(complaint), open_change_form(client, complaint))
+
+    assert response.status_code == 302
+    assert TransitionRecord.objects.count() == records
+    complaint.refresh_from_db()
+    assert complaint.version == 0
 
 
 def test_a_concurrent_edit_is_refused(client, agent, other_agent):
@@ -435,7 +502,9 @@ def test_a_concurrent_edit_is_refused(client, agent, other_agent):
         complaint=Complaint.objects.get(pk=complaint.pk), actor=other_agent, method="sms_code"
     )
 
-    response = client.post(admin_url(complaint), {**data, "customer_name": "Overwritten"})
+    response = client.post(
+        admin_url(complaint), {**data, "customer_name": "Overwritten", "change_reason": "Misheard"}
+    )
     assert response.status_code == 200
     assert (
         f"{complaint} was changed by someone else after you opened it; reload and try again."
@@ -458,7 +527,11 @@ def test_the_save_itself_claims_the_row_so_a_race_past_the_form_check_is_refused
         complaint=Complaint.objects.get(pk=complaint.pk), actor=other_agent, method="sms_code"
     )
 
-    response = client.post(admin_url(complaint), {**data, "customer_name": "Overwritten"}, follow=True)
+    response = client.post(
+        admin_url(complaint),
+        {**data, "customer_name": "Overwritten", "change_reason": "Misheard"},
+        follow=True,
+    )
     assert f"{complaint} was changed by someone else after you opened it; reload and try again." in (
         messages_of(response)
     )
@@ -543,12 +616,49 @@ def test_auditor_reads_everything_and_changes_nothing(client, agent, auditor):
     data = form_data(page)
     assert client.post(admin_url(complaint), {**data, "customer_name": "X"}).status_code == 403
     assert client.get(ADD).status_code == 403
-    response = client.post(
-        admin_url(complaint, "transition", "reopen"), {"version": 0, "reason": "x"}, follow=True
-    )
-    assert "You do not have permission to reopen this complaint." in messages_of(response)
+    response = client.post(admin_url(complaint, "transition", "reopen"), {"version": 0, "reason": "x"})
+    assert "You do not have permission to reopen this complaint." in forbidden(response)
     complaint.refresh_from_db()
     assert (complaint.state, complaint.customer_name) == (State.RESOLVED, "Li Wei")
+
+
+def test_the_history_page_shows_labels_names_local_time_and_reasons(
+    client, agent, technical_team, supervisor
+):
+    complaint = register(agent)
+    services.verify_identity(complaint=complaint, actor=agent, method="sms_code")
+    services.accept_complaint(complaint=complaint, actor=agent)
+    services.escalate_complaint(complaint=complaint, actor=agent, team=technical_team, reason="Ledger check")
+    client.force_login(agent)
+    data = open_change_form(client, complaint)
+    client.post(
+        admin_url(complaint), {**data, "device": "Huawei Mate 60", "change_reason": "Caller corrected it"}
+    )
+    client.force_login(supervisor)
+
+    text = visible_text(client.get(reverse("admin:complaints_complaint_history", args=[complaint.pk])))
+
+    assert "pk=None" not in text and "Deleted" not in text  # an empty foreign key is "—"
+    assert f"Escalated to: — → {technical_team.name}" in text  # a foreign key by its name
+    assert "Identity verification method: — → SMS one-time code" in text and "sms_code" not in text
+    assert "Device:" in text and "Huawei Mate 60" in text  # field labels, not names
+    assert "Caller corrected it" in text and "Ledger check" in text  # each change's reason
+    assert "None" not in text
+    latest = complaint.history.latest()
+    assert f"{timezone.localtime(latest.history_date):%Y-%m-%d %H:%M:%S}" in text  # local, to the second
+    assert not re.search(r"\d\d:\d\d:\d\d\.\d{6}", text) and "UTC" not in text
+
+
+def test_the_history_page_masks_what_the_reader_may_not_reveal(client, agent, technician):
+    complaint = register(agent)
+    client.force_login(agent)
+    data = open_change_form(client, complaint)
+    client.post(admin_url(complaint), {**data, "customer_phone": "13800138999", "change_reason": "New phone"})
+    client.force_login(technician)
+
+    text = visible_text(client.get(reverse("admin:complaints_complaint_history", args=[complaint.pk])))
+
+    assert "13800138999" not in text and "New phone" in text
 
 
 def test_history_cannot_be_written_back(client, agent, supervisor):

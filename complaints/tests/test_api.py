@@ -388,6 +388,23 @@ def test_withdrawing_with_the_current_etag_succeeds(api, partner):
     assert response.json()["state"] == "withdrawn"
 
 
+def test_a_stale_if_match_on_a_complaint_that_also_moved_on_is_a_concurrent_change(api, partner, agent):
+    """Not illegal_transition: the partner decided on what it read, and that has changed."""
+    complaint = file_complaint(partner)
+    read = api.get(detail_url(complaint.reference))["ETag"]
+    services.verify_identity(complaint=complaint, actor=agent, method="partner_attested")
+    services.accept_complaint(complaint=complaint, actor=agent)
+    services.resolve_complaint(complaint=complaint, actor=agent, code="explained", summary="Explained")
+
+    by_header = api.post(withdraw_url(complaint.reference), {}, format="json", HTTP_IF_MATCH=read)
+    by_body = api.post(withdraw_url(complaint.reference), {"version": 0}, format="json")
+
+    assert_error(by_header, 409, "concurrent_change")
+    assert_error(by_body, 409, "concurrent_change")
+    complaint.refresh_from_db()
+    assert complaint.state == "resolved"
+
+
 @pytest.mark.parametrize(
     ("headers", "body", "field"),
     [
@@ -616,6 +633,7 @@ def test_a_partner_adds_a_message_that_staff_read_and_answer(api, partner, agent
     message = complaint.partner_messages.get()
     assert (message.author, message.is_from_partner) == (partner.user, True)
     assert message.history.get().history_user == partner.user
+    complaint.refresh_from_db()  # the message moved its version on: reply to it as it is now
     services.reply_to_partner(complaint=complaint, actor=agent, body="Thank you, we are checking it.")
 
     listed_messages = api.get(notes_url(complaint.reference)).json()["results"]
@@ -652,6 +670,51 @@ def test_a_reply_shows_in_the_partners_updated_since_poll(api, partner, agent):
     services.reply_to_partner(complaint=complaint, actor=agent, body="Please send the receipt.")
 
     assert listed(api, LIST_URL, updated_since=poll) == [complaint.reference]
+
+
+def test_each_message_either_way_bumps_the_version_and_the_etag(api, partner, agent):
+    complaint = file_complaint(partner)
+    assert api.get(detail_url(complaint.reference))["ETag"] == '"0"'
+
+    api.post(notes_url(complaint.reference), {"body": "The customer sent the receipt."}, format="json")
+    after_partner = api.get(detail_url(complaint.reference))
+    services.reply_to_partner(complaint=Complaint.objects.get(pk=complaint.pk), actor=agent, body="Thanks.")
+    after_reply = api.get(detail_url(complaint.reference))
+
+    assert (after_partner["ETag"], after_partner.json()["version"]) == ('"1"', 1)
+    assert (after_reply["ETag"], after_reply.json()["version"]) == ('"2"', 2)
+
+
+def test_an_internal_note_the_partner_never_reads_keeps_the_version(api, partner, agent):
+    complaint = file_complaint(partner)
+
+    services.add_note(complaint=complaint, actor=agent, body="Customer sounded rehearsed")
+
+    assert api.get(detail_url(complaint.reference))["ETag"] == '"0"'
+
+
+def test_an_if_match_read_before_a_message_is_stale(api, partner, agent):
+    complaint = file_complaint(partner)
+    read = api.get(detail_url(complaint.reference))["ETag"]
+    services.reply_to_partner(complaint=complaint, actor=agent, body="Please send the receipt.")
+
+    response = api.post(withdraw_url(complaint.reference), {}, format="json", HTTP_IF_MATCH=read)
+
+    assert_error(response, 409, "concurrent_change")
+    complaint.refresh_from_db()
+    assert complaint.state == "received"
+
+
+def test_a_message_refused_on_an_ended_complaint_leaves_the_version(api, partner):
+    complaint = file_complaint(partner)
+    services.withdraw_complaint(complaint=complaint, actor=partner.user)
+
+    assert_error(
+        api.post(notes_url(complaint.reference), {"body": "x"}, format="json"), 409, "illegal_transition"
+    )
+
+    complaint.refresh_from_db()
+    assert complaint.version == 1
 
 
 @pytest.mark.parametrize(("body", "expected"), [("", "blank"), ("   ", "blank"), ("x" * 4001, "4000")])
@@ -801,3 +864,38 @@ def test_two_withdrawals_of_one_version_at_once_one_wins_the_other_is_409(
         TransitionRecord.objects.filter(case_reference=complaint.reference, transition="withdraw").count()
         == 1
     )
+
+
+@pytest.mark.postgres
+def test_a_message_and_a_withdrawal_on_the_version_read_before_it_never_both_succeed(
+    require_postgres, transactional_db, django_db_serialized_rollback, partner
+):
+    """The message moves the version on, so a withdrawal decided on the version before it
+    loses (409 concurrent_change), or wins first and the withdrawn complaint takes no message."""
+    for attempt in range(5):
+        complaint = file_complaint(partner, external_reference=f"RACE-{attempt}")
+        read = f'"{complaint.version}"'
+        message, withdrawal = race(
+            partial(
+                client_for(partner).post,
+                notes_url(complaint.reference),
+                {"body": "The customer sent the receipt."},
+                format="json",
+            ),
+            partial(
+                client_for(partner).post,
+                withdraw_url(complaint.reference),
+                {"reason": "Found the money"},
+                format="json",
+                HTTP_IF_MATCH=read,
+            ),
+        )
+
+        codes = (message.status_code, withdrawal.status_code)
+        assert codes in ((201, 409), (409, 200)), [message.content, withdrawal.content]
+        complaint.refresh_from_db()
+        if codes == (201, 409):
+            assert_error(withdrawal, 409, "concurrent_change")
+            assert (complaint.state, complaint.partner_messages.count()) == ("received", 1)
+        else:
+            assert (complaint.state, complaint.partner_messages.count()) == ("withdrawn", 0)

@@ -20,7 +20,7 @@ from casework import roles
 from casework.errors import PermissionRefused
 from casework.models import Notification, SlaClock, TransitionRecord
 from casework.tests import files
-from casework.tests.admin import act, admin_url, messages_of, results
+from casework.tests.admin import act, admin_url, forbidden, messages_of, results
 from complaints.models import State
 from complaints.tests.factories import complaint_in_state
 from conftest import make_user
@@ -361,9 +361,9 @@ def test_a_large_refund_needs_two_people(client, agent, refunds_desk, other_refu
     # The first approver is not offered the second, and is told why when they try.
     assert approve not in client.get(admin_url(case)).content.decode()
     before = unchanged(case)
-    assert FOUR_EYES_REFUSAL in messages_of(client.get(approve, follow=True))
-    response = client.post(approve, {"version": case.version, "reason": "Me again"}, follow=True)
-    assert FOUR_EYES_REFUSAL in messages_of(response)
+    assert FOUR_EYES_REFUSAL in forbidden(client.get(approve))
+    response = client.post(approve, {"version": case.version, "reason": "Me again"})
+    assert FOUR_EYES_REFUSAL in forbidden(response)
     assert unchanged(case) == before
 
     # Someone else confirms the amount; another one is refused on the field.
@@ -527,19 +527,16 @@ def test_posting_a_transition_by_hand_without_permission_is_refused(client, agen
         ),
         ("reject", {"reason": "No"}, "You do not have permission to reject this refund case."),
     ):
-        response = client.post(
-            admin_url(case, "transition", name), {"version": case.version, **data}, follow=True
-        )
-        assert refusal in messages_of(response), name
-    assert "You do not have permission to approve refunds." in messages_of(
-        client.get(admin_url(case, "transition", "approve"), follow=True)
+        response = client.post(admin_url(case, "transition", name), {"version": case.version, **data})
+        assert refusal in forbidden(response), name
+    assert "You do not have permission to approve refunds." in forbidden(
+        client.get(admin_url(case, "transition", "approve"))
     )
     response = client.post(
         admin_url(case, "step", "assign-handler"),
         {"version": case.version, "handler": refunds_desk.pk},
-        follow=True,
     )
-    assert "You do not have permission to assign this refund case." in messages_of(response)
+    assert "You do not have permission to assign handler on this refund case." in forbidden(response)
     assert unchanged(case) == before
 
 
@@ -744,14 +741,13 @@ def test_auditor_reads_cases_transactions_and_history_and_changes_nothing(
     assert client.get(TRANSACTIONS).status_code == 200
 
     assert client.get(ADD).status_code == 403
-    response = client.post(admin_url(case, "transition", "cancel"), {"version": case.version}, follow=True)
-    assert "You do not have permission to cancel this refund case." in messages_of(response)
+    response = client.post(admin_url(case, "transition", "cancel"), {"version": case.version})
+    assert "You do not have permission to cancel this refund case." in forbidden(response)
     response = client.post(
         admin_url(case, "step", "add-evidence"),
         {"version": case.version, "kind": "other", "file": files.upload("a.png", PNG)},
-        follow=True,
     )
-    assert "You do not have permission to add evidence on this refund case." in messages_of(response)
+    assert "You do not have permission to add evidence on this refund case." in forbidden(response)
     assert unchanged(case) == before
     assert not RefundEvidence.objects.exists()
 

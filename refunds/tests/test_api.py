@@ -421,6 +421,34 @@ def test_a_case_with_payments_or_ended_cannot_be_cancelled(
     assert case.state == state
 
 
+def test_a_stale_if_match_on_a_case_that_also_ended_is_a_concurrent_change(api, partner, refunds_desk):
+    """Not illegal_transition: the partner decided on what it read, and that has changed."""
+    case = send_refund(partner)
+    read = api.get(detail_url(case.reference))["ETag"]
+    services.start_review(case=case, actor=refunds_desk)
+    services.reject_refund(case=case, actor=refunds_desk, reason="Paid to the merchant already")
+
+    response = api.post(cancel_url(case.reference), {}, format="json", HTTP_IF_MATCH=read)
+
+    assert_error(response, 409, "concurrent_change")
+    case.refresh_from_db()
+    assert case.state == RefundState.REJECTED
+
+
+def test_evidence_added_bumps_the_cases_version_and_etag(api, partner):
+    case = send_refund(partner)
+    read = api.get(detail_url(case.reference))["ETag"]
+
+    added = api.post(
+        evidence_url(case.reference), {"kind": "payment_voucher", "file": png()}, format="multipart"
+    )
+
+    assert added.status_code == 201, added.content
+    assert api.get(detail_url(case.reference))["ETag"] == f'"{case.version + 1}"'
+    stale = api.post(cancel_url(case.reference), {}, format="json", HTTP_IF_MATCH=read)
+    assert_error(stale, 409, "concurrent_change")
+
+
 def test_cancelling_a_stale_version_is_a_conflict_and_changes_nothing(api, partner, refunds_desk):
     case = send_refund(partner)
     read = api.get(detail_url(case.reference))["ETag"]
