@@ -17,7 +17,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from casework import webhooks
-from casework.api.authentication import signed_message_id
+from casework.api.authentication import REPLAYED_CODE, first_use, signature_id, signed_message_id
 from casework.api.credentials import (
     LAST_USED_RESOLUTION,
     check_scopes,
@@ -28,10 +28,27 @@ from casework.api.credentials import (
 )
 from casework.models import ApiScope, PartnerApiKey
 from casework.tests.api import CASE_SCOPES, assert_error, key_for
+from casework.tests.races import race
+from complaints.models import Complaint
 from complaints.tests.factories import file_complaint
 from conftest import require_service
 
 LIST_URL = "/api/v1/complaints/"
+
+
+@pytest.fixture(params=["memory", "redis"])
+def shared_cache(request, settings):
+    """The default cache as each deployment has it: in memory (the demo, one process) and
+    the shared Redis (production; required in CI, skipped here without CACHE_URL)."""
+    if request.param == "redis":
+        require_service(settings.CACHE_URL.startswith("redis"), "the shared Redis cache (CACHE_URL)")
+        backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": settings.CACHE_URL}
+    else:
+        backend = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shared-test"}
+    settings.CACHES = {"default": backend}
+    cache.clear()
+    yield request.param
+    cache.clear()
 
 
 def bearer(key: str) -> APIClient:
@@ -258,6 +275,59 @@ def test_a_stale_signature_cannot_be_replayed(signing_key):
     error = assert_error(APIClient().get(LIST_URL, **headers), 401, "authentication_failed")
 
     assert "too old" in error["message"]
+
+
+def test_a_signed_request_replayed_with_identical_headers_is_refused_and_files_nothing(
+    shared_cache, signing_key
+):
+    key, secret = signing_key
+    body = json.dumps(
+        {"category": "other", "customer_name": "Li", "customer_phone": "13800138000", "description": "x"}
+    ).encode()
+    headers = signed(key, secret, "POST", LIST_URL, body)
+    client = APIClient()
+
+    first = client.post(LIST_URL, body, content_type="application/json", **headers)
+    replayed = client.post(LIST_URL, body, content_type="application/json", **headers)
+
+    assert first.status_code == 201, first.content
+    error = assert_error(replayed, 401, REPLAYED_CODE)
+    assert "already received" in error["message"]
+    assert replayed["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert Complaint.objects.count() == 1
+    # Extra candidates in the header make no new signature: the one that matched is remembered.
+    padded = {**headers, "HTTP_SIGNATURE": headers["HTTP_SIGNATURE"] + " v1,AAAA"}
+    assert_error(client.post(LIST_URL, body, content_type="application/json", **padded), 401, REPLAYED_CODE)
+    # Signed afresh (another second), the same request goes through.
+    later = signed(key, secret, "POST", LIST_URL, body, at=timezone.now() + dt.timedelta(seconds=1))
+    assert client.post(LIST_URL, body, content_type="application/json", **later).status_code == 201
+
+
+def test_a_used_signature_is_remembered_in_the_shared_cache_for_its_validity_window(
+    shared_cache, signing_key
+):
+    key, secret = signing_key
+    api_key = PartnerApiKey.objects.get(signing_secret=secret)
+    signed_at = timezone.now() - dt.timedelta(seconds=100)
+    headers = signed(key, secret, "GET", LIST_URL, b"", at=signed_at)
+
+    assert APIClient().get(LIST_URL, **headers).status_code == 200
+
+    remembered = signature_id(api_key.pk, headers["HTTP_SIGNATURE"])
+    assert cache.get(remembered) is not None
+    if shared_cache == "redis":
+        import redis
+
+        (name,) = redis.Redis.from_url(settings.CACHE_URL).keys(f"*{remembered}")
+        ttl = redis.Redis.from_url(settings.CACHE_URL).ttl(name)
+        # Accepted until 300 s after signing (200 s from now), plus the clocks' margin.
+        assert 200 <= ttl <= 200 + 60 + 1
+
+
+def test_of_simultaneous_uses_of_one_signature_exactly_one_is_the_first(shared_cache):
+    outcomes = race(*[lambda: first_use("api-signature:race", timeout=60)] * 20)
+
+    assert sorted(outcomes) == [False] * 19 + [True]
 
 
 # Throttling
