@@ -6,12 +6,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -26,9 +35,12 @@ from casework.api.credentials import (
     revoke_key,
     rotate_key,
 )
+from casework.api.throttling import PartnerRateThrottle
 from casework.models import ApiScope, PartnerApiKey
 from casework.tests.api import CASE_SCOPES, assert_error, key_for
+from casework.tests.faults import free_port
 from casework.tests.races import race
+from casework.tests.worker import database_url_in_use
 from complaints.models import Complaint
 from complaints.tests.factories import file_complaint
 from conftest import require_service
@@ -346,6 +358,110 @@ def test_a_partner_over_its_rate_gets_429_with_retry_after_and_others_do_not(par
     assert other.get(LIST_URL).status_code == 200, "each partner has its own allowance"
     # The allowance is the partner's, whichever of its keys calls.
     assert_error(bearer(key_for(partner)).get(LIST_URL), 429, "throttled")
+
+
+def throttle_burst(partner, requests: int) -> list[bool]:
+    """What the throttle answers ``requests`` callers of the partner's arriving at once."""
+    partner.user.partner  # noqa: B018 -- loaded here, so the racers read no database
+    request = SimpleNamespace(user=partner.user)
+    return race(*[lambda: PartnerRateThrottle().allow_request(request, None)] * requests)
+
+
+def test_of_150_simultaneous_requests_exactly_the_allowance_is_let_through(shared_cache, partner):
+    partner.rate_limit = "60/minute"
+    partner.save()
+
+    outcomes = throttle_burst(partner, 150)
+
+    assert outcomes.count(True) == 60
+    refused = PartnerRateThrottle()
+    assert refused.allow_request(SimpleNamespace(user=partner.user), None) is False
+    assert 59 <= refused.wait() <= 61, "Retry-After: the rest of the window that opened just now"
+
+
+def test_the_allowance_opens_again_when_its_window_ends(shared_cache, partner):
+    partner.rate_limit = "3/second"
+    partner.save()
+    request = SimpleNamespace(user=partner.user)
+
+    assert [PartnerRateThrottle().allow_request(request, None) for _ in range(4)] == [True] * 3 + [False]
+    time.sleep(2.1)
+
+    assert PartnerRateThrottle().allow_request(request, None) is True
+
+
+def post_json(url: str, key: str, body: dict) -> tuple[int, dict[str, str]]:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers)
+
+
+@pytest.mark.postgres
+def test_postgres_150_simultaneous_creates_on_gunicorn_file_exactly_the_allowance(
+    transactional_db, partner, tmp_path
+):
+    """As production runs: several gunicorn processes, each with threads, counting in Redis."""
+    require_service(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL)")
+    require_service(settings.CACHE_URL.startswith("redis"), "the shared Redis cache (CACHE_URL)")
+    partner.rate_limit = "60/minute"
+    partner.save()
+    key = key_for(partner)
+    port = free_port()
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": "test-only-throttle-burst-key",
+        "PAYMENTS_SIGNING_SECRET": "whsec_dGVzdC1vbmx5LXRocm90dGxlLWJ1cnN0",
+        "DATABASE_URL": database_url_in_use(),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CACHE_URL": settings.CACHE_URL,
+        "VAR_DIR": str(tmp_path / "var"),
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "3",
+        "WEB_THREADS": "4",
+        "ALLOWED_HOSTS": "127.0.0.1",
+    }
+    log = tmp_path / "gunicorn.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [Path(sys.executable).parent / "gunicorn", "-c", "config/gunicorn.conf.py"],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    body = {"category": "other", "customer_name": "Li", "customer_phone": "13800138000", "description": "x"}
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, log.read_text()
+            try:
+                urllib.request.urlopen(f"{base}/healthz/", timeout=5).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, f"gunicorn did not answer:\n{log.read_text()}"
+                time.sleep(0.2)
+        cache.clear()  # the health checks counted nothing, but start from nothing anyway
+
+        answers = race(*[lambda: post_json(f"{base}{LIST_URL}", key, body)] * 150, timeout=120)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    statuses = [status for status, _ in answers]
+    assert (statuses.count(201), statuses.count(429)) == (60, 90), statuses
+    assert Complaint.objects.filter(partner=partner).count() == 60
+    assert all(1 <= int(headers["Retry-After"]) <= 61 for status, headers in answers if status == 429)
 
 
 def test_throttle_counts_live_in_the_shared_cache(partner):
