@@ -64,7 +64,9 @@ class PartnerRateThrottle(SimpleRateThrottle):
         return 1, self.now  # the cache keeps dropping the entry: nothing to count against
 
     def wait(self) -> float:
-        return max(0.0, self.window_ends_at - self.timer())
+        # The opening second was rounded up, so this never undercounts the wait; never more
+        # than a period, and at least a second, so a 429 always says when to come back.
+        return max(1.0, min(float(self.duration), self.window_ends_at - self.timer()))
 
     def get_rate(self):
         # The rate is the calling partner's, set in allow_request; nothing to read up front.
