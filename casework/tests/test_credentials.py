@@ -406,7 +406,7 @@ def post_json(url: str, key: str, body: dict) -> tuple[int, dict[str, str]]:
 
 @pytest.mark.postgres
 def test_postgres_150_simultaneous_creates_on_gunicorn_file_exactly_the_allowance(
-    transactional_db, partner, tmp_path
+    transactional_db, django_db_serialized_rollback, partner, tmp_path
 ):
     """As production runs: several gunicorn processes, each with threads, counting in Redis."""
     require_service(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL)")
