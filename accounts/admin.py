@@ -27,7 +27,7 @@ from casework.masking import ACCOUNT, MaskedFieldsAdmin, PersonalField, mask_acc
 from complaints.forms import VerifyIdentityForm
 
 from . import forms, services
-from .models import AccountRequest, AuthenticationEvidence, RequestState, WalletAccount
+from .models import AccountRequest, AuthenticationEvidence, PartnerAccountLink, RequestState, WalletAccount
 
 
 def _verify_identity(*, request: AccountRequest, actor, method: str, note: str = "") -> AccountRequest:
@@ -73,6 +73,38 @@ class WalletAccountAdmin(MaskedFieldsAdmin, AppendOnlyHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(PartnerAccountLink)
+class PartnerAccountLinkAdmin(AppendOnlyHistoryAdmin):
+    """Which accounts each partner serves: made from the wallet core's record or the
+    customer's consent, ended (never deleted) when the partner stops serving the account.
+    A partner asks for, and reads the status of, only accounts linked to it."""
+
+    list_display = ("partner", "account", "basis", "created_at", "created_by", "ended_at")
+    list_filter = ("partner", ("ended_at", admin.EmptyFieldListFilter))
+    list_select_related = ("partner", "account", "created_by")
+    search_fields = ("partner__code", "partner__name", "basis")
+    raw_id_fields = ("account",)
+    actions = ("end_links",)
+    readonly_fields = ("partner", "account", "basis", "created_at", "created_by", "ended_at", "ended_by")
+
+    def get_fields(self, request, obj=None):
+        return ("partner", "account", "basis") if obj is None else self.readonly_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def save_model(self, request, obj: PartnerAccountLink, form, change: bool) -> None:
+        # Only an add changes anything: a link is read-only once made, and ended by the action.
+        if not change:
+            obj.created_by = request.user
+            super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("End the selected links"), permissions=["change"])
+    def end_links(self, request, queryset) -> None:
+        ended = sum(services.end_partner_link(link=link, actor=request.user) for link in queryset)
+        self.message_user(request, gettext("%(count)d link(s) ended.") % {"count": ended}, messages.SUCCESS)
 
 
 class AuthenticationEvidenceInline(ReadOnlyAdminMixin, admin.TabularInline):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -71,6 +72,81 @@ class WalletAccount(models.Model):
         from casework.masking import mask_account_number
 
         return f"{mask_account_number(self.account_number)} ({self.get_status_display()})"
+
+
+class PartnerAccountLink(models.Model):
+    """A wallet account a partner serves: the partner may ask for its unlock and read its
+    status. Made by the wallet company from what the partner cannot assert itself (the
+    core's record that the customer holds the account through the partner, or the
+    customer's signed consent), never by the partner; without a link a partner's request
+    for the account gets the very answer an unknown account gets."""
+
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, related_name="account_links", verbose_name=_("partner")
+    )
+    account = models.ForeignKey(
+        WalletAccount, on_delete=models.PROTECT, related_name="partner_links", verbose_name=_("account")
+    )
+    basis = models.CharField(
+        _("basis"),
+        max_length=200,
+        help_text=_(
+            "Why the partner serves this account, as the wallet core or the customer's consent "
+            'records it, e.g. "opened through DemoPay\'s app, 2025-03".'
+        ),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        verbose_name=_("created by"),
+    )
+    ended_at = models.DateTimeField(
+        _("ended at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When the partner stopped serving the account; the link stays for the record."),
+    )
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        verbose_name=_("ended by"),
+    )
+    history = ChainedHistoricalRecords()
+
+    class Meta:
+        ordering = ["partner", "account", "-created_at"]
+        verbose_name = _("partner's account")
+        verbose_name_plural = _("partners' accounts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "account"],
+                condition=Q(ended_at__isnull=True),
+                name="one_current_link_per_partner_and_account",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner}: {self.account}"
+
+    def clean(self) -> None:
+        # The constraint's condition names ended_at, which no form edits, so Django's own
+        # constraint check skips it: say it here, next to the account.
+        if self.ended_at is None and self.partner_id and self.account_id:
+            current = PartnerAccountLink.objects.filter(
+                partner_id=self.partner_id, account_id=self.account_id, ended_at__isnull=True
+            ).exclude(pk=self.pk)
+            if current.exists():
+                raise ValidationError({"account": gettext("This account is already linked to this partner.")})
 
 
 class RequestKind(models.TextChoices):

@@ -3,13 +3,22 @@ not run one query per row."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from casework.models import Partner
 
-from .models import AccountRequest
+from .models import AccountRequest, PartnerAccountLink
 
 
 def account_requests_for_partner(partner: Partner) -> QuerySet[AccountRequest]:
-    """A partner sees only what it sent, with the account and the clock each row shows."""
-    return AccountRequest.objects.filter(partner=partner).select_related("account", "sla_clock")
+    """A partner sees only what it sent, with the account and the clock each row shows, and
+    whether it still serves the account (``is_served``): the account's status is shown only
+    while it does, so a customer who left the partner is not followed."""
+    served = PartnerAccountLink.objects.filter(
+        partner=partner, account=OuterRef("account"), ended_at__isnull=True
+    )
+    return (
+        AccountRequest.objects.filter(partner=partner)
+        .select_related("account", "sla_clock")
+        .annotate(is_served=Exists(served))
+    )

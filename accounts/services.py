@@ -8,6 +8,7 @@ import logging
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
@@ -32,6 +33,7 @@ from .models import (
     AuthenticationMethod,
     LockReason,
     Outcome,
+    PartnerAccountLink,
     RequestKind,
     RequestState,
     WalletAccount,
@@ -49,20 +51,70 @@ JUDICIAL_FREEZE_REFUSAL = gettext_noop(
     "A judicial freeze cannot be lifted here: the account stays frozen until the court's "
     "release order is applied in the wallet core. Tell the customer which court or authority to contact."
 )
+# The one answer a partner gets for an account it does not serve, whether the account
+# exists or not (English here: the partner API speaks English).
+NOT_A_SERVED_ACCOUNT = gettext_noop(
+    "There is no wallet account %(account)s among the accounts linked to your partner: "
+    "the wallet company links the accounts you serve."
+)
 # Proof that is a document needs its scan; a code or a face check is a result, not a file.
 FILE_REQUIRED = frozenset({AuthenticationMethod.ID_DOCUMENT, AuthenticationMethod.BANK_CARD})
 
 
-def _account(account_number: str, *, for_update: bool = False) -> WalletAccount:
+def _account(
+    account_number: str, *, for_update: bool = False, partner: Partner | None = None
+) -> WalletAccount:
+    """The account, for staff; for a partner, only an account it serves (a
+    ``PartnerAccountLink``), found by the same one query whether the account is unknown or
+    someone else's, and refused with the same words: nothing tells the two apart."""
     require(account_number, "account_number", gettext("Give the wallet account number."))
-    accounts = WalletAccount.objects.select_for_update() if for_update else WalletAccount.objects
+    accounts = WalletAccount.objects.select_for_update(of=("self",)) if for_update else WalletAccount.objects
+    if partner is not None:
+        accounts = accounts.filter(partner_links__partner=partner, partner_links__ended_at__isnull=True)
     try:
         return accounts.get(account_number=account_number.strip())
     except WalletAccount.DoesNotExist as error:
-        raise InvalidInput(
-            gettext("There is no wallet account %(account)s.") % {"account": account_number},
-            field="account_number",
-        ) from error
+        if partner is not None:
+            message = gettext(NOT_A_SERVED_ACCOUNT) % {"account": account_number}
+        else:
+            message = gettext("There is no wallet account %(account)s.") % {"account": account_number}
+        raise InvalidInput(message, field="account_number") from error
+
+
+def current_links() -> QuerySet[PartnerAccountLink]:
+    return PartnerAccountLink.objects.filter(ended_at__isnull=True)
+
+
+def link_partner_to_account(
+    *, partner: Partner, account: WalletAccount, basis: str, actor
+) -> PartnerAccountLink:
+    """Record that the partner serves the account (the wallet core's record or the
+    customer's consent, named in ``basis``); a current link is kept as it is."""
+    existing = current_links().filter(partner=partner, account=account).first()
+    if existing is not None:
+        return existing
+    link = PartnerAccountLink(partner=partner, account=account, basis=basis, created_by=actor)
+    link.full_clean()  # the model's rules, as the admin's form checks them
+    if actor is not None:
+        link._history_user = actor
+    link.save()
+    return link
+
+
+def end_partner_link(*, link: PartnerAccountLink, actor) -> bool:
+    """The partner no longer serves the account: it may not ask for it, nor read its status
+    on its earlier requests. The link stays, ended, for the record; False if it already was."""
+    with transaction.atomic():
+        locked = PartnerAccountLink.objects.select_for_update().get(pk=link.pk)
+        if locked.ended_at is not None:
+            return False
+        locked.ended_at = timezone.now()
+        locked.ended_by = actor
+        if actor is not None:
+            locked._history_user = actor
+        locked.save(update_fields=["ended_at", "ended_by"])
+    link.refresh_from_db()
+    return True
 
 
 def _check_account_for(account: WalletAccount, kind: str, lock_reason: str, partner: Partner | None) -> str:
@@ -134,7 +186,7 @@ def open_account_request(
         with transaction.atomic():
             # The account row is the lock: a second request for it waits here, then sees
             # the first. The partial unique constraint backs this up on every database.
-            account = _account(account_number, for_update=True)
+            account = _account(account_number, for_update=True, partner=partner)
             lock_reason = _check_account_for(account, kind, lock_reason, partner)
             refuse_reused_partner_reference(
                 AccountRequest, partner, external_reference, noun="an account request"

@@ -1,8 +1,9 @@
 """What a partner sends and what it sees of an account request.
 
 A partner sees the request as it sent it and how it stands (state, the account's current
-status, why it was locked, why the request was refused, SLA); never the internal side:
-evidence files, who checked the identity or the proof, who approved, staff explanations.
+status while the partner serves the account, why it was locked, why the request was
+refused, SLA); never the internal side: evidence files, who checked the identity or the
+proof, who approved, staff explanations.
 """
 
 from __future__ import annotations
@@ -100,7 +101,11 @@ class AccountRequestSerializer(CaseSerializer):
         source="account.status",
         choices=AccountStatus.choices,
         read_only=True,
-        help_text=_("The account's status now, not when the request came in."),
+        allow_null=True,
+        help_text=_(
+            "The account's status now, not when the request came in; null once the account is "
+            "no longer linked to your partner."
+        ),
     )
     sla = SlaSerializer(source="sla_clock", read_only=True)
 
@@ -128,6 +133,14 @@ class AccountRequestSerializer(CaseSerializer):
                 "help_text": _("Why the request was refused, as the customer is told; empty unless rejected.")
             },
         }
+
+    def to_representation(self, instance: AccountRequest) -> dict:
+        data = super().to_representation(instance)
+        # Read through accounts.selectors.account_requests_for_partner, which says whether the
+        # partner still serves the account; anything else shows no status.
+        if not getattr(instance, "is_served", False):
+            data["account_status"] = None
+        return data
 
 
 class AccountRequestCancelSerializer(VersionedActionSerializer):

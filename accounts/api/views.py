@@ -6,9 +6,13 @@ for suspicious-activity locks). Thin, as every door: validate the input, scope t
 calling partner, call one service, render. Refusals come out in the one error shape of
 ``casework.api.errors``:
 
-- 400 names the field at fault: an unknown account, an account that is active (nothing
-  to unlock) or that already has an open request are all 400 on ``account_number``; an
-  ``external_reference`` this partner already used is 400 on ``external_reference``.
+- A partner acts only on the wallet accounts linked to it (``PartnerAccountLink``, made by
+  the wallet company). An account that is not linked to it, whether or not it exists and
+  whatever its status, is one answer: 400 on ``account_number`` with the very message an
+  unknown number gets, so a partner learns nothing about accounts it does not serve.
+- For a linked account, 400 on ``account_number`` when it is active (nothing to unlock) or
+  already has an open request; an ``external_reference`` this partner already used is 400
+  on ``external_reference``.
 - A judicially frozen account is not an error: the request is recorded and refused at
   once by the judicial-freeze rule, so the answer is 201 with ``state`` "rejected" and the
   ``rejection_reason`` to tell the customer. The account stays frozen: only the court's
@@ -85,9 +89,11 @@ class AccountRequestViewSet(PartnerCaseViewSet):
         "**A judicially frozen account** is not a 400: the request is recorded and refused at "
         "once, so the answer is **201 with `state` `rejected`** and the `rejection_reason` to "
         "tell the customer; the account stays frozen (only the court's release order lifts it).\n\n"
-        "400 on `account_number` when there is no such account, when it is active (nothing to "
-        "unlock), or when it already has an open request; 400 on `external_reference` when this "
-        "partner already used it.",
+        "**Only accounts linked to your partner** (by the wallet company, from its record that "
+        "you serve the customer) can be asked for. Any other number, whether the account exists "
+        "or not, gets one answer: 400 on `account_number`, the same message as an unknown number.\n\n"
+        "For a linked account: 400 on `account_number` when it is active (nothing to unlock) or "
+        "already has an open request; 400 on `external_reference` when this partner already used it.",
         request=AccountRequestCreateSerializer,
         parameters=[etag_header("account request", 201), LOCATION_HEADER],
         responses={
@@ -132,7 +138,8 @@ class AccountRequestViewSet(PartnerCaseViewSet):
         account_request = open_account_request(
             actor=request.user, partner=partner, kind=RequestKind.UNLOCK, **incoming.validated_data
         )
-        return self.rendered(account_request, created=True)
+        # Read back as every other answer reads it: scoped, with whether it serves the account.
+        return self.rendered(self.cases_for(partner).get(pk=account_request.pk), created=True)
 
     @extend_schema(
         summary="Cancel an account request",

@@ -28,8 +28,9 @@ from accounts.models import (
 _sequence = itertools.count(1)
 
 
-def wallet_account(**overrides) -> WalletAccount:
-    """A wallet account, by default locked after too many wrong passwords."""
+def wallet_account(*, served_by=None, **overrides) -> WalletAccount:
+    """A wallet account, by default locked after too many wrong passwords; linked to the
+    partner ``served_by`` names, so that partner may ask for it."""
     number = next(_sequence)
     values = {
         "account_number": f"62220088{number:08d}",
@@ -44,7 +45,20 @@ def wallet_account(**overrides) -> WalletAccount:
         values.setdefault("lock_reason", LockReason.WRONG_PASSWORDS)
         values.setdefault("locked_at", timezone.now() - dt.timedelta(hours=2))
         values.setdefault("failed_attempts", 5 if values["lock_reason"] == LockReason.WRONG_PASSWORDS else 0)
-    return WalletAccount.objects.create(**values)
+    account = WalletAccount.objects.create(**values)
+    if served_by is not None:
+        serve(served_by, account)
+    return account
+
+
+def serve(partner, account: WalletAccount):
+    """Link the account to the partner, as the wallet company does for a partner's customer."""
+    return services.link_partner_to_account(
+        partner=partner,
+        account=account,
+        basis="The customer's wallet was opened through the partner.",
+        actor=None,
+    )
 
 
 # The steps from a fresh request to each state. Who takes them: the agent verifies,

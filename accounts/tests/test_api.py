@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts import services
-from accounts.models import AccountRequest, AccountStatus, LockReason, RequestState, WalletAccount
+from accounts.models import (
+    AccountRequest,
+    AccountStatus,
+    LockReason,
+    PartnerAccountLink,
+    RequestState,
+    WalletAccount,
+)
+from accounts.tests.factories import serve
 from casework.models import TransitionRecord
 from casework.tests.api import assert_error, assert_pages_by_cursor, client_for, count_list_queries, listed
 
@@ -28,7 +39,7 @@ _numbers = iter(range(1000, 10000))
 
 
 def wallet_account(
-    status: str = AccountStatus.LOCKED, lock_reason: str = LockReason.WRONG_PASSWORDS, **extra
+    status: str = AccountStatus.LOCKED, lock_reason: str = LockReason.WRONG_PASSWORDS, served_by=None, **extra
 ) -> WalletAccount:
     """Reference data mirrored from the wallet core: made directly, as the core would."""
     number = next(_numbers)
@@ -43,12 +54,15 @@ def wallet_account(
         "locked_at": None if status == AccountStatus.ACTIVE else timezone.now(),
     }
     values.update(extra)
-    return WalletAccount.objects.create(**values)
+    account = WalletAccount.objects.create(**values)
+    if served_by is not None:
+        serve(served_by, account)
+    return account
 
 
 @pytest.fixture
-def locked_account(db) -> WalletAccount:
-    return wallet_account(account_number="WLT-6201-7788")
+def locked_account(partner) -> WalletAccount:
+    return wallet_account(account_number="WLT-6201-7788", served_by=partner)
 
 
 def payload(**overrides) -> dict:
@@ -64,6 +78,7 @@ def payload(**overrides) -> dict:
 def send_unlock(partner, account: WalletAccount | None = None, **overrides) -> AccountRequest:
     """An unlock request the partner sent, straight through the service."""
     account = account or wallet_account()
+    serve(partner, account)
     details = {"customer_statement": "Locked after wrong passwords."}
     details.update(overrides)
     return services.open_account_request(
@@ -110,6 +125,101 @@ def test_an_unknown_account_is_refused_naming_the_account_number(api, locked_acc
     assert not AccountRequest.objects.exists()
 
 
+def refusal_of(api, number: str) -> dict:
+    """The error a partner gets for ``number``, the number itself written as ``<number>``."""
+    response = api.post(LIST_URL, payload(account_number=number, external_reference=""), format="json")
+    error = assert_error(response, 400, "invalid")
+    return json.loads(json.dumps(error).replace(number, "<number>"))
+
+
+def not_served(kind: str, other_partner, agent) -> WalletAccount:
+    """An account the calling partner does not serve, in one of the states a probe could tell."""
+    if kind == "active":
+        return wallet_account(status=AccountStatus.ACTIVE)
+    if kind == "judicial freeze":
+        return wallet_account(status=AccountStatus.FROZEN, lock_reason=LockReason.JUDICIAL_FREEZE)
+    if kind == "another partner's customer":
+        return wallet_account(served_by=other_partner)
+    if kind == "open request of another partner":
+        return send_unlock(other_partner).account
+    if kind == "open request of the back office":
+        account = wallet_account()
+        services.open_account_request(actor=agent, account_number=account.account_number)
+        return account
+    return wallet_account()  # locked, waiting for an unlock
+
+
+NOT_SERVED = [
+    "locked",
+    "active",
+    "judicial freeze",
+    "another partner's customer",
+    "open request of another partner",
+    "open request of the back office",
+]
+
+
+@pytest.mark.parametrize("kind", NOT_SERVED)
+def test_an_account_the_partner_does_not_serve_is_refused_as_an_unknown_one(
+    api, partner, other_partner, agent, kind
+):
+    account = not_served(kind, other_partner, agent)
+    before = AccountRequest.objects.count()
+
+    refused = refusal_of(api, account.account_number)
+
+    assert refused == refusal_of(api, "WLT-0000-0000"), "the same status, code, message and field"
+    assert list(refused["fields"]) == ["account_number"]
+    assert AccountRequest.objects.count() == before
+    assert not AccountRequest.objects.filter(partner=partner).exists()
+
+
+@pytest.mark.parametrize("kind", NOT_SERVED)
+def test_an_account_the_partner_does_not_serve_costs_the_queries_an_unknown_one_costs(
+    api, other_partner, agent, kind
+):
+    account = not_served(kind, other_partner, agent)
+    refusal_of(api, "WLT-0000-0001")  # the key's last use is noted once, outside the count
+
+    def queries(number: str) -> list[str]:
+        with CaptureQueriesContext(connection) as captured:
+            refusal_of(api, number)
+        # Values and savepoint names aside, the very same statements.
+        return [re.sub(r"'[^']*'|\"s\d+_x\d+\"|\b\d+\b", "?", query["sql"]) for query in captured]
+
+    assert queries(account.account_number) == queries("WLT-0000-0000"), "no longer path to time"
+
+
+def test_a_partner_linked_to_an_account_asks_for_it_and_sees_its_status(api, partner):
+    account = wallet_account(status=AccountStatus.FROZEN, lock_reason=LockReason.JUDICIAL_FREEZE)
+    assert refusal_of(api, account.account_number) == refusal_of(api, "WLT-0000-0000")
+
+    serve(partner, account)
+    response = api.post(LIST_URL, payload(account_number=account.account_number), format="json")
+
+    assert response.status_code == 201, response.content
+    assert (response.json()["account_status"], response.json()["state"]) == ("frozen", "rejected")
+
+
+def test_once_the_link_ends_the_partner_no_longer_sees_the_account_or_its_status(api, partner, supervisor):
+    account = wallet_account(served_by=partner)
+    created = api.post(LIST_URL, payload(account_number=account.account_number), format="json").json()
+    assert created["account_status"] == "locked"
+    api.post(cancel_url(created["reference"]), {}, format="json")
+
+    link = PartnerAccountLink.objects.get(partner=partner, account=account)
+    assert services.end_partner_link(link=link, actor=supervisor) is True
+    assert services.end_partner_link(link=link, actor=supervisor) is False
+
+    read = api.get(detail_url(created["reference"])).json()
+    (listed_row,) = api.get(LIST_URL).json()["results"]
+    assert read["account_status"] is None and listed_row["account_status"] is None
+    assert (read["reference"], read["state"]) == (created["reference"], "cancelled"), "its own request stays"
+    assert refusal_of(api, account.account_number) == refusal_of(api, "WLT-0000-0000")
+    link.refresh_from_db()
+    assert (link.ended_by, link.history.latest().history_user) == (supervisor, supervisor)
+
+
 def test_a_missing_account_number_is_refused_naming_it(api):
     body = payload()
     del body["account_number"]
@@ -119,8 +229,8 @@ def test_a_missing_account_number_is_refused_naming_it(api):
     assert list(error["fields"]) == ["account_number"]
 
 
-def test_an_active_account_has_nothing_to_unlock(api):
-    active = wallet_account(status=AccountStatus.ACTIVE)
+def test_an_active_account_has_nothing_to_unlock(api, partner):
+    active = wallet_account(status=AccountStatus.ACTIVE, served_by=partner)
 
     error = assert_error(
         api.post(LIST_URL, payload(account_number=active.account_number), format="json"), 400, "invalid"
@@ -154,7 +264,7 @@ def test_another_partys_open_request_is_refused_without_its_reference(api, agent
 
 def test_a_partner_reference_used_twice_is_refused_naming_it(api, partner, locked_account):
     assert api.post(LIST_URL, payload(), format="json").status_code == 201
-    other = wallet_account()
+    other = wallet_account(served_by=partner)
 
     error = assert_error(
         api.post(LIST_URL, payload(account_number=other.account_number), format="json"), 400, "invalid"
@@ -164,8 +274,10 @@ def test_a_partner_reference_used_twice_is_refused_naming_it(api, partner, locke
     assert AccountRequest.objects.count() == 1
 
 
-def test_a_judicial_freeze_is_recorded_and_rejected_at_once_with_the_reason(api):
-    frozen = wallet_account(status=AccountStatus.FROZEN, lock_reason=LockReason.JUDICIAL_FREEZE)
+def test_a_judicial_freeze_is_recorded_and_rejected_at_once_with_the_reason(api, partner):
+    frozen = wallet_account(
+        status=AccountStatus.FROZEN, lock_reason=LockReason.JUDICIAL_FREEZE, served_by=partner
+    )
 
     response = api.post(LIST_URL, payload(account_number=frozen.account_number), format="json")
 

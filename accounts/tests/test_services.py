@@ -660,7 +660,7 @@ def test_a_new_request_may_follow_one_that_ended(agent, supervisor):
 
 
 def test_a_partner_reference_is_used_once(partner, agent):
-    first_account, second_account = wallet_account(), wallet_account()
+    first_account, second_account = wallet_account(served_by=partner), wallet_account(served_by=partner)
     services.open_account_request(
         actor=partner.user,
         account_number=first_account.account_number,

@@ -70,7 +70,7 @@ ERROR_DESCRIPTIONS = {
 class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField(
         help_text="Machine-readable: invalid, not_found, not_authenticated, authentication_failed, "
-        "permission_denied, illegal_transition, concurrent_change, throttled..."
+        "signature_replayed, permission_denied, illegal_transition, concurrent_change, throttled..."
     )
     message = serializers.CharField(help_text="What went wrong, in words a person can act on.")
     fields = serializers.DictField(

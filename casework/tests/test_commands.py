@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal
 from io import StringIO
@@ -18,6 +19,7 @@ from accounts.models import (
     AccountStatus,
     AuthenticationEvidence,
     LockReason,
+    PartnerAccountLink,
     RequestKind,
     RequestState,
     WalletAccount,
@@ -328,3 +330,28 @@ def test_audit_chain_notices_a_removed_record(demo):
     with pytest.raises(CommandError):
         call_command("verify_audit_chain", stdout=out)
     assert f"record #{chain[2].pk}" in out.getvalue()  # its link now points at nothing
+
+
+def test_demo_partners_ask_only_for_the_accounts_they_serve(demo):
+    demopay, quickmart = APIClient(), APIClient()
+    demopay.credentials(HTTP_AUTHORIZATION=f"Bearer {demo_key('demopay')}")
+    quickmart.credentials(HTTP_AUTHORIZATION=f"Bearer {demo_key('quickmart')}")
+    frozen = "WLT-4410-0913"  # the court freeze DemoPay asked about
+
+    served = demopay.post("/api/v1/account-requests/", {"account_number": frozen}, format="json")
+    refused = quickmart.post("/api/v1/account-requests/", {"account_number": frozen}, format="json")
+    unknown = quickmart.post("/api/v1/account-requests/", {"account_number": "WLT-0000-0000"}, format="json")
+
+    assert served.status_code == 201, served.content
+    assert (served.json()["state"], served.json()["account_status"]) == ("rejected", "frozen")
+    assert refused.status_code == unknown.status_code == 400
+    assert refused.json() == json.loads(unknown.content.decode().replace("WLT-0000-0000", frozen))
+    demopay_accounts = set(
+        PartnerAccountLink.objects.filter(partner__code="demopay").values_list(
+            "account__account_number", flat=True
+        )
+    )
+    asked = AccountRequest.objects.filter(partner__code="demopay").values_list(
+        "account__account_number", flat=True
+    )
+    assert set(asked) <= demopay_accounts

@@ -154,14 +154,16 @@ def contract_world(db, fresh_throttle_counts):
     complaints.append(complaint_in_state("resolved", agent=agent, partner=partner).reference)
 
     # The account the schema's example names is locked too, so sending the example succeeds.
-    wallet_account(account_number=EXAMPLE_ACCOUNT_NUMBER)
+    wallet_account(account_number=EXAMPLE_ACCOUNT_NUMBER, served_by=partner)
     account_requests = [
-        created("/api/v1/account-requests/", {"account_number": wallet_account().account_number}),
+        created(
+            "/api/v1/account-requests/", {"account_number": wallet_account(served_by=partner).account_number}
+        ),
         created(
             "/api/v1/account-requests/",
             {
                 "account_number": wallet_account(
-                    status=AccountStatus.FROZEN, lock_reason=LockReason.JUDICIAL_FREEZE
+                    status=AccountStatus.FROZEN, lock_reason=LockReason.JUDICIAL_FREEZE, served_by=partner
                 ).account_number
             },
         ),

@@ -6,18 +6,27 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from casework import webhooks
-from casework.api.authentication import signed_message_id
+from casework.api.authentication import REPLAYED_CODE, first_use, signature_id, signed_message_id
 from casework.api.credentials import (
     LAST_USED_RESOLUTION,
     check_scopes,
@@ -26,12 +35,32 @@ from casework.api.credentials import (
     revoke_key,
     rotate_key,
 )
+from casework.api.throttling import PartnerRateThrottle
 from casework.models import ApiScope, PartnerApiKey
 from casework.tests.api import CASE_SCOPES, assert_error, key_for
+from casework.tests.faults import free_port
+from casework.tests.races import race
+from casework.tests.worker import database_url_in_use
+from complaints.models import Complaint
 from complaints.tests.factories import file_complaint
 from conftest import require_service
 
 LIST_URL = "/api/v1/complaints/"
+
+
+@pytest.fixture(params=["memory", "redis"])
+def shared_cache(request, settings):
+    """The default cache as each deployment has it: in memory (the demo, one process) and
+    the shared Redis (production; required in CI, skipped here without CACHE_URL)."""
+    if request.param == "redis":
+        require_service(settings.CACHE_URL.startswith("redis"), "the shared Redis cache (CACHE_URL)")
+        backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": settings.CACHE_URL}
+    else:
+        backend = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shared-test"}
+    settings.CACHES = {"default": backend}
+    cache.clear()
+    yield request.param
+    cache.clear()
 
 
 def bearer(key: str) -> APIClient:
@@ -260,6 +289,59 @@ def test_a_stale_signature_cannot_be_replayed(signing_key):
     assert "too old" in error["message"]
 
 
+def test_a_signed_request_replayed_with_identical_headers_is_refused_and_files_nothing(
+    shared_cache, signing_key
+):
+    key, secret = signing_key
+    body = json.dumps(
+        {"category": "other", "customer_name": "Li", "customer_phone": "13800138000", "description": "x"}
+    ).encode()
+    headers = signed(key, secret, "POST", LIST_URL, body)
+    client = APIClient()
+
+    first = client.post(LIST_URL, body, content_type="application/json", **headers)
+    replayed = client.post(LIST_URL, body, content_type="application/json", **headers)
+
+    assert first.status_code == 201, first.content
+    error = assert_error(replayed, 401, REPLAYED_CODE)
+    assert "already received" in error["message"]
+    assert replayed["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert Complaint.objects.count() == 1
+    # Extra candidates in the header make no new signature: the one that matched is remembered.
+    padded = {**headers, "HTTP_SIGNATURE": headers["HTTP_SIGNATURE"] + " v1,AAAA"}
+    assert_error(client.post(LIST_URL, body, content_type="application/json", **padded), 401, REPLAYED_CODE)
+    # Signed afresh (another second), the same request goes through.
+    later = signed(key, secret, "POST", LIST_URL, body, at=timezone.now() + dt.timedelta(seconds=1))
+    assert client.post(LIST_URL, body, content_type="application/json", **later).status_code == 201
+
+
+def test_a_used_signature_is_remembered_in_the_shared_cache_for_its_validity_window(
+    shared_cache, signing_key
+):
+    key, secret = signing_key
+    api_key = PartnerApiKey.objects.get(signing_secret=secret)
+    signed_at = timezone.now() - dt.timedelta(seconds=100)
+    headers = signed(key, secret, "GET", LIST_URL, b"", at=signed_at)
+
+    assert APIClient().get(LIST_URL, **headers).status_code == 200
+
+    remembered = signature_id(api_key.pk, headers["HTTP_SIGNATURE"])
+    assert cache.get(remembered) is not None
+    if shared_cache == "redis":
+        import redis
+
+        (name,) = redis.Redis.from_url(settings.CACHE_URL).keys(f"*{remembered}")
+        ttl = redis.Redis.from_url(settings.CACHE_URL).ttl(name)
+        # Accepted until 300 s after signing (200 s from now), plus the clocks' margin.
+        assert 200 <= ttl <= 200 + 60 + 1
+
+
+def test_of_simultaneous_uses_of_one_signature_exactly_one_is_the_first(shared_cache):
+    outcomes = race(*[lambda: first_use("api-signature:race", timeout=60)] * 20)
+
+    assert sorted(outcomes) == [False] * 19 + [True]
+
+
 # Throttling
 
 
@@ -276,6 +358,110 @@ def test_a_partner_over_its_rate_gets_429_with_retry_after_and_others_do_not(par
     assert other.get(LIST_URL).status_code == 200, "each partner has its own allowance"
     # The allowance is the partner's, whichever of its keys calls.
     assert_error(bearer(key_for(partner)).get(LIST_URL), 429, "throttled")
+
+
+def throttle_burst(partner, requests: int) -> list[bool]:
+    """What the throttle answers ``requests`` callers of the partner's arriving at once."""
+    partner.user.partner  # noqa: B018 -- loaded here, so the racers read no database
+    request = SimpleNamespace(user=partner.user)
+    return race(*[lambda: PartnerRateThrottle().allow_request(request, None)] * requests)
+
+
+def test_of_150_simultaneous_requests_exactly_the_allowance_is_let_through(shared_cache, partner):
+    partner.rate_limit = "60/minute"
+    partner.save()
+
+    outcomes = throttle_burst(partner, 150)
+
+    assert outcomes.count(True) == 60
+    refused = PartnerRateThrottle()
+    assert refused.allow_request(SimpleNamespace(user=partner.user), None) is False
+    assert 59 <= refused.wait() <= 60, "Retry-After: the rest of the window that opened just now"
+
+
+def test_the_allowance_opens_again_when_its_window_ends(shared_cache, partner):
+    partner.rate_limit = "3/second"
+    partner.save()
+    request = SimpleNamespace(user=partner.user)
+
+    assert [PartnerRateThrottle().allow_request(request, None) for _ in range(4)] == [True] * 3 + [False]
+    time.sleep(2.1)
+
+    assert PartnerRateThrottle().allow_request(request, None) is True
+
+
+def post_json(url: str, key: str, body: dict) -> tuple[int, dict[str, str]]:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers)
+
+
+@pytest.mark.postgres
+def test_postgres_150_simultaneous_creates_on_gunicorn_file_exactly_the_allowance(
+    transactional_db, django_db_serialized_rollback, partner, tmp_path
+):
+    """As production runs: several gunicorn processes, each with threads, counting in Redis."""
+    require_service(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL)")
+    require_service(settings.CACHE_URL.startswith("redis"), "the shared Redis cache (CACHE_URL)")
+    partner.rate_limit = "60/minute"
+    partner.save()
+    key = key_for(partner)
+    port = free_port()
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": "test-only-throttle-burst-key",
+        "PAYMENTS_SIGNING_SECRET": "whsec_dGVzdC1vbmx5LXRocm90dGxlLWJ1cnN0",
+        "DATABASE_URL": database_url_in_use(),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CACHE_URL": settings.CACHE_URL,
+        "VAR_DIR": str(tmp_path / "var"),
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "3",
+        "WEB_THREADS": "4",
+        "ALLOWED_HOSTS": "127.0.0.1",
+    }
+    log = tmp_path / "gunicorn.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [Path(sys.executable).parent / "gunicorn", "-c", "config/gunicorn.conf.py"],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    body = {"category": "other", "customer_name": "Li", "customer_phone": "13800138000", "description": "x"}
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, log.read_text()
+            try:
+                urllib.request.urlopen(f"{base}/healthz/", timeout=5).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, f"gunicorn did not answer:\n{log.read_text()}"
+                time.sleep(0.2)
+        cache.clear()  # the health checks counted nothing, but start from nothing anyway
+
+        answers = race(*[lambda: post_json(f"{base}{LIST_URL}", key, body)] * 150, timeout=120)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    statuses = [status for status, _ in answers]
+    assert (statuses.count(201), statuses.count(429)) == (60, 90), statuses
+    assert Complaint.objects.filter(partner=partner).count() == 60
+    assert all(1 <= int(headers["Retry-After"]) <= 60 for status, headers in answers if status == 429)
 
 
 def test_throttle_counts_live_in_the_shared_cache(partner):

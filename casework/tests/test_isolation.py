@@ -27,6 +27,7 @@ from rest_framework.test import APIClient
 from accounts.api.views import AccountRequestViewSet
 from accounts.models import AccountRequest, AccountStatus, LockReason, WalletAccount
 from accounts.services import open_account_request
+from accounts.tests.factories import serve
 from casework import roles
 from casework.api.credentials import issue_key, revoke_key
 from casework.models import IdempotencyKey, Partner, TransitionRecord
@@ -198,14 +199,16 @@ def desk(db):
     return make_user("refunds.zhou", roles.REFUNDS_DESK)
 
 
-def locked_account(number: str) -> WalletAccount:
-    return WalletAccount.objects.create(
+def locked_account(number: str, served_by: Partner) -> WalletAccount:
+    account = WalletAccount.objects.create(
         account_number=number,
         holder_name="Li Lei",
         phone_masked="138****8000",
         status=AccountStatus.LOCKED,
         lock_reason=LockReason.WRONG_PASSWORDS,
     )
+    serve(served_by, account)
+    return account
 
 
 def cases_of(partner: Partner, agent, account_number: str) -> dict[CaseType, object]:
@@ -213,7 +216,7 @@ def cases_of(partner: Partner, agent, account_number: str) -> dict[CaseType, obj
     account_request = open_account_request(
         actor=partner.user,
         partner=partner,
-        account_number=locked_account(account_number).account_number,
+        account_number=locked_account(account_number, partner).account_number,
         external_reference=SHARED_REFERENCE,
     )
     refund = open_refund(partner.user, partner=partner, external_reference=SHARED_REFERENCE)
@@ -406,7 +409,7 @@ def create_body(route: Route, partner: Partner) -> dict:
             "customer_phone": "13800138000",
             "description": "x",
         },
-        ACCOUNT_REQUESTS: {"account_number": locked_account("WLT-3000-0003").account_number},
+        ACCOUNT_REQUESTS: {"account_number": locked_account("WLT-3000-0003", partner).account_number},
         REFUND_CASES: {
             "refund_type": "not_received",
             "transaction_reference": "TXN-SCOPE-1",

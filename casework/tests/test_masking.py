@@ -683,7 +683,7 @@ def test_the_api_answers_masked_numbers_on_create_read_and_list(api, partner):
 
 
 def test_the_api_masks_the_account_of_a_request(api, partner):
-    wallet_account(account_number="WLT-7000-4321")
+    wallet_account(account_number="WLT-7000-4321", served_by=partner)
     created = api.post("/api/v1/account-requests/", {"account_number": "WLT-7000-4321"}, format="json")
     assert created.status_code == 201, created.content
     read = api.get(f"/api/v1/account-requests/{created.json()['reference']}/").json()

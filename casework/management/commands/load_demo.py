@@ -693,6 +693,7 @@ class Command(BaseCommand):
 
         stories = demo_account_requests()
         accounts = [self._wallet_account(demo) for demo in (*DEMO_ACCOUNTS, *(s.account for s in stories))]
+        self._link_served_accounts(cast, demo_complaints(now), stories)
         self.stdout.write(self.style.MIGRATE_HEADING("Demo account requests"))
         for demo in stories:
             request, created = self._account_request(demo, cast, now)
@@ -847,6 +848,28 @@ class Command(BaseCommand):
             },
         )
         return account
+
+    def _link_served_accounts(
+        self, cast: Cast, complaints: tuple[DemoComplaint, ...], stories: tuple[DemoAccountRequest, ...]
+    ) -> None:
+        """Each demo partner serves the accounts its own complaints and requests are about:
+        the links the wallet company would make from its core's records."""
+        partners = {PARTNER_CODE: cast.partner, SECOND_PARTNER_CODE: cast.second_partner}
+        served = {
+            (partners[demo.partner_code], demo.details["account_number"])
+            for demo in complaints
+            if demo.by_partner and demo.details.get("account_number")
+        }
+        served |= {(cast.partner, story.account.account_number) for story in stories if story.by_partner}
+        for partner, number in sorted(served, key=lambda pair: (pair[0].code, pair[1])):
+            account = WalletAccount.objects.filter(account_number=number).first()
+            if account is not None:
+                account_services.link_partner_to_account(
+                    partner=partner,
+                    account=account,
+                    basis=f"Demo: the wallet was opened through {partner.name}'s app.",
+                    actor=None,
+                )
 
     def _account_request(
         self, demo: DemoAccountRequest, cast: Cast, now: dt.datetime
