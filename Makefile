@@ -61,17 +61,18 @@ test: install-dev browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The browser tests (casework/tests/browser) drive Debian's chromium through its own
-# chromedriver: installed here from apt, never downloaded by Selenium.
+# chromedriver: installed here from apt, never downloaded by Selenium; with the Noto CJK
+# fonts, so screenshots of the Chinese admin show its characters.
 .PHONY: browser
 browser:
-	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && [ -d /usr/share/fonts/opentype/noto ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "Installing chromium and chromium-driver for the browser tests"; \
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; } \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk; } \
 			|| echo "Could not install chromium: the browser tests will skip (fail under CI=true)."; \
 	else \
 		echo "chromium or chromedriver is missing: the browser tests will skip (fail under CI=true)."; \
-		echo "Install them with: sudo apt-get install chromium chromium-driver"; \
+		echo "Install them with: sudo apt-get install chromium chromium-driver fonts-noto-cjk"; \
 	fi
 
 lint: install-dev
