@@ -18,7 +18,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import connections, models, router, transaction
 from django.db.models import QuerySet
 from django.shortcuts import redirect, render
@@ -94,7 +94,18 @@ class AppendOnlyHistoryAdmin(RefusedWritesForbidden, SimpleHistoryAdmin):
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method != "GET":
             return http.HttpResponseNotAllowed(["GET"])
+        self._refuse_malformed_key(self.model, object_id)
+        self._refuse_malformed_key(self.model.history.model, version_id)
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    @staticmethod
+    def _refuse_malformed_key(model, value: str) -> None:
+        """A key in the URL that cannot be one of ``model``'s: no such page (404), where
+        simple-history's own query would fail with a 500."""
+        try:
+            model._meta.pk.to_python(unquote(value))
+        except ValidationError:
+            raise http.Http404 from None
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # What keeps a history is retired (inactive, revoked, closed), never deleted: a
@@ -154,6 +165,7 @@ class AppendOnlyHistoryAdmin(RefusedWritesForbidden, SimpleHistoryAdmin):
         return self.shown_field_change(request, dataclasses.replace(change, new=shown)).new
 
     def history_view(self, request, object_id, extra_context=None):
+        self._refuse_malformed_key(self.model, object_id)
         labels = [
             capfirst(self.model._meta.get_field(name).verbose_name) if self._is_field(name) else name
             for name in self.get_history_list_display(request)

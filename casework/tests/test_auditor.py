@@ -398,3 +398,38 @@ def test_a_permitted_user_refused_by_a_condition_is_told_why_on_the_page(client,
     assert "The caller's identity has not been verified" in " ".join(messages_of(response))
     complaint.refresh_from_db()
     assert complaint.state == State.RECEIVED
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/complaints/complaint/abc/history/",
+        "/admin/complaints/complaint/1/history/abc/",
+        "/admin/accounts/accountrequest/1%00/history/",
+        "/admin/refunds/refundcase/x/history/1/",
+    ],
+)
+def test_a_malformed_key_in_a_history_address_is_no_such_page(client, supervisor, path):
+    client.force_login(supervisor)
+
+    assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/complaints/complaint/?q=%00",
+        "/admin/complaints/complaint/?q=138%0000",
+        "/admin/accounts/walletaccount/?q=%00",
+        "/admin/accounts/accountrequest/?q=%00",
+        "/admin/refunds/refundcase/?q=x%00y",
+        "/admin/casework/transitionrecord/?q=%00",
+    ],
+)
+def test_a_nul_in_an_admin_search_finds_nothing_instead_of_failing(client, supervisor, path):
+    client.force_login(supervisor)
+
+    listing = client.get(path)
+
+    assert listing.status_code == 200
+    assert listing.context["cl"].result_count == 0
