@@ -47,10 +47,24 @@ class SlaSerializer(serializers.Serializer):
         return clock.status(self._now())
 
 
+class StorableDateTimeField(serializers.DateTimeField):
+    """A date-time the database can compare: one with no UTC date (0001-01-01T00:00:00 here,
+    eight hours east of UTC; 9999-12-31T23:59:59-01:00) overflows on its way to the query,
+    so it is refused as out of range, naming the field, never a 500."""
+
+    def enforce_timezone(self, value):
+        try:
+            moment = super().enforce_timezone(value)
+            moment.astimezone(dt.UTC)
+        except OverflowError:
+            self.fail("overflow")
+        return moment
+
+
 EARLIEST_PAYMENT_AT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
-class PaymentTimeField(serializers.DateTimeField):
+class PaymentTimeField(StorableDateTimeField):
     """When a customer's payment happened: no wallet payment is older than 2000. Refusing
     older times also keeps answers parseable: a time before a zone's standard offsets existed
     reads back with its local mean time offset (+08:05:43), which no date-time parser takes."""
@@ -82,7 +96,7 @@ class VersionedActionSerializer(serializers.Serializer):
 OFFSET_AS_SPACE = re.compile(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
 
 
-class QueryDateTimeField(serializers.DateTimeField):
+class QueryDateTimeField(StorableDateTimeField):
     """An ISO 8601 date-time in a query string, tolerant of the offset's "+" sent unescaped."""
 
     def to_internal_value(self, value):
