@@ -430,3 +430,21 @@ CONTENT_SECURITY_POLICY = {
 # REFUND_FOUR_EYES_THRESHOLDS. 30 days: a month of a customer's refunds, long enough that
 # splitting one claim over several transactions and weeks still takes two people.
 REFUND_FOUR_EYES_WINDOW_DAYS = int(os.environ.get("REFUND_FOUR_EYES_WINDOW_DAYS", "30"))
+# --- apiinput: what the partner API reads, and how it answers what it cannot ---
+# The largest request body under /api/, in bytes: 1 MiB of JSON unless set; an evidence
+# upload (multipart) may be EVIDENCE_MAX_BYTES plus this, for its other parts. A larger
+# Content-Length is a 413 `request_too_large` before anything reads the body.
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(1024 * 1024)))
+# How deep a JSON body may nest objects and arrays (no body of the API needs more than 2);
+# deeper is a 400 on `body`, however deep.
+API_MAX_JSON_DEPTH = int(os.environ.get("API_MAX_JSON_DEPTH", "16"))
+# First, around everything else: the size is judged before any reading of the body, and
+# every error answer under /api/ leaves in the API's JSON error shape whatever DEBUG says.
+MIDDLEWARE = [
+    "casework.api.middleware.ApiErrorShapeMiddleware",
+    "casework.api.middleware.ApiBodyLimitMiddleware",
+    *MIDDLEWARE,
+]
+# JSON in, JSON out: no browsable HTML API, so no answer under /api/ is an HTML page.
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["casework.api.parsers.ApiJSONParser"]
+REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"]

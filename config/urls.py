@@ -2,18 +2,20 @@ from csp.constants import SELF, UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
 from casework import demo_payments, health
+from casework.api.errors import no_such_endpoint
 
 # The API docs draw with inline styles (ReDoc also renders in a worker it makes from a blob):
 # their two pages alone relax the site's Content-Security-Policy for that, no inline script.
 docs_csp = csp_update({"style-src": [UNSAFE_INLINE], "worker-src": [SELF, "blob:"]})
 
-# Under /api/ a path no route matches answers in the API's error shape, not an HTML page.
+# Under /api/ a path no route matches answers in the API's error shape, not an HTML page:
+# the last route below, whatever DEBUG says; handler404 for a 404 raised elsewhere.
 handler404 = "casework.api.errors.not_found"
 
 admin.site.site_header = _("Wallet complaints back office")
@@ -54,6 +56,8 @@ urlpatterns = [
         ),
         name="api-redoc",
     ),
+    # Last of the API's: any other path under /api/ (see handler404 above).
+    re_path(r"^api/", no_such_endpoint, name="api-no-such-endpoint"),
 ]
 
 if settings.DEMO_PAYMENTS_RECEIVER:

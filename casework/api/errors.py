@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import is_valid_path
 from django.views.defaults import page_not_found
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
@@ -49,13 +50,22 @@ def status_for(exc: CaseworkError) -> int:
 
 
 ERROR_DESCRIPTIONS = {
-    status.HTTP_400_BAD_REQUEST: "Invalid input; `fields` names each field or parameter at fault.",
+    status.HTTP_400_BAD_REQUEST: (
+        "Invalid input; `fields` names each field or parameter at fault: a query parameter this "
+        "operation does not take, or an empty or repeated one, is refused by name, and a body that "
+        "is not JSON, or nests deeper than the API takes, is refused on `body`."
+    ),
     status.HTTP_401_UNAUTHORIZED: "No credentials, or credentials that are not valid.",
     status.HTTP_403_FORBIDDEN: "The credentials do not belong to an active partner, or lack this right.",
     status.HTTP_404_NOT_FOUND: "No such case among this partner's own.",
     status.HTTP_409_CONFLICT: (
         "`illegal_transition`: the case is not in a state that allows this; "
         "`concurrent_change`: the case changed since the version you sent. Reload and decide again."
+    ),
+    status.HTTP_413_REQUEST_ENTITY_TOO_LARGE: (
+        "`request_too_large`: the body's `Content-Length` is over what this API takes, 1 MiB of "
+        "JSON unless the back office set another limit; an upload may be as large as the evidence "
+        "file limit plus that. Nothing was read or stored; `fields` names `body`."
     ),
     status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: (
         "The body is not in a media type this operation reads: send `Content-Type: application/json` "
@@ -118,7 +128,10 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    if isinstance(exc, exceptions.ValidationError):
+    if isinstance(exc, exceptions.ParseError):
+        # The body as a whole is at fault: not JSON, not a form, nested too deep.
+        response.data = error_body("parse_error", str(exc.detail), {"body": [str(exc.detail)]})
+    elif isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail)
         first = next(iter(fields.items()))
         message = f"{first[0]}: {first[1][0]}" if first[0] != "non_field_errors" else first[1][0]
@@ -131,18 +144,61 @@ def exception_handler(exc, context):
 
 
 API_PATH_PREFIX = "/api/"
+NO_SUCH_ENDPOINT = "No such endpoint or case: check the path and the reference in it."
+
+
+def is_api(request: HttpRequest) -> bool:
+    return request.path.startswith(API_PATH_PREFIX)
+
+
+def no_such_endpoint(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    """The last route under /api/: a path no API route matches (an unknown endpoint, a
+    reference with characters no reference has) is a 404 in the one error shape, whatever
+    ``DEBUG`` says (Django's debug page would answer it otherwise), and for any method (a
+    POST without the trailing slash is not redirected: the redirect would lose its body)."""
+    message = NO_SUCH_ENDPOINT
+    if not request.path_info.endswith("/") and is_valid_path(request.path_info + "/"):
+        message = f"No such endpoint: every path of this API ends with a slash ({request.path}/)."
+    return JsonResponse(error_body("not_found", message), status=status.HTTP_404_NOT_FOUND)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """``handler404``: a path under /api/ that no route matches (an unknown endpoint, or a
-    reference with characters no reference has) is a 404 in the one error shape, as a
-    partner's client expects; every other path gets Django's page."""
-    if request.path.startswith(API_PATH_PREFIX):
-        return JsonResponse(
-            error_body("not_found", "No such endpoint or case: check the path and the reference in it."),
-            status=status.HTTP_404_NOT_FOUND,
-        )
+    """``handler404``: under /api/ the one error shape, as a partner's client expects; every
+    other path gets Django's page."""
+    if is_api(request):
+        return JsonResponse(error_body("not_found", NO_SUCH_ENDPOINT), status=status.HTTP_404_NOT_FOUND)
     return page_not_found(request, exception)
+
+
+# What an answer Django made on its own (a server error, a refused host) says in the one shape.
+CODE_FOR_STATUS = {
+    status.HTTP_400_BAD_REQUEST: "bad_request",
+    status.HTTP_403_FORBIDDEN: "permission_denied",
+    status.HTTP_404_NOT_FOUND: "not_found",
+    status.HTTP_405_METHOD_NOT_ALLOWED: "method_not_allowed",
+    status.HTTP_413_REQUEST_ENTITY_TOO_LARGE: "request_too_large",
+}
+SERVER_ERROR_MESSAGE = (
+    "The back office failed to answer; it is not your request's fault. Retry later, with the "
+    "same Idempotency-Key for a create."
+)
+# Headers the client acts on, kept when an answer is put in the one shape.
+KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+
+
+def in_the_error_shape(response: HttpResponse) -> HttpResponse:
+    """``response`` (an error answer in another media type, such as Django's HTML pages) as
+    the same status in the one error shape."""
+    code = response.status_code
+    if code >= status.HTTP_500_INTERNAL_SERVER_ERROR:
+        body = error_body("server_error", SERVER_ERROR_MESSAGE)
+    else:
+        body = error_body(CODE_FOR_STATUS.get(code, "error"), f"{response.reason_phrase}.")
+    shaped = JsonResponse(body, status=code)
+    for header in KEPT_HEADERS:
+        if header in response:
+            shaped[header] = response[header]
+    return shaped
 
 
 # Headers an error answer carries, documented on every operation that can answer with it.
@@ -166,20 +222,32 @@ ERROR_HEADERS = {
 ERROR_RESPONSE_REF = {"$ref": "#/components/schemas/ErrorResponse"}
 
 
+def _documented_error(code: int) -> dict:
+    return {
+        "description": ERROR_DESCRIPTIONS[code],
+        "content": {"application/json": {"schema": ERROR_RESPONSE_REF}},
+    }
+
+
 def document_error_headers_and_media_types(result: dict, generator, request, public) -> dict:
     """Postprocessing hook (``SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]``): on every
-    operation, whoever wrote it, a 401 documents ``WWW-Authenticate``, a 429 ``Retry-After``,
-    and an operation that takes a body documents the 415 for a body of another media type."""
+    operation, whoever wrote it, a 401 documents ``WWW-Authenticate``, a 429 ``Retry-After``;
+    every operation documents the 400 for a query parameter it does not take; and an operation
+    that takes a body documents the 413 for a body over the size limit and the 415 for a body
+    of another media type."""
     for methods in result.get("paths", {}).values():
         for operation in methods.values():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             responses = operation["responses"]
-            if "requestBody" in operation and "415" not in responses:
-                responses["415"] = {
-                    "description": ERROR_DESCRIPTIONS[status.HTTP_415_UNSUPPORTED_MEDIA_TYPE],
-                    "content": {"application/json": {"schema": ERROR_RESPONSE_REF}},
-                }
+            documented = [status.HTTP_400_BAD_REQUEST]
+            if "requestBody" in operation:
+                documented += [
+                    status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+                    status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+                ]
+            for code in documented:
+                responses.setdefault(str(code), _documented_error(code))
             for code, headers in ERROR_HEADERS.items():
                 if code in responses:
                     responses[code].setdefault("headers", {}).update(headers)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import re
 
 from django.core.validators import MaxLengthValidator
@@ -56,9 +57,24 @@ def model_validators(model: type[models.Model], name: str) -> list:
     return list(model._meta.get_field(name).validators)
 
 
-class PaymentTimeField(serializers.DateTimeField):
+class StorableDateTimeField(serializers.DateTimeField):
+    """A date-time the database can compare: one with no UTC date (0001-01-01T00:00:00 here,
+    eight hours east of UTC; 9999-12-31T23:59:59-01:00) overflows on its way to the query,
+    so it is refused as out of range, naming the field, never a 500."""
+
+    def enforce_timezone(self, value):
+        try:
+            moment = super().enforce_timezone(value)
+            moment.astimezone(dt.UTC)
+        except OverflowError:
+            self.fail("overflow")
+        return moment
+
+
+class PaymentTimeField(StorableDateTimeField):
     """When a customer's payment happened: the model field's rule (``casework.money``): not
-    before 2000, not in the future."""
+    before 2000, not in the future. Refusing older times also keeps answers parseable: a time
+    before a zone's standard offsets existed reads back with its local mean time offset."""
 
     default_validators = [validate_payment_time]
 
@@ -90,7 +106,7 @@ class VersionedActionSerializer(serializers.Serializer):
 OFFSET_AS_SPACE = re.compile(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
 
 
-class QueryDateTimeField(serializers.DateTimeField):
+class QueryDateTimeField(StorableDateTimeField):
     """An ISO 8601 date-time in a query string, tolerant of the offset's "+" sent unescaped."""
 
     def to_internal_value(self, value):

@@ -1,6 +1,7 @@
 """What every case type's partner door shares: scoped to the calling partner, looked up by
 reference, listed newest first with validated filters, read with its version as an ETag,
-its timeline read oldest first.
+its timeline read oldest first. Every operation takes the query parameters its schema lists
+and no other (:class:`KnownQueryParameters`).
 
 A case type's viewset names its serializers and how a partner's cases are selected;
 :func:`partner_case_schema` documents the list, the read and the timeline the same way for
@@ -25,7 +26,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -123,13 +124,46 @@ def partner_case_schema(
     )
 
 
-class PartnerCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+def refuse_unknown_query_parameters(request: Request, accepted: set[str]) -> None:
+    """A 400 naming each query parameter the operation does not take, or takes once but was
+    sent more than once: a misspelt filter must not answer as if no filter were asked."""
+    takes = ", ".join(sorted(accepted)) or "none"
+    errors = {}
+    for name in request.query_params:
+        if name not in accepted:
+            errors[name] = [f"Unknown query parameter: this operation takes {takes}."]
+        elif len(request.query_params.getlist(name)) > 1:
+            errors[name] = ["Give this query parameter once."]
+    if errors:
+        raise ValidationError(errors)
+
+
+class KnownQueryParameters:
+    """An operation takes the query parameters its schema lists (a list its filters, a
+    paged one its cursor and page size) and refuses any other, after the caller is known."""
+
+    # The actions that answer a page by cursor.
+    paged_actions: frozenset[str] = frozenset()
+
+    def query_parameters(self) -> set[str]:
+        if self.action in self.paged_actions and self.paginator is not None:
+            return self.paginator.query_parameters()
+        return set()
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        refuse_unknown_query_parameters(request, self.query_parameters())
+
+
+class PartnerCaseViewSet(
+    KnownQueryParameters, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """List and read the calling partner's own cases; anything else is a 404."""
 
     model: type[models.Model]
     filter_serializer_class: type[PartnerCaseFilterSerializer]
     detail_route: str  # e.g. "complaint-detail", for the Location of a created case
-    parser_classes = [JSONParser]
+    paged_actions = frozenset({"list", "timeline"})
     lookup_field = "reference"
     lookup_value_regex = r"[A-Za-z0-9-]+"
 
@@ -141,10 +175,18 @@ class PartnerCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             return self.model.objects.none()
         return self.cases_for(self.request.user.partner)
 
+    def query_parameters(self) -> set[str]:
+        accepted = super().query_parameters()
+        if self.action == "list":
+            accepted |= set(self.filter_serializer_class().fields)
+        return accepted
+
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         if self.action != "list":
             return queryset
-        filters = self.filter_serializer_class(data=self.request.query_params)
+        # A plain dict, not the QueryDict: DRF reads an empty value in a QueryDict as a form's
+        # empty field, i.e. as not sent; ?state= is a state nobody has, refused as such.
+        filters = self.filter_serializer_class(data=self.request.query_params.dict())
         filters.is_valid(raise_exception=True)
         return queryset.filter(**filters.lookups())
 

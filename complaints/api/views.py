@@ -78,6 +78,7 @@ class ComplaintViewSet(PartnerCaseViewSet):
     serializer_class = ComplaintSerializer
     filter_serializer_class = ComplaintFilterSerializer
     detail_route = "complaint-detail"
+    paged_actions = PartnerCaseViewSet.paged_actions | {"notes"}
 
     def cases_for(self, partner: Partner) -> QuerySet[Complaint]:
         return complaints_for_partner(partner)

@@ -19,28 +19,25 @@ Refusals come out in the one error shape of ``casework.api.errors``:
 
 from __future__ import annotations
 
-import codecs
 from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import QuerySet
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils import json
 
 from casework.api.errors import ErrorResponseSerializer, error_responses
+from casework.api.parsers import ApiJSONParser
 from casework.api.permissions import HasKeyScope
 from casework.api.versions import IF_MATCH_HEADER, etag_header
 from casework.api.views import (
     LOCATION_HEADER,
+    KnownQueryParameters,
     PartnerCaseViewSet,
     UploadedFirstPagination,
     partner_case_schema,
@@ -75,16 +72,11 @@ KEY = OpenApiParameter(
 )
 
 
-class DecimalJSONParser(JSONParser):
+class DecimalJSONParser(ApiJSONParser):
     """JSON whose numbers with a fraction are read as decimals, never as binary floats: 300.10
     stays 300.10, and 300.105 is refused for CNY instead of being rounded on the way in."""
 
-    def parse(self, stream, media_type=None, parser_context=None):
-        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
-        try:
-            return json.load(codecs.getreader(encoding)(stream), parse_float=Decimal)
-        except ValueError as error:
-            raise ParseError(gettext("JSON parse error - %(error)s") % {"error": error}) from error
+    parse_float = Decimal
 
 
 @partner_case_schema(
@@ -102,6 +94,7 @@ class RefundCaseViewSet(PartnerCaseViewSet):
     filter_serializer_class = RefundCaseFilterSerializer
     detail_route = "refund-case-detail"
     parser_classes = [DecimalJSONParser]
+    paged_actions = PartnerCaseViewSet.paged_actions | {"evidence_list"}
 
     def cases_for(self, partner: Partner) -> QuerySet[RefundCase]:
         return refund_cases_for_partner(partner)
@@ -269,14 +262,13 @@ PAYMENTS_404 = OpenApiResponse(ErrorResponseSerializer, description="No instruct
 
 
 @extend_schema(tags=["payments"])
-class PaymentInstructionViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class PaymentInstructionViewSet(KnownQueryParameters, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The payments system's door: read an instruction, report how it ended."""
 
     queryset = PaymentInstruction.objects.select_related("case")
     serializer_class = PaymentInstructionSerializer
     permission_classes = [IsPaymentsSystem, HasKeyScope]
     api_scope = "settlements"
-    parser_classes = [JSONParser]
     pagination_class = None
     lookup_field = "idempotency_key"
     lookup_url_kwarg = "key"
