@@ -68,7 +68,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from rest_framework import serializers
 
-from .phones import international_format
+from .phones import international_format, written_forms
 
 REVEAL_PERMISSION = "casework.reveal_personal_data"
 MASK = "*"
@@ -181,6 +181,11 @@ def masked_in_text(text: str, obj: Any, specs: dict[str, PersonalField]) -> str:
         if history is not None and spec.path(name) == name:
             for old in history.values_list(name, flat=True).distinct():
                 values[str(old or "")] = spec.kind
+    # A phone stored in E.164 was printed as people write it (13911002233, +86 139 1100 2233).
+    for value, kind in list(values.items()):
+        if kind == PHONE:
+            for written in written_forms(value):
+                values.setdefault(written, kind)
     for value in sorted((value for value in values if len(value) >= 4), key=len, reverse=True):
         text = text.replace(value, mask(values[value], value))
     return text

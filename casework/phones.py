@@ -45,6 +45,21 @@ def international_format(value: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+def written_forms(value: str) -> set[str]:
+    """The ways a stored number may have been written in a text: as stored (E.164), as
+    people read it internationally, and as dialled at home (``13911002233``)."""
+    number = parse_phone(value) if value.startswith("+") else None
+    if number is None:
+        return {value}
+    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return {
+        value,
+        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
+        national,
+        "".join(char for char in national if char.isdigit()),
+    }
+
+
 def validate_phone_number(value: str) -> None:
     if parse_phone(value) is None:
         raise ValidationError(PHONE_MESSAGE, code="invalid_phone")

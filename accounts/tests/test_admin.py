@@ -5,6 +5,7 @@ see and do, and what they are refused."""
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -266,7 +267,7 @@ def test_an_unlock_from_a_complaint_through_the_admin(client, agent, supervisor)
     )
     assert f"{account_request}: collect authentication done." in messages_of(response)
     evidence = AuthenticationEvidence.objects.get(method="id_document")
-    assert evidence.file.name == f"accounts/{account_request.reference}/id.png"
+    assert re.fullmatch(rf"accounts/{account_request.reference}/[0-9a-f]{{24}}/id\.png", evidence.file.name)
     assert evidence.file.read() == PNG
     assert evidence.file.url in response.content.decode()  # the inline links the scan
 
