@@ -34,6 +34,10 @@ export PAYMENTS_SIGNING_SECRET="whsec_$(head -c 32 /dev/urandom | base64)"
 # No payments system listens here: instructions stay in the outbox, as no worker runs.
 export PAYMENTS_ENDPOINT_URL="http://127.0.0.1:9/"
 export ALLOWED_HOSTS=127.0.0.1
+# Outside the demo, as production: its own audit chain key; requests arrive as the load
+# balancer forwards them after TLS (X-Forwarded-Proto: https, in the seeded config's headers).
+export DEMO=false
+export AUDIT_CHAIN_KEY="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export HOST=127.0.0.1 PORT WEB_CONCURRENCY=${WEB_CONCURRENCY:-2}
 
 .venv/bin/python manage.py migrate --noinput -v 0

@@ -29,8 +29,8 @@ django.setup()
 from django.contrib.auth.models import Group, User  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
-from accounts.models import AccountStatus, LockReason  # noqa: E402
-from accounts.tests.factories import wallet_account  # noqa: E402
+from accounts.models import AccountStatus, LockReason, WalletAccount  # noqa: E402
+from accounts.tests.factories import serve, wallet_account  # noqa: E402
 from casework import roles  # noqa: E402
 from casework.models import Partner  # noqa: E402
 from casework.tests.api import key_for  # noqa: E402
@@ -72,7 +72,7 @@ def seed() -> dict:
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {partner_key}")
 
     def created(path: str, body: dict) -> str:
-        response = client.post(path, body, format="json", HTTP_HOST="127.0.0.1")
+        response = client.post(path, body, format="json", HTTP_HOST="127.0.0.1", secure=True)
         assert response.status_code == 201, response.content
         return response.json()["reference"]
 
@@ -90,11 +90,16 @@ def seed() -> dict:
 
     if not _exists(EXAMPLE_ACCOUNT_NUMBER):
         wallet_account(account_number=EXAMPLE_ACCOUNT_NUMBER)
+    # A partner asks only for the accounts the wallet company linked to it.
+    serve(partner, WalletAccount.objects.get(account_number=EXAMPLE_ACCOUNT_NUMBER))
     # Numbers of this run's own: a database used before has the factory's numbers already.
     digits = f"{int(run, 16) % 10**8:08d}"
-    locked = wallet_account(account_number=f"62229{digits}1")
+    locked = wallet_account(account_number=f"62229{digits}1", served_by=partner)
     frozen = wallet_account(
-        account_number=f"62229{digits}2", status=AccountStatus.FROZEN, lock_reason=LockReason.JUDICIAL_FREEZE
+        account_number=f"62229{digits}2",
+        status=AccountStatus.FROZEN,
+        lock_reason=LockReason.JUDICIAL_FREEZE,
+        served_by=partner,
     )
     account_requests = [
         created("/api/v1/account-requests/", {"account_number": account.account_number})
@@ -158,7 +163,9 @@ COLLECTIONS = {
 def config_toml(seeded: dict) -> str:
     """schemathesis.toml: the partner's key by default, the payments system's on its own
     operations; half the requests naming a case name a real one."""
-    lines = [f'headers = {{ Authorization = "Bearer {seeded["partner_key"]}" }}', ""]
+    # As the load balancer forwards a request after TLS: https, so none is redirected.
+    forwarded = '"X-Forwarded-Proto" = "https"'
+    lines = [f'headers = {{ Authorization = "Bearer {seeded["partner_key"]}", {forwarded} }}', ""]
     for collection in COLLECTIONS:
         lines += [
             f"[dictionaries.{collection.replace('-', '_')}]",
@@ -173,7 +180,7 @@ def config_toml(seeded: dict) -> str:
             f'parameters = {{ "path.{parameter}" = {{ dictionary = "{name}", probability = 0.5 }} }}',
         ]
         if collection == "payment-instructions":
-            lines.append(f'headers = {{ Authorization = "Bearer {seeded["payments_key"]}" }}')
+            lines.append(f'headers = {{ Authorization = "Bearer {seeded["payments_key"]}", {forwarded} }}')
         lines.append("")
     return "\n".join(lines)
 
