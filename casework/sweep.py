@@ -3,6 +3,15 @@
 Beat calls :func:`run` every minute. The helpers below read due rows by index and lock
 them with ``select_for_update(skip_locked=True)``, so two sweeps running at once split
 the work instead of doing it twice (on SQLite, IMMEDIATE transactions queue them).
+
+Each step locks only the rows it writes: a row another sweep holds for a *different*
+step is skipped all the same, so a step that also locked rows it merely joins (the
+case, when it writes the clock) would hide them from the other sweep's other steps.
+Two sweeps could then each pass over a case, the one because the other held it for
+its reminders, the other because the one held it for its first-response mark, and
+nobody marked it late. Steps that lock the same rows (the clock steps) run in the same
+order in every sweep, so the sweep holding a row for a later step already ran the
+earlier one on it.
 """
 
 from __future__ import annotations
@@ -55,8 +64,10 @@ class ClockedCases:
     breach_recipients: Callable[[models.Model], list[str]]
 
     def clocks(self, **filters) -> list[SlaClock]:
+        """Due clocks, locked; their cases are joined only to pick this type's, not locked
+        (``of``: without it PostgreSQL locks and skips the joined case rows too)."""
         return list(
-            SlaClock.objects.select_for_update(skip_locked=True)
+            SlaClock.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(**{f"{self.clock_relation}__isnull": False}, **filters)
             .order_by("pk")[:SWEEP_BATCH]
         )

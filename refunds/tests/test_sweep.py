@@ -9,9 +9,13 @@ real time or at a time the ``clock`` fixture sets.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from casework import sweep
@@ -335,3 +339,71 @@ def test_two_sweeps_at_once_send_each_reminder_once_and_mark_each_case_late_once
         clock = clock_of(case)
         assert clock.resolution_breached_at == clock.resolution_due_at
         assert clock.history.filter(resolution_breached_at__isnull=False).count() == 1
+
+
+@contextmanager
+def held_by_another_sweep(lock: Callable[[], object]) -> Iterator[None]:
+    """Another sweep, on its own connection, in the middle of a step: the rows ``lock``
+    locks stay locked until the block ends."""
+    holding, release = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def other_sweep() -> None:
+        try:
+            with transaction.atomic():
+                lock()
+                holding.set()
+                assert release.wait(timeout=30)
+        except BaseException as error:
+            failures.append(error)
+            holding.set()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=other_sweep)
+    thread.start()
+    try:
+        assert holding.wait(timeout=30)
+        assert failures == []
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '5s'")  # a wait is a failure, not a hang
+            yield
+    finally:
+        release.set()
+        thread.join(timeout=30)
+    assert failures == []
+
+
+@pytest.mark.postgres
+def test_a_case_is_marked_late_while_another_sweep_holds_it_for_its_reminders(
+    require_postgres, transactional_db, django_db_serialized_rollback, agent
+):
+    """The reminder step locks the case row, the overdue step the clock: neither hides a
+    case from the other. (The overdue step used to lock the joined case row too and skip
+    the clock with it; when the other sweep then held the clock for its first-response
+    mark, neither marked the case late.)"""
+    case = open_refund(agent, **long_ago())
+    reminder_lock = RefundCase.objects.select_for_update(of=("self",)).filter(pk=case.pk)  # as send_reminders
+
+    with held_by_another_sweep(lambda: list(reminder_lock)):
+        overdue = sweep.mark_breaches(services.CLOCKED, timezone.now())
+
+    assert overdue == 1
+    clock = clock_of(case)
+    assert clock.resolution_breached_at == clock.resolution_due_at
+
+
+@pytest.mark.postgres
+def test_a_reminder_is_sent_while_another_sweep_holds_the_cases_clock(
+    require_postgres, transactional_db, django_db_serialized_rollback, agent
+):
+    case = open_refund(agent)
+    now = clock_of(case).resolution_due_at - 2 * DAY + MINUTE
+
+    with held_by_another_sweep(lambda: services.CLOCKED.clocks(pk=case.sla_clock_id)):
+        sent = services.send_reminders(now)
+
+    assert sent == 1
+    assert [n.recipient for n in reminders(case)] == [REFUNDS_MAILBOX]
+    assert stored(case).reminders_sent == 1
