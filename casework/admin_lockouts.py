@@ -4,17 +4,31 @@ see the list; here it needs the right to delete, like every other write."""
 
 from __future__ import annotations
 
-from axes.admin import AccessAttemptAdmin
-from axes.models import AccessAttempt
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 
-admin.site.unregister(AccessAttempt)
+from .admin import RefusedWritesForbidden
+
+for model in (AccessAttempt, AccessLog, AccessFailureLog):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
 
 
 @admin.register(AccessAttempt)
-class LockoutAdmin(AccessAttemptAdmin):
+class LockoutAdmin(RefusedWritesForbidden, AccessAttemptAdmin):
     def get_actions(self, request):
         actions = super().get_actions(request)
         if not self.has_delete_permission(request):
             actions.pop("cleanup_expired_attempts", None)
         return actions
+
+
+@admin.register(AccessLog)
+class LoginLogAdmin(RefusedWritesForbidden, AccessLogAdmin):
+    pass
+
+
+@admin.register(AccessFailureLog)
+class LoginFailureLogAdmin(RefusedWritesForbidden, AccessFailureLogAdmin):
+    pass

@@ -199,7 +199,7 @@ def desk(db):
     return make_user("refunds.zhou", roles.REFUNDS_DESK)
 
 
-def locked_account(number: str, served_by: Partner) -> WalletAccount:
+def locked_account(number: str, served_by: Partner | None) -> WalletAccount:
     account = WalletAccount.objects.create(
         account_number=number,
         holder_name="Li Lei",
@@ -207,7 +207,8 @@ def locked_account(number: str, served_by: Partner) -> WalletAccount:
         status=AccountStatus.LOCKED,
         lock_reason=LockReason.WRONG_PASSWORDS,
     )
-    serve(served_by, account)
+    if served_by is not None:
+        serve(served_by, account)
     return account
 
 

@@ -265,7 +265,17 @@ def test_a_refund_case_from_a_complaint_shows_no_full_number(client, agent, audi
 def test_the_history_of_changes_masks_old_and_new_numbers(client, complaint, agent, auditor):
     client.force_login(agent)
     data = form_data(client.get(admin_url(complaint)))
-    assert client.post(admin_url(complaint), {**data, "customer_phone": "13700009999"}).status_code == 302
+    assert (
+        client.post(
+            admin_url(complaint),
+            {
+                **data,
+                "customer_phone": "13700009999",
+                "change_reason": "The customer corrected it on the call",
+            },
+        ).status_code
+        == 302
+    )
     client.force_login(auditor)
     content = client.get(admin_url(complaint, "history")).content.decode()
     assert "+86 139 **** 2233" in content and "+86 137 **** 9999" in content
@@ -288,7 +298,13 @@ def test_the_change_form_input_is_empty_and_saving_keeps_the_number(client, comp
     assert PHONE not in response.content.decode()
     data = form_data(response)
     assert data["customer_phone"] == "" and data["account_number"] == ""
-    assert client.post(admin_url(complaint), {**data, "customer_name": "Zhang Wei"}).status_code == 302
+    assert (
+        client.post(
+            admin_url(complaint),
+            {**data, "customer_name": "Zhang Wei", "change_reason": "The customer corrected it on the call"},
+        ).status_code
+        == 302
+    )
     complaint.refresh_from_db()
     assert (complaint.customer_name, complaint.customer_phone, complaint.account_number) == (
         "Zhang Wei",
@@ -324,7 +340,17 @@ def test_a_partly_masked_number_is_refused(client, complaint, clerk):
 def test_a_new_number_typed_in_replaces_the_old_one(client, complaint, clerk):
     client.force_login(clerk)
     data = form_data(client.get(admin_url(complaint)))
-    assert client.post(admin_url(complaint), {**data, "account_number": "WLT-8800-9999"}).status_code == 302
+    assert (
+        client.post(
+            admin_url(complaint),
+            {
+                **data,
+                "account_number": "WLT-8800-9999",
+                "change_reason": "The customer corrected it on the call",
+            },
+        ).status_code
+        == 302
+    )
     complaint.refresh_from_db()
     assert (complaint.customer_phone, complaint.account_number) == (STORED_PHONE, "WLT-8800-9999")
 
@@ -561,7 +587,7 @@ def test_the_log_cannot_be_added_changed_or_deleted_even_by_a_superuser(client, 
         == 403
     )
     bulk = client.post(REVEAL_LOG, {"action": "delete_selected", "_selected_action": [log.pk], "post": "yes"})
-    assert bulk.status_code in (200, 302)
+    assert bulk.status_code == 403  # an action not offered is refused as such
     log.refresh_from_db()
     assert log.reason == "Callback"
 
