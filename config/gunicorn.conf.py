@@ -16,6 +16,10 @@ workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() 
 threads = int(os.environ.get("WEB_THREADS", "1"))
 timeout = int(os.environ.get("WEB_TIMEOUT", "30"))
 graceful_timeout = 30
+# The longest request line gunicorn passes to the app (its maximum: 8190 bytes; its default,
+# 4094, answered a list URL with many filters with gunicorn's own HTML 400). Longer lines are
+# refused by gunicorn before the app, as a load balancer refuses them in front of it.
+limit_request_line = int(os.environ.get("WEB_LIMIT_REQUEST_LINE", "8190"))
 keepalive = 5
 # A worker is replaced after this many requests (with jitter, so not all at once): what a
 # long-lived process would slowly hold on to is given back.
