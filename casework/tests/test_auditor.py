@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -24,7 +25,7 @@ from accounts.tests.factories import request_in_state
 from casework.admin import CaseAdmin
 from casework.api.credentials import issue_key
 from casework.models import ApiScope, DeliveryAttempt, Notification, Team
-from casework.tests.admin import messages_of
+from casework.tests.admin import forbidden, messages_of
 from complaints import services as complaint_services
 from complaints.models import Complaint, State
 from complaints.tests.factories import complaint_in_state, file_complaint
@@ -380,6 +381,59 @@ def test_a_role_without_a_transitions_or_steps_permission_gets_403_and_changes_n
             tried.add((label(model), name))
     assert {model for model, _ in tried} == {label(type(case)) for case in world}
     assert len(tried) >= 20
+
+
+def way_back(response) -> list[tuple[str, str]]:
+    """The links the 403 page offers under "Nothing was changed.": (address, words)."""
+    assert "Nothing was changed." in forbidden(response) or "没有任何内容被修改。" in forbidden(response)
+    found = re.search(r'(?s)<ul class="way-back">(.*?)</ul>', response.content.decode())
+    assert found, "no way back on the 403 page"
+    return [
+        (href, " ".join(words.split()))
+        for href, words in re.findall(r'<a href="([^"]*)">([^<]*)</a>', found[1])
+    ]
+
+
+def test_a_refused_write_offers_the_way_back_to_its_case_never_where_the_referer_points(
+    client, auditor, agent
+):
+    """Told no on the 403 page, a clerk is one click from the case or the list they were on.
+    The link is rebuilt from the refused address (the admin's own routes), whatever Referer
+    the request came with; a page the user may not see is never offered."""
+    complaint = complaint_in_state(State.ESCALATED, agent=agent)
+    change, changelist = url(Complaint, "change", complaint.pk), url(Complaint, "changelist")
+    home = (reverse("admin:index"), "Back office home")
+    elsewhere = {"HTTP_REFERER": "https://elsewhere.example/phish"}
+    client.force_login(auditor)
+
+    for target in (
+        url(Complaint, "transition", complaint.pk, "resolve"),
+        url(Complaint, "step", complaint.pk, "add-note"),
+        change,
+    ):
+        response = client.post(target, {"version": complaint.version, **PROBE}, **elsewhere)
+        assert way_back(response) == [(change, f"Back to {complaint.reference}"), home], target
+        assert "elsewhere.example" not in response.content.decode()
+    refused_action = {"action": "delete_selected", "_selected_action": [complaint.pk]}
+    response = client.post(changelist, refused_action, **elsewhere)
+    assert way_back(response) == [(changelist, "Back to the list of complaints"), home]
+    response = client.get(
+        url(Complaint, "transition", complaint.pk, "resolve"), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert way_back(response) == [(change, f"返回 {complaint.reference}"), (home[0], "后台首页")]
+
+    # Staff who may not see complaints: only the way home, neither the case nor the list.
+    client.force_login(make_user("no.role", None))
+    for response in (
+        client.get(change, **elsewhere),
+        client.post(url(Complaint, "transition", complaint.pk, "resolve"), {"version": 0}, **elsewhere),
+        client.post(changelist, refused_action, **elsewhere),
+    ):
+        assert way_back(response) == [home]
+    assert Complaint.objects.values_list("state", "version").get(pk=complaint.pk) == (
+        State.ESCALATED,
+        complaint.version,
+    )
 
 
 def test_a_permitted_user_refused_by_a_condition_is_told_why_on_the_page(client, agent):

@@ -162,6 +162,14 @@ class AdminBrowser:
         """The success, warning and error messages at the top of the page."""
         return [item.text for item in self.driver.find_elements(By.CSS_SELECTOR, "ul.messagelist li")]
 
+    def refusal(self) -> str:
+        """The words of a refusal for who the user is: the page is the "Not allowed" page (a
+        403, templates/403.html), which says nothing was changed; this returns its reason."""
+        assert self.heading() == "Not allowed", f"{self.path} is not the refusal page: {self.text()[:500]}"
+        assert "Nothing was changed." in self.text(), self.text()[:500]
+        assert not self.messages(), f"a refusal page that also shows messages: {self.messages()}"
+        return self.driver.find_element(By.CSS_SELECTOR, "#content p.errornote").text
+
     def field(self, name: str) -> str:
         """A read-only field's value on a change form, as shown."""
         return self.driver.find_element(By.CSS_SELECTOR, f".field-{name} .readonly").text

@@ -50,11 +50,14 @@ def test_an_auditor_reads_the_case_its_history_and_the_trail_and_changes_nothing
     assert all(complaint.reference in row and "agent.wang" in row for row in rows)
     assert "Export the trail (CSV)" in browser.links()
 
-    # A transition's page opened by hand says no; the change form sent by hand is a 403.
+    # A transition's page opened by hand says no (a 403), with the way back to the complaint;
+    # the change form sent by hand is refused the same way.
     browser.visit(f"/admin/complaints/complaint/{complaint.pk}/transition/reopen/")
-    assert browser.messages() == ["You do not have permission to reopen this complaint."]
+    assert browser.refusal() == "You do not have permission to reopen this complaint."
+    browser.follow(f"Back to {complaint.reference}")
+    assert browser.path == f"/admin/complaints/complaint/{complaint.pk}/change/"
     browser.submit_form_by_hand("complaint_form")
-    assert "403 Forbidden" in browser.text()
+    assert browser.refusal() == "You do not have permission to do this."
 
     complaint.refresh_from_db()
     assert (complaint.state, complaint.version) == (State.RESOLVED, version)
