@@ -20,7 +20,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from kombu import Connection
 
-from casework.api.errors import API_PATH_PREFIX, error_body
 from config.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
@@ -83,16 +82,11 @@ class DatabaseUnavailableMiddleware:
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
         logger.warning("The database is unavailable: %s (answered 503)", exception)
-        if request.path.startswith(API_PATH_PREFIX):
-            response: HttpResponse = JsonResponse(
-                error_body("service_unavailable", "The service is briefly unavailable: retry shortly."),
-                status=503,
-            )
-        else:
-            response = HttpResponse(
-                gettext("The back office is briefly unavailable. Try again in a few seconds."),
-                status=503,
-                content_type="text/plain; charset=utf-8",
-            )
+        # Under /api/ the API's error-shape middleware words it as the API's error.
+        response = HttpResponse(
+            gettext("The back office is briefly unavailable. Try again in a few seconds."),
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response

@@ -190,7 +190,9 @@ def in_the_error_shape(response: HttpResponse) -> HttpResponse:
     """``response`` (an error answer in another media type, such as Django's HTML pages) as
     the same status in the one error shape."""
     code = response.status_code
-    if code >= status.HTTP_500_INTERNAL_SERVER_ERROR:
+    if code == status.HTTP_503_SERVICE_UNAVAILABLE:  # the database restarting (casework.health)
+        body = error_body("service_unavailable", "The service is briefly unavailable: retry shortly.")
+    elif code >= status.HTTP_500_INTERNAL_SERVER_ERROR:
         body = error_body("server_error", SERVER_ERROR_MESSAGE)
     else:
         body = error_body(CODE_FOR_STATUS.get(code, "error"), f"{response.reason_phrase}.")

@@ -445,25 +445,6 @@ def test_the_trail_list_filters_by_case_type_and_offers_only_case_types(client, 
 # The keyed chain: transition records, the field history and the reveal log, and the anchors.
 
 
-def sha256_as_before(record: TransitionRecord) -> str:
-    """What an attacker who read the code computes: the record's hash without the key."""
-    payload = [
-        record.previous_hash,
-        record.content_type_id,
-        record.object_id,
-        record.case_reference,
-        record.transition,
-        record.source_state,
-        record.target_state,
-        record.actor_id,
-        record.actor_label,
-        record.reason,
-        record.data,
-        record.created_at.isoformat(),
-    ]
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
-
-
 def reveal(client, user, obj, field: str, reason: str = "Customer on the line") -> None:
     client.force_login(user)
     meta = obj._meta
@@ -487,7 +468,7 @@ def test_postgres_a_trail_rewritten_with_recomputed_hashes_is_named(require_post
         if record.transition == "accept":
             record.reason = "Customer withdrew the claim"
         record.previous_hash = previous
-        record.record_hash = previous = sha256_as_before(record)
+        record.record_hash = previous = unkeyed_digest(record)
         sql = "UPDATE casework_transitionrecord SET reason = %s, previous_hash = %s, record_hash = %s"
         raw(f"{sql} WHERE id = %s", record.reason, record.previous_hash, record.record_hash, record.pk)
     out = StringIO()
@@ -712,7 +693,7 @@ def test_rows_written_before_the_chain_was_keyed_are_sealed_by_the_migration(age
     previous = ""
     for record in records_for(complaint):
         record.previous_hash = previous
-        record.record_hash = previous = sha256_as_before(record)
+        record.record_hash = previous = unkeyed_digest(record)
         record.save()
     out = StringIO()
     refused(out)
