@@ -33,13 +33,19 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm.admin import FSMAdminMixin, FSMObjectTransition
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import case_timeline, outbox
-from .audit import case_models, trail, trail_rows
-from .cases import CHANGE_REASON, edit_details
-from .errors import CaseworkError, ConcurrentChange, PermissionRefused
-from .forms import ConfirmTransitionForm, VersionedChangeForm, VersionedForm
-from .masking import mask, masked_in_text
-from .models import (
+from casework.cases import timeline
+from casework.cases.opening import CHANGE_REASON, edit_details
+from casework.cases.transitions import (
+    action_words,
+    check_permission,
+    check_transition,
+    condition_refusal,
+    permission_refusal,
+    require_version,
+)
+from casework.core.errors import CaseworkError, ConcurrentChange, PermissionRefused
+from casework.forms import ConfirmTransitionForm, VersionedChangeForm, VersionedForm
+from casework.models import (
     BusinessCalendar,
     CalendarOverride,
     DeliveryAttempt,
@@ -51,16 +57,11 @@ from .models import (
     Team,
     TransitionRecord,
 )
-from .paginators import CaseListPaginator
-from .selectors import with_sla_status
-from .transitions import (
-    action_words,
-    check_permission,
-    check_transition,
-    condition_refusal,
-    permission_refusal,
-    require_version,
-)
+from casework.notices import outbox
+from casework.paginators import CaseListPaginator
+from casework.privacy.masking import mask, masked_in_text
+from casework.sla.selectors import with_sla_status
+from casework.trail.audit import case_models, trail, trail_rows
 
 
 class RefusedWritesForbidden:
@@ -127,21 +128,21 @@ class AppendOnlyHistoryAdmin(RefusedWritesForbidden, SimpleHistoryAdmin):
         ]
         columns = [name for name in self.get_history_list_display(request) if self._is_field(name)]
         column_changes = [
-            case_timeline.FieldChangeValue(name, getattr(row, self.model._meta.get_field(name).attname))
+            timeline.FieldChangeValue(name, getattr(row, self.model._meta.get_field(name).attname))
             for row in records
             for name in columns
         ]
-        related = case_timeline.related_objects(
+        related = timeline.related_objects(
             self.model, [*(change for _, changes in deltas for change in changes), *column_changes]
         )
         for row, changes in deltas:
             row.history_delta_changes = [
-                self.shown_field_change(request, case_timeline.field_change(self.model, change, related))
+                self.shown_field_change(request, timeline.field_change(self.model, change, related))
                 for change in changes
             ]
         for row in records:
-            row.shown_time = case_timeline.local_time(row.history_date)
-            row.shown_actor = case_timeline.history_actor(row)
+            row.shown_time = timeline.local_time(row.history_date)
+            row.shown_actor = timeline.history_actor(row)
             row.shown_columns = [
                 self.shown_column(request, row, name, related)
                 for name in self.get_history_list_display(request)
@@ -160,8 +161,8 @@ class AppendOnlyHistoryAdmin(RefusedWritesForbidden, SimpleHistoryAdmin):
             return str(getattr(row, name, ""))
         model_field = self.model._meta.get_field(name)
         value = getattr(row, model_field.attname)
-        change = case_timeline.FieldChange(str(model_field.verbose_name), name, "—", "—")
-        shown = case_timeline.shown_value(self.model, name, value, related)
+        change = timeline.FieldChange(str(model_field.verbose_name), name, "—", "—")
+        shown = timeline.shown_value(self.model, name, value, related)
         return self.shown_field_change(request, dataclasses.replace(change, new=shown)).new
 
     def history_view(self, request, object_id, extra_context=None):
@@ -173,7 +174,7 @@ class AppendOnlyHistoryAdmin(RefusedWritesForbidden, SimpleHistoryAdmin):
         extra_context = {**(extra_context or {}), "history_column_labels": labels}
         return super().history_view(request, object_id, extra_context)
 
-    def shown_field_change(self, request, change: case_timeline.FieldChange) -> case_timeline.FieldChange:
+    def shown_field_change(self, request, change: timeline.FieldChange) -> timeline.FieldChange:
         """One changed field as this user may read it: personal data stays masked."""
         spec = getattr(self, "masked_fields", {}).get(change.name)
         if spec is None or spec.path(change.name) != change.name:
@@ -334,11 +335,11 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
     transition_checks: dict[str, Callable[[models.Model, Any], None]] = {}
     case_argument = "case"
     transition_block_label = _("Move the case")
-    # What the change form's timeline merges (see casework.case_timeline); a case type
+    # What the change form's timeline merges (see casework.cases.timeline); a case type
     # adds its notes, evidence and linked cases.
-    timeline_sources: tuple[case_timeline.TimelineSource, ...] = (
-        case_timeline.transitions,
-        case_timeline.notices,
+    timeline_sources: tuple[timeline.TimelineSource, ...] = (
+        timeline.transitions,
+        timeline.notices,
     )
     steps: tuple[Step, ...] = ()
     add_form: type[forms.ModelForm] | None = None
@@ -425,11 +426,11 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
     @admin.display(description=_("Timeline"))
     def timeline(self, case: models.Model) -> str:
         """Transitions, notes, evidence, notices and linked cases in one list, oldest first."""
-        entries = case_timeline.timeline(case, self.timeline_sources)
+        entries = timeline.timeline(case, self.timeline_sources)
         return render_to_string("admin/casework/case/timeline.html", {"entries": entries})
 
-    def field_changes(self, request, case: models.Model) -> list[case_timeline.HistoryEntry]:
-        entries = case_timeline.field_changes(case)
+    def field_changes(self, request, case: models.Model) -> list[timeline.HistoryEntry]:
+        entries = timeline.field_changes(case)
         for entry in entries:
             entry.changes = [self.shown_field_change(request, change) for change in entry.changes]
         return entries
@@ -1112,4 +1113,4 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 # Masked personal data: the reveal view and the log of reveals.
 # Uploaded files: the authorised download and the log of downloads.
 # Login lockouts (django-axes): read by supervisors and auditors.
-from . import admin_downloads, admin_lockouts, admin_masking, admin_partners  # noqa: E402, F401
+from casework import admin_downloads, admin_lockouts, admin_masking, admin_partners  # noqa: E402, F401

@@ -1,4 +1,4 @@
-"""Downloading an uploaded file, and the log of every download (see ``casework.evidence``).
+"""Downloading an uploaded file, and the log of every download (see ``casework.core.evidence``).
 
 The download view lives on the log's admin, at
 ``/admin/casework/filedownload/download/<app>/<model>/<pk>/``, the address every stored
@@ -17,9 +17,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.validators import validate_ipv46_address
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
-from . import evidence
-from .admin import ReadOnlyAdminMixin
-from .models import FileDownload
+from casework.admin import ReadOnlyAdminMixin
+from casework.core import evidence
+from casework.models import FileDownload
 
 
 def _address(request) -> str | None:

@@ -1,4 +1,4 @@
-"""Revealing one masked value, and the log of every reveal (see ``casework.masking``).
+"""Revealing one masked value, and the log of every reveal (see ``casework.privacy.masking``).
 
 The reveal view lives on the log's admin, at
 ``/admin/casework/reveallog/reveal/<app>/<model>/<pk>/<field>/``: POST only, with the CSRF
@@ -22,9 +22,9 @@ from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.translation import gettext
 
-from .admin import ReadOnlyAdminMixin
-from .masking import may_reveal
-from .models import RevealLog
+from casework.admin import ReadOnlyAdminMixin
+from casework.models import RevealLog
+from casework.privacy.masking import may_reveal
 
 REASON_FIELD = "reveal_reason"
 

@@ -19,9 +19,9 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .admin import AppendOnlyHistoryAdmin
-from .api.credentials import check_scopes, issue_key, revoke_key, rotate_key
-from .models import ApiScope, Partner, PartnerApiKey
+from casework.admin import AppendOnlyHistoryAdmin
+from casework.models import ApiScope, Partner, PartnerApiKey
+from casework.partners.credentials import check_scopes, issue_key, revoke_key, rotate_key
 
 ROTATION_OVERLAP = dt.timedelta(hours=24)
 
@@ -139,7 +139,7 @@ class PartnerAdmin(AppendOnlyHistoryAdmin):
         description=_("Rotate webhook secret (the old one still signs for 24 hours)"), permissions=["change"]
     )
     def rotate_webhook_secret(self, request, queryset: QuerySet[Partner]) -> HttpResponse:
-        from .partner_webhooks import rotate_webhook_secret
+        from casework.notices.partner_webhooks import rotate_webhook_secret
 
         rows = []
         for partner in queryset:

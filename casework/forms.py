@@ -1,6 +1,6 @@
 """Forms every case type's staff door shares: acting on a case as the user saw it.
 
-A case carries a ``version`` that each change bumps (see ``casework.transitions.claim``);
+A case carries a ``version`` that each change bumps (see ``casework.cases.transitions.claim``);
 these forms carry the version the page was opened with, so input made on a stale page
 is refused instead of overwriting what someone else did meanwhile.
 """
@@ -12,10 +12,10 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .cases import CHANGE_REASON, check_details_change
-from .errors import CaseworkError
-from .limits import REASON_MAX_LENGTH
-from .models import TransitionRecord
+from casework.cases.opening import CHANGE_REASON, check_details_change
+from casework.core.errors import CaseworkError
+from casework.core.limits import REASON_MAX_LENGTH
+from casework.models import TransitionRecord
 
 
 def stale_message(case: models.Model) -> str:

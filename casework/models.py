@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .chain import ChainedHistoricalRecords, ChainedRow, chain_constraint
-from .limits import DESCRIPTION_MAX_LENGTH, bounded_text
+from casework.core.chain import ChainedHistoricalRecords, ChainedRow, chain_constraint
+from casework.core.limits import DESCRIPTION_MAX_LENGTH, bounded_text
 
 
 class Team(models.Model):
@@ -208,7 +208,7 @@ class BusinessCalendar(models.Model):
     workday_ends_at = models.TimeField(default=dt.time(18, 0), verbose_name=_("workday ends at"))
     is_default = models.BooleanField(default=False, verbose_name=_("is default"))
     # A new value with every change to the calendar or its overrides, in that change's
-    # transaction: processes keep the overrides they read under it (casework.calendars). A
+    # transaction: processes keep the overrides they read under it (casework.sla.calendars). A
     # save of a calendar read before an override changed cannot bring an old value back.
     overrides_token = models.UUIDField(default=uuid.uuid4, editable=False, verbose_name=_("overrides token"))
     history = ChainedHistoricalRecords()
@@ -675,9 +675,9 @@ REVEAL_REASON_MAX_LENGTH = 300
 class RevealLog(ChainedRow):
     """One look at a masked personal-data value in full, or a refused try at one: who, which
     case and field, when and why. Written only by the reveal view; never edited or deleted.
-    Sealed and chained per case (``casework.chain``), so an edit or a removal shows.
+    Sealed and chained per case (``casework.core.chain``), so an edit or a removal shows.
 
-    The rule (who may reveal, what is masked where) is in ``casework.masking``.
+    The rule (who may reveal, what is masked where) is in ``casework.privacy.masking``.
     """
 
     class Outcome(models.TextChoices):

@@ -5,7 +5,10 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from . import anchors, idempotency, outbox, sweep
+from casework.cases import sweep
+from casework.notices import outbox
+from casework.partners import idempotency
+from casework.trail import anchors
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,6 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from casework import case_timeline
 from casework.admin import (
     AppendOnlyHistoryAdmin,
     CaseAdmin,
@@ -28,9 +27,10 @@ from casework.admin import (
     StepDone,
     case_links,
 )
-from casework.dashboard_filters import DASHBOARD_FILTERS
+from casework.cases import timeline
 from casework.forms import ReasonForm
 from casework.models import SlaStatus
+from casework.supervision.filters import DASHBOARD_FILTERS
 
 from . import forms, selectors, services
 from .models import (
@@ -178,8 +178,8 @@ class RefundCaseAdmin(CaseAdmin):
     }
     steps = STEPS
     timeline_sources = (
-        case_timeline.transitions,
-        case_timeline.rows(
+        timeline.transitions,
+        timeline.rows(
             "evidence",
             kind="evidence",
             at="uploaded_at",
@@ -187,7 +187,7 @@ class RefundCaseAdmin(CaseAdmin):
             what=lambda evidence: str(evidence),
             detail=lambda evidence: evidence.note,
         ),
-        case_timeline.rows(
+        timeline.rows(
             "instructions",
             kind="payment",
             at="created_at",
@@ -207,8 +207,8 @@ class RefundCaseAdmin(CaseAdmin):
                 if part
             ),
         ),
-        case_timeline.notices,
-        case_timeline.opened_from("complaint"),
+        timeline.notices,
+        timeline.opened_from("complaint"),
     )
     add_form = forms.RefundCaseOpeningForm
 
