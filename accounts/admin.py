@@ -12,7 +12,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from casework.admin import (
+from casework.admin.cases import (
     AppendOnlyHistoryAdmin,
     CaseAdmin,
     ReadOnlyAdminMixin,
@@ -20,8 +20,8 @@ from casework.admin import (
     Step,
     case_links,
 )
+from casework.admin.forms import ReasonForm
 from casework.cases import timeline
-from casework.forms import ReasonForm
 from casework.privacy.masking import ACCOUNT, MaskedFieldsAdmin, PersonalField, mask_account_number
 from casework.supervision.filters import DASHBOARD_FILTERS
 from complaints.forms import VerifyIdentityForm

@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from casework.admin import CaseAdmin, SlaStatusFilter, StaffListFilter, Step, StepDone, case_links
+from casework.admin.cases import CaseAdmin, SlaStatusFilter, StaffListFilter, Step, StepDone, case_links
+from casework.admin.forms import ReasonForm
 from casework.cases import timeline
-from casework.forms import ReasonForm
 from casework.privacy.masking import ACCOUNT, PHONE, MaskedFieldsAdmin, PersonalField, mask_account_number
 from casework.supervision.filters import DASHBOARD_FILTERS
 

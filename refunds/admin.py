@@ -17,7 +17,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from casework.admin import (
+from casework.admin.cases import (
     AppendOnlyHistoryAdmin,
     CaseAdmin,
     ReadOnlyAdminMixin,
@@ -27,8 +27,8 @@ from casework.admin import (
     StepDone,
     case_links,
 )
+from casework.admin.forms import ReasonForm
 from casework.cases import timeline
-from casework.forms import ReasonForm
 from casework.models import SlaStatus
 from casework.supervision.filters import DASHBOARD_FILTERS
 

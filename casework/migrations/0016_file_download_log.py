@@ -1,4 +1,4 @@
-"""The log of downloads of uploaded files (see casework.admin_downloads): auditors and
+"""The log of downloads of uploaded files (see casework.admin.downloads): auditors and
 supervisors read it, as they read the reveal log; nobody edits or deletes it."""
 
 import django.db.models.deletion

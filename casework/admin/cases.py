@@ -33,6 +33,8 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm.admin import FSMAdminMixin, FSMObjectTransition
 from simple_history.admin import SimpleHistoryAdmin
 
+from casework.admin.forms import ConfirmTransitionForm, VersionedChangeForm, VersionedForm
+from casework.admin.paginators import CaseListPaginator
 from casework.cases import timeline
 from casework.cases.opening import CHANGE_REASON, edit_details
 from casework.cases.transitions import (
@@ -44,7 +46,6 @@ from casework.cases.transitions import (
     require_version,
 )
 from casework.core.errors import CaseworkError, ConcurrentChange, PermissionRefused
-from casework.forms import ConfirmTransitionForm, VersionedChangeForm, VersionedForm
 from casework.models import (
     BusinessCalendar,
     CalendarOverride,
@@ -58,7 +59,6 @@ from casework.models import (
     TransitionRecord,
 )
 from casework.notices import outbox
-from casework.paginators import CaseListPaginator
 from casework.privacy.masking import mask, masked_in_text
 from casework.sla.selectors import with_sla_status
 from casework.trail.audit import case_models, trail, trail_rows
@@ -1107,10 +1107,3 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 % {"skipped": skipped},
                 messages.WARNING,
             )
-
-
-# Partners and their credentials (kept apart: issuing keys is its own concern).
-# Masked personal data: the reveal view and the log of reveals.
-# Uploaded files: the authorised download and the log of downloads.
-# Login lockouts (django-axes): read by supervisors and auditors.
-from casework import admin_downloads, admin_lockouts, admin_masking, admin_partners  # noqa: E402, F401
