@@ -12,14 +12,8 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from casework.admin.cases import (
-    AppendOnlyHistoryAdmin,
-    CaseAdmin,
-    ReadOnlyAdminMixin,
-    SlaStatusFilter,
-    Step,
-    case_links,
-)
+from casework.admin.base import AppendOnlyHistoryAdmin, ReadOnlyAdminMixin
+from casework.admin.cases import CaseAdmin, SlaStatusFilter, Step, case_links
 from casework.admin.forms import ReasonForm
 from casework.cases import timeline
 from casework.privacy.masking import ACCOUNT, MaskedFieldsAdmin, PersonalField, mask_account_number

@@ -17,16 +17,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from casework.admin.cases import (
-    AppendOnlyHistoryAdmin,
-    CaseAdmin,
-    ReadOnlyAdminMixin,
-    SlaStatusFilter,
-    StaffListFilter,
-    Step,
-    StepDone,
-    case_links,
-)
+from casework.admin.base import AppendOnlyHistoryAdmin, ReadOnlyAdminMixin
+from casework.admin.cases import CaseAdmin, SlaStatusFilter, StaffListFilter, Step, StepDone, case_links
 from casework.admin.forms import ReasonForm
 from casework.cases import timeline
 from casework.models import SlaStatus

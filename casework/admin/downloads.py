@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.validators import validate_ipv46_address
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
-from casework.admin.cases import ReadOnlyAdminMixin
+from casework.admin.base import ReadOnlyAdminMixin
 from casework.core import evidence
 from casework.models import FileDownload
 

@@ -8,7 +8,7 @@ from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 
-from casework.admin.cases import RefusedWritesForbidden
+from casework.admin.base import RefusedWritesForbidden
 
 for model in (AccessAttempt, AccessLog, AccessFailureLog):
     if admin.site.is_registered(model):

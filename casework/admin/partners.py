@@ -19,7 +19,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from casework.admin.cases import AppendOnlyHistoryAdmin
+from casework.admin.base import AppendOnlyHistoryAdmin
 from casework.models import ApiScope, Partner, PartnerApiKey
 from casework.partners.credentials import check_scopes, issue_key, revoke_key, rotate_key
 

@@ -22,7 +22,7 @@ from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.translation import gettext
 
-from casework.admin.cases import ReadOnlyAdminMixin
+from casework.admin.base import ReadOnlyAdminMixin
 from casework.models import RevealLog
 from casework.privacy.masking import may_reveal
 
