@@ -13,7 +13,7 @@ from casework.trail import anchors
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="casework.tasks.deliver_notification")
+@shared_task(name=outbox.DELIVER_TASK)
 def deliver_notification(notification_id: int) -> bool:
     return outbox.deliver(notification_id)
 

@@ -25,6 +25,7 @@ import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage
@@ -36,6 +37,10 @@ from django.utils.translation import gettext
 from casework.core.errors import PermissionRefused, TransitionRefused
 from casework.models import DeliveryAttempt, Notification
 from casework.notices import webhooks
+
+# The Celery task that delivers one notice (``casework.tasks``), sent by name: the task
+# module imports this one, not the other way round.
+DELIVER_TASK = "casework.tasks.deliver_notification"
 
 logger = logging.getLogger(__name__)
 
@@ -87,10 +92,8 @@ def enqueue(
 
 def publish(notification_id: int) -> None:
     """Hand the notice to a worker. If the broker is down the row waits for the sweep."""
-    from casework.tasks import deliver_notification
-
     try:
-        deliver_notification.delay(notification_id)
+        current_app.send_task(DELIVER_TASK, args=(notification_id,))
     except Exception:
         logger.exception("Broker unavailable; notice %s will go out with the outbox sweep", notification_id)
 

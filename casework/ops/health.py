@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 
+from celery import current_app as celery_app
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -19,8 +20,6 @@ from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from kombu import Connection
-
-from config.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
 
