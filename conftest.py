@@ -16,9 +16,9 @@ from django.db import connection
 from django.utils import translation
 from rest_framework.test import APIClient
 
-from casework import roles
+from casework.access import roles
+from casework.cases.references import forget_sequences
 from casework.models import Partner, Team
-from casework.references import forget_sequences
 from casework.tests.api import client_for
 from config.celery import app as celery_app
 

@@ -12,18 +12,12 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from casework import case_timeline
-from casework.admin import (
-    AppendOnlyHistoryAdmin,
-    CaseAdmin,
-    ReadOnlyAdminMixin,
-    SlaStatusFilter,
-    Step,
-    case_links,
-)
-from casework.dashboard_filters import DASHBOARD_FILTERS
-from casework.forms import ReasonForm
-from casework.masking import ACCOUNT, MaskedFieldsAdmin, PersonalField, mask_account_number
+from casework.admin.base import AppendOnlyHistoryAdmin, ReadOnlyAdminMixin
+from casework.admin.cases import CaseAdmin, SlaStatusFilter, Step, case_links
+from casework.admin.forms import ReasonForm
+from casework.cases import timeline
+from casework.privacy.masking import ACCOUNT, MaskedFieldsAdmin, PersonalField, mask_account_number
+from casework.supervision.filters import DASHBOARD_FILTERS
 from complaints.forms import VerifyIdentityForm
 
 from . import forms, services
@@ -37,7 +31,7 @@ def _verify_identity(*, request: AccountRequest, actor, method: str, note: str =
 
 @admin.register(WalletAccount)
 class WalletAccountAdmin(MaskedFieldsAdmin, AppendOnlyHistoryAdmin):
-    # Shown masked, revealed one at a time (casework.masking); searched whole, sorted never.
+    # Shown masked, revealed one at a time (casework.privacy.masking); searched whole, sorted never.
     masked_fields = {"account_number": PersonalField(ACCOUNT, _("account number"))}
     list_display = (
         "account_number",
@@ -121,7 +115,7 @@ class AuthenticationEvidenceInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(AccountRequest)
 class AccountRequestAdmin(MaskedFieldsAdmin, CaseAdmin):
-    # The account's number, masked and linked to the account (casework.masking).
+    # The account's number, masked and linked to the account (casework.privacy.masking).
     masked_fields = {
         "account": PersonalField(ACCOUNT, _("account"), source="account.account_number", link="account")
     }
@@ -158,8 +152,8 @@ class AccountRequestAdmin(MaskedFieldsAdmin, CaseAdmin):
         ),
     )
     timeline_sources = (
-        case_timeline.transitions,
-        case_timeline.rows(
+        timeline.transitions,
+        timeline.rows(
             "evidence",
             kind="evidence",
             at="checked_at",
@@ -168,8 +162,8 @@ class AccountRequestAdmin(MaskedFieldsAdmin, CaseAdmin):
             % {"method": evidence.get_method_display(), "outcome": evidence.get_outcome_display()},
             detail=lambda evidence: evidence.note,
         ),
-        case_timeline.notices,
-        case_timeline.opened_from("complaint"),
+        timeline.notices,
+        timeline.opened_from("complaint"),
     )
     add_form = forms.AccountRequestOpeningForm
 

@@ -7,7 +7,8 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Account lock and unlock requests")
 
     def ready(self) -> None:
-        from casework import evidence, sweep
+        from casework.cases import sweep
+        from casework.core import evidence
 
         from . import services
         from .models import AuthenticationEvidence

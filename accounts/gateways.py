@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 
-from casework.errors import InvalidInput, TransitionRefused
+from casework.core.errors import InvalidInput, TransitionRefused
 
 from .models import AccountStatus, LockReason, WalletAccount
 

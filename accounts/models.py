@@ -11,11 +11,11 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from casework.chain import ChainedHistoricalRecords
-from casework.evidence import EvidenceFileField, unguessable_path
-from casework.limits import REASON_MAX_LENGTH, STATEMENT_MAX_LENGTH, bounded_text
+from casework.cases.transitions import condition
+from casework.core.chain import ChainedHistoricalRecords
+from casework.core.evidence import EvidenceFileField, unguessable_path
+from casework.core.limits import REASON_MAX_LENGTH, STATEMENT_MAX_LENGTH, bounded_text
 from casework.models import Partner, SlaClock
-from casework.transitions import condition
 
 
 class AccountStatus(models.TextChoices):
@@ -68,8 +68,8 @@ class WalletAccount(models.Model):
         ]
 
     def __str__(self) -> str:
-        # Masked: the name shows in breadcrumbs, links and the admin log (casework.masking).
-        from casework.masking import mask_account_number
+        # Masked: the name shows in breadcrumbs, links and the admin log (casework.privacy.masking).
+        from casework.privacy.masking import mask_account_number
 
         return f"{mask_account_number(self.account_number)} ({self.get_status_display()})"
 

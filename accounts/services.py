@@ -12,14 +12,15 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
-from casework import sla, sweep
-from casework.cases import open_case, refuse_invalid_fields, refuse_reused_partner_reference, require
-from casework.errors import CaseworkError, InvalidInput, PermissionRefused, TransitionRefused
-from casework.evidence import check_evidence_file, discard_file_of
-from casework.masking import mask_account_number
+from casework.cases import sweep
+from casework.cases.opening import open_case, refuse_invalid_fields, refuse_reused_partner_reference, require
+from casework.cases.teams import team_for_code
+from casework.cases.transitions import require_permission, run_step, run_transition
+from casework.core.errors import CaseworkError, InvalidInput, PermissionRefused, TransitionRefused
+from casework.core.evidence import check_evidence_file, discard_file_of
 from casework.models import CaseType, Partner
-from casework.teams import team_for_code
-from casework.transitions import require_permission, run_step, run_transition
+from casework.privacy.masking import mask_account_number
+from casework.sla import clocks
 from complaints import services as complaint_services
 from complaints.models import Category as ComplaintCategory
 from complaints.models import Complaint, ResolutionCode
@@ -206,7 +207,7 @@ def open_account_request(
             open_case(
                 request,
                 prefix=REFERENCE_PREFIX,
-                policy=sla.policy_for(case_type=CaseType.ACCOUNT_REQUEST, category=lock_reason),
+                policy=clocks.policy_for(case_type=CaseType.ACCOUNT_REQUEST, category=lock_reason),
                 received_at=received_at,
                 actor=actor,
                 transition="open",
@@ -287,7 +288,7 @@ def verify_identity(*, request: AccountRequest, actor, method: str, reason: str 
             actor=actor,
             reason=reason or gettext("Identity verified (%(method)s)") % {"method": method},
             data={"method": method},
-            before_save=lambda: sla.record_first_response(request.sla_clock, at=timezone.now()),
+            before_save=lambda: clocks.record_first_response(request.sla_clock, at=timezone.now()),
             arguments={"verified_with": method, "by": actor},
         )
         if request.kind == RequestKind.LOCK and request.lock_reason == LockReason.CUSTOMER_REQUEST:
@@ -444,7 +445,7 @@ def cancel_request(*, request: AccountRequest, actor, reason: str = "") -> Accou
 
 def _end(request: AccountRequest, actor=None, at: dt.datetime | None = None) -> None:
     """The request has ended: stop its clock, and move the complaint it came from on."""
-    sla.stop_clock(request.sla_clock, at=at or timezone.now())
+    clocks.stop_clock(request.sla_clock, at=at or timezone.now())
     complaint = request.complaint
     if complaint is None or not complaint.is_open:
         return

@@ -207,8 +207,8 @@ def main() -> None:
     with scratch_database():
         from django.contrib.auth.models import Group, User
 
-        from casework.api.credentials import issue_key
         from casework.models import ApiScope, Partner
+        from casework.partners.credentials import issue_key
         from complaints.models import Complaint
 
         user = User.objects.create_user("bench.partner")

@@ -15,9 +15,9 @@ from django.urls import include, path
 from django.utils import timezone
 from rest_framework import generics, serializers
 
-from casework.api.authentication import PartnerKeyAuthentication
-from casework.api.permissions import HasKeyScope, IsPartner
 from casework.models import SlaClock, SlaPolicy, Team
+from casework.partners.authentication import PartnerKeyAuthentication
+from casework.partners.permissions import HasKeyScope, IsPartner
 from complaints.models import Complaint
 
 BARE_PATH = "bench/bare-complaints/"

@@ -75,8 +75,8 @@ def measure_api_list(url: str, partner_username: str, sizes=(20, 100, 200)) -> N
     """Time a partner API list at each page size, with a new key of the partner's."""
     from rest_framework.test import APIClient
 
-    from casework.api.credentials import issue_key
     from casework.models import ApiScope, Partner
+    from casework.partners.credentials import issue_key
 
     partner = Partner.objects.get(user__username=partner_username)
     key = issue_key(

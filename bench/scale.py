@@ -272,8 +272,8 @@ def staff_client():
 def partner_client():
     from rest_framework.test import APIClient
 
-    from casework.api.credentials import issue_key
     from casework.models import ApiScope, Partner
+    from casework.partners.credentials import issue_key
 
     partner = Partner.objects.get(code="bench")
     scopes = [s for s in ApiScope.values if s != ApiScope.SETTLEMENTS_REPORT]
@@ -409,7 +409,7 @@ def measure_sweep(seed: Seed, figures: Figures, repeat: int) -> None:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from casework import sweep
+    from casework.cases import sweep
 
     label = "SLA sweep until idle (1,000 due)"
     samples = []

@@ -8,7 +8,7 @@ class CaseworkConfig(AppConfig):
     verbose_name = _("Casework: calendars, SLA, audit, outbox")
 
     def ready(self) -> None:
-        from . import partner_webhooks, webhooks
+        from casework.notices import partner_webhooks, webhooks
 
         # Read at each send, so an overridden or rotated setting is the one that signs.
         webhooks.register_secret("payments", lambda: settings.PAYMENTS_SIGNING_SECRET)

@@ -5,12 +5,15 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from . import anchors, idempotency, outbox, sweep
+from casework.cases import sweep
+from casework.notices import outbox
+from casework.partners import idempotency
+from casework.trail import anchors
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="casework.tasks.deliver_notification")
+@shared_task(name=outbox.DELIVER_TASK)
 def deliver_notification(notification_id: int) -> bool:
     return outbox.deliver(notification_id)
 

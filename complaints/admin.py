@@ -13,11 +13,11 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from casework import case_timeline
-from casework.admin import CaseAdmin, SlaStatusFilter, StaffListFilter, Step, StepDone, case_links
-from casework.dashboard_filters import DASHBOARD_FILTERS
-from casework.forms import ReasonForm
-from casework.masking import ACCOUNT, PHONE, MaskedFieldsAdmin, PersonalField, mask_account_number
+from casework.admin.cases import CaseAdmin, SlaStatusFilter, StaffListFilter, Step, StepDone, case_links
+from casework.admin.forms import ReasonForm
+from casework.cases import timeline
+from casework.privacy.masking import ACCOUNT, PHONE, MaskedFieldsAdmin, PersonalField, mask_account_number
+from casework.supervision.filters import DASHBOARD_FILTERS
 
 from . import forms, selectors, services
 from .models import (
@@ -219,7 +219,7 @@ class PartnerMessageInline(AddOnlyInline):
 
 @admin.register(Complaint)
 class ComplaintAdmin(MaskedFieldsAdmin, CaseAdmin):
-    # Shown masked, revealed one at a time (casework.masking); searching by them still works.
+    # Shown masked, revealed one at a time (casework.privacy.masking); searching by them still works.
     masked_fields = {
         "customer_phone": PersonalField(PHONE, _("customer phone")),
         "account_number": PersonalField(ACCOUNT, _("account number")),
@@ -252,8 +252,8 @@ class ComplaintAdmin(MaskedFieldsAdmin, CaseAdmin):
     }
     steps = STEPS
     timeline_sources = (
-        case_timeline.transitions,
-        case_timeline.rows(
+        timeline.transitions,
+        timeline.rows(
             "notes",
             kind="note",
             at="created_at",
@@ -261,7 +261,7 @@ class ComplaintAdmin(MaskedFieldsAdmin, CaseAdmin):
             what=lambda note: gettext("internal note"),
             detail=lambda note: note.body,
         ),
-        case_timeline.rows(
+        timeline.rows(
             "partner_messages",
             kind="message",
             at="created_at",
@@ -271,7 +271,7 @@ class ComplaintAdmin(MaskedFieldsAdmin, CaseAdmin):
             ),
             detail=lambda message: message.body,
         ),
-        case_timeline.rows(
+        timeline.rows(
             "attachments",
             kind="attachment",
             at="created_at",
@@ -281,9 +281,9 @@ class ComplaintAdmin(MaskedFieldsAdmin, CaseAdmin):
             ),
             detail=lambda attachment: attachment.description,
         ),
-        case_timeline.notices,
-        case_timeline.opened_from_it("account_requests"),
-        case_timeline.opened_from_it("refund_cases"),
+        timeline.notices,
+        timeline.opened_from_it("account_requests"),
+        timeline.opened_from_it("refund_cases"),
     )
     add_form = forms.ComplaintRegistrationForm
     change_form = forms.ComplaintChangeForm

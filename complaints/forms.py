@@ -8,10 +8,16 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from casework.forms import CaseOpeningForm, VersionedChangeForm, VersionedForm, max_length_of, text_field
-from casework.limits import STATEMENT_MAX_LENGTH
+from casework.admin.forms import (
+    CaseOpeningForm,
+    VersionedChangeForm,
+    VersionedForm,
+    max_length_of,
+    text_field,
+)
+from casework.core.limits import STATEMENT_MAX_LENGTH
+from casework.core.money import AmountFormField, validate_payment_time
 from casework.models import Team
-from casework.money import AmountFormField, validate_payment_time
 
 from . import services
 from .models import Complaint, ComplaintNote, ResolutionCode, VerificationMethod

@@ -14,18 +14,18 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from casework.chain import ChainedHistoricalRecords
-from casework.evidence import EvidenceFileField, unguessable_path
-from casework.limits import DESCRIPTION_MAX_LENGTH, REASON_MAX_LENGTH, STATEMENT_MAX_LENGTH, bounded_text
-from casework.models import Partner, SlaClock, Team
-from casework.money import (
+from casework.cases.transitions import condition
+from casework.core.chain import ChainedHistoricalRecords
+from casework.core.evidence import EvidenceFileField, unguessable_path
+from casework.core.limits import DESCRIPTION_MAX_LENGTH, REASON_MAX_LENGTH, STATEMENT_MAX_LENGTH, bounded_text
+from casework.core.money import (
     AmountField,
     validate_currency,
     validate_decimal_places,
     validate_payment_time,
 )
-from casework.phones import PhoneNumberField
-from casework.transitions import condition
+from casework.core.phones import PhoneNumberField
+from casework.models import Partner, SlaClock, Team
 
 
 class Channel(models.TextChoices):

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from casework.audit import records_for
 from casework.models import Partner, TransitionRecord
 
 # Every case type filters by SLA status the same way; complaints' callers keep this name.
-from casework.selectors import with_sla_status as with_sla_status
+from casework.sla.selectors import with_sla_status as with_sla_status
+from casework.trail.audit import records_for
 
 from .models import Complaint
 

@@ -14,13 +14,15 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from casework import outbox, sla, sweep
-from casework.cases import open_case, refuse_invalid_fields, refuse_reused_partner_reference, require
-from casework.errors import InvalidInput, PermissionRefused, TransitionRefused
-from casework.evidence import check_evidence_file, discard_file_of
+from casework.cases import sweep
+from casework.cases.opening import open_case, refuse_invalid_fields, refuse_reused_partner_reference, require
+from casework.cases.teams import team_for_code
+from casework.cases.transitions import claimed, require_permission, run_step, run_transition
+from casework.core.errors import InvalidInput, PermissionRefused, TransitionRefused
+from casework.core.evidence import check_evidence_file, discard_file_of
 from casework.models import CaseType, Partner, Team
-from casework.teams import team_for_code
-from casework.transitions import claimed, require_permission, run_step, run_transition
+from casework.notices import outbox
+from casework.sla import clocks
 
 from .models import (
     MESSAGE_STATES,
@@ -123,7 +125,7 @@ def register_complaint(
         )
     except ValidationError as error:
         raise _first_error(error) from error
-    policy = sla.policy_for(case_type=CaseType.COMPLAINT, category=category, priority=priority)
+    policy = clocks.policy_for(case_type=CaseType.COMPLAINT, category=category, priority=priority)
     try:
         open_case(
             complaint,
@@ -167,7 +169,7 @@ def verify_identity(*, complaint: Complaint, actor, method: str, reason: str = "
 
 
 def _first_response(complaint: Complaint) -> None:
-    sla.record_first_response(complaint.sla_clock, at=timezone.now())
+    clocks.record_first_response(complaint.sla_clock, at=timezone.now())
 
 
 def accept_complaint(*, complaint: Complaint, actor, reason: str = "") -> Complaint:
@@ -183,7 +185,7 @@ def reject_complaint(*, complaint: Complaint, actor, reason: str) -> Complaint:
 
     def stop() -> None:
         _first_response(complaint)
-        sla.stop_clock(complaint.sla_clock, at=timezone.now())
+        clocks.stop_clock(complaint.sla_clock, at=timezone.now())
 
     return run_transition(complaint, "reject", actor=actor, reason=reason, before_save=stop)
 
@@ -246,7 +248,7 @@ def wait_for_customer(*, complaint: Complaint, actor, reason: str) -> Complaint:
         "wait_for_customer",
         actor=actor,
         reason=reason,
-        before_save=lambda: sla.pause_clock(complaint.sla_clock, at=timezone.now()),
+        before_save=lambda: clocks.pause_clock(complaint.sla_clock, at=timezone.now()),
     )
 
 
@@ -257,7 +259,7 @@ def customer_replied(*, complaint: Complaint, actor, reason: str = "") -> Compla
         "customer_replied",
         actor=actor,
         reason=reason,
-        before_save=lambda: sla.resume_clock(complaint.sla_clock, at=timezone.now()),
+        before_save=lambda: clocks.resume_clock(complaint.sla_clock, at=timezone.now()),
     )
 
 
@@ -273,7 +275,7 @@ def send_holding_response(*, complaint: Complaint, actor, holding_response: str)
         )
 
     def apply() -> None:
-        sla.extend_clock(complaint.sla_clock)
+        clocks.extend_clock(complaint.sla_clock)
         complaint.holding_response = holding_response
         complaint.holding_response_at = timezone.now()
 
@@ -290,8 +292,8 @@ def send_holding_response(*, complaint: Complaint, actor, holding_response: str)
 def _answered_and_stopped(complaint: Complaint) -> None:
     """Resolving answers the customer (first response, if none yet) and stops the clock."""
     now = timezone.now()
-    sla.record_first_response(complaint.sla_clock, at=now)
-    sla.stop_clock(complaint.sla_clock, at=now)
+    clocks.record_first_response(complaint.sla_clock, at=now)
+    clocks.stop_clock(complaint.sla_clock, at=now)
 
 
 def resolve_complaint(
@@ -359,7 +361,7 @@ def reopen_complaint(*, complaint: Complaint, actor, reason: str) -> Complaint:
         "reopen",
         actor=actor,
         reason=reason,
-        before_save=lambda: sla.restart_clock(complaint.sla_clock, at=timezone.now()),
+        before_save=lambda: clocks.restart_clock(complaint.sla_clock, at=timezone.now()),
     )
 
 
@@ -373,7 +375,7 @@ def reopen_by_linked_case(*, complaint: Complaint, reason: str, linked_case) -> 
         system_label=f"{linked_case._meta.verbose_name_raw} {linked_case.reference}",
         reason=reason,
         data={"linked_case": linked_case.reference},
-        before_save=lambda: sla.restart_clock(complaint.sla_clock, at=timezone.now()),
+        before_save=lambda: clocks.restart_clock(complaint.sla_clock, at=timezone.now()),
     )
 
 
@@ -395,7 +397,7 @@ def withdraw_complaint(*, complaint: Complaint, actor, reason: str = "") -> Comp
         "withdraw",
         actor=actor,
         reason=reason or _("Withdrawn by the customer"),
-        before_save=lambda: sla.stop_clock(complaint.sla_clock, at=timezone.now()),
+        before_save=lambda: clocks.stop_clock(complaint.sla_clock, at=timezone.now()),
     )
 
 

@@ -4,7 +4,7 @@ Every value can be changed from the environment, so one image serves every size:
 ``PORT``, ``WEB_CONCURRENCY`` (worker processes; default two per core plus one),
 ``WEB_THREADS`` (threads per worker; 1 means sync workers), ``WEB_TIMEOUT`` (seconds a
 request may take before its worker is replaced) and ``LOG_FORMAT=json`` (gunicorn's own
-log lines as JSON, like the application's; see casework/logs.py).
+log lines as JSON, like the application's; see casework/ops/logs.py).
 """
 
 import multiprocessing
@@ -35,7 +35,7 @@ if os.environ.get("LOG_FORMAT", "text") == "json":
     logconfig_dict = {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"json": {"()": "casework.logs.JsonFormatter"}},
+        "formatters": {"json": {"()": "casework.ops.logs.JsonFormatter"}},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
         "loggers": {
             "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},

@@ -85,12 +85,12 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # A database that is restarting answers 503 with Retry-After, not 500.
-    "casework.health.DatabaseUnavailableMiddleware",
+    "casework.ops.health.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The language: the one chosen in the admin's header (a cookie), else the browser's.
     "django.middleware.locale.LocaleMiddleware",
-    "casework.api.language.EnglishApiMiddleware",
+    "casework.partners.language.EnglishApiMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -151,9 +151,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Django's model permissions, a user's own and its groups' read in one query (casework/backends.py).
+# Django's model permissions, a user's own and its groups' read in one query (casework/access/backends.py).
 # django-axes first: it refuses a locked-out user or address before a password is checked.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "casework.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "casework.access.backends.ModelBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -286,16 +286,16 @@ REFUND_REMINDER_DAYS_BEFORE = sorted(
 )
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["casework.api.authentication.PartnerKeyAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["casework.partners.authentication.PartnerKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": [
-        "casework.api.permissions.IsPartner",
-        "casework.api.permissions.HasKeyScope",
+        "casework.partners.permissions.IsPartner",
+        "casework.partners.permissions.HasKeyScope",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "casework.api.pagination.CreatedCursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "casework.partners.pagination.CreatedCursorPagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "casework.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["casework.api.throttling.PartnerRateThrottle"],
+    "EXCEPTION_HANDLER": "casework.partners.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["casework.partners.throttling.PartnerRateThrottle"],
     # A partner's own Partner.rate_limit, when set, replaces this.
     "DEFAULT_THROTTLE_RATES": {"partner": os.environ.get("API_PARTNER_RATE", "600/minute")},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -316,7 +316,7 @@ SPECTACULAR_SETTINGS = {
     # WWW-Authenticate on every 401, Retry-After on every 429, 415 wherever a body is taken.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "casework.api.errors.document_error_headers_and_media_types",
+        "casework.partners.errors.document_error_headers_and_media_types",
     ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -327,14 +327,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
-# LOG_FORMAT=json: one JSON object a line (casework.logs), for production's log shipper.
+# LOG_FORMAT=json: one JSON object a line (casework.ops.logs), for production's log shipper.
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
 if LOG_FORMAT not in ("text", "json"):
     raise ImproperlyConfigured(f"LOG_FORMAT is text or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "casework.logs.JsonFormatter"}},
+    "formatters": {"json": {"()": "casework.ops.logs.JsonFormatter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
@@ -344,7 +344,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 
-# --- validation: what the case models accept (casework.phones, casework.money) ---
+# --- validation: what the case models accept (casework.core.phones, casework.core.money) ---
 # Phone numbers typed without a country code are read in this region (ISO 3166 code).
 PHONE_DEFAULT_REGION = os.environ.get("PHONE_DEFAULT_REGION", "CN")
 # The largest amount a complaint, a payment or a refund may name, in the currency's own
@@ -353,7 +353,7 @@ MONEY_MAX_AMOUNT = os.environ.get("MONEY_MAX_AMOUNT", "10000000")
 # A payment time may be this many seconds ahead of our clock (a caller's clock may run
 # fast); anything later is in the future and refused.
 PAYMENT_TIME_SKEW_SECONDS = int(os.environ.get("PAYMENT_TIME_SKEW_SECONDS", "300"))
-# --- trail: the keyed audit chain and its anchors (casework/chain.py, casework/anchors.py) ---
+# --- trail: the keyed audit chain and its anchors (casework/core/chain.py, casework/trail/anchors.py) ---
 # AUDIT_CHAIN_KEY keys every trail row's HMAC-SHA256 (transition records, field history,
 # reveal log) and every anchor line: 32 random bytes, hex or base64, kept outside the
 # database (a secret store, the process environment). AUDIT_CHAIN_PREVIOUS_KEYS (comma-
@@ -401,7 +401,7 @@ AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "casework.lockout.lockout_response"
+AXES_LOCKOUT_CALLABLE = "casework.access.lockout.lockout_response"
 AXES_IPWARE_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", "0")) or None
 AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
@@ -441,10 +441,10 @@ API_MAX_JSON_DEPTH = int(os.environ.get("API_MAX_JSON_DEPTH", "16"))
 # First, around everything else: the size is judged before any reading of the body, and
 # every error answer under /api/ leaves in the API's JSON error shape whatever DEBUG says.
 MIDDLEWARE = [
-    "casework.api.middleware.ApiErrorShapeMiddleware",
-    "casework.api.middleware.ApiBodyLimitMiddleware",
+    "casework.partners.middleware.ApiErrorShapeMiddleware",
+    "casework.partners.middleware.ApiBodyLimitMiddleware",
     *MIDDLEWARE,
 ]
 # JSON in, JSON out: no browsable HTML API, so no answer under /api/ is an HTML page.
-REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["casework.api.parsers.ApiJSONParser"]
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["casework.partners.parsers.ApiJSONParser"]
 REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"]

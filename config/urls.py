@@ -7,8 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
-from casework import demo_payments, health
-from casework.api.errors import no_such_endpoint
+from casework.ops import demo_payments, health
+from casework.partners.errors import no_such_endpoint
 
 # The API docs draw with inline styles (ReDoc also renders in a worker it makes from a blob):
 # their two pages alone relax the site's Content-Security-Policy for that, no inline script.
@@ -16,7 +16,7 @@ docs_csp = csp_update({"style-src": [UNSAFE_INLINE], "worker-src": [SELF, "blob:
 
 # Under /api/ a path no route matches answers in the API's error shape, not an HTML page:
 # the last route below, whatever DEBUG says; handler404 for a 404 raised elsewhere.
-handler404 = "casework.api.errors.not_found"
+handler404 = "casework.partners.errors.not_found"
 
 admin.site.site_header = _("Wallet complaints back office")
 admin.site.site_title = _("Back office")

@@ -17,20 +17,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from casework import case_timeline
-from casework.admin import (
-    AppendOnlyHistoryAdmin,
-    CaseAdmin,
-    ReadOnlyAdminMixin,
-    SlaStatusFilter,
-    StaffListFilter,
-    Step,
-    StepDone,
-    case_links,
-)
-from casework.dashboard_filters import DASHBOARD_FILTERS
-from casework.forms import ReasonForm
+from casework.admin.base import AppendOnlyHistoryAdmin, ReadOnlyAdminMixin
+from casework.admin.cases import CaseAdmin, SlaStatusFilter, StaffListFilter, Step, StepDone, case_links
+from casework.admin.forms import ReasonForm
+from casework.cases import timeline
 from casework.models import SlaStatus
+from casework.supervision.filters import DASHBOARD_FILTERS
 
 from . import forms, selectors, services
 from .models import (
@@ -178,8 +170,8 @@ class RefundCaseAdmin(CaseAdmin):
     }
     steps = STEPS
     timeline_sources = (
-        case_timeline.transitions,
-        case_timeline.rows(
+        timeline.transitions,
+        timeline.rows(
             "evidence",
             kind="evidence",
             at="uploaded_at",
@@ -187,7 +179,7 @@ class RefundCaseAdmin(CaseAdmin):
             what=lambda evidence: str(evidence),
             detail=lambda evidence: evidence.note,
         ),
-        case_timeline.rows(
+        timeline.rows(
             "instructions",
             kind="payment",
             at="created_at",
@@ -207,8 +199,8 @@ class RefundCaseAdmin(CaseAdmin):
                 if part
             ),
         ),
-        case_timeline.notices,
-        case_timeline.opened_from("complaint"),
+        timeline.notices,
+        timeline.opened_from("complaint"),
     )
     add_form = forms.RefundCaseOpeningForm
 

@@ -7,7 +7,8 @@ class RefundsConfig(AppConfig):
     verbose_name = _("Refund cases")
 
     def ready(self) -> None:
-        from casework import evidence, sweep
+        from casework.cases import sweep
+        from casework.core import evidence
 
         from . import services
         from .models import RefundEvidence

@@ -23,9 +23,9 @@ from django.utils import timezone
 from pypdf import PdfWriter
 from rest_framework.test import APIClient
 
-from casework import sla
-from casework.calendars import WorkingTime
 from casework.models import CaseType, Partner
+from casework.sla import clocks
+from casework.sla.calendars import WorkingTime
 from complaints import services as complaint_services
 
 from . import services
@@ -294,7 +294,7 @@ def load(cast: Cast, write: Callable[[str], None]) -> None:
 def _received_for_deadline_within(refund_type: str, now: dt.datetime, hours: int) -> dt.datetime:
     """When a case must have come in for its deadline to fall within ``hours`` from now,
     counted on its policy's calendar (weekends and holidays included)."""
-    policy = sla.policy_for(case_type=CaseType.REFUND, category=refund_type)
+    policy = clocks.policy_for(case_type=CaseType.REFUND, category=refund_type)
     working = WorkingTime(policy.calendar)
     moment = now
     for _ in range(400):

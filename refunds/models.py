@@ -16,12 +16,12 @@ from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from casework.chain import ChainedHistoricalRecords
-from casework.evidence import EvidenceFileField, unguessable_path
-from casework.limits import REASON_MAX_LENGTH, STATEMENT_MAX_LENGTH, bounded_text
+from casework.cases.transitions import condition
+from casework.core.chain import ChainedHistoricalRecords
+from casework.core.evidence import EvidenceFileField, unguessable_path
+from casework.core.limits import REASON_MAX_LENGTH, STATEMENT_MAX_LENGTH, bounded_text
+from casework.core.money import CURRENCY_MESSAGE, AmountField, validate_currency, validate_payment_time
 from casework.models import Partner, SlaClock
-from casework.money import CURRENCY_MESSAGE, AmountField, validate_currency, validate_payment_time
-from casework.transitions import condition
 
 from .money import CURRENCY_CHOICES, DECIMAL_PLACES, MAX_DIGITS, format_money, in_minor_units
 

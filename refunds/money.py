@@ -3,7 +3,7 @@
 Each currency has its minor units (CNY 2, JPY 0, BHD 3); an amount with more decimal
 places than its currency has is refused, not rounded, since rounding someone's refund
 is a decision for staff, not for the parser. The rules themselves (currencies, the cap,
-ASCII digits) are ``casework.money``'s, the ones every case type's fields use.
+ASCII digits) are ``casework.core.money``'s, the ones every case type's fields use.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 
-from casework.errors import InvalidInput
-from casework.money import (
+from casework.core.errors import InvalidInput
+from casework.core.money import (
     CURRENCY_CHOICES,
     MINOR_UNITS,
     parse_amount,

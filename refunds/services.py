@@ -21,13 +21,15 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from casework import outbox, sla, sweep
-from casework.cases import open_case, refuse_invalid_fields, refuse_reused_partner_reference, require
-from casework.errors import CaseworkError, InvalidInput, PermissionRefused, TransitionRefused
-from casework.evidence import check_evidence_file, discard_file_of
+from casework.cases import sweep
+from casework.cases.opening import open_case, refuse_invalid_fields, refuse_reused_partner_reference, require
+from casework.cases.teams import team_for_code
+from casework.cases.transitions import check_transition, require_permission, run_step, run_transition
+from casework.core.errors import CaseworkError, InvalidInput, PermissionRefused, TransitionRefused
+from casework.core.evidence import check_evidence_file, discard_file_of
 from casework.models import CaseType, Notification, Partner
-from casework.teams import team_for_code
-from casework.transitions import check_transition, require_permission, run_step, run_transition
+from casework.notices import outbox
+from casework.sla import clocks
 from complaints import services as complaint_services
 from complaints.models import Category as ComplaintCategory
 from complaints.models import Complaint, ResolutionCode
@@ -263,7 +265,7 @@ def open_refund_case(
             open_case(
                 case,
                 prefix=REFERENCE_PREFIX,
-                policy=sla.policy_for(case_type=CaseType.REFUND, category=refund_type),
+                policy=clocks.policy_for(case_type=CaseType.REFUND, category=refund_type),
                 received_at=received_at,
                 actor=actor,
                 transition="open",
@@ -326,7 +328,7 @@ def start_review(*, case: RefundCase, actor, reason: str = "") -> RefundCase:
     """A handler takes the case (it becomes theirs unless it already has one)."""
 
     def answered() -> None:
-        sla.record_first_response(case.sla_clock, at=timezone.now())
+        clocks.record_first_response(case.sla_clock, at=timezone.now())
 
     return run_transition(
         case,
@@ -369,7 +371,7 @@ def request_evidence(*, case: RefundCase, actor, what: str) -> RefundCase:
     require(what, "what", _("Say what the customer must send."))
 
     def pause() -> None:
-        sla.pause_clock(case.sla_clock, at=timezone.now())
+        clocks.pause_clock(case.sla_clock, at=timezone.now())
         _clear_reminder(case)
 
     return run_transition(
@@ -379,7 +381,7 @@ def request_evidence(*, case: RefundCase, actor, what: str) -> RefundCase:
 
 def _resume(case: RefundCase) -> None:
     """The clock runs again with a later deadline: its reminders are due afresh."""
-    sla.resume_clock(case.sla_clock, at=timezone.now())
+    clocks.resume_clock(case.sla_clock, at=timezone.now())
     case.reminders_sent = 0
     _schedule_reminder(case)
 
@@ -721,7 +723,7 @@ def report_settlement(
 
 def _end(case: RefundCase, actor=None) -> None:
     """The case has ended: stop the deadline clock, and move the complaint it came from on."""
-    sla.stop_clock(case.sla_clock, at=timezone.now())
+    clocks.stop_clock(case.sla_clock, at=timezone.now())
     _clear_reminder(case)
     complaint = case.complaint
     if complaint is None or not complaint.is_open:

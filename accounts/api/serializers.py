@@ -13,14 +13,14 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.models import AccountRequest, AccountStatus, LockReason, RequestState, WalletAccount
-from casework.api.serializers import (
+from casework.partners.serializers import (
     CaseSerializer,
     PartnerCaseFilterSerializer,
     SlaSerializer,
     VersionedActionSerializer,
     model_validators,
 )
-from casework.masking import ACCOUNT, MaskedCharField
+from casework.privacy.masking import ACCOUNT, MaskedCharField
 
 
 def _max_length(model, name: str) -> int:

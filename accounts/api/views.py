@@ -4,7 +4,7 @@ A partner asks, on its customer's behalf, for a locked wallet account to be unlo
 back office verifies the customer, collects proof and decides (four eyes, the risk officer
 for suspicious-activity locks). Thin, as every door: validate the input, scope to the
 calling partner, call one service, render. Refusals come out in the one error shape of
-``casework.api.errors``:
+``casework.partners.errors``:
 
 - A partner acts only on the wallet accounts linked to it (``PartnerAccountLink``, made by
   the wallet company). An account that is not linked to it, whether or not it exists and
@@ -39,17 +39,17 @@ from rest_framework.response import Response
 from accounts.models import AccountRequest, RequestKind
 from accounts.selectors import account_requests_for_partner
 from accounts.services import JUDICIAL_FREEZE_REFUSAL, cancel_request, open_account_request
-from casework.api.errors import error_responses
-from casework.api.versions import IF_MATCH_HEADER, etag_header
-from casework.api.views import (
+from casework.models import Partner
+from casework.partners.errors import error_responses
+from casework.partners.idempotency import idempotent
+from casework.partners.versions import IF_MATCH_HEADER, etag_header
+from casework.partners.views import (
     LOCATION_HEADER,
     PartnerCaseViewSet,
     partner_case_schema,
     reference_parameter,
     versioned_action_examples,
 )
-from casework.idempotency import idempotent
-from casework.models import Partner
 
 from .serializers import (
     ACCOUNT_REQUEST_EXAMPLE,

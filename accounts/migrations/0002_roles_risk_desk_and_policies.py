@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from casework.roles import grant, revoke, seed_sla_policies
+from casework.access.roles import grant, revoke, seed_sla_policies
 
 READ = [
     "accounts.view_walletaccount",

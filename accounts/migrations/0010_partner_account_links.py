@@ -9,7 +9,7 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
-from casework.roles import grant, revoke
+from casework.access.roles import grant, revoke
 
 PERMISSIONS = {
     "supervisor": ["accounts.view_partneraccountlink"],

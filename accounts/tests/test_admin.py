@@ -26,9 +26,9 @@ from accounts.models import (
     RequestState,
     WalletAccount,
 )
-from casework import roles
-from casework.masking import mask_account_number
+from casework.access import roles
 from casework.models import SlaClock, TransitionRecord
+from casework.privacy.masking import mask_account_number
 from casework.tests import files
 from casework.tests.admin import act, admin_url, forbidden, messages_of, results
 from casework.tests.api import client_for
@@ -89,7 +89,7 @@ def test_changelist_shows_kind_state_account_risk_and_sla(client, agent):
     number = account_request.account.account_number
     for shown in (account_request.reference, mask_account_number(number), "suspicious activity"):
         assert shown in content
-    assert number not in content  # masked (casework.masking)
+    assert number not in content  # masked (casework.privacy.masking)
     assert "on track" in content
     assert 'alt="True"' in content  # needs the risk officer
 

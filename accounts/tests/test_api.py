@@ -96,7 +96,7 @@ def test_partner_asks_for_an_unlock_that_is_submitted(api, partner, locked_accou
     body = response.json()
     assert re.fullmatch(r"ACR-\d{8}-\d{6}", body["reference"])
     assert (body["kind"], body["state"], body["state_display"]) == ("unlock", "submitted", "submitted")
-    assert body["account_number"] == "WLT-****-7788"  # masked: the partner sent it (casework.masking)
+    assert body["account_number"] == "WLT-****-7788"  # masked: the partner sent it (casework.privacy.masking)
     assert (body["account_status"], body["lock_reason"]) == ("locked", "wrong_passwords")
     assert (body["rejection_reason"], body["executed_at"]) == ("", None)
     assert body["external_reference"] == "ACME-U-1"

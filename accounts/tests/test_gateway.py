@@ -12,7 +12,7 @@ from accounts import services
 from accounts.gateways import AccountState, LocalAccountGateway, gateway
 from accounts.models import AccountRequest, AccountStatus, LockReason, RequestState, WalletAccount
 from accounts.tests.factories import request_in_state, wallet_account
-from casework.errors import ConcurrentChange, InvalidInput, TransitionRefused
+from casework.core.errors import ConcurrentChange, InvalidInput, TransitionRefused
 from casework.models import TransitionRecord
 
 

@@ -24,13 +24,13 @@ from accounts.models import (
 )
 from accounts.tests.factories import PATHS, request_in_state, wallet_account
 from accounts.tests.test_gateway import counting_gateway  # noqa: F401 (fixture)
-from casework import roles
-from casework.errors import ConcurrentChange, InvalidInput, PermissionRefused, TransitionRefused
-from casework.masking import mask_account_number
+from casework.access import roles
+from casework.cases.transitions import check_transition
+from casework.core.errors import ConcurrentChange, InvalidInput, PermissionRefused, TransitionRefused
 from casework.models import SlaClock, TransitionRecord
+from casework.privacy.masking import mask_account_number
 from casework.tests.files import PNG
 from casework.tests.races import at_the_same_moment, race, won_and_lost
-from casework.transitions import check_transition
 from complaints.models import Complaint, ComplaintNote, ResolutionCode
 from complaints.models import State as ComplaintState
 from complaints.tests.factories import complaint_in_state

@@ -13,10 +13,10 @@ import pytest
 from accounts import services
 from accounts.models import AccountRequest, LockReason, RequestState
 from accounts.tests.factories import request_in_state, wallet_account
-from casework import sweep
-from casework.audit import SYSTEM_ACTOR_LABEL
-from casework.masking import mask_account_number
+from casework.cases import sweep
 from casework.models import Notification, SlaClock, Team, TransitionRecord
+from casework.privacy.masking import mask_account_number
+from casework.trail.audit import SYSTEM_ACTOR_LABEL
 from complaints.models import ComplaintNote
 from complaints.models import State as ComplaintState
 from complaints.tests.factories import complaint_in_state

@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.db import migrations
 
-from casework.roles import ROLES, grant, revoke
+from casework.access.roles import ROLES, grant, revoke
 
 PERMISSIONS = {
     "supervisor": [

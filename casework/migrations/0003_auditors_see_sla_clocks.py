@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from casework.roles import grant, revoke
+from casework.access.roles import grant, revoke
 
 PERMISSIONS = {
     "auditor": ["casework.view_slaclock"],

@@ -5,7 +5,7 @@ stay with whoever is given the change permission (the superuser in the demo)."""
 
 from django.db import migrations
 
-from casework.roles import grant, revoke
+from casework.access.roles import grant, revoke
 
 PERMISSIONS = {
     "auditor": ["casework.view_partnerapikey", "casework.view_deliveryattempt"],

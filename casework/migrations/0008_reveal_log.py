@@ -1,4 +1,4 @@
-"""The log of reveals of masked personal data, and who may reveal (see casework.masking).
+"""The log of reveals of masked personal data, and who may reveal (see casework.privacy.masking).
 
 Reveal (``casework.reveal_personal_data``), each for their work: agents and the complaints
 department call customers back, supervisors take over calls and check agents' work, risk
@@ -12,7 +12,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-from casework.roles import grant, revoke
+from casework.access.roles import grant, revoke
 
 REVEAL = "casework.reveal_personal_data"
 READ_LOG = "casework.view_reveallog"

@@ -8,7 +8,7 @@ a role holds rather than anyone who may read one record of the trail (agents may
 
 from django.db import migrations
 
-from casework.roles import grant, revoke
+from casework.access.roles import grant, revoke
 
 EXPORT = "export_transitionrecord"
 EXPORT_NAME = "Can export the audit trail (CSV) for a period"

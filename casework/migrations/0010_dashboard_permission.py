@@ -6,7 +6,7 @@ figures it mostly shows, so no table and no model option are needed for it.
 
 from django.db import migrations
 
-from casework.roles import grant, revoke
+from casework.access.roles import grant, revoke
 
 CODENAME = "view_dashboard"
 NAME = "Can view the supervisors' dashboard"

@@ -3,8 +3,8 @@
 from django.conf import settings
 from django.db import migrations, models
 
-from casework.audit import seal_unkeyed_trails
-from casework.chain import seal_history_in_migration, seal_unsealed
+from casework.trail.audit import seal_unkeyed_trails
+from casework.core.chain import seal_history_in_migration, seal_unsealed
 
 
 def seal_reveals_and_transitions(apps, schema_editor):

@@ -1,4 +1,4 @@
-"""The log of downloads of uploaded files (see casework.admin_downloads): auditors and
+"""The log of downloads of uploaded files (see casework.admin.downloads): auditors and
 supervisors read it, as they read the reveal log; nobody edits or deletes it."""
 
 import django.db.models.deletion
@@ -6,7 +6,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-from casework.roles import grant, revoke
+from casework.access.roles import grant, revoke
 
 PERMISSIONS = {"supervisor": ["casework.view_filedownload"], "auditor": ["casework.view_filedownload"]}
 

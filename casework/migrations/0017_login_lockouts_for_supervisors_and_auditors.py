@@ -3,7 +3,7 @@ attempts and lift a lock by deleting its row; auditors read the attempts and the
 
 from django.db import migrations
 
-from casework.roles import grant, revoke
+from casework.access.roles import grant, revoke
 
 PERMISSIONS = {
     "supervisor": ["axes.view_accessattempt", "axes.delete_accessattempt", "axes.view_accesslog"],

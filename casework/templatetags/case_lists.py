@@ -1,5 +1,5 @@
 """A case list's pagination and search count, worded for a count that is estimated or
-capped (``casework.paginators.CaseListPaginator``): "about 1,000,000 complaints", "more
+capped (``casework.admin.paginators.CaseListPaginator``): "about 1,000,000 complaints", "more
 than 10,000 results", never a made-up exact figure."""
 
 from __future__ import annotations

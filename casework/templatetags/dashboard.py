@@ -1,7 +1,7 @@
 """``{% supervisors_dashboard %}``: the dashboard on the admin index, for users with
 ``casework.view_dashboard``; nothing for everyone else.
 
-The figures come from ``casework.dashboard``; this module only lays them out: a link to
+The figures come from ``casework.supervision.dashboard``; this module only lays them out: a link to
 the filtered changelist behind every number (when the user may open that list), and the
 geometry of the inline SVG bar charts, drawn on the server (no script).
 """
@@ -16,14 +16,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from casework import dashboard
-from casework.dashboard_filters import (
+from casework.models import CaseType
+from casework.supervision import dashboard
+from casework.supervision.filters import (
     BacklogAgeFilter,
     OpenCasesFilter,
     ResolutionDeadlineFilter,
     ResolvedInPeriodFilter,
 )
-from casework.models import CaseType
 
 register = template.Library()
 

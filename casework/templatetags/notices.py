@@ -2,7 +2,7 @@
 
 Notices go to team mailboxes, whose readers may not reveal, and stay readable in the
 Notifications admin: a template prints a phone or account number only through
-``masked_phone`` / ``masked_account`` (the masks of ``casework.masking``) and points the
+``masked_phone`` / ``masked_account`` (the masks of ``casework.privacy.masking``) and points the
 reader to the case with ``case_url``, where the number can be revealed, with a log.
 """
 
@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db.models import Model
 from django.urls import reverse
 
-from casework.masking import mask_account_number, mask_phone
+from casework.privacy.masking import mask_account_number, mask_phone
 
 register = template.Library()
 

@@ -9,8 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from casework.api.credentials import issue_key
 from casework.models import ApiScope, Partner
+from casework.partners.credentials import issue_key
 
 CASE_SCOPES = [scope for scope in ApiScope.values if scope != ApiScope.SETTLEMENTS_REPORT]
 

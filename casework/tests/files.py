@@ -1,5 +1,5 @@
 """Real files for upload tests, good and crafted: every upload is read whole (see
-``casework.evidence``), so a test's file must be what it claims, or precisely not."""
+``casework.core.evidence``), so a test's file must be what it claims, or precisely not."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
-from casework import roles
+from casework.access import roles
 from casework.models import Partner
 from casework.tests.api import assert_error, client_for
 from casework.tests.test_isolation import (

@@ -28,9 +28,10 @@ from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 
 from accounts.tests.factories import request_in_state
-from casework import chain, tasks
-from casework.audit import TRAIL_COLUMNS, broken_links, records_for, trail_rows, unkeyed_digest
+from casework import tasks
+from casework.core import chain
 from casework.models import RevealLog, TransitionRecord
+from casework.trail.audit import TRAIL_COLUMNS, broken_links, records_for, trail_rows, unkeyed_digest
 from complaints import services
 from complaints.models import Complaint, State
 from complaints.tests.factories import complaint_in_state, file_complaint, register

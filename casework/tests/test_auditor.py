@@ -22,9 +22,9 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.tests.factories import request_in_state
-from casework.admin import CaseAdmin
-from casework.api.credentials import issue_key
+from casework.admin.cases import CaseAdmin
 from casework.models import ApiScope, DeliveryAttempt, Notification, Team
+from casework.partners.credentials import issue_key
 from casework.tests.admin import forbidden, messages_of
 from complaints import services as complaint_services
 from complaints.models import Complaint, State

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group, Permission, User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from casework.backends import ModelBackend
+from casework.access.backends import ModelBackend
 from conftest import make_user
 
 

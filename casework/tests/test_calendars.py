@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from casework.calendars import WorkingTime, default_calendar
 from casework.models import BusinessCalendar, CalendarOverride, TimeUnit
+from casework.sla.calendars import WorkingTime, default_calendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

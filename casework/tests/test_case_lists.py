@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from accounts.models import AccountRequest
 from accounts.tests.factories import request_in_state
-from casework.paginators import CaseListPaginator
+from casework.admin.paginators import CaseListPaginator
 from complaints.models import Complaint, State
 from complaints.tests.factories import complaint_in_state, file_complaint, register
 from refunds.models import RefundCase

@@ -17,7 +17,8 @@ from django.utils import timezone
 from accounts import services as account_services
 from accounts.admin import AccountRequestAdmin
 from accounts.tests.factories import request_in_state, wallet_account
-from casework import case_timeline, roles
+from casework.access import roles
+from casework.cases import timeline
 from casework.models import DeliveryAttempt, Notification
 from casework.tests.admin import admin_url
 from complaints import services
@@ -49,7 +50,7 @@ def test_the_complaint_timeline_merges_every_source_oldest_first(agent, technici
     DeliveryAttempt.objects.create(notification=notice, succeeded=False, response_status=503, error="busy")
     services.return_findings(complaint=complaint, actor=technician, findings="Duplicate debit reversed")
 
-    entries = case_timeline.timeline(complaint, COMPLAINT_SOURCES)
+    entries = timeline.timeline(complaint, COMPLAINT_SOURCES)
 
     assert [entry.at for entry in entries] == sorted(entry.at for entry in entries)
     assert kinds(entries) == [
@@ -80,7 +81,7 @@ def test_a_partners_complaint_shows_its_messages_and_who_wrote_them(agent, partn
     services.add_partner_message(complaint=complaint, actor=partner.user, body="Receipt attached.")
     services.reply_to_partner(complaint=complaint, actor=agent, body="Thank you, checking now.")
 
-    messages = [e for e in case_timeline.timeline(complaint, COMPLAINT_SOURCES) if e.kind == "message"]
+    messages = [e for e in timeline.timeline(complaint, COMPLAINT_SOURCES) if e.kind == "message"]
 
     assert [(m.actor, m.what, m.detail) for m in messages] == [
         ("partner:acme", "from the partner", "Receipt attached."),
@@ -88,8 +89,8 @@ def test_a_partners_complaint_shows_its_messages_and_who_wrote_them(agent, partn
     ]
 
 
-def linked(case, case_admin) -> list[case_timeline.Entry]:
-    return [e for e in case_timeline.timeline(case, case_admin.timeline_sources) if e.kind == "linked case"]
+def linked(case, case_admin) -> list[timeline.Entry]:
+    return [e for e in timeline.timeline(case, case_admin.timeline_sources) if e.kind == "linked case"]
 
 
 def test_linked_cases_show_on_both_sides(agent, refunds_desk, supervisor):
@@ -117,7 +118,7 @@ def test_linked_cases_show_on_both_sides(agent, refunds_desk, supervisor):
 def test_an_account_request_timeline_shows_the_evidence_collected(agent, supervisor):
     request = request_in_state("identity_verified", agent=agent, reviewer=supervisor, authenticated=True)
 
-    entries = case_timeline.timeline(request, AccountRequestAdmin.timeline_sources)
+    entries = timeline.timeline(request, AccountRequestAdmin.timeline_sources)
 
     evidence = [e for e in entries if e.kind == "evidence"]
     assert [(e.actor, e.what) for e in evidence] == [("agent.wang", "SMS one-time code: passed")]
@@ -145,7 +146,7 @@ def test_a_refund_timeline_shows_evidence_and_payment_instructions(agent, refund
     )
     case = advance(case, "start_review", "approve", "submit", desk=refunds_desk)
 
-    entries = case_timeline.timeline(case, RefundCaseAdmin.timeline_sources)
+    entries = timeline.timeline(case, RefundCaseAdmin.timeline_sources)
 
     evidence = next(e for e in entries if e.kind == "evidence")
     assert (evidence.actor, evidence.detail) == ("agent.wang", "From the customer")
@@ -163,14 +164,14 @@ def test_field_changes_say_who_changed_which_field_from_what_to_what(agent, othe
         complaint=complaint, actor=supervisor, assigned_to=other_agent, reason="Holiday"
     )
 
-    history = case_timeline.field_changes(complaint)
+    history = timeline.field_changes(complaint)
 
     assert history[0].change == "created" and history[0].actor == "agent.wang" and history[0].changes == []
     reassigned = next(entry for entry in history if any(c.name == "assigned_to" for c in entry.changes))
     assert reassigned.actor == "sup.huang"
     change = next(c for c in reassigned.changes if c.name == "assigned_to")
     assert (change.field, change.old, change.new) == ("assigned to", "agent.wang", "agent.zhao")
-    accepted = case_timeline.field_changes(
+    accepted = timeline.field_changes(
         services.accept_complaint(
             complaint=services.verify_identity(complaint=complaint, actor=agent, method="sms_code"),
             actor=agent,
@@ -236,8 +237,8 @@ def grow(complaint, agent, supervisor, other_agent, times: int) -> None:
 
 def count_queries(complaint) -> int:
     with CaptureQueriesContext(connection) as captured:
-        entries = case_timeline.timeline(complaint, COMPLAINT_SOURCES)
-        history = case_timeline.field_changes(complaint)
+        entries = timeline.timeline(complaint, COMPLAINT_SOURCES)
+        history = timeline.field_changes(complaint)
     assert entries and history
     return len(captured)
 

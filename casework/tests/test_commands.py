@@ -24,10 +24,10 @@ from accounts.models import (
     RequestState,
     WalletAccount,
 )
-from casework import roles
-from casework.audit import records_for
-from casework.demo_credentials import demo_key
+from casework.access import roles
+from casework.access.demo_credentials import demo_key
 from casework.models import Notification, Partner, PartnerApiKey, TransitionRecord
+from casework.trail.audit import records_for
 from complaints.models import Complaint, State
 from refunds.models import RefundCase, RefundState
 

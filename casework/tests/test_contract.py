@@ -48,7 +48,7 @@ from schemathesis.specs.openapi.checks import (
 
 from accounts.models import AccountStatus, LockReason
 from accounts.tests.factories import wallet_account
-from casework import roles
+from casework.access import roles
 from casework.models import Partner
 from casework.tests.api import key_for
 from complaints.tests.factories import complaint_in_state

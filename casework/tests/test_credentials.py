@@ -25,9 +25,10 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from casework import webhooks
-from casework.api.authentication import REPLAYED_CODE, first_use, signature_id, signed_message_id
-from casework.api.credentials import (
+from casework.models import ApiScope, PartnerApiKey
+from casework.notices import webhooks
+from casework.partners.authentication import REPLAYED_CODE, first_use, signature_id, signed_message_id
+from casework.partners.credentials import (
     LAST_USED_RESOLUTION,
     check_scopes,
     issue_key,
@@ -35,8 +36,7 @@ from casework.api.credentials import (
     revoke_key,
     rotate_key,
 )
-from casework.api.throttling import PartnerRateThrottle
-from casework.models import ApiScope, PartnerApiKey
+from casework.partners.throttling import PartnerRateThrottle
 from casework.tests.api import CASE_SCOPES, assert_error, key_for
 from casework.tests.faults import free_port
 from casework.tests.races import race

@@ -19,8 +19,9 @@ from django.utils import timezone
 
 from accounts.models import AccountRequest, RequestState
 from accounts.tests.factories import request_in_state
-from casework import dashboard, roles
+from casework.access import roles
 from casework.models import Partner, SlaClock, SlaStatus
+from casework.supervision import dashboard
 from complaints import services as complaint_services
 from complaints.models import Complaint, State
 from complaints.tests.factories import complaint_in_state

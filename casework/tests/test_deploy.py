@@ -20,7 +20,7 @@ from django.core.management import call_command
 from django.db.models import F
 from rest_framework.test import APIClient
 
-from casework.demo_credentials import STAFF, demo_key
+from casework.access.demo_credentials import STAFF, demo_key
 from casework.tests.faults import clock_moved_on
 from conftest import DEMO_PASSWORD, make_user
 

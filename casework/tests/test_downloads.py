@@ -1,4 +1,4 @@
-"""Staff open uploaded files through one authorised download (casework.admin_downloads):
+"""Staff open uploaded files through one authorised download (casework.admin.downloads):
 only those who may see the case and its files, each download logged like a reveal,
 answered as an attachment that is never sniffed nor cached; media has no public path."""
 

@@ -1,4 +1,4 @@
-"""Every upload is checked whole, by one check (casework.evidence), whichever model holds it
+"""Every upload is checked whole, by one check (casework.core.evidence), whichever model holds it
 (refund evidence, authentication evidence, complaint attachments) and whichever door it
 came through (a service, the admin, the partner API): crafted files are refused naming the
 field, and nothing is stored; real files pass, images without their metadata."""
@@ -13,7 +13,7 @@ from PIL import Image
 from accounts import services as account_services
 from accounts.models import AuthenticationEvidence
 from accounts.tests.factories import wallet_account
-from casework.errors import InvalidInput
+from casework.core.errors import InvalidInput
 from casework.models import TransitionRecord
 from casework.tests import files
 from casework.tests.admin import act, admin_url

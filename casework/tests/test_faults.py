@@ -31,10 +31,12 @@ from django.utils import timezone
 from accounts import services as accounts_services
 from accounts.models import AccountRequest, RequestState
 from accounts.tests.factories import request_in_state
-from casework import outbox, partner_webhooks, roles, sweep
-from casework.errors import ConcurrentChange
+from casework.access import roles
+from casework.cases import sweep
+from casework.core.errors import ConcurrentChange
 from casework.management.commands.receive_webhooks import secrets_from_options
 from casework.models import DeliveryAttempt, Notification, Partner, SlaClock, TransitionRecord
+from casework.notices import outbox, partner_webhooks
 from casework.tasks import run_outbox_sweep, run_sla_sweep
 from casework.tests.faults import (
     Cluster,

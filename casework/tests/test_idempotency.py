@@ -15,10 +15,11 @@ from django.db import connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from casework import idempotency, tasks
-from casework.api.errors import status_for
-from casework.errors import InvalidInput
+from casework import tasks
+from casework.core.errors import InvalidInput
 from casework.models import IdempotencyKey
+from casework.partners import idempotency
+from casework.partners.errors import status_for
 from casework.tests.api import assert_error, client_for, key_for
 from casework.tests.races import race
 from refunds.models import RefundCase

@@ -21,10 +21,10 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from rest_framework.test import APIClient
 
-from casework import outbox, webhooks
-from casework.api.credentials import issue_key
 from casework.models import ApiScope, Notification
-from casework.partner_webhooks import rotate_webhook_secret
+from casework.notices import outbox, webhooks
+from casework.notices.partner_webhooks import rotate_webhook_secret
+from casework.partners.credentials import issue_key
 from casework.tests.api import key_for
 from casework.tests.test_webhooks import payments_server  # noqa: F401  (a fixture: a loopback receiver)
 from complaints.tests.factories import register

@@ -28,9 +28,9 @@ from accounts.api.views import AccountRequestViewSet
 from accounts.models import AccountRequest, AccountStatus, LockReason, WalletAccount
 from accounts.services import open_account_request
 from accounts.tests.factories import serve
-from casework import roles
-from casework.api.credentials import issue_key, revoke_key
+from casework.access import roles
 from casework.models import IdempotencyKey, Partner, TransitionRecord
+from casework.partners.credentials import issue_key, revoke_key
 from casework.tests.api import CASE_SCOPES, assert_error, client_for, listed
 from complaints import services as complaint_services
 from complaints.api.views import ComplaintViewSet
@@ -181,7 +181,7 @@ def test_every_api_route_is_covered(db):
 
 
 def test_every_case_type_viewset_is_covered():
-    from casework.api.views import PartnerCaseViewSet
+    from casework.partners.views import PartnerCaseViewSet
 
     def subclasses(cls):
         for sub in cls.__subclasses__():

@@ -11,7 +11,7 @@ import sys
 
 from django.conf import settings
 
-from casework.logs import JsonFormatter
+from casework.ops.logs import JsonFormatter
 
 
 def test_a_record_is_one_json_line_with_its_extras_and_traceback():

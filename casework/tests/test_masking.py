@@ -1,5 +1,5 @@
 """Personal data is masked in the staff door and the partner API, and revealed one value at a
-time, with a log, to the roles that need it (casework.masking)."""
+time, with a log, to the roles that need it (casework.privacy.masking)."""
 
 from __future__ import annotations
 
@@ -16,15 +16,15 @@ from django.urls import reverse
 
 from accounts.models import WalletAccount
 from accounts.tests.factories import request_in_state, wallet_account
-from casework import roles
-from casework.masking import (
+from casework.access import roles
+from casework.models import Notification, RevealLog, TransitionRecord
+from casework.privacy.masking import (
     REVEAL_PERMISSION,
     mask_account_number,
     mask_id_number,
     mask_phone,
     may_reveal,
 )
-from casework.models import Notification, RevealLog, TransitionRecord
 from casework.tests.admin import admin_url
 from complaints.models import Complaint, State
 from complaints.tests.factories import complaint_in_state, file_complaint, register
@@ -32,7 +32,7 @@ from complaints.tests.test_admin import form_data
 from conftest import make_user
 
 PHONE = "13911002233"
-# Kept in E.164, however it was typed (casework.phones).
+# Kept in E.164, however it was typed (casework.core.phones).
 STORED_PHONE = "+8613911002233"
 ACCOUNT = "WLT-8800-1203"
 REVEAL_LOG = reverse("admin:casework_reveallog_changelist")

@@ -10,8 +10,8 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.utils import timezone
 
-from casework import outbox
 from casework.models import Notification
+from casework.notices import outbox
 
 
 class RefusingBackend(BaseEmailBackend):

@@ -33,17 +33,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AccountRequest
-from casework import outbox, partner_webhooks, roles, webhooks
-from casework.audit import records_for
-from casework.errors import PermissionRefused
+from casework.access import roles
+from casework.core.errors import PermissionRefused
 from casework.management.commands.receive_webhooks import (
     WebhookReceiver,
     secrets_from_database,
     secrets_from_options,
 )
 from casework.models import DeliveryAttempt, Notification, Partner
+from casework.notices import outbox, partner_webhooks, webhooks
 from casework.tests.admin import messages_of
 from casework.tests.worker import DELIVERY_TIMEOUT_S, Worker, running_worker, wait_for
+from casework.trail.audit import records_for
 from complaints import services
 from complaints.models import Complaint, State
 from complaints.tests.factories import register

@@ -9,7 +9,7 @@ import threading
 import pytest
 from django.db import connection, connections, transaction
 
-from casework.references import (
+from casework.cases.references import (
     KEEP_SEQUENCES_DAYS,
     SEQUENCE_PREFIX,
     forget_sequences,

@@ -15,10 +15,10 @@ from functools import partial
 import pytest
 from django.utils import timezone
 
-from casework import sweep
-from casework.audit import SYSTEM_ACTOR_LABEL
+from casework.cases import sweep
 from casework.models import Notification, SlaClock, SlaStatus, TransitionRecord
 from casework.tests.races import race
+from casework.trail.audit import SYSTEM_ACTOR_LABEL
 from complaints import selectors, services
 from complaints.models import Complaint, State
 from config.celery import app as celery_app

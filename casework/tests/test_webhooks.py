@@ -20,8 +20,8 @@ from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 import config.urls
-from casework import outbox, webhooks
 from casework.models import Notification
+from casework.notices import outbox, webhooks
 from casework.tests.worker import DELIVERY_TIMEOUT_S, Worker, running_worker, wait_for
 
 SECRET = "whsec_" + base64.b64encode(b"payments-secret-for-tests-only!!").decode()

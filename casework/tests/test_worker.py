@@ -18,8 +18,8 @@ import pytest
 from celery import Celery
 from django.utils import timezone
 
-from casework import outbox
 from casework.models import Notification
+from casework.notices import outbox
 from casework.tests.worker import DELIVERY_TIMEOUT_S, Worker, running_worker, wait_for
 from complaints import services
 from complaints.models import Complaint

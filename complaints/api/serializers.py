@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from casework.api.serializers import (
+from casework.core.money import validate_decimal_places
+from casework.partners.serializers import (
     CaseSerializer,
     PartnerCaseFilterSerializer,
     PaymentTimeField,
@@ -21,9 +22,8 @@ from casework.api.serializers import (
     model_validators,
     refuse_non_ascii,
 )
-from casework.api.timeline import Actor
-from casework.masking import ACCOUNT, PHONE, MaskedCharField
-from casework.money import validate_decimal_places
+from casework.partners.timeline import Actor
+from casework.privacy.masking import ACCOUNT, PHONE, MaskedCharField
 from complaints.models import (
     REQUIRED_DETAILS,
     Category,

@@ -1,7 +1,7 @@
 """The partner door to complaints: file one, list and read its own, withdraw one.
 
 Thin, as every door: validate the input, scope to the calling partner, call one service,
-render. Refusals come out in the one error shape of ``casework.api.errors``:
+render. Refusals come out in the one error shape of ``casework.partners.errors``:
 
 - 400 names the field or query parameter at fault. A complaint whose
   ``external_reference`` this partner already used is a 400 on ``external_reference``,
@@ -33,9 +33,11 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from casework.api.errors import error_responses
-from casework.api.versions import IF_MATCH_HEADER, etag_header
-from casework.api.views import (
+from casework.models import Partner
+from casework.partners.errors import error_responses
+from casework.partners.idempotency import idempotent
+from casework.partners.versions import IF_MATCH_HEADER, etag_header
+from casework.partners.views import (
     LOCATION_HEADER,
     OldestFirstPagination,
     PartnerCaseViewSet,
@@ -44,8 +46,6 @@ from casework.api.views import (
     request_and_answer,
     versioned_action_examples,
 )
-from casework.idempotency import idempotent
-from casework.models import Partner
 from complaints.models import Channel, Complaint
 from complaints.selectors import complaints_for_partner
 from complaints.services import add_partner_message, register_complaint, withdraw_complaint

@@ -7,7 +7,7 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
-from casework.roles import grant, revoke
+from casework.access.roles import grant, revoke
 
 READ = ["complaints.view_partnermessage"]
 WRITE = READ + ["complaints.add_partnermessage"]

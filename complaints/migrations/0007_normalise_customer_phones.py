@@ -4,7 +4,7 @@ Numbers that do not parse stay as they are (the validator refuses them on the ne
 
 from django.db import migrations
 
-from casework.phones import normalise_phone
+from casework.core.phones import normalise_phone
 
 
 def normalise(apps, schema_editor):

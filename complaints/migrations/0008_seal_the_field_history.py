@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import migrations, models
 
-from casework.chain import seal_history_in_migration
+from casework.core.chain import seal_history_in_migration
 
 
 class Migration(migrations.Migration):

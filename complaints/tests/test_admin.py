@@ -15,10 +15,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.audit import chain_faults, records_for
 from casework.models import Notification, SlaClock, SlaPolicy, TransitionRecord
 from casework.tests.admin import act, admin_url, forbidden, messages_of, visible_text
 from casework.tests.files import PNG
+from casework.trail.audit import chain_faults, records_for
 from complaints import services
 from complaints.forms import ComplaintChangeForm
 from complaints.models import Complaint, ComplaintAttachment, ComplaintNote, State, Turn

@@ -803,7 +803,7 @@ def test_reading_messages_costs_the_same_queries_for_3_or_20(api, partner, agent
 
 
 def test_a_partner_cannot_write_on_another_partners_complaint_through_the_service(partner, other_partner):
-    from casework.errors import PermissionRefused
+    from casework.core.errors import PermissionRefused
 
     theirs = file_complaint(other_partner)
 
@@ -815,7 +815,7 @@ def test_a_partner_cannot_write_on_another_partners_complaint_through_the_servic
 
 
 def test_staff_reply_only_on_a_partners_complaint_and_only_with_the_right(agent, auditor, partner):
-    from casework.errors import InvalidInput, PermissionRefused
+    from casework.core.errors import InvalidInput, PermissionRefused
     from complaints.tests.factories import register
 
     with pytest.raises(InvalidInput, match="nobody to reply to"):

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from casework.errors import InvalidInput
+from casework.core.errors import InvalidInput
 from casework.tests.admin import act, admin_url
 from casework.tests.api import assert_error
 from complaints import services

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from casework.errors import ConcurrentChange, InvalidInput, PermissionRefused, TransitionRefused
+from casework.core.errors import ConcurrentChange, InvalidInput, PermissionRefused, TransitionRefused
 from casework.models import Notification, TransitionRecord
 from complaints import services
 from complaints.models import Complaint, State, Turn

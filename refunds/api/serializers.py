@@ -20,7 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from casework.api.serializers import (
+from casework.core.errors import InvalidInput
+from casework.partners.serializers import (
     CaseSerializer,
     PartnerCaseFilterSerializer,
     PaymentTimeField,
@@ -29,8 +30,7 @@ from casework.api.serializers import (
     model_validators,
     refuse_non_ascii,
 )
-from casework.api.timeline import Actor
-from casework.errors import InvalidInput
+from casework.partners.timeline import Actor
 from complaints.models import Complaint
 from refunds.models import (
     EvidenceKind,
@@ -328,7 +328,7 @@ class RefundEvidenceSerializer(serializers.ModelSerializer):
             return None
 
     def get_content_type(self, evidence: RefundEvidence) -> str:
-        # Uploads are checked whole to be what their extension says (casework.evidence).
+        # Uploads are checked whole to be what their extension says (casework.core.evidence).
         return mimetypes.guess_type(evidence.file.name)[0] or "application/octet-stream"
 
     def get_note(self, evidence: RefundEvidence) -> str:

@@ -2,7 +2,7 @@
 each payment instruction ended.
 
 Thin, as every door: validate the input, scope to the caller, call one service, render.
-Refusals come out in the one error shape of ``casework.api.errors``:
+Refusals come out in the one error shape of ``casework.partners.errors``:
 
 - 400 names the field at fault: an amount with more decimal places than its currency has,
   a refund above what is still refundable on the payment (counting its other refund
@@ -31,11 +31,13 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from casework.api.errors import ErrorResponseSerializer, error_responses
-from casework.api.parsers import ApiJSONParser
-from casework.api.permissions import HasKeyScope
-from casework.api.versions import IF_MATCH_HEADER, etag_header
-from casework.api.views import (
+from casework.models import Partner
+from casework.partners.errors import ErrorResponseSerializer, error_responses
+from casework.partners.idempotency import idempotent
+from casework.partners.parsers import ApiJSONParser
+from casework.partners.permissions import HasKeyScope
+from casework.partners.versions import IF_MATCH_HEADER, etag_header
+from casework.partners.views import (
     LOCATION_HEADER,
     KnownQueryParameters,
     PartnerCaseViewSet,
@@ -44,8 +46,6 @@ from casework.api.views import (
     reference_parameter,
     versioned_action_examples,
 )
-from casework.idempotency import idempotent
-from casework.models import Partner
 from refunds.models import PaymentInstruction, RefundCase
 from refunds.selectors import refund_cases_for_partner
 from refunds.services import add_evidence, cancel_refund, open_refund_case, report_settlement

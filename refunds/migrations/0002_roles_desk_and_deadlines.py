@@ -3,7 +3,7 @@ role, and the default refund deadlines."""
 
 from django.db import migrations
 
-from casework.roles import grant, revoke, seed_sla_policies
+from casework.access.roles import grant, revoke, seed_sla_policies
 
 READ = [
     "refunds.view_paymenttransaction",

@@ -12,7 +12,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from casework import roles
+from casework.access import roles
 from casework.models import Partner
 from conftest import make_user
 from refunds.models import RefundCase

@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from casework import roles
-from casework.errors import PermissionRefused
+from casework.access import roles
+from casework.core.errors import PermissionRefused
 from casework.models import Notification, SlaClock, TransitionRecord
 from casework.tests import files
 from casework.tests.admin import act, admin_url, forbidden, messages_of, results

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from casework.errors import InvalidInput
+from casework.core.errors import InvalidInput
 from complaints.tests.test_field_rules import (
     DIGITS,
     FUTURE,

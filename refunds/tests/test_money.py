@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.db import models
 
-from casework.errors import InvalidInput
+from casework.core.errors import InvalidInput
 from refunds.models import PaymentInstruction, PaymentTransaction, RefundCase
 from refunds.money import MINOR_UNITS, check_amount, check_currency, format_money
 from refunds.tests.factories import open_refund, transaction_details

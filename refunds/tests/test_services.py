@@ -16,12 +16,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError
 from django.utils import timezone
 
-from casework.audit import actor_label
-from casework.calendars import WorkingTime
-from casework.errors import ConcurrentChange, InvalidInput, PermissionRefused, TransitionRefused
+from casework.cases.transitions import check_transition
+from casework.core.errors import ConcurrentChange, InvalidInput, PermissionRefused, TransitionRefused
 from casework.models import Notification, Partner, SlaClock, TransitionRecord
+from casework.sla.calendars import WorkingTime
 from casework.tests.races import at_the_same_moment, race, won_and_lost
-from casework.transitions import check_transition
+from casework.trail.audit import actor_label
 from complaints import services as complaint_services
 from complaints.models import Complaint, ComplaintNote, ResolutionCode
 from complaints.models import State as ComplaintState

@@ -18,7 +18,7 @@ import pytest
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from casework import sweep
+from casework.cases import sweep
 from casework.models import Notification, SlaClock, SlaStatus
 from casework.tests.test_sweep import sweep_concurrently
 from refunds import services

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from casework import outbox, webhooks
 from casework.models import Notification
+from casework.notices import outbox, webhooks
 from casework.tests.worker import DELIVERY_TIMEOUT_S, Worker, running_worker, wait_for
 from refunds import services
 from refunds.models import PaymentInstruction, RefundCase, RefundState

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from casework.anchors import published_digests, write_anchor
+from casework.trail.anchors import published_digests, write_anchor
 
 
 class Command(BaseCommand):

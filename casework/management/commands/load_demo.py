@@ -5,7 +5,7 @@ state (``refunds.demo``), with a payments-system API key that reports settlement
 partners' webhooks go to the loopback receiver ``make run`` starts (``receive_webhooks``).
 
 Demo only: the passwords, API keys and webhook secrets are fixed strings printed on the
-console (``casework.demo_credentials``, which refuses them outside the demo), so the command
+console (``casework.access.demo_credentials``, which refuses them outside the demo), so the command
 refuses to run outside the demo (``DEMO`` off): there its logins and keys would be refused
 anyway, and the refund stories report settlements with the demo key. It is safe to run
 again (``make run`` runs it after every migrate): users, the partners, their keys and the
@@ -37,11 +37,11 @@ from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import AccountRequest, AccountStatus, LockReason, RequestKind, WalletAccount
-from casework import roles
-from casework.api.credentials import issue_key
-from casework.demo_credentials import STAFF, DemoLogin, demo_key
+from casework.access import roles
+from casework.access.demo_credentials import STAFF, DemoLogin, demo_key
+from casework.cases.teams import team_for_code
 from casework.models import ApiScope, Partner, PartnerApiKey
-from casework.teams import team_for_code
+from casework.partners.credentials import issue_key
 from complaints import services
 from complaints.models import Complaint
 from refunds import demo as refund_demo

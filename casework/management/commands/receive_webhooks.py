@@ -30,8 +30,8 @@ from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 from django.db import connections
 from django.utils import timezone
 
-from casework import webhooks
 from casework.models import Partner
+from casework.notices import webhooks
 
 HOST = "127.0.0.1"
 PARTNER_PATH = re.compile(r"/(?P<code>[A-Za-z0-9][A-Za-z0-9_-]*)/?")

@@ -12,10 +12,10 @@ from itertools import groupby
 
 from django.core.management.base import BaseCommand, CommandError
 
-from casework import chain as keyed_chain
-from casework.anchors import anchor_faults
-from casework.audit import case_models, chain_faults, trail_ends_elsewhere
+from casework.core import chain as keyed_chain
 from casework.models import TransitionRecord
+from casework.trail.anchors import anchor_faults
+from casework.trail.audit import case_models, chain_faults, trail_ends_elsewhere
 
 
 class Command(BaseCommand):

@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import AccountRequest, AccountStatus, LockReason, RequestState, WalletAccount
-from casework.masking import mask_account_number
 from casework.models import TransitionRecord
+from casework.privacy.masking import mask_account_number
 from complaints.models import ResolutionCode, State
 from complaints.tests.factories import complaint_in_state
 

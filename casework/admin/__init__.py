@@ -1,0 +1,26 @@
+"""The staff door to what every case type shares, one module per concern; Django's admin
+autodiscovery imports this package, which registers them all.
+
+- ``base``: what every admin builds on (refused writes are 403s, append-only history).
+- ``cases``: :class:`~casework.admin.cases.CaseAdmin`, the base of each case type's admin,
+  with the forms (``forms``) and the counted-not-read paginator (``paginators``) it uses.
+- ``config``: desks, calendars, SLA policies, clocks.
+- ``trail``: the transition record and its CSV export.
+- ``notices``: the notification outbox.
+- ``partners``: partners, their API keys and webhook secrets.
+- ``reveals``: revealing one masked value, and the log of reveals.
+- ``downloads``: downloading an uploaded file, and the log of downloads.
+- ``lockouts``: login lockouts (django-axes).
+
+May import: every other casework package; never a case app.
+"""
+
+from casework.admin import (  # noqa: F401  (registers each module's admins)
+    config,
+    downloads,
+    lockouts,
+    notices,
+    partners,
+    reveals,
+    trail,
+)

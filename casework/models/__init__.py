@@ -1,0 +1,48 @@
+"""The models every case type shares, one module per concern; Django finds them here.
+
+- ``cases``: desks (``Team``) and the counters references are numbered on.
+- ``partners``: partner systems, their API keys and scopes, idempotency keys.
+- ``sla``: business calendars, SLA policies, each case's clock.
+- ``trail``: the transition record.
+- ``notices``: the notification outbox and its delivery attempts.
+- ``privacy``: the logs of reveals of personal data and of file downloads.
+
+May import: ``casework.core`` only (field types, limits, the keyed chain under history).
+"""
+
+from casework.models.cases import ReferenceSequence, Team
+from casework.models.notices import DeliveryAttempt, Notification
+from casework.models.partners import ApiScope, IdempotencyKey, Partner, PartnerApiKey
+from casework.models.privacy import REVEAL_REASON_MAX_LENGTH, FileDownload, RevealLog
+from casework.models.sla import (
+    BusinessCalendar,
+    CalendarOverride,
+    CaseType,
+    SlaClock,
+    SlaPolicy,
+    SlaStatus,
+    TimeUnit,
+)
+from casework.models.trail import TransitionRecord
+
+__all__ = [
+    "REVEAL_REASON_MAX_LENGTH",
+    "ApiScope",
+    "BusinessCalendar",
+    "CalendarOverride",
+    "CaseType",
+    "DeliveryAttempt",
+    "FileDownload",
+    "IdempotencyKey",
+    "Notification",
+    "Partner",
+    "PartnerApiKey",
+    "ReferenceSequence",
+    "RevealLog",
+    "SlaClock",
+    "SlaPolicy",
+    "SlaStatus",
+    "Team",
+    "TimeUnit",
+    "TransitionRecord",
+]

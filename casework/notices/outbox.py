@@ -1,0 +1,309 @@
+"""The notification outbox.
+
+A notice is a row written in the same transaction as the transition that caused it;
+a Celery task delivers it after commit. Delivery claims the row first, so two workers
+(or a worker and the retry sweep) never send the same notice twice; a failure is
+retried by the sweep with backoff, never by a broker timer. The idempotency key
+also travels as the e-mail's Message-ID and as the webhook's ``webhook-id``, so a resend
+after a worker died mid-send is recognisable downstream.
+
+Two channels: e-mail, and a signed HTTP POST (Standard Webhooks, see ``webhooks``) whose
+body is the stored JSON text, byte for byte. Any answer but 2xx, a timeout or a refused
+connection is a failure like a refusing mail relay: kept, retried, given up in the end.
+
+Every try, by a worker, the sweep or an operator's re-send, leaves a ``DeliveryAttempt``:
+when, how long, what the other side answered, or why there was no answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+import urllib.error
+import urllib.request
+from urllib.parse import urlsplit
+
+from celery import current_app
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.mail import EmailMessage
+from django.db import models, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from casework.core.errors import PermissionRefused, TransitionRefused
+from casework.models import DeliveryAttempt, Notification
+from casework.notices import webhooks
+
+# The Celery task that delivers one notice (``casework.tasks``), sent by name: the task
+# module imports this one, not the other way round.
+DELIVER_TASK = "casework.tasks.deliver_notification"
+
+logger = logging.getLogger(__name__)
+
+MAX_BACKOFF_MINUTES = 60
+FIRST_RETRY_AFTER = dt.timedelta(minutes=2)
+
+
+def enqueue(
+    *,
+    idempotency_key: str,
+    kind: str,
+    recipient: str,
+    subject: str,
+    body: str,
+    case: models.Model | None = None,
+    channel: str = Notification.Channel.EMAIL,
+    signing_key: str = "",
+) -> Notification:
+    """Write the notice (once per key) and deliver it after the surrounding commit.
+
+    A webhook notice goes to an http(s) URL, carries a JSON body and names the secret
+    that signs it (``signing_key``); a mistake there is the caller's, refused at once.
+    """
+    if channel == Notification.Channel.WEBHOOK:
+        _check_webhook(recipient=recipient, body=body, signing_key=signing_key)
+    defaults = {
+        # The task delivers it at once; the retry sweep looks only after this.
+        "next_attempt_at": timezone.now() + FIRST_RETRY_AFTER,
+        "kind": kind,
+        "channel": channel,
+        "recipient": recipient,
+        "subject": subject[:200],
+        "body": body,
+        "signing_key": signing_key,
+    }
+    if case is not None:
+        defaults |= {
+            "content_type": ContentType.objects.get_for_model(case),
+            "object_id": case.pk,
+            "case_reference": getattr(case, "reference", ""),
+        }
+    notification, created = Notification.objects.get_or_create(
+        idempotency_key=idempotency_key, defaults=defaults
+    )
+    if created:
+        transaction.on_commit(lambda: publish(notification.pk))
+    return notification
+
+
+def publish(notification_id: int) -> None:
+    """Hand the notice to a worker. If the broker is down the row waits for the sweep."""
+    try:
+        current_app.send_task(DELIVER_TASK, args=(notification_id,))
+    except Exception:
+        logger.exception("Broker unavailable; notice %s will go out with the outbox sweep", notification_id)
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(minutes=min(2 ** max(attempts - 1, 0), MAX_BACKOFF_MINUTES))
+
+
+def _check_webhook(*, recipient: str, body: str, signing_key: str) -> None:
+    if not signing_key:
+        raise ValueError("A webhook notice needs a signing_key: the name of the secret that signs it")
+    _check_url(recipient)
+    try:
+        json.loads(body)
+    except ValueError as exc:
+        raise ValueError(f"A webhook notice's body is JSON text: {exc}") from None
+
+
+def _check_url(url: str) -> None:
+    # urllib would also open file: and ftp: URLs; a notice only ever POSTs over HTTP.
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"A webhook goes to an http(s) URL, not {url!r}")
+
+
+class WebhookRefused(Exception):
+    """The receiver answered, but not with a 2xx status."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class WebhookUnreachable(Exception):
+    """No answer: connection refused, name not resolved, or the timeout passed."""
+
+
+class _RedirectsAreRefusals(urllib.request.HTTPRedirectHandler):
+    # urllib would follow a 301/302 with a GET and drop the body: a payment instruction
+    # answered by a redirect was not delivered, so the 3xx stays an HTTPError.
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_http = urllib.request.build_opener(_RedirectsAreRefusals)
+
+
+def _post_webhook(notification: Notification) -> int:
+    """POST the notice signed by every secret its key names now; return the 2xx status."""
+    url = notification.recipient
+    _check_url(url)
+    secrets = webhooks.secrets_for(notification.signing_key)
+    body = notification.body.encode("utf-8")
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers=webhooks.headers(secrets, notification.idempotency_key, body, timezone.now()),
+    )
+    timeout_s = settings.WEBHOOK_TIMEOUT
+    try:
+        with _http.open(request, timeout=timeout_s) as response:
+            return response.status  # urllib raises HTTPError for every status but 2xx
+    except urllib.error.HTTPError as exc:
+        raise WebhookRefused(
+            f"{url} answered HTTP {exc.code} {exc.reason}{_excerpt(exc)}", status=exc.code
+        ) from None
+    except urllib.error.URLError as exc:
+        if isinstance(exc.reason, TimeoutError):
+            raise WebhookUnreachable(f"{url} did not answer within {timeout_s} s") from None
+        raise WebhookUnreachable(f"{url} is unreachable: {exc.reason}") from None
+    except TimeoutError:
+        raise WebhookUnreachable(f"{url} did not answer within {timeout_s} s") from None
+    except OSError as exc:  # e.g. the connection dropped before the status line
+        raise WebhookUnreachable(f"{url} failed before answering: {exc}") from None
+
+
+def _excerpt(response: urllib.error.HTTPError, limit: int = 200) -> str:
+    """The start of the receiver's error body, for the operator reading last_error."""
+    try:
+        text = response.read(limit).decode("utf-8", "replace")
+    except Exception:
+        return ""
+    finally:
+        response.close()
+    text = " ".join(text.split())
+    return f": {text}" if text else ""
+
+
+def _send_email(notification: Notification) -> None:
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "backoffice"
+    message = EmailMessage(
+        subject=notification.subject,
+        body=notification.body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[notification.recipient],
+        headers={
+            "Message-ID": f"<{notification.idempotency_key}@{domain}>",
+            "X-Idempotency-Key": notification.idempotency_key,
+        },
+    )
+    message.send(fail_silently=False)
+
+
+SENDERS = {
+    Notification.Channel.EMAIL: _send_email,
+    Notification.Channel.WEBHOOK: _post_webhook,
+}
+
+
+def _send(notification: Notification) -> int | None:
+    """Send once; return the receiver's HTTP status, if the channel has one."""
+    try:
+        sender = SENDERS[notification.channel]
+    except KeyError:
+        raise ValueError(f"No sender for the channel {notification.channel!r}") from None
+    return sender(notification)
+
+
+def _attempt(notification: Notification, *, triggered_by=None) -> DeliveryAttempt:
+    """Send once and record how it went; a transport error is recorded, not raised."""
+    attempted_at = timezone.now()
+    started = time.monotonic()
+    attempt = DeliveryAttempt(notification=notification, attempted_at=attempted_at, triggered_by=triggered_by)
+    try:
+        attempt.response_status = _send(notification)
+    except Exception as exc:  # any transport error: the caller decides what comes next
+        attempt.succeeded = False
+        attempt.response_status = getattr(exc, "status", None)
+        attempt.error = f"{type(exc).__name__}: {exc}"
+    else:
+        attempt.succeeded = True
+    attempt.duration_ms = round((time.monotonic() - started) * 1000)
+    attempt.save()
+    return attempt
+
+
+def deliver(notification_id: int) -> bool:
+    """Send one pending notice; True if this call sent it."""
+    now = timezone.now()
+    with transaction.atomic():
+        # The conditional UPDATE is the claim: it locks the row until commit, and a
+        # second deliverer waits, then finds the notice no longer pending.
+        claimed = Notification.objects.filter(pk=notification_id, status=Notification.Status.PENDING).update(
+            attempts=F("attempts") + 1
+        )
+        if not claimed:
+            return False
+        notification = Notification.objects.get(pk=notification_id)
+        attempt = _attempt(notification)
+        if not attempt.succeeded:  # keep the row, retry later
+            logger.warning(
+                "Notice %s failed (attempt %s): %s", notification.pk, notification.attempts, attempt.error
+            )
+            notification.last_error = attempt.error
+            if notification.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+                notification.status = Notification.Status.FAILED
+            else:
+                notification.next_attempt_at = now + backoff(notification.attempts)
+            notification.save(update_fields=["last_error", "status", "next_attempt_at"])
+            return False
+        notification.status = Notification.Status.SENT
+        notification.sent_at = now
+        notification.last_error = ""
+        notification.save(update_fields=["status", "sent_at", "last_error"])
+    return True
+
+
+RESENDABLE = (Notification.Status.SENT, Notification.Status.FAILED)
+
+
+def resend(notification_id: int, *, actor) -> DeliveryAttempt:
+    """Send a webhook notice that was sent or given up once more, by hand, with the same
+    ``webhook-id`` so the receiver can tell it is a repeat.
+
+    The try is recorded under ``actor``. Success leaves the notice sent; a failure leaves
+    it as it was (a sent notice stays sent, a given-up one given up): the sweep never
+    picks it up again, the operator decides.
+    """
+    if actor is None or not actor.has_perm("casework.change_notification"):
+        raise PermissionRefused(gettext("You do not have permission to re-send notices."))
+    with transaction.atomic():
+        # Locked while it goes out: two operators re-sending at once send it one after the other.
+        notification = Notification.objects.select_for_update().get(pk=notification_id)
+        if notification.channel != Notification.Channel.WEBHOOK:
+            raise TransitionRefused(
+                gettext("Only webhook notices are re-sent; %(notice)s is an e-mail.")
+                % {"notice": notification}
+            )
+        if notification.status not in RESENDABLE:
+            raise TransitionRefused(
+                gettext("%(notice)s is still pending: deliver it now instead, it is not re-sent.")
+                % {"notice": notification}
+            )
+        attempt = _attempt(notification, triggered_by=actor)
+        notification.attempts += 1
+        if attempt.succeeded:
+            notification.status = Notification.Status.SENT
+            notification.sent_at = notification.sent_at or attempt.attempted_at
+            notification.last_error = ""
+        elif notification.status == Notification.Status.FAILED:
+            notification.last_error = attempt.error
+        notification.save(update_fields=["attempts", "status", "sent_at", "last_error"])
+    return attempt
+
+
+def due_for_retry(now: dt.datetime, *, limit: int = 200) -> list[int]:
+    """Pending notices whose next attempt is due, oldest first (read by index)."""
+    return list(
+        Notification.objects.filter(status=Notification.Status.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )

@@ -1,0 +1,143 @@
+"""SLA clocks: start, first response, pause while waiting on the customer, resume,
+holding-response extension, stop. Callers run these inside their transition's
+transaction; the sweep (``casework.cases.sweep``) marks warnings and breaches."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils.translation import gettext
+
+from casework.core.errors import InvalidInput
+from casework.models import SlaClock, SlaPolicy, TimeUnit
+from casework.sla.calendars import WorkingTime
+
+CALENDAR_UNITS = (TimeUnit.CALENDAR_HOURS, TimeUnit.CALENDAR_DAYS)
+
+
+def policy_for(*, case_type: str, category: str = "", priority: str = "") -> SlaPolicy:
+    """The most specific active policy: exact category and priority beat "any"."""
+    candidates = SlaPolicy.objects.filter(
+        case_type=case_type,
+        category__in=sorted({category, ""}),
+        priority__in=sorted({priority, ""}),
+        is_active=True,
+    ).select_related("calendar")
+    ranked = sorted(candidates, key=lambda p: (p.category == "", p.priority == ""))
+    if not ranked:
+        raise InvalidInput(
+            gettext(
+                "No active SLA policy covers %(case_type)s / %(category)s / %(priority)s; "
+                "add one in the admin."
+            )
+            % {
+                "case_type": case_type,
+                "category": category or gettext("any category"),
+                "priority": priority or gettext("any priority"),
+            },
+            field="category",
+        )
+    return ranked[0]
+
+
+def _resolution_due(clock: SlaClock, working: WorkingTime) -> dt.datetime:
+    policy = clock.policy
+    target = policy.resolution_target
+    if clock.is_extended and policy.extended_resolution_target:
+        target = policy.extended_resolution_target
+    due = working.add(clock.started_at, target, policy.resolution_unit)
+    if clock.paused_minutes_total:
+        if policy.resolution_unit in CALENDAR_UNITS:
+            due += dt.timedelta(minutes=clock.paused_minutes_total)
+        else:
+            due = working.add_business_minutes(due, clock.paused_minutes_total)
+    return due
+
+
+def _set_resolution_due(clock: SlaClock, working: WorkingTime) -> None:
+    clock.resolution_due_at = _resolution_due(clock, working)
+    clock.resolution_warn_at = clock.resolution_due_at - dt.timedelta(minutes=clock.policy.due_soon_minutes)
+
+
+def start_clock(*, policy: SlaPolicy, started_at: dt.datetime) -> SlaClock:
+    working = WorkingTime(policy.calendar)
+    clock = SlaClock(
+        policy=policy,
+        started_at=started_at,
+        first_response_due_at=working.add(
+            started_at, policy.first_response_target, policy.first_response_unit
+        ),
+    )
+    _set_resolution_due(clock, working)
+    clock.save()
+    return clock
+
+
+def record_first_response(clock: SlaClock, *, at: dt.datetime) -> None:
+    if clock.first_responded_at is not None:
+        return
+    clock.first_responded_at = at
+    if at > clock.first_response_due_at and clock.first_response_breached_at is None:
+        clock.first_response_breached_at = at
+    clock.save()
+
+
+def pause_clock(clock: SlaClock, *, at: dt.datetime) -> None:
+    if clock.paused_at is None and clock.stopped_at is None:
+        clock.paused_at = at
+        if at > clock.resolution_due_at and clock.resolution_breached_at is None:
+            # Late before the sweep saw it: a pause must not hide that.
+            clock.resolution_breached_at = clock.resolution_due_at
+        clock.save()
+
+
+def resume_clock(clock: SlaClock, *, at: dt.datetime) -> None:
+    """Push the deadline out by the pause, counted as the target counts (to the minute)."""
+    if clock.paused_at is None:
+        return
+    working = WorkingTime(clock.policy.calendar)
+    if clock.policy.resolution_unit in CALENDAR_UNITS:
+        paused = int((at - clock.paused_at).total_seconds() // 60)
+    else:
+        paused = working.business_minutes_between(clock.paused_at, at)
+    clock.paused_minutes_total += paused
+    clock.paused_at = None
+    _set_resolution_due(clock, working)
+    if clock.due_soon_notified_at and clock.resolution_warn_at > at:
+        clock.due_soon_notified_at = None  # warn again before the new deadline
+    clock.save()
+
+
+def extend_clock(clock: SlaClock) -> None:
+    """A holding response moves the deadline from the normal to the extended limit."""
+    if not clock.policy.extended_resolution_target:
+        raise InvalidInput(
+            gettext("The SLA policy '%(policy)s' has no extended limit for a holding response.")
+            % {"policy": clock.policy},
+            field="holding_response",
+        )
+    if clock.is_extended:
+        raise InvalidInput(
+            gettext("A holding response was already sent for this case."), field="holding_response"
+        )
+    clock.is_extended = True
+    _set_resolution_due(clock, WorkingTime(clock.policy.calendar))
+    clock.due_soon_notified_at = None
+    clock.save()
+
+
+def stop_clock(clock: SlaClock, *, at: dt.datetime) -> None:
+    """Stop for good; a clock stopped after its deadline stays breached."""
+    if clock.paused_at is not None:
+        resume_clock(clock, at=at)
+    clock.stopped_at = at
+    if at > clock.resolution_due_at and clock.resolution_breached_at is None:
+        clock.resolution_breached_at = clock.resolution_due_at
+    clock.save()
+
+
+def restart_clock(clock: SlaClock, *, at: dt.datetime) -> None:
+    """A reopened case runs again; the time it sat resolved does not count against it."""
+    clock.paused_at = clock.stopped_at
+    clock.stopped_at = None
+    resume_clock(clock, at=at)

@@ -1,0 +1,99 @@
+"""List filters the supervisors' dashboard links to, for every case type's changelist.
+
+Each one asks the same condition as the figure that links to it (``casework.supervision.dashboard``),
+so the list a figure opens holds exactly the cases it counted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import admin
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from casework.supervision import dashboard
+
+
+class OpenCasesFilter(admin.SimpleListFilter):
+    """Open cases: all of them, those due by the end of today, those breached."""
+
+    title = _("open cases")
+    parameter_name = "open"
+    ALL = "all"
+    DUE_TODAY = "due_today"
+    BREACHED = "breached"
+
+    def lookups(self, request, model_admin):
+        return [(self.ALL, _("all open")), (self.DUE_TODAY, _("due today")), (self.BREACHED, _("breached"))]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value not in (self.ALL, self.DUE_TODAY, self.BREACHED):
+            return queryset
+        now = timezone.now()
+        queryset = queryset.filter(dashboard.kind_of(queryset.model).open_q())
+        if value == self.DUE_TODAY:
+            day_ends_at = dashboard.end_of_day(now, dashboard.business_zone())
+            return queryset.filter(dashboard.due_today_q(now, day_ends_at))
+        if value == self.BREACHED:
+            return queryset.filter(dashboard.breached_q(now))
+        return queryset
+
+
+class BacklogAgeFilter(admin.SimpleListFilter):
+    """Open cases by how long ago they were received."""
+
+    title = _("open for")
+    parameter_name = "age"
+
+    def lookups(self, request, model_admin):
+        return [(bucket.key, bucket.label) for bucket in dashboard.AGE_BUCKETS]
+
+    def queryset(self, request, queryset):
+        bucket = next((b for b in dashboard.AGE_BUCKETS if b.key == self.value()), None)
+        if bucket is None:
+            return queryset
+        kind = dashboard.kind_of(queryset.model)
+        return queryset.filter(kind.open_q(), bucket.q(timezone.now()))
+
+
+class ResolvedInPeriodFilter(admin.SimpleListFilter):
+    """Resolved in the last days (and not reopened since): what SLA compliance counts."""
+
+    title = _("resolved in the last")
+    parameter_name = "resolved"
+
+    def lookups(self, request, model_admin):
+        return [(str(days), gettext("%(days)s days") % {"days": days}) for days in dashboard.PERIODS_DAYS]
+
+    def queryset(self, request, queryset):
+        if self.value() not in {str(days) for days in dashboard.PERIODS_DAYS}:
+            return queryset
+        now = timezone.now()
+        since = now - dt.timedelta(days=int(self.value()))
+        return queryset.filter(dashboard.kind_of(queryset.model).resolved_q(since, now))
+
+
+class ResolutionDeadlineFilter(admin.SimpleListFilter):
+    """Met or missed the resolution deadline (the first-response target aside)."""
+
+    title = _("resolution deadline")
+    parameter_name = "resolution"
+    MET = "met"
+    MISSED = "missed"
+
+    def lookups(self, request, model_admin):
+        return [(self.MET, _("met")), (self.MISSED, _("missed"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == self.MET:
+            return queryset.filter(dashboard.resolution_met_q())
+        if self.value() == self.MISSED:
+            return queryset.filter(dashboard.resolution_missed_q(timezone.now()))
+        return queryset
+
+
+# Added to each case type's ``list_filter``.
+DASHBOARD_FILTERS = (OpenCasesFilter, BacklogAgeFilter, ResolvedInPeriodFilter, ResolutionDeadlineFilter)
