@@ -4,6 +4,9 @@ The defaults make the embedded demo work on a bare machine: SQLite, kombu's
 ``filesystem://`` broker under ``var/``, e-mail written to files. Production sets
 ``DATABASE_URL``, ``CELERY_BROKER_URL``, ``SECRET_KEY``, ``AUDIT_CHAIN_KEY`` and the payments
 system's address and secret; ``make run`` sets ``DEMO=true DEBUG=true``.
+
+No I/O at import: paths are only named here. The processes that write under them make
+their directories when they start (config/directories.py).
 """
 
 import os
@@ -13,6 +16,8 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+
+from config.directories import lies_within
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -171,8 +176,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"
+# Made by the web process when it starts (config/directories.py), or by collectstatic.
 STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request without it
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {
@@ -203,8 +208,8 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 # Celery. No result backend: tasks report through the database, never through results.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # Made by whatever process uses Celery, when Celery reads this (config/celery.py).
     _broker_dir = VAR_DIR / "celery" / "broker"
-    _broker_dir.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
@@ -388,9 +393,9 @@ EVIDENCE_MAX_PIXELS = int(os.environ.get("EVIDENCE_MAX_PIXELS", str(50_000_000))
 # Uploaded files are never served from a public path: no /media/ route exists, even under
 # DEBUG; staff download them through /admin/casework/filedownload/download/..., which checks
 # who may see the case and logs each download. MEDIA_ROOT must not lie in or over
-# STATIC_ROOT, whose files whitenoise serves to anyone.
-_media, _static = MEDIA_ROOT.resolve(), STATIC_ROOT.resolve()
-if _media == _static or _static in _media.parents or _media in _static.parents:
+# STATIC_ROOT, whose files whitenoise serves to anyone. Judged here as written; the web
+# process judges it again with links followed when it starts (config/directories.py).
+if lies_within(MEDIA_ROOT, STATIC_ROOT):
     raise ImproperlyConfigured("MEDIA_ROOT must lie outside STATIC_ROOT: uploads are not public files.")
 # --- deploy: login lockout (django-axes) and the Content-Security-Policy (django-csp) ---
 # After AXES_FAILURE_LIMIT wrong passwords for one username, or from one address, further
