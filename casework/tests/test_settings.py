@@ -1,14 +1,18 @@
 """The settings name paths and touch none: the processes that write under VAR_DIR make its
-directories when they start (config/directories.py)."""
+directories when they start (config/directories.py). And they fail safe: a value that does
+not read as what it names refuses to start, naming the variable."""
 
 from __future__ import annotations
 
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -119,3 +123,75 @@ def test_media_linked_into_static_root_is_refused_when_the_web_process_starts(tm
 
     assert started.returncode != 0
     assert "MEDIA_ROOT must lie outside STATIC_ROOT" in started.stderr
+
+
+# --- fail safe: a value that does not read refuses to start -----------------------------
+
+
+def read_settings() -> dict:
+    """The settings module run afresh on this process's environment (it has no I/O)."""
+    return runpy.run_path(str(ROOT / "config" / "settings.py"))
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "refusal"),
+    [
+        ("SECURE_SSL_REDIRECT", "ture", "SECURE_SSL_REDIRECT is true or false"),
+        ("DEBUG", "maybe", "DEBUG is true or false"),
+        ("SESSION_COOKIE_AGE", "8h", "SESSION_COOKIE_AGE is a whole number, not '8h'"),
+        ("DATABASE_CONN_MAX_AGE", "", "DATABASE_CONN_MAX_AGE is a whole number"),
+        ("OUTBOX_MAX_ATTEMPTS", "0", "OUTBOX_MAX_ATTEMPTS is at least 1, not 0"),
+        ("AUDIT_ANCHOR_MINUTES", "-5", "AUDIT_ANCHOR_MINUTES is at least 1"),
+        ("EMAIL_PORT", "70000", "EMAIL_PORT is from 1 to 65535"),
+        ("WEBHOOK_TIMEOUT", "0", "WEBHOOK_TIMEOUT is a number of seconds above 0"),
+        ("WEBHOOK_TIMEOUT", "ten", "WEBHOOK_TIMEOUT is a number of seconds above 0"),
+        ("PAYMENTS_ENDPOINT_URL", "payments.wallet.example/in/", "PAYMENTS_ENDPOINT_URL is an http://"),
+        ("BACKOFFICE_BASE_URL", "backoffice.wallet.example", "BACKOFFICE_BASE_URL is an http://"),
+        ("PAYMENTS_SIGNING_SECRET", "s3cret", "PAYMENTS_SIGNING_SECRET has the form whsec_<base64>"),
+        ("PAYMENTS_SIGNING_SECRET", "whsec_", "PAYMENTS_SIGNING_SECRET has the form whsec_<base64>"),
+        ("PAYMENTS_SIGNING_SECRET", "whsec_not*base64", "PAYMENTS_SIGNING_SECRET has the form"),
+        ("AUDIT_CHAIN_KEY", "not a key!", "AUDIT_CHAIN_KEY must be hex or base64"),
+        ("AUDIT_CHAIN_KEY", "abcd", "AUDIT_CHAIN_KEY must be at least 16 bytes"),
+        ("AUDIT_CHAIN_PREVIOUS_KEYS", "@@@", "AUDIT_CHAIN_PREVIOUS_KEYS must be hex or base64"),
+        ("REFUND_FOUR_EYES_THRESHOLDS", "CNY 5000", "REFUND_FOUR_EYES_THRESHOLDS is CODE=amount"),
+        ("REFUND_FOUR_EYES_THRESHOLDS", "CNY=five", "REFUND_FOUR_EYES_THRESHOLDS for CNY is an amount"),
+        ("REFUND_REMINDER_DAYS_BEFORE", "2,one", "REFUND_REMINDER_DAYS_BEFORE is whole days"),
+        ("MONEY_MAX_AMOUNT", "0", "MONEY_MAX_AMOUNT is an amount above 0"),
+        ("API_PARTNER_RATE", "600 a minute", "API_PARTNER_RATE is requests a second, minute, hour or day"),
+        ("LOG_LEVEL", "info", "LOG_LEVEL is DEBUG, INFO, WARNING, ERROR or CRITICAL, not 'info'"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT is text or json"),
+        ("CACHE_URL", "memcached://127.0.0.1", "CACHE_URL must be a redis:// URL"),
+    ],
+)
+def test_a_value_that_does_not_read_refuses_to_start_naming_it(monkeypatch, name, value, refusal):
+    monkeypatch.setenv(name, value)
+
+    with pytest.raises(ImproperlyConfigured) as refused:
+        read_settings()
+    assert refusal in str(refused.value)
+
+
+def test_the_forms_that_read_are_read_as_before(monkeypatch):
+    for name, value in {
+        "SECURE_SSL_REDIRECT": "",  # empty is off
+        "SECURE_COOKIES": " Yes ",
+        "SESSION_COOKIE_AGE": " 3600 ",
+        "WEBHOOK_TIMEOUT": "2.5",
+        "REFUND_FOUR_EYES_THRESHOLDS": "cny=5000, usd = 700.50,JPY=0,",
+        "REFUND_REMINDER_DAYS_BEFORE": "1, 3",
+        "API_PARTNER_RATE": "100000/minute",
+        "LOG_LEVEL": "WARNING",
+        "AUDIT_CHAIN_PREVIOUS_KEYS": "b2xkZXIta2V5LTE2LWJ5dGVz, 00112233445566778899aabbccddeeff",
+        "PAYMENTS_SIGNING_SECRET": "whsec_dGVzdC1vbmx5LXRocm90dGxlLWJ1cnN0",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+    read = read_settings()
+    assert read["SECURE_SSL_REDIRECT"] is False
+    assert read["SESSION_COOKIE_SECURE"] is True
+    assert read["SESSION_COOKIE_AGE"] == 3600
+    assert read["WEBHOOK_TIMEOUT"] == 2.5
+    assert read["REFUND_FOUR_EYES_THRESHOLDS"] == {"CNY": "5000", "USD": "700.50", "JPY": "0"}
+    assert read["REFUND_REMINDER_DAYS_BEFORE"] == [3, 1]
+    assert read["REST_FRAMEWORK"]["DEFAULT_THROTTLE_RATES"]["partner"] == "100000/minute"
+    assert read["LOGGING"]["root"]["level"] == "WARNING"
