@@ -21,10 +21,17 @@ from casework.cases.references import forget_sequences
 from casework.models import Partner, Team
 from casework.tests.api import client_for
 from config.celery import app as celery_app
+from config.directories import prepare_web_process
 
 DELIVER_TASK = "casework.tasks.deliver_notification"
 
 DEMO_PASSWORD = "correct-horse-battery-staple"
+
+
+def pytest_configure(config) -> None:
+    # As a web process starts: the test database's folder (SQLite), and STATIC_ROOT, which
+    # whitenoise looks for each time a test's client or live server starts the middleware.
+    prepare_web_process()
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """Django's command-line utility for administrative tasks."""
 
+import contextlib
 import os
 import sys
 
@@ -12,8 +13,16 @@ def main() -> None:
     # worker processes (gunicorn, Celery) never assume the demo.
     if "SECRET_KEY" not in os.environ:
         os.environ.setdefault("DEMO", "true")
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
+    from config.directories import make_database_folder
+
+    # `migrate` on a bare checkout: SQLite makes its file, not its folder. Settings that do
+    # not load are left to the command, as Django's own start does: it says why, or runs
+    # without them (`help`).
+    with contextlib.suppress(ImproperlyConfigured, ImportError):
+        make_database_folder()
     execute_from_command_line(sys.argv)
 
 

@@ -25,7 +25,9 @@ from .models import AccountRequest, AuthenticationEvidence, PartnerAccountLink, 
 
 
 def _verify_identity(*, request: AccountRequest, actor, method: str, note: str = "") -> AccountRequest:
-    # The form is the complaint's (the same check of the caller); its note is the reason.
+    # `request` here is the account request: accounts.services names it so, and CaseAdmin
+    # passes the case under that keyword (case_argument). The form is the complaint's (the
+    # same check of the caller); its note is the reason.
     return services.verify_identity(request=request, actor=actor, method=method, reason=note)
 
 
@@ -127,7 +129,7 @@ class AccountRequestAdmin(MaskedFieldsAdmin, CaseAdmin):
         "reject": services.reject_request,
         "cancel": services.cancel_request,
     }
-    case_argument = "request"
+    case_argument = "request"  # accounts.services' keyword for the account request
     transition_block_label = _("Move the request")
     fsm_forms = {
         "verify_identity": VerifyIdentityForm,
@@ -234,15 +236,15 @@ class AccountRequestAdmin(MaskedFieldsAdmin, CaseAdmin):
     def needs_risk_officer(self, account_request: AccountRequest) -> bool:
         return account_request.needs_risk_officer
 
-    def response_add(self, request, obj, post_url_continue=None):
+    def response_add(self, request, obj: AccountRequest, post_url_continue=None):
         # Straight to the request, where its next step is; a request refused at once
         # (an unlock of a judicial freeze) says why.
         if obj.is_open:
             self.message_user(
                 request,
-                gettext("Opened %(request)s: %(kind)s of account %(account)s; it is now %(state)s.")
+                gettext("Opened %(account_request)s: %(kind)s of account %(account)s; it is now %(state)s.")
                 % {
-                    "request": obj,
+                    "account_request": obj,
                     "kind": obj.get_kind_display(),
                     "account": mask_account_number(obj.account.account_number),
                     "state": obj.get_state_display(),

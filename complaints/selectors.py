@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from casework.models import Partner, TransitionRecord
+from casework.models import Partner
 
 # Every case type filters by SLA status the same way; complaints' callers keep this name.
 from casework.sla.selectors import with_sla_status as with_sla_status
-from casework.trail.audit import records_for
 
 from .models import Complaint
 
@@ -23,8 +22,3 @@ def complaint_list(queryset: QuerySet[Complaint] | None = None) -> QuerySet[Comp
 def complaints_for_partner(partner: Partner) -> QuerySet[Complaint]:
     """A partner sees only what it filed."""
     return Complaint.objects.filter(partner=partner).select_related("sla_clock")
-
-
-def complaint_timeline(complaint: Complaint) -> QuerySet[TransitionRecord]:
-    """Every transition and audited step of the complaint, oldest first, with actors."""
-    return records_for(complaint)

@@ -4,15 +4,30 @@ The defaults make the embedded demo work on a bare machine: SQLite, kombu's
 ``filesystem://`` broker under ``var/``, e-mail written to files. Production sets
 ``DATABASE_URL``, ``CELERY_BROKER_URL``, ``SECRET_KEY``, ``AUDIT_CHAIN_KEY`` and the payments
 system's address and secret; ``make run`` sets ``DEMO=true DEBUG=true``.
+
+Fail safe: a value that is missing where production needs one, or that does not read as
+what it names (a number, a yes/no, an address, a key), refuses to start with
+ImproperlyConfigured naming the variable, never a default guessed in its place.
+
+No I/O at import: paths are only named here. The processes that write under them make
+their directories when they start (config/directories.py).
 """
 
+import base64
+import binascii
+import logging
 import os
+import re
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+
+from config.directories import lies_within
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -22,11 +37,99 @@ def env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word in {"1", "true", "yes", "on"}:
+        return True
+    if word in {"0", "false", "no", "off", ""}:  # empty is off, as it always was
+        return False
+    # A typo must not turn a safeguard off (SECURE_SSL_REDIRECT=ture).
+    raise ImproperlyConfigured(f"{name} is true or false (1/0, yes/no, on/off), not {value!r}.")
+
+
+def env_int(name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} is a whole number, not {value!r}.") from None
+    if number < minimum or (maximum is not None and number > maximum):
+        bounds = f"from {minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
+        raise ImproperlyConfigured(f"{name} is {bounds}, not {number}.")
+    return number
+
+
+def env_seconds(name: str, default: float) -> float:
+    """A timeout: more than zero (a zero socket timeout never waits at all)."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds < float("inf"):
+        raise ImproperlyConfigured(f"{name} is a number of seconds above 0, not {value!r}.")
+    return seconds
 
 
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_url(name: str, value: str) -> str:
+    try:
+        parts = urlsplit(value)
+        readable = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an unclosed [ of an IPv6 address
+        readable = False
+    if not readable:
+        raise ImproperlyConfigured(f"{name} is an http:// or https:// address, not {value!r}.")
+    return value
+
+
+def _base64(text: str) -> bytes:
+    """Base64 or its URL-safe variant, padding optional, as secrets are found in the wild."""
+    text = text.replace("-", "+").replace("_", "/")
+    return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+
+
+def env_key(name: str, value: str) -> str:
+    """A key of the audit chain, in the form casework.core.chain reads: hex, else base64, of 16
+    bytes or more."""
+    text = value.strip()
+    try:
+        key = bytes.fromhex(text) if re.fullmatch(r"(?:[0-9a-fA-F]{2})+", text) else _base64(text)
+    except (ValueError, binascii.Error):
+        raise ImproperlyConfigured(f"{name} must be hex or base64.") from None
+    if len(key) < 16:
+        raise ImproperlyConfigured(f"{name} must be at least 16 bytes (32 recommended), not {len(key)}.")
+    return value
+
+
+def env_webhook_secret(name: str, value: str) -> str:
+    """A signing secret in the form casework.notices.webhooks signs with: whsec_ and base64, not empty."""
+    try:
+        key = _base64(value.removeprefix("whsec_").rstrip("=")) if value.startswith("whsec_") else b""
+    except binascii.Error:
+        key = b""
+    if not key:
+        raise ImproperlyConfigured(f"{name} has the form whsec_<base64>, as the payments system gives it.")
+    return value
+
+
+def env_amount(name: str, value: str, *, zero: bool = False) -> str:
+    """A decimal amount above 0 (or 0 too), kept as the text it was given: read with
+    Decimal where it is used."""
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite() or amount < 0 or (amount == 0 and not zero):
+        least = "0 or more" if zero else "above 0"
+        raise ImproperlyConfigured(f"{name} is an amount {least}, such as 5000 or 700.50, not {value!r}.")
+    return value
 
 
 # Fail safe: a start that sets nothing is production (DEBUG off, the demo's published
@@ -53,12 +156,12 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEMO)
 SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEMO)
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEMO else str(365 * 24 * 3600)))
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEMO else 365 * 24 * 3600)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 # A staff session lasts a working day at most (8 hours from login, whatever the activity),
 # and ends when the browser closes: a back office with customers' data is not left logged in.
-SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=1)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 INSTALLED_APPS = [
@@ -136,7 +239,7 @@ DATABASES = {
         # Production keeps each process's connection for a minute (no connect per request);
         # the health check makes a connection that a database restart closed be replaced
         # before a request uses it, instead of failing that request.
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0" if DEMO else "60")),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0 if DEMO else 60),
         conn_health_checks=True,
     )
 }
@@ -171,8 +274,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"
+# Made by the web process when it starts (config/directories.py), or by collectstatic.
 STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request without it
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {
@@ -191,10 +294,10 @@ STORAGES = {
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
 # Delivery holds the notice's row lock while sending: a relay that never answers must not
 # hold it for ever.
-EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "backoffice@wallet.example")
 
 # History: reverting would write an old state past the state machine.
@@ -203,8 +306,8 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 # Celery. No result backend: tasks report through the database, never through results.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # Made by whatever process uses Celery, when Celery reads this (config/celery.py).
     _broker_dir = VAR_DIR / "celery" / "broker"
-    _broker_dir.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
@@ -230,16 +333,18 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # Case rules that operations may tune per environment.
-COMPLAINT_REOPEN_WINDOW_DAYS = int(os.environ.get("COMPLAINT_REOPEN_WINDOW_DAYS", "14"))
-COMPLAINT_AUTO_CLOSE_DAYS = int(os.environ.get("COMPLAINT_AUTO_CLOSE_DAYS", "7"))
-OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))
+COMPLAINT_REOPEN_WINDOW_DAYS = env_int("COMPLAINT_REOPEN_WINDOW_DAYS", 14)
+COMPLAINT_AUTO_CLOSE_DAYS = env_int("COMPLAINT_AUTO_CLOSE_DAYS", 7)
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 # Signed webhooks from the outbox (Standard Webhooks). Delivery holds the notice's row lock
 # while it waits for the answer, as with e-mail: a receiver that never answers must not
 # hold it for ever.
-WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "10"))
+WEBHOOK_TIMEOUT = env_seconds("WEBHOOK_TIMEOUT", 10.0)
 # Where this back office is reached: links in notices, and in the demo the address of the
 # stand-in payments system. `make run` derives it from the HOST and PORT it serves on.
-BACKOFFICE_BASE_URL = os.environ.get("BACKOFFICE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+BACKOFFICE_BASE_URL = env_url(
+    "BACKOFFICE_BASE_URL", os.environ.get("BACKOFFICE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+)
 # Payment instructions go to the payments system as signed POSTs. In the demo they go to
 # the receiver below, on the server `make run` starts (never a fixed port another instance
 # may hold), signed with a published secret. Outside the demo both must be set: the
@@ -254,37 +359,51 @@ if not DEMO and PAYMENTS_SIGNING_SECRET == DEMO_PAYMENTS_SIGNING_SECRET:
     raise ImproperlyConfigured(
         "Set PAYMENTS_SIGNING_SECRET: the demo payments secret is refused outside the demo (DEMO=true)."
     )
+# Refused here, not at the first payment instruction it would fail to sign.
+env_webhook_secret("PAYMENTS_SIGNING_SECRET", PAYMENTS_SIGNING_SECRET)
 if not PAYMENTS_ENDPOINT_URL:
     raise ImproperlyConfigured("Set PAYMENTS_ENDPOINT_URL: where payment instructions are sent.")
+env_url("PAYMENTS_ENDPOINT_URL", PAYMENTS_ENDPOINT_URL)
 # A stand-in payments system at /demo/payments/instructions/ that checks the signature and
 # files each instruction under VAR_DIR/payments/. Never routed unless this is on.
 DEMO_PAYMENTS_RECEIVER = env_bool("DEMO_PAYMENTS_RECEIVER", DEMO)
 # Where load_demo points the demo partners' webhooks: the receiver `make run` starts.
-DEMO_WEBHOOK_RECEIVER_URL = os.environ.get("DEMO_WEBHOOK_RECEIVER_URL", "http://127.0.0.1:8001")
+DEMO_WEBHOOK_RECEIVER_URL = env_url(
+    "DEMO_WEBHOOK_RECEIVER_URL", os.environ.get("DEMO_WEBHOOK_RECEIVER_URL", "http://127.0.0.1:8001")
+)
 ACCOUNT_GATEWAY = os.environ.get("ACCOUNT_GATEWAY", "accounts.gateways.LocalAccountGateway")
 # An account request left without passed authentication this long expires.
-ACCOUNT_REQUEST_EXPIRY_DAYS = int(os.environ.get("ACCOUNT_REQUEST_EXPIRY_DAYS", "7"))
-EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024)))
+ACCOUNT_REQUEST_EXPIRY_DAYS = env_int("ACCOUNT_REQUEST_EXPIRY_DAYS", 7, minimum=1)
+EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
 # Refund approvals above these amounts need a second person ("CNY=5000,USD=700"); a
 # currency not listed needs two approvals for every refund.
-REFUND_FOUR_EYES_THRESHOLDS = {
-    code.strip().upper(): amount.strip()
-    for code, _, amount in (
-        item.partition("=")
-        for item in os.environ.get(
-            "REFUND_FOUR_EYES_THRESHOLDS", "CNY=5000,HKD=5500,USD=700,EUR=650,GBP=550,JPY=100000"
-        ).split(",")
-        if item.strip()
+REFUND_FOUR_EYES_THRESHOLDS = {}
+for _item in env_list("REFUND_FOUR_EYES_THRESHOLDS", "CNY=5000,HKD=5500,USD=700,EUR=650,GBP=550,JPY=100000"):
+    _code, _, _amount = _item.partition("=")
+    if not re.fullmatch(r"[A-Za-z]{3}", _code.strip()):
+        raise ImproperlyConfigured(
+            f"REFUND_FOUR_EYES_THRESHOLDS is CODE=amount, comma-separated (CNY=5000,USD=700), not {_item!r}."
+        )
+    REFUND_FOUR_EYES_THRESHOLDS[_code.strip().upper()] = env_amount(
+        f"REFUND_FOUR_EYES_THRESHOLDS for {_code.strip().upper()}", _amount.strip(), zero=True
     )
-}
 # A partner's Idempotency-Key is remembered this long; after it, the key is new again.
-IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "24"))
+IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24, minimum=1)
 # Reminders to the refund's handler this many calendar days before its deadline.
-REFUND_REMINDER_DAYS_BEFORE = sorted(
-    (int(days) for days in os.environ.get("REFUND_REMINDER_DAYS_BEFORE", "2,1").split(",") if days.strip()),
-    reverse=True,
-)
+_reminder_days = env_list("REFUND_REMINDER_DAYS_BEFORE", "2,1")
+if not all(re.fullmatch(r"[0-9]+", days) for days in _reminder_days):
+    raise ImproperlyConfigured(
+        f"REFUND_REMINDER_DAYS_BEFORE is whole days, comma-separated (2,1), not "
+        f"{os.environ.get('REFUND_REMINDER_DAYS_BEFORE')!r}."
+    )
+REFUND_REMINDER_DAYS_BEFORE = sorted((int(days) for days in _reminder_days), reverse=True)
 
+# Read by the throttle at each request: refused here rather than failing every request.
+API_PARTNER_RATE = os.environ.get("API_PARTNER_RATE", "600/minute")
+if not re.fullmatch(r"[0-9]+/[smhd][a-z]*", API_PARTNER_RATE):
+    raise ImproperlyConfigured(
+        f"API_PARTNER_RATE is requests a second, minute, hour or day (600/minute), not {API_PARTNER_RATE!r}."
+    )
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["casework.partners.authentication.PartnerKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": [
@@ -297,7 +416,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "casework.partners.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["casework.partners.throttling.PartnerRateThrottle"],
     # A partner's own Partner.rate_limit, when set, replaces this.
-    "DEFAULT_THROTTLE_RATES": {"partner": os.environ.get("API_PARTNER_RATE", "600/minute")},
+    "DEFAULT_THROTTLE_RATES": {"partner": API_PARTNER_RATE},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -331,6 +450,9 @@ SPECTACULAR_SETTINGS = {
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
 if LOG_FORMAT not in ("text", "json"):
     raise ImproperlyConfigured(f"LOG_FORMAT is text or json, not {LOG_FORMAT!r}")
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+if LOG_LEVEL not in logging.getLevelNamesMapping():
+    raise ImproperlyConfigured(f"LOG_LEVEL is DEBUG, INFO, WARNING, ERROR or CRITICAL, not {LOG_LEVEL!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -341,7 +463,7 @@ LOGGING = {
             **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
         }
     },
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 
 # --- validation: what the case models accept (casework.core.phones, casework.core.money) ---
@@ -349,10 +471,10 @@ LOGGING = {
 PHONE_DEFAULT_REGION = os.environ.get("PHONE_DEFAULT_REGION", "CN")
 # The largest amount a complaint, a payment or a refund may name, in the currency's own
 # units (CNY 10,000,000.00 or JPY 10,000,000): a typo of a few digits more is refused.
-MONEY_MAX_AMOUNT = os.environ.get("MONEY_MAX_AMOUNT", "10000000")
+MONEY_MAX_AMOUNT = env_amount("MONEY_MAX_AMOUNT", os.environ.get("MONEY_MAX_AMOUNT", "10000000"))
 # A payment time may be this many seconds ahead of our clock (a caller's clock may run
 # fast); anything later is in the future and refused.
-PAYMENT_TIME_SKEW_SECONDS = int(os.environ.get("PAYMENT_TIME_SKEW_SECONDS", "300"))
+PAYMENT_TIME_SKEW_SECONDS = env_int("PAYMENT_TIME_SKEW_SECONDS", 300)
 # --- trail: the keyed audit chain and its anchors (casework/core/chain.py, casework/trail/anchors.py) ---
 # AUDIT_CHAIN_KEY keys every trail row's HMAC-SHA256 (transition records, field history,
 # reveal log) and every anchor line: 32 random bytes, hex or base64, kept outside the
@@ -367,6 +489,11 @@ if not AUDIT_CHAIN_KEY and not DEMO:
         "Set AUDIT_CHAIN_KEY (32 random bytes, hex or base64): the audit chain is keyed with it "
         "outside the demo."
     )
+# Refused here, not at the first trail row they would fail to seal or verify.
+if AUDIT_CHAIN_KEY:
+    env_key("AUDIT_CHAIN_KEY", AUDIT_CHAIN_KEY)
+for _key in AUDIT_CHAIN_PREVIOUS_KEYS:
+    env_key("AUDIT_CHAIN_PREVIOUS_KEYS", _key)
 # Anchors: every AUDIT_ANCHOR_MINUTES a line (counts and digests of the trail rows written
 # since the last line, HMAC-signed) is appended to AUDIT_ANCHOR_FILE and fsynced. Keep the
 # file where the database's users cannot write (another host, an append-only volume) and
@@ -374,8 +501,8 @@ if not AUDIT_CHAIN_KEY and not DEMO:
 # Rows younger than AUDIT_ANCHOR_SETTLE_SECONDS (or than the oldest open transaction) wait
 # for the next line: a transaction still open cannot add to a window already anchored.
 AUDIT_ANCHOR_FILE = Path(os.environ.get("AUDIT_ANCHOR_FILE", VAR_DIR / "audit-anchors.log"))
-AUDIT_ANCHOR_MINUTES = int(os.environ.get("AUDIT_ANCHOR_MINUTES", "10"))
-AUDIT_ANCHOR_SETTLE_SECONDS = int(os.environ.get("AUDIT_ANCHOR_SETTLE_SECONDS", "120"))
+AUDIT_ANCHOR_MINUTES = env_int("AUDIT_ANCHOR_MINUTES", 10, minimum=1)
+AUDIT_ANCHOR_SETTLE_SECONDS = env_int("AUDIT_ANCHOR_SETTLE_SECONDS", 120)
 CELERY_BEAT_SCHEDULE["audit-anchor"] = {
     "task": "casework.tasks.anchor_audit_chain",
     "schedule": timedelta(minutes=AUDIT_ANCHOR_MINUTES),
@@ -384,25 +511,25 @@ CELERY_BEAT_SCHEDULE["audit-anchor"] = {
 # An image upload (evidence, an ID scan, a complaint's attachment) with more pixels than
 # this is refused before it is decoded: a small file can declare a picture that would fill
 # the memory (a decompression bomb). 50 million is a 48-megapixel phone photo.
-EVIDENCE_MAX_PIXELS = int(os.environ.get("EVIDENCE_MAX_PIXELS", str(50_000_000)))
+EVIDENCE_MAX_PIXELS = env_int("EVIDENCE_MAX_PIXELS", 50_000_000, minimum=1)
 # Uploaded files are never served from a public path: no /media/ route exists, even under
 # DEBUG; staff download them through /admin/casework/filedownload/download/..., which checks
 # who may see the case and logs each download. MEDIA_ROOT must not lie in or over
-# STATIC_ROOT, whose files whitenoise serves to anyone.
-_media, _static = MEDIA_ROOT.resolve(), STATIC_ROOT.resolve()
-if _media == _static or _static in _media.parents or _media in _static.parents:
+# STATIC_ROOT, whose files whitenoise serves to anyone. Judged here as written; the web
+# process judges it again with links followed when it starts (config/directories.py).
+if lies_within(MEDIA_ROOT, STATIC_ROOT):
     raise ImproperlyConfigured("MEDIA_ROOT must lie outside STATIC_ROOT: uploads are not public files.")
 # --- deploy: login lockout (django-axes) and the Content-Security-Policy (django-csp) ---
 # After AXES_FAILURE_LIMIT wrong passwords for one username, or from one address, further
 # logins of that username or from that address are refused for AXES_COOLOFF_MINUTES, even
 # with the right password (a supervisor can lift it under "Access attempts"). Behind the
 # load balancer, AXES_PROXY_COUNT=1 reads the client's address from X-Forwarded-For.
-AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
-AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "casework.access.lockout.lockout_response"
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", "0")) or None
+AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0) or None
 AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
 )
@@ -429,15 +556,15 @@ CONTENT_SECURITY_POLICY = {
 # customer in the same currency approved within this many days, is above the currency's
 # REFUND_FOUR_EYES_THRESHOLDS. 30 days: a month of a customer's refunds, long enough that
 # splitting one claim over several transactions and weeks still takes two people.
-REFUND_FOUR_EYES_WINDOW_DAYS = int(os.environ.get("REFUND_FOUR_EYES_WINDOW_DAYS", "30"))
+REFUND_FOUR_EYES_WINDOW_DAYS = env_int("REFUND_FOUR_EYES_WINDOW_DAYS", 30)
 # --- apiinput: what the partner API reads, and how it answers what it cannot ---
 # The largest request body under /api/, in bytes: 1 MiB of JSON unless set; an evidence
 # upload (multipart) may be EVIDENCE_MAX_BYTES plus this, for its other parts. A larger
 # Content-Length is a 413 `request_too_large` before anything reads the body.
-API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(1024 * 1024)))
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024, minimum=1)
 # How deep a JSON body may nest objects and arrays (no body of the API needs more than 2);
 # deeper is a 400 on `body`, however deep.
-API_MAX_JSON_DEPTH = int(os.environ.get("API_MAX_JSON_DEPTH", "16"))
+API_MAX_JSON_DEPTH = env_int("API_MAX_JSON_DEPTH", 16, minimum=1)
 # First, around everything else: the size is judged before any reading of the body, and
 # every error answer under /api/ leaves in the API's JSON error shape whatever DEBUG says.
 MIDDLEWARE = [

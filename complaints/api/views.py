@@ -78,7 +78,7 @@ class ComplaintViewSet(PartnerCaseViewSet):
     serializer_class = ComplaintSerializer
     filter_serializer_class = ComplaintFilterSerializer
     detail_route = "complaint-detail"
-    paged_actions = PartnerCaseViewSet.paged_actions | {"notes"}
+    paged_actions = PartnerCaseViewSet.paged_actions | {"messages"}
 
     def cases_for(self, partner: Partner) -> QuerySet[Complaint]:
         return complaints_for_partner(partner)
@@ -153,11 +153,19 @@ class ComplaintViewSet(PartnerCaseViewSet):
         parameters=[REFERENCE],
         responses={200: PartnerMessageSerializer(many=True), **error_responses(400, 401, 403, 404, 429)},
     )
-    @action(detail=True, methods=["get"], url_path="notes", pagination_class=OldestFirstPagination)
-    def notes(self, request: Request, reference: str) -> Response:
+    # The path (and so the published operation ids, complaints_notes_list and _create) says
+    # "notes"; what it holds are partner messages, never the back office's internal notes.
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="notes",
+        url_name="notes",
+        pagination_class=OldestFirstPagination,
+    )
+    def messages(self, request: Request, reference: str) -> Response:
         return self.nested_page(self.get_object().partner_messages.all(), PartnerMessageSerializer)
 
-    @notes.mapping.post
+    @messages.mapping.post
     @idempotent
     @extend_schema(
         summary="Add a message to a complaint",
@@ -186,7 +194,7 @@ class ComplaintViewSet(PartnerCaseViewSet):
             **error_responses(400, 401, 403, 404, 409, 429),
         },
     )
-    def add_note(self, request: Request, reference: str) -> Response:
+    def add_message(self, request: Request, reference: str) -> Response:
         complaint = self.get_object()
         incoming = PartnerMessageCreateSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
