@@ -13,8 +13,6 @@ No I/O at import: paths are only named here. The processes that write under them
 their directories when they start (config/directories.py).
 """
 
-import base64
-import binascii
 import logging
 import os
 import re
@@ -27,6 +25,7 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from casework.core import keys
 from config.directories import lies_within
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -89,33 +88,20 @@ def env_url(name: str, value: str) -> str:
     return value
 
 
-def _base64(text: str) -> bytes:
-    """Base64 or its URL-safe variant, padding optional, as secrets are found in the wild."""
-    text = text.replace("-", "+").replace("_", "/")
-    return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
-
-
 def env_key(name: str, value: str) -> str:
-    """A key of the audit chain, in the form casework.core.chain reads: hex, else base64, of 16
-    bytes or more."""
-    text = value.strip()
-    try:
-        key = bytes.fromhex(text) if re.fullmatch(r"(?:[0-9a-fA-F]{2})+", text) else _base64(text)
-    except (ValueError, binascii.Error):
-        raise ImproperlyConfigured(f"{name} must be hex or base64.") from None
-    if len(key) < 16:
-        raise ImproperlyConfigured(f"{name} must be at least 16 bytes (32 recommended), not {len(key)}.")
+    """A key of the audit chain, in the form casework.core.chain reads (casework.core.keys)."""
+    keys.chain_key(value, name)
     return value
 
 
 def env_webhook_secret(name: str, value: str) -> str:
-    """A signing secret in the form casework.notices.webhooks signs with: whsec_ and base64, not empty."""
+    """A signing secret in the form casework.notices.webhooks signs with: whsec_ and base64."""
     try:
-        key = _base64(value.removeprefix("whsec_").rstrip("=")) if value.startswith("whsec_") else b""
-    except binascii.Error:
-        key = b""
-    if not key:
-        raise ImproperlyConfigured(f"{name} has the form whsec_<base64>, as the payments system gives it.")
+        keys.webhook_key(value)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} has the form whsec_<base64>, as the payments system gives it."
+        ) from None
     return value
 
 

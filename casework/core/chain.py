@@ -17,7 +17,6 @@ May import Django and simple-history only: models import this module.
 from __future__ import annotations
 
 import base64
-import binascii
 import datetime as dt
 import decimal
 import functools
@@ -25,7 +24,6 @@ import hashlib
 import hmac
 import json
 import os
-import re
 import secrets
 import uuid
 from collections.abc import Iterable, Iterator
@@ -39,23 +37,9 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from casework.core import keys
+
 # --- the key ---------------------------------------------------------------------------
-
-
-def _decode_key(text: str, name: str) -> bytes:
-    text = text.strip()
-    try:
-        if re.fullmatch(r"(?:[0-9a-fA-F]{2})+", text):
-            key = bytes.fromhex(text)
-        else:
-            key = base64.b64decode(
-                text.replace("-", "+").replace("_", "/") + "=" * (-len(text) % 4), validate=True
-            )
-    except (ValueError, binascii.Error):
-        raise ImproperlyConfigured(f"{name} must be hex or base64.") from None
-    if len(key) < 16:
-        raise ImproperlyConfigured(f"{name} must be at least 16 bytes (32 recommended), not {len(key)}.")
-    return key
 
 
 def _demo_key(path: Path) -> bytes:
@@ -75,18 +59,18 @@ def _demo_key(path: Path) -> bytes:
             pass  # another process made it first: use theirs
         finally:
             temporary.unlink()
-    return _decode_key(path.read_text(), str(path))
+    return keys.chain_key(path.read_text(), str(path))
 
 
 @functools.lru_cache(maxsize=8)
 def _keys(current: str, previous: tuple[str, ...], key_file: str | None) -> tuple[bytes, ...]:
     if current:
-        first = _decode_key(current, "AUDIT_CHAIN_KEY")
+        first = keys.chain_key(current, "AUDIT_CHAIN_KEY")
     elif key_file:
         first = _demo_key(Path(key_file))
     else:
         raise ImproperlyConfigured("Set AUDIT_CHAIN_KEY: the audit chain is keyed with it.")
-    return (first, *(_decode_key(key, "AUDIT_CHAIN_PREVIOUS_KEYS") for key in previous))
+    return (first, *(keys.chain_key(key, "AUDIT_CHAIN_PREVIOUS_KEYS") for key in previous))
 
 
 def chain_keys() -> tuple[bytes, ...]:

@@ -15,14 +15,15 @@ secrets kept elsewhere (each partner's, current and previous, in the database).
 from __future__ import annotations
 
 import base64
-import binascii
 import datetime as dt
 import hashlib
 import hmac
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 
-SECRET_PREFIX = "whsec_"
+from casework.core import keys
+
+SECRET_PREFIX = keys.WEBHOOK_SECRET_PREFIX
 SIGNATURE_VERSION = "v1"
 DEFAULT_TOLERANCE_SECONDS = 300
 
@@ -43,20 +44,6 @@ def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
 
 
-def _key(secret: str) -> bytes:
-    if not isinstance(secret, str) or not secret.startswith(SECRET_PREFIX):
-        raise ValueError(f"A webhook secret has the form {SECRET_PREFIX}<base64>")
-    encoded = secret.removeprefix(SECRET_PREFIX).rstrip("=")
-    try:
-        # Padding is optional in the wild: put back what the decoder needs.
-        key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
-    except binascii.Error:
-        raise ValueError(f"A webhook secret has the form {SECRET_PREFIX}<base64>: not base64") from None
-    if not key:
-        raise ValueError("A webhook secret may not be empty")
-    return key
-
-
 def _as_bytes(body: str | bytes) -> bytes:
     return body.encode("utf-8") if isinstance(body, str) else body
 
@@ -64,7 +51,7 @@ def _as_bytes(body: str | bytes) -> bytes:
 def sign(secret: str, msg_id: str, timestamp: int, body: str | bytes) -> str:
     """The ``v1,<base64>`` signature of one message, as sent in ``webhook-signature``."""
     signed = f"{msg_id}.{timestamp}.".encode() + _as_bytes(body)
-    digest = hmac.new(_key(secret), signed, hashlib.sha256).digest()
+    digest = hmac.new(keys.webhook_key(secret), signed, hashlib.sha256).digest()
     return f"{SIGNATURE_VERSION},{base64.b64encode(digest).decode('ascii')}"
 
 
