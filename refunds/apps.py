@@ -7,10 +7,24 @@ class RefundsConfig(AppConfig):
     verbose_name = _("Refund cases")
 
     def ready(self) -> None:
-        from casework import evidence, sweep
+        from casework import evidence, kinds, sweep
+        from casework.models import CaseType
 
-        from . import services
-        from .models import RefundEvidence
+        from . import dashboard, services
+        from .models import OPEN_REFUND_STATES, RefundCase, RefundEvidence, RefundState
 
         sweep.register("refunds", services.run_clock)
         evidence.register(RefundEvidence, case="case")
+        kinds.register(
+            kinds.CaseKind(
+                case_type=CaseType.REFUND,
+                name=_("refund cases"),
+                model=RefundCase,
+                open_states=tuple(OPEN_REFUND_STATES),
+                resolved_states=(RefundState.REFUNDED, RefundState.REJECTED),
+                resolved_at="sla_clock__stopped_at",
+                api_collection="refund-cases",
+                panels=(dashboard.OVERDUE,),
+                demo="refunds.demo",
+            )
+        )
