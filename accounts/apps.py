@@ -9,9 +9,22 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from casework.cases import sweep
         from casework.core import evidence
+        from casework.models import CaseType, kinds
 
         from . import services
-        from .models import AuthenticationEvidence
+        from .models import OPEN_REQUEST_STATES, AccountRequest, AuthenticationEvidence, RequestState
 
         sweep.register("accounts", services.run_clock)
         evidence.register(AuthenticationEvidence, case="request")
+        kinds.register(
+            kinds.CaseKind(
+                case_type=CaseType.ACCOUNT_REQUEST,
+                name=_("account requests"),
+                model=AccountRequest,
+                open_states=tuple(OPEN_REQUEST_STATES),
+                resolved_states=(RequestState.EXECUTED, RequestState.REJECTED),
+                resolved_at="sla_clock__stopped_at",
+                api_collection="account-requests",
+                demo="accounts.demo",
+            )
+        )

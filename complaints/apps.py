@@ -9,9 +9,24 @@ class ComplaintsConfig(AppConfig):
     def ready(self) -> None:
         from casework.cases import sweep
         from casework.core import evidence
+        from casework.models import CaseType, kinds
 
-        from . import services
-        from .models import ComplaintAttachment
+        from . import dashboard, services
+        from .models import OPEN_STATES, Complaint, ComplaintAttachment, State
 
         sweep.register("complaints", services.run_clock)
         evidence.register(ComplaintAttachment, case="complaint")
+        kinds.register(
+            kinds.CaseKind(
+                case_type=CaseType.COMPLAINT,
+                name=_("complaints"),
+                model=Complaint,
+                open_states=tuple(OPEN_STATES),
+                resolved_states=(State.RESOLVED, State.CLOSED),
+                resolved_at="resolved_at",
+                first_contact_field="is_first_contact_resolution",
+                api_collection="complaints",
+                panels=(dashboard.FIRST_CONTACT,),
+                demo="complaints.demo",
+            )
+        )

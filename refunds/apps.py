@@ -9,9 +9,23 @@ class RefundsConfig(AppConfig):
     def ready(self) -> None:
         from casework.cases import sweep
         from casework.core import evidence
+        from casework.models import CaseType, kinds
 
-        from . import services
-        from .models import RefundEvidence
+        from . import dashboard, services
+        from .models import OPEN_REFUND_STATES, RefundCase, RefundEvidence, RefundState
 
         sweep.register("refunds", services.run_clock)
         evidence.register(RefundEvidence, case="case")
+        kinds.register(
+            kinds.CaseKind(
+                case_type=CaseType.REFUND,
+                name=_("refund cases"),
+                model=RefundCase,
+                open_states=tuple(OPEN_REFUND_STATES),
+                resolved_states=(RefundState.REFUNDED, RefundState.REJECTED),
+                resolved_at="sla_clock__stopped_at",
+                api_collection="refund-cases",
+                panels=(dashboard.OVERDUE,),
+                demo="refunds.demo",
+            )
+        )

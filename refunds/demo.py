@@ -1,5 +1,6 @@
 """Demo refund cases, in every state, told through the services as staff, partners and
-the payments system would tell them; ``load_demo`` calls :func:`load`.
+the payments system would tell them; ``load_demo`` calls :func:`load` (registered as the
+refund kind's demo in ``refunds.apps``).
 
 The settlement of the main story goes through the partner API as the payments system
 would send it (with its token), so the demo shows that door working too. Each case
@@ -23,6 +24,7 @@ from django.utils import timezone
 from pypdf import PdfWriter
 from rest_framework.test import APIClient
 
+from casework.demo import Demo
 from casework.models import CaseType, Partner
 from casework.sla import clocks
 from casework.sla.calendars import WorkingTime
@@ -271,16 +273,25 @@ def demo_refunds() -> tuple[DemoRefund, ...]:
     )
 
 
-def load(cast: Cast, write: Callable[[str], None]) -> None:
+def load(demo: Demo) -> None:
+    demo.heading("Demo refund cases")
+    cast = Cast(
+        agent=demo.user("agent"),
+        desk=demo.user("refunds"),
+        supervisor=demo.user("supervisor"),
+        partner=demo.partner,
+        payments_key=demo.payments_key,
+    )
+    write = demo.write
     now = timezone.now()
-    for demo in demo_refunds():
-        case, created = _refund(demo, cast, now)
+    for story in demo_refunds():
+        case, created = _refund(story, cast, now)
         note = "" if created else "  (already there)"
         complaint = case.complaint
         source = f" (from {complaint.reference}, now {complaint.state})" if complaint else ""
         write(
             f"  {case.reference}  {case.state:<17}  {case.currency} {case.amount_to_pay:>9}  "
-            f"{demo.title}{source}{note}"
+            f"{story.title}{source}{note}"
         )
     # The clock's sweep now rather than at the next beat: reminders and overdue notices
     # are in the outbox when the admin opens.

@@ -6,6 +6,8 @@
 - ``trail``: the transition record.
 - ``notices``: the notification outbox and its delivery attempts.
 - ``privacy``: the logs of reveals of personal data and of file downloads.
+- ``kinds``: the registry of case kinds, which each case app joins from its
+  ``AppConfig.ready`` (not re-exported: it holds no model).
 
 May import: ``casework.core`` only (field types, limits, the keyed chain under history).
 """

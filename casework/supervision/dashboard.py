@@ -1,10 +1,11 @@
 """The supervisors' dashboard: what is open, what is due or late, and how well the SLA
 was kept. Pure reads, shown on the admin index to whoever has ``casework.view_dashboard``.
 
-Each case type's figures come from one aggregate query (counts with a condition, grouped
-by state), so the page runs the same few queries however many cases there are. The same
-conditions drive the list filters the figures link to (``casework.supervision.filters``): a
-figure and the changelist it opens count the same cases.
+The case types are the kinds registered in ``casework.models.kinds``. Each one's figures come
+from one aggregate query (counts with a condition, grouped by state), so the page runs
+the same few queries however many cases there are. The same conditions drive the list
+filters the figures link to (``casework.supervision.filters``): a figure and the changelist
+it opens count the same cases.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, F, Model, Q
+from django.db.models import Count, F, Q
 from django.utils.translation import gettext_lazy as _
 
-from casework.models import BusinessCalendar, CaseType
+from casework.models import BusinessCalendar
+from casework.models.kinds import CaseKind, registered
 
 # The selectors' rule for "breached" (late on the first response or the resolution, and
 # late for ever), so the dashboard counts what the "SLA status: breached" filter lists.
@@ -28,77 +29,6 @@ from casework.sla.selectors import breached_q
 PERMISSION = "casework.view_dashboard"
 PERIODS_DAYS = (7, 30, 90)
 DEFAULT_PERIOD_DAYS = 30
-
-
-@dataclass(frozen=True)
-class CaseKind:
-    """What the dashboard needs to know about one case type."""
-
-    case_type: str
-    name: str  # plural, as a heading says it
-    model: type[Model]
-    open_states: tuple[str, ...]
-    # The ends that answer the customer: counted for SLA compliance when they fall in the period.
-    resolved_states: tuple[str, ...]
-    resolved_at: str  # the lookup of the moment it was resolved
-    first_contact_field: str = ""  # the flag of a first-contact resolution, where the type has one
-
-    @property
-    def state_labels(self) -> dict[str, str]:
-        return {value: str(label) for value, label in self.model._meta.get_field("state").flatchoices}
-
-    def open_q(self) -> Q:
-        return Q(state__in=self.open_states)
-
-    def resolved_q(self, since: dt.datetime, until: dt.datetime) -> Q:
-        """Resolved after ``since`` and by ``until``, and still resolved (not reopened)."""
-        return Q(
-            state__in=self.resolved_states,
-            **{f"{self.resolved_at}__gt": since, f"{self.resolved_at}__lte": until},
-        )
-
-
-@cache
-def case_kinds() -> tuple[CaseKind, ...]:
-    # Imported here: the case types build on casework, not the other way round.
-    from accounts.models import OPEN_REQUEST_STATES, AccountRequest, RequestState
-    from complaints.models import OPEN_STATES, Complaint, State
-    from refunds.models import OPEN_REFUND_STATES, RefundCase, RefundState
-
-    return (
-        CaseKind(
-            case_type=CaseType.COMPLAINT,
-            name=_("complaints"),
-            model=Complaint,
-            open_states=tuple(OPEN_STATES),
-            resolved_states=(State.RESOLVED, State.CLOSED),
-            resolved_at="resolved_at",
-            first_contact_field="is_first_contact_resolution",
-        ),
-        CaseKind(
-            case_type=CaseType.ACCOUNT_REQUEST,
-            name=_("account requests"),
-            model=AccountRequest,
-            open_states=tuple(OPEN_REQUEST_STATES),
-            resolved_states=(RequestState.EXECUTED, RequestState.REJECTED),
-            resolved_at="sla_clock__stopped_at",
-        ),
-        CaseKind(
-            case_type=CaseType.REFUND,
-            name=_("refund cases"),
-            model=RefundCase,
-            open_states=tuple(OPEN_REFUND_STATES),
-            resolved_states=(RefundState.REFUNDED, RefundState.REJECTED),
-            resolved_at="sla_clock__stopped_at",
-        ),
-    )
-
-
-def kind_of(model: type[Model]) -> CaseKind:
-    for kind in case_kinds():
-        if kind.model is model or issubclass(model, kind.model):
-            return kind
-    raise LookupError(f"{model.__name__} is not a case type the dashboard knows")
 
 
 @dataclass(frozen=True)
@@ -274,6 +204,6 @@ def dashboard(*, now: dt.datetime, period_days: int = DEFAULT_PERIOD_DAYS) -> Da
         zone=zone,
         day_ends_at=day_ends_at,
         case_types=tuple(
-            case_type_figures(kind, now=now, since=since, day_ends_at=day_ends_at) for kind in case_kinds()
+            case_type_figures(kind, now=now, since=since, day_ends_at=day_ends_at) for kind in registered()
         ),
     )

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from casework.models import kinds
 from casework.supervision import dashboard
 
 
@@ -33,7 +34,7 @@ class OpenCasesFilter(admin.SimpleListFilter):
         if value not in (self.ALL, self.DUE_TODAY, self.BREACHED):
             return queryset
         now = timezone.now()
-        queryset = queryset.filter(dashboard.kind_of(queryset.model).open_q())
+        queryset = queryset.filter(kinds.kind_of(queryset.model).open_q())
         if value == self.DUE_TODAY:
             day_ends_at = dashboard.end_of_day(now, dashboard.business_zone())
             return queryset.filter(dashboard.due_today_q(now, day_ends_at))
@@ -55,7 +56,7 @@ class BacklogAgeFilter(admin.SimpleListFilter):
         bucket = next((b for b in dashboard.AGE_BUCKETS if b.key == self.value()), None)
         if bucket is None:
             return queryset
-        kind = dashboard.kind_of(queryset.model)
+        kind = kinds.kind_of(queryset.model)
         return queryset.filter(kind.open_q(), bucket.q(timezone.now()))
 
 
@@ -73,7 +74,7 @@ class ResolvedInPeriodFilter(admin.SimpleListFilter):
             return queryset
         now = timezone.now()
         since = now - dt.timedelta(days=int(self.value()))
-        return queryset.filter(dashboard.kind_of(queryset.model).resolved_q(since, now))
+        return queryset.filter(kinds.kind_of(queryset.model).resolved_q(since, now))
 
 
 class ResolutionDeadlineFilter(admin.SimpleListFilter):

@@ -9,15 +9,12 @@ import json
 from collections.abc import Iterable, Sequence
 from itertools import groupby
 
-from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
-from django_fsm import FSMField
-from simple_history.models import HistoricalChanges
 
 from casework.core.chain import holds, mac
-from casework.models import Partner, TransitionRecord
+from casework.models import Partner, TransitionRecord, kinds
 
 SYSTEM_ACTOR_LABEL = "SLA clock"
 
@@ -184,13 +181,9 @@ TRAIL_CHUNK_ROWS = 500
 
 
 def case_models() -> list[type[models.Model]]:
-    """Every case type (complaints, account requests, refund cases): the models whose
-    ``state`` is an FSMField, found without casework importing the apps built on it."""
-    return [
-        model
-        for model in apps.get_models()
-        if not issubclass(model, HistoricalChanges) and isinstance(_field(model, "state"), FSMField)
-    ]
+    """Every case type (complaints, account requests, refund cases): the models of the
+    kinds the case apps register (``casework.models.kinds``), in their order."""
+    return [kind.model for kind in kinds.registered()]
 
 
 def _field(model: type[models.Model], name: str) -> models.Field | None:

@@ -1,0 +1,106 @@
+"""The case kinds: what case types exist, and how the shared layer counts, shows and seeds them.
+
+Each case app registers its kind from its ``AppConfig.ready`` (as it registers its clock
+with ``casework.cases.sweep``), so casework never imports the apps built on it: the dashboard
+counts the kinds registered here and adds the panels they bring, ``load_demo`` tells
+each kind's demo stories, and the audit checks verify each kind's trail.
+
+Imports only Django and ``casework.models``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Model, Q
+
+from casework.models import CaseType
+
+
+@dataclass(frozen=True)
+class DashboardPanel:
+    """A panel a kind adds to the supervisors' dashboard, in one of its ``SLOTS``.
+
+    ``build(figures, links, panel)`` gets the kind's figures (``CaseTypeFigures``), the
+    user's ``Links`` and the kind's linked figures (``CaseTypePanel``) of
+    ``casework.supervision.panels``, and returns what ``template`` reads as ``panel``.
+    """
+
+    slot: str
+    template: str
+    build: Callable[[Any, Any, Any], Mapping[str, object]]
+
+
+# Where a panel shows: under the "needs attention now" table, or under the SLA compliance chart.
+ATTENTION = "attention"
+SLA = "sla"
+SLOTS = (ATTENTION, SLA)
+
+
+@dataclass(frozen=True)
+class CaseKind:
+    """One case type, as the shared layer knows it."""
+
+    case_type: str  # a ``CaseType``: its order there is the kind's order everywhere
+    name: str  # plural, as a heading says it
+    model: type[Model]
+    open_states: tuple[str, ...]
+    # The ends that answer the customer: counted for SLA compliance when they fall in the period.
+    resolved_states: tuple[str, ...]
+    resolved_at: str  # the lookup of the moment it was resolved
+    first_contact_field: str = ""  # the flag of a first-contact resolution, where the type has one
+    api_collection: str = ""  # the partner API's list of these cases, under /api/v1/
+    panels: tuple[DashboardPanel, ...] = ()
+    # The module of the kind's demo data (imported only by ``load_demo``): its ``load(demo)``
+    # tells the stories, its ``report(demo)``, if any, says how things stand once every
+    # kind has told its own (``demo`` is a ``casework.demo.Demo``).
+    demo: str = ""
+
+    @property
+    def state_labels(self) -> dict[str, str]:
+        return {value: str(label) for value, label in self.model._meta.get_field("state").flatchoices}
+
+    def open_q(self) -> Q:
+        return Q(state__in=self.open_states)
+
+    def resolved_q(self, since: dt.datetime, until: dt.datetime) -> Q:
+        """Resolved after ``since`` and by ``until``, and still resolved (not reopened)."""
+        return Q(
+            state__in=self.resolved_states,
+            **{f"{self.resolved_at}__gt": since, f"{self.resolved_at}__lte": until},
+        )
+
+
+_kinds: dict[str, CaseKind] = {}
+
+
+def register(kind: CaseKind) -> None:
+    """Called from the case app's ``AppConfig.ready``; registering the same kind again
+    (a second ``ready``) replaces it, another model under a taken case type is refused."""
+    if kind.case_type not in CaseType.values:
+        raise ImproperlyConfigured(f"{kind.case_type!r} is not a CaseType: add it there first")
+    taken = _kinds.get(kind.case_type)
+    if taken is not None and taken.model._meta.label != kind.model._meta.label:
+        raise ImproperlyConfigured(f"{taken.model._meta.label} is already the {kind.case_type!r} kind")
+    unknown = [panel.slot for panel in kind.panels if panel.slot not in SLOTS]
+    if unknown:
+        raise ImproperlyConfigured(f"No dashboard slot {unknown[0]!r}: one of {', '.join(SLOTS)}")
+    _kinds[kind.case_type] = kind
+
+
+def registered() -> tuple[CaseKind, ...]:
+    """Every registered kind, in ``CaseType``'s order (complaints, account requests, refund
+    cases), whatever order the apps are installed in."""
+    order = list(CaseType.values)
+    return tuple(sorted(_kinds.values(), key=lambda kind: order.index(kind.case_type)))
+
+
+def kind_of(model: type[Model]) -> CaseKind:
+    for kind in registered():
+        if kind.model is model or issubclass(model, kind.model):
+            return kind
+    raise LookupError(f"{model.__name__} is not a registered case kind")
