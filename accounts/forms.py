@@ -7,8 +7,9 @@ from django import forms
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from casework.cases import max_length_of
 from casework.evidence import EVIDENCE_EXTENSIONS
-from casework.forms import CaseOpeningForm, VersionedForm, max_length_of, text_field
+from casework.forms import CaseOpeningForm, VersionedForm, text_field
 
 from . import services
 from .models import (

@@ -10,7 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from . import sla
 from .audit import record_transition
@@ -44,22 +44,41 @@ def refuse_invalid_fields(instance: models.Model, fields: dict[str, str]) -> Non
         raise InvalidInput(errors[0].messages[0], field=fields.get(name, name)) from error
 
 
-def refuse_reused_partner_reference(
-    model: type[models.Model], partner, external_reference: str, *, noun: str
-) -> None:
-    """A partner's own reference names one case of each type: refuse it used again.
+def max_length_of(model: type[models.Model], name: str) -> int:
+    """A model field's length limit, for a field of another door that fills or looks it up
+    (an admin form's, a serializer's): one limit, stated once, on the model."""
+    return model._meta.get_field(name).max_length
 
-    Called before the insert, and again when the insert fails on the unique constraint
-    (two sends at the same moment), so both say the same.
+
+# What a partner's reused reference is refused with, unless the case type says it otherwise.
+REUSED_REFERENCE = gettext_lazy("This partner already sent %(noun)s with reference '%(reference)s'.")
+
+
+def refuse_reused_partner_reference(
+    model: type[models.Model],
+    partner,
+    external_reference: str,
+    *,
+    noun: str,
+    message: str = REUSED_REFERENCE,
+) -> None:
+    """A partner's own reference names one case of each type: refuse it used again, on
+    ``external_reference``. ``message`` may name the case it names already (``%(case)s``).
+
+    The one check of the rule (the serializers leave it to the service). Called before the
+    insert, and again when the insert fails on the unique constraint (two sends at the same
+    moment), so both say the same.
     """
-    if (
-        partner
-        and external_reference
-        and model.objects.filter(partner=partner, external_reference=external_reference).exists()
-    ):
+    if not (partner and external_reference):
+        return
+    existing = (
+        model.objects.filter(partner=partner, external_reference=external_reference)
+        .values_list("reference", flat=True)
+        .first()
+    )
+    if existing is not None:
         raise InvalidInput(
-            gettext("This partner already sent %(noun)s with reference '%(reference)s'.")
-            % {"noun": noun, "reference": external_reference},
+            str(message) % {"noun": noun, "reference": external_reference, "case": existing},
             field="external_reference",
         )
 

@@ -28,7 +28,7 @@ def text_field(
     label: str, *, required: bool = True, help_text: str = "", max_length: int = REASON_MAX_LENGTH
 ) -> forms.CharField:
     """A transition's or step's text: as long as a reason may be, or as the model field it
-    fills (``max_length_of``)."""
+    fills (``casework.cases.max_length_of``)."""
     return forms.CharField(
         label=label,
         required=required,
@@ -36,10 +36,6 @@ def text_field(
         max_length=max_length,
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
     )
-
-
-def max_length_of(model: type[models.Model], name: str) -> int:
-    return model._meta.get_field(name).max_length
 
 
 class CaseOpeningForm(forms.ModelForm):

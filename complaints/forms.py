@@ -8,7 +8,8 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from casework.forms import CaseOpeningForm, VersionedChangeForm, VersionedForm, max_length_of, text_field
+from casework.cases import max_length_of
+from casework.forms import CaseOpeningForm, VersionedChangeForm, VersionedForm, text_field
 from casework.limits import STATEMENT_MAX_LENGTH
 from casework.models import Team
 from casework.money import AmountFormField, validate_payment_time

@@ -13,6 +13,7 @@ from django.db import IntegrityError
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from casework import outbox, sla, sweep
 from casework.cases import open_case, refuse_invalid_fields, refuse_reused_partner_reference, require
@@ -40,6 +41,8 @@ logger = logging.getLogger(__name__)
 REFERENCE_PREFIX = "CMP"
 FRONTLINE_TEAM = "frontline"
 SUPERVISORS_TEAM = "supervisors"
+# Only a partner files with its own reference: told, in its words, which complaint it was.
+REUSED_REFERENCE = gettext_lazy("You already filed a complaint with this reference: %(case)s.")
 
 
 def _choice(value: str, choices: type, field: str) -> None:
@@ -59,6 +62,12 @@ def _first_error(error: ValidationError) -> InvalidInput:
             return InvalidInput(errors[0].messages[0])
         return InvalidInput(f"{field}: {errors[0].messages[0]}", field=field)
     return InvalidInput(error.messages[0])
+
+
+def _refuse_reused_reference(partner: Partner | None, external_reference: str) -> None:
+    refuse_reused_partner_reference(
+        Complaint, partner, external_reference, noun="a complaint", message=REUSED_REFERENCE
+    )
 
 
 def register_complaint(
@@ -111,7 +120,7 @@ def register_complaint(
         team=team_for_code(FRONTLINE_TEAM),
         created_at=received_at,
     )
-    refuse_reused_partner_reference(Complaint, partner, external_reference, noun="a complaint")
+    _refuse_reused_reference(partner, external_reference)
     try:
         # Fields and validators only. The keys set here in code (partner, team, people) need
         # no lookup, the partner's reference was checked just above, and the amount's
@@ -138,7 +147,7 @@ def register_complaint(
             savepoint=bool(partner and external_reference),
         )
     except IntegrityError as error:
-        refuse_reused_partner_reference(Complaint, partner, external_reference, noun="a complaint")
+        _refuse_reused_reference(partner, external_reference)
         raise error
     return complaint
 

@@ -13,8 +13,9 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from casework.cases import max_length_of
 from casework.evidence import EVIDENCE_EXTENSIONS
-from casework.forms import CaseOpeningForm, VersionedForm, max_length_of, text_field
+from casework.forms import CaseOpeningForm, VersionedForm, text_field
 from casework.money import CURRENCY_MESSAGE, AmountFormField, validate_amount, validate_payment_time
 
 from . import services

@@ -20,11 +20,8 @@ from casework.api.serializers import (
     VersionedActionSerializer,
     model_validators,
 )
+from casework.cases import max_length_of
 from casework.masking import ACCOUNT, MaskedCharField
-
-
-def _max_length(model, name: str) -> int:
-    return model._meta.get_field(name).max_length
 
 
 @extend_schema_serializer(
@@ -157,5 +154,5 @@ class AccountRequestFilterSerializer(PartnerCaseFilterSerializer):
         help_text=_("Why the account was locked when the request came in."),
     )
     external_reference = serializers.CharField(
-        max_length=_max_length(AccountRequest, "external_reference"), required=False
+        max_length=max_length_of(AccountRequest, "external_reference"), required=False
     )

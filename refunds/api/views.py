@@ -19,8 +19,6 @@ Refusals come out in the one error shape of ``casework.api.errors``:
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
@@ -32,7 +30,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from casework.api.errors import ErrorResponseSerializer, error_responses
-from casework.api.parsers import ApiJSONParser
 from casework.api.permissions import HasKeyScope
 from casework.api.versions import IF_MATCH_HEADER, etag_header
 from casework.api.views import (
@@ -72,13 +69,6 @@ KEY = OpenApiParameter(
 )
 
 
-class DecimalJSONParser(ApiJSONParser):
-    """JSON whose numbers with a fraction are read as decimals, never as binary floats: 300.10
-    stays 300.10, and 300.105 is refused for CNY instead of being rounded on the way in."""
-
-    parse_float = Decimal
-
-
 @partner_case_schema(
     noun="refund case",
     plural="refund cases",
@@ -93,7 +83,6 @@ class RefundCaseViewSet(PartnerCaseViewSet):
     serializer_class = RefundCaseSerializer
     filter_serializer_class = RefundCaseFilterSerializer
     detail_route = "refund-case-detail"
-    parser_classes = [DecimalJSONParser]
     paged_actions = PartnerCaseViewSet.paged_actions | {"evidence_list"}
 
     def cases_for(self, partner: Partner) -> QuerySet[RefundCase]:
@@ -105,8 +94,8 @@ class RefundCaseViewSet(PartnerCaseViewSet):
         description="Records the customer's claim to money back on one payment and starts the "
         "refund deadline. The payment is recorded on first sight; a later case on the same "
         "`transaction_reference` must give the same amount and currency. Amounts are decimal "
-        'strings ("300.00"); a JSON number is accepted only if it is exact at the currency\'s '
-        "minor units. A partial refund is allowed; more than is still refundable on the payment, "
+        'strings ("300.00"), never JSON numbers, with at most the currency\'s decimal places. '
+        "A partial refund is allowed; more than is still refundable on the payment, "
         "counting its other open or paid refund cases, is a 400 on `requested_amount`. Send an "
         "`Idempotency-Key` to retry safely.",
         request=RefundCaseCreateSerializer,
