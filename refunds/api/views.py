@@ -82,11 +82,15 @@ class RefundCaseViewSet(PartnerCaseViewSet):
     model = RefundCase
     serializer_class = RefundCaseSerializer
     filter_serializer_class = RefundCaseFilterSerializer
+    create_serializer_class = RefundCaseCreateSerializer
     detail_route = "refund-case-detail"
     paged_actions = PartnerCaseViewSet.paged_actions | {"evidence_list"}
 
     def cases_for(self, partner: Partner) -> QuerySet[RefundCase]:
         return refund_cases_for_partner(partner)
+
+    def open_case(self, partner: Partner, data: dict) -> RefundCase:
+        return open_refund_case(actor=self.request.user, partner=partner, **data)
 
     @idempotent
     @extend_schema(
@@ -106,11 +110,7 @@ class RefundCaseViewSet(PartnerCaseViewSet):
         },
     )
     def create(self, request: Request) -> Response:
-        partner = request.user.partner
-        incoming = RefundCaseCreateSerializer(data=request.data, context={"partner": partner})
-        incoming.is_valid(raise_exception=True)
-        case = open_refund_case(actor=request.user, partner=partner, **incoming.validated_data)
-        return self.rendered(case, created=True)
+        return self.create_case(request)
 
     @extend_schema(
         summary="Cancel a refund case",
