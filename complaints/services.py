@@ -276,10 +276,8 @@ def send_holding_response(*, complaint: Complaint, actor, holding_response: str)
         actor, "complaints.send_holding_response_complaint", "send_holding_response", complaint
     )
     require(holding_response, "holding_response", _("Write what the customer is told."))
-    if not complaint.is_open:
-        raise InvalidInput(
-            _("A holding response is only sent on an open complaint."), field="holding_response"
-        )
+    if not complaint.can_send_holding_response:
+        raise InvalidInput(complaint.holding_response_refusal, field="holding_response")
 
     def apply() -> None:
         sla.extend_clock(complaint.sla_clock)
