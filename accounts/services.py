@@ -14,7 +14,7 @@ from django.utils.translation import gettext, gettext_noop
 
 from casework import sla, sweep
 from casework.cases import open_case, refuse_invalid_fields, refuse_reused_partner_reference, require
-from casework.errors import CaseworkError, InvalidInput, PermissionRefused, TransitionRefused
+from casework.errors import InvalidInput, PermissionRefused, TransitionRefused
 from casework.evidence import check_evidence_file, discard_file_of
 from casework.masking import mask_account_number
 from casework.models import CaseType, Partner
@@ -445,9 +445,7 @@ def cancel_request(*, request: AccountRequest, actor, reason: str = "") -> Accou
 def _end(request: AccountRequest, actor=None, at: dt.datetime | None = None) -> None:
     """The request has ended: stop its clock, and move the complaint it came from on."""
     sla.stop_clock(request.sla_clock, at=at or timezone.now())
-    complaint = request.complaint
-    if complaint is None or not complaint.is_open:
-        return
+    resolution = None
     if request.state == RequestState.EXECUTED and request.kind == RequestKind.UNLOCK:
         # Masked: the summary is what the customer (and the partner, through the API) is told.
         number = mask_account_number(request.account.account_number)
@@ -455,19 +453,12 @@ def _end(request: AccountRequest, actor=None, at: dt.datetime | None = None) -> 
             "account": number,
             "reference": request.reference,
         }
-        try:
-            with transaction.atomic():
-                if complaint_services.resolve_by_linked_case(
-                    complaint=complaint, code=ResolutionCode.UNLOCKED, summary=summary, linked_case=request
-                ):
-                    return
-        except CaseworkError:
-            logger.exception("Complaint %s could not follow %s", complaint, request)
-    author = actor or request.submitted_by
-    complaint_services.add_linked_case_note(
-        complaint=complaint,
-        author=author,
-        body=gettext("%(kind)s request %(reference)s ended %(state)s: %(why)s.")
+        resolution = (ResolutionCode.UNLOCKED, summary)
+    complaint_services.follow_linked_case(
+        request,
+        actor=actor,
+        resolution=resolution,
+        note=gettext("%(kind)s request %(reference)s ended %(state)s: %(why)s.")
         % {
             "kind": str(request.get_kind_display()).capitalize(),
             "reference": request.reference,

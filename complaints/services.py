@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from casework import outbox, sla, sweep
 from casework.cases import open_case, refuse_invalid_fields, refuse_reused_partner_reference, require
-from casework.errors import InvalidInput, PermissionRefused, TransitionRefused
+from casework.errors import CaseworkError, InvalidInput, PermissionRefused, TransitionRefused
 from casework.evidence import check_evidence_file, discard_file_of
 from casework.models import CaseType, Partner, Team
 from casework.teams import team_for_code
@@ -335,29 +335,6 @@ def resolve_complaint(
     )
 
 
-def resolve_by_linked_case(*, complaint: Complaint, code: str, summary: str, linked_case) -> bool:
-    """A case opened from this complaint ended well: the complaint resolves with it.
-
-    Run inside the linked case's transaction, as the system on the linked case's
-    behalf. Returns False (and changes nothing) when the complaint cannot resolve now,
-    e.g. while it waits on the customer; the agent then resolves it by hand.
-    """
-    if complaint.state not in (State.ACCEPTED, State.IN_PROGRESS, State.ESCALATED):
-        return False
-
-    run_transition(
-        complaint,
-        "resolve",
-        actor=None,
-        system_label=f"{linked_case._meta.verbose_name_raw} {linked_case.reference}",
-        reason=summary,
-        data={"code": code, "linked_case": linked_case.reference},
-        before_save=lambda: _answered_and_stopped(complaint),
-        arguments={"code": code, "summary": summary, "is_first_contact": False},
-    )
-    return True
-
-
 def reopen_complaint(*, complaint: Complaint, actor, reason: str) -> Complaint:
     """The customer is not satisfied within the reopen window: work goes on."""
     require(reason, "reason", _("Say why the complaint is reopened."))
@@ -366,20 +343,6 @@ def reopen_complaint(*, complaint: Complaint, actor, reason: str) -> Complaint:
         "reopen",
         actor=actor,
         reason=reason,
-        before_save=lambda: sla.restart_clock(complaint.sla_clock, at=timezone.now()),
-    )
-
-
-def reopen_by_linked_case(*, complaint: Complaint, reason: str, linked_case) -> Complaint:
-    """A case opened from this complaint went wrong after the complaint resolved (a refund
-    that failed at payments): the conversation with the customer reopens, within the window."""
-    return run_transition(
-        complaint,
-        "reopen",
-        actor=None,
-        system_label=f"{linked_case._meta.verbose_name_raw} {linked_case.reference}",
-        reason=reason,
-        data={"linked_case": linked_case.reference},
         before_save=lambda: sla.restart_clock(complaint.sla_clock, at=timezone.now()),
     )
 
@@ -452,15 +415,6 @@ def add_note(*, complaint: Complaint, actor, body: str) -> ComplaintNote:
     return note
 
 
-def add_linked_case_note(*, complaint: Complaint, author, body: str) -> ComplaintNote:
-    """A note the system writes when a case opened from the complaint ends otherwise than
-    resolving it: the agent sees why, and takes the complaint on."""
-    note = ComplaintNote(complaint=complaint, author=author, body=body)
-    note._history_user = author
-    note.save()
-    return note
-
-
 def add_attachment(*, complaint: Complaint, actor, file, description: str = "") -> ComplaintAttachment:
     if actor is None or not actor.has_perm("complaints.add_complaintattachment"):
         raise PermissionRefused(_("You do not have permission to attach files."))
@@ -529,6 +483,96 @@ def _post_message(*, complaint: Complaint, actor, body: str, is_from_partner: bo
         Complaint.objects.filter(pk=complaint.pk).update(updated_at=message.created_at)
         complaint.updated_at = message.created_at
     return message
+
+
+# What the cases opened from a complaint (an unlock request, a refund case) hand it when
+# they end. Run inside the linked case's transaction; the complaint's own change is a
+# savepoint, so a complaint that cannot follow never undoes the linked case's end.
+
+
+def _resolve_by_linked_case(*, complaint: Complaint, code: str, summary: str, linked_case) -> bool:
+    """Resolve as the system on the linked case's behalf; False (and nothing changed) when
+    the complaint cannot resolve now, e.g. while it waits on the customer."""
+    if complaint.state not in (State.ACCEPTED, State.IN_PROGRESS, State.ESCALATED):
+        return False
+
+    run_transition(
+        complaint,
+        "resolve",
+        actor=None,
+        system_label=f"{linked_case._meta.verbose_name_raw} {linked_case.reference}",
+        reason=summary,
+        data={"code": code, "linked_case": linked_case.reference},
+        before_save=lambda: _answered_and_stopped(complaint),
+        arguments={"code": code, "summary": summary, "is_first_contact": False},
+    )
+    return True
+
+
+def _reopen_by_linked_case(*, complaint: Complaint, reason: str, linked_case) -> Complaint:
+    return run_transition(
+        complaint,
+        "reopen",
+        actor=None,
+        system_label=f"{linked_case._meta.verbose_name_raw} {linked_case.reference}",
+        reason=reason,
+        data={"linked_case": linked_case.reference},
+        before_save=lambda: sla.restart_clock(complaint.sla_clock, at=timezone.now()),
+    )
+
+
+def _add_linked_case_note(*, complaint: Complaint, author, body: str) -> ComplaintNote:
+    note = ComplaintNote(complaint=complaint, author=author, body=body)
+    note._history_user = author
+    note.save()
+    return note
+
+
+def _linked_case_note(linked_case, actor, body: str) -> None:
+    # By the staff member acting, else by whoever opened the linked case: the clock, the
+    # payments system and a partner are nobody in the back office.
+    author = actor if getattr(actor, "is_staff", False) else linked_case.submitted_by
+    _add_linked_case_note(complaint=linked_case.complaint, author=author, body=body)
+
+
+def follow_linked_case(linked_case, *, actor, note: str, resolution: tuple[str, str] | None = None) -> None:
+    """A case opened from a complaint (``linked_case.complaint``) has ended: ended well
+    (``resolution``, the code and the summary the customer is told), the open complaint
+    resolves with it; if it cannot now (it waits on the customer), or the case ended
+    otherwise, the agent reads ``note`` on it and takes the complaint on. A complaint no
+    longer open is left as it is."""
+    complaint = linked_case.complaint
+    if complaint is None or not complaint.is_open:
+        return
+    if resolution is not None:
+        code, summary = resolution
+        try:
+            with transaction.atomic():
+                if _resolve_by_linked_case(
+                    complaint=complaint, code=code, summary=summary, linked_case=linked_case
+                ):
+                    return
+        except CaseworkError:
+            logger.exception("Complaint %s could not follow %s", complaint, linked_case)
+    _linked_case_note(linked_case, actor, note)
+
+
+def reopen_after_linked_case(linked_case, *, actor, reason: str) -> None:
+    """A case opened from a complaint went wrong after the complaint resolved (a refund that
+    failed at payments): the conversation with the customer reopens, within the window,
+    with ``reason``. A complaint that cannot reopen, or is still open, gets it as a note."""
+    complaint = linked_case.complaint
+    if complaint is None:
+        return
+    if complaint.state == State.RESOLVED:
+        try:
+            with transaction.atomic():
+                _reopen_by_linked_case(complaint=complaint, reason=reason, linked_case=linked_case)
+                return
+        except CaseworkError:
+            logger.exception("Complaint %s could not reopen after %s", complaint, linked_case)
+    if complaint.is_open or complaint.state == State.RESOLVED:
+        _linked_case_note(linked_case, actor, reason)
 
 
 # The clock's use cases: run by the sweep with no user, never from a door.

@@ -31,7 +31,6 @@ from casework.transitions import check_transition, require_permission, run_step,
 from complaints import services as complaint_services
 from complaints.models import Category as ComplaintCategory
 from complaints.models import Complaint, ResolutionCode
-from complaints.models import State as ComplaintState
 
 from .models import (
     RELEASED_STATES,
@@ -723,28 +722,19 @@ def _end(case: RefundCase, actor=None) -> None:
     """The case has ended: stop the deadline clock, and move the complaint it came from on."""
     sla.stop_clock(case.sla_clock, at=timezone.now())
     _clear_reminder(case)
-    complaint = case.complaint
-    if complaint is None or not complaint.is_open:
-        return
-    money = format_money(case.amount_to_pay, case.currency)
+    resolution = None
     if case.state == RefundState.REFUNDED:
         summary = _("Refunded %(money)s through %(case)s (payments reference %(processor_reference)s).") % {
-            "money": money,
+            "money": format_money(case.amount_to_pay, case.currency),
             "case": case.reference,
             "processor_reference": case.processor_reference,
         }
-        try:
-            with transaction.atomic():
-                if complaint_services.resolve_by_linked_case(
-                    complaint=complaint, code=ResolutionCode.REFUNDED, summary=summary, linked_case=case
-                ):
-                    return
-        except CaseworkError:
-            logger.exception("Complaint %s could not follow %s", complaint, case)
-    complaint_services.add_linked_case_note(
-        complaint=complaint,
-        author=actor if getattr(actor, "is_staff", False) else case.submitted_by,
-        body=(
+        resolution = (ResolutionCode.REFUNDED, summary)
+    complaint_services.follow_linked_case(
+        case,
+        actor=actor,
+        resolution=resolution,
+        note=(
             _("Refund case %(case)s ended %(state)s: %(reason)s.")
             if case.rejection_reason
             else _("Refund case %(case)s ended %(state)s.")
@@ -768,23 +758,12 @@ def _after_failure(case: RefundCase, *, actor, error: str) -> None:
             body=render_to_string("refunds/failed_notice.txt", {"case": case, "error": error}),
             case=case,
         )
-    complaint = case.complaint
-    if complaint is None:
-        return
-    body = _("Refund %(case)s failed at payments: %(error)s. Tell the customer; retry or reconsider.") % {
-        "case": case.reference,
-        "error": error,
-    }
-    author = actor if getattr(actor, "is_staff", False) else case.submitted_by
-    if complaint.state == ComplaintState.RESOLVED:
-        try:
-            with transaction.atomic():
-                complaint_services.reopen_by_linked_case(complaint=complaint, reason=body, linked_case=case)
-                return
-        except CaseworkError:
-            logger.exception("Complaint %s could not reopen after %s", complaint, case)
-    if complaint.is_open or complaint.state == ComplaintState.RESOLVED:
-        complaint_services.add_linked_case_note(complaint=complaint, author=author, body=body)
+    complaint_services.reopen_after_linked_case(
+        case,
+        actor=actor,
+        reason=_("Refund %(case)s failed at payments: %(error)s. Tell the customer; retry or reconsider.")
+        % {"case": case.reference, "error": error},
+    )
 
 
 # The clock: reminders before the deadline, overdue after it.
