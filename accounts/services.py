@@ -19,7 +19,14 @@ from casework.evidence import check_evidence_file, discard_file_of
 from casework.masking import mask_account_number
 from casework.models import CaseType, Partner
 from casework.teams import team_for_code
-from casework.transitions import require_permission, run_step, run_transition
+from casework.transitions import (
+    Actor,
+    permission_refusal,
+    permitted_step,
+    permitted_transition,
+    require_permission,
+    run_transition,
+)
 from complaints import services as complaint_services
 from complaints.models import Category as ComplaintCategory
 from complaints.models import Complaint, ResolutionCode
@@ -37,7 +44,6 @@ from .models import (
     RequestKind,
     RequestState,
     WalletAccount,
-    approval_refusal,
 )
 
 logger = logging.getLogger(__name__)
@@ -59,6 +65,13 @@ NOT_A_SERVED_ACCOUNT = gettext_noop(
 )
 # Proof that is a document needs its scan; a code or a face check is a result, not a file.
 FILE_REQUIRED = frozenset({AuthenticationMethod.ID_DOCUMENT, AuthenticationMethod.BANK_CARD})
+
+
+def _require_person(actor: Actor, name: str, request: AccountRequest) -> None:
+    """What only a person does (verify a caller, approve): the system (``None``) is refused
+    as one without the permission."""
+    if actor is None:
+        raise PermissionRefused(permission_refusal(name, request))
 
 
 def _account(
@@ -278,13 +291,11 @@ def open_unlock_request_from_complaint(*, complaint: Complaint, actor) -> Accoun
 def verify_identity(*, request: AccountRequest, actor, method: str, reason: str = "") -> AccountRequest:
     """Record how the caller proved who they are. A customer's own protective lock
     (lost phone) is then executed at once."""
-    require_permission(actor, "accounts.verify_identity_accountrequest", "verify_identity", request)
+    _require_person(actor, "verify_identity", request)
+    verification = permitted_transition(request, "verify_identity", actor=actor)
     require(method, "method", gettext("Say how the caller's identity was verified."))
     with transaction.atomic():
-        run_transition(
-            request,
-            "verify_identity",
-            actor=actor,
+        verification.run(
             reason=reason or gettext("Identity verified (%(method)s)") % {"method": method},
             data={"method": method},
             before_save=lambda: sla.record_first_response(request.sla_clock, at=timezone.now()),
@@ -318,8 +329,11 @@ def add_evidence(
     *, request: AccountRequest, actor, method: str, outcome: str, file=None, note: str = ""
 ) -> AuthenticationEvidence:
     """Record one alternative authentication (method, outcome, proof, who checked)."""
-    require_permission(
-        actor, "accounts.collect_authentication_accountrequest", "collect_authentication", request
+    step = permitted_step(
+        request,
+        "collect_authentication",
+        actor=actor,
+        permission="accounts.collect_authentication_accountrequest",
     )
     if method not in AuthenticationMethod.values:
         raise InvalidInput(
@@ -348,11 +362,7 @@ def add_evidence(
     evidence._history_user = actor
 
     try:
-        run_step(
-            request,
-            "collect_authentication",
-            actor=actor,
-            permission="accounts.collect_authentication_accountrequest",
+        step.run(
             apply=evidence.save,
             reason=note
             or gettext("%(method)s: %(outcome)s")
@@ -374,10 +384,8 @@ def approve_request(*, request: AccountRequest, actor, reason: str = "") -> Acco
     """Four eyes: approved by none of its makers (who opened it, verified the caller,
     collected proof or submitted it for review); unlocks of suspicious-activity or
     risk-control locks by a risk officer."""
-    require_permission(actor, "accounts.approve_accountrequest", "approve", request)
-    refusal = approval_refusal(request, actor)
-    if refusal:
-        raise PermissionRefused(refusal)
+    _require_person(actor, "approve", request)
+    # The transition's permission is the four-eyes rule (models.may_approve).
     return run_transition(request, "approve", actor=actor, reason=reason, arguments={"by": actor})
 
 

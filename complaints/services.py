@@ -21,7 +21,7 @@ from casework.errors import CaseworkError, InvalidInput, PermissionRefused, Tran
 from casework.evidence import check_evidence_file, discard_file_of
 from casework.models import CaseType, Partner, Team
 from casework.teams import team_for_code
-from casework.transitions import claimed, require_permission, run_step, run_transition
+from casework.transitions import claimed, permitted_step, require_permission, run_transition
 
 from .models import (
     MESSAGE_STATES,
@@ -94,8 +94,13 @@ def register_complaint(
 
     The details its category needs must be there; a partner files only as itself.
     """
-    if actor is None or not actor.has_perm("complaints.add_complaint"):
-        raise PermissionRefused(_("You do not have permission to register complaints."))
+    require_permission(
+        actor,
+        "complaints.add_complaint",
+        "register",
+        Complaint,
+        refusal=_("You do not have permission to register complaints."),
+    )
     _choice(channel, Channel, "channel")
     _choice(category, Category, "category")
     received_at = received_at or timezone.now()
@@ -154,7 +159,9 @@ def register_complaint(
 
 def verify_identity(*, complaint: Complaint, actor, method: str, reason: str = "") -> Complaint:
     """Record how the caller proved who they are; accept needs this first."""
-    require_permission(actor, "complaints.verify_identity_complaint", "verify_identity", complaint)
+    step = permitted_step(
+        complaint, "verify_identity", actor=actor, permission="complaints.verify_identity_complaint"
+    )
     _choice(method, VerificationMethod, "method")
     if complaint.state != State.RECEIVED:
         raise InvalidInput(_("Identity is verified before the complaint is accepted."), field="method")
@@ -164,11 +171,7 @@ def verify_identity(*, complaint: Complaint, actor, method: str, reason: str = "
         complaint.identity_verified_by = actor
         complaint.identity_verification_method = method
 
-    return run_step(
-        complaint,
-        "verify_identity",
-        actor=actor,
-        permission="complaints.verify_identity_complaint",
+    return step.run(
         apply=apply,
         reason=reason or _("Verified by %(method)s") % {"method": VerificationMethod(method).label},
         data={"method": method},
@@ -272,8 +275,11 @@ def customer_replied(*, complaint: Complaint, actor, reason: str = "") -> Compla
 
 def send_holding_response(*, complaint: Complaint, actor, holding_response: str) -> Complaint:
     """Tell the customer why the answer needs longer: the deadline moves to its extended limit."""
-    require_permission(
-        actor, "complaints.send_holding_response_complaint", "send_holding_response", complaint
+    step = permitted_step(
+        complaint,
+        "send_holding_response",
+        actor=actor,
+        permission="complaints.send_holding_response_complaint",
     )
     require(holding_response, "holding_response", _("Write what the customer is told."))
     if not complaint.can_send_holding_response:
@@ -284,14 +290,7 @@ def send_holding_response(*, complaint: Complaint, actor, holding_response: str)
         complaint.holding_response = holding_response
         complaint.holding_response_at = timezone.now()
 
-    return run_step(
-        complaint,
-        "send_holding_response",
-        actor=actor,
-        permission="complaints.send_holding_response_complaint",
-        apply=apply,
-        reason=holding_response,
-    )
+    return step.run(apply=apply, reason=holding_response)
 
 
 def _answered_and_stopped(complaint: Complaint) -> None:
@@ -373,7 +372,7 @@ def assign_complaint(
     *, complaint: Complaint, actor, assigned_to=None, team: Team | None = None, reason: str = ""
 ) -> Complaint:
     """Move the complaint to another agent or team (supervisors)."""
-    require_permission(actor, "complaints.assign_complaint", "assign", complaint)
+    step = permitted_step(complaint, "assign", actor=actor, permission="complaints.assign_complaint")
     if assigned_to is None and team is None:
         raise InvalidInput(_("Choose an agent or a team."), field="assigned_to")
     if assigned_to is not None and not (
@@ -390,11 +389,7 @@ def assign_complaint(
         if team is not None:
             complaint.team = team
 
-    return run_step(
-        complaint,
-        "assign",
-        actor=actor,
-        permission="complaints.assign_complaint",
+    return step.run(
         apply=apply,
         reason=reason,
         data={
@@ -405,8 +400,13 @@ def assign_complaint(
 
 
 def add_note(*, complaint: Complaint, actor, body: str) -> ComplaintNote:
-    if actor is None or not actor.has_perm("complaints.add_complaintnote"):
-        raise PermissionRefused(_("You do not have permission to add notes."))
+    require_permission(
+        actor,
+        "complaints.add_complaintnote",
+        "add_note",
+        complaint,
+        refusal=_("You do not have permission to add notes."),
+    )
     require(body, "body", _("A note needs text."))
     note = ComplaintNote(complaint=complaint, author=actor, body=body)
     refuse_invalid_fields(note, {"body": "body"})
@@ -416,8 +416,13 @@ def add_note(*, complaint: Complaint, actor, body: str) -> ComplaintNote:
 
 
 def add_attachment(*, complaint: Complaint, actor, file, description: str = "") -> ComplaintAttachment:
-    if actor is None or not actor.has_perm("complaints.add_complaintattachment"):
-        raise PermissionRefused(_("You do not have permission to attach files."))
+    require_permission(
+        actor,
+        "complaints.add_complaintattachment",
+        "add_attachment",
+        complaint,
+        refusal=_("You do not have permission to attach files."),
+    )
     require(file, "file", _("Choose a file to attach."))
     file = check_evidence_file(file)
     attachment = ComplaintAttachment(

@@ -27,7 +27,15 @@ from casework.errors import CaseworkError, InvalidInput, PermissionRefused, Tran
 from casework.evidence import check_evidence_file, discard_file_of
 from casework.models import CaseType, Notification, Partner
 from casework.teams import team_for_code
-from casework.transitions import check_transition, require_permission, run_step, run_transition
+from casework.transitions import (
+    PermittedStep,
+    PermittedTransition,
+    permitted_step,
+    permitted_transition,
+    require_permission,
+    run_step,
+    run_transition,
+)
 from complaints import services as complaint_services
 from complaints.models import Category as ComplaintCategory
 from complaints.models import Complaint, ResolutionCode
@@ -396,7 +404,7 @@ def evidence_received(*, case: RefundCase, actor, reason: str = "") -> RefundCas
 
 def add_evidence(*, case: RefundCase, actor, kind: str, file, note: str = "") -> RefundEvidence:
     """Attach one evidence file; on a case waiting for evidence, the review resumes."""
-    require_permission(actor, "refunds.add_refundevidence", "add_evidence", case)
+    step = permitted_step(case, "add_evidence", actor=actor, permission="refunds.add_refundevidence")
     _require_own(case, actor, _("A partner can add evidence to only its own refund cases."))
     if kind not in EvidenceKind.values:
         allowed = ", ".join(EvidenceKind.values)
@@ -423,11 +431,7 @@ def add_evidence(*, case: RefundCase, actor, kind: str, file, note: str = "") ->
 
     try:
         with transaction.atomic():
-            run_step(
-                case,
-                "add_evidence",
-                actor=actor,
-                permission="refunds.add_refundevidence",
+            step.run(
                 apply=store,
                 reason=note or str(EvidenceKind(kind).label),
                 data=trail,
@@ -453,7 +457,11 @@ def add_evidence(*, case: RefundCase, actor, kind: str, file, note: str = "") ->
 def check_approval(case: RefundCase, actor) -> None:
     """Refuse an approval before any amount is looked at: the user may not approve (four
     eyes included) or the case is not under review. The admin's approve page asks this too,
-    since a first approval is what the model's four-eyes condition waits for."""
+    since a first approval is what the model's four-eyes condition waits for.
+
+    It is the permission of both approvals: the first (a step needing
+    ``refunds.approve_refundcase``) and the final one (the transition's ``may_approve``),
+    which :func:`approve_refund` then runs without asking again."""
     if actor is None or not actor.has_perm("refunds.approve_refundcase"):
         raise PermissionRefused(approval_refusal(case, actor) if actor else _("Approving needs a user."))
     if case.state != RefundState.UNDER_REVIEW:
@@ -510,10 +518,8 @@ def approve_refund(*, case: RefundCase, actor, amount=None, reason: str = "") ->
         previous = case.approved_amount
         case.approved_amount = amount  # what the four-eyes condition reads
         try:
-            return run_transition(
-                case,
-                "approve",
-                actor=actor,
+            # Permitted by check_approval, as the transition's may_approve would permit it.
+            return PermittedTransition(case, "approve", actor).run(
                 reason=reason or _("Approved %(amount)s") % {"amount": format_money(amount, currency)},
                 data={"amount": str(amount), "currency": currency},
                 arguments={"amount": amount, "by": actor},
@@ -543,11 +549,8 @@ def _first_approval(case: RefundCase, actor, amount: Decimal, reason: str, *, wh
         case.first_approved_by = actor
         case.first_approved_at = timezone.now()
 
-    return run_step(
-        case,
-        "first_approval",
-        actor=actor,
-        permission="refunds.approve_refundcase",
+    # Permitted by check_approval (the permission and four eyes), asked before the amount.
+    return PermittedStep(case, "first_approval", actor).run(
         apply=apply,
         reason=reason
         or _("First approval of %(amount)s; a second person must approve")
@@ -569,12 +572,9 @@ def reject_refund(*, case: RefundCase, actor, reason: str) -> RefundCase:
 
 
 def cancel_refund(*, case: RefundCase, actor, reason: str = "") -> RefundCase:
-    check_transition(case, "cancel", actor)  # who may cancel at all, before whose case it is
+    cancellation = permitted_transition(case, "cancel", actor=actor)  # who may, before whose case it is
     _require_own(case, actor, _("A partner can cancel only its own refund cases."))
-    return run_transition(
-        case,
-        "cancel",
-        actor=actor,
+    return cancellation.run(
         reason=reason or _("Cancelled at the customer's request"),
         before_save=lambda: _end(case, actor=actor),
     )
