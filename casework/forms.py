@@ -12,7 +12,7 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .cases import CHANGE_REASON, check_details_change
+from .cases import CHANGE_REASON, check_details_change, max_length_of
 from .errors import CaseworkError
 from .limits import REASON_MAX_LENGTH
 from .models import TransitionRecord
@@ -80,7 +80,7 @@ class VersionedChangeForm(forms.ModelForm):
     change_reason = forms.CharField(
         label=_("Reason for the change"),
         required=False,
-        max_length=TransitionRecord._meta.get_field("reason").max_length,
+        max_length=max_length_of(TransitionRecord, "reason"),
         help_text=_(
             "Needed when you change any detail above: why it is corrected (e.g. the customer "
             "gave a new phone number). Kept in the trail with the fields changed."

@@ -43,14 +43,14 @@ from refunds.models import (
     RefundState,
     RefundType,
 )
-from refunds.money import MINOR_UNITS, check_currency
+from refunds.money import check_currency, in_minor_units
 
 
 def money(amount: Decimal | None, currency: str) -> str | None:
     """The amount as the wire shows it: a string at the currency's minor units."""
     if amount is None:
         return None
-    return str(amount.quantize(Decimal(1).scaleb(-MINOR_UNITS.get(currency, 2))))
+    return str(in_minor_units(amount, currency))
 
 
 @extend_schema_serializer(
