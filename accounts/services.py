@@ -99,7 +99,7 @@ def current_links() -> QuerySet[PartnerAccountLink]:
 
 
 def link_partner_to_account(
-    *, partner: Partner, account: WalletAccount, basis: str, actor
+    *, partner: Partner, account: WalletAccount, basis: str, actor: Actor
 ) -> PartnerAccountLink:
     """Record that the partner serves the account (the wallet core's record or the
     customer's consent, named in ``basis``); a current link is kept as it is."""
@@ -114,7 +114,7 @@ def link_partner_to_account(
     return link
 
 
-def end_partner_link(*, link: PartnerAccountLink, actor) -> bool:
+def end_partner_link(*, link: PartnerAccountLink, actor: Actor) -> bool:
     """The partner no longer serves the account: it may not ask for it, nor read its status
     on its earlier requests. The link stays, ended, for the record; False if it already was."""
     with transaction.atomic():
@@ -172,7 +172,7 @@ def _already_open(
 
 def open_account_request(
     *,
-    actor,
+    actor: Actor,
     account_number: str,
     kind: str = RequestKind.UNLOCK,
     lock_reason: str = "",
@@ -254,7 +254,7 @@ def is_liftable(request: AccountRequest) -> bool:
     return not (request.kind == RequestKind.UNLOCK and request.lock_reason == LockReason.JUDICIAL_FREEZE)
 
 
-def open_unlock_request_from_complaint(*, complaint: Complaint, actor) -> AccountRequest:
+def open_unlock_request_from_complaint(*, complaint: Complaint, actor: Actor) -> AccountRequest:
     """One step from a locked-account complaint to its unlock request.
 
     The complaint's identity verification carries over, so the agent goes straight on
@@ -288,7 +288,9 @@ def open_unlock_request_from_complaint(*, complaint: Complaint, actor) -> Accoun
     return request
 
 
-def verify_identity(*, request: AccountRequest, actor, method: str, reason: str = "") -> AccountRequest:
+def verify_identity(
+    *, request: AccountRequest, actor: Actor, method: str, reason: str = ""
+) -> AccountRequest:
     """Record how the caller proved who they are. A customer's own protective lock
     (lost phone) is then executed at once."""
     _require_person(actor, "verify_identity", request)
@@ -326,7 +328,7 @@ def _check_evidence_file(file, method: str):
 
 
 def add_evidence(
-    *, request: AccountRequest, actor, method: str, outcome: str, file=None, note: str = ""
+    *, request: AccountRequest, actor: Actor, method: str, outcome: str, file=None, note: str = ""
 ) -> AuthenticationEvidence:
     """Record one alternative authentication (method, outcome, proof, who checked)."""
     step = permitted_step(
@@ -375,12 +377,12 @@ def add_evidence(
     return evidence
 
 
-def submit_for_review(*, request: AccountRequest, actor, reason: str = "") -> AccountRequest:
+def submit_for_review(*, request: AccountRequest, actor: Actor, reason: str = "") -> AccountRequest:
     """Hand the collected proof to a reviewer (who must be someone else)."""
     return run_transition(request, "submit_for_review", actor=actor, reason=reason, arguments={"by": actor})
 
 
-def approve_request(*, request: AccountRequest, actor, reason: str = "") -> AccountRequest:
+def approve_request(*, request: AccountRequest, actor: Actor, reason: str = "") -> AccountRequest:
     """Four eyes: approved by none of its makers (who opened it, verified the caller,
     collected proof or submitted it for review); unlocks of suspicious-activity or
     risk-control locks by a risk officer."""
@@ -389,7 +391,7 @@ def approve_request(*, request: AccountRequest, actor, reason: str = "") -> Acco
     return run_transition(request, "approve", actor=actor, reason=reason, arguments={"by": actor})
 
 
-def _call_gateway(request: AccountRequest, actor) -> str:
+def _call_gateway(request: AccountRequest, actor: Actor) -> str:
     accounts = gateway()
     key = f"{request.reference}-{request.kind}"
     number = request.account.account_number
@@ -400,7 +402,7 @@ def _call_gateway(request: AccountRequest, actor) -> str:
     return accounts.lock(number, reason=request.lock_reason, idempotency_key=key, actor=actor)
 
 
-def _execute(request: AccountRequest, actor, name: str, *, reason: str) -> AccountRequest:
+def _execute(request: AccountRequest, actor: Actor, name: str, *, reason: str) -> AccountRequest:
     def change_account() -> None:
         # Runs after the row is claimed: a second execute is refused before it gets here,
         # so the gateway is called once.
@@ -418,7 +420,7 @@ def _execute(request: AccountRequest, actor, name: str, *, reason: str) -> Accou
     )
 
 
-def execute_request(*, request: AccountRequest, actor, reason: str = "") -> AccountRequest:
+def execute_request(*, request: AccountRequest, actor: Actor, reason: str = "") -> AccountRequest:
     """Change the account through the gateway, once."""
     return _execute(
         request,
@@ -428,7 +430,7 @@ def execute_request(*, request: AccountRequest, actor, reason: str = "") -> Acco
     )
 
 
-def reject_request(*, request: AccountRequest, actor, reason: str) -> AccountRequest:
+def reject_request(*, request: AccountRequest, actor: Actor, reason: str) -> AccountRequest:
     require(reason, "reason", gettext("Say why the request is rejected; the customer is told."))
     return run_transition(
         request,
@@ -440,7 +442,7 @@ def reject_request(*, request: AccountRequest, actor, reason: str) -> AccountReq
     )
 
 
-def cancel_request(*, request: AccountRequest, actor, reason: str = "") -> AccountRequest:
+def cancel_request(*, request: AccountRequest, actor: Actor, reason: str = "") -> AccountRequest:
     return run_transition(
         request,
         "cancel",
@@ -450,7 +452,7 @@ def cancel_request(*, request: AccountRequest, actor, reason: str = "") -> Accou
     )
 
 
-def _end(request: AccountRequest, actor=None, at: dt.datetime | None = None) -> None:
+def _end(request: AccountRequest, actor: Actor = None, at: dt.datetime | None = None) -> None:
     """The request has ended: stop its clock, and move the complaint it came from on."""
     sla.stop_clock(request.sla_clock, at=at or timezone.now())
     resolution = None

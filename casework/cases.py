@@ -18,7 +18,7 @@ from .errors import InvalidInput
 from .limits import refuse_overlong_reason, refuse_overlong_text, text_fields
 from .models import SlaPolicy
 from .references import next_reference
-from .transitions import run_step
+from .transitions import Actor, run_step
 
 # The form field (and the refusal's field) carrying why a case's details were corrected.
 CHANGE_REASON = "change_reason"
@@ -89,7 +89,7 @@ def open_case(
     prefix: str,
     policy: SlaPolicy,
     received_at: dt.datetime,
-    actor,
+    actor: Actor,
     transition: str,
     reason: str,
     data: dict | None = None,
@@ -131,7 +131,7 @@ def check_details_change(changed: Sequence[str], reason: str) -> None:
         )
 
 
-def edit_details(*, case: models.Model, actor, changed: Sequence[str], reason: str) -> models.Model:
+def edit_details(*, case: models.Model, actor: Actor, changed: Sequence[str], reason: str) -> models.Model:
     """Save corrections already set on ``case`` (its fields ``changed``) with the reason, as a
     step of its trail ("edit details": the fields, who, why; the state stays), claimed
     against the version the editor read; simple-history keeps the same reason."""

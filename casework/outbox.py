@@ -24,6 +24,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -37,6 +38,9 @@ from django.utils.translation import gettext
 from . import webhooks
 from .errors import PermissionRefused, TransitionRefused
 from .models import DeliveryAttempt, Notification
+
+if TYPE_CHECKING:  # transitions announce through the outbox: no import the other way at run time
+    from .transitions import Actor
 
 logger = logging.getLogger(__name__)
 
@@ -264,7 +268,7 @@ def deliver(notification_id: int) -> bool:
 OPERATE_PERMISSION = "casework.change_notification"
 
 
-def deliver_now(notification_ids: Iterable[int], *, actor) -> int:
+def deliver_now(notification_ids: Iterable[int], *, actor: Actor) -> int:
     """Staff send pending notices at once rather than at their next try ("Deliver now");
     how many went out. A notice no longer pending (a worker sent it meanwhile) is left as
     it is: delivery claims each row, so none is sent twice."""
@@ -276,7 +280,7 @@ def deliver_now(notification_ids: Iterable[int], *, actor) -> int:
 RESENDABLE = (Notification.Status.SENT, Notification.Status.FAILED)
 
 
-def resend(notification_id: int, *, actor) -> DeliveryAttempt:
+def resend(notification_id: int, *, actor: Actor) -> DeliveryAttempt:
     """Send a webhook notice that was sent or given up once more, by hand, with the same
     ``webhook-id`` so the receiver can tell it is a repeat.
 

@@ -21,7 +21,7 @@ from casework.errors import CaseworkError, InvalidInput, PermissionRefused, Tran
 from casework.evidence import check_evidence_file, discard_file_of
 from casework.models import CaseType, Partner, Team
 from casework.teams import team_for_code
-from casework.transitions import claimed, permitted_step, require_permission, run_transition
+from casework.transitions import Actor, claimed, permitted_step, require_permission, run_transition
 
 from .models import (
     MESSAGE_STATES,
@@ -72,7 +72,7 @@ def _refuse_reused_reference(partner: Partner | None, external_reference: str) -
 
 def register_complaint(
     *,
-    actor,
+    actor: Actor,
     channel: str,
     category: str,
     customer_name: str,
@@ -157,7 +157,7 @@ def register_complaint(
     return complaint
 
 
-def verify_identity(*, complaint: Complaint, actor, method: str, reason: str = "") -> Complaint:
+def verify_identity(*, complaint: Complaint, actor: Actor, method: str, reason: str = "") -> Complaint:
     """Record how the caller proved who they are; accept needs this first."""
     step = permitted_step(
         complaint, "verify_identity", actor=actor, permission="complaints.verify_identity_complaint"
@@ -182,14 +182,14 @@ def _first_response(complaint: Complaint) -> None:
     sla.record_first_response(complaint.sla_clock, at=timezone.now())
 
 
-def accept_complaint(*, complaint: Complaint, actor, reason: str = "") -> Complaint:
+def accept_complaint(*, complaint: Complaint, actor: Actor, reason: str = "") -> Complaint:
     """Accept a received complaint whose caller's identity was verified."""
     return run_transition(
         complaint, "accept", actor=actor, reason=reason, before_save=lambda: _first_response(complaint)
     )
 
 
-def reject_complaint(*, complaint: Complaint, actor, reason: str) -> Complaint:
+def reject_complaint(*, complaint: Complaint, actor: Actor, reason: str) -> Complaint:
     """Refuse a complaint outright (not ours, abusive, duplicate); the reason is required."""
     require(reason, "reason", _("Say why the complaint is rejected."))
 
@@ -200,11 +200,11 @@ def reject_complaint(*, complaint: Complaint, actor, reason: str) -> Complaint:
     return run_transition(complaint, "reject", actor=actor, reason=reason, before_save=stop)
 
 
-def start_complaint(*, complaint: Complaint, actor, reason: str = "") -> Complaint:
+def start_complaint(*, complaint: Complaint, actor: Actor, reason: str = "") -> Complaint:
     return run_transition(complaint, "start", actor=actor, reason=reason)
 
 
-def escalate_complaint(*, complaint: Complaint, actor, team: Team, reason: str) -> Complaint:
+def escalate_complaint(*, complaint: Complaint, actor: Actor, team: Team, reason: str) -> Complaint:
     """Hand the complaint to the technical team or the complaints department, with a reason;
     the team's mailbox gets a notice through the outbox."""
     require(team, "team", _("Choose the team to escalate to."))
@@ -242,7 +242,7 @@ def escalate_complaint(*, complaint: Complaint, actor, team: Team, reason: str) 
     )
 
 
-def return_findings(*, complaint: Complaint, actor, findings: str) -> Complaint:
+def return_findings(*, complaint: Complaint, actor: Actor, findings: str) -> Complaint:
     """The escalation team hands its findings back; the case is the agent's turn again."""
     require(findings, "findings", _("Write the findings the agent should act on."))
     return run_transition(
@@ -250,7 +250,7 @@ def return_findings(*, complaint: Complaint, actor, findings: str) -> Complaint:
     )
 
 
-def wait_for_customer(*, complaint: Complaint, actor, reason: str) -> Complaint:
+def wait_for_customer(*, complaint: Complaint, actor: Actor, reason: str) -> Complaint:
     """Ask the customer for something; the SLA clock pauses until they reply."""
     require(reason, "reason", _("Say what the customer has been asked for."))
     return run_transition(
@@ -262,7 +262,7 @@ def wait_for_customer(*, complaint: Complaint, actor, reason: str) -> Complaint:
     )
 
 
-def customer_replied(*, complaint: Complaint, actor, reason: str = "") -> Complaint:
+def customer_replied(*, complaint: Complaint, actor: Actor, reason: str = "") -> Complaint:
     """The customer answered; the clock resumes with the pause added to the deadline."""
     return run_transition(
         complaint,
@@ -273,7 +273,7 @@ def customer_replied(*, complaint: Complaint, actor, reason: str = "") -> Compla
     )
 
 
-def send_holding_response(*, complaint: Complaint, actor, holding_response: str) -> Complaint:
+def send_holding_response(*, complaint: Complaint, actor: Actor, holding_response: str) -> Complaint:
     """Tell the customer why the answer needs longer: the deadline moves to its extended limit."""
     step = permitted_step(
         complaint,
@@ -301,7 +301,7 @@ def _answered_and_stopped(complaint: Complaint) -> None:
 
 
 def resolve_complaint(
-    *, complaint: Complaint, actor, code: str, summary: str, is_first_contact: bool = False
+    *, complaint: Complaint, actor: Actor, code: str, summary: str, is_first_contact: bool = False
 ) -> Complaint:
     """Resolve with an outcome code and a summary; the clock stops (lateness is kept).
 
@@ -334,7 +334,7 @@ def resolve_complaint(
     )
 
 
-def reopen_complaint(*, complaint: Complaint, actor, reason: str) -> Complaint:
+def reopen_complaint(*, complaint: Complaint, actor: Actor, reason: str) -> Complaint:
     """The customer is not satisfied within the reopen window: work goes on."""
     require(reason, "reason", _("Say why the complaint is reopened."))
     return run_transition(
@@ -346,7 +346,7 @@ def reopen_complaint(*, complaint: Complaint, actor, reason: str) -> Complaint:
     )
 
 
-def close_complaint(*, complaint: Complaint, actor, reason: str = "") -> Complaint:
+def close_complaint(*, complaint: Complaint, actor: Actor, reason: str = "") -> Complaint:
     """Close a resolved complaint once the customer confirmed (staff) or time ran out."""
     if actor is None:
         raise PermissionRefused(_("Closing needs a user; the clock closes through auto_close_resolved."))
@@ -355,7 +355,7 @@ def close_complaint(*, complaint: Complaint, actor, reason: str = "") -> Complai
     )
 
 
-def withdraw_complaint(*, complaint: Complaint, actor, reason: str = "") -> Complaint:
+def withdraw_complaint(*, complaint: Complaint, actor: Actor, reason: str = "") -> Complaint:
     """The customer (or the partner for them) withdraws; the clock stops."""
     if complaint.partner_id and getattr(actor, "partner", None) not in (None, complaint.partner):
         raise PermissionRefused(_("A partner can withdraw only its own complaints."))
@@ -369,7 +369,7 @@ def withdraw_complaint(*, complaint: Complaint, actor, reason: str = "") -> Comp
 
 
 def assign_complaint(
-    *, complaint: Complaint, actor, assigned_to=None, team: Team | None = None, reason: str = ""
+    *, complaint: Complaint, actor: Actor, assigned_to=None, team: Team | None = None, reason: str = ""
 ) -> Complaint:
     """Move the complaint to another agent or team (supervisors)."""
     step = permitted_step(complaint, "assign", actor=actor, permission="complaints.assign_complaint")
@@ -399,7 +399,7 @@ def assign_complaint(
     )
 
 
-def add_note(*, complaint: Complaint, actor, body: str) -> ComplaintNote:
+def add_note(*, complaint: Complaint, actor: Actor, body: str) -> ComplaintNote:
     require_permission(
         actor,
         "complaints.add_complaintnote",
@@ -415,7 +415,7 @@ def add_note(*, complaint: Complaint, actor, body: str) -> ComplaintNote:
     return note
 
 
-def add_attachment(*, complaint: Complaint, actor, file, description: str = "") -> ComplaintAttachment:
+def add_attachment(*, complaint: Complaint, actor: Actor, file, description: str = "") -> ComplaintAttachment:
     require_permission(
         actor,
         "complaints.add_complaintattachment",
@@ -438,7 +438,7 @@ def add_attachment(*, complaint: Complaint, actor, file, description: str = "") 
     return attachment
 
 
-def add_partner_message(*, complaint: Complaint, actor, body: str) -> PartnerMessage:
+def add_partner_message(*, complaint: Complaint, actor: Actor, body: str) -> PartnerMessage:
     """The partner writes on its own complaint (the customer sent more details): staff read
     it beside the complaint and may reply. Refused once the complaint has ended."""
     partner = getattr(actor, "partner", None)
@@ -448,7 +448,7 @@ def add_partner_message(*, complaint: Complaint, actor, body: str) -> PartnerMes
     return _post_message(complaint=complaint, actor=actor, body=body, is_from_partner=True)
 
 
-def reply_to_partner(*, complaint: Complaint, actor, body: str) -> PartnerMessage:
+def reply_to_partner(*, complaint: Complaint, actor: Actor, body: str) -> PartnerMessage:
     """Staff answer the partner that filed the complaint: unlike a note, the partner reads it."""
     require_permission(actor, "complaints.add_partnermessage", "reply_to_partner", complaint)
     if getattr(actor, "partner", None) is not None:
@@ -458,7 +458,7 @@ def reply_to_partner(*, complaint: Complaint, actor, body: str) -> PartnerMessag
     return _post_message(complaint=complaint, actor=actor, body=body, is_from_partner=False)
 
 
-def _post_message(*, complaint: Complaint, actor, body: str, is_from_partner: bool) -> PartnerMessage:
+def _post_message(*, complaint: Complaint, actor: Actor, body: str, is_from_partner: bool) -> PartnerMessage:
     text = (body or "").strip()
     require(text, "body", _("A message needs text."))
     refuse_invalid_fields(
@@ -533,14 +533,16 @@ def _add_linked_case_note(*, complaint: Complaint, author, body: str) -> Complai
     return note
 
 
-def _linked_case_note(linked_case, actor, body: str) -> None:
+def _linked_case_note(linked_case, actor: Actor, body: str) -> None:
     # By the staff member acting, else by whoever opened the linked case: the clock, the
     # payments system and a partner are nobody in the back office.
     author = actor if getattr(actor, "is_staff", False) else linked_case.submitted_by
     _add_linked_case_note(complaint=linked_case.complaint, author=author, body=body)
 
 
-def follow_linked_case(linked_case, *, actor, note: str, resolution: tuple[str, str] | None = None) -> None:
+def follow_linked_case(
+    linked_case, *, actor: Actor, note: str, resolution: tuple[str, str] | None = None
+) -> None:
     """A case opened from a complaint (``linked_case.complaint``) has ended: ended well
     (``resolution``, the code and the summary the customer is told), the open complaint
     resolves with it; if it cannot now (it waits on the customer), or the case ended
@@ -562,7 +564,7 @@ def follow_linked_case(linked_case, *, actor, note: str, resolution: tuple[str, 
     _linked_case_note(linked_case, actor, note)
 
 
-def reopen_after_linked_case(linked_case, *, actor, reason: str) -> None:
+def reopen_after_linked_case(linked_case, *, actor: Actor, reason: str) -> None:
     """A case opened from a complaint went wrong after the complaint resolved (a refund that
     failed at payments): the conversation with the customer reopens, within the window,
     with ``reason``. A complaint that cannot reopen, or is still open, gets it as a note."""

@@ -28,6 +28,7 @@ from casework.evidence import check_evidence_file, discard_file_of
 from casework.models import CaseType, Notification, Partner
 from casework.teams import team_for_code
 from casework.transitions import (
+    Actor,
     PermittedStep,
     PermittedTransition,
     permitted_step,
@@ -206,7 +207,7 @@ def _check_within_refundable(
     )
 
 
-def _require_own(case: RefundCase, actor, refusal: str) -> None:
+def _require_own(case: RefundCase, actor: Actor, refusal: str) -> None:
     """A partner acts only on the cases it sent; ``refusal`` says so for this use case."""
     partner = getattr(actor, "partner", None)
     if partner is not None and case.partner_id != partner.pk:
@@ -218,7 +219,7 @@ def _require_own(case: RefundCase, actor, refusal: str) -> None:
 
 def open_refund_case(
     *,
-    actor,
+    actor: Actor,
     refund_type: str,
     transaction_reference: str,
     merchant: str = "",
@@ -291,7 +292,7 @@ def open_refund_case(
 def open_refund_case_from_complaint(
     *,
     complaint: Complaint,
-    actor,
+    actor: Actor,
     refund_type: str,
     requested_amount=None,
     paid_at: dt.datetime | None = None,
@@ -329,7 +330,7 @@ def open_refund_case_from_complaint(
 # Review.
 
 
-def start_review(*, case: RefundCase, actor, reason: str = "") -> RefundCase:
+def start_review(*, case: RefundCase, actor: Actor, reason: str = "") -> RefundCase:
     """A handler takes the case (it becomes theirs unless it already has one)."""
 
     def answered() -> None:
@@ -345,7 +346,7 @@ def start_review(*, case: RefundCase, actor, reason: str = "") -> RefundCase:
     )
 
 
-def assign_handler(*, case: RefundCase, actor, handler, reason: str = "") -> RefundCase:
+def assign_handler(*, case: RefundCase, actor: Actor, handler, reason: str = "") -> RefundCase:
     require(handler, "handler", _("Choose who handles the refund."))
     if not handler.has_perm("refunds.review_refundcase"):
         raise InvalidInput(
@@ -371,7 +372,7 @@ def assign_handler(*, case: RefundCase, actor, handler, reason: str = "") -> Ref
     )
 
 
-def request_evidence(*, case: RefundCase, actor, what: str) -> RefundCase:
+def request_evidence(*, case: RefundCase, actor: Actor, what: str) -> RefundCase:
     """Ask the customer for proof; the deadline clock waits with them."""
     require(what, "what", _("Say what the customer must send."))
 
@@ -391,7 +392,7 @@ def _resume(case: RefundCase) -> None:
     _schedule_reminder(case)
 
 
-def evidence_received(*, case: RefundCase, actor, reason: str = "") -> RefundCase:
+def evidence_received(*, case: RefundCase, actor: Actor, reason: str = "") -> RefundCase:
     """What was asked for arrived (by post, in the branch...); review goes on, the clock runs."""
     return run_transition(
         case,
@@ -402,7 +403,7 @@ def evidence_received(*, case: RefundCase, actor, reason: str = "") -> RefundCas
     )
 
 
-def add_evidence(*, case: RefundCase, actor, kind: str, file, note: str = "") -> RefundEvidence:
+def add_evidence(*, case: RefundCase, actor: Actor, kind: str, file, note: str = "") -> RefundEvidence:
     """Attach one evidence file; on a case waiting for evidence, the review resumes."""
     step = permitted_step(case, "add_evidence", actor=actor, permission="refunds.add_refundevidence")
     _require_own(case, actor, _("A partner can add evidence to only its own refund cases."))
@@ -454,7 +455,7 @@ def add_evidence(*, case: RefundCase, actor, kind: str, file, note: str = "") ->
 # Decision.
 
 
-def check_approval(case: RefundCase, actor) -> None:
+def check_approval(case: RefundCase, actor: Actor) -> None:
     """Refuse an approval before any amount is looked at: the user may not approve (four
     eyes included) or the case is not under review. The admin's approve page asks this too,
     since a first approval is what the model's four-eyes condition waits for.
@@ -473,7 +474,7 @@ def check_approval(case: RefundCase, actor) -> None:
         raise PermissionRefused(refusal)
 
 
-def approve_refund(*, case: RefundCase, actor, amount=None, reason: str = "") -> RefundCase:
+def approve_refund(*, case: RefundCase, actor: Actor, amount=None, reason: str = "") -> RefundCase:
     """Approve the refund, at most what was asked and what is still refundable.
 
     Above the currency's four-eyes threshold, counting what is already approved or paid
@@ -543,7 +544,7 @@ def _lock_customer(case: RefundCase) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [CUSTOMER_LOCK_SPACE, key])
 
 
-def _first_approval(case: RefundCase, actor, amount: Decimal, reason: str, *, why: str) -> RefundCase:
+def _first_approval(case: RefundCase, actor: Actor, amount: Decimal, reason: str, *, why: str) -> RefundCase:
     def apply() -> None:
         case.approved_amount = amount
         case.first_approved_by = actor
@@ -559,7 +560,7 @@ def _first_approval(case: RefundCase, actor, amount: Decimal, reason: str, *, wh
     )
 
 
-def reject_refund(*, case: RefundCase, actor, reason: str) -> RefundCase:
+def reject_refund(*, case: RefundCase, actor: Actor, reason: str) -> RefundCase:
     require(reason, "reason", _("Say why the refund is rejected; the customer is told."))
     return run_transition(
         case,
@@ -571,7 +572,7 @@ def reject_refund(*, case: RefundCase, actor, reason: str) -> RefundCase:
     )
 
 
-def cancel_refund(*, case: RefundCase, actor, reason: str = "") -> RefundCase:
+def cancel_refund(*, case: RefundCase, actor: Actor, reason: str = "") -> RefundCase:
     cancellation = permitted_transition(case, "cancel", actor=actor)  # who may, before whose case it is
     _require_own(case, actor, _("A partner can cancel only its own refund cases."))
     return cancellation.run(
@@ -616,7 +617,7 @@ def _instruct_payment(case: RefundCase) -> PaymentInstruction:
     return instruction
 
 
-def submit_to_payments(*, case: RefundCase, actor, reason: str = "") -> RefundCase:
+def submit_to_payments(*, case: RefundCase, actor: Actor, reason: str = "") -> RefundCase:
     """Send the approved refund to payments: one instruction, whatever is clicked twice."""
     return run_transition(
         case,
@@ -629,7 +630,7 @@ def submit_to_payments(*, case: RefundCase, actor, reason: str = "") -> RefundCa
     )
 
 
-def retry_payment(*, case: RefundCase, actor, reason: str = "") -> RefundCase:
+def retry_payment(*, case: RefundCase, actor: Actor, reason: str = "") -> RefundCase:
     """After a failure the payments system reported: a new attempt, a new instruction."""
     return run_transition(
         case,
@@ -641,7 +642,7 @@ def retry_payment(*, case: RefundCase, actor, reason: str = "") -> RefundCase:
 
 
 def report_settlement(
-    *, idempotency_key: str, actor, outcome: str, processor_reference: str = "", error: str = ""
+    *, idempotency_key: str, actor: Actor, outcome: str, processor_reference: str = "", error: str = ""
 ) -> PaymentInstruction:
     """The payments system says how an instruction ended. The same report twice is
     harmless; a contradicting one is refused; an unknown instruction is refused."""
@@ -718,7 +719,7 @@ def report_settlement(
 # Endings and the complaint the case came from.
 
 
-def _end(case: RefundCase, actor=None) -> None:
+def _end(case: RefundCase, actor: Actor = None) -> None:
     """The case has ended: stop the deadline clock, and move the complaint it came from on."""
     sla.stop_clock(case.sla_clock, at=timezone.now())
     _clear_reminder(case)
@@ -747,7 +748,7 @@ def _end(case: RefundCase, actor=None) -> None:
     )
 
 
-def _after_failure(case: RefundCase, *, actor, error: str) -> None:
+def _after_failure(case: RefundCase, *, actor: Actor, error: str) -> None:
     """The money did not go: the handler hears of it, and the complaint's conversation reopens."""
     for recipient in _handlers(case):
         outbox.enqueue(
