@@ -1,5 +1,6 @@
-"""Refund use cases. The admin, the API, the sweep and the shell call these; each is one
-transaction and returns the case (or what it made).
+"""Opening a refund case and working it to a decision: the original transaction and
+what is still refundable on it, review, evidence, approval (four eyes), rejection and
+cancellation.
 
 Money is checked against the original transaction under its row lock: two cases on
 one transaction, opened or approved at the same moment, cannot together refund more
@@ -9,24 +10,19 @@ than was paid.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import logging
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.db.models.functions import Coalesce
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from casework import outbox, sla, sweep
+from casework import sla
 from casework.cases import open_case, refuse_invalid_fields, refuse_reused_partner_reference, require
 from casework.errors import CaseworkError, InvalidInput, PermissionRefused, TransitionRefused
 from casework.evidence import check_evidence_file, discard_file_of
-from casework.models import CaseType, Notification, Partner
-from casework.teams import team_for_code
+from casework.models import CaseType, Partner
 from casework.transitions import (
     Actor,
     PermittedStep,
@@ -37,15 +33,12 @@ from casework.transitions import (
     run_step,
     run_transition,
 )
-from complaints import services as complaint_services
 from complaints.models import Category as ComplaintCategory
-from complaints.models import Complaint, ResolutionCode
+from complaints.models import Complaint
 
-from .models import (
+from ..models import (
     RELEASED_STATES,
     EvidenceKind,
-    InstructionStatus,
-    PaymentInstruction,
     PaymentTransaction,
     RefundCase,
     RefundEvidence,
@@ -55,29 +48,15 @@ from .models import (
     customer_lock_keys,
     four_eyes,
 )
-from .money import check_amount, check_currency, format_money
-
-logger = logging.getLogger(__name__)
+from ..money import check_amount, check_currency, format_money
+from .clock import clear_reminder, schedule_reminder
+from .endings import end_case
 
 REFERENCE_PREFIX = "RFD"
-REFUNDS_TEAM = "refunds"
-SUPERVISORS_TEAM = "supervisors"
 # The first key of the advisory locks approvals of one customer's refunds take (any
 # constant no other lock in this database uses).
 CUSTOMER_LOCK_SPACE = 4_801_001
 EVIDENCE_STATES = (RefundState.REQUESTED, RefundState.UNDER_REVIEW, RefundState.AWAITING_EVIDENCE)
-
-
-class UnknownInstruction(CaseworkError):
-    """A settlement report names no instruction this system sent (API 404)."""
-
-    code = "not_found"
-
-
-class ConflictingReport(CaseworkError):
-    """A second report contradicts the first for the same instruction (API 409)."""
-
-    code = "conflicting_report"
 
 
 # The original transaction and what is left to refund on it.
@@ -282,7 +261,7 @@ def open_refund_case(
                     "currency": payment.currency,
                 },
             )
-            _schedule_reminder(case)
+            schedule_reminder(case)
     except IntegrityError:
         refuse_reused_partner_reference(RefundCase, partner, external_reference, noun=_("a refund case"))
         raise
@@ -378,7 +357,7 @@ def request_evidence(*, case: RefundCase, actor: Actor, what: str) -> RefundCase
 
     def pause() -> None:
         sla.pause_clock(case.sla_clock, at=timezone.now())
-        _clear_reminder(case)
+        clear_reminder(case)
 
     return run_transition(
         case, "request_evidence", actor=actor, reason=what, before_save=pause, arguments={"what": what}
@@ -389,7 +368,7 @@ def _resume(case: RefundCase) -> None:
     """The clock runs again with a later deadline: its reminders are due afresh."""
     sla.resume_clock(case.sla_clock, at=timezone.now())
     case.reminders_sent = 0
-    _schedule_reminder(case)
+    schedule_reminder(case)
 
 
 def evidence_received(*, case: RefundCase, actor: Actor, reason: str = "") -> RefundCase:
@@ -567,7 +546,7 @@ def reject_refund(*, case: RefundCase, actor: Actor, reason: str) -> RefundCase:
         "reject",
         actor=actor,
         reason=reason,
-        before_save=lambda: _end(case, actor=actor),
+        before_save=lambda: end_case(case, actor=actor),
         arguments={"reason": reason},
     )
 
@@ -577,277 +556,5 @@ def cancel_refund(*, case: RefundCase, actor: Actor, reason: str = "") -> Refund
     _require_own(case, actor, _("A partner can cancel only its own refund cases."))
     return cancellation.run(
         reason=reason or _("Cancelled at the customer's request"),
-        before_save=lambda: _end(case, actor=actor),
+        before_save=lambda: end_case(case, actor=actor),
     )
-
-
-# Paying.
-
-
-def _instruct_payment(case: RefundCase) -> PaymentInstruction:
-    """Write the next attempt's instruction and its outbox row, in the caller's transaction."""
-    attempt = case.instructions.count() + 1
-    instruction = PaymentInstruction.objects.create(
-        case=case,
-        attempt=attempt,
-        idempotency_key=f"{case.reference}-PAY-{attempt}",
-        amount=case.amount_to_pay,
-        currency=case.currency,
-    )
-    payload = {
-        "type": "refund.payment_instruction",
-        "idempotency_key": instruction.idempotency_key,
-        "refund_reference": case.reference,
-        "attempt": attempt,
-        "transaction_reference": case.transaction.reference,
-        "merchant": case.transaction.merchant,
-        "amount": str(instruction.amount),
-        "currency": instruction.currency,
-    }
-    outbox.enqueue(
-        idempotency_key=instruction.idempotency_key,
-        kind="payment_instruction",
-        channel=Notification.Channel.WEBHOOK,
-        signing_key="payments",
-        recipient=settings.PAYMENTS_ENDPOINT_URL,
-        subject=f"Pay {format_money(instruction.amount, instruction.currency)} for {case.reference}",
-        body=json.dumps(payload, sort_keys=True),
-        case=case,
-    )
-    return instruction
-
-
-def submit_to_payments(*, case: RefundCase, actor: Actor, reason: str = "") -> RefundCase:
-    """Send the approved refund to payments: one instruction, whatever is clicked twice."""
-    return run_transition(
-        case,
-        "submit_to_payments",
-        actor=actor,
-        reason=reason
-        or _("Submitted %(amount)s to payments")
-        % {"amount": format_money(case.amount_to_pay, case.currency)},
-        before_save=lambda: _instruct_payment(case),
-    )
-
-
-def retry_payment(*, case: RefundCase, actor: Actor, reason: str = "") -> RefundCase:
-    """After a failure the payments system reported: a new attempt, a new instruction."""
-    return run_transition(
-        case,
-        "retry",
-        actor=actor,
-        reason=reason or _("Payment retried after the reported failure"),
-        before_save=lambda: _instruct_payment(case),
-    )
-
-
-def report_settlement(
-    *, idempotency_key: str, actor: Actor, outcome: str, processor_reference: str = "", error: str = ""
-) -> PaymentInstruction:
-    """The payments system says how an instruction ended. The same report twice is
-    harmless; a contradicting one is refused; an unknown instruction is refused."""
-    require_permission(actor, "refunds.report_settlement", "report_settlement", PaymentInstruction)
-    if outcome not in (InstructionStatus.SETTLED, InstructionStatus.FAILED):
-        raise InvalidInput(
-            _("'%(value)s' is not an outcome; report settled or failed.") % {"value": outcome},
-            field="outcome",
-        )
-    if outcome == InstructionStatus.SETTLED:
-        require(processor_reference, "processor_reference", _("Give the payments system's reference."))
-    else:
-        require(error, "error", _("Say why the payment failed."))
-    with transaction.atomic():
-        instruction = (
-            PaymentInstruction.objects.select_for_update()
-            .select_related("case")
-            .filter(idempotency_key=idempotency_key)
-            .first()
-        )
-        if instruction is None:
-            raise UnknownInstruction(
-                _("No payment instruction '%(key)s' was sent.") % {"key": idempotency_key}, field="key"
-            )
-        if instruction.status != InstructionStatus.SENT:
-            same = instruction.status == outcome and (
-                outcome == InstructionStatus.FAILED or instruction.processor_reference == processor_reference
-            )
-            if same:
-                return instruction
-            said = {
-                "key": idempotency_key,
-                "status": instruction.get_status_display(),
-                "reference": instruction.processor_reference,
-            }
-            raise ConflictingReport(
-                (
-                    _("Instruction %(key)s was already reported %(status)s as %(reference)s.")
-                    if instruction.processor_reference
-                    else _("Instruction %(key)s was already reported %(status)s.")
-                )
-                % said
-            )
-        case = RefundCase.objects.select_related("transaction", "sla_clock").get(pk=instruction.case_id)
-        instruction.status = outcome
-        instruction.processor_reference = processor_reference
-        instruction.failure_reason = error
-        instruction.reported_at = timezone.now()
-        instruction._history_user = actor
-        instruction.save()
-        if outcome == InstructionStatus.SETTLED:
-            run_transition(
-                case,
-                "settle",
-                actor=actor,
-                reason=_("Settled by payments as %(reference)s") % {"reference": processor_reference},
-                data={"instruction": idempotency_key, "processor_reference": processor_reference},
-                before_save=lambda: _end(case, actor=actor),
-                arguments={"processor_reference": processor_reference},
-            )
-        else:
-            run_transition(
-                case,
-                "fail",
-                actor=actor,
-                reason=_("Payment failed: %(error)s") % {"error": error},
-                data={"instruction": idempotency_key},
-                before_save=lambda: _after_failure(case, actor=actor, error=error),
-                arguments={"error": error},
-            )
-    return instruction
-
-
-# Endings and the complaint the case came from.
-
-
-def _end(case: RefundCase, actor: Actor = None) -> None:
-    """The case has ended: stop the deadline clock, and move the complaint it came from on."""
-    sla.stop_clock(case.sla_clock, at=timezone.now())
-    _clear_reminder(case)
-    resolution = None
-    if case.state == RefundState.REFUNDED:
-        summary = _("Refunded %(money)s through %(case)s (payments reference %(processor_reference)s).") % {
-            "money": format_money(case.amount_to_pay, case.currency),
-            "case": case.reference,
-            "processor_reference": case.processor_reference,
-        }
-        resolution = (ResolutionCode.REFUNDED, summary)
-    complaint_services.follow_linked_case(
-        case,
-        actor=actor,
-        resolution=resolution,
-        note=(
-            _("Refund case %(case)s ended %(state)s: %(reason)s.")
-            if case.rejection_reason
-            else _("Refund case %(case)s ended %(state)s.")
-        )
-        % {
-            "case": case.reference,
-            "state": case.get_state_display(),
-            "reason": case.rejection_reason.rstrip("."),
-        },
-    )
-
-
-def _after_failure(case: RefundCase, *, actor: Actor, error: str) -> None:
-    """The money did not go: the handler hears of it, and the complaint's conversation reopens."""
-    for recipient in _handlers(case):
-        outbox.enqueue(
-            idempotency_key=f"refundcase-{case.pk}-failed-{case.instructions.count()}-{recipient}",
-            kind="refund_failed",
-            recipient=recipient,
-            subject=_("[%(reference)s] refund payment failed") % {"reference": case.reference},
-            body=render_to_string("refunds/failed_notice.txt", {"case": case, "error": error}),
-            case=case,
-        )
-    complaint_services.reopen_after_linked_case(
-        case,
-        actor=actor,
-        reason=_("Refund %(case)s failed at payments: %(error)s. Tell the customer; retry or reconsider.")
-        % {"case": case.reference, "error": error},
-    )
-
-
-# The clock: reminders before the deadline, overdue after it.
-
-
-def _clear_reminder(case: RefundCase) -> None:
-    case.next_reminder_at = None
-    RefundCase.objects.filter(pk=case.pk).update(next_reminder_at=None)
-
-
-def _schedule_reminder(case: RefundCase) -> None:
-    """The next reminder still to send for the current deadline, if any."""
-    clock = case.sla_clock
-    offsets = settings.REFUND_REMINDER_DAYS_BEFORE[case.reminders_sent :]
-    if clock.stopped_at or clock.paused_at or not offsets:
-        _clear_reminder(case)
-        return
-    case.next_reminder_at = clock.resolution_due_at - dt.timedelta(days=offsets[0])
-    RefundCase.objects.filter(pk=case.pk).update(
-        next_reminder_at=case.next_reminder_at, reminders_sent=case.reminders_sent
-    )
-
-
-def _handlers(case: RefundCase) -> list[str]:
-    if case.handler_id and case.handler.email:
-        return [case.handler.email]
-    return [team_for_code(REFUNDS_TEAM).mailbox]
-
-
-def send_reminders(now: dt.datetime) -> int:
-    """Remind the handler at each configured offset before the deadline, once each."""
-    offsets = settings.REFUND_REMINDER_DAYS_BEFORE
-    sent = 0
-    with transaction.atomic():
-        due = list(
-            RefundCase.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("sla_clock", "transaction", "handler")
-            .filter(next_reminder_at__lte=now)
-            .order_by("next_reminder_at")[: sweep.SWEEP_BATCH]
-        )
-        for case in due:
-            deadline = case.sla_clock.resolution_due_at
-            index = case.reminders_sent
-            while index < len(offsets) and deadline - dt.timedelta(days=offsets[index]) <= now:
-                index += 1
-            if now < deadline and index > case.reminders_sent:
-                days = offsets[index - 1]
-                for recipient in _handlers(case):
-                    outbox.enqueue(
-                        idempotency_key=f"refundcase-{case.pk}-reminder-{days}d-{deadline:%Y%m%d%H%M}-{recipient}",
-                        kind="refund_reminder",
-                        recipient=recipient,
-                        subject=_("[%(reference)s] refund due %(deadline)s")
-                        % {"reference": case.reference, "deadline": sweep.local(deadline)},
-                        body=render_to_string("refunds/clock_notice.txt", {"case": case, "kind": "reminder"}),
-                        case=case,
-                    )
-                sent += 1
-            else:
-                index = len(offsets)  # past the deadline: the overdue notice takes over
-            case.reminders_sent = index
-            remaining = offsets[index:]
-            case.next_reminder_at = deadline - dt.timedelta(days=remaining[0]) if remaining else None
-            RefundCase.objects.filter(pk=case.pk).update(
-                reminders_sent=case.reminders_sent, next_reminder_at=case.next_reminder_at
-            )
-    return sent
-
-
-CLOCKED = sweep.ClockedCases(
-    model=RefundCase,
-    clock_relation="refund_case",
-    related=("transaction", "handler"),
-    template="refunds/clock_notice.txt",
-    due_soon_recipients=_handlers,
-    # Overdue: the handler and, as the escalation, the supervisors.
-    breach_recipients=lambda case: sorted({*_handlers(case), team_for_code(SUPERVISORS_TEAM).mailbox}),
-)
-
-
-def run_clock(now: dt.datetime) -> dict[str, int]:
-    return {
-        "reminders": send_reminders(now),
-        "overdue": sweep.mark_breaches(CLOCKED, now),
-        "late_first_response": sweep.mark_late_first_responses(CLOCKED, now),
-    }
