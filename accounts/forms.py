@@ -7,8 +7,9 @@ from django import forms
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from casework.admin.forms import CaseOpeningForm, VersionedForm, max_length_of, text_field
+from casework.admin.forms import CaseOpeningForm, VersionedForm, text_field
 from casework.core.evidence import EVIDENCE_EXTENSIONS
+from casework.core.limits import max_length_of
 
 from . import services
 from .models import (

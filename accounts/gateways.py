@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 
+from casework.core.actors import Actor
 from casework.core.errors import InvalidInput, TransitionRefused
 
 from .models import AccountStatus, LockReason, WalletAccount
@@ -32,11 +33,13 @@ class AccountState:
 class AccountGateway(Protocol):
     def status(self, account_number: str) -> AccountState: ...
 
-    def lock(self, account_number: str, *, reason: str, idempotency_key: str, actor=None) -> str: ...
+    def lock(self, account_number: str, *, reason: str, idempotency_key: str, actor: Actor = None) -> str: ...
 
-    def unlock(self, account_number: str, *, idempotency_key: str, actor=None) -> str: ...
+    def unlock(self, account_number: str, *, idempotency_key: str, actor: Actor = None) -> str: ...
 
-    def freeze(self, account_number: str, *, reason: str, idempotency_key: str, actor=None) -> str: ...
+    def freeze(
+        self, account_number: str, *, reason: str, idempotency_key: str, actor: Actor = None
+    ) -> str: ...
 
 
 class LocalAccountGateway:
@@ -57,7 +60,7 @@ class LocalAccountGateway:
         return AccountState(account.account_number, account.status, account.lock_reason)
 
     @transaction.atomic
-    def _set(self, account_number: str, *, status: str, reason: str, key: str, actor) -> str:
+    def _set(self, account_number: str, *, status: str, reason: str, key: str, actor: Actor) -> str:
         account = self._account(account_number, for_update=True)
         if account.status == AccountStatus.FROZEN and status != AccountStatus.FROZEN:
             # The wallet core refuses this too: only the court's release order lifts a freeze.
@@ -75,12 +78,12 @@ class LocalAccountGateway:
         account.save()
         return f"local:{key}"
 
-    def lock(self, account_number: str, *, reason: str, idempotency_key: str, actor=None) -> str:
+    def lock(self, account_number: str, *, reason: str, idempotency_key: str, actor: Actor = None) -> str:
         return self._set(
             account_number, status=AccountStatus.LOCKED, reason=reason, key=idempotency_key, actor=actor
         )
 
-    def unlock(self, account_number: str, *, idempotency_key: str, actor=None) -> str:
+    def unlock(self, account_number: str, *, idempotency_key: str, actor: Actor = None) -> str:
         return self._set(
             account_number, status=AccountStatus.ACTIVE, reason="", key=idempotency_key, actor=actor
         )
@@ -91,7 +94,7 @@ class LocalAccountGateway:
         *,
         reason: str = LockReason.JUDICIAL_FREEZE,
         idempotency_key: str,
-        actor=None,
+        actor: Actor = None,
     ) -> str:
         return self._set(
             account_number, status=AccountStatus.FROZEN, reason=reason, key=idempotency_key, actor=actor

@@ -15,8 +15,15 @@ from django.utils.translation import gettext, gettext_noop
 from casework.cases import sweep
 from casework.cases.opening import open_case, refuse_invalid_fields, refuse_reused_partner_reference, require
 from casework.cases.teams import team_for_code
-from casework.cases.transitions import require_permission, run_step, run_transition
-from casework.core.errors import CaseworkError, InvalidInput, PermissionRefused, TransitionRefused
+from casework.cases.transitions import (
+    permission_refusal,
+    permitted_step,
+    permitted_transition,
+    require_permission,
+    run_transition,
+)
+from casework.core.actors import Actor
+from casework.core.errors import InvalidInput, PermissionRefused, TransitionRefused
 from casework.core.evidence import check_evidence_file, discard_file_of
 from casework.models import CaseType, Partner
 from casework.privacy.masking import mask_account_number
@@ -38,7 +45,6 @@ from .models import (
     RequestKind,
     RequestState,
     WalletAccount,
-    approval_refusal,
 )
 
 logger = logging.getLogger(__name__)
@@ -60,6 +66,13 @@ NOT_A_SERVED_ACCOUNT = gettext_noop(
 )
 # Proof that is a document needs its scan; a code or a face check is a result, not a file.
 FILE_REQUIRED = frozenset({AuthenticationMethod.ID_DOCUMENT, AuthenticationMethod.BANK_CARD})
+
+
+def _require_person(actor: Actor, name: str, request: AccountRequest) -> None:
+    """What only a person does (verify a caller, approve): the system (``None``) is refused
+    as one without the permission."""
+    if actor is None:
+        raise PermissionRefused(permission_refusal(name, request))
 
 
 def _account(
@@ -87,7 +100,7 @@ def current_links() -> QuerySet[PartnerAccountLink]:
 
 
 def link_partner_to_account(
-    *, partner: Partner, account: WalletAccount, basis: str, actor
+    *, partner: Partner, account: WalletAccount, basis: str, actor: Actor
 ) -> PartnerAccountLink:
     """Record that the partner serves the account (the wallet core's record or the
     customer's consent, named in ``basis``); a current link is kept as it is."""
@@ -102,7 +115,7 @@ def link_partner_to_account(
     return link
 
 
-def end_partner_link(*, link: PartnerAccountLink, actor) -> bool:
+def end_partner_link(*, link: PartnerAccountLink, actor: Actor) -> bool:
     """The partner no longer serves the account: it may not ask for it, nor read its status
     on its earlier requests. The link stays, ended, for the record; False if it already was."""
     with transaction.atomic():
@@ -160,7 +173,7 @@ def _already_open(
 
 def open_account_request(
     *,
-    actor,
+    actor: Actor,
     account_number: str,
     kind: str = RequestKind.UNLOCK,
     lock_reason: str = "",
@@ -242,7 +255,7 @@ def is_liftable(request: AccountRequest) -> bool:
     return not (request.kind == RequestKind.UNLOCK and request.lock_reason == LockReason.JUDICIAL_FREEZE)
 
 
-def open_unlock_request_from_complaint(*, complaint: Complaint, actor) -> AccountRequest:
+def open_unlock_request_from_complaint(*, complaint: Complaint, actor: Actor) -> AccountRequest:
     """One step from a locked-account complaint to its unlock request.
 
     The complaint's identity verification carries over, so the agent goes straight on
@@ -276,16 +289,16 @@ def open_unlock_request_from_complaint(*, complaint: Complaint, actor) -> Accoun
     return request
 
 
-def verify_identity(*, request: AccountRequest, actor, method: str, reason: str = "") -> AccountRequest:
+def verify_identity(
+    *, request: AccountRequest, actor: Actor, method: str, reason: str = ""
+) -> AccountRequest:
     """Record how the caller proved who they are. A customer's own protective lock
     (lost phone) is then executed at once."""
-    require_permission(actor, "accounts.verify_identity_accountrequest", "verify_identity", request)
+    _require_person(actor, "verify_identity", request)
+    verification = permitted_transition(request, "verify_identity", actor=actor)
     require(method, "method", gettext("Say how the caller's identity was verified."))
     with transaction.atomic():
-        run_transition(
-            request,
-            "verify_identity",
-            actor=actor,
+        verification.run(
             reason=reason or gettext("Identity verified (%(method)s)") % {"method": method},
             data={"method": method},
             before_save=lambda: clocks.record_first_response(request.sla_clock, at=timezone.now()),
@@ -316,11 +329,14 @@ def _check_evidence_file(file, method: str):
 
 
 def add_evidence(
-    *, request: AccountRequest, actor, method: str, outcome: str, file=None, note: str = ""
+    *, request: AccountRequest, actor: Actor, method: str, outcome: str, file=None, note: str = ""
 ) -> AuthenticationEvidence:
     """Record one alternative authentication (method, outcome, proof, who checked)."""
-    require_permission(
-        actor, "accounts.collect_authentication_accountrequest", "collect_authentication", request
+    step = permitted_step(
+        request,
+        "collect_authentication",
+        actor=actor,
+        permission="accounts.collect_authentication_accountrequest",
     )
     if method not in AuthenticationMethod.values:
         raise InvalidInput(
@@ -349,11 +365,7 @@ def add_evidence(
     evidence._history_user = actor
 
     try:
-        run_step(
-            request,
-            "collect_authentication",
-            actor=actor,
-            permission="accounts.collect_authentication_accountrequest",
+        step.run(
             apply=evidence.save,
             reason=note
             or gettext("%(method)s: %(outcome)s")
@@ -366,23 +378,21 @@ def add_evidence(
     return evidence
 
 
-def submit_for_review(*, request: AccountRequest, actor, reason: str = "") -> AccountRequest:
+def submit_for_review(*, request: AccountRequest, actor: Actor, reason: str = "") -> AccountRequest:
     """Hand the collected proof to a reviewer (who must be someone else)."""
     return run_transition(request, "submit_for_review", actor=actor, reason=reason, arguments={"by": actor})
 
 
-def approve_request(*, request: AccountRequest, actor, reason: str = "") -> AccountRequest:
+def approve_request(*, request: AccountRequest, actor: Actor, reason: str = "") -> AccountRequest:
     """Four eyes: approved by none of its makers (who opened it, verified the caller,
     collected proof or submitted it for review); unlocks of suspicious-activity or
     risk-control locks by a risk officer."""
-    require_permission(actor, "accounts.approve_accountrequest", "approve", request)
-    refusal = approval_refusal(request, actor)
-    if refusal:
-        raise PermissionRefused(refusal)
+    _require_person(actor, "approve", request)
+    # The transition's permission is the four-eyes rule (models.may_approve).
     return run_transition(request, "approve", actor=actor, reason=reason, arguments={"by": actor})
 
 
-def _call_gateway(request: AccountRequest, actor) -> str:
+def _call_gateway(request: AccountRequest, actor: Actor) -> str:
     accounts = gateway()
     key = f"{request.reference}-{request.kind}"
     number = request.account.account_number
@@ -393,7 +403,7 @@ def _call_gateway(request: AccountRequest, actor) -> str:
     return accounts.lock(number, reason=request.lock_reason, idempotency_key=key, actor=actor)
 
 
-def _execute(request: AccountRequest, actor, name: str, *, reason: str) -> AccountRequest:
+def _execute(request: AccountRequest, actor: Actor, name: str, *, reason: str) -> AccountRequest:
     def change_account() -> None:
         # Runs after the row is claimed: a second execute is refused before it gets here,
         # so the gateway is called once.
@@ -411,7 +421,7 @@ def _execute(request: AccountRequest, actor, name: str, *, reason: str) -> Accou
     )
 
 
-def execute_request(*, request: AccountRequest, actor, reason: str = "") -> AccountRequest:
+def execute_request(*, request: AccountRequest, actor: Actor, reason: str = "") -> AccountRequest:
     """Change the account through the gateway, once."""
     return _execute(
         request,
@@ -421,7 +431,7 @@ def execute_request(*, request: AccountRequest, actor, reason: str = "") -> Acco
     )
 
 
-def reject_request(*, request: AccountRequest, actor, reason: str) -> AccountRequest:
+def reject_request(*, request: AccountRequest, actor: Actor, reason: str) -> AccountRequest:
     require(reason, "reason", gettext("Say why the request is rejected; the customer is told."))
     return run_transition(
         request,
@@ -433,7 +443,7 @@ def reject_request(*, request: AccountRequest, actor, reason: str) -> AccountReq
     )
 
 
-def cancel_request(*, request: AccountRequest, actor, reason: str = "") -> AccountRequest:
+def cancel_request(*, request: AccountRequest, actor: Actor, reason: str = "") -> AccountRequest:
     return run_transition(
         request,
         "cancel",
@@ -443,12 +453,10 @@ def cancel_request(*, request: AccountRequest, actor, reason: str = "") -> Accou
     )
 
 
-def _end(request: AccountRequest, actor=None, at: dt.datetime | None = None) -> None:
+def _end(request: AccountRequest, actor: Actor = None, at: dt.datetime | None = None) -> None:
     """The request has ended: stop its clock, and move the complaint it came from on."""
     clocks.stop_clock(request.sla_clock, at=at or timezone.now())
-    complaint = request.complaint
-    if complaint is None or not complaint.is_open:
-        return
+    resolution = None
     if request.state == RequestState.EXECUTED and request.kind == RequestKind.UNLOCK:
         # Masked: the summary is what the customer (and the partner, through the API) is told.
         number = mask_account_number(request.account.account_number)
@@ -456,19 +464,12 @@ def _end(request: AccountRequest, actor=None, at: dt.datetime | None = None) -> 
             "account": number,
             "reference": request.reference,
         }
-        try:
-            with transaction.atomic():
-                if complaint_services.resolve_by_linked_case(
-                    complaint=complaint, code=ResolutionCode.UNLOCKED, summary=summary, linked_case=request
-                ):
-                    return
-        except CaseworkError:
-            logger.exception("Complaint %s could not follow %s", complaint, request)
-    author = actor or request.submitted_by
-    complaint_services.add_linked_case_note(
-        complaint=complaint,
-        author=author,
-        body=gettext("%(kind)s request %(reference)s ended %(state)s: %(why)s.")
+        resolution = (ResolutionCode.UNLOCKED, summary)
+    complaint_services.follow_linked_case(
+        request,
+        actor=actor,
+        resolution=resolution,
+        note=gettext("%(kind)s request %(reference)s ended %(state)s: %(why)s.")
         % {
             "kind": str(request.get_kind_display()).capitalize(),
             "reference": request.reference,

@@ -100,7 +100,7 @@ STEPS = (
         run=lambda complaint, actor, data: services.send_holding_response(
             complaint=complaint, actor=actor, holding_response=data["holding_response"]
         ),
-        is_offered=lambda complaint: complaint.is_open and not complaint.holding_response_at,
+        is_offered=lambda complaint: complaint.can_send_holding_response,
         help_text=_("Tell the customer why the answer needs longer."),
     ),
     Step(

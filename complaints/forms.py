@@ -12,10 +12,9 @@ from casework.admin.forms import (
     CaseOpeningForm,
     VersionedChangeForm,
     VersionedForm,
-    max_length_of,
     text_field,
 )
-from casework.core.limits import STATEMENT_MAX_LENGTH
+from casework.core.limits import STATEMENT_MAX_LENGTH, max_length_of
 from casework.core.money import AmountFormField, validate_payment_time
 from casework.models import Team
 

@@ -9,16 +9,23 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from casework.cases import sweep
 from casework.cases.opening import open_case, refuse_invalid_fields, refuse_reused_partner_reference, require
 from casework.cases.teams import team_for_code
-from casework.cases.transitions import claimed, require_permission, run_step, run_transition
-from casework.core.errors import InvalidInput, PermissionRefused, TransitionRefused
+from casework.cases.transitions import (
+    claimed,
+    permitted_step,
+    require_permission,
+    run_transition,
+)
+from casework.core.actors import Actor
+from casework.core.errors import CaseworkError, InvalidInput, PermissionRefused, TransitionRefused
 from casework.core.evidence import check_evidence_file, discard_file_of
 from casework.models import CaseType, Partner, Team
 from casework.notices import outbox
@@ -42,6 +49,8 @@ logger = logging.getLogger(__name__)
 REFERENCE_PREFIX = "CMP"
 FRONTLINE_TEAM = "frontline"
 SUPERVISORS_TEAM = "supervisors"
+# Only a partner files with its own reference: told, in its words, which complaint it was.
+REUSED_REFERENCE = gettext_lazy("You already filed a complaint with this reference: %(case)s.")
 
 
 def _choice(value: str, choices: type, field: str) -> None:
@@ -63,9 +72,15 @@ def _first_error(error: ValidationError) -> InvalidInput:
     return InvalidInput(error.messages[0])
 
 
+def _refuse_reused_reference(partner: Partner | None, external_reference: str) -> None:
+    refuse_reused_partner_reference(
+        Complaint, partner, external_reference, noun="a complaint", message=REUSED_REFERENCE
+    )
+
+
 def register_complaint(
     *,
-    actor,
+    actor: Actor,
     channel: str,
     category: str,
     customer_name: str,
@@ -87,8 +102,13 @@ def register_complaint(
 
     The details its category needs must be there; a partner files only as itself.
     """
-    if actor is None or not actor.has_perm("complaints.add_complaint"):
-        raise PermissionRefused(_("You do not have permission to register complaints."))
+    require_permission(
+        actor,
+        "complaints.add_complaint",
+        "register",
+        Complaint,
+        refusal=_("You do not have permission to register complaints."),
+    )
     _choice(channel, Channel, "channel")
     _choice(category, Category, "category")
     received_at = received_at or timezone.now()
@@ -113,7 +133,7 @@ def register_complaint(
         team=team_for_code(FRONTLINE_TEAM),
         created_at=received_at,
     )
-    refuse_reused_partner_reference(Complaint, partner, external_reference, noun="a complaint")
+    _refuse_reused_reference(partner, external_reference)
     try:
         # Fields and validators only. The keys set here in code (partner, team, people) need
         # no lookup, the partner's reference was checked just above, and the amount's
@@ -140,14 +160,16 @@ def register_complaint(
             savepoint=bool(partner and external_reference),
         )
     except IntegrityError as error:
-        refuse_reused_partner_reference(Complaint, partner, external_reference, noun="a complaint")
+        _refuse_reused_reference(partner, external_reference)
         raise error
     return complaint
 
 
-def verify_identity(*, complaint: Complaint, actor, method: str, reason: str = "") -> Complaint:
+def verify_identity(*, complaint: Complaint, actor: Actor, method: str, reason: str = "") -> Complaint:
     """Record how the caller proved who they are; accept needs this first."""
-    require_permission(actor, "complaints.verify_identity_complaint", "verify_identity", complaint)
+    step = permitted_step(
+        complaint, "verify_identity", actor=actor, permission="complaints.verify_identity_complaint"
+    )
     _choice(method, VerificationMethod, "method")
     if complaint.state != State.RECEIVED:
         raise InvalidInput(_("Identity is verified before the complaint is accepted."), field="method")
@@ -157,11 +179,7 @@ def verify_identity(*, complaint: Complaint, actor, method: str, reason: str = "
         complaint.identity_verified_by = actor
         complaint.identity_verification_method = method
 
-    return run_step(
-        complaint,
-        "verify_identity",
-        actor=actor,
-        permission="complaints.verify_identity_complaint",
+    return step.run(
         apply=apply,
         reason=reason or _("Verified by %(method)s") % {"method": VerificationMethod(method).label},
         data={"method": method},
@@ -172,14 +190,14 @@ def _first_response(complaint: Complaint) -> None:
     clocks.record_first_response(complaint.sla_clock, at=timezone.now())
 
 
-def accept_complaint(*, complaint: Complaint, actor, reason: str = "") -> Complaint:
+def accept_complaint(*, complaint: Complaint, actor: Actor, reason: str = "") -> Complaint:
     """Accept a received complaint whose caller's identity was verified."""
     return run_transition(
         complaint, "accept", actor=actor, reason=reason, before_save=lambda: _first_response(complaint)
     )
 
 
-def reject_complaint(*, complaint: Complaint, actor, reason: str) -> Complaint:
+def reject_complaint(*, complaint: Complaint, actor: Actor, reason: str) -> Complaint:
     """Refuse a complaint outright (not ours, abusive, duplicate); the reason is required."""
     require(reason, "reason", _("Say why the complaint is rejected."))
 
@@ -190,11 +208,11 @@ def reject_complaint(*, complaint: Complaint, actor, reason: str) -> Complaint:
     return run_transition(complaint, "reject", actor=actor, reason=reason, before_save=stop)
 
 
-def start_complaint(*, complaint: Complaint, actor, reason: str = "") -> Complaint:
+def start_complaint(*, complaint: Complaint, actor: Actor, reason: str = "") -> Complaint:
     return run_transition(complaint, "start", actor=actor, reason=reason)
 
 
-def escalate_complaint(*, complaint: Complaint, actor, team: Team, reason: str) -> Complaint:
+def escalate_complaint(*, complaint: Complaint, actor: Actor, team: Team, reason: str) -> Complaint:
     """Hand the complaint to the technical team or the complaints department, with a reason;
     the team's mailbox gets a notice through the outbox."""
     require(team, "team", _("Choose the team to escalate to."))
@@ -232,7 +250,7 @@ def escalate_complaint(*, complaint: Complaint, actor, team: Team, reason: str) 
     )
 
 
-def return_findings(*, complaint: Complaint, actor, findings: str) -> Complaint:
+def return_findings(*, complaint: Complaint, actor: Actor, findings: str) -> Complaint:
     """The escalation team hands its findings back; the case is the agent's turn again."""
     require(findings, "findings", _("Write the findings the agent should act on."))
     return run_transition(
@@ -240,7 +258,7 @@ def return_findings(*, complaint: Complaint, actor, findings: str) -> Complaint:
     )
 
 
-def wait_for_customer(*, complaint: Complaint, actor, reason: str) -> Complaint:
+def wait_for_customer(*, complaint: Complaint, actor: Actor, reason: str) -> Complaint:
     """Ask the customer for something; the SLA clock pauses until they reply."""
     require(reason, "reason", _("Say what the customer has been asked for."))
     return run_transition(
@@ -252,7 +270,7 @@ def wait_for_customer(*, complaint: Complaint, actor, reason: str) -> Complaint:
     )
 
 
-def customer_replied(*, complaint: Complaint, actor, reason: str = "") -> Complaint:
+def customer_replied(*, complaint: Complaint, actor: Actor, reason: str = "") -> Complaint:
     """The customer answered; the clock resumes with the pause added to the deadline."""
     return run_transition(
         complaint,
@@ -263,30 +281,24 @@ def customer_replied(*, complaint: Complaint, actor, reason: str = "") -> Compla
     )
 
 
-def send_holding_response(*, complaint: Complaint, actor, holding_response: str) -> Complaint:
+def send_holding_response(*, complaint: Complaint, actor: Actor, holding_response: str) -> Complaint:
     """Tell the customer why the answer needs longer: the deadline moves to its extended limit."""
-    require_permission(
-        actor, "complaints.send_holding_response_complaint", "send_holding_response", complaint
+    step = permitted_step(
+        complaint,
+        "send_holding_response",
+        actor=actor,
+        permission="complaints.send_holding_response_complaint",
     )
     require(holding_response, "holding_response", _("Write what the customer is told."))
-    if not complaint.is_open:
-        raise InvalidInput(
-            _("A holding response is only sent on an open complaint."), field="holding_response"
-        )
+    if not complaint.can_send_holding_response:
+        raise InvalidInput(complaint.holding_response_refusal, field="holding_response")
 
     def apply() -> None:
         clocks.extend_clock(complaint.sla_clock)
         complaint.holding_response = holding_response
         complaint.holding_response_at = timezone.now()
 
-    return run_step(
-        complaint,
-        "send_holding_response",
-        actor=actor,
-        permission="complaints.send_holding_response_complaint",
-        apply=apply,
-        reason=holding_response,
-    )
+    return step.run(apply=apply, reason=holding_response)
 
 
 def _answered_and_stopped(complaint: Complaint) -> None:
@@ -297,7 +309,7 @@ def _answered_and_stopped(complaint: Complaint) -> None:
 
 
 def resolve_complaint(
-    *, complaint: Complaint, actor, code: str, summary: str, is_first_contact: bool = False
+    *, complaint: Complaint, actor: Actor, code: str, summary: str, is_first_contact: bool = False
 ) -> Complaint:
     """Resolve with an outcome code and a summary; the clock stops (lateness is kept).
 
@@ -330,30 +342,7 @@ def resolve_complaint(
     )
 
 
-def resolve_by_linked_case(*, complaint: Complaint, code: str, summary: str, linked_case) -> bool:
-    """A case opened from this complaint ended well: the complaint resolves with it.
-
-    Run inside the linked case's transaction, as the system on the linked case's
-    behalf. Returns False (and changes nothing) when the complaint cannot resolve now,
-    e.g. while it waits on the customer; the agent then resolves it by hand.
-    """
-    if complaint.state not in (State.ACCEPTED, State.IN_PROGRESS, State.ESCALATED):
-        return False
-
-    run_transition(
-        complaint,
-        "resolve",
-        actor=None,
-        system_label=f"{linked_case._meta.verbose_name_raw} {linked_case.reference}",
-        reason=summary,
-        data={"code": code, "linked_case": linked_case.reference},
-        before_save=lambda: _answered_and_stopped(complaint),
-        arguments={"code": code, "summary": summary, "is_first_contact": False},
-    )
-    return True
-
-
-def reopen_complaint(*, complaint: Complaint, actor, reason: str) -> Complaint:
+def reopen_complaint(*, complaint: Complaint, actor: Actor, reason: str) -> Complaint:
     """The customer is not satisfied within the reopen window: work goes on."""
     require(reason, "reason", _("Say why the complaint is reopened."))
     return run_transition(
@@ -365,21 +354,7 @@ def reopen_complaint(*, complaint: Complaint, actor, reason: str) -> Complaint:
     )
 
 
-def reopen_by_linked_case(*, complaint: Complaint, reason: str, linked_case) -> Complaint:
-    """A case opened from this complaint went wrong after the complaint resolved (a refund
-    that failed at payments): the conversation with the customer reopens, within the window."""
-    return run_transition(
-        complaint,
-        "reopen",
-        actor=None,
-        system_label=f"{linked_case._meta.verbose_name_raw} {linked_case.reference}",
-        reason=reason,
-        data={"linked_case": linked_case.reference},
-        before_save=lambda: clocks.restart_clock(complaint.sla_clock, at=timezone.now()),
-    )
-
-
-def close_complaint(*, complaint: Complaint, actor, reason: str = "") -> Complaint:
+def close_complaint(*, complaint: Complaint, actor: Actor, reason: str = "") -> Complaint:
     """Close a resolved complaint once the customer confirmed (staff) or time ran out."""
     if actor is None:
         raise PermissionRefused(_("Closing needs a user; the clock closes through auto_close_resolved."))
@@ -388,7 +363,7 @@ def close_complaint(*, complaint: Complaint, actor, reason: str = "") -> Complai
     )
 
 
-def withdraw_complaint(*, complaint: Complaint, actor, reason: str = "") -> Complaint:
+def withdraw_complaint(*, complaint: Complaint, actor: Actor, reason: str = "") -> Complaint:
     """The customer (or the partner for them) withdraws; the clock stops."""
     if complaint.partner_id and getattr(actor, "partner", None) not in (None, complaint.partner):
         raise PermissionRefused(_("A partner can withdraw only its own complaints."))
@@ -402,10 +377,10 @@ def withdraw_complaint(*, complaint: Complaint, actor, reason: str = "") -> Comp
 
 
 def assign_complaint(
-    *, complaint: Complaint, actor, assigned_to=None, team: Team | None = None, reason: str = ""
+    *, complaint: Complaint, actor: Actor, assigned_to=None, team: Team | None = None, reason: str = ""
 ) -> Complaint:
     """Move the complaint to another agent or team (supervisors)."""
-    require_permission(actor, "complaints.assign_complaint", "assign", complaint)
+    step = permitted_step(complaint, "assign", actor=actor, permission="complaints.assign_complaint")
     if assigned_to is None and team is None:
         raise InvalidInput(_("Choose an agent or a team."), field="assigned_to")
     if assigned_to is not None and not (
@@ -422,11 +397,7 @@ def assign_complaint(
         if team is not None:
             complaint.team = team
 
-    return run_step(
-        complaint,
-        "assign",
-        actor=actor,
-        permission="complaints.assign_complaint",
+    return step.run(
         apply=apply,
         reason=reason,
         data={
@@ -436,9 +407,14 @@ def assign_complaint(
     )
 
 
-def add_note(*, complaint: Complaint, actor, body: str) -> ComplaintNote:
-    if actor is None or not actor.has_perm("complaints.add_complaintnote"):
-        raise PermissionRefused(_("You do not have permission to add notes."))
+def add_note(*, complaint: Complaint, actor: Actor, body: str) -> ComplaintNote:
+    require_permission(
+        actor,
+        "complaints.add_complaintnote",
+        "add_note",
+        complaint,
+        refusal=_("You do not have permission to add notes."),
+    )
     require(body, "body", _("A note needs text."))
     note = ComplaintNote(complaint=complaint, author=actor, body=body)
     refuse_invalid_fields(note, {"body": "body"})
@@ -447,18 +423,14 @@ def add_note(*, complaint: Complaint, actor, body: str) -> ComplaintNote:
     return note
 
 
-def add_linked_case_note(*, complaint: Complaint, author, body: str) -> ComplaintNote:
-    """A note the system writes when a case opened from the complaint ends otherwise than
-    resolving it: the agent sees why, and takes the complaint on."""
-    note = ComplaintNote(complaint=complaint, author=author, body=body)
-    note._history_user = author
-    note.save()
-    return note
-
-
-def add_attachment(*, complaint: Complaint, actor, file, description: str = "") -> ComplaintAttachment:
-    if actor is None or not actor.has_perm("complaints.add_complaintattachment"):
-        raise PermissionRefused(_("You do not have permission to attach files."))
+def add_attachment(*, complaint: Complaint, actor: Actor, file, description: str = "") -> ComplaintAttachment:
+    require_permission(
+        actor,
+        "complaints.add_complaintattachment",
+        "add_attachment",
+        complaint,
+        refusal=_("You do not have permission to attach files."),
+    )
     require(file, "file", _("Choose a file to attach."))
     file = check_evidence_file(file)
     attachment = ComplaintAttachment(
@@ -474,7 +446,7 @@ def add_attachment(*, complaint: Complaint, actor, file, description: str = "") 
     return attachment
 
 
-def add_partner_message(*, complaint: Complaint, actor, body: str) -> PartnerMessage:
+def add_partner_message(*, complaint: Complaint, actor: Actor, body: str) -> PartnerMessage:
     """The partner writes on its own complaint (the customer sent more details): staff read
     it beside the complaint and may reply. Refused once the complaint has ended."""
     partner = getattr(actor, "partner", None)
@@ -484,7 +456,7 @@ def add_partner_message(*, complaint: Complaint, actor, body: str) -> PartnerMes
     return _post_message(complaint=complaint, actor=actor, body=body, is_from_partner=True)
 
 
-def reply_to_partner(*, complaint: Complaint, actor, body: str) -> PartnerMessage:
+def reply_to_partner(*, complaint: Complaint, actor: Actor, body: str) -> PartnerMessage:
     """Staff answer the partner that filed the complaint: unlike a note, the partner reads it."""
     require_permission(actor, "complaints.add_partnermessage", "reply_to_partner", complaint)
     if getattr(actor, "partner", None) is not None:
@@ -494,7 +466,7 @@ def reply_to_partner(*, complaint: Complaint, actor, body: str) -> PartnerMessag
     return _post_message(complaint=complaint, actor=actor, body=body, is_from_partner=False)
 
 
-def _post_message(*, complaint: Complaint, actor, body: str, is_from_partner: bool) -> PartnerMessage:
+def _post_message(*, complaint: Complaint, actor: Actor, body: str, is_from_partner: bool) -> PartnerMessage:
     text = (body or "").strip()
     require(text, "body", _("A message needs text."))
     refuse_invalid_fields(
@@ -524,6 +496,98 @@ def _post_message(*, complaint: Complaint, actor, body: str, is_from_partner: bo
         Complaint.objects.filter(pk=complaint.pk).update(updated_at=message.created_at)
         complaint.updated_at = message.created_at
     return message
+
+
+# What the cases opened from a complaint (an unlock request, a refund case) hand it when
+# they end. Run inside the linked case's transaction; the complaint's own change is a
+# savepoint, so a complaint that cannot follow never undoes the linked case's end.
+
+
+def _resolve_by_linked_case(*, complaint: Complaint, code: str, summary: str, linked_case) -> bool:
+    """Resolve as the system on the linked case's behalf; False (and nothing changed) when
+    the complaint cannot resolve now, e.g. while it waits on the customer."""
+    if complaint.state not in (State.ACCEPTED, State.IN_PROGRESS, State.ESCALATED):
+        return False
+
+    run_transition(
+        complaint,
+        "resolve",
+        actor=None,
+        system_label=f"{linked_case._meta.verbose_name_raw} {linked_case.reference}",
+        reason=summary,
+        data={"code": code, "linked_case": linked_case.reference},
+        before_save=lambda: _answered_and_stopped(complaint),
+        arguments={"code": code, "summary": summary, "is_first_contact": False},
+    )
+    return True
+
+
+def _reopen_by_linked_case(*, complaint: Complaint, reason: str, linked_case) -> Complaint:
+    return run_transition(
+        complaint,
+        "reopen",
+        actor=None,
+        system_label=f"{linked_case._meta.verbose_name_raw} {linked_case.reference}",
+        reason=reason,
+        data={"linked_case": linked_case.reference},
+        before_save=lambda: clocks.restart_clock(complaint.sla_clock, at=timezone.now()),
+    )
+
+
+def _add_linked_case_note(*, complaint: Complaint, author, body: str) -> ComplaintNote:
+    note = ComplaintNote(complaint=complaint, author=author, body=body)
+    note._history_user = author
+    note.save()
+    return note
+
+
+def _linked_case_note(linked_case, actor: Actor, body: str) -> None:
+    # By the staff member acting, else by whoever opened the linked case: the clock, the
+    # payments system and a partner are nobody in the back office.
+    author = actor if getattr(actor, "is_staff", False) else linked_case.submitted_by
+    _add_linked_case_note(complaint=linked_case.complaint, author=author, body=body)
+
+
+def follow_linked_case(
+    linked_case, *, actor: Actor, note: str, resolution: tuple[str, str] | None = None
+) -> None:
+    """A case opened from a complaint (``linked_case.complaint``) has ended: ended well
+    (``resolution``, the code and the summary the customer is told), the open complaint
+    resolves with it; if it cannot now (it waits on the customer), or the case ended
+    otherwise, the agent reads ``note`` on it and takes the complaint on. A complaint no
+    longer open is left as it is."""
+    complaint = linked_case.complaint
+    if complaint is None or not complaint.is_open:
+        return
+    if resolution is not None:
+        code, summary = resolution
+        try:
+            with transaction.atomic():
+                if _resolve_by_linked_case(
+                    complaint=complaint, code=code, summary=summary, linked_case=linked_case
+                ):
+                    return
+        except CaseworkError:
+            logger.exception("Complaint %s could not follow %s", complaint, linked_case)
+    _linked_case_note(linked_case, actor, note)
+
+
+def reopen_after_linked_case(linked_case, *, actor: Actor, reason: str) -> None:
+    """A case opened from a complaint went wrong after the complaint resolved (a refund that
+    failed at payments): the conversation with the customer reopens, within the window,
+    with ``reason``. A complaint that cannot reopen, or is still open, gets it as a note."""
+    complaint = linked_case.complaint
+    if complaint is None:
+        return
+    if complaint.state == State.RESOLVED:
+        try:
+            with transaction.atomic():
+                _reopen_by_linked_case(complaint=complaint, reason=reason, linked_case=linked_case)
+                return
+        except CaseworkError:
+            logger.exception("Complaint %s could not reopen after %s", complaint, linked_case)
+    if complaint.is_open or complaint.state == State.RESOLVED:
+        _linked_case_note(linked_case, actor, reason)
 
 
 # The clock's use cases: run by the sweep with no user, never from a door.

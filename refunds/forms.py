@@ -3,8 +3,6 @@ transitions and audited steps. They parse input; the services decide."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
@@ -13,13 +11,14 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from casework.admin.forms import CaseOpeningForm, VersionedForm, max_length_of, text_field
+from casework.admin.forms import CaseOpeningForm, VersionedForm, text_field
 from casework.core.evidence import EVIDENCE_EXTENSIONS
+from casework.core.limits import max_length_of
 from casework.core.money import CURRENCY_MESSAGE, AmountFormField, validate_amount, validate_payment_time
 
 from . import services
 from .models import EvidenceKind, PaymentTransaction, RefundCase, RefundEvidence
-from .money import CURRENCY_CHOICES, DECIMAL_PLACES, MAX_DIGITS, MINOR_UNITS, format_money
+from .money import CURRENCY_CHOICES, DECIMAL_PLACES, MAX_DIGITS, format_money, in_minor_units
 
 
 def money_input(label: str, *, required: bool = True, help_text: str = "") -> forms.DecimalField:
@@ -32,11 +31,6 @@ def money_input(label: str, *, required: bool = True, help_text: str = "") -> fo
         decimal_places=DECIMAL_PLACES,
         validators=[validate_amount],
     )
-
-
-def in_minor_units(amount: Decimal, currency: str) -> Decimal:
-    """``300.000`` as stored, ``300.00`` as a CNY amount is written."""
-    return amount.quantize(Decimal(1).scaleb(-MINOR_UNITS.get(currency, 2)))
 
 
 # Opening a case.

@@ -13,6 +13,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.models import AccountRequest, AccountStatus, LockReason, RequestState, WalletAccount
+from casework.core.limits import max_length_of
 from casework.partners.serializers import (
     CaseSerializer,
     PartnerCaseFilterSerializer,
@@ -21,10 +22,6 @@ from casework.partners.serializers import (
     model_validators,
 )
 from casework.privacy.masking import ACCOUNT, MaskedCharField
-
-
-def _max_length(model, name: str) -> int:
-    return model._meta.get_field(name).max_length
 
 
 @extend_schema_serializer(
@@ -157,5 +154,5 @@ class AccountRequestFilterSerializer(PartnerCaseFilterSerializer):
         help_text=_("Why the account was locked when the request came in."),
     )
     external_reference = serializers.CharField(
-        max_length=_max_length(AccountRequest, "external_reference"), required=False
+        max_length=max_length_of(AccountRequest, "external_reference"), required=False
     )

@@ -75,10 +75,18 @@ class AccountRequestViewSet(PartnerCaseViewSet):
     model = AccountRequest
     serializer_class = AccountRequestSerializer
     filter_serializer_class = AccountRequestFilterSerializer
+    create_serializer_class = AccountRequestCreateSerializer
     detail_route = "account-request-detail"
 
     def cases_for(self, partner: Partner) -> QuerySet[AccountRequest]:
         return account_requests_for_partner(partner)
+
+    def open_case(self, partner: Partner, data: dict) -> AccountRequest:
+        return open_account_request(actor=self.request.user, partner=partner, kind=RequestKind.UNLOCK, **data)
+
+    def read_back(self, partner: Partner, case: AccountRequest) -> AccountRequest:
+        # As every other answer reads it: scoped, with whether the partner serves the account.
+        return self.cases_for(partner).get(pk=case.pk)
 
     @idempotent
     @extend_schema(
@@ -132,14 +140,7 @@ class AccountRequestViewSet(PartnerCaseViewSet):
         },
     )
     def create(self, request: Request) -> Response:
-        partner = request.user.partner
-        incoming = AccountRequestCreateSerializer(data=request.data)
-        incoming.is_valid(raise_exception=True)
-        account_request = open_account_request(
-            actor=request.user, partner=partner, kind=RequestKind.UNLOCK, **incoming.validated_data
-        )
-        # Read back as every other answer reads it: scoped, with whether it serves the account.
-        return self.rendered(self.cases_for(partner).get(pk=account_request.pk), created=True)
+        return self.create_case(request)
 
     @extend_schema(
         summary="Cancel an account request",

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from casework.cases.opening import CHANGE_REASON, check_details_change
 from casework.core.errors import CaseworkError
-from casework.core.limits import REASON_MAX_LENGTH
+from casework.core.limits import REASON_MAX_LENGTH, max_length_of
 from casework.models import TransitionRecord
 
 
@@ -28,7 +28,7 @@ def text_field(
     label: str, *, required: bool = True, help_text: str = "", max_length: int = REASON_MAX_LENGTH
 ) -> forms.CharField:
     """A transition's or step's text: as long as a reason may be, or as the model field it
-    fills (``max_length_of``)."""
+    fills (``casework.core.limits.max_length_of``)."""
     return forms.CharField(
         label=label,
         required=required,
@@ -36,10 +36,6 @@ def text_field(
         max_length=max_length,
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
     )
-
-
-def max_length_of(model: type[models.Model], name: str) -> int:
-    return model._meta.get_field(name).max_length
 
 
 class CaseOpeningForm(forms.ModelForm):
@@ -84,7 +80,7 @@ class VersionedChangeForm(forms.ModelForm):
     change_reason = forms.CharField(
         label=_("Reason for the change"),
         required=False,
-        max_length=TransitionRecord._meta.get_field("reason").max_length,
+        max_length=max_length_of(TransitionRecord, "reason"),
         help_text=_(
             "Needed when you change any detail above: why it is corrected (e.g. the customer "
             "gave a new phone number). Kept in the trail with the fields changed."

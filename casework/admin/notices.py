@@ -84,7 +84,7 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def retry_now(self, request, queryset: QuerySet[Notification]) -> None:
         # Delivery claims the row, so a notice a worker is sending right now is not sent twice.
         pending = list(queryset.filter(status=Notification.Status.PENDING).values_list("pk", flat=True))
-        delivered = sum(outbox.deliver(notification_id) for notification_id in pending)
+        delivered = outbox.deliver_now(pending, actor=request.user)
         skipped = queryset.count() - len(pending)
         message = gettext("Delivered %(delivered)s of %(pending)s pending notice(s).") % {
             "delivered": delivered,

@@ -10,10 +10,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from casework.cases.references import next_reference
 from casework.cases.transitions import run_step
+from casework.core.actors import Actor
 from casework.core.errors import InvalidInput
 from casework.core.limits import refuse_overlong_reason, refuse_overlong_text, text_fields
 from casework.models import SlaPolicy
@@ -44,22 +45,35 @@ def refuse_invalid_fields(instance: models.Model, fields: dict[str, str]) -> Non
         raise InvalidInput(errors[0].messages[0], field=fields.get(name, name)) from error
 
 
-def refuse_reused_partner_reference(
-    model: type[models.Model], partner, external_reference: str, *, noun: str
-) -> None:
-    """A partner's own reference names one case of each type: refuse it used again.
+# What a partner's reused reference is refused with, unless the case type says it otherwise.
+REUSED_REFERENCE = gettext_lazy("This partner already sent %(noun)s with reference '%(reference)s'.")
 
-    Called before the insert, and again when the insert fails on the unique constraint
-    (two sends at the same moment), so both say the same.
+
+def refuse_reused_partner_reference(
+    model: type[models.Model],
+    partner,
+    external_reference: str,
+    *,
+    noun: str,
+    message: str = REUSED_REFERENCE,
+) -> None:
+    """A partner's own reference names one case of each type: refuse it used again, on
+    ``external_reference``. ``message`` may name the case it names already (``%(case)s``).
+
+    The one check of the rule (the serializers leave it to the service). Called before the
+    insert, and again when the insert fails on the unique constraint (two sends at the same
+    moment), so both say the same.
     """
-    if (
-        partner
-        and external_reference
-        and model.objects.filter(partner=partner, external_reference=external_reference).exists()
-    ):
+    if not (partner and external_reference):
+        return
+    existing = (
+        model.objects.filter(partner=partner, external_reference=external_reference)
+        .values_list("reference", flat=True)
+        .first()
+    )
+    if existing is not None:
         raise InvalidInput(
-            gettext("This partner already sent %(noun)s with reference '%(reference)s'.")
-            % {"noun": noun, "reference": external_reference},
+            str(message) % {"noun": noun, "reference": external_reference, "case": existing},
             field="external_reference",
         )
 
@@ -70,7 +84,7 @@ def open_case(
     prefix: str,
     policy: SlaPolicy,
     received_at: dt.datetime,
-    actor,
+    actor: Actor,
     transition: str,
     reason: str,
     data: dict | None = None,
@@ -112,7 +126,7 @@ def check_details_change(changed: Sequence[str], reason: str) -> None:
         )
 
 
-def edit_details(*, case: models.Model, actor, changed: Sequence[str], reason: str) -> models.Model:
+def edit_details(*, case: models.Model, actor: Actor, changed: Sequence[str], reason: str) -> models.Model:
     """Save corrections already set on ``case`` (its fields ``changed``) with the reason, as a
     step of its trail ("edit details": the fields, who, why; the state stays), claimed
     against the version the editor read; simple-history keeps the same reason."""

@@ -5,6 +5,11 @@ Every case model declares its transitions with django-fsm (source, target,
 a case: it checks the actor's permission (django-fsm's admin does not), names the
 unmet condition, claims the row so a concurrent change is refused rather than
 overwritten, and saves the case with its transition record in one transaction.
+:func:`run_step` does the same for a change that keeps the state.
+
+Each checks its permission once. A service with input of its own to judge takes the
+permission first (:func:`permitted_transition`, :func:`permitted_step`), judges the input,
+then runs what it was permitted, so who may not act is refused as such whatever they sent.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import django_fsm
@@ -19,10 +25,14 @@ from django.db import models, transaction
 from django.db.models import F
 from django.utils.translation import gettext, pgettext_lazy
 
+from casework.core.actors import Actor
 from casework.core.errors import ConcurrentChange, PermissionRefused, TransitionRefused
 from casework.core.limits import refuse_overlong_reason, refuse_overlong_text, text_fields
 from casework.notices.partner_webhooks import announce_transition
 from casework.trail.audit import SYSTEM_ACTOR_LABEL, record_transition
+
+# Who acts on a case: a user, staff or a partner's API user; ``None`` is the system (the SLA
+# clock, a rule, the case whose end moves this one). Permissions are asked with has_perm.
 
 # The verbs services name their transitions and steps by (``run_transition``'s,
 # ``run_step``'s and ``require_permission``'s ``name``, kept in the trail), as staff read
@@ -140,7 +150,7 @@ def permission_refusal(name: str, case: models.Model) -> str:
     return template % {"action": action_words(name), "case_type": case._meta.verbose_name}
 
 
-def check_permission(case: models.Model, name: str, actor) -> None:
+def check_permission(case: models.Model, name: str, actor: Actor) -> None:
     """Raise :class:`PermissionRefused` if ``actor`` may not run ``name`` on ``case``,
     before the case's state is looked at: who may not run it is refused as such (a 403),
     never told the state is wrong for it.
@@ -163,17 +173,23 @@ def check_permission(case: models.Model, name: str, actor) -> None:
         raise PermissionRefused((explain and explain(case, actor)) or permission_refusal(name, case))
 
 
-def check_transition(case: models.Model, name: str, actor) -> None:
-    """Raise the reason ``actor`` cannot run ``name`` on ``case`` now; return if they can:
-    the permission first (:func:`check_permission`), then the state, then the conditions."""
-    check_permission(case, name, actor)
+def check_state(case: models.Model, name: str) -> None:
+    """Raise the reason ``name`` cannot run on ``case`` now, whoever asks: its state, then
+    its conditions."""
     found = _transition_for(case, name)
     for check in found.conditions:
         if not check(case):
             raise TransitionRefused(condition_refusal(check, case))
 
 
-def available_transitions(case: models.Model, actor) -> list[str]:
+def check_transition(case: models.Model, name: str, actor: Actor) -> None:
+    """Raise the reason ``actor`` cannot run ``name`` on ``case`` now; return if they can:
+    the permission first (:func:`check_permission`), then the state, then the conditions."""
+    check_permission(case, name, actor)
+    check_state(case, name)
+
+
+def available_transitions(case: models.Model, actor: Actor) -> list[str]:
     names = []
     for found in case.get_available_state_transitions():
         if actor is None or found.has_perm(case, actor):
@@ -225,63 +241,102 @@ def claimed(case: models.Model) -> Iterator[models.Model]:
         raise
 
 
+@dataclass(frozen=True)
+class PermittedTransition:
+    """A transition ``actor`` may run on ``case``: :meth:`run` checks the state and the
+    conditions, then runs it. Made by :func:`permitted_transition`, which checks the
+    permission; made directly only by a service whose own gate asked the same rule first
+    (refunds' ``check_approval``)."""
+
+    case: models.Model
+    name: str
+    actor: Actor
+
+    def run(
+        self,
+        *,
+        reason: str = "",
+        data: dict[str, Any] | None = None,
+        before_save: Callable[[], None] | None = None,
+        arguments: dict[str, Any] | None = None,
+        system_label: str = SYSTEM_ACTOR_LABEL,
+    ) -> models.Model:
+        """Check, claim, transition, save and record, all in one transaction.
+
+        ``before_save`` runs after the state changed and before the save, for side records
+        that belong to the same transaction. ``arguments`` go to the model's transition
+        method. ``system_label`` names the system acting when there is no user (the SLA
+        clock, or the case whose end moved this one).
+        """
+        case, name, actor = self.case, self.name, self.actor
+        check_state(case, name)
+        refuse_overlong_reason(reason)
+        source = case.state
+        if actor is not None:
+            case._history_user = actor  # simple-history's user outside a request
+        text = text_fields(case)
+        case._change_reason = history_reason(reason)
+        try:
+            with transaction.atomic():
+                claim(case)
+                getattr(case, name)(**(arguments or {}))
+                if before_save is not None:
+                    before_save()
+                refuse_overlong_text(case, text)
+                case.save()
+                record = record_transition(
+                    case=case,
+                    transition=name,
+                    source=source,
+                    target=case.state,
+                    actor=actor,
+                    reason=reason,
+                    data=data,
+                    system_label=system_label,
+                )
+                announce_transition(case, record)  # the partner's webhook, committed with the change
+        except BaseException as exc:
+            # The database rolled back; put the in-memory object back as it is stored.
+            reload(case)
+            if isinstance(exc, django_fsm.ConcurrentTransition):
+                raise ConcurrentChange(
+                    gettext("%(case)s changed state while you worked on it; reload and try again.")
+                    % {"case": case}
+                ) from exc
+            if isinstance(exc, django_fsm.TransitionNotAllowed):
+                raise TransitionRefused(str(exc)) from exc
+            raise
+        return case
+
+
+def permitted_transition(case: models.Model, name: str, *, actor: Actor) -> PermittedTransition:
+    """The transition's own permission (``permission=``, :func:`check_permission`), checked
+    once, before anything else: a service that has input to judge takes this first, judges
+    the input, then runs it, so who may not act is refused as such whatever they sent."""
+    check_permission(case, name, actor)
+    return PermittedTransition(case, name, actor)
+
+
 def run_transition(
     case: models.Model,
     name: str,
     *,
-    actor,
+    actor: Actor,
     reason: str = "",
     data: dict[str, Any] | None = None,
     before_save: Callable[[], None] | None = None,
     arguments: dict[str, Any] | None = None,
     system_label: str = SYSTEM_ACTOR_LABEL,
 ) -> models.Model:
-    """Check, claim, transition, save and record, all in one transaction.
+    """Check (permission, state, conditions), claim, transition, save and record, all in one
+    transaction; see :meth:`PermittedTransition.run`.
 
-    ``actor`` is the user acting (staff or a partner's API user); ``None`` is the
-    system clock, used only by scheduled services. ``before_save`` runs after the state
-    changed and before the save, for side records that belong to the same transaction.
-    ``arguments`` go to the model's transition method. ``system_label`` names the system
-    acting when there is no user (the SLA clock, or the case whose end moved this one).
+    ``actor`` is the user acting (staff or a partner's API user); ``None`` is the system
+    clock, used only by scheduled services and the rules a case applies to another.
     """
-    check_transition(case, name, actor)
-    refuse_overlong_reason(reason)
-    source = case.state
-    if actor is not None:
-        case._history_user = actor  # simple-history's user outside a request
-    text = text_fields(case)
-    case._change_reason = history_reason(reason)
-    try:
-        with transaction.atomic():
-            claim(case)
-            getattr(case, name)(**(arguments or {}))
-            if before_save is not None:
-                before_save()
-            refuse_overlong_text(case, text)
-            case.save()
-            record = record_transition(
-                case=case,
-                transition=name,
-                source=source,
-                target=case.state,
-                actor=actor,
-                reason=reason,
-                data=data,
-                system_label=system_label,
-            )
-            announce_transition(case, record)  # the partner's webhook, committed with the change
-    except BaseException as exc:
-        # The database rolled back; put the in-memory object back as it is stored.
-        reload(case)
-        if isinstance(exc, django_fsm.ConcurrentTransition):
-            raise ConcurrentChange(
-                gettext("%(case)s changed state while you worked on it; reload and try again.")
-                % {"case": case}
-            ) from exc
-        if isinstance(exc, django_fsm.TransitionNotAllowed):
-            raise TransitionRefused(str(exc)) from exc
-        raise
-    return case
+    return permitted_transition(case, name, actor=actor).run(
+        reason=reason, data=data, before_save=before_save, arguments=arguments, system_label=system_label
+    )
 
 
 # django-fsm-2's FSMModelMixin.refresh_from_db lifts the state field's ``protected`` flag,
@@ -297,17 +352,66 @@ def reload(case: models.Model) -> None:
         case.refresh_from_db()
 
 
-def require_permission(actor, permission: str, name: str, case: models.Model) -> None:
-    """Refuse an actor without ``permission`` before looking at anything else they sent."""
+def require_permission(
+    actor: Actor, permission: str, name: str, case: models.Model, *, refusal: str | None = None
+) -> None:
+    """Refuse an actor without ``permission`` before looking at anything else they sent: for
+    what no runner checks (opening a case, a note); ``refusal`` words it otherwise."""
     if actor is None or not actor.has_perm(permission):
-        raise PermissionRefused(permission_refusal(name, case))
+        raise PermissionRefused(refusal or permission_refusal(name, case))
+
+
+@dataclass(frozen=True)
+class PermittedStep:
+    """An audited step ``actor`` may take on ``case``; made by :func:`permitted_step`, which
+    checks the permission (or directly, as :class:`PermittedTransition`)."""
+
+    case: models.Model
+    name: str
+    actor: Actor
+
+    def run(
+        self, *, apply: Callable[[], None], reason: str = "", data: dict[str, Any] | None = None
+    ) -> models.Model:
+        """Claim the row, ``apply`` the change, save and record it, in one transaction."""
+        case, actor = self.case, self.actor
+        refuse_overlong_reason(reason)
+        case._history_user = actor
+        text = text_fields(case)
+        case._change_reason = history_reason(reason)
+        try:
+            with transaction.atomic():
+                claim(case)
+                apply()
+                refuse_overlong_text(case, text)
+                case.save()
+                record_transition(
+                    case=case,
+                    transition=self.name,
+                    source=case.state,
+                    target=case.state,
+                    actor=actor,
+                    reason=reason,
+                    data=data,
+                )
+        except BaseException:
+            reload(case)
+            raise
+        return case
+
+
+def permitted_step(case: models.Model, name: str, *, actor: Actor, permission: str) -> PermittedStep:
+    """The step's permission, checked once, before anything else (as
+    :func:`permitted_transition`): judge the input, then run it."""
+    require_permission(actor, permission, name, case)
+    return PermittedStep(case, name, actor)
 
 
 def run_step(
     case: models.Model,
     name: str,
     *,
-    actor,
+    actor: Actor,
     permission: str,
     apply: Callable[[], None],
     reason: str = "",
@@ -318,27 +422,6 @@ def run_step(
     Same guarantees as a transition: permission checked, row claimed, change and record
     in one transaction.
     """
-    require_permission(actor, permission, name, case)
-    refuse_overlong_reason(reason)
-    case._history_user = actor
-    text = text_fields(case)
-    case._change_reason = history_reason(reason)
-    try:
-        with transaction.atomic():
-            claim(case)
-            apply()
-            refuse_overlong_text(case, text)
-            case.save()
-            record_transition(
-                case=case,
-                transition=name,
-                source=case.state,
-                target=case.state,
-                actor=actor,
-                reason=reason,
-                data=data,
-            )
-    except BaseException:
-        reload(case)
-        raise
-    return case
+    return permitted_step(case, name, actor=actor, permission=permission).run(
+        apply=apply, reason=reason, data=data
+    )

@@ -62,3 +62,9 @@ def refuse_overlong_reason(reason: str, *, field: str = "reason") -> None:
         MaxLengthValidator(DESCRIPTION_MAX_LENGTH)(reason or "")
     except ValidationError as error:
         raise InvalidInput(error.messages[0], field=field) from error
+
+
+def max_length_of(model: type[models.Model], name: str) -> int:
+    """A model field's length limit, for a field of another door that fills or looks it up
+    (an admin form's, a serializer's): one limit, stated once, on the model."""
+    return model._meta.get_field(name).max_length

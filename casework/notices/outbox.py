@@ -23,6 +23,7 @@ import logging
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from celery import current_app
@@ -34,6 +35,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from casework.core.actors import Actor
 from casework.core.errors import PermissionRefused, TransitionRefused
 from casework.models import DeliveryAttempt, Notification
 from casework.notices import webhooks
@@ -41,6 +43,7 @@ from casework.notices import webhooks
 # The Celery task that delivers one notice (``casework.tasks``), sent by name: the task
 # module imports this one, not the other way round.
 DELIVER_TASK = "casework.tasks.deliver_notification"
+
 
 logger = logging.getLogger(__name__)
 
@@ -262,10 +265,23 @@ def deliver(notification_id: int) -> bool:
     return True
 
 
+# Who may deliver a notice at once or send it again by hand.
+OPERATE_PERMISSION = "casework.change_notification"
+
+
+def deliver_now(notification_ids: Iterable[int], *, actor: Actor) -> int:
+    """Staff send pending notices at once rather than at their next try ("Deliver now");
+    how many went out. A notice no longer pending (a worker sent it meanwhile) is left as
+    it is: delivery claims each row, so none is sent twice."""
+    if actor is None or not actor.has_perm(OPERATE_PERMISSION):
+        raise PermissionRefused(gettext("You do not have permission to deliver notices."))
+    return sum(deliver(notification_id) for notification_id in notification_ids)
+
+
 RESENDABLE = (Notification.Status.SENT, Notification.Status.FAILED)
 
 
-def resend(notification_id: int, *, actor) -> DeliveryAttempt:
+def resend(notification_id: int, *, actor: Actor) -> DeliveryAttempt:
     """Send a webhook notice that was sent or given up once more, by hand, with the same
     ``webhook-id`` so the receiver can tell it is a repeat.
 
@@ -273,7 +289,7 @@ def resend(notification_id: int, *, actor) -> DeliveryAttempt:
     it as it was (a sent notice stays sent, a given-up one given up): the sweep never
     picks it up again, the operator decides.
     """
-    if actor is None or not actor.has_perm("casework.change_notification"):
+    if actor is None or not actor.has_perm(OPERATE_PERMISSION):
         raise PermissionRefused(gettext("You do not have permission to re-send notices."))
     with transaction.atomic():
         # Locked while it goes out: two operators re-sending at once send it one after the other.

@@ -38,15 +38,12 @@ def nests_deeper_than(value, limit: int) -> bool:
 class ApiJSONParser(JSONParser):
     """JSON, strict (no NaN or Infinity), nested at most ``API_MAX_JSON_DEPTH`` deep."""
 
-    # How numbers with a fraction are read: refunds reads them as decimals.
-    parse_float = float
-
     def parse(self, stream, media_type=None, parser_context=None):
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         limit = settings.API_MAX_JSON_DEPTH
         too_deep = f"The JSON body nests deeper than {limit} levels of objects and arrays."
         try:
-            data = json.load(codecs.getreader(encoding)(stream), parse_float=self.parse_float)
+            data = json.load(codecs.getreader(encoding)(stream))
         except RecursionError:
             raise ParseError(too_deep) from None
         except ValueError as error:

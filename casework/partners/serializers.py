@@ -5,16 +5,19 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import re
+from collections.abc import Iterable
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from casework.core.limits import REASON_MAX_LENGTH
-from casework.core.money import AMOUNT_FORMAT_MESSAGE, validate_payment_time
+from casework.core.money import AMOUNT_FORMAT_MESSAGE, validate_decimal_places, validate_payment_time
 from casework.models import SlaClock, SlaStatus
 
 
@@ -83,6 +86,57 @@ def refuse_non_ascii(field: serializers.Field, data) -> None:
     """An amount in ASCII digits: ``Decimal`` would read full-width ones."""
     if isinstance(data, str) and not data.isascii():
         raise serializers.ValidationError(str(AMOUNT_FORMAT_MESSAGE), code="invalid")
+
+
+# Money as every answer and request of the API writes it.
+MONEY_SCHEMA = {"type": "string", "format": "decimal", "pattern": r"^\d+(\.\d+)?$", "example": "120.50"}
+# The digits 0-9 with a point before the decimals; a sign only so that a negative amount is
+# refused as such ("more than zero"), not as unreadable.
+PLAIN_DECIMAL = re.compile(r"-?\d{1,30}(\.\d{1,30})?", re.ASCII)
+
+
+@extend_schema_field(MONEY_SCHEMA)
+class MoneyField(serializers.DecimalField):
+    """An amount of money, as the whole API takes it: a decimal string in the digits 0-9
+    ("120.50"), never a JSON number, which may have been a binary float on its way here and
+    lost its exact cents. Give it the model field's validators (``model_validators``): more
+    than zero, at most the cap, the stored digits (``casework.core.money``), refused in the
+    admin's words; the currency's minor units are checked once the currency is known
+    (:func:`refuse_extra_decimal_places`)."""
+
+    default_error_messages = {
+        "not_a_string": _('Send the amount as a decimal string such as "120.50", not as a number.'),
+    }
+
+    def __init__(self, **kwargs) -> None:
+        # The limits are the model field's validators', not a second copy of them here.
+        super().__init__(max_digits=None, decimal_places=None, **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        refuse_non_ascii(self, data)
+        if not PLAIN_DECIMAL.fullmatch(data.strip()):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def refuse_extra_decimal_places(attrs: dict, amounts: Iterable[str], *, currency: str = "currency") -> None:
+    """A 400 naming each of ``amounts`` with more decimal places than the currency has (JPY
+    none, BHD three): asked in a serializer's ``validate()``, where the currency is known,
+    as the model's ``clean()`` asks it."""
+    code = attrs.get(currency)
+    errors = {}
+    for name in amounts:
+        amount = attrs.get(name)
+        if amount is None or not code:
+            continue
+        try:
+            validate_decimal_places(amount, code)
+        except DjangoValidationError as error:
+            errors[name] = error.messages
+    if errors:
+        raise serializers.ValidationError(errors)
 
 
 class VersionedActionSerializer(serializers.Serializer):

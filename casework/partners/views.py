@@ -161,6 +161,7 @@ class PartnerCaseViewSet(
 
     model: type[models.Model]
     filter_serializer_class: type[PartnerCaseFilterSerializer]
+    create_serializer_class: type[serializers.Serializer]  # the body of a create
     detail_route: str  # e.g. "complaint-detail", for the Location of a created case
     paged_actions = frozenset({"list", "timeline"})
     lookup_field = "reference"
@@ -207,6 +208,26 @@ class PartnerCaseViewSet(
         return self.get_paginated_response(
             serializer(page, many=True, context=self.get_serializer_context()).data
         )
+
+    def open_case(self, partner: Partner, data: dict) -> models.Model:
+        """Open the case the partner sent (``data``: its validated body) through the case
+        type's service."""
+        raise NotImplementedError
+
+    def read_back(self, partner: Partner, case: models.Model) -> models.Model:
+        """The case just opened, as the answer shows it; by default as the service left it."""
+        return case
+
+    def create_case(self, request: Request) -> Response:
+        """A partner's create, the same for every case type: the body checked by the create
+        serializer (which is given the partner), the case opened by the service, the answer
+        a 201 with its Location and ETag. Each viewset's ``create`` calls this under
+        ``@idempotent`` and its own schema."""
+        partner = request.user.partner
+        incoming = self.create_serializer_class(data=request.data, context={"partner": partner})
+        incoming.is_valid(raise_exception=True)
+        case = self.open_case(partner, incoming.validated_data)
+        return self.rendered(self.read_back(partner, case), created=True)
 
     def act(
         self,

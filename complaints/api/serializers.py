@@ -6,21 +6,20 @@ never the internal side: notes, findings, assignee, team, escalation, identity c
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from casework.core.money import validate_decimal_places
+from casework.core.limits import max_length_of
 from casework.partners.serializers import (
     CaseSerializer,
+    MoneyField,
     PartnerCaseFilterSerializer,
     PaymentTimeField,
     SlaSerializer,
     VersionedActionSerializer,
     model_validators,
-    refuse_non_ascii,
+    refuse_extra_decimal_places,
 )
 from casework.partners.timeline import Actor
 from casework.privacy.masking import ACCOUNT, PHONE, MaskedCharField
@@ -35,29 +34,8 @@ from complaints.models import (
 )
 
 
-def _max_length(name: str) -> int:
-    return Complaint._meta.get_field(name).max_length
-
-
 def _rules(name: str) -> list:
     return model_validators(Complaint, name)
-
-
-@extend_schema_field(
-    {"type": "string", "format": "decimal", "pattern": r"^\d{1,12}(\.\d{1,2})?$", "example": "120.50"}
-)
-class MoneyAmountField(serializers.DecimalField):
-    """Money travels as a decimal string ("120.50"): a JSON number may arrive as a float."""
-
-    default_error_messages = {
-        "not_a_string": _('Send the amount as a decimal string such as "120.50", not as a number.'),
-    }
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("not_a_string")
-        refuse_non_ascii(self, data)
-        return super().to_internal_value(data)
 
 
 @extend_schema_serializer(
@@ -99,9 +77,7 @@ class ComplaintCreateSerializer(serializers.Serializer):
     transaction_at = PaymentTimeField(
         allow_null=True, default=None, help_text="When the customer paid: not in the future, not before 2000."
     )
-    amount = MoneyAmountField(
-        max_digits=14,
-        decimal_places=2,
+    amount = MoneyField(
         allow_null=True,
         default=None,
         validators=_rules("amount"),
@@ -128,23 +104,6 @@ class ComplaintCreateSerializer(serializers.Serializer):
         help_text="The partner's own id for this complaint; unique per partner when given.",
     )
 
-    def validate_external_reference(self, value: str) -> str:
-        # register_complaint refuses a duplicate too, but its full_clean() reports the unique
-        # constraint on "__all__", not on this field; say it here, with the complaint it was.
-        partner = self.context.get("partner")
-        if value and partner is not None:
-            existing = (
-                Complaint.objects.filter(partner=partner, external_reference=value)
-                .values_list("reference", flat=True)
-                .first()
-            )
-            if existing:
-                raise serializers.ValidationError(
-                    gettext("You already filed a complaint with this reference: %(reference)s.")
-                    % {"reference": existing}
-                )
-        return value
-
     def validate(self, attrs: dict) -> dict:
         # The same table the model's clean() and the admin ask; name every missing detail at once.
         category = Category(attrs["category"])
@@ -155,13 +114,7 @@ class ComplaintCreateSerializer(serializers.Serializer):
         }
         if missing:
             raise serializers.ValidationError(missing)
-        # The currency's minor units, as the model's clean() asks them.
-        amount, currency = attrs.get("amount"), attrs.get("currency")
-        if amount is not None and currency:
-            try:
-                validate_decimal_places(amount, currency)
-            except DjangoValidationError as error:
-                raise serializers.ValidationError({"amount": error.messages}) from error
+        refuse_extra_decimal_places(attrs, ["amount"])
         return attrs
 
 
@@ -270,7 +223,9 @@ class ComplaintFilterSerializer(PartnerCaseFilterSerializer):
 
     state = serializers.ChoiceField(choices=State.choices, required=False)
     category = serializers.ChoiceField(choices=Category.choices, required=False)
-    external_reference = serializers.CharField(max_length=_max_length("external_reference"), required=False)
+    external_reference = serializers.CharField(
+        max_length=max_length_of(Complaint, "external_reference"), required=False
+    )
 
 
 class PartnerMessageCreateSerializer(serializers.Serializer):

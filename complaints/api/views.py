@@ -77,11 +77,17 @@ class ComplaintViewSet(PartnerCaseViewSet):
     model = Complaint
     serializer_class = ComplaintSerializer
     filter_serializer_class = ComplaintFilterSerializer
+    create_serializer_class = ComplaintCreateSerializer
     detail_route = "complaint-detail"
     paged_actions = PartnerCaseViewSet.paged_actions | {"messages"}
 
     def cases_for(self, partner: Partner) -> QuerySet[Complaint]:
         return complaints_for_partner(partner)
+
+    def open_case(self, partner: Partner, data: dict) -> Complaint:
+        return register_complaint(
+            actor=self.request.user, partner=partner, channel=Channel.PARTNER_API, **data
+        )
 
     @idempotent
     @extend_schema(
@@ -98,16 +104,7 @@ class ComplaintViewSet(PartnerCaseViewSet):
         },
     )
     def create(self, request: Request) -> Response:
-        partner = request.user.partner
-        incoming = ComplaintCreateSerializer(data=request.data, context={"partner": partner})
-        incoming.is_valid(raise_exception=True)
-        complaint = register_complaint(
-            actor=request.user,
-            partner=partner,
-            channel=Channel.PARTNER_API,
-            **incoming.validated_data,
-        )
-        return self.rendered(complaint, created=True)
+        return self.create_case(request)
 
     @extend_schema(
         summary="Withdraw a complaint",

@@ -12,23 +12,24 @@ currency's minor units (JPY "1200", BHD "4.500").
 from __future__ import annotations
 
 import mimetypes
-import re
 from decimal import Decimal
 
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from casework.core.errors import InvalidInput
+from casework.core.limits import max_length_of
 from casework.partners.serializers import (
+    MONEY_SCHEMA,
     CaseSerializer,
+    MoneyField,
     PartnerCaseFilterSerializer,
     PaymentTimeField,
     SlaSerializer,
     VersionedActionSerializer,
     model_validators,
-    refuse_non_ascii,
+    refuse_extra_decimal_places,
 )
 from casework.partners.timeline import Actor
 from complaints.models import Complaint
@@ -42,49 +43,14 @@ from refunds.models import (
     RefundState,
     RefundType,
 )
-from refunds.money import MINOR_UNITS, check_amount, check_currency
-
-AMOUNT = re.compile(r"-?\d{1,30}(\.\d{1,30})?", re.ASCII)  # a negative one is refused as such
-MONEY_SCHEMA = {"type": "string", "format": "decimal", "pattern": r"^\d+(\.\d+)?$", "example": "300.00"}
-
-
-def _max_length(model, name: str) -> int:
-    return model._meta.get_field(name).max_length
+from refunds.money import check_currency, in_minor_units
 
 
 def money(amount: Decimal | None, currency: str) -> str | None:
     """The amount as the wire shows it: a string at the currency's minor units."""
     if amount is None:
         return None
-    return str(amount.quantize(Decimal(1).scaleb(-MINOR_UNITS.get(currency, 2))))
-
-
-@extend_schema_field(MONEY_SCHEMA)
-class AmountField(serializers.Field):
-    """An amount in: a decimal string ("300.00"). A JSON number is taken as written (the
-    API parses it as a decimal, never a binary float), so it passes only if exact at the
-    currency's minor units; the serializer checks those once it knows the currency."""
-
-    default_error_messages = {
-        "invalid": _('Send the amount as a decimal string such as "300.00".'),
-    }
-
-    def to_internal_value(self, data) -> Decimal:
-        if isinstance(data, bool):
-            self.fail("invalid")
-        refuse_non_ascii(self, data)
-        if isinstance(data, str):
-            if not AMOUNT.fullmatch(data.strip()):
-                self.fail("invalid")
-            return Decimal(data.strip())
-        if isinstance(data, Decimal | int):
-            return Decimal(data)
-        if isinstance(data, float):  # a parser other than the API's: its shortest exact repr
-            return Decimal(repr(data))
-        self.fail("invalid")
-
-    def to_representation(self, value) -> str:
-        return str(value)
+    return str(in_minor_units(amount, currency))
 
 
 @extend_schema_serializer(
@@ -115,12 +81,16 @@ class RefundCaseCreateSerializer(serializers.Serializer):
     merchant = serializers.CharField(
         validators=model_validators(PaymentTransaction, "merchant"), help_text="Whom the customer paid."
     )
-    transaction_amount = AmountField(help_text="What the customer paid, in `currency`.")
+    transaction_amount = MoneyField(
+        validators=model_validators(PaymentTransaction, "amount"),
+        help_text="What the customer paid, in `currency`.",
+    )
     currency = serializers.CharField(help_text="ISO 4217 code of the payment, e.g. CNY.")
     paid_at = PaymentTimeField(help_text="When the customer paid: not in the future, not before 2000.")
-    requested_amount = AmountField(
+    requested_amount = MoneyField(
+        validators=model_validators(RefundCase, "requested_amount"),
         help_text="What the customer asks back: at most what is still refundable on the payment, "
-        "counting its other refund cases."
+        "counting its other refund cases.",
     )
     reason = serializers.CharField(
         validators=model_validators(RefundCase, "reason"),
@@ -134,7 +104,7 @@ class RefundCaseCreateSerializer(serializers.Serializer):
     )
     complaint_reference = serializers.CharField(
         required=False,
-        max_length=_max_length(Complaint, "reference"),
+        max_length=max_length_of(Complaint, "reference"),
         help_text="The partner's own open complaint this refund comes from, e.g. CMP-20261124-000123; "
         "when the refund is paid the complaint is resolved with it.",
     )
@@ -159,15 +129,7 @@ class RefundCaseCreateSerializer(serializers.Serializer):
         return complaint
 
     def validate(self, attrs: dict) -> dict:
-        # The currency's minor units decide how many decimal places each amount may have.
-        errors = {}
-        for name in ("transaction_amount", "requested_amount"):
-            try:
-                attrs[name] = check_amount(attrs[name], attrs["currency"], field=name)
-            except InvalidInput as refusal:
-                errors[name] = [refusal.message]
-        if errors:
-            raise serializers.ValidationError(errors)
+        refuse_extra_decimal_places(attrs, ["transaction_amount", "requested_amount"])
         attrs["complaint"] = attrs.pop("complaint_reference", None)
         return attrs
 
@@ -279,7 +241,7 @@ class RefundCaseFilterSerializer(PartnerCaseFilterSerializer):
     state = serializers.ChoiceField(choices=RefundState.choices, required=False)
     refund_type = serializers.ChoiceField(choices=RefundType.choices, required=False)
     external_reference = serializers.CharField(
-        max_length=_max_length(RefundCase, "external_reference"), required=False
+        max_length=max_length_of(RefundCase, "external_reference"), required=False
     )
 
 

@@ -19,8 +19,6 @@ Refusals come out in the one error shape of ``casework.partners.errors``:
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
@@ -34,7 +32,6 @@ from rest_framework.response import Response
 from casework.models import Partner
 from casework.partners.errors import ErrorResponseSerializer, error_responses
 from casework.partners.idempotency import idempotent
-from casework.partners.parsers import ApiJSONParser
 from casework.partners.permissions import HasKeyScope
 from casework.partners.versions import IF_MATCH_HEADER, etag_header
 from casework.partners.views import (
@@ -72,13 +69,6 @@ KEY = OpenApiParameter(
 )
 
 
-class DecimalJSONParser(ApiJSONParser):
-    """JSON whose numbers with a fraction are read as decimals, never as binary floats: 300.10
-    stays 300.10, and 300.105 is refused for CNY instead of being rounded on the way in."""
-
-    parse_float = Decimal
-
-
 @partner_case_schema(
     noun="refund case",
     plural="refund cases",
@@ -92,12 +82,15 @@ class RefundCaseViewSet(PartnerCaseViewSet):
     model = RefundCase
     serializer_class = RefundCaseSerializer
     filter_serializer_class = RefundCaseFilterSerializer
+    create_serializer_class = RefundCaseCreateSerializer
     detail_route = "refund-case-detail"
-    parser_classes = [DecimalJSONParser]
     paged_actions = PartnerCaseViewSet.paged_actions | {"evidence_list"}
 
     def cases_for(self, partner: Partner) -> QuerySet[RefundCase]:
         return refund_cases_for_partner(partner)
+
+    def open_case(self, partner: Partner, data: dict) -> RefundCase:
+        return open_refund_case(actor=self.request.user, partner=partner, **data)
 
     @idempotent
     @extend_schema(
@@ -105,8 +98,8 @@ class RefundCaseViewSet(PartnerCaseViewSet):
         description="Records the customer's claim to money back on one payment and starts the "
         "refund deadline. The payment is recorded on first sight; a later case on the same "
         "`transaction_reference` must give the same amount and currency. Amounts are decimal "
-        'strings ("300.00"); a JSON number is accepted only if it is exact at the currency\'s '
-        "minor units. A partial refund is allowed; more than is still refundable on the payment, "
+        'strings ("300.00"), never JSON numbers, with at most the currency\'s decimal places. '
+        "A partial refund is allowed; more than is still refundable on the payment, "
         "counting its other open or paid refund cases, is a 400 on `requested_amount`. Send an "
         "`Idempotency-Key` to retry safely.",
         request=RefundCaseCreateSerializer,
@@ -117,11 +110,7 @@ class RefundCaseViewSet(PartnerCaseViewSet):
         },
     )
     def create(self, request: Request) -> Response:
-        partner = request.user.partner
-        incoming = RefundCaseCreateSerializer(data=request.data, context={"partner": partner})
-        incoming.is_valid(raise_exception=True)
-        case = open_refund_case(actor=request.user, partner=partner, **incoming.validated_data)
-        return self.rendered(case, created=True)
+        return self.create_case(request)
 
     @extend_schema(
         summary="Cancel a refund case",

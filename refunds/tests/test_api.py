@@ -150,19 +150,22 @@ def test_each_bad_field_is_refused_naming_it(api, field, value):
     assert not RefundCase.objects.exists()
 
 
-def test_a_json_number_is_taken_when_exact_at_the_currencys_minor_units(api):
+def test_a_json_number_is_refused_even_when_exact_at_the_currencys_minor_units(api):
+    # One money contract for the whole API (the complaints' and the published one): a
+    # decimal string, never a JSON number.
     response = api.post(LIST_URL, payload(transaction_amount=800, requested_amount=300.5), format="json")
 
-    assert response.status_code == 201, response.content
-    assert (response.json()["transaction_amount"], response.json()["requested_amount"]) == (
-        "800.00",
-        "300.50",
-    )
+    error = assert_error(response, 400, "invalid")
+    assert sorted(error["fields"]) == ["requested_amount", "transaction_amount"]
+    assert "decimal string" in error["fields"]["requested_amount"][0]
+    assert not RefundCase.objects.exists()
 
 
-def test_a_json_number_finer_than_the_currency_is_refused_not_rounded(api):
+def test_an_amount_finer_than_the_currency_is_refused_not_rounded(api):
     response = api.post(
-        LIST_URL, payload(currency="JPY", transaction_amount=12000, requested_amount=1200.5), format="json"
+        LIST_URL,
+        payload(currency="JPY", transaction_amount="12000", requested_amount="1200.5"),
+        format="json",
     )
 
     error = assert_error(response, 400, "invalid")

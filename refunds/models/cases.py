@@ -1,5 +1,5 @@
-"""Refund cases: the original transaction, the refund asked for, its evidence, the
-decision (with four eyes above a threshold) and the payment instructions that pay it."""
+"""A refund case: its states, the refund asked for, the decision with four eyes above a
+threshold (what it counts, who may approve), and the state machine."""
 
 from __future__ import annotations
 
@@ -18,54 +18,11 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from casework.cases.transitions import condition
 from casework.core.chain import ChainedHistoricalRecords
-from casework.core.evidence import EvidenceFileField, unguessable_path
 from casework.core.limits import REASON_MAX_LENGTH, STATEMENT_MAX_LENGTH, bounded_text
-from casework.core.money import CURRENCY_MESSAGE, AmountField, validate_currency, validate_payment_time
 from casework.models import Partner, SlaClock
 
-from .money import CURRENCY_CHOICES, DECIMAL_PLACES, MAX_DIGITS, format_money, in_minor_units
-
-
-def money_field(**options) -> models.DecimalField:
-    return AmountField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, **options)
-
-
-class PaymentTransaction(models.Model):
-    """The customer's original payment, as the wallet recorded it; refunds count against it."""
-
-    reference = models.CharField(max_length=64, unique=True, verbose_name=_("reference"))
-    # Indexed for the refund cases' search by a merchant's name (its beginning).
-    merchant = models.CharField(max_length=120, db_index=True, verbose_name=_("merchant"))
-    amount = money_field(verbose_name=_("amount"))
-    currency = models.CharField(
-        max_length=3,
-        choices=CURRENCY_CHOICES,
-        validators=[validate_currency],
-        error_messages={"invalid_choice": CURRENCY_MESSAGE},
-        verbose_name=_("currency"),
-    )
-    paid_at = models.DateTimeField(validators=[validate_payment_time], verbose_name=_("paid at"))
-    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
-    history = ChainedHistoricalRecords()
-
-    class Meta:
-        verbose_name = _("payment transaction")
-        verbose_name_plural = _("payment transactions")
-        ordering = ["-paid_at", "-id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(amount__gt=0),
-                name="transaction_amount_positive",
-                violation_error_message=_("The amount must be more than zero."),
-            )
-        ]
-
-    def __str__(self) -> str:
-        return gettext("%(reference)s (%(amount)s at %(merchant)s)") % {
-            "reference": self.reference,
-            "amount": format_money(self.amount, self.currency),
-            "merchant": self.merchant,
-        }
+from ..money import format_money, in_minor_units
+from .payments import PaymentTransaction, money_field
 
 
 class RefundType(models.TextChoices):
@@ -562,96 +519,3 @@ class RefundCase(ConcurrentTransitionMixin, models.Model):
     )
     def cancel(self) -> None:
         pass
-
-
-class EvidenceKind(models.TextChoices):
-    PAYMENT_VOUCHER = "payment_voucher", _("payment voucher")
-    PROOF_OF_GOODS = "proof_of_goods", _("proof of goods or delivery")
-    CHAT_SCREENSHOT = "chat_screenshot", _("chat screenshot")
-    OTHER = "other", _("other")
-
-
-def evidence_path(instance: RefundEvidence, filename: str) -> str:
-    return unguessable_path(f"refunds/{instance.case.reference}", filename)
-
-
-class RefundEvidence(models.Model):
-    """One file the customer or staff sent for the refund."""
-
-    case = models.ForeignKey(
-        RefundCase, on_delete=models.PROTECT, related_name="evidence", verbose_name=_("case")
-    )
-    kind = models.CharField(max_length=20, choices=EvidenceKind.choices, verbose_name=_("kind"))
-    file = EvidenceFileField(
-        upload_to=evidence_path,
-        help_text=_("Scan, photo or screenshot (PDF, JPEG, PNG)."),
-        verbose_name=_("file"),
-    )
-    note = models.CharField(max_length=300, blank=True, verbose_name=_("note"))
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
-    )
-    uploaded_at = models.DateTimeField(default=timezone.now, verbose_name=_("uploaded at"))
-    history = ChainedHistoricalRecords()
-
-    class Meta:
-        verbose_name = _("refund evidence")
-        verbose_name_plural = _("refund evidence")
-        ordering = ["uploaded_at", "id"]
-
-    def __str__(self) -> str:
-        return gettext("%(kind)s: %(file)s") % {
-            "kind": self.get_kind_display(),
-            "file": self.file.name.rpartition("/")[2],
-        }
-
-
-class InstructionStatus(models.TextChoices):
-    SENT = "sent", _("sent, awaiting the report")
-    SETTLED = "settled", _("settled")
-    # "failed" alone is another app's verification outcome: this one is the payment's.
-    FAILED = "failed", pgettext_lazy("payment", "failed")
-
-
-class PaymentInstruction(models.Model):
-    """One order to the payments system to pay a refund; one per attempt, never two.
-
-    The idempotency key travels with it; the payments system pays each key once and
-    reports back on the API under the same key.
-    """
-
-    case = models.ForeignKey(
-        RefundCase, on_delete=models.PROTECT, related_name="instructions", verbose_name=_("case")
-    )
-    attempt = models.PositiveSmallIntegerField(verbose_name=_("attempt"))
-    idempotency_key = models.CharField(max_length=80, unique=True, verbose_name=_("idempotency key"))
-    amount = money_field(verbose_name=_("amount"))
-    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, verbose_name=_("currency"))
-    status = models.CharField(
-        max_length=10,
-        choices=InstructionStatus.choices,
-        default=InstructionStatus.SENT,
-        verbose_name=_("status"),
-    )
-    processor_reference = models.CharField(max_length=64, blank=True, verbose_name=_("processor reference"))
-    failure_reason = bounded_text(REASON_MAX_LENGTH, blank=True, verbose_name=_("failure reason"))
-    reported_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reported at"))
-    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
-    history = ChainedHistoricalRecords()
-
-    class Meta:
-        verbose_name = _("payment instruction")
-        verbose_name_plural = _("payment instructions")
-        ordering = ["case", "attempt"]
-        permissions = [("report_settlement", "Can report the settlement of payment instructions")]
-        constraints = [
-            models.UniqueConstraint(fields=["case", "attempt"], name="one_instruction_per_attempt"),
-            models.CheckConstraint(
-                condition=Q(amount__gt=0),
-                name="instruction_amount_positive",
-                violation_error_message=_("The amount must be more than zero."),
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.idempotency_key

@@ -1,5 +1,6 @@
-"""Refund use cases. The admin, the API, the sweep and the shell call these; each is one
-transaction and returns the case (or what it made).
+"""Opening a refund case and working it to a decision: the original transaction and
+what is still refundable on it, review, evidence, approval (four eyes), rejection and
+cancellation.
 
 Money is checked against the original transaction under its row lock: two cases on
 one transaction, opened or approved at the same moment, cannot together refund more
@@ -9,37 +10,35 @@ than was paid.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import logging
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.db.models.functions import Coalesce
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from casework.cases import sweep
 from casework.cases.opening import open_case, refuse_invalid_fields, refuse_reused_partner_reference, require
-from casework.cases.teams import team_for_code
-from casework.cases.transitions import check_transition, require_permission, run_step, run_transition
+from casework.cases.transitions import (
+    PermittedStep,
+    PermittedTransition,
+    permitted_step,
+    permitted_transition,
+    require_permission,
+    run_step,
+    run_transition,
+)
+from casework.core.actors import Actor
 from casework.core.errors import CaseworkError, InvalidInput, PermissionRefused, TransitionRefused
 from casework.core.evidence import check_evidence_file, discard_file_of
-from casework.models import CaseType, Notification, Partner
-from casework.notices import outbox
+from casework.models import CaseType, Partner
 from casework.sla import clocks
-from complaints import services as complaint_services
 from complaints.models import Category as ComplaintCategory
-from complaints.models import Complaint, ResolutionCode
-from complaints.models import State as ComplaintState
+from complaints.models import Complaint
 
-from .models import (
+from ..models import (
     RELEASED_STATES,
     EvidenceKind,
-    InstructionStatus,
-    PaymentInstruction,
     PaymentTransaction,
     RefundCase,
     RefundEvidence,
@@ -49,29 +48,15 @@ from .models import (
     customer_lock_keys,
     four_eyes,
 )
-from .money import check_amount, check_currency, format_money
-
-logger = logging.getLogger(__name__)
+from ..money import check_amount, check_currency, format_money
+from .clock import clear_reminder, schedule_reminder
+from .endings import end_case
 
 REFERENCE_PREFIX = "RFD"
-REFUNDS_TEAM = "refunds"
-SUPERVISORS_TEAM = "supervisors"
 # The first key of the advisory locks approvals of one customer's refunds take (any
 # constant no other lock in this database uses).
 CUSTOMER_LOCK_SPACE = 4_801_001
 EVIDENCE_STATES = (RefundState.REQUESTED, RefundState.UNDER_REVIEW, RefundState.AWAITING_EVIDENCE)
-
-
-class UnknownInstruction(CaseworkError):
-    """A settlement report names no instruction this system sent (API 404)."""
-
-    code = "not_found"
-
-
-class ConflictingReport(CaseworkError):
-    """A second report contradicts the first for the same instruction (API 409)."""
-
-    code = "conflicting_report"
 
 
 # The original transaction and what is left to refund on it.
@@ -201,7 +186,7 @@ def _check_within_refundable(
     )
 
 
-def _require_own(case: RefundCase, actor, refusal: str) -> None:
+def _require_own(case: RefundCase, actor: Actor, refusal: str) -> None:
     """A partner acts only on the cases it sent; ``refusal`` says so for this use case."""
     partner = getattr(actor, "partner", None)
     if partner is not None and case.partner_id != partner.pk:
@@ -213,7 +198,7 @@ def _require_own(case: RefundCase, actor, refusal: str) -> None:
 
 def open_refund_case(
     *,
-    actor,
+    actor: Actor,
     refund_type: str,
     transaction_reference: str,
     merchant: str = "",
@@ -276,7 +261,7 @@ def open_refund_case(
                     "currency": payment.currency,
                 },
             )
-            _schedule_reminder(case)
+            schedule_reminder(case)
     except IntegrityError:
         refuse_reused_partner_reference(RefundCase, partner, external_reference, noun=_("a refund case"))
         raise
@@ -286,7 +271,7 @@ def open_refund_case(
 def open_refund_case_from_complaint(
     *,
     complaint: Complaint,
-    actor,
+    actor: Actor,
     refund_type: str,
     requested_amount=None,
     paid_at: dt.datetime | None = None,
@@ -324,7 +309,7 @@ def open_refund_case_from_complaint(
 # Review.
 
 
-def start_review(*, case: RefundCase, actor, reason: str = "") -> RefundCase:
+def start_review(*, case: RefundCase, actor: Actor, reason: str = "") -> RefundCase:
     """A handler takes the case (it becomes theirs unless it already has one)."""
 
     def answered() -> None:
@@ -340,7 +325,7 @@ def start_review(*, case: RefundCase, actor, reason: str = "") -> RefundCase:
     )
 
 
-def assign_handler(*, case: RefundCase, actor, handler, reason: str = "") -> RefundCase:
+def assign_handler(*, case: RefundCase, actor: Actor, handler, reason: str = "") -> RefundCase:
     require(handler, "handler", _("Choose who handles the refund."))
     if not handler.has_perm("refunds.review_refundcase"):
         raise InvalidInput(
@@ -366,13 +351,13 @@ def assign_handler(*, case: RefundCase, actor, handler, reason: str = "") -> Ref
     )
 
 
-def request_evidence(*, case: RefundCase, actor, what: str) -> RefundCase:
+def request_evidence(*, case: RefundCase, actor: Actor, what: str) -> RefundCase:
     """Ask the customer for proof; the deadline clock waits with them."""
     require(what, "what", _("Say what the customer must send."))
 
     def pause() -> None:
         clocks.pause_clock(case.sla_clock, at=timezone.now())
-        _clear_reminder(case)
+        clear_reminder(case)
 
     return run_transition(
         case, "request_evidence", actor=actor, reason=what, before_save=pause, arguments={"what": what}
@@ -383,10 +368,10 @@ def _resume(case: RefundCase) -> None:
     """The clock runs again with a later deadline: its reminders are due afresh."""
     clocks.resume_clock(case.sla_clock, at=timezone.now())
     case.reminders_sent = 0
-    _schedule_reminder(case)
+    schedule_reminder(case)
 
 
-def evidence_received(*, case: RefundCase, actor, reason: str = "") -> RefundCase:
+def evidence_received(*, case: RefundCase, actor: Actor, reason: str = "") -> RefundCase:
     """What was asked for arrived (by post, in the branch...); review goes on, the clock runs."""
     return run_transition(
         case,
@@ -397,9 +382,9 @@ def evidence_received(*, case: RefundCase, actor, reason: str = "") -> RefundCas
     )
 
 
-def add_evidence(*, case: RefundCase, actor, kind: str, file, note: str = "") -> RefundEvidence:
+def add_evidence(*, case: RefundCase, actor: Actor, kind: str, file, note: str = "") -> RefundEvidence:
     """Attach one evidence file; on a case waiting for evidence, the review resumes."""
-    require_permission(actor, "refunds.add_refundevidence", "add_evidence", case)
+    step = permitted_step(case, "add_evidence", actor=actor, permission="refunds.add_refundevidence")
     _require_own(case, actor, _("A partner can add evidence to only its own refund cases."))
     if kind not in EvidenceKind.values:
         allowed = ", ".join(EvidenceKind.values)
@@ -426,11 +411,7 @@ def add_evidence(*, case: RefundCase, actor, kind: str, file, note: str = "") ->
 
     try:
         with transaction.atomic():
-            run_step(
-                case,
-                "add_evidence",
-                actor=actor,
-                permission="refunds.add_refundevidence",
+            step.run(
                 apply=store,
                 reason=note or str(EvidenceKind(kind).label),
                 data=trail,
@@ -453,10 +434,14 @@ def add_evidence(*, case: RefundCase, actor, kind: str, file, note: str = "") ->
 # Decision.
 
 
-def check_approval(case: RefundCase, actor) -> None:
+def check_approval(case: RefundCase, actor: Actor) -> None:
     """Refuse an approval before any amount is looked at: the user may not approve (four
     eyes included) or the case is not under review. The admin's approve page asks this too,
-    since a first approval is what the model's four-eyes condition waits for."""
+    since a first approval is what the model's four-eyes condition waits for.
+
+    It is the permission of both approvals: the first (a step needing
+    ``refunds.approve_refundcase``) and the final one (the transition's ``may_approve``),
+    which :func:`approve_refund` then runs without asking again."""
     if actor is None or not actor.has_perm("refunds.approve_refundcase"):
         raise PermissionRefused(approval_refusal(case, actor) if actor else _("Approving needs a user."))
     if case.state != RefundState.UNDER_REVIEW:
@@ -468,7 +453,7 @@ def check_approval(case: RefundCase, actor) -> None:
         raise PermissionRefused(refusal)
 
 
-def approve_refund(*, case: RefundCase, actor, amount=None, reason: str = "") -> RefundCase:
+def approve_refund(*, case: RefundCase, actor: Actor, amount=None, reason: str = "") -> RefundCase:
     """Approve the refund, at most what was asked and what is still refundable.
 
     Above the currency's four-eyes threshold, counting what is already approved or paid
@@ -513,10 +498,8 @@ def approve_refund(*, case: RefundCase, actor, amount=None, reason: str = "") ->
         previous = case.approved_amount
         case.approved_amount = amount  # what the four-eyes condition reads
         try:
-            return run_transition(
-                case,
-                "approve",
-                actor=actor,
+            # Permitted by check_approval, as the transition's may_approve would permit it.
+            return PermittedTransition(case, "approve", actor).run(
                 reason=reason or _("Approved %(amount)s") % {"amount": format_money(amount, currency)},
                 data={"amount": str(amount), "currency": currency},
                 arguments={"amount": amount, "by": actor},
@@ -540,17 +523,14 @@ def _lock_customer(case: RefundCase) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [CUSTOMER_LOCK_SPACE, key])
 
 
-def _first_approval(case: RefundCase, actor, amount: Decimal, reason: str, *, why: str) -> RefundCase:
+def _first_approval(case: RefundCase, actor: Actor, amount: Decimal, reason: str, *, why: str) -> RefundCase:
     def apply() -> None:
         case.approved_amount = amount
         case.first_approved_by = actor
         case.first_approved_at = timezone.now()
 
-    return run_step(
-        case,
-        "first_approval",
-        actor=actor,
-        permission="refunds.approve_refundcase",
+    # Permitted by check_approval (the permission and four eyes), asked before the amount.
+    return PermittedStep(case, "first_approval", actor).run(
         apply=apply,
         reason=reason
         or _("First approval of %(amount)s; a second person must approve")
@@ -559,317 +539,22 @@ def _first_approval(case: RefundCase, actor, amount: Decimal, reason: str, *, wh
     )
 
 
-def reject_refund(*, case: RefundCase, actor, reason: str) -> RefundCase:
+def reject_refund(*, case: RefundCase, actor: Actor, reason: str) -> RefundCase:
     require(reason, "reason", _("Say why the refund is rejected; the customer is told."))
     return run_transition(
         case,
         "reject",
         actor=actor,
         reason=reason,
-        before_save=lambda: _end(case, actor=actor),
+        before_save=lambda: end_case(case, actor=actor),
         arguments={"reason": reason},
     )
 
 
-def cancel_refund(*, case: RefundCase, actor, reason: str = "") -> RefundCase:
-    check_transition(case, "cancel", actor)  # who may cancel at all, before whose case it is
+def cancel_refund(*, case: RefundCase, actor: Actor, reason: str = "") -> RefundCase:
+    cancellation = permitted_transition(case, "cancel", actor=actor)  # who may, before whose case it is
     _require_own(case, actor, _("A partner can cancel only its own refund cases."))
-    return run_transition(
-        case,
-        "cancel",
-        actor=actor,
+    return cancellation.run(
         reason=reason or _("Cancelled at the customer's request"),
-        before_save=lambda: _end(case, actor=actor),
+        before_save=lambda: end_case(case, actor=actor),
     )
-
-
-# Paying.
-
-
-def _instruct_payment(case: RefundCase) -> PaymentInstruction:
-    """Write the next attempt's instruction and its outbox row, in the caller's transaction."""
-    attempt = case.instructions.count() + 1
-    instruction = PaymentInstruction.objects.create(
-        case=case,
-        attempt=attempt,
-        idempotency_key=f"{case.reference}-PAY-{attempt}",
-        amount=case.amount_to_pay,
-        currency=case.currency,
-    )
-    payload = {
-        "type": "refund.payment_instruction",
-        "idempotency_key": instruction.idempotency_key,
-        "refund_reference": case.reference,
-        "attempt": attempt,
-        "transaction_reference": case.transaction.reference,
-        "merchant": case.transaction.merchant,
-        "amount": str(instruction.amount),
-        "currency": instruction.currency,
-    }
-    outbox.enqueue(
-        idempotency_key=instruction.idempotency_key,
-        kind="payment_instruction",
-        channel=Notification.Channel.WEBHOOK,
-        signing_key="payments",
-        recipient=settings.PAYMENTS_ENDPOINT_URL,
-        subject=f"Pay {format_money(instruction.amount, instruction.currency)} for {case.reference}",
-        body=json.dumps(payload, sort_keys=True),
-        case=case,
-    )
-    return instruction
-
-
-def submit_to_payments(*, case: RefundCase, actor, reason: str = "") -> RefundCase:
-    """Send the approved refund to payments: one instruction, whatever is clicked twice."""
-    return run_transition(
-        case,
-        "submit_to_payments",
-        actor=actor,
-        reason=reason
-        or _("Submitted %(amount)s to payments")
-        % {"amount": format_money(case.amount_to_pay, case.currency)},
-        before_save=lambda: _instruct_payment(case),
-    )
-
-
-def retry_payment(*, case: RefundCase, actor, reason: str = "") -> RefundCase:
-    """After a failure the payments system reported: a new attempt, a new instruction."""
-    return run_transition(
-        case,
-        "retry",
-        actor=actor,
-        reason=reason or _("Payment retried after the reported failure"),
-        before_save=lambda: _instruct_payment(case),
-    )
-
-
-def report_settlement(
-    *, idempotency_key: str, actor, outcome: str, processor_reference: str = "", error: str = ""
-) -> PaymentInstruction:
-    """The payments system says how an instruction ended. The same report twice is
-    harmless; a contradicting one is refused; an unknown instruction is refused."""
-    require_permission(actor, "refunds.report_settlement", "report_settlement", PaymentInstruction)
-    if outcome not in (InstructionStatus.SETTLED, InstructionStatus.FAILED):
-        raise InvalidInput(
-            _("'%(value)s' is not an outcome; report settled or failed.") % {"value": outcome},
-            field="outcome",
-        )
-    if outcome == InstructionStatus.SETTLED:
-        require(processor_reference, "processor_reference", _("Give the payments system's reference."))
-    else:
-        require(error, "error", _("Say why the payment failed."))
-    with transaction.atomic():
-        instruction = (
-            PaymentInstruction.objects.select_for_update()
-            .select_related("case")
-            .filter(idempotency_key=idempotency_key)
-            .first()
-        )
-        if instruction is None:
-            raise UnknownInstruction(
-                _("No payment instruction '%(key)s' was sent.") % {"key": idempotency_key}, field="key"
-            )
-        if instruction.status != InstructionStatus.SENT:
-            same = instruction.status == outcome and (
-                outcome == InstructionStatus.FAILED or instruction.processor_reference == processor_reference
-            )
-            if same:
-                return instruction
-            said = {
-                "key": idempotency_key,
-                "status": instruction.get_status_display(),
-                "reference": instruction.processor_reference,
-            }
-            raise ConflictingReport(
-                (
-                    _("Instruction %(key)s was already reported %(status)s as %(reference)s.")
-                    if instruction.processor_reference
-                    else _("Instruction %(key)s was already reported %(status)s.")
-                )
-                % said
-            )
-        case = RefundCase.objects.select_related("transaction", "sla_clock").get(pk=instruction.case_id)
-        instruction.status = outcome
-        instruction.processor_reference = processor_reference
-        instruction.failure_reason = error
-        instruction.reported_at = timezone.now()
-        instruction._history_user = actor
-        instruction.save()
-        if outcome == InstructionStatus.SETTLED:
-            run_transition(
-                case,
-                "settle",
-                actor=actor,
-                reason=_("Settled by payments as %(reference)s") % {"reference": processor_reference},
-                data={"instruction": idempotency_key, "processor_reference": processor_reference},
-                before_save=lambda: _end(case, actor=actor),
-                arguments={"processor_reference": processor_reference},
-            )
-        else:
-            run_transition(
-                case,
-                "fail",
-                actor=actor,
-                reason=_("Payment failed: %(error)s") % {"error": error},
-                data={"instruction": idempotency_key},
-                before_save=lambda: _after_failure(case, actor=actor, error=error),
-                arguments={"error": error},
-            )
-    return instruction
-
-
-# Endings and the complaint the case came from.
-
-
-def _end(case: RefundCase, actor=None) -> None:
-    """The case has ended: stop the deadline clock, and move the complaint it came from on."""
-    clocks.stop_clock(case.sla_clock, at=timezone.now())
-    _clear_reminder(case)
-    complaint = case.complaint
-    if complaint is None or not complaint.is_open:
-        return
-    money = format_money(case.amount_to_pay, case.currency)
-    if case.state == RefundState.REFUNDED:
-        summary = _("Refunded %(money)s through %(case)s (payments reference %(processor_reference)s).") % {
-            "money": money,
-            "case": case.reference,
-            "processor_reference": case.processor_reference,
-        }
-        try:
-            with transaction.atomic():
-                if complaint_services.resolve_by_linked_case(
-                    complaint=complaint, code=ResolutionCode.REFUNDED, summary=summary, linked_case=case
-                ):
-                    return
-        except CaseworkError:
-            logger.exception("Complaint %s could not follow %s", complaint, case)
-    complaint_services.add_linked_case_note(
-        complaint=complaint,
-        author=actor if getattr(actor, "is_staff", False) else case.submitted_by,
-        body=(
-            _("Refund case %(case)s ended %(state)s: %(reason)s.")
-            if case.rejection_reason
-            else _("Refund case %(case)s ended %(state)s.")
-        )
-        % {
-            "case": case.reference,
-            "state": case.get_state_display(),
-            "reason": case.rejection_reason.rstrip("."),
-        },
-    )
-
-
-def _after_failure(case: RefundCase, *, actor, error: str) -> None:
-    """The money did not go: the handler hears of it, and the complaint's conversation reopens."""
-    for recipient in _handlers(case):
-        outbox.enqueue(
-            idempotency_key=f"refundcase-{case.pk}-failed-{case.instructions.count()}-{recipient}",
-            kind="refund_failed",
-            recipient=recipient,
-            subject=_("[%(reference)s] refund payment failed") % {"reference": case.reference},
-            body=render_to_string("refunds/failed_notice.txt", {"case": case, "error": error}),
-            case=case,
-        )
-    complaint = case.complaint
-    if complaint is None:
-        return
-    body = _("Refund %(case)s failed at payments: %(error)s. Tell the customer; retry or reconsider.") % {
-        "case": case.reference,
-        "error": error,
-    }
-    author = actor if getattr(actor, "is_staff", False) else case.submitted_by
-    if complaint.state == ComplaintState.RESOLVED:
-        try:
-            with transaction.atomic():
-                complaint_services.reopen_by_linked_case(complaint=complaint, reason=body, linked_case=case)
-                return
-        except CaseworkError:
-            logger.exception("Complaint %s could not reopen after %s", complaint, case)
-    if complaint.is_open or complaint.state == ComplaintState.RESOLVED:
-        complaint_services.add_linked_case_note(complaint=complaint, author=author, body=body)
-
-
-# The clock: reminders before the deadline, overdue after it.
-
-
-def _clear_reminder(case: RefundCase) -> None:
-    case.next_reminder_at = None
-    RefundCase.objects.filter(pk=case.pk).update(next_reminder_at=None)
-
-
-def _schedule_reminder(case: RefundCase) -> None:
-    """The next reminder still to send for the current deadline, if any."""
-    clock = case.sla_clock
-    offsets = settings.REFUND_REMINDER_DAYS_BEFORE[case.reminders_sent :]
-    if clock.stopped_at or clock.paused_at or not offsets:
-        _clear_reminder(case)
-        return
-    case.next_reminder_at = clock.resolution_due_at - dt.timedelta(days=offsets[0])
-    RefundCase.objects.filter(pk=case.pk).update(
-        next_reminder_at=case.next_reminder_at, reminders_sent=case.reminders_sent
-    )
-
-
-def _handlers(case: RefundCase) -> list[str]:
-    if case.handler_id and case.handler.email:
-        return [case.handler.email]
-    return [team_for_code(REFUNDS_TEAM).mailbox]
-
-
-def send_reminders(now: dt.datetime) -> int:
-    """Remind the handler at each configured offset before the deadline, once each."""
-    offsets = settings.REFUND_REMINDER_DAYS_BEFORE
-    sent = 0
-    with transaction.atomic():
-        due = list(
-            RefundCase.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("sla_clock", "transaction", "handler")
-            .filter(next_reminder_at__lte=now)
-            .order_by("next_reminder_at")[: sweep.SWEEP_BATCH]
-        )
-        for case in due:
-            deadline = case.sla_clock.resolution_due_at
-            index = case.reminders_sent
-            while index < len(offsets) and deadline - dt.timedelta(days=offsets[index]) <= now:
-                index += 1
-            if now < deadline and index > case.reminders_sent:
-                days = offsets[index - 1]
-                for recipient in _handlers(case):
-                    outbox.enqueue(
-                        idempotency_key=f"refundcase-{case.pk}-reminder-{days}d-{deadline:%Y%m%d%H%M}-{recipient}",
-                        kind="refund_reminder",
-                        recipient=recipient,
-                        subject=_("[%(reference)s] refund due %(deadline)s")
-                        % {"reference": case.reference, "deadline": sweep.local(deadline)},
-                        body=render_to_string("refunds/clock_notice.txt", {"case": case, "kind": "reminder"}),
-                        case=case,
-                    )
-                sent += 1
-            else:
-                index = len(offsets)  # past the deadline: the overdue notice takes over
-            case.reminders_sent = index
-            remaining = offsets[index:]
-            case.next_reminder_at = deadline - dt.timedelta(days=remaining[0]) if remaining else None
-            RefundCase.objects.filter(pk=case.pk).update(
-                reminders_sent=case.reminders_sent, next_reminder_at=case.next_reminder_at
-            )
-    return sent
-
-
-CLOCKED = sweep.ClockedCases(
-    model=RefundCase,
-    clock_relation="refund_case",
-    related=("transaction", "handler"),
-    template="refunds/clock_notice.txt",
-    due_soon_recipients=_handlers,
-    # Overdue: the handler and, as the escalation, the supervisors.
-    breach_recipients=lambda case: sorted({*_handlers(case), team_for_code(SUPERVISORS_TEAM).mailbox}),
-)
-
-
-def run_clock(now: dt.datetime) -> dict[str, int]:
-    return {
-        "reminders": send_reminders(now),
-        "overdue": sweep.mark_breaches(CLOCKED, now),
-        "late_first_response": sweep.mark_late_first_responses(CLOCKED, now),
-    }

@@ -1,0 +1,67 @@
+"""The end of a refund case: its deadline clock stops and the complaint it came from is
+handed the outcome (resolved by a refund paid, a note otherwise; reopened by a payment
+that failed)."""
+
+from __future__ import annotations
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from casework.core.actors import Actor
+from casework.notices import outbox
+from casework.sla import clocks
+from complaints import services as complaint_services
+from complaints.models import ResolutionCode
+
+from ..models import RefundCase, RefundState
+from ..money import format_money
+from .clock import clear_reminder, handler_mailboxes
+
+
+def end_case(case: RefundCase, actor: Actor = None) -> None:
+    """The case has ended: stop the deadline clock, and move the complaint it came from on."""
+    clocks.stop_clock(case.sla_clock, at=timezone.now())
+    clear_reminder(case)
+    resolution = None
+    if case.state == RefundState.REFUNDED:
+        summary = _("Refunded %(money)s through %(case)s (payments reference %(processor_reference)s).") % {
+            "money": format_money(case.amount_to_pay, case.currency),
+            "case": case.reference,
+            "processor_reference": case.processor_reference,
+        }
+        resolution = (ResolutionCode.REFUNDED, summary)
+    complaint_services.follow_linked_case(
+        case,
+        actor=actor,
+        resolution=resolution,
+        note=(
+            _("Refund case %(case)s ended %(state)s: %(reason)s.")
+            if case.rejection_reason
+            else _("Refund case %(case)s ended %(state)s.")
+        )
+        % {
+            "case": case.reference,
+            "state": case.get_state_display(),
+            "reason": case.rejection_reason.rstrip("."),
+        },
+    )
+
+
+def after_payment_failed(case: RefundCase, *, actor: Actor, error: str) -> None:
+    """The money did not go: the handler hears of it, and the complaint's conversation reopens."""
+    for recipient in handler_mailboxes(case):
+        outbox.enqueue(
+            idempotency_key=f"refundcase-{case.pk}-failed-{case.instructions.count()}-{recipient}",
+            kind="refund_failed",
+            recipient=recipient,
+            subject=_("[%(reference)s] refund payment failed") % {"reference": case.reference},
+            body=render_to_string("refunds/failed_notice.txt", {"case": case, "error": error}),
+            case=case,
+        )
+    complaint_services.reopen_after_linked_case(
+        case,
+        actor=actor,
+        reason=_("Refund %(case)s failed at payments: %(error)s. Tell the customer; retry or reconsider.")
+        % {"case": case.reference, "error": error},
+    )
