@@ -7,15 +7,13 @@ import datetime as dt
 import logging
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from casework.cases import sweep
 from casework.cases.opening import open_case, refuse_invalid_fields, refuse_reused_partner_reference, require
 from casework.cases.teams import team_for_code
 from casework.cases.transitions import (
@@ -25,13 +23,12 @@ from casework.cases.transitions import (
     run_transition,
 )
 from casework.core.actors import Actor
-from casework.core.errors import CaseworkError, InvalidInput, PermissionRefused, TransitionRefused
+from casework.core.errors import InvalidInput, PermissionRefused, TransitionRefused
 from casework.core.evidence import check_evidence_file, discard_file_of
 from casework.models import CaseType, Partner, Team
 from casework.notices import outbox
 from casework.sla import clocks
-
-from .models import (
+from complaints.models import (
     MESSAGE_STATES,
     Category,
     Channel,
@@ -301,7 +298,7 @@ def send_holding_response(*, complaint: Complaint, actor: Actor, holding_respons
     return step.run(apply=apply, reason=holding_response)
 
 
-def _answered_and_stopped(complaint: Complaint) -> None:
+def answered_and_stopped(complaint: Complaint) -> None:
     """Resolving answers the customer (first response, if none yet) and stops the clock."""
     now = timezone.now()
     clocks.record_first_response(complaint.sla_clock, at=now)
@@ -337,7 +334,7 @@ def resolve_complaint(
         actor=actor,
         reason=summary,
         data={"code": code, "first_contact": is_first_contact},
-        before_save=lambda: _answered_and_stopped(complaint),
+        before_save=lambda: answered_and_stopped(complaint),
         arguments={"code": code, "summary": summary, "is_first_contact": is_first_contact},
     )
 
@@ -496,129 +493,3 @@ def _post_message(*, complaint: Complaint, actor: Actor, body: str, is_from_part
         Complaint.objects.filter(pk=complaint.pk).update(updated_at=message.created_at)
         complaint.updated_at = message.created_at
     return message
-
-
-# What the cases opened from a complaint (an unlock request, a refund case) hand it when
-# they end. Run inside the linked case's transaction; the complaint's own change is a
-# savepoint, so a complaint that cannot follow never undoes the linked case's end.
-
-
-def _resolve_by_linked_case(*, complaint: Complaint, code: str, summary: str, linked_case) -> bool:
-    """Resolve as the system on the linked case's behalf; False (and nothing changed) when
-    the complaint cannot resolve now, e.g. while it waits on the customer."""
-    if complaint.state not in (State.ACCEPTED, State.IN_PROGRESS, State.ESCALATED):
-        return False
-
-    run_transition(
-        complaint,
-        "resolve",
-        actor=None,
-        system_label=f"{linked_case._meta.verbose_name_raw} {linked_case.reference}",
-        reason=summary,
-        data={"code": code, "linked_case": linked_case.reference},
-        before_save=lambda: _answered_and_stopped(complaint),
-        arguments={"code": code, "summary": summary, "is_first_contact": False},
-    )
-    return True
-
-
-def _reopen_by_linked_case(*, complaint: Complaint, reason: str, linked_case) -> Complaint:
-    return run_transition(
-        complaint,
-        "reopen",
-        actor=None,
-        system_label=f"{linked_case._meta.verbose_name_raw} {linked_case.reference}",
-        reason=reason,
-        data={"linked_case": linked_case.reference},
-        before_save=lambda: clocks.restart_clock(complaint.sla_clock, at=timezone.now()),
-    )
-
-
-def _add_linked_case_note(*, complaint: Complaint, author, body: str) -> ComplaintNote:
-    note = ComplaintNote(complaint=complaint, author=author, body=body)
-    note._history_user = author
-    note.save()
-    return note
-
-
-def _linked_case_note(linked_case, actor: Actor, body: str) -> None:
-    # By the staff member acting, else by whoever opened the linked case: the clock, the
-    # payments system and a partner are nobody in the back office.
-    author = actor if getattr(actor, "is_staff", False) else linked_case.submitted_by
-    _add_linked_case_note(complaint=linked_case.complaint, author=author, body=body)
-
-
-def follow_linked_case(
-    linked_case, *, actor: Actor, note: str, resolution: tuple[str, str] | None = None
-) -> None:
-    """A case opened from a complaint (``linked_case.complaint``) has ended: ended well
-    (``resolution``, the code and the summary the customer is told), the open complaint
-    resolves with it; if it cannot now (it waits on the customer), or the case ended
-    otherwise, the agent reads ``note`` on it and takes the complaint on. A complaint no
-    longer open is left as it is."""
-    complaint = linked_case.complaint
-    if complaint is None or not complaint.is_open:
-        return
-    if resolution is not None:
-        code, summary = resolution
-        try:
-            with transaction.atomic():
-                if _resolve_by_linked_case(
-                    complaint=complaint, code=code, summary=summary, linked_case=linked_case
-                ):
-                    return
-        except CaseworkError:
-            logger.exception("Complaint %s could not follow %s", complaint, linked_case)
-    _linked_case_note(linked_case, actor, note)
-
-
-def reopen_after_linked_case(linked_case, *, actor: Actor, reason: str) -> None:
-    """A case opened from a complaint went wrong after the complaint resolved (a refund that
-    failed at payments): the conversation with the customer reopens, within the window,
-    with ``reason``. A complaint that cannot reopen, or is still open, gets it as a note."""
-    complaint = linked_case.complaint
-    if complaint is None:
-        return
-    if complaint.state == State.RESOLVED:
-        try:
-            with transaction.atomic():
-                _reopen_by_linked_case(complaint=complaint, reason=reason, linked_case=linked_case)
-                return
-        except CaseworkError:
-            logger.exception("Complaint %s could not reopen after %s", complaint, linked_case)
-    if complaint.is_open or complaint.state == State.RESOLVED:
-        _linked_case_note(linked_case, actor, reason)
-
-
-# The clock's use cases: run by the sweep with no user, never from a door.
-
-CLOCKED = sweep.ClockedCases(
-    model=Complaint,
-    clock_relation="complaint",
-    related=("team", "assigned_to"),
-    template="complaints/clock_notice.txt",
-    due_soon_recipients=lambda complaint: [complaint.team.mailbox],
-    breach_recipients=lambda complaint: sorted(
-        {complaint.team.mailbox, team_for_code(SUPERVISORS_TEAM).mailbox}
-    ),
-)
-
-
-def auto_close_resolved(now: dt.datetime) -> int:
-    """Close complaints left resolved for the configured number of days."""
-    days = settings.COMPLAINT_AUTO_CLOSE_DAYS
-    due = Complaint.objects.filter(
-        state=State.RESOLVED, resolved_at__lte=now - dt.timedelta(days=days)
-    ).order_by("resolved_at")
-    return sweep.run_due_transitions(
-        due, "close", reason=_("Closed automatically %(days)s days after resolution") % {"days": days}
-    )
-
-
-def run_clock(now: dt.datetime) -> dict[str, int]:
-    return {
-        "due_soon": sweep.warn_due_soon(CLOCKED, now),
-        "breached": sweep.mark_breaches(CLOCKED, now),
-        "first_response_late": sweep.mark_late_first_responses(CLOCKED, now),
-        "auto_closed": auto_close_resolved(now),
-    }

@@ -1,0 +1,73 @@
+"""Complaint use cases. The admin, the API, the Celery tasks and the shell call these;
+each is one transaction and returns the complaint.
+
+- ``cases``: registering a complaint, its life (verify, accept, escalate, wait, resolve,
+  reopen, close, withdraw), assignment, notes, attachments and partner messages;
+- ``linked_cases``: what the cases opened from a complaint (an unlock request, a refund
+  case) hand it when they end;
+- ``clock``: what the sweep does with no user (auto-closing resolved complaints).
+
+Imported as ``complaints.services``: the use cases are re-exported here. ``linked_cases``
+and ``clock`` import ``cases``; ``cases`` imports neither.
+"""
+
+from .cases import (
+    FRONTLINE_TEAM,
+    REFERENCE_PREFIX,
+    REUSED_REFERENCE,
+    SUPERVISORS_TEAM,
+    accept_complaint,
+    add_attachment,
+    add_note,
+    add_partner_message,
+    answered_and_stopped,
+    assign_complaint,
+    close_complaint,
+    customer_replied,
+    escalate_complaint,
+    register_complaint,
+    reject_complaint,
+    reopen_complaint,
+    reply_to_partner,
+    resolve_complaint,
+    return_findings,
+    send_holding_response,
+    start_complaint,
+    verify_identity,
+    wait_for_customer,
+    withdraw_complaint,
+)
+from .clock import CLOCKED, auto_close_resolved, run_clock
+from .linked_cases import follow_linked_case, reopen_after_linked_case
+
+__all__ = [
+    "CLOCKED",
+    "FRONTLINE_TEAM",
+    "REFERENCE_PREFIX",
+    "REUSED_REFERENCE",
+    "SUPERVISORS_TEAM",
+    "accept_complaint",
+    "add_attachment",
+    "add_note",
+    "add_partner_message",
+    "answered_and_stopped",
+    "assign_complaint",
+    "auto_close_resolved",
+    "close_complaint",
+    "customer_replied",
+    "escalate_complaint",
+    "follow_linked_case",
+    "register_complaint",
+    "reject_complaint",
+    "reopen_after_linked_case",
+    "reopen_complaint",
+    "reply_to_partner",
+    "resolve_complaint",
+    "return_findings",
+    "run_clock",
+    "send_holding_response",
+    "start_complaint",
+    "verify_identity",
+    "wait_for_customer",
+    "withdraw_complaint",
+]
