@@ -33,9 +33,9 @@ from casework.tests import files
 from casework.tests.admin import act, admin_url, forbidden, messages_of, results
 from casework.tests.api import client_for
 from casework.tests.files import PNG
+from casework.tests.users import make_user
 from complaints.models import Complaint, ResolutionCode, State
 from complaints.tests.factories import complaint_in_state
-from conftest import make_user
 
 CHANGELIST = reverse("admin:accounts_accountrequest_changelist")
 ADD = reverse("admin:accounts_accountrequest_add")

@@ -30,11 +30,11 @@ from casework.masking import mask_account_number
 from casework.models import SlaClock, TransitionRecord
 from casework.tests.files import PNG
 from casework.tests.races import at_the_same_moment, race, won_and_lost
+from casework.tests.users import make_user
 from casework.transitions import check_transition
 from complaints.models import Complaint, ComplaintNote, ResolutionCode
 from complaints.models import State as ComplaintState
 from complaints.tests.factories import complaint_in_state
-from conftest import make_user
 
 ALL_TRANSITIONS: dict[str, Callable] = {
     "verify_identity": lambda r, agent, reviewer: services.verify_identity(

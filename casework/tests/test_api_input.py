@@ -36,9 +36,9 @@ from casework.tests.test_isolation import (
     create_body,
     footprint,
 )
+from casework.tests.users import make_user
 from complaints.models import Complaint
 from config import urls as project_urls
-from conftest import make_user
 from refunds.models import RefundState
 from refunds.tests.conftest import PAYMENTS_SYSTEM
 from refunds.tests.factories import refund_in_state

@@ -51,9 +51,9 @@ from accounts.tests.factories import wallet_account
 from casework import roles
 from casework.models import Partner
 from casework.tests.api import key_for
+from casework.tests.users import make_user
 from complaints.tests.factories import complaint_in_state
 from config.wsgi import application
-from conftest import make_user
 from refunds.models import RefundCase
 from refunds.tests.conftest import PAYMENTS_SYSTEM
 from refunds.tests.factories import advance

@@ -21,10 +21,10 @@ from accounts.models import AccountRequest, RequestState
 from accounts.tests.factories import request_in_state
 from casework import dashboard, roles
 from casework.models import Partner, SlaClock, SlaStatus
+from casework.tests.users import make_user
 from complaints import services as complaint_services
 from complaints.models import Complaint, State
 from complaints.tests.factories import complaint_in_state
-from conftest import make_user
 from refunds.models import RefundCase, RefundState
 from refunds.tests.factories import refund_in_state
 

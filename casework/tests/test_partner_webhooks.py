@@ -43,11 +43,11 @@ from casework.management.commands.receive_webhooks import (
 )
 from casework.models import DeliveryAttempt, Notification, Partner
 from casework.tests.admin import messages_of
+from casework.tests.users import make_user
 from casework.tests.worker import DELIVERY_TIMEOUT_S, Worker, running_worker, wait_for
 from complaints import services
 from complaints.models import Complaint, State
 from complaints.tests.factories import register
-from conftest import make_user
 from refunds import services as refund_services
 from refunds.tests.factories import open_refund
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from casework import roles
 from casework.models import Partner
-from conftest import make_user
+from casework.tests.users import make_user
 from refunds.models import RefundCase
 from refunds.tests.factories import refund_in_state
 

@@ -21,9 +21,9 @@ from casework.errors import PermissionRefused
 from casework.models import Notification, SlaClock, TransitionRecord
 from casework.tests import files
 from casework.tests.admin import act, admin_url, forbidden, messages_of, results
+from casework.tests.users import make_user
 from complaints.models import State
 from complaints.tests.factories import complaint_in_state
-from conftest import make_user
 from refunds import services
 from refunds.models import (
     InstructionStatus,

@@ -27,7 +27,7 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from conftest import require_service
+from casework.tests.environment import require_service
 
 # The refunds desk and the payments system, as the refunds tests know them.
 from refunds.tests.conftest import other_refunds_desk, payments_system, refunds_desk  # noqa: F401
