@@ -52,8 +52,8 @@ ALL_TRANSITIONS: dict[str, Callable] = {
     "cancel": lambda r, agent, reviewer: services.cancel_request(request=r, actor=agent),
 }
 
-# The state machine of DESIGN.md §2: (from, transition) -> to. Collecting an
-# authentication is a recorded step that keeps the state.
+# The state machine declared on AccountRequest (accounts/models.py): (from, transition)
+# -> to. Collecting an authentication is a recorded step that keeps the state.
 ALLOWED = {
     (RequestState.SUBMITTED, "verify_identity"): RequestState.IDENTITY_VERIFIED,
     (RequestState.IDENTITY_VERIFIED, "collect_authentication"): RequestState.IDENTITY_VERIFIED,

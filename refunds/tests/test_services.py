@@ -69,7 +69,7 @@ REPORTS: dict[str, Callable] = {
     "fail": lambda case, agent, desk, payments: report(case, payments, "failed"),
 }
 
-# The state machine of DESIGN.md §2: (from, transition) -> to.
+# The state machine declared on RefundCase (refunds/models.py): (from, transition) -> to.
 ALLOWED = {
     (RefundState.REQUESTED, "start_review"): RefundState.UNDER_REVIEW,
     (RefundState.UNDER_REVIEW, "request_evidence"): RefundState.AWAITING_EVIDENCE,
