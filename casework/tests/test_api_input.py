@@ -40,8 +40,7 @@ from casework.tests.users import make_user
 from complaints.models import Complaint
 from config import urls as project_urls
 from refunds.models import RefundState
-from refunds.tests.conftest import PAYMENTS_SYSTEM
-from refunds.tests.factories import refund_in_state
+from refunds.tests.factories import PAYMENTS_SYSTEM, refund_in_state
 
 pytestmark = pytest.mark.usefixtures("media_root")
 

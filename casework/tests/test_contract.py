@@ -55,8 +55,7 @@ from casework.tests.users import make_user
 from complaints.tests.factories import complaint_in_state
 from config.wsgi import application
 from refunds.models import RefundCase
-from refunds.tests.conftest import PAYMENTS_SYSTEM
-from refunds.tests.factories import advance
+from refunds.tests.factories import PAYMENTS_SYSTEM, advance
 
 MAX_EXAMPLES = int(os.environ.get("CONTRACT_MAX_EXAMPLES", "100"))
 EXAMPLE_ACCOUNT_NUMBER = "WLT-6201-7788"

@@ -4,9 +4,7 @@ any state; and a clock the test can stop and move."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import User
@@ -16,9 +14,8 @@ from casework import roles
 from casework.models import Partner
 from casework.tests.users import make_user
 from refunds.models import RefundCase
-from refunds.tests.factories import refund_in_state
-
-PAYMENTS_SYSTEM = "payments system"
+from refunds.tests.clock import StoppedClock
+from refunds.tests.factories import PAYMENTS_SYSTEM, refund_in_state
 
 
 @pytest.fixture
@@ -58,24 +55,6 @@ def refund_case_in(agent, refunds_desk, other_refunds_desk, payments_system) -> 
         )
 
     return make
-
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def shanghai(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=SHANGHAI)
-
-
-class StoppedClock:
-    """``timezone.now()`` as the test sets it: the services read the time themselves."""
-
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def set(self, *args: int) -> dt.datetime:
-        self.now = shanghai(*args)
-        return self.now
 
 
 @pytest.fixture

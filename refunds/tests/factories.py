@@ -12,6 +12,9 @@ from casework.tests.files import PNG  # noqa: F401  (re-exported: the refund tes
 from refunds import services
 from refunds.models import RefundCase, RefundState, RefundType
 
+# The payments system's group: its API user reports settlements and does nothing else.
+PAYMENTS_SYSTEM = "payments system"
+
 _numbers = itertools.count(1)
 
 

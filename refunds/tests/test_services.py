@@ -39,7 +39,7 @@ from refunds.models import (
     RefundType,
     has_first_approval_if_large,
 )
-from refunds.tests.conftest import shanghai
+from refunds.tests.clock import shanghai
 from refunds.tests.factories import PATHS, PNG, advance, open_refund, refund_in_state, transaction_details
 
 ERROR = "Beneficiary account closed"
