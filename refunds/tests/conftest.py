@@ -1,6 +1,7 @@
 """Who works refund cases: two people on the refunds desk (four eyes needs two) and the
 payments system's API user, which reports settlements and does nothing else; a case in
-any state; and a clock the test can stop and move."""
+any state; four eyes' thresholds as the tests count them; and a clock the test can stop
+and move."""
 
 from __future__ import annotations
 
@@ -62,3 +63,10 @@ def clock(monkeypatch) -> StoppedClock:
     stopped = StoppedClock(timezone.now())
     monkeypatch.setattr(timezone, "now", lambda: stopped.now)
     return stopped
+
+
+@pytest.fixture
+def thresholds(settings) -> dict[str, str]:
+    """Four eyes above CNY 5,000 (and the other defaults), whatever the environment says."""
+    settings.REFUND_FOUR_EYES_THRESHOLDS = {"CNY": "5000", "USD": "700", "JPY": "100000"}
+    return settings.REFUND_FOUR_EYES_THRESHOLDS
