@@ -1,7 +1,7 @@
 """Who works refund cases: two people on the refunds desk (four eyes needs two) and the
-payments system's API user, which reports settlements and does nothing else; a case in
-any state; four eyes' thresholds as the tests count them; and a clock the test can stop
-and move."""
+payments system's API user, which reports settlements and does nothing else, with its API
+client; a case in any state; four eyes' thresholds as the tests count them; and a clock
+the test can stop and move."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from collections.abc import Callable
 import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from casework import roles
 from casework.models import Partner
+from casework.tests.api import client_for
 from casework.tests.users import make_user
 from refunds.models import RefundCase
 from refunds.tests.clock import StoppedClock
@@ -70,3 +72,8 @@ def thresholds(settings) -> dict[str, str]:
     """Four eyes above CNY 5,000 (and the other defaults), whatever the environment says."""
     settings.REFUND_FOUR_EYES_THRESHOLDS = {"CNY": "5000", "USD": "700", "JPY": "100000"}
     return settings.REFUND_FOUR_EYES_THRESHOLDS
+
+
+@pytest.fixture
+def payments_api(payments_system) -> APIClient:
+    return client_for(payments_system)
