@@ -28,8 +28,8 @@ from casework.models import Notification, RevealLog, TransitionRecord
 from casework.tests.admin import admin_url
 from casework.tests.users import make_user
 from complaints.models import Complaint, State
+from complaints.tests.admin import form_data
 from complaints.tests.factories import complaint_in_state, file_complaint, register
-from complaints.tests.test_admin import form_data
 
 PHONE = "13911002233"
 # Kept in E.164, however it was typed (casework.phones).
