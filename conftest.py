@@ -1,16 +1,15 @@
-"""Fixtures every app's tests share: one user per role, a partner, the clock's teams."""
+"""Fixtures every app's tests share: one user per role, a partner, the clock's teams.
+
+The plain helpers they are built on, which tests import too, live beside the shared tests:
+``casework/tests/users.py``, ``queues.py`` and ``environment.py`` (``require_service``)."""
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import connection
 from django.utils import translation
@@ -20,12 +19,10 @@ from casework.access import roles
 from casework.cases.references import forget_sequences
 from casework.models import Partner, Team
 from casework.tests.api import client_for
-from config.celery import app as celery_app
+from casework.tests.environment import require_service
+from casework.tests.queues import own_queue
+from casework.tests.users import make_user
 from config.directories import prepare_web_process
-
-DELIVER_TASK = "casework.tasks.deliver_notification"
-
-DEMO_PASSWORD = "correct-horse-battery-staple"
 
 
 def pytest_configure(config) -> None:
@@ -38,15 +35,6 @@ def pytest_configure(config) -> None:
 def fast_password_hashing(settings):
     # Demo-strength hashing: the suite creates many users; production keeps PBKDF2.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def make_user(username: str, role: str | None, **extra) -> User:
-    user = User.objects.create_user(
-        username=username, password=DEMO_PASSWORD, is_staff=role != roles.PARTNER, **extra
-    )
-    if role:
-        user.groups.add(Group.objects.get(name=role))
-    return User.objects.get(pk=user.pk)  # fresh: no cached permissions
 
 
 @pytest.fixture
@@ -168,39 +156,9 @@ def media_root(settings, tmp_path):
     return tmp_path
 
 
-def require_service(available: bool, what: str) -> None:
-    """Skip locally without the service; under CI a missing service is a failure."""
-    if available:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{what} is required in CI but is not available")
-    pytest.skip(f"{what} is not configured here")
-
-
 @pytest.fixture
 def require_postgres(db) -> None:
     require_service(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL)")
-
-
-@contextlib.contextmanager
-def own_queue(prefix: str) -> Iterator[str]:
-    """Route the delivery task to a fresh queue while inside; delete the queue afterwards."""
-    queue = f"{prefix}-{uuid.uuid4().hex[:10]}"
-    previous_routes = celery_app.conf.task_routes
-    # update(), not attribute assignment: only update() makes Celery rebuild its router.
-    celery_app.conf.update(task_routes={DELIVER_TASK: {"queue": queue}})
-    try:
-        yield queue
-    finally:
-        celery_app.conf.update(task_routes=previous_routes)
-        try:
-            with celery_app.connection_for_write() as conn:
-                # Declared on this channel first, so deleting also drops the binding (Redis).
-                bound = celery_app.amqp.queues[queue].bind(conn.default_channel)
-                bound.declare()
-                bound.delete()
-        except Exception:  # an unreachable broker has no queue to clean up
-            logging.getLogger(__name__).warning("Could not delete test queue %s", queue)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -8,12 +8,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from casework.admin.forms import (
-    CaseOpeningForm,
-    VersionedChangeForm,
-    VersionedForm,
-    text_field,
-)
+from casework.admin.forms import CaseOpeningForm, VersionedChangeForm, VersionedForm, text_field
 from casework.core.limits import STATEMENT_MAX_LENGTH, max_length_of
 from casework.core.money import AmountFormField, validate_payment_time
 from casework.models import Team

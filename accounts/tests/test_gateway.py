@@ -3,9 +3,6 @@ its history; executing a request calls the gateway once, however often it is tri
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import ClassVar
-
 import pytest
 
 from accounts import services
@@ -14,37 +11,6 @@ from accounts.models import AccountRequest, AccountStatus, LockReason, RequestSt
 from accounts.tests.factories import request_in_state, wallet_account
 from casework.core.errors import ConcurrentChange, InvalidInput, TransitionRefused
 from casework.models import TransitionRecord
-
-
-class CountingGateway(LocalAccountGateway):
-    """The local gateway, counting the changes it is asked for (in the class: services
-    make a new gateway for each call)."""
-
-    calls: ClassVar[list[tuple[str, str, str]]] = []
-
-    def lock(self, account_number: str, *, reason: str, idempotency_key: str, actor=None) -> str:
-        type(self).calls.append(("lock", account_number, idempotency_key))
-        return super().lock(account_number, reason=reason, idempotency_key=idempotency_key, actor=actor)
-
-    def unlock(self, account_number: str, *, idempotency_key: str, actor=None) -> str:
-        type(self).calls.append(("unlock", account_number, idempotency_key))
-        return super().unlock(account_number, idempotency_key=idempotency_key, actor=actor)
-
-    def freeze(self, account_number: str, *, reason: str, idempotency_key: str, actor=None) -> str:
-        type(self).calls.append(("freeze", account_number, idempotency_key))
-        return super().freeze(account_number, reason=reason, idempotency_key=idempotency_key, actor=actor)
-
-
-COUNTING_GATEWAY = f"{__name__}.CountingGateway"
-
-
-@pytest.fixture
-def counting_gateway(settings) -> Iterator[type[CountingGateway]]:
-    """Configure the counting gateway for this test, starting from no calls."""
-    settings.ACCOUNT_GATEWAY = COUNTING_GATEWAY
-    CountingGateway.calls.clear()
-    yield CountingGateway
-    CountingGateway.calls.clear()
 
 
 def reload(account: WalletAccount) -> WalletAccount:

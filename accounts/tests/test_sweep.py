@@ -131,8 +131,9 @@ def test_an_expired_request_from_a_complaint_leaves_the_complaint_a_note(setting
     assert note.author == agent
 
 
-# Expiry is for requests left without passed authentication (DESIGN.md §2); one whose
-# proof passed waits on staff, and its SLA clock chases it instead.
+# Expiry is for requests left without passed authentication (expire_stale_requests in
+# accounts/services.py); one whose proof passed waits on staff, and its SLA clock chases
+# it instead.
 def test_a_request_whose_authentication_passed_does_not_expire_as_unauthenticated(
     settings, agent, supervisor
 ):

@@ -31,9 +31,10 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from casework.management.commands.receive_webhooks import WebhookReceiver
+from casework.tests.environment import require_service
+from casework.tests.queues import DELIVER_TASK
 from casework.tests.worker import Worker, wait_for
 from config.celery import app as celery_app
-from conftest import DELIVER_TASK, require_service
 
 START_TIMEOUT_S = 30
 RESTART_TIMEOUT_S = 120

@@ -36,12 +36,11 @@ from casework.tests.test_isolation import (
     create_body,
     footprint,
 )
+from casework.tests.users import make_user
 from complaints.models import Complaint
 from config import urls as project_urls
-from conftest import make_user
 from refunds.models import RefundState
-from refunds.tests.conftest import PAYMENTS_SYSTEM
-from refunds.tests.factories import refund_in_state
+from refunds.tests.factories import PAYMENTS_SYSTEM, refund_in_state
 
 pytestmark = pytest.mark.usefixtures("media_root")
 

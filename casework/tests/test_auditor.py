@@ -26,10 +26,10 @@ from casework.admin.cases import CaseAdmin
 from casework.models import ApiScope, DeliveryAttempt, Notification, Team
 from casework.partners.credentials import issue_key
 from casework.tests.admin import forbidden, messages_of
+from casework.tests.users import make_user
 from complaints import services as complaint_services
 from complaints.models import Complaint, State
 from complaints.tests.factories import complaint_in_state, file_complaint
-from conftest import make_user
 from refunds import services as refund_services
 from refunds.tests.factories import PNG, advance, open_refund
 

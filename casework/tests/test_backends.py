@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from casework.access.backends import ModelBackend
-from conftest import make_user
+from casework.tests.users import make_user
 
 
 def fresh(user: User) -> User:

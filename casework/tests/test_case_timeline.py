@@ -21,11 +21,11 @@ from casework.access import roles
 from casework.cases import timeline
 from casework.models import DeliveryAttempt, Notification
 from casework.tests.admin import admin_url
+from casework.tests.users import make_user
 from complaints import services
 from complaints.admin import ComplaintAdmin
 from complaints.models import Category, State
 from complaints.tests.factories import complaint_in_state, file_complaint, register
-from conftest import make_user
 from refunds import services as refund_services
 from refunds.admin import RefundCaseAdmin
 from refunds.models import RefundType

@@ -20,7 +20,7 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
-from conftest import require_service
+from casework.tests.environment import require_service
 
 ROOT = Path(settings.BASE_DIR)
 APPS = ("casework", "complaints", "accounts", "refunds")

@@ -51,12 +51,11 @@ from accounts.tests.factories import wallet_account
 from casework.access import roles
 from casework.models import Partner
 from casework.tests.api import key_for
+from casework.tests.users import make_user
 from complaints.tests.factories import complaint_in_state
 from config.wsgi import application
-from conftest import make_user
 from refunds.models import RefundCase
-from refunds.tests.conftest import PAYMENTS_SYSTEM
-from refunds.tests.factories import advance
+from refunds.tests.factories import PAYMENTS_SYSTEM, advance
 
 MAX_EXAMPLES = int(os.environ.get("CONTRACT_MAX_EXAMPLES", "100"))
 EXAMPLE_ACCOUNT_NUMBER = "WLT-6201-7788"

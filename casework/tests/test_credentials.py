@@ -38,12 +38,12 @@ from casework.partners.credentials import (
 )
 from casework.partners.throttling import PartnerRateThrottle
 from casework.tests.api import CASE_SCOPES, assert_error, key_for
+from casework.tests.environment import require_service
 from casework.tests.faults import free_port
 from casework.tests.races import race
 from casework.tests.worker import database_url_in_use
 from complaints.models import Complaint
 from complaints.tests.factories import file_complaint
-from conftest import require_service
 
 LIST_URL = "/api/v1/complaints/"
 

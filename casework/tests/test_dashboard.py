@@ -22,10 +22,10 @@ from accounts.tests.factories import request_in_state
 from casework.access import roles
 from casework.models import Partner, SlaClock, SlaStatus
 from casework.supervision import dashboard
+from casework.tests.users import make_user
 from complaints import services as complaint_services
 from complaints.models import Complaint, State
 from complaints.tests.factories import complaint_in_state
-from conftest import make_user
 from refunds.models import RefundCase, RefundState
 from refunds.tests.factories import refund_in_state
 

@@ -22,7 +22,7 @@ from rest_framework.test import APIClient
 
 from casework.access.demo_credentials import STAFF, demo_key
 from casework.tests.faults import clock_moved_on
-from conftest import DEMO_PASSWORD, make_user
+from casework.tests.users import DEMO_PASSWORD, make_user
 
 ROOT = Path(settings.BASE_DIR)
 PYTHON = sys.executable

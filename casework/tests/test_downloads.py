@@ -18,9 +18,9 @@ from accounts.tests.factories import wallet_account
 from casework.models import FileDownload
 from casework.tests import files
 from casework.tests.admin import admin_url
+from casework.tests.users import make_user
 from complaints import services as complaint_services
 from complaints.tests.factories import register
-from conftest import make_user
 from refunds import services as refund_services
 from refunds.tests.factories import open_refund
 

@@ -20,8 +20,8 @@ from casework.tests.admin import act, admin_url
 from casework.tests.api import assert_error
 from complaints import services as complaint_services
 from complaints.models import ComplaintAttachment
+from complaints.tests.admin import open_change_form
 from complaints.tests.factories import register
-from complaints.tests.test_admin import open_change_form
 from refunds import services as refund_services
 from refunds.models import RefundEvidence
 from refunds.tests.factories import open_refund

@@ -38,6 +38,7 @@ from casework.management.commands.receive_webhooks import secrets_from_options
 from casework.models import DeliveryAttempt, Notification, Partner, SlaClock, TransitionRecord
 from casework.notices import outbox, partner_webhooks
 from casework.tasks import run_outbox_sweep, run_sla_sweep
+from casework.tests.environment import require_service
 from casework.tests.faults import (
     Cluster,
     HeldTransaction,
@@ -52,11 +53,11 @@ from casework.tests.faults import (
     sessions_waiting_on_a_lock,
 )
 from casework.tests.races import race, won_and_lost
+from casework.tests.users import make_user
 from casework.tests.worker import DELIVERY_TIMEOUT_S, running_worker, wait_for
 from complaints import services as complaint_services
 from complaints.models import Complaint, State
 from complaints.tests.factories import complaint_in_state, register
-from conftest import make_user, require_service
 
 ESCALATIONS = 5
 ACME_SECRET = "whsec_" + base64.b64encode(b"acme secret for the fault tests!").decode()

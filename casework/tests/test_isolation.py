@@ -32,11 +32,11 @@ from casework.access import roles
 from casework.models import IdempotencyKey, Partner, TransitionRecord
 from casework.partners.credentials import issue_key, revoke_key
 from casework.tests.api import CASE_SCOPES, assert_error, client_for, listed
+from casework.tests.users import make_user
 from complaints import services as complaint_services
 from complaints.api.views import ComplaintViewSet
 from complaints.models import Complaint
 from complaints.tests.factories import file_complaint
-from conftest import make_user
 from refunds import services as refund_services
 from refunds.api.views import RefundCaseViewSet
 from refunds.models import RefundCase, RefundState

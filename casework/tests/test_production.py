@@ -24,9 +24,9 @@ from django.db import connections
 from django.test import Client, override_settings
 
 from casework.tests.api import key_for
+from casework.tests.environment import require_service
 from casework.tests.faults import cluster_serving_the_database, free_port
 from casework.tests.worker import database_url_in_use
-from conftest import require_service
 
 ROOT = Path(settings.BASE_DIR)
 BIN = Path(sys.executable).parent

@@ -25,8 +25,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from casework.tests.environment import require_service
+from casework.tests.queues import DELIVER_TASK, own_queue
 from config.celery import app as celery_app
-from conftest import DELIVER_TASK, own_queue, require_service
 
 READY_TIMEOUT_S = 60
 DELIVERY_TIMEOUT_S = 60

@@ -16,9 +16,9 @@ from casework.tests.admin import act, admin_url
 from casework.tests.api import assert_error
 from complaints import services
 from complaints.models import Complaint, ComplaintNote, PartnerMessage
+from complaints.tests.admin import ADD, open_change_form, registration
+from complaints.tests.api import LIST_URL, notes_url, payload
 from complaints.tests.factories import register
-from complaints.tests.test_admin import ADD, open_change_form, registration
-from complaints.tests.test_api import LIST_URL, notes_url, payload
 
 PHONE = "Enter a valid phone number, e.g. 13800138000 or +86 138 0013 8000."
 FUTURE = "Cannot be in the future."

@@ -1,24 +1,24 @@
 """Who works refund cases: two people on the refunds desk (four eyes needs two) and the
-payments system's API user, which reports settlements and does nothing else; a case in
-any state; and a clock the test can stop and move."""
+payments system's API user, which reports settlements and does nothing else, with its API
+client; a case in any state; four eyes' thresholds as the tests count them; and a clock
+the test can stop and move."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from casework.access import roles
 from casework.models import Partner
-from conftest import make_user
+from casework.tests.api import client_for
+from casework.tests.users import make_user
 from refunds.models import RefundCase
-from refunds.tests.factories import refund_in_state
-
-PAYMENTS_SYSTEM = "payments system"
+from refunds.tests.clock import StoppedClock
+from refunds.tests.factories import PAYMENTS_SYSTEM, refund_in_state
 
 
 @pytest.fixture
@@ -60,26 +60,20 @@ def refund_case_in(agent, refunds_desk, other_refunds_desk, payments_system) -> 
     return make
 
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def shanghai(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=SHANGHAI)
-
-
-class StoppedClock:
-    """``timezone.now()`` as the test sets it: the services read the time themselves."""
-
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def set(self, *args: int) -> dt.datetime:
-        self.now = shanghai(*args)
-        return self.now
-
-
 @pytest.fixture
 def clock(monkeypatch) -> StoppedClock:
     stopped = StoppedClock(timezone.now())
     monkeypatch.setattr(timezone, "now", lambda: stopped.now)
     return stopped
+
+
+@pytest.fixture
+def thresholds(settings) -> dict[str, str]:
+    """Four eyes above CNY 5,000 (and the other defaults), whatever the environment says."""
+    settings.REFUND_FOUR_EYES_THRESHOLDS = {"CNY": "5000", "USD": "700", "JPY": "100000"}
+    return settings.REFUND_FOUR_EYES_THRESHOLDS
+
+
+@pytest.fixture
+def payments_api(payments_system) -> APIClient:
+    return client_for(payments_system)

@@ -20,9 +20,9 @@ from complaints.tests.test_field_rules import (
     too_long,
 )
 from refunds.models import PaymentTransaction, RefundCase
+from refunds.tests.admin import ADD
+from refunds.tests.api import LIST_URL, payload
 from refunds.tests.factories import open_refund
-from refunds.tests.test_admin import ADD
-from refunds.tests.test_api import LIST_URL, payload
 
 FULL_WIDTH = "\uff11\uff12\uff13.\uff14\uff15"
 

@@ -23,7 +23,7 @@ from casework.models import Notification, SlaClock, SlaStatus
 from casework.tests.test_sweep import sweep_concurrently
 from refunds import services
 from refunds.models import PaymentInstruction, RefundCase, RefundState
-from refunds.tests.conftest import shanghai
+from refunds.tests.clock import shanghai
 from refunds.tests.factories import open_refund, transaction_details
 
 REFUNDS_MAILBOX = "refunds@wallet.example"

@@ -23,7 +23,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from conftest import DEMO_PASSWORD
+from casework.tests.users import DEMO_PASSWORD
 
 WAIT_SECONDS = 15
 # A full-page screenshot of a very long change form stops here (CSS pixels).

@@ -27,11 +27,12 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from casework.tests.browser.admin_browser import AdminBrowser
-from conftest import require_service
+from casework.tests.environment import require_service
 
 # The refunds desk and the payments system, as the refunds tests know them.
 from refunds.tests.conftest import other_refunds_desk, payments_system, refunds_desk  # noqa: F401
+
+from .admin_browser import AdminBrowser
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
