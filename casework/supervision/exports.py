@@ -114,11 +114,17 @@ def _spreadsheet_safe(row: list[str]) -> list[str]:
     return [f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell for cell in row]
 
 
+# Excel on Chinese Windows reads a CSV as GBK unless it opens with the UTF-8 byte order mark.
+BOM = "\ufeff"
+
+
 def stream_trail(records: QuerySet[TransitionRecord], file_name: str) -> http.StreamingHttpResponse:
-    """The records as CSV, written row by row while they are read, never held whole."""
+    """The records as CSV, written row by row while they are read, never held whole; the
+    first row (the header) carries the BOM, so a spreadsheet reads the Chinese right."""
     writer = csv.writer(_Echo())
+    rows = (writer.writerow(_spreadsheet_safe(row)) for row in trail_rows(records))
     response = http.StreamingHttpResponse(
-        (writer.writerow(_spreadsheet_safe(row)) for row in trail_rows(records)),
+        (BOM + line if number == 0 else line for number, line in enumerate(rows)),
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{file_name}"'

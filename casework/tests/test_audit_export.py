@@ -44,7 +44,7 @@ def moved(case, when: dt.datetime) -> None:
 def exported(response) -> list[list[str]]:
     assert response.status_code == 200, response.content[:500]
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
 
 
 def references(rows: list[list[str]]) -> set[str]:
@@ -101,6 +101,16 @@ def test_a_period_is_whole_local_days_both_included(client, auditor, cases):
         cases.next_day.reference
     }
     assert exported(client.get(EXPORT, {"start": "2026-03-03", "end": "2026-03-31"}))[1:] == []
+
+
+def test_the_export_opens_with_the_utf8_byte_order_mark_for_chinese_excel(client, auditor, cases):
+    """Excel on Chinese Windows reads a CSV without the BOM as GBK: the names come out garbled."""
+    client.force_login(auditor)
+
+    raw = b"".join(client.get(EXPORT, {"start": "2026-03-01", "end": "2026-03-01"}).streaming_content)
+
+    assert raw.startswith(b"\xef\xbb\xbf" + ",".join(TRAIL_COLUMNS).encode())
+    assert raw.count(b"\xef\xbb\xbf") == 1
 
 
 def test_the_export_narrows_to_a_case_type(client, auditor, cases):

@@ -331,7 +331,7 @@ def test_the_auditor_exports_the_trail_of_every_case_type(client, auditor, world
         reverse("admin:casework_transitionrecord_export"),
         {"start": f"{today:%Y-%m-%d}", "end": f"{today + dt.timedelta(days=1):%Y-%m-%d}"},
     )
-    exported = b"".join(response.streaming_content).decode()
+    exported = b"".join(response.streaming_content).decode("utf-8-sig")
     assert all(case.reference in exported for case in world)
 
 

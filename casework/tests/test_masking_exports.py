@@ -109,7 +109,7 @@ def test_the_exported_trail_masks_the_account_number(client, agent, supervisor, 
         reverse("admin:casework_transitionrecord_changelist"),
         {"action": "export_csv", "_selected_action": ids},
     )
-    exported = b"".join(response.streaming_content).decode()
+    exported = b"".join(response.streaming_content).decode("utf-8-sig")
     assert "WLT-****-4321" in exported
     assert "WLT-7000-4321" not in exported
 

@@ -128,7 +128,7 @@ def test_auditor_exports_the_trail_as_csv(client, agent, auditor):
         {"action": "export_csv", "_selected_action": ids},
     )
     assert response["Content-Type"].startswith("text/csv")
-    lines = b"".join(response.streaming_content).decode().splitlines()
+    lines = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
     assert lines[0].startswith("time,case_type,case_reference,transition")
     assert len(lines) == 1 + len(ids)
     assert complaint.reference in lines[1]
