@@ -4,9 +4,23 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Group
 from django.db import models
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from casework.core.chain import ChainedHistoricalRecords
+
+# The desks the migrations make, under the names they give them there: shown in the reader's
+# language. A desk added or renamed in the admin is shown as its name was typed.
+SEEDED_TEAM_NAMES = frozenset(
+    {
+        gettext_noop("Frontline agents"),
+        gettext_noop("Technical team"),
+        gettext_noop("Complaints department"),
+        gettext_noop("Supervisors"),
+        gettext_noop("Risk and security"),
+        gettext_noop("Refunds desk"),
+    }
+)
 
 
 class Team(models.Model):
@@ -33,7 +47,7 @@ class Team(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return self.name
+        return gettext(self.name) if self.name in SEEDED_TEAM_NAMES else self.name
 
 
 class ReferenceSequence(models.Model):

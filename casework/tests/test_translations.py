@@ -148,3 +148,18 @@ def test_a_refused_transition_says_why_in_chinese(chinese_admin, complaints_by_s
     chinese_admin.force_login(agent)
     page = chinese_admin.get(admin_url(received, "transition", "close"), follow=True)
     assert "无法对此投诉执行“关闭”：其当前状态为" in visible_text(page)
+
+
+def test_a_desk_the_migrations_made_is_named_in_the_readers_language(db):
+    from django.utils import translation
+
+    from casework.models import Team
+
+    technical = Team.objects.get(code="technical")
+    with translation.override("zh-hans"):
+        assert str(technical) == "技术团队"
+    with translation.override("en"):
+        assert str(technical) == "Technical team"
+    technical.name = "Ledger investigations"
+    with translation.override("zh-hans"):
+        assert str(technical) == "Ledger investigations"  # a name typed in the admin is shown as typed
