@@ -17,10 +17,14 @@ docs_csp = csp_update({"style-src": [UNSAFE_INLINE], "worker-src": [SELF, "blob:
 # Under /api/ a path no route matches answers in the API's error shape, not an HTML page:
 # the last route below, whatever DEBUG says; handler404 for a 404 raised elsewhere.
 handler404 = "casework.partners.errors.not_found"
+# A refusal in the admin keeps the admin's header: the user's tools and the way home.
+handler403 = "casework.admin.refusals.permission_denied"
 
 admin.site.site_header = _("Wallet complaints back office")
 admin.site.site_title = _("Back office")
 admin.site.index_title = _("Cases")
+# There is no public site behind the back office: no "View site" link into a 404.
+admin.site.site_url = None
 
 urlpatterns = [
     path("admin/", admin.site.urls),

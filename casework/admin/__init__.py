@@ -11,6 +11,7 @@ autodiscovery imports this package, which registers them all.
 - ``reveals``: revealing one masked value, and the log of reveals.
 - ``downloads``: downloading an uploaded file, and the log of downloads.
 - ``lockouts``: login lockouts (django-axes).
+- ``refusals``: the 403 page (``handler403``), with the admin's header.
 
 May import: every other casework package; never a case app.
 """

@@ -436,6 +436,25 @@ def test_a_refused_write_offers_the_way_back_to_its_case_never_where_the_referer
     )
 
 
+def test_the_refusal_page_has_the_admins_header_with_the_users_tools(client, auditor, agent):
+    """A 403 in the admin is an admin page: log out and the language are where they always
+    are, and there is no "View site" into a 404 (there is no public site)."""
+    complaint = complaint_in_state(State.ESCALATED, agent=agent)
+    client.force_login(auditor)
+
+    response = client.post(
+        url(Complaint, "transition", complaint.pk, "resolve"), {"version": complaint.version}
+    )
+
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert 'id="user-tools"' in page
+    assert 'id="logout-form"' in page
+    assert 'id="language-choice"' in page
+    assert "View site" not in page
+    assert "View site" not in client.get(reverse("admin:index")).content.decode()
+
+
 def test_a_permitted_user_refused_by_a_condition_is_told_why_on_the_page(client, agent):
     """Not a 403: the agent may accept, the complaint is not ready (no identity check yet)."""
     complaint = complaint_services.register_complaint(
