@@ -258,6 +258,8 @@ LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 # Strings of the project-wide templates; each app keeps its own under <app>/locale/.
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
+# One date and time format in both languages: 2026-12-02 14:12 (config/formats).
+FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "static/"
 # Made by the web process when it starts (config/directories.py), or by collectstatic.

@@ -163,3 +163,19 @@ def test_a_desk_the_migrations_made_is_named_in_the_readers_language(db):
     technical.name = "Ledger investigations"
     with translation.override("zh-hans"):
         assert str(technical) == "Ledger investigations"  # a name typed in the admin is shown as typed
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_one_date_and_time_format_in_both_languages(language):
+    """Lists, histories and forms print a time one way, in the reader's time zone."""
+    import datetime as dt
+
+    from django.utils import formats, timezone, translation
+
+    moment = dt.datetime(2026, 12, 2, 6, 12, tzinfo=dt.UTC)
+    with translation.override(language):
+        local = timezone.localtime(moment)
+        assert formats.date_format(local, "DATETIME_FORMAT") == "2026-12-02 14:12"
+        assert formats.date_format(local, "SHORT_DATETIME_FORMAT") == "2026-12-02 14:12"
+        assert formats.date_format(local.date(), "DATE_FORMAT") == "2026-12-02"
+        assert formats.localize(local) == "2026-12-02 14:12"
