@@ -356,7 +356,8 @@ class ComplaintAdmin(MaskedFieldsAdmin, CaseAdmin):
         ),
     )
     change_fieldsets = (
-        (None, {"fields": ("reference", "state", "turn", "sla_status", "resolution_due_at")}),
+        # Whose turn it is: in the header, naming the team or person (casework.admin.header).
+        (None, {"fields": ("reference", "state", "sla_status", "resolution_due_at")}),
         (
             _("Customer"),
             {
