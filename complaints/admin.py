@@ -30,6 +30,7 @@ from .models import (
     PartnerMessage,
     State,
     Turn,
+    may_return_findings,
 )
 
 
@@ -464,9 +465,9 @@ class ComplaintAdmin(MaskedFieldsAdmin, CaseAdmin):
                 "Resolve it with the outcome told to the customer, or escalate it, or ask the customer."
             )
         if complaint.state == State.ESCALATED:
-            return gettext(
-                "Waiting for the findings of %(team)s; they hand it back with Return findings."
-            ) % {"team": complaint.escalated_to}
+            if may_return_findings(complaint, request.user):
+                return gettext("Look into it and send your findings back with Return findings.")
+            return gettext("Waiting for findings from %(team)s.") % {"team": complaint.escalated_to}
         if complaint.state == State.AWAITING_CUSTOMER:
             return gettext("Waiting for the customer: record their reply when it comes.")
         if complaint.state == State.RESOLVED:
