@@ -68,9 +68,12 @@ class CaseHeaderMixin:
     state_tones: dict[str, str] = {}
 
     def whose_turn(self, case: models.Model) -> str:
-        """The team or person who has to act now; by default whoever holds the case."""
+        """The team or person who has to act now; by default whoever holds the case, and
+        nothing (no line) for a case type that is held by nobody in particular."""
         if not getattr(case, "is_open", True):
             return gettext("nobody: the case is finished")
+        if not any(hasattr(case, name) for name in ("assigned_to", "handler", "team")):
+            return ""
         return holder(case)
 
     def linked_cases(self, case: models.Model) -> list[LinkedCase]:
