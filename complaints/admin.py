@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from casework.admin import header
 from casework.admin.cases import CaseAdmin, SlaStatusFilter, StaffListFilter, Step, StepDone, case_links
 from casework.admin.forms import ReasonForm
 from casework.cases import timeline
@@ -28,6 +29,8 @@ from .models import (
     ComplaintNote,
     PartnerMessage,
     State,
+    Turn,
+    may_return_findings,
 )
 
 
@@ -158,9 +161,11 @@ STEPS = (
 
 
 class AddOnlyInline(admin.TabularInline):
-    """New rows only, signed by the service; a written note or attachment is part of the record."""
+    """New rows only, signed by the service; a written note or attachment is part of the record.
+    No blank row until the clerk asks for one ("Add another"): an empty row stamped "created
+    now" reads like a note that exists."""
 
-    extra = 1
+    extra = 0
     signed_by = ""  # the user column, fetched with the rows
 
     def get_queryset(self, request):
@@ -352,7 +357,8 @@ class ComplaintAdmin(MaskedFieldsAdmin, CaseAdmin):
         ),
     )
     change_fieldsets = (
-        (None, {"fields": ("reference", "state", "turn", "sla_status", "resolution_due_at")}),
+        # Whose turn it is: in the header, naming the team or person (casework.admin.header).
+        (None, {"fields": ("reference", "state", "sla_status", "resolution_due_at")}),
         (
             _("Customer"),
             {
@@ -423,6 +429,50 @@ class ComplaintAdmin(MaskedFieldsAdmin, CaseAdmin):
         if obj is None or obj.partner_id is None:  # nobody to write to
             return tuple(inline for inline in inlines if inline is not PartnerMessageInline)
         return inlines
+
+    # The case page's header (casework.admin.header).
+    state_tones = {
+        State.ESCALATED: header.WAITING,
+        State.AWAITING_CUSTOMER: header.WAITING,
+        State.RESOLVED: header.DONE,
+        State.CLOSED: header.DONE,
+    }
+
+    def whose_turn(self, complaint: Complaint) -> str:
+        if complaint.turn == Turn.TEAM and complaint.escalated_to is not None:
+            return gettext("%(team)s (escalated)") % {"team": complaint.escalated_to}
+        if complaint.turn == Turn.CUSTOMER:
+            return gettext("the customer (we wait for their reply)")
+        return super().whose_turn(complaint)
+
+    def linked_cases(self, complaint: Complaint) -> list[header.LinkedCase]:
+        return header.linked(
+            [
+                *complaint.account_requests.order_by("created_at", "id"),
+                *complaint.refund_cases.order_by("created_at", "id"),
+            ]
+        )
+
+    def next_step(self, complaint: Complaint, request) -> str:
+        if complaint.state == State.RECEIVED:
+            if complaint.identity_verified_at is None:
+                return gettext("Verify the caller's identity, then accept.")
+            return gettext("Accept the complaint, or reject it with a reason.")
+        if complaint.state == State.ACCEPTED:
+            return gettext("Start work on it.")
+        if complaint.state == State.IN_PROGRESS:
+            return gettext(
+                "Resolve it with the outcome told to the customer, or escalate it, or ask the customer."
+            )
+        if complaint.state == State.ESCALATED:
+            if may_return_findings(complaint, request.user):
+                return gettext("Look into it and send your findings back with Return findings.")
+            return gettext("Waiting for findings from %(team)s.") % {"team": complaint.escalated_to}
+        if complaint.state == State.AWAITING_CUSTOMER:
+            return gettext("Waiting for the customer: record their reply when it comes.")
+        if complaint.state == State.RESOLVED:
+            return gettext("Close it, or reopen it if the customer disagrees with the outcome.")
+        return gettext("Nothing more to do: the complaint is finished.")
 
     @admin.display(description=_("Account requests"))
     def linked_account_requests(self, complaint: Complaint) -> str:

@@ -27,6 +27,7 @@ from django_fsm.admin import FSMAdminMixin, FSMObjectTransition
 
 from casework.admin.base import AppendOnlyHistoryAdmin, forbid
 from casework.admin.forms import ConfirmTransitionForm, VersionedChangeForm, VersionedForm
+from casework.admin.header import CaseHeaderMixin
 from casework.admin.paginators import CaseListPaginator
 from casework.cases import timeline
 from casework.cases.opening import CHANGE_REASON, edit_details
@@ -143,7 +144,7 @@ def case_links(cases: Iterable[models.Model]) -> str:
 SEARCH_RELATED_LIMIT = 1000
 
 
-class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
+class CaseAdmin(CaseHeaderMixin, FSMAdminMixin, AppendOnlyHistoryAdmin):
     """The staff door to one case type: thin by design.
 
     Every transition button, every audited step and the add form call the case type's
@@ -191,6 +192,8 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
     add_fieldsets: tuple = ()
     change_fieldsets: tuple = ()
     editable_fields: tuple[str, ...] = ()
+    # Long read-only sections, folded under the details (a <details> the reader opens).
+    folded_fieldsets: tuple[str, ...] = (_("Outcome"), _("Timeline"))
 
     # Listing.
 
@@ -292,8 +295,17 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
                 (i for i, (_title, options) in enumerate(fieldsets) if "timeline" in options["fields"]),
                 len(fieldsets),
             )
-            return (*fieldsets[:at], reason, *fieldsets[at:])
-        return self.change_fieldsets
+            return self._folded((*fieldsets[:at], reason, *fieldsets[at:]))
+        return self._folded(self.change_fieldsets)
+
+    def _folded(self, fieldsets):
+        folded = {str(title) for title in self.folded_fieldsets}
+        return tuple(
+            (title, {**options, "classes": (*options.get("classes", ()), "collapse")})
+            if title is not None and str(title) in folded
+            else (title, options)
+            for title, options in fieldsets
+        )
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -560,6 +572,7 @@ class CaseAdmin(FSMAdminMixin, AppendOnlyHistoryAdmin):
                 for step in self.steps
                 if request.user.has_perm(step.permission) and step.is_offered(case)
             ]
+            extra_context["case_header"] = lambda: self.case_header(request, case)
             # Read when the page is drawn (a template calls it), not for a save that redirects.
             extra_context["field_changes"] = lambda: self.field_changes(request, case)
         return super().change_view(request, object_id, form_url, extra_context)

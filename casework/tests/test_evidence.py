@@ -178,7 +178,9 @@ def upload_through_the_admin(model, client, agent, upload):
         return response, step_form_errors(response)
     complaint = register(agent)
     data = open_change_form(client, complaint)
-    response = client.post(admin_url(complaint), {**data, "attachments-0-file": upload})
+    response = client.post(
+        admin_url(complaint), {**data, "attachments-TOTAL_FORMS": "1", "attachments-0-file": upload}
+    )
     if response.status_code != 200:
         return response, None
     (formset,) = [

@@ -21,7 +21,9 @@ def test_a_note_added_inline_is_signed_by_the_user(client, agent):
     complaint = register(agent)
     client.force_login(agent)
     data = open_change_form(client, complaint)
-    response = client.post(admin_url(complaint), {**data, "notes-0-body": "Customer called again."})
+    response = client.post(
+        admin_url(complaint), {**data, "notes-TOTAL_FORMS": "1", "notes-0-body": "Customer called again."}
+    )
     assert response.status_code == 302
     note = ComplaintNote.objects.get()
     assert (note.complaint, note.author, note.body) == (complaint, agent, "Customer called again.")
@@ -35,7 +37,12 @@ def test_an_attachment_added_inline_is_signed_by_the_user(client, agent, setting
     voucher = SimpleUploadedFile("voucher.png", PNG, content_type="image/png")
     response = client.post(
         admin_url(complaint),
-        {**data, "attachments-0-file": voucher, "attachments-0-description": "Payment voucher"},
+        {
+            **data,
+            "attachments-TOTAL_FORMS": "1",
+            "attachments-0-file": voucher,
+            "attachments-0-description": "Payment voucher",
+        },
     )
     assert response.status_code == 302
     attachment = ComplaintAttachment.objects.get()
@@ -66,7 +73,10 @@ def test_staff_reply_to_the_partner_inline_and_the_partner_reads_it(client, agen
     data = open_change_form(client, complaint)
 
     # Form 0 is the partner's message, shown read-only; form 1 is the reply.
-    response = client.post(admin_url(complaint), {**data, "partner_messages-1-body": "Thank you, received."})
+    response = client.post(
+        admin_url(complaint),
+        {**data, "partner_messages-TOTAL_FORMS": "2", "partner_messages-1-body": "Thank you, received."},
+    )
 
     assert response.status_code == 302
     reply = PartnerMessage.objects.get(is_from_partner=False)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import base64
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,6 +65,25 @@ class AdminBrowser:
             "Network.setCookie",
             {"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": self.base_url, "path": "/"},
         )
+
+    def use_language(self, code: str) -> None:
+        """Read the admin in ``code`` ("zh-hans") from the next page on, as the language menu does."""
+        self.driver.execute_cdp_cmd(
+            "Network.setCookie",
+            {"name": settings.LANGUAGE_COOKIE_NAME, "value": code, "url": self.base_url, "path": "/"},
+        )
+
+    @contextmanager
+    def window(self, width: int, height: int) -> Iterator[None]:
+        """The page drawn in a ``width`` x ``height`` viewport (CSS pixels), as on a laptop."""
+        self.driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+        )
+        try:
+            yield
+        finally:
+            self.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
     def log_in(self, user) -> None:
         """Log in through the login page, as someone sitting down at another desk."""
@@ -171,7 +191,8 @@ class AdminBrowser:
         return self.driver.find_element(By.CSS_SELECTOR, "#content p.errornote").text
 
     def field(self, name: str) -> str:
-        """A read-only field's value on a change form, as shown."""
+        """A read-only field's value on a change form, as shown (a folded section opened)."""
+        self.unfold()
         return self.driver.find_element(By.CSS_SELECTOR, f".field-{name} .readonly").text
 
     def buttons(self) -> list[str]:
@@ -184,8 +205,42 @@ class AdminBrowser:
         )
         return [(element.get_attribute("value") or element.text).strip() for element in found]
 
+    def button_top(self, label: str) -> tuple[float, float]:
+        """Where the button labelled ``label`` starts on the page as drawn, without scrolling:
+        (its top, the window's inner height), in CSS pixels."""
+        literal = _xpath_literal(label)
+        button = self._one(
+            [
+                f".//button[normalize-space()={literal}]",
+                f".//a[contains(concat(' ', normalize-space(@class), ' '), ' button ')"
+                f" and normalize-space()={literal}]",
+            ],
+            "#content",
+            f"a button labelled {label!r}",
+        )
+        return tuple(
+            self.driver.execute_script(
+                "window.scrollTo(0, 0);"
+                "return [arguments[0].getBoundingClientRect().top, window.innerHeight];",
+                button,
+            )
+        )
+
+    def unfold(self) -> None:
+        """Open every folded section (``<details>``), as a reader clicks their summaries."""
+        self.driver.execute_script(
+            "document.querySelectorAll('#content details').forEach(d => { d.open = true; });"
+        )
+
+    def save_screenshot(self, path: Path, *, window_only: bool = False) -> Path:
+        """This page as a PNG at ``path``: the whole page, or only what the window shows."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(self.driver.get_screenshot_as_png() if window_only else self.screenshot())
+        return path
+
     def timeline(self) -> list[tuple[str, str, str, str]]:
         """The case's timeline as shown: (what kind, who, event, details) per row, oldest first."""
+        self.unfold()
         rows = self.driver.find_elements(By.CSS_SELECTOR, ".field-timeline table.case-timeline tbody tr")
         shown = []
         for row in rows:
