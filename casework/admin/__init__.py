@@ -11,6 +11,7 @@ autodiscovery imports this package, which registers them all.
 - ``reveals``: revealing one masked value, and the log of reveals.
 - ``downloads``: downloading an uploaded file, and the log of downloads.
 - ``lockouts``: login lockouts (django-axes).
+- ``workspace``: My work and *Take next* (routed in ``config.urls``).
 
 May import: every other casework package; never a case app.
 """

@@ -4,5 +4,6 @@ kind, due first, with their counts, and *Take next* (``queues``).
 It learns the kinds from ``casework.models.kinds``: each kind says its holder field, its
 team field and the permission to take a case.
 
-May import: core, access, models, trail, privacy, sla, notices, cases
+May import: ``casework.core``, ``casework.access``, ``casework.models``, ``casework.trail``,
+``casework.privacy``, ``casework.sla``, ``casework.notices``, ``casework.cases``.
 """
