@@ -28,5 +28,8 @@ class ComplaintsConfig(AppConfig):
                 api_collection="complaints",
                 panels=(dashboard.FIRST_CONTACT,),
                 demo="complaints.demo",
+                holder_field="assigned_to",
+                team_field="team",
+                take_permission="complaints.change_complaint",
             )
         )

@@ -27,5 +27,7 @@ class RefundsConfig(AppConfig):
                 api_collection="refund-cases",
                 panels=(dashboard.OVERDUE,),
                 demo="refunds.demo",
+                holder_field="handler",
+                take_permission="refunds.review_refundcase",
             )
         )

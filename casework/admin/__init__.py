@@ -12,6 +12,7 @@ autodiscovery imports this package, which registers them all.
 - ``downloads``: downloading an uploaded file, and the log of downloads.
 - ``lockouts``: login lockouts (django-axes).
 - ``refusals``: the 403 page (``handler403``), with the admin's header.
+- ``workspace``: My work and *Take next* (routed in ``config.urls``).
 
 May import: every other casework package; never a case app.
 """

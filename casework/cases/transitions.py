@@ -71,6 +71,7 @@ ACTION_WORDS = {
     "start review": pgettext_lazy("case action", "start review"),
     "submit for review": pgettext_lazy("case action", "submit for review"),
     "submit to payments": pgettext_lazy("case action", "submit to payments"),
+    "take": pgettext_lazy("case action", "take"),
     "verify identity": pgettext_lazy("case action", "verify identity"),
     "wait for customer": pgettext_lazy("case action", "wait for customer"),
     "withdraw": pgettext_lazy("case action", "withdraw"),

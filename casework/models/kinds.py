@@ -59,6 +59,13 @@ class CaseKind:
     # tells the stories, its ``report(demo)``, if any, says how things stand once every
     # kind has told its own (``demo`` is a ``casework.demo.Demo``).
     demo: str = ""
+    # My work (``casework.workspace``): the user field of whoever holds the case ("" when
+    # the type has no holder, and so no place on My work), the ``Team`` field whose group's
+    # members share the unassigned queue ("" when whoever may take a case shares it), and
+    # the permission to take an unassigned case for oneself.
+    holder_field: str = ""
+    team_field: str = ""
+    take_permission: str = ""
 
     @property
     def state_labels(self) -> dict[str, str]:

@@ -1,0 +1,9 @@
+"""My work: the clerk's own open cases and the team's unassigned queue across every case
+kind, due first, with their counts, and *Take next* (``queues``).
+
+It learns the kinds from ``casework.models.kinds``: each kind says its holder field, its
+team field and the permission to take a case.
+
+May import: ``casework.core``, ``casework.access``, ``casework.models``, ``casework.trail``,
+``casework.privacy``, ``casework.sla``, ``casework.notices``, ``casework.cases``.
+"""

@@ -1,0 +1,160 @@
+"""The reads and the one write of My work.
+
+Every list is ordered by the case's next deadline, as ``casework.sla.deadlines.next_deadline``
+reads it: the first response while it is unanswered, else the resolution. Each kind costs
+one query per list (its clock joined), whatever the number of cases.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Case, Count, F, Model, Q, QuerySet, When
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from casework.cases.transitions import run_step
+from casework.core.actors import Actor
+from casework.models import kinds
+
+# The next deadline of a case's clock, as a column to sort and count by.
+NEXT_DUE = Case(
+    When(
+        Q(sla_clock__first_responded_at__isnull=True, sla_clock__stopped_at__isnull=True),
+        then=F("sla_clock__first_response_due_at"),
+    ),
+    default=F("sla_clock__resolution_due_at"),
+)
+
+# How many rows a list shows; the counts count them all.
+SHOWN = 50
+
+
+@dataclass(frozen=True)
+class Row:
+    kind: kinds.CaseKind
+    case: Model
+
+    @property
+    def next_due(self) -> dt.datetime:
+        return self.case.next_due
+
+
+@dataclass(frozen=True)
+class Counts:
+    due_today: int = 0
+    breached: int = 0
+    waiting_on_me: int = 0
+
+
+def workspace_kinds(user) -> tuple[kinds.CaseKind, ...]:
+    """The kinds with a holder that ``user`` may take cases of."""
+    return tuple(
+        kind
+        for kind in kinds.registered()
+        if kind.holder_field and kind.take_permission and user.has_perm(kind.take_permission)
+    )
+
+
+def has_my_work(user) -> bool:
+    return bool(user.is_active and user.is_staff and workspace_kinds(user))
+
+
+def _open(kind: kinds.CaseKind) -> QuerySet:
+    return kind.model._default_manager.filter(kind.open_q()).annotate(next_due=NEXT_DUE)
+
+
+def _mine(kind: kinds.CaseKind, user) -> QuerySet:
+    return _open(kind).filter(**{kind.holder_field: user})
+
+
+def _queue(kind: kinds.CaseKind, user) -> QuerySet:
+    """The open cases nobody holds that ``user``'s team shares: the kind's team is one of
+    the user's groups, or, for a kind without a team, whoever may take it shares them."""
+    cases = _open(kind).filter(**{f"{kind.holder_field}__isnull": True})
+    if kind.team_field:
+        cases = cases.filter(**{f"{kind.team_field}__group__in": user.groups.values("pk")})
+    return cases
+
+
+def _rows(querysets: list[tuple[kinds.CaseKind, QuerySet]]) -> list[Row]:
+    rows = [
+        Row(kind, case)
+        for kind, cases in querysets
+        for case in cases.select_related("sla_clock").order_by("next_due", "pk")[:SHOWN]
+    ]
+    rows.sort(key=lambda row: (row.next_due, row.kind.case_type, row.case.pk))
+    return rows[:SHOWN]
+
+
+def my_cases(user) -> list[Row]:
+    return _rows([(kind, _mine(kind, user)) for kind in workspace_kinds(user)])
+
+
+def team_queue(user) -> list[Row]:
+    return _rows([(kind, _queue(kind, user)) for kind in workspace_kinds(user)])
+
+
+def counts(user, now: dt.datetime | None = None) -> Counts:
+    """Of my open cases: due by the end of today (and not yet late), breached (the next
+    deadline passed), and waiting on me (the clock runs: not paused for the customer)."""
+    now = now or timezone.now()
+    end_of_day = timezone.localtime(now).replace(hour=23, minute=59, second=59, microsecond=999999)
+    totals = Counts()
+    for kind in workspace_kinds(user):
+        figures = _mine(kind, user).aggregate(
+            due_today=Count("pk", filter=Q(next_due__gte=now, next_due__lte=end_of_day)),
+            breached=Count("pk", filter=Q(next_due__lt=now)),
+            waiting_on_me=Count("pk", filter=Q(sla_clock__paused_at__isnull=True)),
+        )
+        totals = Counts(
+            due_today=totals.due_today + figures["due_today"],
+            breached=totals.breached + figures["breached"],
+            waiting_on_me=totals.waiting_on_me + figures["waiting_on_me"],
+        )
+    return totals
+
+
+def take_next(*, actor: Actor) -> Model | None:
+    """Give ``actor`` the most urgent open case of their team's queue; ``None`` when it is empty.
+
+    The candidates are locked with ``SKIP LOCKED``: a clerk taking at the same moment skips
+    the rows this one holds, so two clerks never take the same case. The taking itself is
+    the kind's ``take`` step through ``run_step`` (its permission checked there, once;
+    recorded in the trail and the history).
+    """
+    with transaction.atomic():
+        candidates = []
+        for kind in workspace_kinds(actor):
+            case = (
+                _queue(kind, actor)
+                .select_for_update(skip_locked=True, of=("self",))
+                .order_by("next_due", "pk")
+                .first()
+            )
+            if case is not None:
+                candidates.append(Row(kind, case))
+        if not candidates:
+            return None
+        row = min(candidates, key=lambda row: (row.next_due, row.kind.case_type, row.case.pk))
+        return take(case=row.case, actor=actor, kind=row.kind)
+
+
+def take(*, case: Model, actor: Actor, kind: kinds.CaseKind | None = None) -> Model:
+    """``actor`` takes ``case`` for themselves: the holder becomes the actor."""
+    kind = kind or kinds.kind_of(type(case))
+
+    def apply() -> None:
+        setattr(case, kind.holder_field, actor)
+
+    return run_step(
+        case,
+        "take",
+        actor=actor,
+        permission=kind.take_permission,
+        apply=apply,
+        reason=gettext("Taken from the team's queue by %(user)s") % {"user": actor.get_username()},
+        data={kind.holder_field: actor.get_username()},
+    )
