@@ -50,6 +50,11 @@ class CaseColumnsMixin:
     holder_field = ""
     holder_team_field = ""
 
+    def changelist_view(self, request, extra_context=None):
+        # The list needs the width: without the sidebar of every model it fits 1366 px
+        # beside its filters (Home and the breadcrumbs lead to the other lists).
+        return super().changelist_view(request, {"is_nav_sidebar_enabled": False, **(extra_context or {})})
+
     @admin.display(description=_("state"), ordering="state")
     def state_badge(self, case: models.Model) -> str:
         return format_html(
