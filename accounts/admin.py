@@ -9,15 +9,23 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.shortcuts import redirect
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from casework.admin.base import AppendOnlyHistoryAdmin, ReadOnlyAdminMixin
 from casework.admin.cases import CaseAdmin, SlaStatusFilter, Step, case_links
+from casework.admin.columns import short_text
 from casework.admin.forms import ReasonForm
 from casework.cases import timeline
-from casework.privacy.masking import ACCOUNT, MaskedFieldsAdmin, PersonalField, mask_account_number
-from casework.supervision.filters import DASHBOARD_FILTERS
+from casework.privacy.masking import (
+    ACCOUNT,
+    MaskedFieldsAdmin,
+    PersonalField,
+    mask_account_number,
+    masked_html,
+)
+from casework.supervision.filters import LATER_DASHBOARD_FILTERS, OpenCasesFilter
 from complaints.forms import VerifyIdentityForm
 
 from . import forms, services
@@ -169,24 +177,25 @@ class AccountRequestAdmin(MaskedFieldsAdmin, CaseAdmin):
     )
     add_form = forms.AccountRequestOpeningForm
 
-    list_display = (
-        "reference",
-        "kind",
+    # Fits 1366 px (casework.admin.columns); kind and lock reason are filters too. No one
+    # is assigned a request: the agent who opened it carries it to review.
+    list_display = ("reference", "customer", "summary", "state_badge", "next_deadline", "holder")
+    holder_field = "submitted_by"
+    list_filter = (
+        OpenCasesFilter,  # open requests unless asked otherwise
         "state",
-        "account",
+        "kind",
         "lock_reason",
-        "needs_risk_officer",
-        "sla_status",
-        "resolution_due_at",
+        SlaStatusFilter,
+        *LATER_DASHBOARD_FILTERS,
     )
-    list_filter = ("state", "kind", "lock_reason", SlaStatusFilter, *DASHBOARD_FILTERS)
     # Each by its own index (see CaseAdmin.get_search_results).
     search_fields = ("reference__startswith", "account__account_number__exact", "complaint__reference__exact")
     search_help_text = _(
         "A reference by its beginning; an account number or the complaint's reference in full; "
         "as written, capitals included."
     )
-    list_select_related = ("account", "sla_clock")
+    list_select_related = ("account", "sla_clock", "submitted_by")
     list_per_page = 50
     inlines = (AuthenticationEvidenceInline,)
 
@@ -231,6 +240,32 @@ class AccountRequestAdmin(MaskedFieldsAdmin, CaseAdmin):
         (_("Outcome"), {"fields": ("executed_at", "gateway_reference", "rejection_reason")}),
         (_("Timeline"), {"fields": ("timeline",)}),
     )
+
+    # Columns.
+
+    @admin.display(description=_("customer"))
+    def customer(self, account_request: AccountRequest) -> str:
+        number = masked_html(account_request, "account", self.masked_fields["account"])
+        return format_html(
+            '<span class="case-customer">{}</span> <span class="case-customer-detail">{}</span>',
+            account_request.account.holder_name or "—",
+            number,
+        )
+
+    @admin.display(description=_("description"))
+    def summary(self, account_request: AccountRequest) -> str:
+        what = account_request.get_kind_display()
+        if account_request.lock_reason:
+            what = f"{what}: {account_request.get_lock_reason_display()}"
+        statement = short_text(account_request.customer_statement, 50)
+        if not account_request.needs_risk_officer:
+            return format_html('<span class="case-summary-kind">{}</span> {}', what, statement)
+        return format_html(
+            '<span class="case-summary-kind">{}</span> <span class="case-flag">{}</span> {}',
+            what,
+            gettext("needs a risk officer"),
+            statement,
+        )
 
     @admin.display(description=_("needs risk officer"), boolean=True)
     def needs_risk_officer(self, account_request: AccountRequest) -> bool:

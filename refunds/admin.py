@@ -19,10 +19,11 @@ from django.utils.translation import gettext_lazy as _
 
 from casework.admin.base import AppendOnlyHistoryAdmin, ReadOnlyAdminMixin
 from casework.admin.cases import CaseAdmin, SlaStatusFilter, StaffListFilter, Step, StepDone, case_links
+from casework.admin.columns import short_text
 from casework.admin.forms import ReasonForm
 from casework.cases import timeline
 from casework.models import SlaStatus
-from casework.supervision.filters import DASHBOARD_FILTERS
+from casework.supervision.filters import LATER_DASHBOARD_FILTERS, OpenCasesFilter
 
 from . import forms, selectors, services
 from .models import (
@@ -204,26 +205,26 @@ class RefundCaseAdmin(CaseAdmin):
     )
     add_form = forms.RefundCaseOpeningForm
 
+    # Fits 1366 px (casework.admin.columns): overdue and awaiting a second approval are filters.
     list_display = (
         "reference",
-        "state",
-        "refund_type",
-        "amount",
         "transaction_reference",
-        "handler",
-        "sla_status",
-        "refund_due_at",
-        "is_overdue",
-        "awaits_second_approval",
+        "amount",
+        "summary",
+        "state_badge",
+        "next_deadline",
+        "holder",
     )
+    holder_field = "handler"
     list_filter = (
+        OpenCasesFilter,  # open cases unless asked otherwise
         "state",
         "refund_type",
         ("transaction__currency", admin.ChoicesFieldListFilter),  # the fixed list: no scan
         ("handler", StaffListFilter),
         RefundDeadlineFilter,
         AwaitingApprovalFilter,
-        *DASHBOARD_FILTERS,
+        *LATER_DASHBOARD_FILTERS,
     )
     # Each by its own index (see CaseAdmin.get_search_results).
     search_fields = (
@@ -319,7 +320,19 @@ class RefundCaseAdmin(CaseAdmin):
 
     @admin.display(description=_("transaction"), ordering="transaction__reference")
     def transaction_reference(self, case: RefundCase) -> str:
-        return case.transaction.reference
+        return format_html(
+            '<span class="case-customer">{}</span> <span class="case-customer-detail">{}</span>',
+            case.transaction.reference,
+            case.transaction.merchant,
+        )
+
+    @admin.display(description=_("description"))
+    def summary(self, case: RefundCase) -> str:
+        return format_html(
+            '<span class="case-summary-kind">{}</span> {}',
+            case.get_refund_type_display(),
+            short_text(case.reason, 50),
+        )
 
     @admin.display(description=_("refund deadline"), ordering="sla_clock__resolution_due_at")
     def refund_due_at(self, case: RefundCase) -> str:

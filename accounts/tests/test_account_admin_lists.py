@@ -35,7 +35,7 @@ def test_changelist_shows_kind_state_account_risk_and_sla(client, agent):
         assert shown in content
     assert number not in content  # masked (casework.privacy.masking)
     assert "on track" in content
-    assert 'alt="True"' in content  # needs the risk officer
+    assert "needs a risk officer" in content  # in the description, no longer a column of its own
 
 
 def test_changelist_filters_by_state_kind_lock_reason_and_sla(client, agent):

@@ -75,7 +75,7 @@ def test_the_changelist_speaks_chinese(chinese_admin, requests_in_states):
     for chinese in (
         "账户申请",
         "锁定原因",
-        "需风控专员审批",
+        "下一期限",  # the next deadline column; "needs risk officer" became a flag (issue 15)
         "密码错误次数过多",
         "账户锁定与解锁申请",
         "已提交",

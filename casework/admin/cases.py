@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm.admin import FSMAdminMixin, FSMObjectTransition
 
 from casework.admin.base import AppendOnlyHistoryAdmin, forbid
+from casework.admin.columns import CaseColumnsMixin
 from casework.admin.forms import ConfirmTransitionForm, VersionedChangeForm, VersionedForm
 from casework.admin.header import CaseHeaderMixin
 from casework.admin.paginators import CaseListPaginator
@@ -144,7 +145,7 @@ def case_links(cases: Iterable[models.Model]) -> str:
 SEARCH_RELATED_LIMIT = 1000
 
 
-class CaseAdmin(CaseHeaderMixin, FSMAdminMixin, AppendOnlyHistoryAdmin):
+class CaseAdmin(CaseHeaderMixin, CaseColumnsMixin, FSMAdminMixin, AppendOnlyHistoryAdmin):
     """The staff door to one case type: thin by design.
 
     Every transition button, every audited step and the add form call the case type's

@@ -17,6 +17,8 @@ from django.db import models
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext
 
+from casework.models import kinds
+
 # Badge colours (casework/static/casework/admin.css, "Case page header").
 OPEN, WAITING, DONE, ENDED = "open", "waiting", "done", "ended"
 
@@ -87,6 +89,8 @@ class CaseHeaderMixin:
     def state_tone(self, case: models.Model) -> str:
         if case.state in self.state_tones:
             return self.state_tones[case.state]
+        if case.state in kinds.kind_of(type(case)).resolved_states:
+            return DONE  # the customer got their answer: refunded, executed
         return OPEN if getattr(case, "is_open", True) else ENDED
 
     def case_header(self, request, case: models.Model) -> dict:

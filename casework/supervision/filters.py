@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import admin
+from django.contrib.admin.views.main import ALL_VAR, IS_FACETS_VAR, ORDER_VAR, PAGE_VAR
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -18,16 +19,43 @@ from casework.supervision import dashboard
 
 
 class OpenCasesFilter(admin.SimpleListFilter):
-    """Open cases: all of them, those due by the end of today, those breached."""
+    """Open cases: all of them, those due by the end of today, those breached; or every
+    case, closed ones too.
+
+    A list opened bare (no filter, no search: from the sidebar, or "clear all filters")
+    shows the open cases; one click shows every case. A list asked for anything (the
+    dashboard's links, a search for an old reference) shows exactly what was asked."""
 
     title = _("open cases")
     parameter_name = "open"
     ALL = "all"
     DUE_TODAY = "due_today"
     BREACHED = "breached"
+    ANY = "any"  # every case, closed ones too
+    # What a bare list's address may still carry: its order and its page.
+    BARE_LIST_PARAMETERS = frozenset({ORDER_VAR, PAGE_VAR, ALL_VAR, IS_FACETS_VAR})
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        if self.parameter_name not in self.used_parameters and set(request.GET) <= self.BARE_LIST_PARAMETERS:
+            self.used_parameters[self.parameter_name] = self.ALL
 
     def lookups(self, request, model_admin):
-        return [(self.ALL, _("all open")), (self.DUE_TODAY, _("due today")), (self.BREACHED, _("breached"))]
+        return [
+            (self.ALL, _("all open")),
+            (self.DUE_TODAY, _("due today")),
+            (self.BREACHED, _("breached")),
+            (self.ANY, _("all cases, closed too")),
+        ]
+
+    def choices(self, changelist):
+        # No "All" without a value: a bare list means open cases; "all cases" says so.
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -96,5 +124,6 @@ class ResolutionDeadlineFilter(admin.SimpleListFilter):
         return queryset
 
 
-# Added to each case type's ``list_filter``.
-DASHBOARD_FILTERS = (OpenCasesFilter, BacklogAgeFilter, ResolvedInPeriodFilter, ResolutionDeadlineFilter)
+# Added to each case type's ``list_filter``: the open cases first (the list's default), the others last.
+LATER_DASHBOARD_FILTERS = (BacklogAgeFilter, ResolvedInPeriodFilter, ResolutionDeadlineFilter)
+DASHBOARD_FILTERS = (OpenCasesFilter, *LATER_DASHBOARD_FILTERS)

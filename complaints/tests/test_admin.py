@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from casework.models import Notification, SlaClock, SlaPolicy, TransitionRecord
+from casework.privacy.masking import mask_phone
 from casework.tests.admin import act, admin_url, forbidden, messages_of
 from complaints import services
 from complaints.models import Complaint, State, Turn
@@ -352,3 +353,35 @@ def test_holding_response_extends_the_deadline(client, agent):
     complaint.refresh_from_db()
     assert complaint.holding_response_at is not None
     assert complaint.sla_clock.resolution_due_at > due_before
+
+
+# The list's columns and its default (issue 15: lists that fit 1366 px).
+
+
+def test_changelist_shows_open_complaints_unless_asked_for_all(client, agent):
+    open_one = register(agent)
+    closed = complaint_in_state(State.CLOSED, agent=agent)
+    client.force_login(agent)
+
+    bare = client.get(CHANGELIST)
+    assert list(bare.context["cl"].result_list) == [open_one]
+    content = bare.content.decode()
+    assert "?open=any" in content  # one click to every complaint
+    assert set(client.get(CHANGELIST, {"open": "any"}).context["cl"].result_list) == {open_one, closed}
+    # Asked for anything, the list shows exactly that: a search finds a closed complaint.
+    assert list(client.get(CHANGELIST, {"q": closed.reference}).context["cl"].result_list) == [closed]
+    assert list(client.get(CHANGELIST, {"state": State.CLOSED}).context["cl"].result_list) == [closed]
+
+
+def test_changelist_columns_fit_a_laptop(client, agent):
+    complaint = register(agent, customer_phone="13700001111", description="Paid twice for one ride. " * 10)
+    client.force_login(agent)
+    response = client.get(CHANGELIST)
+    headers = [str(column["text"]) for column in response.context["result_headers"] if column["text"]]
+    assert headers == ["reference", "customer", "category", "description", "state", "next deadline", "holder"]
+    content = response.content.decode()
+    assert complaint.customer_name in content and mask_phone(complaint.customer_phone) in content
+    assert complaint.customer_phone not in content
+    assert "Paid twice for one ride." in content and "Paid twice for one ride. " * 10 not in content
+    assert 'class="case-state case-state--open"' in content
+    assert 'class="deadline deadline--ok"' in content

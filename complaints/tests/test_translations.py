@@ -33,7 +33,8 @@ def test_changelist_names_filters_and_choices_in_chinese(chinese_admin, complain
             "类别",
             "渠道",
             "优先级",
-            "待处理方",
+            "下一期限",  # the list's columns: the turn became the holder (issue 15)
+            "经办人",
             "处理人",
             "电话热线",
             "交易失败或异常",

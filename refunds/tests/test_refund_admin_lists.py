@@ -15,6 +15,7 @@ from django.utils.html import escape
 
 from casework.access import roles
 from casework.models import SlaClock
+from casework.sla.deadlines import next_deadline
 from casework.tests import files
 from casework.tests.admin import admin_url, forbidden, results
 from casework.tests.users import make_user
@@ -48,8 +49,19 @@ def test_changelist_renders_for_each_staff_role_with_filters_and_search(client, 
     response = client.get(CHANGELIST)
     assert response.status_code == 200
     content = response.content.decode()
-    due = f"{timezone.localtime(case.sla_clock.resolution_due_at):%Y-%m-%d %H:%M}"
-    for shown in (case.reference, "CNY 300.00", case.transaction.reference, "on track", due, "overdue"):
+    # The next deadline as a countdown, its due time in the badge's title.
+    deadline = next_deadline(case.sla_clock)
+    due = f"{timezone.localtime(deadline.due_at):%Y-%m-%d %H:%M}"
+    countdown = f'class="deadline deadline--{deadline.tone}"'
+    for shown in (
+        case.reference,
+        "CNY 300.00",
+        case.transaction.reference,
+        "on track",
+        due,
+        countdown,
+        "overdue",
+    ):
         assert shown in content, shown
     filtered = client.get(
         CHANGELIST, {"state": "requested", "sla": "on_track", "approval": "any", "q": case.reference}
@@ -92,7 +104,8 @@ def test_changelist_filters_by_state_type_currency_handler_deadline_and_approval
 
     content = client.get(CHANGELIST).content.decode()
     assert "USD 120.00" in content and "CNY 6,000.00" in content
-    assert content.count('alt="True"') == 2  # one overdue, one awaiting its second approval
+    # Overdue and awaiting a second approval are filters now (above), no longer columns.
+    assert content.count('class="case-state case-state--open"') == 4
 
 
 def test_changelist_searches_by_reference_transaction_merchant_partner_and_complaint(

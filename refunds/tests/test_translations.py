@@ -54,7 +54,7 @@ def assert_in_chinese(text: str, *expected: str) -> None:
 def test_the_changelist_and_its_filters_are_in_chinese(chinese_admin, refund_case_in):
     refund_case_in(RefundState.UNDER_REVIEW)
     text = visible_text(chinese_admin.get(CHANGELIST))
-    assert_in_chinese(text, "退款案件", "审核中", "等待审批", "双人复核", "退款截止时间", "截止时间")
+    assert_in_chinese(text, "退款案件", "审核中", "等待审批", "双人复核", "下一期限", "截止时间")
 
 
 def test_the_add_form_is_in_chinese(chinese_admin):
