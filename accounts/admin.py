@@ -180,6 +180,7 @@ class AccountRequestAdmin(MaskedFieldsAdmin, CaseAdmin):
     # Fits 1366 px (casework.admin.columns); kind and lock reason are filters too. No one
     # is assigned a request: the agent who opened it carries it to review.
     list_display = ("reference", "customer", "summary", "state_badge", "next_deadline", "holder")
+    # Nobody holds an account request (it is not on My work): the list shows who submitted it.
     holder_field = "submitted_by"
     list_filter = (
         OpenCasesFilter,  # open requests unless asked otherwise

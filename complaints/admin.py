@@ -305,8 +305,6 @@ class ComplaintAdmin(MaskedFieldsAdmin, CaseAdmin):
 
     # Fits 1366 px: channel, priority and team are filters (casework.admin.columns).
     list_display = ("reference", "customer", "category", "summary", "state_badge", "next_deadline", "holder")
-    holder_field = "assigned_to"
-    holder_team_field = "team"
     list_filter = (
         OpenCasesFilter,  # open cases unless asked otherwise
         "state",

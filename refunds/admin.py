@@ -215,7 +215,6 @@ class RefundCaseAdmin(CaseAdmin):
         "next_deadline",
         "holder",
     )
-    holder_field = "handler"
     list_filter = (
         OpenCasesFilter,  # open cases unless asked otherwise
         "state",

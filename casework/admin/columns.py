@@ -16,6 +16,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from casework.models import kinds
 from casework.sla import deadlines
 
 # A short description's length in characters: two lines of the list's widest column.
@@ -30,12 +31,12 @@ def short_text(text: str | None, chars: int = SHORT_TEXT_CHARS) -> str:
 class CaseColumnsMixin:
     """The shared columns of a case admin's list (``CaseAdmin`` has them): ``reference``
     stays a field (its cell's class keeps it on one line), ``state_badge``,
-    ``next_deadline`` and ``holder``. A case type names its holder's field in
-    ``holder_field`` ("" for none) and, where a case waits on a team before a person takes
-    it, the team's in ``holder_team_field``."""
+    ``next_deadline`` and ``holder``. Who holds a case, and the team whose queue it waits
+    in before a person takes it, are the kind's (``holder_field`` and ``team_field``, as
+    registered in ``casework.models.kinds`` for My work); an admin may name another person
+    to show (``holder_field``) for a kind nobody holds."""
 
     holder_field = ""
-    holder_team_field = ""
 
     def changelist_view(self, request, extra_context=None):
         # The list needs the width: without the sidebar of every model it fits 1366 px
@@ -61,10 +62,12 @@ class CaseColumnsMixin:
 
     @admin.display(description=_("holder"))
     def holder(self, case: models.Model) -> str:
-        person = getattr(case, self.holder_field) if self.holder_field else None
+        kind = kinds.kind_of(type(case))
+        person_field, team_field = self.holder_field or kind.holder_field, kind.team_field
+        person = getattr(case, person_field) if person_field else None
         if person is not None:
             return person.get_full_name() or person.get_username()
-        team = getattr(case, self.holder_team_field) if self.holder_team_field else None
+        team = getattr(case, team_field) if team_field else None
         if team is not None:
             return format_html(
                 '<span class="case-holder-team">{}</span>',
