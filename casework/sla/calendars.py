@@ -12,6 +12,7 @@ from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
+from django.conf import settings
 
 from casework.models import BusinessCalendar, TimeUnit
 
@@ -164,3 +165,14 @@ def default_calendar() -> BusinessCalendar:
             name="China (default)", defaults={"is_default": True}
         )
     return calendar
+
+
+def business_zone() -> ZoneInfo:
+    """The default business calendar's time zone: where "today" ends."""
+    name = BusinessCalendar.objects.filter(is_default=True).values_list("time_zone", flat=True).first()
+    return ZoneInfo(name or settings.TIME_ZONE)
+
+
+def end_of_day(now: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+    tomorrow = now.astimezone(zone).date() + dt.timedelta(days=1)
+    return dt.datetime.combine(tomorrow, dt.time.min, tzinfo=zone)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db.models import Case, F, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext
 
@@ -100,3 +101,14 @@ def next_deadline(clock: SlaClock, now: dt.datetime | None = None) -> Deadline:
     if clock.first_responded_at is None and clock.stopped_at is None:
         return first_response(clock, now)
     return resolution(clock, now)
+
+
+# The next deadline of a case's clock as a query expression, to sort and count by: the same
+# rule as ``next_deadline`` (the first response until answered, then the resolution).
+NEXT_DUE = Case(
+    When(
+        Q(sla_clock__first_responded_at__isnull=True, sla_clock__stopped_at__isnull=True),
+        then=F("sla_clock__first_response_due_at"),
+    ),
+    default=F("sla_clock__resolution_due_at"),
+)

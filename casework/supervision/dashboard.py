@@ -15,12 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Count, F, Q
 from django.utils.translation import gettext_lazy as _
 
-from casework.models import BusinessCalendar
 from casework.models.kinds import CaseKind, registered
+from casework.sla.calendars import business_zone, end_of_day
 
 # The selectors' rule for "breached" (late on the first response or the resolution, and
 # late for ever), so the dashboard counts what the "SLA status: breached" filter lists.
@@ -56,17 +55,6 @@ AGE_BUCKETS = (
     AgeBucket("7to30d", _("7 to 30 days"), 7, 30),
     AgeBucket("gt30d", _("30 days or more"), 30, None),
 )
-
-
-def business_zone() -> ZoneInfo:
-    """The default business calendar's time zone: where "today" ends."""
-    name = BusinessCalendar.objects.filter(is_default=True).values_list("time_zone", flat=True).first()
-    return ZoneInfo(name or settings.TIME_ZONE)
-
-
-def end_of_day(now: dt.datetime, zone: ZoneInfo) -> dt.datetime:
-    tomorrow = now.astimezone(zone).date() + dt.timedelta(days=1)
-    return dt.datetime.combine(tomorrow, dt.time.min, tzinfo=zone)
 
 
 def due_today_q(now: dt.datetime, day_ends_at: dt.datetime) -> Q:

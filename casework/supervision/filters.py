@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from casework.models import kinds
+from casework.sla.calendars import business_zone, end_of_day
 from casework.supervision import dashboard
 
 
@@ -64,7 +65,7 @@ class OpenCasesFilter(admin.SimpleListFilter):
         now = timezone.now()
         queryset = queryset.filter(kinds.kind_of(queryset.model).open_q())
         if value == self.DUE_TODAY:
-            day_ends_at = dashboard.end_of_day(now, dashboard.business_zone())
+            day_ends_at = end_of_day(now, business_zone())
             return queryset.filter(dashboard.due_today_q(now, day_ends_at))
         if value == self.BREACHED:
             return queryset.filter(dashboard.breached_q(now))

@@ -11,22 +11,15 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Case, Count, F, Model, Q, QuerySet, When
+from django.db.models import Count, Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from casework.cases.transitions import run_step
 from casework.core.actors import Actor
 from casework.models import kinds
-
-# The next deadline of a case's clock, as a column to sort and count by.
-NEXT_DUE = Case(
-    When(
-        Q(sla_clock__first_responded_at__isnull=True, sla_clock__stopped_at__isnull=True),
-        then=F("sla_clock__first_response_due_at"),
-    ),
-    default=F("sla_clock__resolution_due_at"),
-)
+from casework.sla import deadlines
+from casework.sla.calendars import business_zone, end_of_day
 
 # How many rows a list shows; the counts count them all.
 SHOWN = 50
@@ -63,7 +56,7 @@ def has_my_work(user) -> bool:
 
 
 def _open(kind: kinds.CaseKind) -> QuerySet:
-    return kind.model._default_manager.filter(kind.open_q()).annotate(next_due=NEXT_DUE)
+    return kind.model._default_manager.filter(kind.open_q()).annotate(next_due=deadlines.NEXT_DUE)
 
 
 def _mine(kind: kinds.CaseKind, user) -> QuerySet:
@@ -101,11 +94,11 @@ def counts(user, now: dt.datetime | None = None) -> Counts:
     """Of my open cases: due by the end of today (and not yet late), breached (the next
     deadline passed), and waiting on me (the clock runs: not paused for the customer)."""
     now = now or timezone.now()
-    end_of_day = timezone.localtime(now).replace(hour=23, minute=59, second=59, microsecond=999999)
+    day_ends_at = end_of_day(now, business_zone())
     totals = Counts()
     for kind in workspace_kinds(user):
         figures = _mine(kind, user).aggregate(
-            due_today=Count("pk", filter=Q(next_due__gte=now, next_due__lte=end_of_day)),
+            due_today=Count("pk", filter=Q(next_due__gte=now, next_due__lt=day_ends_at)),
             breached=Count("pk", filter=Q(next_due__lt=now)),
             waiting_on_me=Count("pk", filter=Q(sla_clock__paused_at__isnull=True)),
         )
