@@ -484,9 +484,9 @@ class ComplaintAdmin(MaskedFieldsAdmin, CaseAdmin):
     def header_facts(self, complaint: Complaint) -> list[tuple[str, str]]:
         # What chooses the SLA policy, where a correction shows at once.
         return [
-            (gettext("Category"), complaint.get_category_display()),
-            (gettext("Priority"), complaint.get_priority_display()),
-            (gettext("Channel"), complaint.get_channel_display()),
+            (gettext("Category:"), complaint.get_category_display()),
+            (gettext("Priority:"), complaint.get_priority_display()),
+            (gettext("Channel:"), complaint.get_channel_display()),
         ]
 
     def linked_cases(self, complaint: Complaint) -> list[header.LinkedCase]:

@@ -84,8 +84,8 @@ class CaseHeaderMixin:
         return linked([getattr(case, "complaint", None)])
 
     def header_facts(self, case: models.Model) -> list[tuple[str, str]]:
-        """What the case is, as (label, value) pairs on one line (a complaint's category,
-        priority and channel); none by default."""
+        """What the case is, as (label with its colon, value) pairs on one line (a
+        complaint's category, priority and channel); none by default."""
         return []
 
     def next_step(self, case: models.Model, request) -> str:

@@ -12,6 +12,7 @@ import copy
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from casework.cases.opening import refuse_invalid_fields, require
 from casework.cases.transitions import PermittedStep
@@ -118,7 +119,9 @@ def _refuse_missing_details(corrected: Complaint) -> None:
         if not hasattr(error, "error_dict"):
             raise InvalidInput(error.messages[0], field="category") from error
         names = [name for name in error.error_dict if name != "__all__"]
-        missing = ", ".join(str(Complaint._meta.get_field(name).verbose_name) for name in names)
+        missing = pgettext("list separator", ", ").join(
+            str(Complaint._meta.get_field(name).verbose_name) for name in names
+        )
         raise InvalidInput(
             _("A complaint about a %(category)s needs its %(details)s: add them to the details first.")
             % {"category": corrected.get_category_display(), "details": missing},
