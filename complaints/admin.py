@@ -135,23 +135,6 @@ STEPS = (
         help_text=_("Tell the customer why the answer needs longer."),
     ),
     Step(
-        slug="correct",
-        label=_("Correct category, priority or channel"),
-        # Whoever reads the case; who may correct it is the service's rule (may_correct).
-        permission="complaints.view_complaint",
-        may_take=services.may_correct,
-        form=forms.CorrectionForm,
-        run=lambda complaint, actor, data: services.correct_complaint(
-            complaint=complaint, actor=actor, **data
-        ),
-        is_offered=lambda complaint: complaint.is_open,
-        help_text=_(
-            "Registered as the wrong kind of complaint: the deadlines are worked out again on the "
-            "SLA policy of the new category and priority."
-        ),
-        done=_corrected,
-    ),
-    Step(
         slug="reassign",
         label=_("Reassign"),
         permission="complaints.assign_complaint",
@@ -201,6 +184,23 @@ STEPS = (
             "resolves when the refund is paid."
         ),
         done=_refund_case_opened,
+    ),
+    Step(
+        slug="correct",
+        label=_("Correct category, priority or channel"),
+        # Whoever reads the case; who may correct it is the service's rule (may_correct).
+        permission="complaints.view_complaint",
+        may_take=services.may_correct,
+        form=forms.CorrectionForm,
+        run=lambda complaint, actor, data: services.correct_complaint(
+            complaint=complaint, actor=actor, **data
+        ),
+        is_offered=lambda complaint: complaint.is_open,
+        help_text=_(
+            "Registered as the wrong kind of complaint: the deadlines are worked out again on the "
+            "SLA policy of the new category and priority."
+        ),
+        done=_corrected,
     ),
 )
 

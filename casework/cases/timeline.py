@@ -21,7 +21,7 @@ from django.db import models
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.text import capfirst
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 
 from casework.cases.transitions import action_words
 from casework.models import DeliveryAttempt, Notification
@@ -100,7 +100,7 @@ def transitions(case: models.Model) -> Iterable[Entry]:
             if record.data.get("fields"):  # details edited: which ones
                 what = f"{what}: {', '.join(_field_labels(case, record.data['fields']))}"
             if changed := _changed_values(case, record.data):  # a correction: from what to what
-                what = "; ".join(changed)
+                what = pgettext("between changes", "; ").join(changed)
         else:
             what = f"{name}: {source} → {target}"
         yield Entry(record.created_at, "transition", record.actor_label, what, record.reason)
