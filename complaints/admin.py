@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -92,6 +93,24 @@ def _refund_case_opened(complaint: Complaint, refund_case) -> StepDone:
     )
 
 
+def _corrected(complaint: Complaint, corrected: Complaint) -> StepDone:
+    due = timezone.localtime(corrected.sla_clock.resolution_due_at)
+    return StepDone(
+        reverse("admin:complaints_complaint_change", args=[complaint.pk]),
+        gettext(
+            "%(complaint)s corrected: %(category)s, %(priority)s priority, by %(channel)s; "
+            "resolution due %(due)s."
+        )
+        % {
+            "complaint": corrected,
+            "category": corrected.get_category_display(),
+            "priority": corrected.get_priority_display(),
+            "channel": corrected.get_channel_display(),
+            "due": f"{due:%Y-%m-%d %H:%M}",
+        },
+    )
+
+
 STEPS = (
     Step(
         slug="verify-identity",
@@ -165,6 +184,23 @@ STEPS = (
             "resolves when the refund is paid."
         ),
         done=_refund_case_opened,
+    ),
+    Step(
+        slug="correct",
+        label=_("Correct category, priority or channel"),
+        # Whoever reads the case; who may correct it is the service's rule (may_correct).
+        permission="complaints.view_complaint",
+        may_take=services.may_correct,
+        form=forms.CorrectionForm,
+        run=lambda complaint, actor, data: services.correct_complaint(
+            complaint=complaint, actor=actor, **data
+        ),
+        is_offered=lambda complaint: complaint.is_open,
+        help_text=_(
+            "Registered as the wrong kind of complaint: the deadlines are worked out again on the "
+            "SLA policy of the new category and priority."
+        ),
+        done=_corrected,
     ),
 )
 
@@ -444,6 +480,14 @@ class ComplaintAdmin(MaskedFieldsAdmin, CaseAdmin):
         if complaint.turn == Turn.CUSTOMER:
             return gettext("the customer (we wait for their reply)")
         return super().whose_turn(complaint)
+
+    def header_facts(self, complaint: Complaint) -> list[tuple[str, str]]:
+        # What chooses the SLA policy, where a correction shows at once.
+        return [
+            (gettext("Category:"), complaint.get_category_display()),
+            (gettext("Priority:"), complaint.get_priority_display()),
+            (gettext("Channel:"), complaint.get_channel_display()),
+        ]
 
     def linked_cases(self, complaint: Complaint) -> list[header.LinkedCase]:
         return header.linked(

@@ -14,7 +14,7 @@ from casework.core.money import AmountFormField, validate_payment_time
 from casework.models import Team
 
 from . import services
-from .models import Complaint, ComplaintNote, ResolutionCode, VerificationMethod
+from .models import Category, Channel, Complaint, ComplaintNote, Priority, ResolutionCode, VerificationMethod
 
 # What staff type when they register a complaint; each goes to register_complaint.
 REGISTRATION_FIELDS = (
@@ -131,6 +131,37 @@ class HoldingResponseForm(VersionedForm):
         ),
         max_length=max_length_of(Complaint, "holding_response"),
     )
+
+
+class CorrectionForm(VersionedForm):
+    """The category, priority and channel as they are, to change; the service judges."""
+
+    category = forms.ChoiceField(
+        label=_("Category"),
+        choices=Category.choices,
+        help_text=_("Chooses the SLA policy and the details the complaint must have."),
+    )
+    priority = forms.ChoiceField(
+        label=_("Priority"),
+        choices=Priority.choices,
+        help_text=_("An urgent complaint runs on shorter deadlines."),
+    )
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=Channel.choices, help_text=_("How the customer reached us.")
+    )
+    reason = text_field(
+        _("Why it is corrected"),
+        help_text=_(
+            "Kept in the trail with the old and new values, e.g. the caller asked about a refund, "
+            "not a failed payment."
+        ),
+    )
+
+    def __init__(self, *args, case: Complaint | None = None, **kwargs) -> None:
+        super().__init__(*args, case=case, **kwargs)
+        if case is not None:
+            for name in ("category", "priority", "channel"):
+                self.fields[name].initial = getattr(case, name)
 
 
 def _assignable_staff():

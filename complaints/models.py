@@ -276,6 +276,7 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
             ("close_complaint", "Can close a resolved complaint"),
             ("withdraw_complaint", "Can withdraw a complaint"),
             ("assign_complaint", "Can reassign a complaint to another agent or team"),
+            ("correct_complaint", "Can correct a complaint's category, priority or channel"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -70,6 +70,13 @@ class Step:
     help_text: str = ""
     # From the case and what ``run`` returned; by default back to the case, "<label> done".
     done: Callable[[Any, Any], StepDone] | None = None
+    # (case, user) -> may this user take it on this case, where the permission alone does
+    # not say (the service's own gate: "a supervisor, or the holder before acceptance").
+    may_take: Callable[[Any, Any], bool] | None = None
+
+    def is_allowed(self, case: Any, user: Any) -> bool:
+        """Whether ``user`` may take this step on ``case`` at all (its state aside)."""
+        return user.has_perm(self.permission) and (self.may_take is None or self.may_take(case, user))
 
 
 @dataclass(frozen=True)
@@ -512,7 +519,7 @@ class CaseAdmin(CaseHeaderMixin, CaseColumnsMixin, FSMAdminMixin, AppendOnlyHist
         step = next((step for step in self.steps if step.slug == slug), None)
         if step is None:
             raise http.Http404(f"No step {slug!r}.")
-        if not request.user.has_perm(step.permission):
+        if not step.is_allowed(case, request.user):
             # As a transition's page does: no form for who may not run it, a 403 for its POST.
             raise PermissionDenied(permission_refusal(step.label.lower(), case))
         change_url = self._admin_url("change", case.pk)
@@ -571,7 +578,7 @@ class CaseAdmin(CaseHeaderMixin, CaseColumnsMixin, FSMAdminMixin, AppendOnlyHist
                     "url": self._admin_url("step", case.pk, step.slug),
                 }
                 for step in self.steps
-                if request.user.has_perm(step.permission) and step.is_offered(case)
+                if step.is_allowed(case, request.user) and step.is_offered(case)
             ]
             extra_context["case_header"] = lambda: self.case_header(request, case)
             # Read when the page is drawn (a template calls it), not for a save that redirects.

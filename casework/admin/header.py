@@ -4,7 +4,8 @@ transition buttons and step links ``CaseAdmin`` already offers) are drawn inside
 change form template, so an agent reaches them without scrolling.
 
 A case type's admin says what only it knows: ``whose_turn(case)`` (the team or person who
-has to act), ``linked_cases(case)`` and ``next_step(case, request)``; ``state_tones`` maps
+has to act), ``header_facts(case)`` (what kind of case it is), ``linked_cases(case)`` and
+``next_step(case, request)``; ``state_tones`` maps
 a state to its badge's colour."""
 
 from __future__ import annotations
@@ -82,6 +83,11 @@ class CaseHeaderMixin:
         """The cases this one came from or opened; by default the complaint it came from."""
         return linked([getattr(case, "complaint", None)])
 
+    def header_facts(self, case: models.Model) -> list[tuple[str, str]]:
+        """What the case is, as (label with its colon, value) pairs on one line (a
+        complaint's category, priority and channel); none by default."""
+        return []
+
     def next_step(self, case: models.Model, request) -> str:
         """One line on what to do next (e.g. "Verify the caller's identity, then accept.")."""
         return ""
@@ -99,6 +105,7 @@ class CaseHeaderMixin:
             "state": case.get_state_display(),
             "tone": self.state_tone(case),
             "turn": self.whose_turn(case),
+            "facts": self.header_facts(case),
             "clock": getattr(case, "sla_clock", None),
             "linked": self.linked_cases(case),
             "next_step": self.next_step(case, request),

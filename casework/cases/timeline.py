@@ -20,7 +20,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.text import capfirst
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 
 from casework.cases.transitions import action_words
 from casework.models import DeliveryAttempt, Notification
@@ -98,9 +99,28 @@ def transitions(case: models.Model) -> Iterable[Entry]:
             what = gettext("%(action)s (stays %(state)s)") % {"action": name, "state": target}
             if record.data.get("fields"):  # details edited: which ones
                 what = f"{what}: {', '.join(_field_labels(case, record.data['fields']))}"
+            if changed := _changed_values(case, record.data):  # a correction: from what to what
+                what = pgettext("between changes", "; ").join(changed)
         else:
             what = f"{name}: {source} → {target}"
         yield Entry(record.created_at, "transition", record.actor_label, what, record.reason)
+
+
+def _changed_values(case: models.Model, data: dict) -> list[str]:
+    """A step's ``{field: [from, to]}`` (a corrected category) as the reader says it:
+    "Category changed from transaction failed or abnormal to refund not processed"; in the
+    model's order of fields (the stored JSON keeps none)."""
+    pairs = [(field, data.get(field.name)) for field in case._meta.concrete_fields]
+    return [
+        gettext("%(field)s changed from %(old)s to %(new)s")
+        % {
+            "field": capfirst(field.verbose_name),
+            "old": _shown(field, value[0], {}),
+            "new": _shown(field, value[1], {}),
+        }
+        for field, value in pairs
+        if isinstance(value, list) and len(value) == 2
+    ]
 
 
 def _field_labels(case: models.Model, names: Iterable[str]) -> list[str]:

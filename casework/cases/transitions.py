@@ -46,6 +46,7 @@ ACTION_WORDS = {
     "cancel": pgettext_lazy("case action", "cancel"),
     "close": pgettext_lazy("case action", "close"),
     "collect authentication": pgettext_lazy("case action", "collect authentication"),
+    "correct": pgettext_lazy("case action", "correct"),
     "customer replied": pgettext_lazy("case action", "customer replied"),
     "edit details": pgettext_lazy("case action", "edit details"),
     "escalate": pgettext_lazy("case action", "escalate"),

@@ -1,6 +1,7 @@
 """SLA clocks: start, first response, pause while waiting on the customer, resume,
-holding-response extension, stop. Callers run these inside their transition's
-transaction; the sweep (``casework.cases.sweep``) marks warnings and breaches."""
+holding-response extension, stop, and a new policy for a corrected case. Callers run
+these inside their transition's transaction; the sweep (``casework.cases.sweep``) marks
+warnings and breaches."""
 
 from __future__ import annotations
 
@@ -141,3 +142,64 @@ def restart_clock(clock: SlaClock, *, at: dt.datetime) -> None:
     clock.paused_at = clock.stopped_at
     clock.stopped_at = None
     resume_clock(clock, at=at)
+
+
+def change_policy(clock: SlaClock, policy: SlaPolicy, *, at: dt.datetime) -> None:
+    """Re-target the clock on another policy (the case's category or priority was
+    corrected), as if it had run on that policy from its start: both due times from
+    ``started_at`` on the new targets and calendar. What happened to the case stays: the
+    time paused, a holding response's extension, a first response already given (its due
+    time and lateness with it). Lateness follows the new due times: a mark the old
+    targets earned is kept only if the case is late on the new ones too; a running clock
+    now past its new deadline is marked by the sweep, which tells the supervisors."""
+    if policy.pk == clock.policy_id:
+        return
+    old = clock.policy
+    if clock.is_extended and not policy.extended_resolution_target:
+        raise InvalidInput(
+            gettext(
+                "A holding response moved this case to its extended limit, and the SLA policy "
+                "'%(policy)s' has none: choose one that has."
+            )
+            % {"policy": policy},
+            field="category",
+        )
+    if clock.paused_minutes_total and (old.resolution_unit in CALENDAR_UNITS) != (
+        policy.resolution_unit in CALENDAR_UNITS
+    ):
+        # The pauses are kept as one total in the old policy's kind of time; it cannot be
+        # counted again in the other kind without the pauses themselves.
+        raise InvalidInput(
+            gettext(
+                "This case's clock was paused for %(minutes)s minutes counted in %(old)s; the SLA "
+                "policy '%(policy)s' counts %(new)s, so its deadline cannot be worked out again."
+            )
+            % {
+                "minutes": clock.paused_minutes_total,
+                "old": TimeUnit(old.resolution_unit).label,
+                "policy": policy,
+                "new": TimeUnit(policy.resolution_unit).label,
+            },
+            field="category",
+        )
+    clock.policy = policy
+    working = WorkingTime(policy.calendar)
+    if clock.first_responded_at is None:
+        clock.first_response_due_at = working.add(
+            clock.started_at, policy.first_response_target, policy.first_response_unit
+        )
+        # Nobody is told of a late first response: marked here as the sweep would mark it.
+        late = clock.stopped_at is None and at >= clock.first_response_due_at
+        clock.first_response_breached_at = clock.first_response_due_at if late else None
+    _set_resolution_due(clock, working)
+    due = clock.resolution_due_at
+    if clock.stopped_at is not None:
+        late = clock.stopped_at > due  # as stop_clock judges it
+    elif clock.paused_at is not None:
+        late = clock.paused_at > due  # as pause_clock judges it
+    else:
+        late = clock.resolution_breached_at is not None and at >= due
+    clock.resolution_breached_at = due if late else None
+    if clock.due_soon_notified_at and clock.resolution_warn_at > at:
+        clock.due_soon_notified_at = None  # warn again before the new deadline
+    clock.save()

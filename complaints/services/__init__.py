@@ -5,10 +5,12 @@ each is one transaction and returns the complaint.
   reopen, close, withdraw), assignment, notes, attachments and partner messages;
 - ``linked_cases``: what the cases opened from a complaint (an unlock request, a refund
   case) hand it when they end;
-- ``clock``: what the sweep does with no user (auto-closing resolved complaints).
+- ``clock``: what the sweep does with no user (auto-closing resolved complaints);
+- ``corrections``: correcting the category, priority or channel, with a reason, and who
+  may (``may_correct``); the SLA clock moves to the new policy.
 
 Imported as ``complaints.services``: the use cases are re-exported here. ``linked_cases``
-and ``clock`` import ``cases``; ``cases`` imports neither.
+and ``clock`` import ``cases``; ``cases`` imports none of them, nor does ``corrections``.
 """
 
 from .cases import (
@@ -38,6 +40,7 @@ from .cases import (
     withdraw_complaint,
 )
 from .clock import CLOCKED, auto_close_resolved, run_clock
+from .corrections import correct_complaint, correction_refusal, may_correct
 from .linked_cases import follow_linked_case, reopen_after_linked_case
 
 __all__ = [
@@ -54,9 +57,12 @@ __all__ = [
     "assign_complaint",
     "auto_close_resolved",
     "close_complaint",
+    "correct_complaint",
+    "correction_refusal",
     "customer_replied",
     "escalate_complaint",
     "follow_linked_case",
+    "may_correct",
     "register_complaint",
     "reject_complaint",
     "reopen_after_linked_case",
