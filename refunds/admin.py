@@ -241,6 +241,8 @@ class RefundCaseAdmin(CaseAdmin):
     # the changelist from replacing them with a bare select_related().
     list_select_related = ()
     list_per_page = 50
+    # A step's or transition's page shows the case by its transaction: it holds no customer's details.
+    summary_columns = ("transaction_reference", "amount", "summary")
     inlines = (RefundEvidenceInline, PaymentInstructionInline)
     history_list_display = ["state", "approved_amount", "handler"]
 

@@ -13,11 +13,9 @@ from django import forms, http
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
 from django.db import connections, models, router, transaction
-from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.text import capfirst, unescape_string_literal
@@ -25,6 +23,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm.admin import FSMAdminMixin, FSMObjectTransition
 
+# Step and StepDone are the case apps' to import from here, beside CaseAdmin.
+from casework.admin.actions import ActionFormsMixin
+from casework.admin.actions import Step as Step
+from casework.admin.actions import StepDone as StepDone
 from casework.admin.base import AppendOnlyHistoryAdmin, forbid
 from casework.admin.columns import CaseColumnsMixin
 from casework.admin.forms import ConfirmTransitionForm, VersionedChangeForm, VersionedForm
@@ -33,50 +35,16 @@ from casework.admin.paginators import CaseListPaginator
 from casework.cases import timeline
 from casework.cases.opening import CHANGE_REASON, edit_details
 from casework.cases.transitions import (
-    check_permission,
-    check_transition,
     condition_refusal,
-    permission_refusal,
     require_version,
 )
-from casework.core.errors import CaseworkError, ConcurrentChange, PermissionRefused
+from casework.core.errors import CaseworkError
 from casework.models import (
     SlaStatus,
 )
 from casework.sla.selectors import with_sla_status
 
 # Each case type's admin.
-
-
-@dataclass(frozen=True)
-class StepDone:
-    """Where a step sends the user afterwards, and what it tells them."""
-
-    url: str
-    message: str
-    level: int = messages.SUCCESS
-
-
-@dataclass(frozen=True)
-class Step:
-    """An audited change that keeps the state, offered as a button on the change form."""
-
-    slug: str
-    label: str
-    permission: str
-    form: type[forms.Form]
-    run: Callable[[Any, Any, dict[str, Any]], Any]  # (case, user, the form's data) -> result
-    is_offered: Callable[[Any], bool]
-    help_text: str = ""
-    # From the case and what ``run`` returned; by default back to the case, "<label> done".
-    done: Callable[[Any, Any], StepDone] | None = None
-    # (case, user) -> may this user take it on this case, where the permission alone does
-    # not say (the service's own gate: "a supervisor, or the holder before acceptance").
-    may_take: Callable[[Any, Any], bool] | None = None
-
-    def is_allowed(self, case: Any, user: Any) -> bool:
-        """Whether ``user`` may take this step on ``case`` at all (its state aside)."""
-        return user.has_perm(self.permission) and (self.may_take is None or self.may_take(case, user))
 
 
 @dataclass(frozen=True)
@@ -152,7 +120,7 @@ def case_links(cases: Iterable[models.Model]) -> str:
 SEARCH_RELATED_LIMIT = 1000
 
 
-class CaseAdmin(CaseHeaderMixin, CaseColumnsMixin, FSMAdminMixin, AppendOnlyHistoryAdmin):
+class CaseAdmin(ActionFormsMixin, CaseHeaderMixin, CaseColumnsMixin, FSMAdminMixin, AppendOnlyHistoryAdmin):
     """The staff door to one case type: thin by design.
 
     Every transition button, every audited step and the add form call the case type's
@@ -182,10 +150,8 @@ class CaseAdmin(CaseHeaderMixin, CaseColumnsMixin, FSMAdminMixin, AppendOnlyHist
     change_list_template = "admin/casework/case/change_list.html"
     paginator = CaseListPaginator
     show_full_result_count = False
-    fsm_transition_form_template = "admin/casework/case/action_form.html"
     fsm_fields = ["state"]
     transition_services: dict[str, Callable[..., Any]] = {}
-    transition_checks: dict[str, Callable[[models.Model, Any], None]] = {}
     case_argument = "case"
     transition_block_label = _("Move the case")
     # What the change form's timeline merges (see casework.cases.timeline); a case type
@@ -194,7 +160,6 @@ class CaseAdmin(CaseHeaderMixin, CaseColumnsMixin, FSMAdminMixin, AppendOnlyHist
         timeline.transitions,
         timeline.notices,
     )
-    steps: tuple[Step, ...] = ()
     add_form: type[forms.ModelForm] | None = None
     change_form: type[forms.ModelForm] = VersionedChangeForm
     add_fieldsets: tuple = ()
@@ -454,118 +419,6 @@ class CaseAdmin(CaseHeaderMixin, CaseColumnsMixin, FSMAdminMixin, AppendOnlyHist
             yield FSMObjectTransition(
                 fsm_field="state", block_label=self.transition_block_label, available_transitions=buttons
             )
-
-    def fsm_transition_view(self, request, object_id, transition_name, **kwargs):
-        """One transition's form (or confirmation), run through its service."""
-        case = self._case_or_none(request, object_id)
-        if case is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if transition_name not in self.transition_services:
-            raise http.Http404(f"No transition {transition_name!r}.")
-        # Who may not run it gets a 403 whatever the case's state: no form, and a POST
-        # never reaches the service.
-        try:
-            check_permission(case, transition_name, request.user)
-        except PermissionRefused as refusal:
-            forbid(refusal)
-        change_url = self._admin_url("change", case.pk)
-        form_class = self.get_transition_form_class(transition_name)
-        if request.method == "POST":
-            form = form_class(request.POST, request.FILES, case=case)
-            if form.is_valid():
-                refusal = self._run_transition(request, case, transition_name, form.cleaned_data)
-                if refusal is None:
-                    self._report_transition(request, case, transition_name)
-                    return redirect(change_url)
-                forbid(refusal)
-                self.message_user(request, refusal.message, messages.ERROR)
-                if refusal.field not in form.fields:
-                    return redirect(change_url)
-                form.add_error(refusal.field, refusal.message)
-        else:
-            check = self.transition_checks.get(transition_name)
-            try:
-                if check is not None:
-                    check(case, request.user)
-                else:
-                    check_transition(case, transition_name, request.user)
-            except CaseworkError as refusal:
-                forbid(refusal)
-                self.message_user(request, refusal.message, messages.ERROR)
-                return redirect(change_url)
-            form = form_class(case=case)
-        label, help_text = self.transition_wording(case, transition_name)
-        return self._render_action_form(request, case, label=label, form=form, help_text=help_text)
-
-    def transition_wording(self, case: models.Model, name: str) -> tuple[str, str]:
-        return self._transition_label(name), ""
-
-    # Audited steps that keep the state.
-
-    def get_urls(self):
-        return [
-            path(
-                "<path:object_id>/step/<slug:slug>/",
-                self.admin_site.admin_view(self.step_view),
-                name=f"{self.opts.app_label}_{self.opts.model_name}_step",
-            ),
-            *super().get_urls(),
-        ]
-
-    def step_view(self, request, object_id, slug):
-        case = self._case_or_none(request, object_id)
-        if case is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        step = next((step for step in self.steps if step.slug == slug), None)
-        if step is None:
-            raise http.Http404(f"No step {slug!r}.")
-        if not step.is_allowed(case, request.user):
-            # As a transition's page does: no form for who may not run it, a 403 for its POST.
-            raise PermissionDenied(permission_refusal(step.label.lower(), case))
-        change_url = self._admin_url("change", case.pk)
-        form_kwargs = {"case": case} if issubclass(step.form, VersionedForm) else {}
-        if request.method == "POST":
-            form = step.form(request.POST, request.FILES, **form_kwargs)
-            if form.is_valid():
-                data = dict(form.cleaned_data)
-                try:
-                    require_version(case, data.pop("version", None))
-                    result = step.run(case, request.user, data)
-                except CaseworkError as refusal:
-                    forbid(refusal)
-                    self.message_user(request, refusal.message, messages.ERROR)
-                    if refusal.field not in form.fields or isinstance(refusal, ConcurrentChange):
-                        return redirect(change_url)
-                    form.add_error(refusal.field, refusal.message)
-                else:
-                    done = step.done(case, result) if step.done else None
-                    done = done or StepDone(
-                        change_url,
-                        gettext("%(case)s: %(action)s done.") % {"case": case, "action": step.label.lower()},
-                    )
-                    self.message_user(request, done.message, done.level)
-                    return redirect(done.url)
-        else:
-            form = step.form(**form_kwargs)
-        return self._render_action_form(request, case, label=step.label, form=form, help_text=step.help_text)
-
-    def _case_or_none(self, request, object_id) -> models.Model | None:
-        case = self.get_object(request, unquote(object_id))
-        if case is not None and not self.has_view_or_change_permission(request, case):
-            raise PermissionDenied
-        return case
-
-    def _render_action_form(self, request, case: models.Model, *, label: str, form, help_text: str = ""):
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "original": case,
-            "title": f"{label}: {case}",
-            "transition": {"label": label, "help_text": help_text},
-            "transition_form": form,
-            "media": self.media + form.media,
-        }
-        return render(request, self.fsm_transition_form_template, context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}

@@ -130,16 +130,16 @@ def test_case_changelist_filters_are_in_chinese(chinese_admin, complaints_by_sta
 @pytest.mark.parametrize(
     ("state", "transition", "shows"),
     [
-        (State.RESOLVED, "close", ("备注", "随此次状态流转保存在时间线中。")),
-        (State.RECEIVED, "reject", ("原因",)),
+        (State.RESOLVED, "close", ('value="关闭"', "备注", "随此次状态流转保存在时间线中。")),
+        (State.RECEIVED, "reject", ('value="驳回"', "原因")),
     ],
 )
 def test_transition_pages_are_in_chinese(chinese_admin, complaints_by_state, state, transition, shows):
     page = chinese_admin.get(admin_url(complaints_by_state[state], "transition", transition))
     assert_chinese(
         visible_text(page) + " " + page.content.decode(),
-        shows=('value="确定"', *shows),
-        hides=("Remark", "Kept with the transition", 'value="Apply"'),
+        shows=(*shows, "取消", "案件概要", "下一期限："),
+        hides=("Remark", "Kept with the transition", "Apply", "Cancel", "Next deadline"),
     )
 
 

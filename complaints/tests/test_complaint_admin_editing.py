@@ -151,9 +151,14 @@ def test_a_transition_from_a_stale_page_is_refused(client, agent, other_agent, t
             "team": technical_team.pk,
             "reason": "Ledger check",
         },
-        follow=True,
     )
-    assert any("was changed by someone else" in message for message in messages_of(response))
+    # The form again, the input kept, on the complaint as it is now: sent again, it acts on that.
+    assert response.status_code == 200
+    form = response.context["transition_form"]
+    assert any("was changed by someone else" in error for error in form.non_field_errors())
+    assert form["reason"].value() == "Ledger check"
+    assert response.context["summary"]["state"] == "in progress"
     complaint.refresh_from_db()
+    assert form["version"].value() == complaint.version
     assert complaint.state == State.IN_PROGRESS
     assert not Notification.objects.filter(kind="escalation").exists()

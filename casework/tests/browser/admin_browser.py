@@ -127,8 +127,9 @@ class AdminBrowser:
         self._load(button.click)
 
     def apply(self) -> None:
-        """Send a transition's or step's form."""
-        self.press("Apply")
+        """Send a transition's or step's form with its button, worded as the action."""
+        button = self.driver.find_element(By.CSS_SELECTOR, "#case-action-form .submit-row input.default")
+        self._load(button.click)
 
     def submit_form_by_hand(self, form_id: str) -> None:
         """Send a form the page drew but offers no button for, as a hand-made POST would."""

@@ -60,7 +60,7 @@ def test_an_agent_takes_a_complaint_from_registration_to_resolution(browser, age
 
     # Working it: the technical team looks at the ledger.
     browser.press("Escalate")
-    assert browser.heading() == f"Escalate: {complaint.reference}"
+    assert browser.heading() == f"Escalate — {complaint.reference}"
     browser.choose("team", "Technical team")
     browser.fill("reason", "Debit without a credit: check the ledger")
     browser.apply()
