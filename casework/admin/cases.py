@@ -574,6 +574,8 @@ class CaseAdmin(CaseHeaderMixin, CaseColumnsMixin, FSMAdminMixin, AppendOnlyHist
                 if request.user.has_perm(step.permission) and step.is_offered(case)
             ]
             extra_context["case_header"] = lambda: self.case_header(request, case)
+            # Read before the page marks them seen: the holder sees them this once.
+            extra_context["case_handbacks"] = self.handed_back(request, case)
             # Read when the page is drawn (a template calls it), not for a save that redirects.
             extra_context["field_changes"] = lambda: self.field_changes(request, case)
         return super().change_view(request, object_id, form_url, extra_context)
