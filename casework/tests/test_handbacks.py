@@ -200,7 +200,7 @@ def test_the_case_page_says_it_in_chinese(client, agent, technician):
 
     page = client.get(reverse("admin:complaints_complaint_change", args=[complaint.pk])).content.decode()
 
-    assert "退回给您" in page and "调查结果已退回" in page
+    assert "转回给您：" in page and "核查结果已返回（0\xa0分钟前）" in page  # noqa: RUF001
 
 
 # My work.

@@ -89,9 +89,9 @@ def hand_back_along(
     complaint that opened it): each holder is told, once, on the first of ``cases`` they
     hold; the first case is the event's source for the others. A holder whose address is
     in ``told`` (another notice of the event went there) gets the row, not a second e-mail."""
-    told = set(told)
+    already_told = set(told)
     event = cases[0]
-    told: list[Handback] = []
+    written: list[Handback] = []
     holders: set[int] = set()
     for case in cases:
         if case is None:
@@ -106,12 +106,12 @@ def hand_back_along(
             holder=holder,
             source=None if case is event else event,
             detail=detail,
-            notify=holder.email not in told,
+            notify=holder.email not in already_told,
         )
         if handback is not None:
             holders.add(holder.pk)
-            told.append(handback)
-    return told
+            written.append(handback)
+    return written
 
 
 def _notify(handback: Handback, *, case: Model, source: Model | None, actor: Actor, detail: str) -> None:
