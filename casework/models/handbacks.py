@@ -7,6 +7,8 @@ when the holder opens the case or acts on it (:meth:`HandbackQuerySet.mark_seen`
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -82,3 +84,8 @@ class Handback(models.Model):
     def __str__(self) -> str:
         what = {"kind": self.get_kind_display(), "case": self.case_reference}
         return gettext("%(kind)s on %(case)s") % what
+
+    @property
+    def came_back_just_now(self) -> bool:
+        """Under a minute ago: "just now" reads better than "0 minutes ago"."""
+        return timezone.now() - self.created_at < dt.timedelta(minutes=1)
