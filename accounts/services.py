@@ -25,9 +25,10 @@ from casework.cases.transitions import (
 from casework.core.actors import Actor
 from casework.core.errors import InvalidInput, PermissionRefused, TransitionRefused
 from casework.core.evidence import check_evidence_file, discard_file_of
-from casework.models import CaseType, Partner
+from casework.models import CaseType, HandbackKind, Partner
 from casework.privacy.masking import mask_account_number
 from casework.sla import clocks
+from casework.workspace import handbacks
 from complaints import services as complaint_services
 from complaints.models import Category as ComplaintCategory
 from complaints.models import Complaint, ResolutionCode
@@ -410,6 +411,11 @@ def _execute(request: AccountRequest, actor: Actor, name: str, *, reason: str) -
         request.gateway_reference = _call_gateway(request, actor)
         request.account.refresh_from_db()  # the gateway changed it; the complaint note reads it
         _end(request, actor=actor)
+        if request.kind == RequestKind.UNLOCK:
+            # The complaint it came from is its holder's to tell the customer (nobody holds a request).
+            handbacks.hand_back_along(
+                [request, request.complaint], kind=HandbackKind.UNLOCK_EXECUTED, actor=actor
+            )
 
     return run_transition(
         request,

@@ -434,6 +434,8 @@ class CaseAdmin(ActionFormsMixin, CaseHeaderMixin, CaseColumnsMixin, FSMAdminMix
                 if step.is_allowed(case, request.user) and step.is_offered(case)
             ]
             extra_context["case_header"] = lambda: self.case_header(request, case)
+            # Read before the page marks them seen: the holder sees them this once.
+            extra_context["case_handbacks"] = self.handed_back(request, case)
             # Read when the page is drawn (a template calls it), not for a save that redirects.
             extra_context["field_changes"] = lambda: self.field_changes(request, case)
         return super().change_view(request, object_id, form_url, extra_context)

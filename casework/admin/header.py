@@ -5,8 +5,9 @@ change form template, so an agent reaches them without scrolling.
 
 A case type's admin says what only it knows: ``whose_turn(case)`` (the team or person who
 has to act), ``header_facts(case)`` (what kind of case it is), ``linked_cases(case)`` and
-``next_step(case, request)``; ``state_tones`` maps
-a state to its badge's colour."""
+``next_step(case, request)``; ``state_tones`` maps a state to its badge's colour. What came
+back to the case for its holder unseen (findings, a partner's message:
+``casework.workspace.handbacks``) shows once, to the holder."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from django.db import models
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext
 
-from casework.models import kinds
+from casework.models import Handback, kinds
+from casework.workspace import handbacks
 
 # Badge colours (casework/static/casework/admin.css, "Case page header").
 OPEN, WAITING, DONE, ENDED = "open", "waiting", "done", "ended"
@@ -91,6 +93,16 @@ class CaseHeaderMixin:
     def next_step(self, case: models.Model, request) -> str:
         """One line on what to do next (e.g. "Verify the caller's identity, then accept.")."""
         return ""
+
+    def handed_back(self, request, case: models.Model) -> list[Handback]:
+        """What came back to the case for this user (its holder) unseen: drawn once in the
+        header, and seen from then on; only a page view (GET) sees it."""
+        if request.method != "GET":
+            return []
+        waiting = handbacks.unseen(case, request.user)
+        if waiting:
+            handbacks.mark_seen(case, request.user)
+        return waiting
 
     def state_tone(self, case: models.Model) -> str:
         if case.state in self.state_tones:

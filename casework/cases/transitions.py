@@ -28,6 +28,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from casework.core.actors import Actor
 from casework.core.errors import ConcurrentChange, PermissionRefused, TransitionRefused
 from casework.core.limits import refuse_overlong_reason, refuse_overlong_text, text_fields
+from casework.models import Handback
 from casework.notices.partner_webhooks import announce_transition
 from casework.trail.audit import SYSTEM_ACTOR_LABEL, record_transition
 
@@ -297,6 +298,7 @@ class PermittedTransition:
                     system_label=system_label,
                 )
                 announce_transition(case, record)  # the partner's webhook, committed with the change
+                Handback.objects.mark_seen(case, actor)  # the holder acting has seen what came back
         except BaseException as exc:
             # The database rolled back; put the in-memory object back as it is stored.
             reload(case)
@@ -396,6 +398,7 @@ class PermittedStep:
                     reason=reason,
                     data=data,
                 )
+                Handback.objects.mark_seen(case, actor)
         except BaseException:
             reload(case)
             raise

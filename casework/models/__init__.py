@@ -6,6 +6,7 @@
 - ``trail``: the transition record.
 - ``notices``: the notification outbox and its delivery attempts.
 - ``privacy``: the logs of reveals of personal data and of file downloads.
+- ``handbacks``: what came back to a case for its holder, unseen until they look.
 - ``kinds``: the registry of case kinds, which each case app joins from its
   ``AppConfig.ready`` (not re-exported: it holds no model).
 
@@ -13,6 +14,7 @@ May import: ``casework.core`` only (field types, limits, the keyed chain under h
 """
 
 from casework.models.cases import ReferenceSequence, Team
+from casework.models.handbacks import Handback, HandbackKind
 from casework.models.notices import DeliveryAttempt, Notification
 from casework.models.partners import ApiScope, IdempotencyKey, Partner, PartnerApiKey
 from casework.models.privacy import REVEAL_REASON_MAX_LENGTH, FileDownload, RevealLog
@@ -35,6 +37,8 @@ __all__ = [
     "CaseType",
     "DeliveryAttempt",
     "FileDownload",
+    "Handback",
+    "HandbackKind",
     "IdempotencyKey",
     "Notification",
     "Partner",

@@ -13,6 +13,7 @@ from casework.tests.races import race
 from casework.tests.users import make_user
 from casework.workspace import queues
 from complaints.models import Complaint
+from complaints.services import add_partner_message
 from complaints.tests.factories import file_complaint, register
 from refunds.tests.factories import open_refund
 
@@ -116,20 +117,29 @@ def _page_queries(client) -> int:
     return len(queries)
 
 
+def _handed_back(agent, partner) -> None:
+    """One of my cases a partner wrote on: a hand-back waiting for me."""
+    complaint = queues.take(case=file_complaint(partner), actor=agent)
+    add_partner_message(complaint=complaint, actor=partner.user, body="The customer sent the receipt.")
+
+
 def test_my_work_query_count_does_not_grow_with_the_cases(client, agent, partner):
     client.force_login(agent)
     for _ in range(3):
         register(agent)
         file_complaint(partner)
+        _handed_back(agent, partner)
     client.get(MY_WORK)  # warm the content-type and session caches
     with_three = _page_queries(client)
 
     for _ in range(27):
         register(agent)
         file_complaint(partner)
+        _handed_back(agent, partner)
     with_thirty = _page_queries(client)
 
     assert with_three == with_thirty, (with_three, with_thirty)
+    assert queues.counts(agent).handed_back == 30
 
 
 @pytest.mark.postgres

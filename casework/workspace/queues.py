@@ -17,9 +17,10 @@ from django.utils.translation import gettext
 
 from casework.cases.transitions import run_step
 from casework.core.actors import Actor
-from casework.models import kinds
+from casework.models import HandbackKind, kinds
 from casework.sla import deadlines
 from casework.sla.calendars import business_zone, end_of_day
+from casework.workspace import handbacks
 
 # How many rows a list shows; the counts count them all.
 SHOWN = 50
@@ -34,12 +35,19 @@ class Row:
     def next_due(self) -> dt.datetime:
         return self.case.next_due
 
+    @property
+    def handed_back(self) -> str:
+        """What came back to me on this case, unseen yet (its label, for the badge); "" if nothing."""
+        value = getattr(self.case, "handed_back", None)
+        return str(HandbackKind(value).label) if value in HandbackKind.values else ""
+
 
 @dataclass(frozen=True)
 class Counts:
     due_today: int = 0
     breached: int = 0
     waiting_on_me: int = 0
+    handed_back: int = 0
 
 
 def workspace_kinds(user) -> tuple[kinds.CaseKind, ...]:
@@ -83,7 +91,14 @@ def _rows(querysets: list[tuple[kinds.CaseKind, QuerySet]]) -> list[Row]:
 
 
 def my_cases(user) -> list[Row]:
-    return _rows([(kind, _mine(kind, user)) for kind in workspace_kinds(user)])
+    """My open cases, each with the kind of my newest unseen hand-back on it (``handed_back``,
+    ``None`` if nothing waits): in the same query."""
+    return _rows(
+        [
+            (kind, _mine(kind, user).annotate(handed_back=handbacks.latest_unseen_kind(kind.model, user)))
+            for kind in workspace_kinds(user)
+        ]
+    )
 
 
 def team_queue(user) -> list[Row]:
@@ -92,7 +107,8 @@ def team_queue(user) -> list[Row]:
 
 def counts(user, now: dt.datetime | None = None) -> Counts:
     """Of my open cases: due by the end of today (and not yet late), breached (the next
-    deadline passed), and waiting on me (the clock runs: not paused for the customer)."""
+    deadline passed), waiting on me (the clock runs: not paused for the customer), and
+    handed back to me (something came back that I have not seen yet)."""
     now = now or timezone.now()
     day_ends_at = end_of_day(now, business_zone())
     totals = Counts()
@@ -101,11 +117,13 @@ def counts(user, now: dt.datetime | None = None) -> Counts:
             due_today=Count("pk", filter=Q(next_due__gte=now, next_due__lt=day_ends_at)),
             breached=Count("pk", filter=Q(next_due__lt=now)),
             waiting_on_me=Count("pk", filter=Q(sla_clock__paused_at__isnull=True)),
+            handed_back=Count("pk", filter=Q(handbacks.has_unseen(kind.model, user))),
         )
         totals = Counts(
             due_today=totals.due_today + figures["due_today"],
             breached=totals.breached + figures["breached"],
             waiting_on_me=totals.waiting_on_me + figures["waiting_on_me"],
+            handed_back=totals.handed_back + figures["handed_back"],
         )
     return totals
 

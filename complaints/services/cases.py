@@ -25,9 +25,10 @@ from casework.cases.transitions import (
 from casework.core.actors import Actor
 from casework.core.errors import InvalidInput, PermissionRefused, TransitionRefused
 from casework.core.evidence import check_evidence_file, discard_file_of
-from casework.models import CaseType, Partner, Team
+from casework.models import CaseType, HandbackKind, Partner, Team
 from casework.notices import outbox
 from casework.sla import clocks
+from casework.workspace import handbacks
 from complaints.models import (
     MESSAGE_STATES,
     Category,
@@ -251,7 +252,15 @@ def return_findings(*, complaint: Complaint, actor: Actor, findings: str) -> Com
     """The escalation team hands its findings back; the case is the agent's turn again."""
     require(findings, "findings", _("Write the findings the agent should act on."))
     return run_transition(
-        complaint, "return_findings", actor=actor, reason=findings, arguments={"findings": findings}
+        complaint,
+        "return_findings",
+        actor=actor,
+        reason=findings,
+        arguments={"findings": findings},
+        # The agent holding it is told (My work, e-mail), in the transition's transaction.
+        before_save=lambda: handbacks.hand_back(
+            complaint, kind=HandbackKind.FINDINGS_RETURNED, actor=actor, detail=findings
+        ),
     )
 
 
@@ -268,14 +277,14 @@ def wait_for_customer(*, complaint: Complaint, actor: Actor, reason: str) -> Com
 
 
 def customer_replied(*, complaint: Complaint, actor: Actor, reason: str = "") -> Complaint:
-    """The customer answered; the clock resumes with the pause added to the deadline."""
-    return run_transition(
-        complaint,
-        "customer_replied",
-        actor=actor,
-        reason=reason,
-        before_save=lambda: clocks.resume_clock(complaint.sla_clock, at=timezone.now()),
-    )
+    """The customer answered; the clock resumes with the pause added to the deadline. The
+    holder is told, unless they recorded the reply themselves."""
+
+    def resume() -> None:
+        clocks.resume_clock(complaint.sla_clock, at=timezone.now())
+        handbacks.hand_back(complaint, kind=HandbackKind.CUSTOMER_REPLIED, actor=actor, detail=reason)
+
+    return run_transition(complaint, "customer_replied", actor=actor, reason=reason, before_save=resume)
 
 
 def send_holding_response(*, complaint: Complaint, actor: Actor, holding_response: str) -> Complaint:
@@ -488,6 +497,10 @@ def _post_message(*, complaint: Complaint, actor: Actor, body: str, is_from_part
         )
         message._history_user = actor
         message.save()
+        if is_from_partner:  # news for the holder; a reply is the holder (or a colleague) acting
+            handbacks.hand_back(complaint, kind=HandbackKind.PARTNER_MESSAGE, actor=actor, detail=text)
+        else:
+            handbacks.mark_seen(complaint, actor)
         # And the partner's updated_since poll sees the complaint. An UPDATE, not a save:
         # no field of the complaint changed, so no history row of it.
         Complaint.objects.filter(pk=complaint.pk).update(updated_at=message.created_at)

@@ -9,8 +9,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casework.core.actors import Actor
+from casework.models import HandbackKind
 from casework.notices import outbox
 from casework.sla import clocks
+from casework.workspace import handbacks
 from complaints import services as complaint_services
 from complaints.models import ResolutionCode
 
@@ -46,11 +48,17 @@ def end_case(case: RefundCase, actor: Actor = None) -> None:
             "reason": case.rejection_reason.rstrip("."),
         },
     )
+    if resolution is not None:
+        # The handler and the complaint's holder are told, after the complaint moved on.
+        handbacks.hand_back_along(
+            [case, case.complaint], kind=HandbackKind.REFUND_SETTLED, actor=actor, detail=resolution[1]
+        )
 
 
 def after_payment_failed(case: RefundCase, *, actor: Actor, error: str) -> None:
     """The money did not go: the handler hears of it, and the complaint's conversation reopens."""
-    for recipient in handler_mailboxes(case):
+    told = handler_mailboxes(case)
+    for recipient in told:
         outbox.enqueue(
             idempotency_key=f"refundcase-{case.pk}-failed-{case.instructions.count()}-{recipient}",
             kind="refund_failed",
@@ -64,4 +72,8 @@ def after_payment_failed(case: RefundCase, *, actor: Actor, error: str) -> None:
         actor=actor,
         reason=_("Refund %(case)s failed at payments: %(error)s. Tell the customer; retry or reconsider.")
         % {"case": case.reference, "error": error},
+    )
+    # On My work too: the handler (already e-mailed above) and the complaint's holder.
+    handbacks.hand_back_along(
+        [case, case.complaint], kind=HandbackKind.REFUND_FAILED, actor=actor, detail=error, told=told
     )
