@@ -11,7 +11,7 @@ class AccountsConfig(AppConfig):
         from casework.core import evidence
         from casework.models import CaseType, kinds
 
-        from . import services
+        from . import reasons, services  # noqa: F401 (reasons: its codes)
         from .models import OPEN_REQUEST_STATES, AccountRequest, AuthenticationEvidence, RequestState
 
         sweep.register("accounts", services.run_clock)

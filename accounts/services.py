@@ -26,13 +26,16 @@ from casework.core.actors import Actor
 from casework.core.errors import InvalidInput, PermissionRefused, TransitionRefused
 from casework.core.evidence import check_evidence_file, discard_file_of
 from casework.models import CaseType, HandbackKind, Partner
+from casework.notices import outbox
 from casework.privacy.masking import mask_account_number
 from casework.sla import clocks
+from casework.trail.reasons import SystemReason
 from casework.workspace import handbacks
 from complaints import services as complaint_services
 from complaints.models import Category as ComplaintCategory
 from complaints.models import Complaint, ResolutionCode
 
+from . import reasons
 from .gateways import gateway
 from .models import (
     OPEN_REQUEST_STATES,
@@ -47,6 +50,7 @@ from .models import (
     RequestState,
     WalletAccount,
 )
+from .reasons import JUDICIAL_FREEZE_REFUSAL
 
 logger = logging.getLogger(__name__)
 
@@ -55,10 +59,6 @@ REVIEWERS_TEAM = "supervisors"
 FRONTLINE_TEAM = "frontline"
 RISK_TEAM = "risk"
 # English here (the API's schema shows it); translated where it is said, in the actor's language.
-JUDICIAL_FREEZE_REFUSAL = gettext_noop(
-    "A judicial freeze cannot be lifted here: the account stays frozen until the court's "
-    "release order is applied in the wallet core. Tell the customer which court or authority to contact."
-)
 # The one answer a partner gets for an account it does not serve, whether the account
 # exists or not (English here: the partner API speaks English).
 NOT_A_SERVED_ACCOUNT = gettext_noop(
@@ -225,8 +225,7 @@ def open_account_request(
                 received_at=received_at,
                 actor=actor,
                 transition="open",
-                reason=customer_statement
-                or gettext("%(kind)s requested") % {"kind": request.get_kind_display()},
+                reason=customer_statement or reasons.REQUESTED(kind=request.kind),
                 # Masked: the trail is exported; the request itself names the account.
                 data={"account": mask_account_number(account.account_number), "lock_reason": lock_reason},
             )
@@ -237,7 +236,7 @@ def open_account_request(
                     "reject",
                     actor=None,
                     system_label="judicial freeze rule",
-                    reason=refusal,
+                    reason=reasons.JUDICIAL_FREEZE(),
                     before_save=lambda: _end(request),
                     arguments={"reason": refusal},
                 )
@@ -285,7 +284,7 @@ def open_unlock_request_from_complaint(*, complaint: Complaint, actor: Actor) ->
                 request=request,
                 actor=actor,
                 method=complaint.identity_verification_method,
-                reason=gettext("Verified on complaint %(reference)s") % {"reference": complaint.reference},
+                reason=reasons.VERIFIED_ON_COMPLAINT(reference=complaint.reference),
             )
     return request
 
@@ -300,7 +299,7 @@ def verify_identity(
     require(method, "method", gettext("Say how the caller's identity was verified."))
     with transaction.atomic():
         verification.run(
-            reason=reason or gettext("Identity verified (%(method)s)") % {"method": method},
+            reason=reason or reasons.IDENTITY_VERIFIED(method=method),
             data={"method": method},
             before_save=lambda: clocks.record_first_response(request.sla_clock, at=timezone.now()),
             arguments={"verified_with": method, "by": actor},
@@ -310,7 +309,7 @@ def verify_identity(
                 request,
                 actor,
                 "execute_protective_lock",
-                reason=gettext("Protective lock at the customer's request"),
+                reason=reasons.PROTECTIVE_LOCK(),
             )
     return request
 
@@ -368,9 +367,7 @@ def add_evidence(
     try:
         step.run(
             apply=evidence.save,
-            reason=note
-            or gettext("%(method)s: %(outcome)s")
-            % {"method": AuthenticationMethod(method).label, "outcome": Outcome(outcome).label},
+            reason=note or reasons.AUTHENTICATION(method=method, outcome=outcome),
             data={"method": method, "outcome": outcome},
         )
     except BaseException:
@@ -404,7 +401,9 @@ def _call_gateway(request: AccountRequest, actor: Actor) -> str:
     return accounts.lock(number, reason=request.lock_reason, idempotency_key=key, actor=actor)
 
 
-def _execute(request: AccountRequest, actor: Actor, name: str, *, reason: str) -> AccountRequest:
+def _execute(
+    request: AccountRequest, actor: Actor, name: str, *, reason: str | SystemReason
+) -> AccountRequest:
     def change_account() -> None:
         # Runs after the row is claimed: a second execute is refused before it gets here,
         # so the gateway is called once.
@@ -433,7 +432,7 @@ def execute_request(*, request: AccountRequest, actor: Actor, reason: str = "") 
         request,
         actor,
         "execute",
-        reason=reason or gettext("%(kind)s executed") % {"kind": request.get_kind_display()},
+        reason=reason or reasons.EXECUTED(kind=request.kind),
     )
 
 
@@ -454,7 +453,7 @@ def cancel_request(*, request: AccountRequest, actor: Actor, reason: str = "") -
         request,
         "cancel",
         actor=actor,
-        reason=reason or gettext("Cancelled at the customer's request"),
+        reason=reason or reasons.CANCELLED(),
         before_save=lambda: _end(request, actor=actor),
     )
 
@@ -466,23 +465,16 @@ def _end(request: AccountRequest, actor: Actor = None, at: dt.datetime | None = 
     if request.state == RequestState.EXECUTED and request.kind == RequestKind.UNLOCK:
         # Masked: the summary is what the customer (and the partner, through the API) is told.
         number = mask_account_number(request.account.account_number)
-        summary = gettext("Account %(account)s unlocked through %(reference)s.") % {
-            "account": number,
-            "reference": request.reference,
-        }
+        summary = reasons.UNLOCKED(account=number, reference=request.reference)
         resolution = (ResolutionCode.UNLOCKED, summary)
-    complaint_services.follow_linked_case(
-        request,
-        actor=actor,
-        resolution=resolution,
-        note=gettext("%(kind)s request %(reference)s ended %(state)s: %(why)s.")
-        % {
+    with outbox.notice_language():  # a note the system writes: in the deployment's language
+        note = gettext("%(kind)s request %(reference)s ended %(state)s: %(why)s.") % {
             "kind": str(request.get_kind_display()).capitalize(),
             "reference": request.reference,
             "state": request.get_state_display(),
             "why": request.rejection_reason or gettext("see its timeline"),
-        },
-    )
+        }
+    complaint_services.follow_linked_case(request, actor=actor, resolution=resolution, note=note)
 
 
 def expire_stale_requests(now: dt.datetime) -> int:
@@ -503,7 +495,7 @@ def expire_stale_requests(now: dt.datetime) -> int:
     return sweep.run_due_transitions(
         due,
         "expire",
-        reason=gettext("No passed authentication within %(days)s days") % {"days": days},
+        reason=reasons.EXPIRED(days=days),
         before_save=lambda request: _end(request, at=now),
     )
 

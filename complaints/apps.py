@@ -11,7 +11,7 @@ class ComplaintsConfig(AppConfig):
         from casework.core import evidence
         from casework.models import CaseType, kinds
 
-        from . import dashboard, services
+        from . import dashboard, reasons, services  # noqa: F401 (reasons: its codes)
         from .models import OPEN_STATES, Complaint, ComplaintAttachment, State
 
         sweep.register("complaints", services.run_clock)

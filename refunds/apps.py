@@ -11,7 +11,7 @@ class RefundsConfig(AppConfig):
         from casework.core import evidence
         from casework.models import CaseType, kinds
 
-        from . import dashboard, services
+        from . import dashboard, reasons, services  # noqa: F401 (reasons: its codes)
         from .models import OPEN_REFUND_STATES, RefundCase, RefundEvidence, RefundState
 
         sweep.register("refunds", services.run_clock)

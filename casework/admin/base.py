@@ -92,7 +92,13 @@ class AppendOnlyHistoryAdmin(RefusedWritesForbidden, SimpleHistoryAdmin):
                 self.shown_field_change(request, timeline.field_change(self.model, change, related))
                 for change in changes
             ]
+        reasons = (
+            timeline.history_reasons(self.model, getattr(records[0], self.model._meta.pk.attname))
+            if records
+            else {}
+        )
         for row in records:
+            row.shown_reason = timeline.shown_history_reason(row, reasons)
             row.shown_time = timeline.local_time(row.history_date)
             row.shown_actor = timeline.history_actor(row)
             row.shown_columns = [

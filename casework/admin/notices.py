@@ -41,11 +41,24 @@ class DeliveryAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
         return gettext("delivered") if attempt.succeeded else gettext("failed")
 
 
+class NoticeKindFilter(admin.SimpleListFilter):
+    """The kinds the case apps registered, by their names in the reader's language."""
+
+    title = _("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return outbox.kind_choices()
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "created_at",
-        "kind",
+        "shown_kind",
         "channel",
         "recipient",
         "case_reference",
@@ -54,12 +67,16 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "next_attempt_at",
         "sent_at",
     )
-    list_filter = ("status", "channel", "kind")
+    list_filter = ("status", "channel", NoticeKindFilter)
     search_fields = ("case_reference", "recipient", "idempotency_key")
     date_hierarchy = "created_at"
     inlines = (DeliveryAttemptInline,)
     actions = ("retry_now", "resend")
     readonly_fields = ("shown_body",)
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def shown_kind(self, notice: Notification) -> str:
+        return outbox.kind_label(notice.kind)
 
     def get_fields(self, request, obj=None):
         fields = [name for name in super().get_fields(request, obj) if name != "shown_body"]

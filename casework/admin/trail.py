@@ -21,6 +21,7 @@ from casework.models import (
     TransitionRecord,
 )
 from casework.supervision.exports import EXPORT_PERMISSION, TrailExportForm, state_label, stream_trail
+from casework.trail import reasons
 
 
 @admin.register(TransitionRecord)
@@ -33,7 +34,7 @@ class TransitionRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "shown_source_state",
         "shown_target_state",
         "actor_label",
-        "reason",
+        "shown_reason",
     )
     list_filter = ("transition", "actor_label", ("content_type", CaseTypeListFilter))
     list_select_related = ("content_type",)
@@ -59,6 +60,10 @@ class TransitionRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("target state"), ordering="target_state")
     def shown_target_state(self, record: TransitionRecord) -> str:
         return state_label(record, record.target_state)
+
+    @admin.display(description=_("reason"))
+    def shown_reason(self, record: TransitionRecord) -> str:
+        return reasons.shown_reason(record)
 
     @admin.action(description=_("Export selected records as CSV"), permissions=["export"])
     def export_csv(self, request, queryset: QuerySet[TransitionRecord]) -> http.StreamingHttpResponse:

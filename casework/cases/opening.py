@@ -20,6 +20,7 @@ from casework.core.limits import refuse_overlong_reason, refuse_overlong_text, t
 from casework.models import SlaPolicy
 from casework.sla import clocks
 from casework.trail.audit import record_transition
+from casework.trail.reasons import SystemReason, split
 
 # The form field (and the refusal's field) carrying why a case's details were corrected.
 CHANGE_REASON = "change_reason"
@@ -86,7 +87,7 @@ def open_case(
     received_at: dt.datetime,
     actor: Actor,
     transition: str,
-    reason: str,
+    reason: str | SystemReason,
     data: dict | None = None,
     savepoint: bool = True,
 ) -> models.Model:
@@ -96,7 +97,7 @@ def open_case(
     is a savepoint, so that a caller can catch a failed insert and still query; a caller
     that will not (``savepoint=False``) saves the two round trips.
     """
-    refuse_overlong_reason(reason)
+    refuse_overlong_reason(split(reason)[0])
     refuse_overlong_text(case, dict.fromkeys(text_fields(case)))
     case._history_user = actor
     with transaction.atomic(savepoint=savepoint):

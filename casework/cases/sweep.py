@@ -25,12 +25,13 @@ from dataclasses import dataclass
 from django.db import models, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 
 from casework.cases.transitions import run_transition
 from casework.core.errors import CaseworkError
 from casework.models import SlaClock
 from casework.notices import outbox
+from casework.trail.reasons import SystemReason
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +94,10 @@ class ClockedCases:
             )
 
 
+DUE_SOON = outbox.register_kind("due_soon", pgettext_lazy("notice kind", "due-soon warning"))
+BREACH = outbox.register_kind("breach", pgettext_lazy("notice kind", "SLA breach"))
+
+
 def local(moment: dt.datetime) -> str:
     return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
 
@@ -112,13 +117,14 @@ def warn_due_soon(cases: ClockedCases, now: dt.datetime) -> int:
             clock = case.sla_clock
             clock.due_soon_notified_at = now
             clock.save(update_fields=["due_soon_notified_at"])
-            cases.notify(
-                case,
-                kind="due_soon",
-                recipients=cases.due_soon_recipients(case),
-                subject=gettext("[%(reference)s] due %(due)s")
-                % {"reference": case.reference, "due": local(clock.resolution_due_at)},
-            )
+            with outbox.notice_language():
+                cases.notify(
+                    case,
+                    kind=DUE_SOON,
+                    recipients=cases.due_soon_recipients(case),
+                    subject=gettext("[%(reference)s] due %(due)s")
+                    % {"reference": case.reference, "due": local(clock.resolution_due_at)},
+                )
     return len(clocks)
 
 
@@ -135,12 +141,13 @@ def mark_breaches(cases: ClockedCases, now: dt.datetime) -> int:
             clock = case.sla_clock
             clock.resolution_breached_at = clock.resolution_due_at
             clock.save(update_fields=["resolution_breached_at"])
-            cases.notify(
-                case,
-                kind="breach",
-                recipients=cases.breach_recipients(case),
-                subject=gettext("[%(reference)s] SLA breached") % {"reference": case.reference},
-            )
+            with outbox.notice_language():
+                cases.notify(
+                    case,
+                    kind=BREACH,
+                    recipients=cases.breach_recipients(case),
+                    subject=gettext("[%(reference)s] SLA breached") % {"reference": case.reference},
+                )
     return len(clocks)
 
 
@@ -163,7 +170,7 @@ def run_due_transitions(
     queryset: models.QuerySet,
     name: str,
     *,
-    reason: str,
+    reason: str | SystemReason,
     before_save: Callable[[models.Model], None] | None = None,
 ) -> int:
     """Run the clock's own transition (auto-close, expiry) on each due case, as the system.

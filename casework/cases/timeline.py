@@ -23,9 +23,11 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext, pgettext, pgettext_lazy
 
-from casework.cases.transitions import action_words
-from casework.models import DeliveryAttempt, Notification
+from casework.cases.transitions import action_words, history_reason
+from casework.models import DeliveryAttempt, Notification, TransitionRecord
+from casework.notices import outbox
 from casework.trail.audit import actor_label, records_for
+from casework.trail.reasons import shown_reason
 
 SYSTEM = pgettext_lazy("actor", "system")
 
@@ -103,7 +105,7 @@ def transitions(case: models.Model) -> Iterable[Entry]:
                 what = pgettext("between changes", "; ").join(changed)
         else:
             what = f"{name}: {source} → {target}"
-        yield Entry(record.created_at, "transition", record.actor_label, what, record.reason)
+        yield Entry(record.created_at, "transition", record.actor_label, what, shown_reason(record))
 
 
 def _changed_values(case: models.Model, data: dict) -> list[str]:
@@ -141,7 +143,11 @@ def notices(case: models.Model) -> Iterable[Entry]:
             "notice",
             SYSTEM,
             gettext("%(kind)s notice by %(channel)s to %(recipient)s")
-            % {"kind": notice.kind, "channel": notice.get_channel_display(), "recipient": notice.recipient},
+            % {
+                "kind": outbox.kind_label(notice.kind),
+                "channel": notice.get_channel_display(),
+                "recipient": notice.recipient,
+            },
             f"{notice.subject} ({notice.get_status_display()})",
             _admin_url(notice),
         )
@@ -157,7 +163,7 @@ def notices(case: models.Model) -> Iterable[Entry]:
             _label(attempt.triggered_by) if attempt.triggered_by_id else SYSTEM,
             gettext("%(kind)s notice to %(recipient)s: %(outcome)s%(answer)s")
             % {
-                "kind": attempt.notification.kind,
+                "kind": outbox.kind_label(attempt.notification.kind),
                 "recipient": attempt.notification.recipient,
                 "outcome": outcome,
                 "answer": answer,
@@ -320,6 +326,7 @@ def field_changes(case: models.Model) -> list[HistoryEntry]:
     query per related model, never one per row.
     """
     rows = case.history.select_related("history_user__partner").order_by("history_date", "history_id")
+    reasons = history_reasons(type(case), case.pk)
     diffs = []
     previous = None
     for row in rows:
@@ -327,7 +334,7 @@ def field_changes(case: models.Model) -> list[HistoryEntry]:
             at=row.history_date,
             actor=history_actor(row),
             change=HISTORY_TYPES.get(row.history_type, row.history_type),
-            reason=row.history_change_reason or "",
+            reason=shown_history_reason(row, reasons),
         )
         diffs.append((entry, row.diff_against(previous).changes if previous is not None else []))
         previous = row
@@ -335,6 +342,26 @@ def field_changes(case: models.Model) -> list[HistoryEntry]:
     for entry, changes in diffs:
         entry.changes.extend(field_change(case, change, related) for change in changes)
     return [entry for entry, _ in diffs]
+
+
+def history_reasons(model: type[models.Model], pk) -> dict[str, str]:
+    """The system reasons of an object's transition records, in the reader's language, by
+    the words its history rows keep of them (English, cut as ``history_reason`` cuts): a
+    history row has no code of its own, but it was written with the record, from the same
+    reason. One query; none of an object with no trail."""
+    records = TransitionRecord.objects.filter(
+        content_type=ContentType.objects.get_for_model(model), object_id=pk
+    ).exclude(reason_code="")
+    return {
+        history_reason(record.reason): shown_reason(record)
+        for record in records.only("reason", "reason_code", "reason_params")
+    }
+
+
+def shown_history_reason(row, reasons: dict[str, str]) -> str:
+    """A history row's reason in the reader's language when the system wrote it."""
+    stored = row.history_change_reason or ""
+    return reasons.get(stored, stored)
 
 
 def related_objects(case, changes) -> dict[tuple[type[models.Model], object], models.Model]:

@@ -31,6 +31,7 @@ from casework.core.limits import refuse_overlong_reason, refuse_overlong_text, t
 from casework.models import Handback
 from casework.notices.partner_webhooks import announce_transition
 from casework.trail.audit import SYSTEM_ACTOR_LABEL, record_transition
+from casework.trail.reasons import SystemReason, split
 
 # Who acts on a case: a user, staff or a partner's API user; ``None`` is the system (the SLA
 # clock, a rule, the case whose end moves this one). Permissions are asked with has_perm.
@@ -258,7 +259,7 @@ class PermittedTransition:
     def run(
         self,
         *,
-        reason: str = "",
+        reason: str | SystemReason = "",
         data: dict[str, Any] | None = None,
         before_save: Callable[[], None] | None = None,
         arguments: dict[str, Any] | None = None,
@@ -269,16 +270,18 @@ class PermittedTransition:
         ``before_save`` runs after the state changed and before the save, for side records
         that belong to the same transaction. ``arguments`` go to the model's transition
         method. ``system_label`` names the system acting when there is no user (the SLA
-        clock, or the case whose end moved this one).
+        clock, or the case whose end moved this one). ``reason`` is a person's words or a
+        :class:`~casework.trail.reasons.SystemReason` (kept as its code, shown translated).
         """
         case, name, actor = self.case, self.name, self.actor
         check_state(case, name)
-        refuse_overlong_reason(reason)
+        words = split(reason)[0]
+        refuse_overlong_reason(words)
         source = case.state
         if actor is not None:
             case._history_user = actor  # simple-history's user outside a request
         text = text_fields(case)
-        case._change_reason = history_reason(reason)
+        case._change_reason = history_reason(words)
         try:
             with transaction.atomic():
                 claim(case)
@@ -326,7 +329,7 @@ def run_transition(
     name: str,
     *,
     actor: Actor,
-    reason: str = "",
+    reason: str | SystemReason = "",
     data: dict[str, Any] | None = None,
     before_save: Callable[[], None] | None = None,
     arguments: dict[str, Any] | None = None,
@@ -375,14 +378,19 @@ class PermittedStep:
     actor: Actor
 
     def run(
-        self, *, apply: Callable[[], None], reason: str = "", data: dict[str, Any] | None = None
+        self,
+        *,
+        apply: Callable[[], None],
+        reason: str | SystemReason = "",
+        data: dict[str, Any] | None = None,
     ) -> models.Model:
         """Claim the row, ``apply`` the change, save and record it, in one transaction."""
         case, actor = self.case, self.actor
-        refuse_overlong_reason(reason)
+        words = split(reason)[0]
+        refuse_overlong_reason(words)
         case._history_user = actor
         text = text_fields(case)
-        case._change_reason = history_reason(reason)
+        case._change_reason = history_reason(words)
         try:
             with transaction.atomic():
                 claim(case)
@@ -419,7 +427,7 @@ def run_step(
     actor: Actor,
     permission: str,
     apply: Callable[[], None],
-    reason: str = "",
+    reason: str | SystemReason = "",
     data: dict[str, Any] | None = None,
 ) -> models.Model:
     """An audited change that keeps the state (verification, holding response, reassignment).

@@ -39,6 +39,10 @@ class TransitionRecord(models.Model):
     )
     # As long as the longest text a service copies in (a complaint's description).
     reason = bounded_text(DESCRIPTION_MAX_LENGTH, blank=True, verbose_name=_("reason"))
+    # A reason the system wrote, as its code and parameters (casework.trail.reasons), shown in
+    # each reader's language; ``reason`` then holds its English words. Empty: a person's words.
+    reason_code = models.CharField(max_length=80, blank=True, verbose_name=_("reason code"))
+    reason_params = models.JSONField(default=dict, blank=True, verbose_name=_("reason parameters"))
     data = models.JSONField(default=dict, blank=True, verbose_name=_("data"))
     created_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("created at"))
     previous_hash = models.CharField(max_length=64, blank=True, verbose_name=_("previous hash"))

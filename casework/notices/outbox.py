@@ -17,13 +17,14 @@ when, how long, what the other side answered, or why there was no answer.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from urllib.parse import urlsplit
 
 from celery import current_app
@@ -32,7 +33,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage
 from django.db import models, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext
 
 from casework.core.actors import Actor
@@ -49,6 +51,39 @@ logger = logging.getLogger(__name__)
 
 MAX_BACKOFF_MINUTES = 60
 FIRST_RETRY_AFTER = dt.timedelta(minutes=2)
+
+
+# --- what a notice is written in, and how its kind is named ------------------------------
+
+
+@contextlib.contextmanager
+def notice_language() -> Iterator[None]:
+    """Write a notice's subject and body inside this: a notice to a team's mailbox, a
+    handler or a customer is in the deployment's language (``settings.LANGUAGE_CODE``),
+    whichever language the request, task or shell that triggered it ran in."""
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
+
+
+_kind_labels: dict[str, Promise] = {}
+
+
+def register_kind(kind: str, label: Promise) -> str:
+    """Name a notice's ``kind`` in words staff read (the timeline, the outbox list); the
+    code stays what is stored and filtered on. Returns the code, for the caller to use."""
+    _kind_labels[kind] = label
+    return kind
+
+
+def kind_label(kind: str) -> str:
+    """A notice's kind in the active language; an unregistered one as it is, "_" as " "."""
+    label = _kind_labels.get(kind)
+    return str(label) if label is not None else kind.replace("_", " ")
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    """Every registered kind with its label, for a list's filter."""
+    return sorted(((kind, str(label)) for kind, label in _kind_labels.items()), key=lambda pair: pair[1])
 
 
 def enqueue(

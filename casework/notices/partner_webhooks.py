@@ -20,11 +20,12 @@ import re
 from django.db import models, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from casework.models import Notification, Partner, TransitionRecord
 from casework.notices import outbox, webhooks
 
-KIND = "partner_event"
+KIND = outbox.register_kind("partner_event", pgettext_lazy("notice kind", "partner webhook"))
 SIGNING_PREFIX = "partner"
 DEFAULT_OVERLAP = dt.timedelta(hours=24)
 

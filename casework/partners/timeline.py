@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from casework.models import TransitionRecord
+from casework.trail.reasons import shown_reason
 
 
 class Actor(models.TextChoices):
@@ -38,7 +39,17 @@ def partner_timeline(case: models.Model) -> QuerySet[TransitionRecord]:
             content_type=ContentType.objects.get_for_model(case), object_id=case.pk
         )
         .exclude(source_state=F("target_state"))
-        .only("id", "transition", "source_state", "target_state", "actor_id", "reason", "created_at")
+        .only(
+            "id",
+            "transition",
+            "source_state",
+            "target_state",
+            "actor_id",
+            "reason",
+            "reason_code",
+            "reason_params",
+            "created_at",
+        )
     )
 
 
@@ -74,4 +85,5 @@ class TimelineEntrySerializer(serializers.Serializer):
 
     def get_reason(self, record: TransitionRecord) -> str:
         # Staff reasons are the back office's working notes; the partner's own are its to read.
-        return record.reason if record.actor_id == self._partner_user_id() else ""
+        # A reason the system wrote for the partner's own step reads in the request's language.
+        return shown_reason(record) if record.actor_id == self._partner_user_id() else ""

@@ -15,6 +15,8 @@ from django.db.models import Q
 
 from casework.core.chain import holds, mac
 from casework.models import Partner, TransitionRecord, kinds
+from casework.trail import reasons
+from casework.trail.reasons import SystemReason
 
 SYSTEM_ACTOR_LABEL = "SLA clock"
 
@@ -29,24 +31,26 @@ def actor_label(actor, system_label: str = SYSTEM_ACTOR_LABEL) -> str:
 
 
 def _payload(record: TransitionRecord) -> bytes:
-    return json.dumps(
-        [
-            record.previous_hash,
-            record.content_type_id,
-            record.object_id,
-            record.case_reference,
-            record.transition,
-            record.source_state,
-            record.target_state,
-            record.actor_id,
-            record.actor_label,
-            record.reason,
-            record.data,
-            record.created_at.isoformat(),
-        ],
-        sort_keys=True,
-        default=str,
-    ).encode()
+    """What a record's hash covers. A system reason's code and parameters (added after the
+    first records were sealed) join as a last element only when there is a code, so a record
+    without one, old or new, is hashed exactly as before and old seals still hold."""
+    content = [
+        record.previous_hash,
+        record.content_type_id,
+        record.object_id,
+        record.case_reference,
+        record.transition,
+        record.source_state,
+        record.target_state,
+        record.actor_id,
+        record.actor_label,
+        record.reason,
+        record.data,
+        record.created_at.isoformat(),
+    ]
+    if record.reason_code:
+        content.append({"reason_code": record.reason_code, "reason_params": record.reason_params})
+    return json.dumps(content, sort_keys=True, default=str).encode()
 
 
 def seal(record: TransitionRecord) -> str:
@@ -66,17 +70,21 @@ def record_transition(
     source: str,
     target: str,
     actor,
-    reason: str = "",
+    reason: str | SystemReason = "",
     data: dict | None = None,
     system_label: str = SYSTEM_ACTOR_LABEL,
     first: bool = False,
 ) -> TransitionRecord:
     """Append one record; call inside the transaction that saves the transition.
 
+    A :class:`~casework.trail.reasons.SystemReason` is kept as its code and parameters,
+    with its English words in ``reason``; a person's reason as typed.
+
     ``first`` says the case was just inserted in this transaction, so its trail is empty
     and there is no previous record to link to (and none to look up).
     """
     content_type = ContentType.objects.get_for_model(case)
+    text, code, params = reasons.split(reason)
     previous = (
         None
         if first
@@ -94,7 +102,9 @@ def record_transition(
         target_state=target,
         actor=actor,
         actor_label=actor_label(actor, system_label),
-        reason=reason,
+        reason=text,
+        reason_code=code,
+        reason_params=params,
         data=data or {},
         previous_hash=previous or "",
     )
@@ -170,6 +180,8 @@ TRAIL_COLUMNS = (
     "to_state",
     "actor",
     "reason",
+    "reason_code",
+    "reason_params",
     "data",
     "previous_hash",
     "record_hash",
@@ -222,7 +234,8 @@ def trail(
 
 
 def trail_rows(records: models.QuerySet[TransitionRecord]) -> Iterable[list[str]]:
-    """The trail as CSV rows (header first), oldest first.
+    """The trail as CSV rows (header first), oldest first; a system reason in the reader's
+    language, with its code and parameters beside it.
 
     Reads ``TRAIL_CHUNK_ROWS`` records at a time (a server-side cursor on PostgreSQL), so a
     year's trail never sits in memory; the case type comes from the content-type cache.
@@ -238,7 +251,11 @@ def trail_rows(records: models.QuerySet[TransitionRecord]) -> Iterable[list[str]
             record.source_state,
             record.target_state,
             record.actor_label,
-            record.reason,
+            reasons.shown_reason(record),
+            record.reason_code,
+            json.dumps(record.reason_params, sort_keys=True, ensure_ascii=False)
+            if record.reason_code
+            else "",
             json.dumps(record.data, sort_keys=True, ensure_ascii=False) if record.data else "",
             record.previous_hash,
             record.record_hash,

@@ -13,17 +13,20 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Count, Model, Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy
 
 from casework.cases.transitions import run_step
 from casework.core.actors import Actor
 from casework.models import HandbackKind, kinds
 from casework.sla import deadlines
 from casework.sla.calendars import business_zone, end_of_day
+from casework.trail import reasons
 from casework.workspace import handbacks
 
 # How many rows a list shows; the counts count them all.
 SHOWN = 50
+# Take next's reason in the trail, as a code (casework.trail.reasons).
+TAKEN = reasons.register("casework.taken", gettext_lazy("Taken from the team's queue by %(user)s"))
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,6 @@ def take(*, case: Model, actor: Actor, kind: kinds.CaseKind | None = None) -> Mo
         actor=actor,
         permission=kind.take_permission,
         apply=apply,
-        reason=gettext("Taken from the team's queue by %(user)s") % {"user": actor.get_username()},
+        reason=TAKEN(user=actor.get_username()),
         data={kind.holder_field: actor.get_username()},
     )

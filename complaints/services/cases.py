@@ -12,7 +12,7 @@ from django.db import IntegrityError
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from casework.cases.opening import open_case, refuse_invalid_fields, refuse_reused_partner_reference, require
 from casework.cases.teams import team_for_code
@@ -29,6 +29,7 @@ from casework.models import CaseType, HandbackKind, Partner, Team
 from casework.notices import outbox
 from casework.sla import clocks
 from casework.workspace import handbacks
+from complaints import reasons
 from complaints.models import (
     MESSAGE_STATES,
     Category,
@@ -152,7 +153,7 @@ def register_complaint(
             received_at=received_at,
             actor=actor,
             transition="register",
-            reason=_("Registered from %(channel)s") % {"channel": complaint.get_channel_display()},
+            reason=reasons.REGISTERED(channel=complaint.channel),
             # Only a partner's own reference can collide, and only then does the handler
             # below query again, inside a caller's transaction (an Idempotency-Key's).
             savepoint=bool(partner and external_reference),
@@ -179,7 +180,7 @@ def verify_identity(*, complaint: Complaint, actor: Actor, method: str, reason: 
 
     return step.run(
         apply=apply,
-        reason=reason or _("Verified by %(method)s") % {"method": VerificationMethod(method).label},
+        reason=reason or reasons.VERIFIED(method=method),
         data={"method": method},
     )
 
@@ -210,6 +211,9 @@ def start_complaint(*, complaint: Complaint, actor: Actor, reason: str = "") -> 
     return run_transition(complaint, "start", actor=actor, reason=reason)
 
 
+ESCALATION_NOTICE = outbox.register_kind("escalation", pgettext_lazy("notice kind", "escalation"))
+
+
 def escalate_complaint(*, complaint: Complaint, actor: Actor, team: Team, reason: str) -> Complaint:
     """Hand the complaint to the technical team or the complaints department, with a reason;
     the team's mailbox gets a notice through the outbox."""
@@ -219,20 +223,21 @@ def escalate_complaint(*, complaint: Complaint, actor: Actor, team: Team, reason
         raise InvalidInput(_("Escalate to another team than the frontline."), field="team")
 
     def notify() -> None:
-        body = render_to_string(
-            "complaints/escalation_notice.txt",
-            {"complaint": complaint, "team": team, "reason": reason, "actor": actor},
-        )
+        with outbox.notice_language():
+            body = render_to_string(
+                "complaints/escalation_notice.txt",
+                {"complaint": complaint, "team": team, "reason": reason, "actor": actor},
+            )
+            subject = _("[%(reference)s] escalated to %(team)s: %(category)s") % {
+                "reference": complaint.reference,
+                "team": str(team),
+                "category": complaint.get_category_display(),
+            }
         outbox.enqueue(
             idempotency_key=f"complaint-{complaint.pk}-escalation-v{complaint.version}",
-            kind="escalation",
+            kind=ESCALATION_NOTICE,
             recipient=team.mailbox,
-            subject=_("[%(reference)s] escalated to %(team)s: %(category)s")
-            % {
-                "reference": complaint.reference,
-                "team": team.name,
-                "category": complaint.get_category_display(),
-            },
+            subject=subject,
             body=body,
             case=complaint,
         )
@@ -364,9 +369,7 @@ def close_complaint(*, complaint: Complaint, actor: Actor, reason: str = "") -> 
     """Close a resolved complaint once the customer confirmed (staff) or time ran out."""
     if actor is None:
         raise PermissionRefused(_("Closing needs a user; the clock closes through auto_close_resolved."))
-    return run_transition(
-        complaint, "close", actor=actor, reason=reason or _("Customer confirmed the resolution")
-    )
+    return run_transition(complaint, "close", actor=actor, reason=reason or reasons.CUSTOMER_CONFIRMED())
 
 
 def withdraw_complaint(*, complaint: Complaint, actor: Actor, reason: str = "") -> Complaint:
@@ -377,7 +380,7 @@ def withdraw_complaint(*, complaint: Complaint, actor: Actor, reason: str = "") 
         complaint,
         "withdraw",
         actor=actor,
-        reason=reason or _("Withdrawn by the customer"),
+        reason=reason or reasons.WITHDRAWN(),
         before_save=lambda: clocks.stop_clock(complaint.sla_clock, at=timezone.now()),
     )
 

@@ -6,10 +6,10 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.utils.translation import gettext as _
 
 from casework.cases import sweep
 from casework.cases.teams import team_for_code
+from complaints import reasons
 from complaints.models import (
     Complaint,
     State,
@@ -39,9 +39,7 @@ def auto_close_resolved(now: dt.datetime) -> int:
     due = Complaint.objects.filter(
         state=State.RESOLVED, resolved_at__lte=now - dt.timedelta(days=days)
     ).order_by("resolved_at")
-    return sweep.run_due_transitions(
-        due, "close", reason=_("Closed automatically %(days)s days after resolution") % {"days": days}
-    )
+    return sweep.run_due_transitions(due, "close", reason=reasons.AUTO_CLOSED(days=days))
 
 
 def run_clock(now: dt.datetime) -> dict[str, int]:

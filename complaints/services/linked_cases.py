@@ -13,7 +13,9 @@ from casework.cases.transitions import (
 )
 from casework.core.actors import Actor
 from casework.core.errors import CaseworkError
+from casework.notices import outbox
 from casework.sla import clocks
+from casework.trail.reasons import SystemReason
 from complaints.models import (
     Complaint,
     ComplaintNote,
@@ -29,7 +31,18 @@ logger = logging.getLogger(__name__)
 # savepoint, so a complaint that cannot follow never undoes the linked case's end.
 
 
-def _resolve_by_linked_case(*, complaint: Complaint, code: str, summary: str, linked_case) -> bool:
+def _written(reason: str | SystemReason) -> str:
+    """A system reason as text the complaint keeps (its resolution summary, a note): in the
+    deployment's language, as notices are, not in the triggering request's."""
+    if not isinstance(reason, SystemReason):
+        return reason
+    with outbox.notice_language():
+        return reason.render()
+
+
+def _resolve_by_linked_case(
+    *, complaint: Complaint, code: str, summary: str | SystemReason, linked_case
+) -> bool:
     """Resolve as the system on the linked case's behalf; False (and nothing changed) when
     the complaint cannot resolve now, e.g. while it waits on the customer."""
     if complaint.state not in (State.ACCEPTED, State.IN_PROGRESS, State.ESCALATED):
@@ -43,12 +56,12 @@ def _resolve_by_linked_case(*, complaint: Complaint, code: str, summary: str, li
         reason=summary,
         data={"code": code, "linked_case": linked_case.reference},
         before_save=lambda: answered_and_stopped(complaint),
-        arguments={"code": code, "summary": summary, "is_first_contact": False},
+        arguments={"code": code, "summary": _written(summary), "is_first_contact": False},
     )
     return True
 
 
-def _reopen_by_linked_case(*, complaint: Complaint, reason: str, linked_case) -> Complaint:
+def _reopen_by_linked_case(*, complaint: Complaint, reason: str | SystemReason, linked_case) -> Complaint:
     return run_transition(
         complaint,
         "reopen",
@@ -75,7 +88,7 @@ def _linked_case_note(linked_case, actor: Actor, body: str) -> None:
 
 
 def follow_linked_case(
-    linked_case, *, actor: Actor, note: str, resolution: tuple[str, str] | None = None
+    linked_case, *, actor: Actor, note: str, resolution: tuple[str, str | SystemReason] | None = None
 ) -> None:
     """A case opened from a complaint (``linked_case.complaint``) has ended: ended well
     (``resolution``, the code and the summary the customer is told), the open complaint
@@ -98,7 +111,7 @@ def follow_linked_case(
     _linked_case_note(linked_case, actor, note)
 
 
-def reopen_after_linked_case(linked_case, *, actor: Actor, reason: str) -> None:
+def reopen_after_linked_case(linked_case, *, actor: Actor, reason: str | SystemReason) -> None:
     """A case opened from a complaint went wrong after the complaint resolved (a refund that
     failed at payments): the conversation with the customer reopens, within the window,
     with ``reason``. A complaint that cannot reopen, or is still open, gets it as a note."""
@@ -113,4 +126,4 @@ def reopen_after_linked_case(linked_case, *, actor: Actor, reason: str) -> None:
         except CaseworkError:
             logger.exception("Complaint %s could not reopen after %s", complaint, linked_case)
     if complaint.is_open or complaint.state == State.RESOLVED:
-        _linked_case_note(linked_case, actor, reason)
+        _linked_case_note(linked_case, actor, _written(reason))

@@ -36,6 +36,7 @@ from casework.sla import clocks
 from complaints.models import Category as ComplaintCategory
 from complaints.models import Complaint
 
+from .. import reasons
 from ..models import (
     RELEASED_STATES,
     EvidenceKind,
@@ -319,7 +320,7 @@ def start_review(*, case: RefundCase, actor: Actor, reason: str = "") -> RefundC
         case,
         "start_review",
         actor=actor,
-        reason=reason or _("Review started"),
+        reason=reason or reasons.REVIEW_STARTED(),
         before_save=answered,
         arguments={"handler": actor},
     )
@@ -346,7 +347,7 @@ def assign_handler(*, case: RefundCase, actor: Actor, handler, reason: str = "")
         actor=actor,
         permission="refunds.assign_refundcase",
         apply=apply,
-        reason=reason or _("Handled by %(handler)s") % {"handler": handler},
+        reason=reason or reasons.HANDLED_BY(handler=handler.get_username()),
         data={"handler": handler.get_username()},
     )
 
@@ -377,7 +378,7 @@ def evidence_received(*, case: RefundCase, actor: Actor, reason: str = "") -> Re
         case,
         "evidence_received",
         actor=actor,
-        reason=reason or _("Evidence received"),
+        reason=reason or reasons.EVIDENCE_RECEIVED(),
         before_save=lambda: _resume(case),
     )
 
@@ -413,7 +414,7 @@ def add_evidence(*, case: RefundCase, actor: Actor, kind: str, file, note: str =
         with transaction.atomic():
             step.run(
                 apply=store,
-                reason=note or str(EvidenceKind(kind).label),
+                reason=note or reasons.EVIDENCE_ADDED(kind=kind),
                 data=trail,
             )
             if case.state == RefundState.AWAITING_EVIDENCE:
@@ -422,7 +423,7 @@ def add_evidence(*, case: RefundCase, actor: Actor, kind: str, file, note: str =
                     "evidence_received",
                     actor=None,
                     system_label=f"evidence from {actor}",
-                    reason=_("%(kind)s received") % {"kind": EvidenceKind(kind).label},
+                    reason=reasons.EVIDENCE_KIND_RECEIVED(kind=kind),
                     before_save=lambda: _resume(case),
                 )
     except BaseException:
@@ -500,7 +501,7 @@ def approve_refund(*, case: RefundCase, actor: Actor, amount=None, reason: str =
         try:
             # Permitted by check_approval, as the transition's may_approve would permit it.
             return PermittedTransition(case, "approve", actor).run(
-                reason=reason or _("Approved %(amount)s") % {"amount": format_money(amount, currency)},
+                reason=reason or reasons.APPROVED(amount=format_money(amount, currency)),
                 data={"amount": str(amount), "currency": currency},
                 arguments={"amount": amount, "by": actor},
             )
@@ -532,9 +533,7 @@ def _first_approval(case: RefundCase, actor: Actor, amount: Decimal, reason: str
     # Permitted by check_approval (the permission and four eyes), asked before the amount.
     return PermittedStep(case, "first_approval", actor).run(
         apply=apply,
-        reason=reason
-        or _("First approval of %(amount)s; a second person must approve")
-        % {"amount": format_money(amount, case.currency)},
+        reason=reason or reasons.FIRST_APPROVAL(amount=format_money(amount, case.currency)),
         data={"amount": str(amount), "currency": case.currency, "four_eyes": why},
     )
 
@@ -555,6 +554,6 @@ def cancel_refund(*, case: RefundCase, actor: Actor, reason: str = "") -> Refund
     cancellation = permitted_transition(case, "cancel", actor=actor)  # who may, before whose case it is
     _require_own(case, actor, _("A partner can cancel only its own refund cases."))
     return cancellation.run(
-        reason=reason or _("Cancelled at the customer's request"),
+        reason=reason or reasons.CANCELLED(),
         before_save=lambda: end_case(case, actor=actor),
     )

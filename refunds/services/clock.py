@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from casework.cases import sweep
 from casework.cases.teams import team_for_code
@@ -16,6 +17,7 @@ from casework.notices import outbox
 
 from ..models import RefundCase
 
+REMINDER_NOTICE = outbox.register_kind("refund_reminder", pgettext_lazy("notice kind", "refund reminder"))
 REFUNDS_TEAM = "refunds"
 SUPERVISORS_TEAM = "supervisors"
 
@@ -62,14 +64,19 @@ def send_reminders(now: dt.datetime) -> int:
                 index += 1
             if now < deadline and index > case.reminders_sent:
                 days = offsets[index - 1]
+                with outbox.notice_language():
+                    subject = _("[%(reference)s] refund due %(deadline)s") % {
+                        "reference": case.reference,
+                        "deadline": sweep.local(deadline),
+                    }
+                    body = render_to_string("refunds/clock_notice.txt", {"case": case, "kind": "reminder"})
                 for recipient in handler_mailboxes(case):
                     outbox.enqueue(
                         idempotency_key=f"refundcase-{case.pk}-reminder-{days}d-{deadline:%Y%m%d%H%M}-{recipient}",
-                        kind="refund_reminder",
+                        kind=REMINDER_NOTICE,
                         recipient=recipient,
-                        subject=_("[%(reference)s] refund due %(deadline)s")
-                        % {"reference": case.reference, "deadline": sweep.local(deadline)},
-                        body=render_to_string("refunds/clock_notice.txt", {"case": case, "kind": "reminder"}),
+                        subject=subject,
+                        body=body,
                         case=case,
                     )
                 sent += 1

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from casework.cases.opening import require
 from casework.cases.transitions import require_permission, run_transition
@@ -17,6 +18,7 @@ from casework.core.errors import CaseworkError, InvalidInput
 from casework.models import Notification
 from casework.notices import outbox
 
+from .. import reasons
 from ..models import InstructionStatus, PaymentInstruction, RefundCase
 from ..money import format_money
 from .endings import after_payment_failed, end_case
@@ -32,6 +34,11 @@ class ConflictingReport(CaseworkError):
     """A second report contradicts the first for the same instruction (API 409)."""
 
     code = "conflicting_report"
+
+
+INSTRUCTION_NOTICE = outbox.register_kind(
+    "payment_instruction", pgettext_lazy("notice kind", "payment instruction")
+)
 
 
 def _instruct_payment(case: RefundCase) -> PaymentInstruction:
@@ -56,7 +63,7 @@ def _instruct_payment(case: RefundCase) -> PaymentInstruction:
     }
     outbox.enqueue(
         idempotency_key=instruction.idempotency_key,
-        kind="payment_instruction",
+        kind=INSTRUCTION_NOTICE,
         channel=Notification.Channel.WEBHOOK,
         signing_key="payments",
         recipient=settings.PAYMENTS_ENDPOINT_URL,
@@ -73,9 +80,7 @@ def submit_to_payments(*, case: RefundCase, actor: Actor, reason: str = "") -> R
         case,
         "submit_to_payments",
         actor=actor,
-        reason=reason
-        or _("Submitted %(amount)s to payments")
-        % {"amount": format_money(case.amount_to_pay, case.currency)},
+        reason=reason or reasons.SUBMITTED(amount=format_money(case.amount_to_pay, case.currency)),
         before_save=lambda: _instruct_payment(case),
     )
 
@@ -86,7 +91,7 @@ def retry_payment(*, case: RefundCase, actor: Actor, reason: str = "") -> Refund
         case,
         "retry",
         actor=actor,
-        reason=reason or _("Payment retried after the reported failure"),
+        reason=reason or reasons.PAYMENT_RETRIED(),
         before_save=lambda: _instruct_payment(case),
     )
 
@@ -148,7 +153,7 @@ def report_settlement(
                 case,
                 "settle",
                 actor=actor,
-                reason=_("Settled by payments as %(reference)s") % {"reference": processor_reference},
+                reason=reasons.SETTLED(reference=processor_reference),
                 data={"instruction": idempotency_key, "processor_reference": processor_reference},
                 before_save=lambda: end_case(case, actor=actor),
                 arguments={"processor_reference": processor_reference},
@@ -158,7 +163,7 @@ def report_settlement(
                 case,
                 "fail",
                 actor=actor,
-                reason=_("Payment failed: %(error)s") % {"error": error},
+                reason=reasons.PAYMENT_FAILED(error=error),
                 data={"instruction": idempotency_key},
                 before_save=lambda: after_payment_failed(case, actor=actor, error=error),
                 arguments={"error": error},
