@@ -10,6 +10,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -42,6 +43,33 @@ def timed(fn: Callable[[], object], repeat: int = 5) -> tuple[float, int]:
             samples.append((time.perf_counter() - start) * 1000)
         queries = len(captured)
     return statistics.median(samples), queries
+
+
+# What bench/scale.py measures of each view, at one size of the tables.
+
+
+@dataclass
+class Figures:
+    ms: dict[str, float] = field(default_factory=dict)
+    queries: dict[str, int] = field(default_factory=dict)
+    statuses: dict[str, int] = field(default_factory=dict)
+    page_queries: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    slowest: dict[str, str] = field(default_factory=dict)
+    sweep_profile: list[tuple[float, int, str]] = field(default_factory=list)
+
+
+def slowest_query(fn) -> str:
+    with CaptureQueriesContext(connection) as captured:
+        fn()
+    slowest = max(captured.captured_queries, key=lambda query: float(query["time"]))
+    return slowest["sql"]
+
+
+def measure(figures: Figures, label: str, fn, repeat: int, *, status) -> None:
+    fn()  # warm up: the first request of a view compiles templates and fills caches
+    figures.ms[label], figures.queries[label] = timed(fn, repeat)
+    figures.statuses[label] = status()
+    figures.slowest[label] = slowest_query(fn)
 
 
 def report(label: str, ms: float, queries: int | None = None, note: str = "") -> None:

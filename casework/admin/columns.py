@@ -51,7 +51,8 @@ class CaseColumnsMixin:
             case.get_state_display(),
         )
 
-    @admin.display(description=_("next deadline"), ordering="sla_clock__resolution_due_at")
+    # Sorted by the deadline it shows: the first response while unanswered, else the resolution.
+    @admin.display(description=_("next deadline"), ordering=deadlines.NEXT_DUE)
     def next_deadline(self, case: models.Model) -> str:
         clock = case.sla_clock
         shown = deadlines.next_deadline(clock, timezone.now())

@@ -3,11 +3,14 @@ the search by index, and query counts that do not move with the page size."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.contrib import admin
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import AccountRequest
 from accounts.tests.factories import request_in_state
@@ -209,3 +212,44 @@ def test_a_list_page_is_read_without_parallel_workers(client, supervisor, agent,
     setting = sql.index("SET LOCAL max_parallel_workers_per_gather = 0")
     reads = [i for i, text in enumerate(sql) if 'FROM "complaints_complaint"' in text]
     assert reads and min(reads) > setting  # the page's rows, read under it
+
+
+# The next deadline column sorts by the deadline it shows.
+
+
+def test_the_next_deadline_column_sorts_by_the_deadline_it_shows(client, agent, supervisor):
+    """The first response while unanswered, else the resolution: not the resolution alone."""
+    from casework.models import SlaClock
+
+    now = timezone.now()
+    soon_answer, answered, late_answer = (register(agent) for _ in range(3))
+    clocks = SlaClock.objects.filter
+    # Unanswered, its first response due in an hour though its resolution is far off.
+    clocks(pk=soon_answer.sla_clock_id).update(
+        first_responded_at=None,
+        first_response_due_at=now + dt.timedelta(hours=1),
+        resolution_due_at=now + dt.timedelta(days=10),
+    )
+    clocks(pk=answered.sla_clock_id).update(
+        first_responded_at=now - dt.timedelta(hours=1), resolution_due_at=now + dt.timedelta(days=2)
+    )
+    # Unanswered, its first response due after the others though its resolution comes first.
+    clocks(pk=late_answer.sla_clock_id).update(
+        first_responded_at=None,
+        first_response_due_at=now + dt.timedelta(days=3),
+        resolution_due_at=now + dt.timedelta(days=1),
+    )
+    client.force_login(supervisor)
+    column = client.get(COMPLAINTS).context["cl"].list_display.index("next_deadline")
+
+    def listed(order: str) -> list[Complaint]:
+        response = client.get(COMPLAINTS, {"o": order})
+        assert response.status_code == 200
+        return list(response.context["cl"].result_list)
+
+    assert listed(str(column)) == [soon_answer, answered, late_answer]
+    assert listed(f"-{column}") == [late_answer, answered, soon_answer]
+    # What the list shows, in that order: in 1 hour (first response), in 2 days, in 3 days.
+    page = client.get(COMPLAINTS, {"o": str(column)}).content.decode()
+    shown = [page.index(case.reference) for case in (soon_answer, answered, late_answer)]
+    assert shown == sorted(shown)
