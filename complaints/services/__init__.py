@@ -5,10 +5,12 @@ each is one transaction and returns the complaint.
   reopen, close, withdraw), assignment, notes, attachments and partner messages;
 - ``linked_cases``: what the cases opened from a complaint (an unlock request, a refund
   case) hand it when they end;
-- ``clock``: what the sweep does with no user (auto-closing resolved complaints).
+- ``clock``: what the sweep does with no user (auto-closing resolved complaints);
+- ``first_contact``: registering a complaint and resolving it in the same call, every
+  step through ``cases`` in one transaction.
 
-Imported as ``complaints.services``: the use cases are re-exported here. ``linked_cases``
-and ``clock`` import ``cases``; ``cases`` imports neither.
+Imported as ``complaints.services``: the use cases are re-exported here. ``linked_cases``,
+``clock`` and ``first_contact`` import ``cases``; ``cases`` imports none of them.
 """
 
 from .cases import (
@@ -38,10 +40,12 @@ from .cases import (
     withdraw_complaint,
 )
 from .clock import CLOCKED, auto_close_resolved, run_clock
+from .first_contact import FIRST_CONTACT_CHANNELS, register_and_resolve
 from .linked_cases import follow_linked_case, reopen_after_linked_case
 
 __all__ = [
     "CLOCKED",
+    "FIRST_CONTACT_CHANNELS",
     "FRONTLINE_TEAM",
     "REFERENCE_PREFIX",
     "REUSED_REFERENCE",
@@ -57,6 +61,7 @@ __all__ = [
     "customer_replied",
     "escalate_complaint",
     "follow_linked_case",
+    "register_and_resolve",
     "register_complaint",
     "reject_complaint",
     "reopen_after_linked_case",
