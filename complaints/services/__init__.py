@@ -8,9 +8,12 @@ each is one transaction and returns the complaint.
 - ``clock``: what the sweep does with no user (auto-closing resolved complaints);
 - ``corrections``: correcting the category, priority or channel, with a reason, and who
   may (``may_correct``); the SLA clock moves to the new policy.
+- ``first_contact``: registering a complaint and resolving it in the same call, every
+  step through ``cases`` in one transaction.
 
-Imported as ``complaints.services``: the use cases are re-exported here. ``linked_cases``
-and ``clock`` import ``cases``; ``cases`` imports none of them, nor does ``corrections``.
+Imported as ``complaints.services``: the use cases are re-exported here. ``linked_cases``,
+``clock`` and ``first_contact`` import ``cases``; ``cases`` imports none of them, nor does
+``corrections``.
 """
 
 from .cases import (
@@ -41,10 +44,12 @@ from .cases import (
 )
 from .clock import CLOCKED, auto_close_resolved, run_clock
 from .corrections import correct_complaint, correction_refusal, may_correct
+from .first_contact import FIRST_CONTACT_CHANNELS, register_and_resolve
 from .linked_cases import follow_linked_case, reopen_after_linked_case
 
 __all__ = [
     "CLOCKED",
+    "FIRST_CONTACT_CHANNELS",
     "FRONTLINE_TEAM",
     "REFERENCE_PREFIX",
     "REUSED_REFERENCE",
@@ -63,6 +68,7 @@ __all__ = [
     "escalate_complaint",
     "follow_linked_case",
     "may_correct",
+    "register_and_resolve",
     "register_complaint",
     "reject_complaint",
     "reopen_after_linked_case",
