@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -58,6 +59,9 @@ def test_every_notice_template_masks_the_numbers_and_links_to_the_case(
     for kind in ("reminder", "due_soon", "breach"):
         rendered.append(("refunds/clock_notice.txt", {"case": refund, "kind": kind}, refund, ()))
     rendered.append(("refunds/failed_notice.txt", {"case": refund, "error": "timeout"}, refund, ()))
+    handback = SimpleNamespace(case_reference=complaint.reference)
+    context = {"handback": handback, "what": "Findings returned", "case": complaint, "detail": "Ledger check"}
+    rendered.append(("casework/handback_notice.txt", context, complaint, ()))
     numbers = {PHONE, ACCOUNT}
     for at, state in enumerate(("submitted", "identity_verified", "pending_review", "approved")):
         account = wallet_account(account_number=f"WLT-770{at}-432{at}")
