@@ -7,8 +7,7 @@ this one only runs them in one transaction, so a refusal at any step keeps nothi
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -28,49 +27,19 @@ _CALLERS_FIELD = {"method": "verification_method"}
 
 
 def register_and_resolve(
-    *,
-    actor: Actor,
-    channel: str,
-    category: str,
-    customer_name: str,
-    customer_phone: str,
-    description: str,
-    verification_method: str,
-    code: str,
-    summary: str,
-    priority: str = "normal",
-    account_number: str = "",
-    transaction_at: dt.datetime | None = None,
-    amount: Decimal | None = None,
-    currency: str = "CNY",
-    transaction_reference: str = "",
-    merchant: str = "",
-    device: str = "",
+    *, actor: Actor, verification_method: str, code: str, summary: str, **registration: Any
 ) -> Complaint:
     """Register a complaint taken by staff, record the caller's identity verification, accept
     it and resolve it on first contact, in one transaction: every step or none.
 
-    Only for the channels where staff speak with the customer (``FIRST_CONTACT_CHANNELS``). A
-    refusal names the field as the caller sent it (``verification_method``, ``code``, ``summary``).
+    ``registration`` is what ``register_complaint`` takes (channel, category, customer,
+    transaction...), passed to it as it is. Only for the channels where staff speak with the
+    customer (``FIRST_CONTACT_CHANNELS``). A refusal names the field as the caller sent it
+    (``verification_method``, ``code``, ``summary``).
     """
     try:
         with transaction.atomic():
-            complaint = register_complaint(
-                actor=actor,
-                channel=channel,
-                category=category,
-                priority=priority,
-                customer_name=customer_name,
-                customer_phone=customer_phone,
-                account_number=account_number,
-                description=description,
-                transaction_at=transaction_at,
-                amount=amount,
-                currency=currency,
-                transaction_reference=transaction_reference,
-                merchant=merchant,
-                device=device,
-            )
+            complaint = register_complaint(actor=actor, **registration)
             # Asked of the registered complaint: who may not register, or sent no valid
             # channel, is told so first.
             if complaint.channel not in FIRST_CONTACT_CHANNELS:
