@@ -208,15 +208,12 @@ class AccountRequestAdmin(MaskedFieldsAdmin, CaseAdmin):
         (
             None,
             {
+                # The reference, state and deadline are in the header (casework.admin.header).
                 "fields": (
-                    "reference",
                     "kind",
-                    "state",
                     "account",
                     "lock_reason",
                     "needs_risk_officer",
-                    "sla_status",
-                    "resolution_due_at",
                 )
             },
         ),

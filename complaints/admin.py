@@ -393,8 +393,8 @@ class ComplaintAdmin(MaskedFieldsAdmin, CaseAdmin):
         ),
     )
     change_fieldsets = (
-        # Whose turn it is: in the header, naming the team or person (casework.admin.header).
-        (None, {"fields": ("reference", "state", "sla_status", "resolution_due_at")}),
+        # The reference, state, whose turn and both deadlines are in the header
+        # (casework.admin.header): the form does not repeat them.
         (
             _("Customer"),
             {

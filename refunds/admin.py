@@ -260,13 +260,11 @@ class RefundCaseAdmin(CaseAdmin):
         (
             None,
             {
+                # The reference, state, holder and deadline are in the header
+                # (casework.admin.header).
                 "fields": (
-                    "reference",
-                    "state",
                     "refund_type",
                     "handler",
-                    "sla_status",
-                    "refund_due_at",
                 )
             },
         ),

@@ -191,6 +191,15 @@ class AdminBrowser:
         assert not self.messages(), f"a refusal page that also shows messages: {self.messages()}"
         return self.driver.find_element(By.CSS_SELECTOR, "#content p.errornote").text
 
+    def state(self) -> str:
+        """The case's state, as the badge in the case page's header shows it."""
+        return self.driver.find_element(By.CSS_SELECTOR, ".case-header .case-state").text
+
+    def deadlines(self) -> list[str]:
+        """The header's deadlines as shown: first response, then resolution."""
+        shown = self.driver.find_elements(By.CSS_SELECTOR, ".case-header .deadline")
+        return [element.text for element in shown]
+
     def field(self, name: str) -> str:
         """A read-only field's value on a change form, as shown (a folded section opened)."""
         self.unfold()

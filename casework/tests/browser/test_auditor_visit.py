@@ -26,7 +26,7 @@ def test_an_auditor_reads_the_case_its_history_and_the_trail_and_changes_nothing
     assert browser.heading() == "View complaint"
 
     # The case as it is, its timeline and its field changes; nothing to press.
-    assert browser.field("state") == "resolved"
+    assert browser.state() == "resolved"
     assert browser.buttons() == []
     assert [row[1:] for row in browser.timeline() if row[0] == "transition"] == [
         ("agent.wang", "register: → received", "Registered from phone hotline"),

@@ -38,14 +38,14 @@ def test_an_agent_takes_a_complaint_from_registration_to_resolution(browser, age
     complaint = Complaint.objects.get()
     assert f"The complaint “{complaint.reference}” was added successfully." in browser.messages()
     assert browser.path == f"/admin/complaints/complaint/{complaint.pk}/change/"  # Save stays on the case
-    assert browser.field("state") == "received"
+    assert browser.state() == "received"
 
     # Accept is refused until the caller's identity is verified, and the page says why.
     browser.press("Accept")
     assert browser.messages() == [
         "The caller's identity has not been verified: record the verification before accepting."
     ]
-    assert browser.field("state") == "received"
+    assert browser.state() == "received"
 
     browser.press("Record identity verification")
     browser.choose("method", "SMS one-time code")
@@ -86,7 +86,7 @@ def test_an_agent_takes_a_complaint_from_registration_to_resolution(browser, age
     browser.fill("summary", "The duplicate debit of 45.00 CNY was reversed.")
     browser.apply()
     assert browser.messages() == [f"{complaint.reference}: resolve done; it is now resolved."]
-    assert browser.field("state") == "resolved"
+    assert browser.state() == "resolved"
     assert browser.field("resolution_summary") == "The duplicate debit of 45.00 CNY was reversed."
 
     # The timeline on the page: every step, who took it and why.

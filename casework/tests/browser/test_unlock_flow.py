@@ -53,7 +53,7 @@ def test_an_unlock_is_approved_by_someone_who_took_no_part_in_the_checks(
         f"{mask_account_number(locked_account.account_number)} from {complaint.reference}; "
         "it is now identity verified."
     ]
-    assert browser.field("state") == "identity verified"
+    assert browser.state() == "identity verified"
 
     browser.press("Collect authentication")
     browser.choose("method", "SMS one-time code")
@@ -88,7 +88,7 @@ def test_an_unlock_is_approved_by_someone_who_took_no_part_in_the_checks(
         "so another reviewer must approve it."
     )
     browser.follow(f"Back to {account_request.reference}")
-    assert browser.field("state") == "pending review"
+    assert browser.state() == "pending review"
     account_request.refresh_from_db()
     assert (account_request.state, account_request.approved_by) == (RequestState.PENDING_REVIEW, None)
 
@@ -103,7 +103,7 @@ def test_an_unlock_is_approved_by_someone_who_took_no_part_in_the_checks(
     browser.press("Execute")
     browser.apply()
     assert browser.messages() == [f"{account_request.reference}: execute done; it is now executed."]
-    assert browser.field("state") == "executed"
+    assert browser.state() == "executed"
     assert [row[1:3] for row in browser.timeline() if row[0] == "transition"] == [
         ("agent.wang", "open: → submitted"),
         ("agent.wang", "verify identity: submitted → identity verified"),
@@ -118,7 +118,7 @@ def test_an_unlock_is_approved_by_someone_who_took_no_part_in_the_checks(
     browser.visit(f"/admin/accounts/walletaccount/{locked_account.pk}/change/")
     assert browser.field("status") == "active"
     browser.visit(f"/admin/complaints/complaint/{complaint.pk}/change/")
-    assert browser.field("state") == "resolved"
+    assert browser.state() == "resolved"
 
     account_request.refresh_from_db()
     assert (account_request.state, account_request.approved_by) == (RequestState.EXECUTED, risk_officer)
