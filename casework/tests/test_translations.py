@@ -84,13 +84,13 @@ def test_change_and_add_forms_are_in_chinese(chinese_admin, complaints_by_state)
     text = visible_text(chinese_admin.get(reverse("admin:casework_slapolicy_change", args=[policy.pk])))
     assert_chinese(
         text,
-        shows=("修改 服务时限策略", "首次响应时限", "发送延期答复后的时限"),
+        shows=("修改服务时限策略", "首次响应时限", "发送延期答复后的时限"),
         hides=("First response target", "Warn this many minutes"),
     )
     text = visible_text(chinese_admin.get(reverse("admin:casework_partnerapikey_add")))
     assert_chinese(
         text,
-        shows=("增加 合作方 API 密钥", "请求必须签名", "写权限包含读权限", "投诉：提交、撤回和读取"),
+        shows=("新增合作方 API 密钥", "请求必须签名", "写权限包含读权限", "投诉：提交、撤回和读取"),
         hides=("Requests must be signed", "Write includes read", "complaints: read"),
     )
     text = visible_text(chinese_admin.get(reverse("admin:casework_transitionrecord_export")))
@@ -106,7 +106,7 @@ def test_a_case_change_form_shows_casework_parts_in_chinese(chinese_admin, compl
     text = visible_text(chinese_admin.get(admin_url(complaints_by_state[state])))
     assert_chinese(
         text,
-        shows=("时间线", "字段变更", "状态流转", "登记", "服务时限状态", "解决期限"),
+        shows=("时间线", "字段变更", "状态流转", "登记", "首次响应", "解决期限"),
         hides=(
             "Move the case",
             "Timeline",
@@ -191,3 +191,16 @@ def test_django_admin_phrases_that_read_stiffly_are_reworded_in_chinese(client, 
     text = page.content.decode()
     assert "来修改" not in text and "以 " not in text
     assert " 按" in text  # the filters' headings
+
+
+def test_a_case_pages_title_reads_as_one_phrase_in_chinese(client, supervisor, agent):
+    from django.urls import reverse
+
+    from complaints.tests.factories import register
+
+    complaint = register(agent)
+    client.force_login(supervisor)
+    page = client.get(
+        reverse("admin:complaints_complaint_change", args=[complaint.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+    assert "修改投诉" in page and "修改 投诉" not in page

@@ -59,7 +59,7 @@ def test_add_form_in_chinese(chinese_admin, db):
     assert_chinese(
         text,
         shows=(
-            "增加 投诉",
+            "新增投诉",
             "客户",
             "事情经过",
             "客户姓名",

@@ -60,7 +60,7 @@ def test_the_changelist_and_its_filters_are_in_chinese(chinese_admin, refund_cas
 def test_the_add_form_is_in_chinese(chinese_admin):
     text = visible_text(chinese_admin.get(ADD))
     assert_in_chinese(
-        text, "增加 退款案件", "原始交易", "交易编号", "申请金额", "退款类型", "未收到商品或服务"
+        text, "新增退款案件", "原始交易", "交易编号", "申请金额", "退款类型", "未收到商品或服务"
     )
 
 
@@ -78,7 +78,7 @@ def test_the_add_form_is_in_chinese(chinese_admin):
 def test_the_change_form_is_in_chinese_in_each_state(chinese_admin, refund_case_in, state, shown):
     case = refund_case_in(state)
     text = visible_text(chinese_admin.get(admin_url(case)))
-    assert_in_chinese(text, "修改 退款案件", "来源", "决定", "仍可退款金额", *shown)
+    assert_in_chinese(text, "修改退款案件", "来源", "决定", "仍可退款金额", *shown)
 
 
 def transition_pages(case: RefundCase) -> list[tuple[str, str]]:
