@@ -120,12 +120,15 @@ def _escalated_q(kind: kinds.CaseKind, user) -> Q:
     return Q(state__in=kind.escalated_states, **{f"{kind.escalated_team_field}__group__in": _my_teams(user)})
 
 
+def _waits_for_decision(kind: kinds.CaseKind) -> Q:
+    waiting = Q(state__in=kind.decision_states)
+    return waiting & kind.decision_filter if kind.decision_filter is not None else waiting
+
+
 def _decision_q(kind: kinds.CaseKind, user) -> Q:
     """Waiting for a decision ``user`` may take: none of the case's makers is ``user``
     (four eyes), and a decision that needs a further permission only if they have it."""
-    waiting = Q(state__in=kind.decision_states)
-    if kind.decision_filter is not None:
-        waiting &= kind.decision_filter
+    waiting = _waits_for_decision(kind)
     for field in kind.maker_fields:
         # A subquery, so a many-valued path excludes the case when any of its rows names the user.
         made = kind.model._default_manager.filter(**{field: user}).values("pk")
@@ -181,14 +184,16 @@ def awaiting_my_decision(user) -> list[Row]:
 
 def _on_me(kind: kinds.CaseKind, user, *, holds: bool, escalated: bool, decides: bool) -> tuple[Q, Q]:
     """Of ``kind``'s open cases: which are on my lists at all, and which of them wait on me:
-    mine with the clock running and not waiting on the team it went to, those escalated to
-    my team, those awaiting my decision."""
+    mine with the clock running and waiting neither on the team it went to nor on someone
+    else's decision, those escalated to my team, those awaiting my decision."""
     on_me, waiting = [], []
     if holds:
         mine = Q(**{kind.holder_field: user})
         running = mine & Q(sla_clock__paused_at__isnull=True)
         if kind.escalated_states:
             running &= ~Q(state__in=kind.escalated_states)
+        if kind.decision_states:  # back with me if I may decide it (below)
+            running &= ~_waits_for_decision(kind)
         on_me.append(mine)
         waiting.append(running)
     for taken, q in ((escalated, _escalated_q), (decides, _decision_q)):
@@ -202,9 +207,9 @@ def counts(user, now: dt.datetime | None = None) -> Counts:
     """Of the open cases on my lists, each once (my own, escalated to my team, awaiting my
     decision; the unassigned queue is nobody's yet): due by the end of today (and not yet
     late), breached (the next deadline passed), waiting on me (mine with the clock running,
-    not paused for the customer nor waiting on the team it went to; those escalated to my
-    team; those awaiting my decision), and handed back to me (something came back on my
-    own that I have not seen yet). One query per kind."""
+    not paused for the customer nor waiting on the team it went to or on another's
+    decision; those escalated to my team; those awaiting my decision), and handed back to
+    me (something came back on my own that I have not seen yet). One query per kind."""
     now = now or timezone.now()
     day_ends_at = end_of_day(now, business_zone())
     holding, escalating, deciding = workspace_kinds(user), escalation_kinds(user), decision_kinds(user)
