@@ -18,7 +18,10 @@ register = template.Library()
 
 def _link(row: queues.Row) -> dict:
     meta = row.case._meta
-    case_admin = admin.site._registry.get(type(row.case))
+    try:
+        case_admin = admin.site.get_model_admin(type(row.case))
+    except admin.sites.NotRegistered:
+        case_admin = None
     columns = getattr(case_admin, "summary_columns", ())
     return {
         "row": row,
