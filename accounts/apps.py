@@ -12,7 +12,14 @@ class AccountsConfig(AppConfig):
         from casework.models import CaseType, kinds
 
         from . import reasons, services  # noqa: F401 (reasons: its codes)
-        from .models import OPEN_REQUEST_STATES, AccountRequest, AuthenticationEvidence, RequestState
+        from .models import (
+            MAKER_FIELDS,
+            NEEDS_RISK_OFFICER,
+            OPEN_REQUEST_STATES,
+            AccountRequest,
+            AuthenticationEvidence,
+            RequestState,
+        )
 
         sweep.register("accounts", services.run_clock)
         evidence.register(AuthenticationEvidence, case="request")
@@ -26,5 +33,12 @@ class AccountsConfig(AppConfig):
                 resolved_at="sla_clock__stopped_at",
                 api_collection="account-requests",
                 demo="accounts.demo",
+                # Nobody holds a request: pending review, it waits on any reviewer who
+                # made none of it (models.approval_refusal), a risk officer for risk unlocks.
+                decision_states=(RequestState.PENDING_REVIEW,),
+                decide_permission="accounts.approve_accountrequest",
+                maker_fields=MAKER_FIELDS,
+                decision_permissions=(("accounts.approve_risk_accountrequest", NEEDS_RISK_OFFICER),),
+                row_related=("account",),
             )
         )

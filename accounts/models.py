@@ -171,6 +171,17 @@ OPEN_REQUEST_STATES = (
     RequestState.PENDING_REVIEW,
     RequestState.APPROVED,
 )
+# The requests that need a risk officer's approval (``AccountRequest.needs_risk_officer``),
+# and their makers (``AccountRequest.maker_ids``), as lookups for queries: My work's
+# "Awaiting my decision" shows a reviewer only what ``approval_refusal`` lets them approve.
+NEEDS_RISK_OFFICER = Q(kind=RequestKind.UNLOCK, lock_reason__in=sorted(RISK_REASONS))
+MAKER_FIELDS = (
+    "submitted_by",
+    "submitted_for_review_by",
+    "identity_verified_by",
+    "evidence__checked_by",
+    "complaint__identity_verified_by",
+)
 ENDED_REQUEST_STATES = (
     RequestState.EXECUTED,
     RequestState.REJECTED,

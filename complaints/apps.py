@@ -31,5 +31,9 @@ class ComplaintsConfig(AppConfig):
                 holder_field="assigned_to",
                 team_field="team",
                 take_permission="complaints.change_complaint",
+                # Escalated, it stays the agent's and waits on the team's findings.
+                escalated_team_field="escalated_to",
+                escalated_states=(State.ESCALATED,),
+                escalated_permission="complaints.return_findings_complaint",
             )
         )

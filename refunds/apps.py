@@ -7,6 +7,8 @@ class RefundsConfig(AppConfig):
     verbose_name = _("Refund cases")
 
     def ready(self) -> None:
+        from django.db.models import Q
+
         from casework.cases import sweep
         from casework.core import evidence
         from casework.models import CaseType, kinds
@@ -29,5 +31,13 @@ class RefundsConfig(AppConfig):
                 demo="refunds.demo",
                 holder_field="handler",
                 take_permission="refunds.review_refundcase",
+                # Above the four-eyes threshold a first approval leaves the case under
+                # review for a second approver: neither its opener nor the first approver
+                # (models.approval_refusal).
+                decision_states=(RefundState.UNDER_REVIEW,),
+                decision_filter=Q(first_approved_by__isnull=False),
+                decide_permission="refunds.approve_refundcase",
+                maker_fields=("submitted_by", "first_approved_by"),
+                row_related=("transaction",),
             )
         )

@@ -18,7 +18,8 @@ from casework.workspace import queues
 def my_work(request: HttpRequest) -> HttpResponse:
     if not queues.has_my_work(request.user):
         raise PermissionDenied
-    context = {**admin.site.each_context(request), "title": _("My work")}
+    # The lists need the width, as a case list does (casework.admin.columns): no sidebar.
+    context = {**admin.site.each_context(request), "title": _("My work"), "is_nav_sidebar_enabled": False}
     return TemplateResponse(request, "admin/casework/my_work_page.html", context)
 
 

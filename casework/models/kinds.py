@@ -66,6 +66,28 @@ class CaseKind:
     holder_field: str = ""
     team_field: str = ""
     take_permission: str = ""
+    # What else waits on someone there. Escalated to a team: the ``Team`` field a case is
+    # escalated to, the states in which it waits on that team, and the permission to
+    # answer it (the team's members with it see "Escalated to my team"); "" and () when
+    # the type is never escalated.
+    escalated_team_field: str = ""
+    escalated_states: tuple[str, ...] = ()
+    escalated_permission: str = ""
+    # Awaiting a decision: the states in which a case waits for one (narrowed by
+    # ``decision_filter`` when only some cases in them do), the permission to take it,
+    # and the user fields of everyone who made the case what it is (opened it, verified
+    # it, submitted it, gave the first approval): four eyes keeps a case off their
+    # "Awaiting my decision" (a path through a many-valued relation excludes anyone it
+    # names). ``decision_permissions`` names the decisions that need more: each a
+    # permission and the cases that need it.
+    decision_states: tuple[str, ...] = ()
+    decision_filter: Q | None = None
+    decide_permission: str = ""
+    maker_fields: tuple[str, ...] = ()
+    decision_permissions: tuple[tuple[str, Q], ...] = ()
+    # What My work's rows join to show the admin's ``summary_columns`` (the customer,
+    # masked, and what the case is about) in the list's own query.
+    row_related: tuple[str, ...] = ()
 
     @property
     def state_labels(self) -> dict[str, str]:

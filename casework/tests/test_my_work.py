@@ -7,15 +7,19 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts.models import RequestState
+from accounts.tests.factories import request_in_state
 from casework.access import roles
 from casework.models import TransitionRecord
 from casework.tests.races import race
 from casework.tests.users import make_user
 from casework.workspace import queues
-from complaints.models import Complaint
+from complaints.models import Complaint, State
 from complaints.services import add_partner_message
-from complaints.tests.factories import file_complaint, register
-from refunds.tests.factories import open_refund
+from complaints.tests.factories import complaint_in_state, file_complaint, register
+from refunds.models import RefundState
+from refunds.services import approve_refund
+from refunds.tests.factories import large, open_refund, refund_in_state
 
 MY_WORK = reverse("admin-my-work")
 TAKE_NEXT = reverse("admin-take-next")
@@ -140,6 +144,40 @@ def test_my_work_query_count_does_not_grow_with_the_cases(client, agent, partner
 
     assert with_three == with_thirty, (with_three, with_thirty)
     assert queues.counts(agent).handed_back == 30
+
+
+def _escalated_and_awaiting_decisions(agent, supervisor, first_approver, count: int) -> None:
+    """``count`` complaints escalated to the technical team, account requests pending
+    review and large refunds awaiting their second approval."""
+    for _ in range(count):
+        complaint_in_state(State.ESCALATED, agent=agent)
+        request_in_state(RequestState.PENDING_REVIEW, agent=agent, reviewer=supervisor)
+        case = refund_in_state(RefundState.UNDER_REVIEW, agent=agent, desk=first_approver, **large())
+        approve_refund(case=case, actor=first_approver)
+
+
+def test_the_escalated_and_decision_lists_cost_the_same_queries_at_any_size(
+    client, agent, technician, supervisor, risk_officer
+):
+    first_approver = make_user("refunds.zhou", roles.REFUNDS_DESK)
+    second_approver = make_user("refunds.qian", roles.REFUNDS_DESK)
+    _escalated_and_awaiting_decisions(agent, supervisor, first_approver, 3)
+    sizes = {}
+    for user in (technician, risk_officer, second_approver):
+        client.force_login(user)
+        client.get(MY_WORK)  # warm the content-type and session caches
+        sizes[user.username] = [_page_queries(client)]
+
+    _escalated_and_awaiting_decisions(agent, supervisor, first_approver, 10)
+    for user in (technician, risk_officer, second_approver):
+        client.force_login(user)
+        client.get(MY_WORK)
+        sizes[user.username].append(_page_queries(client))
+
+    assert all(with_three == with_thirteen for with_three, with_thirteen in sizes.values()), sizes
+    assert len(queues.escalated_to_my_team(technician)) == 13
+    assert len(queues.awaiting_my_decision(risk_officer)) == 13
+    assert len(queues.awaiting_my_decision(second_approver)) == 13
 
 
 @pytest.mark.postgres

@@ -1,13 +1,18 @@
 """The reads and the one write of My work.
 
-Every list is ordered by the case's next deadline, as ``casework.sla.deadlines.next_deadline``
-reads it: the first response while it is unanswered, else the resolution. Each kind costs
-one query per list (its clock joined), whatever the number of cases.
+Four lists: my open cases, my team's unassigned queue, the cases escalated to a team of
+mine, and the cases awaiting a decision I may take (never one I made: four eyes). Each
+shows only to whoever may have cases in it (``*_kinds``). Every list is ordered by the
+case's next deadline, as ``casework.sla.deadlines.next_deadline`` reads it: the first
+response while it is unanswered, else the resolution. Each kind costs one query per list
+(its clock and its ``row_related`` joined), whatever the number of cases.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -62,8 +67,31 @@ def workspace_kinds(user) -> tuple[kinds.CaseKind, ...]:
     )
 
 
+def escalation_kinds(user) -> tuple[kinds.CaseKind, ...]:
+    """The kinds whose escalations ``user`` may answer (for a team of theirs)."""
+    return tuple(
+        kind
+        for kind in kinds.registered()
+        if kind.escalated_team_field
+        and kind.escalated_states
+        and kind.escalated_permission
+        and user.has_perm(kind.escalated_permission)
+    )
+
+
+def decision_kinds(user) -> tuple[kinds.CaseKind, ...]:
+    """The kinds whose waiting decisions ``user`` may take."""
+    return tuple(
+        kind
+        for kind in kinds.registered()
+        if kind.decision_states and kind.decide_permission and user.has_perm(kind.decide_permission)
+    )
+
+
 def has_my_work(user) -> bool:
-    return bool(user.is_active and user.is_staff and workspace_kinds(user))
+    if not (user.is_active and user.is_staff):
+        return False
+    return bool(workspace_kinds(user) or escalation_kinds(user) or decision_kinds(user))
 
 
 def _open(kind: kinds.CaseKind) -> QuerySet:
@@ -83,11 +111,47 @@ def _queue(kind: kinds.CaseKind, user) -> QuerySet:
     return cases
 
 
+def _my_teams(user) -> QuerySet:
+    return user.groups.values("pk")
+
+
+def _escalated_q(kind: kinds.CaseKind, user) -> Q:
+    """Escalated to a team whose group ``user`` is in, and waiting on it."""
+    return Q(state__in=kind.escalated_states, **{f"{kind.escalated_team_field}__group__in": _my_teams(user)})
+
+
+def _waits_for_decision(kind: kinds.CaseKind) -> Q:
+    waiting = Q(state__in=kind.decision_states)
+    return waiting & kind.decision_filter if kind.decision_filter is not None else waiting
+
+
+def _decision_q(kind: kinds.CaseKind, user) -> Q:
+    """Waiting for a decision ``user`` may take: none of the case's makers is ``user``
+    (four eyes), and a decision that needs a further permission only if they have it."""
+    waiting = _waits_for_decision(kind)
+    for field in kind.maker_fields:
+        # A subquery, so a many-valued path excludes the case when any of its rows names the user.
+        made = kind.model._default_manager.filter(**{field: user}).values("pk")
+        waiting &= ~Q(pk__in=made)
+    for permission, needing in kind.decision_permissions:
+        if not user.has_perm(permission):
+            waiting &= ~needing
+    return waiting
+
+
+def _escalated(kind: kinds.CaseKind, user) -> QuerySet:
+    return _open(kind).filter(_escalated_q(kind, user))
+
+
+def _awaiting_decision(kind: kinds.CaseKind, user) -> QuerySet:
+    return _open(kind).filter(_decision_q(kind, user))
+
+
 def _rows(querysets: list[tuple[kinds.CaseKind, QuerySet]]) -> list[Row]:
     rows = [
         Row(kind, case)
         for kind, cases in querysets
-        for case in cases.select_related("sla_clock").order_by("next_due", "pk")[:SHOWN]
+        for case in cases.select_related("sla_clock", *kind.row_related).order_by("next_due", "pk")[:SHOWN]
     ]
     rows.sort(key=lambda row: (row.next_due, row.kind.case_type, row.case.pk))
     return rows[:SHOWN]
@@ -108,20 +172,62 @@ def team_queue(user) -> list[Row]:
     return _rows([(kind, _queue(kind, user)) for kind in workspace_kinds(user)])
 
 
+def escalated_to_my_team(user) -> list[Row]:
+    """The open cases escalated to a team of mine and waiting on its findings, whoever holds them."""
+    return _rows([(kind, _escalated(kind, user)) for kind in escalation_kinds(user)])
+
+
+def awaiting_my_decision(user) -> list[Row]:
+    """The open cases waiting for a decision I may take, never one I made (four eyes)."""
+    return _rows([(kind, _awaiting_decision(kind, user)) for kind in decision_kinds(user)])
+
+
+def _on_me(kind: kinds.CaseKind, user, *, holds: bool, escalated: bool, decides: bool) -> tuple[Q, Q]:
+    """Of ``kind``'s open cases: which are on my lists at all, and which of them wait on me:
+    mine with the clock running and waiting neither on the team it went to nor on someone
+    else's decision, those escalated to my team, those awaiting my decision."""
+    on_me, waiting = [], []
+    if holds:
+        mine = Q(**{kind.holder_field: user})
+        running = mine & Q(sla_clock__paused_at__isnull=True)
+        if kind.escalated_states:
+            running &= ~Q(state__in=kind.escalated_states)
+        if kind.decision_states:  # back with me if I may decide it (below)
+            running &= ~_waits_for_decision(kind)
+        on_me.append(mine)
+        waiting.append(running)
+    for taken, q in ((escalated, _escalated_q), (decides, _decision_q)):
+        if taken:
+            on_me.append(q(kind, user))
+            waiting.append(q(kind, user))
+    return functools.reduce(operator.or_, on_me), functools.reduce(operator.or_, waiting)
+
+
 def counts(user, now: dt.datetime | None = None) -> Counts:
-    """Of my open cases: due by the end of today (and not yet late), breached (the next
-    deadline passed), waiting on me (the clock runs: not paused for the customer), and
-    handed back to me (something came back that I have not seen yet)."""
+    """Of the open cases on my lists, each once (my own, escalated to my team, awaiting my
+    decision; the unassigned queue is nobody's yet): due by the end of today (and not yet
+    late), breached (the next deadline passed), waiting on me (mine with the clock running,
+    not paused for the customer nor waiting on the team it went to or on another's
+    decision; those escalated to my team; those awaiting my decision), and handed back to
+    me (something came back on my own that I have not seen yet). One query per kind."""
     now = now or timezone.now()
     day_ends_at = end_of_day(now, business_zone())
+    holding, escalating, deciding = workspace_kinds(user), escalation_kinds(user), decision_kinds(user)
     totals = Counts()
-    for kind in workspace_kinds(user):
-        figures = _mine(kind, user).aggregate(
-            due_today=Count("pk", filter=Q(next_due__gte=now, next_due__lt=day_ends_at)),
-            breached=Count("pk", filter=Q(next_due__lt=now)),
-            waiting_on_me=Count("pk", filter=Q(sla_clock__paused_at__isnull=True)),
-            handed_back=Count("pk", filter=Q(handbacks.has_unseen(kind.model, user))),
-        )
+    for kind in kinds.registered():
+        holds, escalated, decides = kind in holding, kind in escalating, kind in deciding
+        if not (holds or escalated or decides):
+            continue
+        on_me, waiting = _on_me(kind, user, holds=holds, escalated=escalated, decides=decides)
+        figures = {
+            "due_today": Count("pk", filter=Q(next_due__gte=now, next_due__lt=day_ends_at)),
+            "breached": Count("pk", filter=Q(next_due__lt=now)),
+            "waiting_on_me": Count("pk", filter=waiting),
+        }
+        if holds:
+            mine = Q(**{kind.holder_field: user})
+            figures["handed_back"] = Count("pk", filter=mine & Q(handbacks.has_unseen(kind.model, user)))
+        figures = {"handed_back": 0, **_open(kind).filter(on_me).aggregate(**figures)}
         totals = Counts(
             due_today=totals.due_today + figures["due_today"],
             breached=totals.breached + figures["breached"],
