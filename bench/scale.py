@@ -256,12 +256,25 @@ def report(sizes: tuple[int, int], small: Figures, large: Figures, explain: bool
         print(f"\n== SLA sweep at {names[1]}: the statements taking the most time (ms, count, SQL)")
         for total, count, sql in large.sweep_profile:
             print(f"{total:8.1f} {count:5d}  {sql}")
-        with connection.cursor() as cursor:
-            for label, sql in large.slowest.items():
-                cursor.execute("EXPLAIN (ANALYZE, BUFFERS OFF) " + sql)
-                print(f"\n== {label}: slowest query at {names[1]}\n{sql}\n")
-                print("\n".join(row[0] for row in cursor.fetchall()))
+        for label, sql in large.slowest.items():
+            print(f"\n== {label}: slowest query at {names[1]}\n{sql}\n")
+            print("\n".join(explain_plan(sql)))
     return passed
+
+
+def explain_plan(sql: str) -> list[str]:
+    """The plan ``sql`` ran with, under the planner settings a case list sets for its page
+    (``CaseAdmin.changelist_view``), in a transaction rolled back: EXPLAIN ANALYZE runs the
+    statement, and a ``SELECT ... FOR UPDATE`` takes its locks."""
+    from django.db import transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS OFF) " + sql)
+        plan = [row[0] for row in cursor.fetchall()]
+        transaction.set_rollback(True)
+    return plan
 
 
 def main() -> None:

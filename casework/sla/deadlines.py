@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Case, F, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext
 
 from casework.models import SlaClock
+from casework.models.sla import next_due
 
 OK, SOON, LATE, PAUSED, MET = "ok", "soon", "late", "paused", "met"
 FIRST_RESPONSE, RESOLUTION = "first_response", "resolution"
@@ -104,11 +104,6 @@ def next_deadline(clock: SlaClock, now: dt.datetime | None = None) -> Deadline:
 
 
 # The next deadline of a case's clock as a query expression, to sort and count by: the same
-# rule as ``next_deadline`` (the first response until answered, then the resolution).
-NEXT_DUE = Case(
-    When(
-        Q(sla_clock__first_responded_at__isnull=True, sla_clock__stopped_at__isnull=True),
-        then=F("sla_clock__first_response_due_at"),
-    ),
-    default=F("sla_clock__resolution_due_at"),
-)
+# rule as ``next_deadline`` (the first response until answered, then the resolution), and
+# none once the clock stopped, so a list sorted by it reads the clock's index.
+NEXT_DUE = next_due("sla_clock__")

@@ -253,3 +253,29 @@ def test_the_next_deadline_column_sorts_by_the_deadline_it_shows(client, agent, 
     page = client.get(COMPLAINTS, {"o": str(column)}).content.decode()
     shown = [page.index(case.reference) for case in (soon_answer, answered, late_answer)]
     assert shown == sorted(shown)
+
+
+def test_sorted_by_next_deadline_each_way_a_list_reads_the_clocks_index(
+    client, agent, supervisor, require_postgres
+):
+    """The page's query walks ``clock_next_due`` (or its descending twin) instead of sorting
+    every case: the expression the column orders by is the one indexed. Seq scans and sorts
+    are priced out, as a million cases price them; ended cases come last both ways."""
+    open_case, closed_case = register(agent), complaint_in_state(State.CLOSED, agent=agent)
+    client.force_login(supervisor)
+    column = client.get(COMPLAINTS).context["cl"].list_display.index("next_deadline")
+    for order, index in ((str(column), "clock_next_due"), (f"-{column}", "clock_next_due_desc")):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(COMPLAINTS, {"o": order, "open": "any"})
+        assert list(response.context["cl"].result_list) == [open_case, closed_case]
+        page = [q["sql"] for q in queries if "ORDER BY CASE" in q["sql"]][-1]  # the page's rows
+        with connection.cursor() as cursor:
+            cursor.execute("SET enable_seqscan = off")
+            cursor.execute("SET enable_sort = off")
+            try:
+                cursor.execute("EXPLAIN " + page)
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+            finally:
+                cursor.execute("RESET enable_seqscan")
+                cursor.execute("RESET enable_sort")
+        assert f"Index Scan using {index} " in plan or f"Index Scan Backward using {index} " in plan, plan
