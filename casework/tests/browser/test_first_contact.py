@@ -64,10 +64,16 @@ def test_a_phone_complaint_is_resolved_on_first_contact_in_three_pages(browser, 
             browser.log_in(agent)
             assert browser.path == "/admin/"  # page 1: My work
             start = _loads(browser)
-            browser.driver.find_element("css selector", "a.addlink[href$='/complaints/complaint/add/']")
-            browser.visit("/admin/complaints/complaint/add/")  # page 2: the intake form
+            browser.follow("Add", within="#content .app-complaints")  # page 2: the intake form
+            assert browser.path == "/admin/complaints/complaint/add/"
             assert browser.heading() == "Add complaint"
+            # A written channel is worked, not solved on the call: the resolve part steps aside.
+            browser.choose("channel", "website")
+            resolve = browser.driver.find_element("css selector", "button[name=_resolve]")
+            summary = browser.driver.find_element("name", "summary")
+            assert not resolve.is_displayed() and not summary.is_displayed()
             _fill_the_call(browser)
+            assert resolve.is_displayed() and summary.is_displayed()
             browser.fill("summary", SUMMARY)
             _in_window(browser, "Register and resolve")
             _in_window(browser, "Register")
