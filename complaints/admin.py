@@ -31,6 +31,7 @@ from casework.privacy.masking import (
 from casework.supervision.filters import LATER_DASHBOARD_FILTERS, OpenCasesFilter
 
 from . import forms, selectors, services
+from .intake import IntakeAdminMixin, IntakeForm
 from .models import (
     MESSAGE_STATES,
     Category,
@@ -268,7 +269,7 @@ class PartnerMessageInline(AddOnlyInline):
 
 
 @admin.register(Complaint)
-class ComplaintAdmin(MaskedFieldsAdmin, CaseAdmin):
+class ComplaintAdmin(IntakeAdminMixin, MaskedFieldsAdmin, CaseAdmin):
     # Shown masked, revealed one at a time (casework.privacy.masking); searching by them still works.
     masked_fields = {
         "customer_phone": PersonalField(PHONE, _("customer phone")),
@@ -335,7 +336,7 @@ class ComplaintAdmin(MaskedFieldsAdmin, CaseAdmin):
         timeline.opened_from_it("account_requests"),
         timeline.opened_from_it("refund_cases"),
     )
-    add_form = forms.ComplaintRegistrationForm
+    add_form = IntakeForm  # complaints.intake: the add page, with Register and resolve
     change_form = forms.ComplaintChangeForm
     editable_fields = forms.EDITABLE_DETAILS
 
@@ -371,27 +372,7 @@ class ComplaintAdmin(MaskedFieldsAdmin, CaseAdmin):
     list_per_page = 50
     inlines = (ComplaintNoteInline, ComplaintAttachmentInline, PartnerMessageInline)
 
-    add_fieldsets = (
-        (None, {"fields": ("channel", "category", "priority")}),
-        (_("Customer"), {"fields": ("customer_name", "customer_phone", "account_number")}),
-        (
-            _("What happened"),
-            {
-                "fields": (
-                    "description",
-                    "transaction_at",
-                    ("amount", "currency"),
-                    "transaction_reference",
-                    "merchant",
-                    "device",
-                ),
-                "description": _(
-                    "A transaction complaint needs its time, amount and reference; an account "
-                    "complaint its account number; a refund complaint its reference, amount and merchant."
-                ),
-            },
-        ),
-    )
+    # The add page's fieldsets: complaints.intake.
     change_fieldsets = (
         # The reference, state, whose turn and both deadlines are in the header
         # (casework.admin.header): the form does not repeat them.

@@ -1,6 +1,6 @@
 """The case page at a laptop's size (issue 15): the header says what the case is and
 offers the actions without scrolling, in English and in Chinese; Save after Add stays on
-the new case. Screenshots of the page are kept in ``VAR_DIR/screenshots/``."""
+the new case (Register, complaints.intake). Screenshots of the page are kept in ``VAR_DIR/screenshots/``."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def test_an_agent_reaches_the_first_action_without_scrolling(browser, agent, tec
         browser.save_screenshot(SCREENSHOTS / "case-page-zh-full.png")
 
 
-def test_save_after_add_stays_on_the_new_case(browser, agent):
+def test_register_after_add_stays_on_the_new_case(browser, agent):
     browser.log_in(agent)
     browser.visit("/admin/complaints/complaint/add/")
     browser.choose("channel", "phone hotline")
@@ -58,7 +58,7 @@ def test_save_after_add_stays_on_the_new_case(browser, agent):
     browser.fill("customer_phone", "13912340000")
     browser.fill("account_number", "6222000011112222")
     browser.fill("description", "The app says my account is frozen since this morning.")
-    browser.press("Save")
+    browser.press("Register")
     complaint = Complaint.objects.get()
     assert browser.path == f"/admin/complaints/complaint/{complaint.pk}/change/"
     assert f"The complaint “{complaint.reference}” was added successfully." in browser.messages()

@@ -34,10 +34,10 @@ def test_an_agent_takes_a_complaint_from_registration_to_resolution(browser, age
     browser.fill("transaction_reference", "TX2026030200045")
     browser.fill("merchant", "FamilyMart")
     browser.fill("device", "iPhone 15, iOS 18, app 10.6.0")
-    browser.press("Save")
+    browser.press("Register")
     complaint = Complaint.objects.get()
     assert f"The complaint “{complaint.reference}” was added successfully." in browser.messages()
-    assert browser.path == f"/admin/complaints/complaint/{complaint.pk}/change/"  # Save stays on the case
+    assert browser.path == f"/admin/complaints/complaint/{complaint.pk}/change/"  # Register stays on the case
     assert browser.state() == "received"
 
     # Accept is refused until the caller's identity is verified, and the page says why.
