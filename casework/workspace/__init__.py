@@ -1,5 +1,6 @@
 """My work: the clerk's own open cases and the team's unassigned queue across every case
-kind, due first, with their counts, and *Take next* (``queues``).
+kind, due first, with their counts, and *Take next* (``queues``); the supervisors' team view:
+who holds what, who is overloaded, each team's queue (``teams``).
 
 It learns the kinds from ``casework.models.kinds``: each kind says its holder field, its
 team field and the permission to take a case.
