@@ -93,6 +93,8 @@ def team_view(request: HttpRequest) -> HttpResponse:
         )
         for team_load in teams.team_loads()
     ]
+    # A team nobody works in and nothing waits for is named, not drawn as an empty table.
+    shown = [block for block in blocks if block.members or any(f and f.count for f in block.queue)]
     views = [
         {"name": kind.name, "links": [(view.label, view.url(kind)) for view in VIEWS]}
         for kind in held
@@ -102,9 +104,11 @@ def team_view(request: HttpRequest) -> HttpResponse:
         **admin.site.each_context(request),
         "title": _("Team view"),
         "kinds": held,
-        "teams": blocks,
+        "teams": shown,
+        "quiet_teams": [block.name for block in blocks if block not in shown],
         "views": views,
         "overload_limit": settings.WORKSPACE_OVERLOAD_CASES,
+        "is_nav_sidebar_enabled": False,  # two teams side by side need the width
     }
     return TemplateResponse(request, "admin/casework/team.html", context)
 

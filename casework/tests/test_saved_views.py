@@ -25,7 +25,7 @@ def _listed(client, url: str) -> list[int]:
 def _views(page: str) -> dict[str, tuple[str, str]]:
     """Each view's slug -> (its count, "selected" or "")."""
     found = re.findall(
-        r'saved-views__view--(\w+)( selected)?">\s*<a href="[^"]+"[^>]*>.*?saved-views__count">(\d+)<',
+        r'saved-views__view--(\w+)( selected)?">\s*<a href="[^"]+"[^>]*>.*?saved-views__count[^"]*">(\d+)<',
         page,
         re.S,
     )
