@@ -16,8 +16,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from casework.admin import header
+from casework.admin.bulk import BulkAssignMixin
 from casework.admin.cases import CaseAdmin, SlaStatusFilter, StaffListFilter, Step, StepDone, case_links
 from casework.admin.columns import short_text
+from casework.admin.filters import SavedViewsFilter
 from casework.admin.forms import ReasonForm
 from casework.cases import timeline
 from casework.privacy.masking import (
@@ -269,7 +271,7 @@ class PartnerMessageInline(AddOnlyInline):
 
 
 @admin.register(Complaint)
-class ComplaintAdmin(IntakeAdminMixin, MaskedFieldsAdmin, CaseAdmin):
+class ComplaintAdmin(IntakeAdminMixin, BulkAssignMixin, MaskedFieldsAdmin, CaseAdmin):
     # Shown masked, revealed one at a time (casework.privacy.masking); searching by them still works.
     masked_fields = {
         "customer_phone": PersonalField(PHONE, _("customer phone")),
@@ -343,6 +345,7 @@ class ComplaintAdmin(IntakeAdminMixin, MaskedFieldsAdmin, CaseAdmin):
     # Fits 1366 px: channel, priority and team are filters (casework.admin.columns).
     list_display = ("reference", "customer", "category", "summary", "state_badge", "next_deadline", "holder")
     list_filter = (
+        SavedViewsFilter,  # the "Views" block, atop the filters
         OpenCasesFilter,  # open cases unless asked otherwise
         "state",
         SlaStatusFilter,
@@ -353,6 +356,17 @@ class ComplaintAdmin(IntakeAdminMixin, MaskedFieldsAdmin, CaseAdmin):
         ("assigned_to", StaffListFilter),
         *LATER_DASHBOARD_FILTERS,
     )
+    # "Assign to…" on the list (casework.admin.bulk), through the reassign step's service.
+    actions = ("assign_to",)
+    assign_permission = "complaints.assign_complaint"
+    assign_label = _("Agent")
+
+    def assign_choices(self, request):
+        return forms.assignable_staff()
+
+    def assign_case(self, case, actor, holder, reason):
+        return services.assign_complaint(complaint=case, actor=actor, assigned_to=holder, reason=reason)
+
     # Each by its own index (see CaseAdmin.get_search_results): a reference or a name by its
     # beginning, a phone or account number or a transaction reference whole, all as stored.
     search_fields = (

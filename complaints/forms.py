@@ -164,12 +164,12 @@ class CorrectionForm(VersionedForm):
                 self.fields[name].initial = getattr(case, name)
 
 
-def _assignable_staff():
+def assignable_staff():
     return get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username")
 
 
 class ReassignForm(VersionedForm):
-    assigned_to = forms.ModelChoiceField(queryset=_assignable_staff(), required=False, label=_("Agent"))
+    assigned_to = forms.ModelChoiceField(queryset=assignable_staff(), required=False, label=_("Agent"))
     team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, label=_("Team"))
     reason = text_field(_("Reason"), required=False)
 

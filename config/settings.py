@@ -324,6 +324,8 @@ CELERY_BEAT_SCHEDULE = {
 # Case rules that operations may tune per environment.
 COMPLAINT_REOPEN_WINDOW_DAYS = env_int("COMPLAINT_REOPEN_WINDOW_DAYS", 14)
 COMPLAINT_AUTO_CLOSE_DAYS = env_int("COMPLAINT_AUTO_CLOSE_DAYS", 7)
+# The team view flags a member holding more open cases than this (all kinds together).
+WORKSPACE_OVERLOAD_CASES = env_int("WORKSPACE_OVERLOAD_CASES", 25, minimum=1)
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 # Signed webhooks from the outbox (Standard Webhooks). Delivery holds the notice's row lock
 # while it waits for the answer, as with e-mail: a receiver that never answers must not

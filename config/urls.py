@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
-from casework.admin import workspace
+from casework.admin import team, workspace
 from casework.ops import demo_payments, health
 from casework.partners.errors import no_such_endpoint
 
@@ -30,6 +30,8 @@ admin.site.site_url = None
 urlpatterns = [
     # My work, the clerks' landing page, in the admin's look (casework.admin.workspace).
     *(path(route, view, name=name) for route, view, name in workspace.urls),
+    # The supervisors' team view beside it (casework.admin.team).
+    *(path(route, view, name=name) for route, view, name in team.urls),
     path("admin/", admin.site.urls),
     # For the load balancer: the database and the broker answer (200), or which does not (503).
     path("healthz/", health.healthz, name="healthz"),

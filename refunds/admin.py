@@ -18,8 +18,10 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from casework.admin.base import AppendOnlyHistoryAdmin, ReadOnlyAdminMixin
+from casework.admin.bulk import BulkAssignMixin
 from casework.admin.cases import CaseAdmin, SlaStatusFilter, StaffListFilter, Step, StepDone, case_links
 from casework.admin.columns import short_text
+from casework.admin.filters import SavedViewsFilter
 from casework.admin.forms import ReasonForm
 from casework.cases import timeline
 from casework.models import SlaStatus
@@ -149,7 +151,7 @@ class PaymentInstructionInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(RefundCase)
-class RefundCaseAdmin(CaseAdmin):
+class RefundCaseAdmin(BulkAssignMixin, CaseAdmin):
     transition_services = {
         "start_review": services.start_review,
         "request_evidence": services.request_evidence,
@@ -216,6 +218,7 @@ class RefundCaseAdmin(CaseAdmin):
         "holder",
     )
     list_filter = (
+        SavedViewsFilter,  # the "Views" block, atop the filters
         OpenCasesFilter,  # open cases unless asked otherwise
         "state",
         "refund_type",
@@ -225,6 +228,17 @@ class RefundCaseAdmin(CaseAdmin):
         AwaitingApprovalFilter,
         *LATER_DASHBOARD_FILTERS,
     )
+    # "Assign to…" on the list (casework.admin.bulk), through the assign-handler step's service.
+    actions = ("assign_to",)
+    assign_permission = "refunds.assign_refundcase"
+    assign_label = _("Handler")
+
+    def assign_choices(self, request):
+        return forms.refund_handlers()
+
+    def assign_case(self, case, actor, holder, reason):
+        return services.assign_handler(case=case, actor=actor, handler=holder, reason=reason)
+
     # Each by its own index (see CaseAdmin.get_search_results).
     search_fields = (
         "reference__startswith",

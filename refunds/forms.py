@@ -136,7 +136,7 @@ class CancelForm(VersionedForm):
 # Audited steps that keep the state.
 
 
-def _refund_handlers():
+def refund_handlers():
     """Active staff who may review refunds: the refunds desk and supervisors."""
     permission = Permission.objects.filter(codename="review_refundcase", content_type__app_label="refunds")
     return (
@@ -152,7 +152,7 @@ def _refund_handlers():
 
 class AssignHandlerForm(VersionedForm):
     handler = forms.ModelChoiceField(
-        label=_("Handler"), queryset=_refund_handlers(), help_text=_("Someone on the refunds desk.")
+        label=_("Handler"), queryset=refund_handlers(), help_text=_("Someone on the refunds desk.")
     )
     reason = text_field(_("Reason"), required=False)
 

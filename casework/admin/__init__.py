@@ -13,6 +13,8 @@ autodiscovery imports this package, which registers them all.
 - ``lockouts``: login lockouts (django-axes).
 - ``refusals``: the 403 page (``handler403``), with the admin's header.
 - ``workspace``: My work and *Take next* (routed in ``config.urls``).
+- ``team``: the supervisors' team view (routed in ``config.urls``).
+- ``filters``: the saved views atop a case list's filters; ``bulk``: "Assign to…" on a list.
 
 May import: every other casework package; never a case app.
 """

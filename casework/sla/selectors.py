@@ -24,6 +24,18 @@ def breached_q(now: dt.datetime) -> Q:
     )
 
 
+def due_today_q(now: dt.datetime, day_ends_at: dt.datetime) -> Q:
+    """The resolution deadline falls between now and the end of today, on a running clock
+    that has not missed it yet (a paused clock waits on the customer: its deadline moves)."""
+    return Q(
+        sla_clock__stopped_at__isnull=True,
+        sla_clock__paused_at__isnull=True,
+        sla_clock__resolution_breached_at__isnull=True,
+        sla_clock__resolution_due_at__gt=now,
+        sla_clock__resolution_due_at__lt=day_ends_at,
+    )
+
+
 def with_sla_status(queryset: QuerySet[Case], status: str, now: dt.datetime) -> QuerySet[Case]:
     """Cases (any model with an ``sla_clock``) on track / due soon / breached, by the
     same rule as ``SlaClock.status``."""

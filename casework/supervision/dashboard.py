@@ -21,9 +21,10 @@ from django.utils.translation import gettext_lazy as _
 from casework.models.kinds import CaseKind, registered
 from casework.sla.calendars import business_zone, end_of_day
 
-# The selectors' rule for "breached" (late on the first response or the resolution, and
-# late for ever), so the dashboard counts what the "SLA status: breached" filter lists.
-from casework.sla.selectors import breached_q
+# The selectors' rules for "breached" (late on the first response or the resolution, and
+# late for ever) and "due today", so the dashboard counts what the lists' filters list and
+# the team view (casework.workspace.teams) counts the same.
+from casework.sla.selectors import breached_q, due_today_q
 
 PERMISSION = "casework.view_dashboard"
 PERIODS_DAYS = (7, 30, 90)
@@ -55,18 +56,6 @@ AGE_BUCKETS = (
     AgeBucket("7to30d", _("7 to 30 days"), 7, 30),
     AgeBucket("gt30d", _("30 days or more"), 30, None),
 )
-
-
-def due_today_q(now: dt.datetime, day_ends_at: dt.datetime) -> Q:
-    """The resolution deadline falls between now and the end of today, on a running clock
-    that has not missed it yet (a paused clock waits on the customer: its deadline moves)."""
-    return Q(
-        sla_clock__stopped_at__isnull=True,
-        sla_clock__paused_at__isnull=True,
-        sla_clock__resolution_breached_at__isnull=True,
-        sla_clock__resolution_due_at__gt=now,
-        sla_clock__resolution_due_at__lt=day_ends_at,
-    )
 
 
 def resolution_met_q() -> Q:

@@ -102,7 +102,7 @@ def _mine(kind: kinds.CaseKind, user) -> QuerySet:
     return _open(kind).filter(**{kind.holder_field: user})
 
 
-def _queue(kind: kinds.CaseKind, user) -> QuerySet:
+def unassigned(kind: kinds.CaseKind, user) -> QuerySet:
     """The open cases nobody holds that ``user``'s team shares: the kind's team is one of
     the user's groups, or, for a kind without a team, whoever may take it shares them."""
     cases = _open(kind).filter(**{f"{kind.holder_field}__isnull": True})
@@ -115,7 +115,7 @@ def _my_teams(user) -> QuerySet:
     return user.groups.values("pk")
 
 
-def _escalated_q(kind: kinds.CaseKind, user) -> Q:
+def escalated_q(kind: kinds.CaseKind, user) -> Q:
     """Escalated to a team whose group ``user`` is in, and waiting on it."""
     return Q(state__in=kind.escalated_states, **{f"{kind.escalated_team_field}__group__in": _my_teams(user)})
 
@@ -140,7 +140,7 @@ def _decision_q(kind: kinds.CaseKind, user) -> Q:
 
 
 def _escalated(kind: kinds.CaseKind, user) -> QuerySet:
-    return _open(kind).filter(_escalated_q(kind, user))
+    return _open(kind).filter(escalated_q(kind, user))
 
 
 def _awaiting_decision(kind: kinds.CaseKind, user) -> QuerySet:
@@ -168,8 +168,8 @@ def my_cases(user) -> list[Row]:
     )
 
 
-def team_queue(user) -> list[Row]:
-    return _rows([(kind, _queue(kind, user)) for kind in workspace_kinds(user)])
+def teamunassigned(user) -> list[Row]:
+    return _rows([(kind, unassigned(kind, user)) for kind in workspace_kinds(user)])
 
 
 def escalated_to_my_team(user) -> list[Row]:
@@ -196,7 +196,7 @@ def _on_me(kind: kinds.CaseKind, user, *, holds: bool, escalated: bool, decides:
             running &= ~_waits_for_decision(kind)
         on_me.append(mine)
         waiting.append(running)
-    for taken, q in ((escalated, _escalated_q), (decides, _decision_q)):
+    for taken, q in ((escalated, escalated_q), (decides, _decision_q)):
         if taken:
             on_me.append(q(kind, user))
             waiting.append(q(kind, user))
@@ -249,7 +249,7 @@ def take_next(*, actor: Actor) -> Model | None:
         candidates = []
         for kind in workspace_kinds(actor):
             case = (
-                _queue(kind, actor)
+                unassigned(kind, actor)
                 .select_for_update(skip_locked=True, of=("self",))
                 .order_by("next_due", "pk")
                 .first()

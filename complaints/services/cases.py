@@ -388,8 +388,13 @@ def withdraw_complaint(*, complaint: Complaint, actor: Actor, reason: str = "") 
 def assign_complaint(
     *, complaint: Complaint, actor: Actor, assigned_to=None, team: Team | None = None, reason: str = ""
 ) -> Complaint:
-    """Move the complaint to another agent or team (supervisors)."""
+    """Move the complaint to another agent or team (supervisors); a finished one stays where it ended."""
     step = permitted_step(complaint, "assign", actor=actor, permission="complaints.assign_complaint")
+    if not complaint.is_open:
+        raise TransitionRefused(
+            _("%(complaint)s is %(state)s: only an open complaint is reassigned.")
+            % {"complaint": complaint, "state": complaint.get_state_display()}
+        )
     if assigned_to is None and team is None:
         raise InvalidInput(_("Choose an agent or a team."), field="assigned_to")
     if assigned_to is not None and not (
