@@ -168,7 +168,7 @@ def my_cases(user) -> list[Row]:
     )
 
 
-def teamunassigned(user) -> list[Row]:
+def team_queue(user) -> list[Row]:
     return _rows([(kind, unassigned(kind, user)) for kind in workspace_kinds(user)])
 
 
