@@ -168,3 +168,10 @@ def test_a_member_of_two_teams_is_in_both(agent):
     loads = teams.team_loads()
     assert _member(_team(loads, "frontline"), agent).open == 1
     assert _member(_team(loads, "technical"), agent).open == 1
+
+
+def test_in_chinese_the_quiet_teams_are_listed_with_the_chinese_comma(client, supervisor):
+    client.force_login(supervisor)
+    page = client.get(TEAM_VIEW, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    quiet = page.split('class="team-view__quiet">', 1)[1].split("</p>", 1)[0]
+    assert "、" in quiet and ", " not in quiet

@@ -19,11 +19,13 @@ pytestmark = pytest.mark.browser
 
 SHOTS = Path(settings.VAR_DIR) / "screenshots" / "team"
 COMPLAINTS = "/admin/complaints/complaint/"
-# Whether the page or the list's own box scrolls sideways.
+# Whether the page, the list's own box, or a team's table (wider than its box) scrolls sideways.
 OVERFLOW = (
     "const results = document.querySelector('#changelist .results');"
+    "const teams = [...document.querySelectorAll('.team-view__team')]"
+    ".map(team => team.querySelector('table').scrollWidth - team.clientWidth);"
     "return Math.max(document.documentElement.scrollWidth - window.innerWidth,"
-    " results ? results.scrollWidth - results.clientWidth : 0);"
+    " results ? results.scrollWidth - results.clientWidth : 0, ...teams);"
 )
 
 
