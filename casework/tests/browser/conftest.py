@@ -53,8 +53,8 @@ CHROMIUM_FLAGS = (
 )
 
 
-@pytest.fixture(scope="session")
-def chromium(tmp_path_factory) -> Iterator[WebDriver]:
+def start_chromium(profile: Path) -> WebDriver:
+    """Debian's chromium under its own chromedriver, with its own profile folder."""
     missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not os.access(path, os.X_OK)]
     require_service(
         not missing,
@@ -65,15 +65,33 @@ def chromium(tmp_path_factory) -> Iterator[WebDriver]:
     options.binary_location = str(CHROMIUM)
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    options.add_argument(f"--user-data-dir={profile}")
     options.add_experimental_option("prefs", {"intl.accept_languages": "en-US,en"})
     # The console, for what the Content-Security-Policy refused (AdminBrowser checks each page).
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SE_OFFLINE", "true")  # Selenium Manager: never look anything up
-        driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+        return webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+
+
+@pytest.fixture(scope="session")
+def chromium(tmp_path_factory) -> Iterator[WebDriver]:
+    driver = start_chromium(tmp_path_factory.mktemp("chromium-profile"))
     try:
         yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def second_browser(browser, tmp_path_factory) -> Iterator[AdminBrowser]:
+    """Another desk at the same moment: a second chromium, with its own cookies, on the same
+    live server (for what two clerks do at once)."""
+    driver = start_chromium(tmp_path_factory.mktemp("chromium-profile-2"))
+    try:
+        visitor = AdminBrowser(driver, browser.base_url)
+        visitor.start_afresh()
+        yield visitor
     finally:
         driver.quit()
 
