@@ -27,8 +27,9 @@ LISTS = {
 ONE_LINE = (
     ".case-state, .deadline, .case-flag, .handback-badge,"
     " #result_list .field-category, #result_list .field-reference, #result_list .field-amount,"
-    " .my-work__rows td:nth-child(1), .my-work__rows td:nth-child(2),"
-    " .my-work__rows td:nth-child(3), .my-work__rows td:nth-child(4)"
+    # My work's rows: the reference over its kind, the name over the phone, each part one line.
+    " .my-work__due, .my-work__reference a, .my-work__kind, .my-work__state,"
+    " .my-work__customer .case-customer, .my-work__customer .personal-data"
 )
 # Each element shown that takes more than one line, with its text and its height against its
 # line height. A badge (an inline block) is one line when its content box is no taller than
