@@ -20,6 +20,7 @@ from common import Figures, connection, measure
 
 MY_WORK = "/admin/my-work/"
 TAKE_NEXT = "/admin/my-work/take-next/"
+TEAM_VIEW = "/admin/my-work/team/"
 COMPLAINTS = "/admin/complaints/complaint/"
 ACCOUNTS = "/admin/accounts/accountrequest/"
 REFUNDS = "/admin/refunds/refundcase/"
@@ -66,6 +67,10 @@ def views(staff) -> list[tuple[str, object, str]]:
         (tech_label, technician, tech_landing),
         ("My work: refunds desk", desk, MY_WORK),
         ("technician: escalated complaints", technician, COMPLAINTS + "?state__exact=escalated"),
+        # The saved views (casework.admin.filters) and the supervisors' team view.
+        ("saved view: agent, my open cases", clerk, COMPLAINTS + "?open=all&view=mine"),
+        ("saved view: technician, escalated to my team", technician, COMPLAINTS + "?open=all&view=escalated"),
+        ("team view: supervisor", staff, TEAM_VIEW),
         ("complaints: by next deadline", staff, COMPLAINTS + next_deadline_order(staff, COMPLAINTS)),
         ("refund cases: by next deadline", staff, REFUNDS + next_deadline_order(staff, REFUNDS)),
         (f"complaints: open=any {ESTIMATED_COUNT}", staff, COMPLAINTS + "?open=any"),
