@@ -112,3 +112,11 @@ def test_a_user_who_may_not_resolve_sees_no_resolve_and_cannot_post_it(client, d
     assert response.status_code == 200
     assert "permission" in " ".join(response.context["adminform"].form.non_field_errors())
     nothing_saved()
+
+
+def test_the_intake_page_lays_out_every_registration_field_once():
+    from complaints.forms import REGISTRATION_FIELDS
+    from complaints.intake import IntakeAdminMixin
+
+    laid_out = [name for _title, options in IntakeAdminMixin.intake_fieldsets for name in options["fields"]]
+    assert sorted(laid_out) == sorted(REGISTRATION_FIELDS)
