@@ -25,7 +25,7 @@ from casework.core.money import (
     validate_payment_time,
 )
 from casework.core.phones import PhoneNumberField
-from casework.models import Partner, SlaClock, Team
+from casework.models import CustomerChannel, CustomerLanguage, Partner, SlaClock, Team
 
 
 class Channel(models.TextChoices):
@@ -151,6 +151,20 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
     # Indexed, as the phone and account number are, for the changelist's search.
     customer_name = models.CharField(max_length=120, db_index=True, verbose_name=_("customer name"))
     customer_phone = PhoneNumberField(db_index=True, verbose_name=_("customer phone"))
+    # How the customer is told what happens (issue 16): SMS to the phone unless they chose e-mail.
+    customer_email = models.EmailField(blank=True, verbose_name=_("customer e-mail"))
+    customer_language = models.CharField(
+        max_length=10,
+        choices=CustomerLanguage.choices,
+        default=CustomerLanguage.ZH_HANS,
+        verbose_name=_("customer's language"),
+    )
+    preferred_channel = models.CharField(
+        max_length=10,
+        choices=CustomerChannel.choices,
+        default=CustomerChannel.SMS,
+        verbose_name=_("preferred channel"),
+    )
     account_number = models.CharField(
         max_length=32, blank=True, db_index=True, verbose_name=_("account number")
     )

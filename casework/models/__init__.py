@@ -6,6 +6,7 @@
 - ``trail``: the transition record.
 - ``notices``: the notification outbox and its delivery attempts.
 - ``privacy``: the logs of reveals of personal data and of file downloads.
+- ``correspondence``: every message to and from the customer of a case.
 - ``handbacks``: what came back to a case for its holder, unseen until they look.
 - ``kinds``: the registry of case kinds, which each case app joins from its
   ``AppConfig.ready`` (not re-exported: it holds no model).
@@ -14,6 +15,7 @@ May import: ``casework.core`` only (field types, limits, the keyed chain under h
 """
 
 from casework.models.cases import ReferenceSequence, Team
+from casework.models.correspondence import CustomerChannel, CustomerLanguage, CustomerMessage
 from casework.models.handbacks import Handback, HandbackKind
 from casework.models.notices import DeliveryAttempt, Notification
 from casework.models.partners import ApiScope, IdempotencyKey, Partner, PartnerApiKey
@@ -35,6 +37,9 @@ __all__ = [
     "BusinessCalendar",
     "CalendarOverride",
     "CaseType",
+    "CustomerChannel",
+    "CustomerLanguage",
+    "CustomerMessage",
     "DeliveryAttempt",
     "FileDownload",
     "Handback",

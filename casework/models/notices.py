@@ -18,6 +18,7 @@ class Notification(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", _("e-mail")
         WEBHOOK = "webhook", _("signed HTTP POST")
+        SMS = "sms", _("SMS")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")
@@ -34,7 +35,9 @@ class Notification(models.Model):
         max_length=10, choices=Channel.choices, default=Channel.EMAIL, verbose_name=_("channel")
     )
     recipient = models.CharField(
-        max_length=254, help_text=_("An e-mail address, or a webhook's URL."), verbose_name=_("recipient")
+        max_length=254,
+        help_text=_("An e-mail address, a phone number (SMS), or a webhook's URL."),
+        verbose_name=_("recipient"),
     )
     subject = models.CharField(
         max_length=200,

@@ -1,0 +1,134 @@
+"""Correspondence with the customer: every message sent to them and every reply they sent.
+
+An outgoing message is written in the transaction of the event it tells (acceptance,
+extension, decision, a staff reply) and delivered through the outbox: its
+``notification`` is the outbox row, so it has the outbox's guarantees (nothing lost when
+the broker is down, nothing sent twice). What was sent is kept exactly as sent. An
+incoming message is a reply that came back by e-mail or SMS and was filed on its case.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+
+class CustomerChannel(models.TextChoices):
+    """How the customer is written to, and how their replies come back."""
+
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("e-mail")
+
+
+class CustomerLanguage(models.TextChoices):
+    """The language the customer is written to in; Chinese unless they asked for English."""
+
+    ZH_HANS = "zh-hans", _("Simplified Chinese")
+    EN = "en", _("English")
+
+
+class CustomerMessage(models.Model):
+    """One message to or from the customer of a case (a complaint, or a case opened from one)."""
+
+    class Direction(models.TextChoices):
+        OUTGOING = "out", _("to the customer")
+        INCOMING = "in", _("from the customer")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        HELD = "held", _("held for quiet hours")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+        SUPPRESSED = "suppressed", _("not sent: the customer opted out")
+        RECEIVED = "received", _("received")
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, verbose_name=_("content type"))
+    object_id = models.PositiveBigIntegerField(verbose_name=_("object id"))
+    case = GenericForeignKey("content_type", "object_id")
+    case_reference = models.CharField(max_length=40, db_index=True, verbose_name=_("case reference"))
+
+    direction = models.CharField(max_length=3, choices=Direction.choices, verbose_name=_("direction"))
+    channel = models.CharField(max_length=10, choices=CustomerChannel.choices, verbose_name=_("channel"))
+    kind = models.CharField(
+        max_length=40,
+        help_text=_("acceptance, extension, decision, staff_reply, customer_reply..."),
+        verbose_name=_("kind"),
+    )
+    # A phone number in E.164 or an e-mail address: personal data, masked where shown.
+    address = models.CharField(max_length=254, verbose_name=_("address"))
+    language = models.CharField(
+        max_length=10,
+        choices=CustomerLanguage.choices,
+        default=CustomerLanguage.ZH_HANS,
+        verbose_name=_("language"),
+    )
+    subject = models.CharField(max_length=200, blank=True, verbose_name=_("subject"))
+    body_text = models.TextField(verbose_name=_("text"))
+    body_html = models.TextField(blank=True, verbose_name=_("HTML"))
+    template_code = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text=_("The template it was written from, if any."),
+        verbose_name=_("template"),
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.QUEUED, verbose_name=_("status")
+    )
+    # Outgoing: the outbox row that delivers it. Incoming: none.
+    notification = models.OneToOneField(
+        "casework.Notification",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="customer_message",
+        verbose_name=_("notification"),
+    )
+    # E-mail threading: ours for an outgoing message, the sender's for an incoming one.
+    message_id = models.CharField(max_length=255, blank=True, db_index=True, verbose_name=_("Message-ID"))
+    in_reply_to = models.CharField(max_length=255, blank=True, verbose_name=_("In-Reply-To"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Who wrote a staff reply; blank for the system's notices and for replies."),
+        verbose_name=_("author"),
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent or received at"))
+
+    class Meta:
+        verbose_name = _("customer message")
+        verbose_name_plural = _("customer messages")
+        ordering = ["created_at", "id"]
+        indexes = [
+            # A case's correspondence on its timeline.
+            models.Index(fields=["content_type", "object_id", "created_at"], name="custmsg_case_time")
+        ]
+        constraints = [
+            # The same e-mail fetched twice from the mailbox is filed once.
+            models.UniqueConstraint(
+                fields=["message_id"],
+                condition=Q(direction="in") & ~Q(message_id=""),
+                name="custmsg_incoming_message_id_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(direction="in") | ~Q(status="received"),
+                name="custmsg_only_incoming_is_received",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        template = (
+            gettext("%(kind)s to the customer of %(case)s")
+            if self.direction == self.Direction.OUTGOING
+            else gettext("%(kind)s from the customer of %(case)s")
+        )
+        return template % {"kind": self.kind, "case": self.case_reference}
