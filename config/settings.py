@@ -288,6 +288,9 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
 # hold it for ever.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "backoffice@wallet.example")
+# The complaints mailbox: customers write to it, and replies to our notices come back to
+# it with a signed tag naming their message (``casework.notices.replies``).
+CUSTOMER_REPLY_ADDRESS = os.environ.get("CUSTOMER_REPLY_ADDRESS", "complaints@wallet.example")
 
 # History: reverting would write an old state past the state machine.
 SIMPLE_HISTORY_REVERT_DISABLED = True

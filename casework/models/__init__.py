@@ -15,7 +15,7 @@ May import: ``casework.core`` only (field types, limits, the keyed chain under h
 """
 
 from casework.models.cases import ReferenceSequence, Team
-from casework.models.correspondence import CustomerChannel, CustomerLanguage, CustomerMessage
+from casework.models.correspondence import ContactOptOut, CustomerChannel, CustomerLanguage, CustomerMessage
 from casework.models.handbacks import Handback, HandbackKind
 from casework.models.notices import DeliveryAttempt, Notification
 from casework.models.partners import ApiScope, IdempotencyKey, Partner, PartnerApiKey
@@ -37,6 +37,7 @@ __all__ = [
     "BusinessCalendar",
     "CalendarOverride",
     "CaseType",
+    "ContactOptOut",
     "CustomerChannel",
     "CustomerLanguage",
     "CustomerMessage",

@@ -132,3 +132,28 @@ class CustomerMessage(models.Model):
             else gettext("%(kind)s from the customer of %(case)s")
         )
         return template % {"kind": self.kind, "case": self.case_reference}
+
+
+class ContactOptOut(models.Model):
+    """A customer who asked not to be written to on a channel (an SMS "TD", or in a call).
+
+    Notices the rules require are still recorded on the case, marked as not sent."""
+
+    channel = models.CharField(max_length=10, choices=CustomerChannel.choices, verbose_name=_("channel"))
+    # E.164 for SMS, lower-cased for e-mail: the same form the messages are addressed to.
+    address = models.CharField(max_length=254, verbose_name=_("address"))
+    reason = models.CharField(max_length=200, blank=True, verbose_name=_("reason"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+
+    class Meta:
+        verbose_name = _("contact opt-out")
+        verbose_name_plural = _("contact opt-outs")
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "address"], name="contact_optout_once"),
+        ]
+
+    def __str__(self) -> str:
+        return gettext("No %(channel)s to %(address)s") % {
+            "channel": self.get_channel_display(),
+            "address": self.address,
+        }
