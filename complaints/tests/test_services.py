@@ -40,7 +40,7 @@ ALL_TRANSITIONS = {
     "withdraw": lambda c, u, team: services.withdraw_complaint(complaint=c, actor=u),
 }
 
-# The state machine declared on Complaint (complaints/models.py): (from, transition) -> to.
+# The state machine declared on Complaint (complaints/models/complaint.py): (from, transition) -> to.
 ALLOWED = {
     (State.RECEIVED, "accept"): State.ACCEPTED,
     (State.RECEIVED, "reject"): State.REJECTED,
