@@ -204,3 +204,11 @@ def test_a_case_pages_title_reads_as_one_phrase_in_chinese(client, supervisor, a
         reverse("admin:complaints_complaint_change", args=[complaint.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans"
     ).content.decode()
     assert "修改投诉" in page and "修改 投诉" not in page
+
+
+def test_an_empty_recent_actions_box_reads_as_nothing_yet_in_chinese(client, auditor):
+    from django.urls import reverse
+
+    client.force_login(auditor)
+    page = client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "暂无记录" in page and "无可选的" not in page
