@@ -6,7 +6,7 @@ autodiscovery imports this package, which registers them all.
   with the forms (``forms``) and the counted-not-read paginator (``paginators``) it uses.
 - ``config``: desks, calendars, SLA policies, clocks.
 - ``trail``: the transition record and its CSV export.
-- ``notices``: the notification outbox.
+- ``notices``: the notification outbox; ``message_templates``: the texts customers are written with.
 - ``partners``: partners, their API keys and webhook secrets.
 - ``reveals``: revealing one masked value, and the log of reveals.
 - ``downloads``: downloading an uploaded file, and the log of downloads.
@@ -23,6 +23,7 @@ from casework.admin import (  # noqa: F401  (registers each module's admins)
     config,
     downloads,
     lockouts,
+    message_templates,
     notices,
     partners,
     reveals,

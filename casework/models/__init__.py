@@ -7,6 +7,7 @@
 - ``notices``: the notification outbox and its delivery attempts.
 - ``privacy``: the logs of reveals of personal data and of file downloads.
 - ``correspondence``: every message to and from the customer of a case.
+- ``message_templates``: the notices' and reply templates' texts, with their placeholders.
 - ``handbacks``: what came back to a case for its holder, unseen until they look.
 - ``kinds``: the registry of case kinds, which each case app joins from its
   ``AppConfig.ready`` (not re-exported: it holds no model).
@@ -17,6 +18,7 @@ May import: ``casework.core`` only (field types, limits, the keyed chain under h
 from casework.models.cases import ReferenceSequence, Team
 from casework.models.correspondence import ContactOptOut, CustomerChannel, CustomerLanguage, CustomerMessage
 from casework.models.handbacks import Handback, HandbackKind
+from casework.models.message_templates import MessageTemplate
 from casework.models.notices import DeliveryAttempt, Notification
 from casework.models.partners import ApiScope, IdempotencyKey, Partner, PartnerApiKey
 from casework.models.privacy import REVEAL_REASON_MAX_LENGTH, FileDownload, RevealLog
@@ -46,6 +48,7 @@ __all__ = [
     "Handback",
     "HandbackKind",
     "IdempotencyKey",
+    "MessageTemplate",
     "Notification",
     "Partner",
     "PartnerApiKey",
