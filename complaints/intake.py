@@ -61,9 +61,27 @@ class IntakeForm(ComplaintRegistrationForm):
     def is_resolving(self) -> bool:
         return self.is_bound and RESOLVE in self.data
 
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        # "Register" keeps the caller's verification but never resolves: an outcome typed
+        # and then the wrong button pressed is said, not dropped.
+        if not self.is_resolving and (cleaned.get("code") or (cleaned.get("summary") or "").strip()):
+            self.add_error(
+                "code",
+                gettext(
+                    "You gave an outcome: press Register and resolve to resolve it now, "
+                    "or clear the outcome and summary to only register."
+                ),
+            )
+        return cleaned
+
     def open_case(self, data: dict) -> Complaint:
         if not self.is_resolving:
-            return super().open_case(data)
+            return services.register_verified(
+                actor=self.actor,
+                verification_method=data.get("verification_method", ""),
+                **{name: data[name] for name in REGISTRATION_FIELDS},
+            )
         return services.register_and_resolve(
             actor=self.actor,
             verification_method=data.get("verification_method", ""),

@@ -44,7 +44,7 @@ from .cases import (
 )
 from .clock import CLOCKED, auto_close_resolved, run_clock
 from .corrections import correct_complaint, correction_refusal, may_correct
-from .first_contact import FIRST_CONTACT_CHANNELS, register_and_resolve
+from .first_contact import FIRST_CONTACT_CHANNELS, register_and_resolve, register_verified
 from .linked_cases import follow_linked_case, reopen_after_linked_case
 
 __all__ = [
@@ -69,6 +69,7 @@ __all__ = [
     "follow_linked_case",
     "may_correct",
     "register_and_resolve",
+    "register_verified",
     "register_complaint",
     "reject_complaint",
     "reopen_after_linked_case",

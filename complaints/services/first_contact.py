@@ -26,6 +26,23 @@ FIRST_CONTACT_CHANNELS = (Channel.PHONE, Channel.CHAT, Channel.EMAIL, Channel.AP
 _CALLERS_FIELD = {"method": "verification_method"}
 
 
+def register_verified(*, actor: Actor, verification_method: str, **registration: Any) -> Complaint:
+    """Register a complaint and record how the caller's identity was verified, in one
+    transaction; without a method it only registers. A refusal of the verification names
+    ``verification_method`` and keeps nothing."""
+    if not verification_method:
+        return register_complaint(actor=actor, **registration)
+    try:
+        with transaction.atomic():
+            complaint = register_complaint(actor=actor, **registration)
+            verify_identity(complaint=complaint, actor=actor, method=verification_method)
+    except CaseworkError as refusal:
+        if refusal.field in _CALLERS_FIELD:
+            raise type(refusal)(refusal.message, field=_CALLERS_FIELD[refusal.field]) from refusal
+        raise
+    return complaint
+
+
 def register_and_resolve(
     *, actor: Actor, verification_method: str, code: str, summary: str, **registration: Any
 ) -> Complaint:

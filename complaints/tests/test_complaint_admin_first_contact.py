@@ -38,14 +38,29 @@ def test_the_add_page_offers_both_buttons_and_the_resolution_part(client, agent)
     assert page.index('name="_resolve"') < page.index('name="channel"')
 
 
-def test_register_keeps_the_new_case_received(client, agent):
+def test_register_keeps_the_new_case_received_with_the_callers_verification(client, agent):
     client.force_login(agent)
-    response = client.post(ADD, {**registration(), **OUTCOME, "_save": "Register"})
+    response = client.post(
+        ADD,
+        {**registration(), "verification_method": "sms_code", "code": "", "summary": "", "_save": "Register"},
+    )
     complaint = Complaint.objects.get()
     assert response.status_code == 302
     assert response["Location"] == admin_url(complaint)
     assert complaint.state == State.RECEIVED
+    assert (complaint.identity_verification_method, complaint.identity_verified_by) == ("sms_code", agent)
     assert complaint.resolution_summary == ""
+
+
+def test_register_with_an_outcome_typed_is_refused_next_to_it_and_keeps_the_input(client, agent):
+    client.force_login(agent)
+    page = client.post(ADD, {**registration(), **OUTCOME, "_save": "Register"})
+
+    assert page.status_code == 200
+    errors = page.context["adminform"].form.errors
+    assert "press Register and resolve" in errors["code"][0]
+    assert OUTCOME["summary"] in page.content.decode()
+    nothing_saved()
 
 
 def test_register_and_resolve_lands_on_the_resolved_case(client, agent):

@@ -77,6 +77,10 @@ def test_a_phone_complaint_is_resolved_on_first_contact_in_three_pages(browser, 
             browser.fill("summary", SUMMARY)
             _in_window(browser, "Register and resolve")
             _in_window(browser, "Register")
+            date, time = (
+                browser.driver.find_element("name", f"transaction_at_{part}").rect["x"] for part in (0, 1)
+            )
+            assert date == time, "the date box and the time box start at the same edge"
             browser.save_screenshot(SHOTS / "intake-en.png", window_only=True)
             browser.press("Register and resolve")  # page 3: the resolved case
 
