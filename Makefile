@@ -57,12 +57,28 @@ run: demo
 	$(BIN)/python manage.py receive_webhooks --port $(WEBHOOK_PORT) --from-database & \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: install-dev browser
+test: install-dev browser mailserver
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The browser tests (casework/tests/browser) drive Debian's chromium through its own
 # chromedriver: installed here from apt, never downloaded by Selenium; with the Noto CJK
 # fonts, so screenshots of the Chinese admin show its characters.
+# The mail intake's tests (casework/tests/test_mail_intake.py) start their own Debian
+# dovecot on a free loopback port; the package's own service is stopped and kept from
+# starting at boot, so nothing holds ports 143/993 on the machine.
+.PHONY: mailserver
+mailserver:
+	@if [ -x /usr/sbin/dovecot ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing dovecot-imapd for the mail intake's tests"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd; } \
+			|| echo "Could not install dovecot-imapd: the IMAP tests will skip (fail under CI=true)."; \
+		{ service dovecot stop; update-rc.d dovecot disable; systemctl disable --now dovecot; } >/dev/null 2>&1 || true; \
+	else \
+		echo "dovecot is missing: the IMAP tests will skip (fail under CI=true)."; \
+		echo "Install it with: sudo apt-get install dovecot-imapd"; \
+	fi
+
 .PHONY: browser
 browser:
 	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && [ -d /usr/share/fonts/opentype/noto ]; then :; \

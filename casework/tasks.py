@@ -6,6 +6,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from casework.cases import sweep
+from casework.intake import mailbox
 from casework.notices import outbox
 from casework.partners import idempotency
 from casework.trail import anchors
@@ -42,3 +43,10 @@ def anchor_audit_chain() -> str:
     line, digest = anchors.write_anchor()
     logger.info("Audit anchor %s: %s rows up to %s", digest, sum(line["totals"].values()), line["until"])
     return digest
+
+
+@shared_task(name="casework.tasks.fetch_customer_mail")
+def fetch_customer_mail() -> dict[str, int]:
+    """File the complaints mailbox's unseen messages (CUSTOMER_MAIL_IMAP_URL)."""
+    fetched = mailbox.fetch()
+    return {"filed": fetched.filed, "failed": fetched.failed}

@@ -13,6 +13,7 @@ class ComplaintsConfig(AppConfig):
 
         from . import dashboard, reasons, services  # noqa: F401 (reasons: its codes)
         from .models import OPEN_STATES, Complaint, ComplaintAttachment, State
+        from .services import customer_messages
 
         sweep.register("complaints", services.run_clock)
         evidence.register(ComplaintAttachment, case="complaint")
@@ -35,5 +36,14 @@ class ComplaintsConfig(AppConfig):
                 escalated_team_field="escalated_to",
                 escalated_states=(State.ESCALATED,),
                 escalated_permission="complaints.return_findings_complaint",
+                # Replies by e-mail and SMS (casework.intake).
+                replies=kinds.CustomerReplies(
+                    awaiting_states=(State.AWAITING_CUSTOMER,),
+                    replied=customer_messages.replied,
+                    attach=customer_messages.attach,
+                    note=customer_messages.note,
+                    open_from_message=customer_messages.open_from_message,
+                    phone_field="customer_phone",
+                ),
             )
         )

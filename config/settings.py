@@ -569,3 +569,29 @@ MIDDLEWARE = [
 # JSON in, JSON out: no browsable HTML API, so no answer under /api/ is an HTML page.
 REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["casework.partners.parsers.ApiJSONParser"]
 REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"]
+# --- inbound: customers' replies by e-mail and SMS (casework.intake) ---
+# The complaints mailbox over IMAP, read every minute by beat (`manage.py fetch_mail` by
+# hand): imaps://user:password@host:993/INBOX (imap+starttls:// on 143; imap:// only on
+# the same host). Unset, nothing is fetched. Each run files at most CUSTOMER_MAIL_FETCH_LIMIT.
+CUSTOMER_MAIL_IMAP_URL = os.environ.get("CUSTOMER_MAIL_IMAP_URL", "")
+CUSTOMER_MAIL_IMAP_TIMEOUT = env_int("CUSTOMER_MAIL_IMAP_TIMEOUT", 30, minimum=1)
+CUSTOMER_MAIL_FETCH_LIMIT = env_int("CUSTOMER_MAIL_FETCH_LIMIT", 200, minimum=1)
+if CUSTOMER_MAIL_IMAP_URL:
+    CELERY_BEAT_SCHEDULE["customer-mail-fetch"] = {
+        "task": "casework.tasks.fetch_customer_mail",
+        "schedule": crontab(),
+    }
+# A complaint opened from an e-mail of an unknown sender has no phone yet: it carries this
+# one (our own service number, never a customer's) until staff correct it.
+CUSTOMER_MAIL_UNKNOWN_PHONE = os.environ.get("CUSTOMER_MAIL_UNKNOWN_PHONE", "+862195017000")
+# An e-mail provider's inbound webhook posts to /inbound/email/<provider>/inbound/ (django-
+# anymail's routes, e.g. mailgun/inbound_mime/), with anymail's basic auth
+# (ANYMAIL_WEBHOOK_SECRET, "user:password", in the URL given to the provider) and the
+# provider's own signing key (e.g. ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY): each taken from
+# the environment only when set, so a provider without its key refuses every post.
+for _name, _value in os.environ.items():
+    if _name.startswith("ANYMAIL_") and "WEBHOOK" in _name and _value:
+        globals()[_name] = _value
+# The SMS gateway posts replies to /inbound/sms/, signed with this Standard Webhooks secret
+# (whsec_...); unset, that URL answers 404.
+SMS_INBOUND_SECRET = os.environ.get("SMS_INBOUND_SECRET", "")

@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.permissions import AllowAny
 
 from casework.admin import team, workspace
+from casework.intake import webhooks as intake_webhooks
 from casework.ops import demo_payments, health
 from casework.partners.errors import no_such_endpoint
 
@@ -65,6 +66,10 @@ urlpatterns = [
         ),
         name="api-redoc",
     ),
+    # Customers' replies: an e-mail provider's inbound webhook (django-anymail's routes, each
+    # checking its provider's signature; the signal files the mail) and the SMS gateway's.
+    path("inbound/email/", include("anymail.urls")),
+    path("inbound/sms/", intake_webhooks.sms_inbound, name="inbound-sms"),
     # Last of the API's: any other path under /api/ (see handler404 above).
     re_path(r"^api/", no_such_endpoint, name="api-no-such-endpoint"),
 ]

@@ -24,7 +24,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext, pgettext, pgettext_lazy
 
 from casework.cases.transitions import action_words, history_reason
-from casework.models import DeliveryAttempt, Notification, TransitionRecord
+from casework.models import CustomerMessage, DeliveryAttempt, Notification, TransitionRecord
 from casework.notices import outbox
 from casework.trail.audit import actor_label, records_for
 from casework.trail.reasons import shown_reason
@@ -42,6 +42,7 @@ KINDS = {
     "notice": pgettext_lazy("timeline entry", "notice"),
     "delivery": pgettext_lazy("timeline entry", "delivery"),
     "linked case": pgettext_lazy("timeline entry", "linked case"),
+    "customer message": pgettext_lazy("timeline entry", "from the customer"),
 }
 
 
@@ -69,8 +70,32 @@ TimelineSource = Callable[[models.Model], Iterable[Entry]]
 
 
 def timeline(case: models.Model, sources: Iterable[TimelineSource]) -> list[Entry]:
-    """The entries of every source, oldest first; at one instant, in the sources' order."""
+    """The entries of every source, oldest first; at one instant, in the sources' order.
+    What the customer sent back is on every case's (``EVERY_CASE``)."""
+    sources = (*sources, *EVERY_CASE)
     return sorted(chain.from_iterable(source(case) for source in sources), key=lambda entry: entry.at)
+
+
+def customer_replies(case: models.Model) -> Iterable[Entry]:
+    """Each e-mail or SMS the customer sent, as ``casework.intake`` filed it: one query."""
+    received = CustomerMessage.objects.filter(
+        content_type=ContentType.objects.get_for_model(case),
+        object_id=case.pk,
+        direction=CustomerMessage.Direction.INCOMING,
+    )
+    for message in received:
+        what = {
+            "customer_email": gettext("e-mail that opened the case"),
+            "automatic_reply": gettext("automatic reply by %(channel)s"),
+        }.get(message.kind, gettext("reply by %(channel)s")) % {"channel": message.get_channel_display()}
+        detail = " — ".join(part for part in (message.subject, message.body_text[:1000]) if part)
+        yield Entry(
+            message.sent_at or message.created_at, "customer message", gettext("customer"), what, detail
+        )
+
+
+# The sources every case's timeline reads, whatever its type names.
+EVERY_CASE: tuple[TimelineSource, ...] = (customer_replies,)
 
 
 def _label(actor) -> str:

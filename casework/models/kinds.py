@@ -42,6 +42,29 @@ SLOTS = (ATTENTION, SLA)
 
 
 @dataclass(frozen=True)
+class CustomerReplies:
+    """How a kind takes what its customer sends back (``casework.intake``): the case app's
+    own services, run by the system inside the intake's transaction.
+
+    ``replied(case, channel)`` is the transition that resumes a case waiting on the
+    customer (in ``awaiting_states``); ``attach(case, file, description)`` files an
+    attachment through the evidence check (raising ``InvalidInput`` when refused);
+    ``note(case, text)`` writes what the intake has to say on the case (a refused file, a
+    reply on a closed case); ``open_from_message(sender=, name=, subject=, text=,
+    received_at=)`` opens a new case from an e-mail no case was found for (one kind has
+    it: complaints); SMS from a number finds the customer's latest case by
+    ``phone_field``, open ones first.
+    """
+
+    awaiting_states: tuple[str, ...] = ()
+    replied: Callable[[Model, str], Model] | None = None
+    attach: Callable[[Model, Any, str], object] | None = None
+    note: Callable[[Model, str], object] | None = None
+    open_from_message: Callable[..., Model] | None = None
+    phone_field: str = ""
+
+
+@dataclass(frozen=True)
 class CaseKind:
     """One case type, as the shared layer knows it."""
 
@@ -88,6 +111,9 @@ class CaseKind:
     # What My work's rows join to show the admin's ``summary_columns`` (the customer,
     # masked, and what the case is about) in the list's own query.
     row_related: tuple[str, ...] = ()
+    # The customer's replies by e-mail and SMS (``casework.intake``): None files them on
+    # the case and tells its holder, and nothing more.
+    replies: CustomerReplies | None = None
 
     @property
     def state_labels(self) -> dict[str, str]:
