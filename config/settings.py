@@ -589,9 +589,11 @@ CUSTOMER_MAIL_UNKNOWN_PHONE = os.environ.get("CUSTOMER_MAIL_UNKNOWN_PHONE", "+86
 # (ANYMAIL_WEBHOOK_SECRET, "user:password", in the URL given to the provider) and the
 # provider's own signing key (e.g. ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY): each taken from
 # the environment only when set, so a provider without its key refuses every post.
-for _name, _value in os.environ.items():
-    if _name.startswith("ANYMAIL_") and "WEBHOOK" in _name and _value:
-        globals()[_name] = _value
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in os.environ.items()
+    if name.startswith("ANYMAIL_") and "WEBHOOK" in name and value
+}
 # The SMS gateway posts replies to /inbound/sms/, signed with this Standard Webhooks secret
 # (whsec_...); unset, that URL answers 404.
 SMS_INBOUND_SECRET = os.environ.get("SMS_INBOUND_SECRET", "")
