@@ -348,9 +348,12 @@ class AccountRequest(ConcurrentTransitionMixin, models.Model):
     sla_clock = models.OneToOneField(
         SlaClock, on_delete=models.PROTECT, related_name="account_request", verbose_name=_("SLA clock")
     )
+    # The clock's next deadline, kept by casework.sla.clocks (never edited, not in the history):
+    # the lists, My work and the team view sort and count the open cases by it.
+    next_due_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("next deadline"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    history = ChainedHistoricalRecords(excluded_fields=["version"])
+    history = ChainedHistoricalRecords(excluded_fields=["version", "next_due_at"])
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -383,6 +386,17 @@ class AccountRequest(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["partner", "created_at"], name="accountrequest_partner_created"),
             # A partner polling for what changed since its last poll (updated_since).
             models.Index(fields=["partner", "updated_at"], name="accountrequest_partner_updated"),
+            # The open cases by next deadline, each way (casework.sla.clocks keeps the column).
+            models.Index(
+                fields=["next_due_at"],
+                condition=Q(state__in=OPEN_REQUEST_STATES),
+                name="accountrequest_open_due",
+            ),
+            models.Index(
+                models.F("next_due_at").desc(nulls_last=True),
+                condition=Q(state__in=OPEN_REQUEST_STATES),
+                name="accountrequest_open_due_desc",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -150,7 +150,7 @@ INSERT INTO complaints_complaint (
     merchant, device, external_reference, escalation_reason, findings, holding_response, created_at,
     updated_at, resolution_code, resolution_summary, resolved_at, closed_at,
     is_first_contact_resolution, was_escalated, assigned_to_id, partner_id, registered_by_id,
-    sla_clock_id, team_id, escalated_to_id)
+    sla_clock_id, team_id, escalated_to_id, customer_email, customer_language, preferred_channel)
 SELECT n + 1, 'CMP-BENCH-' || lpad(n::text, 7, '0'), 0, state,
        CASE state WHEN 'awaiting_customer' THEN 'customer' WHEN 'escalated' THEN 'team'
                   WHEN 'resolved' THEN 'nobody' WHEN 'closed' THEN 'nobody' ELSE 'agent' END,
@@ -167,7 +167,7 @@ SELECT n + 1, 'CMP-BENCH-' || lpad(n::text, 7, '0'), 0, state,
        false, state = 'escalated', holder,
        CASE n %% 3 WHEN 0 THEN %(partner)s WHEN 1 THEN %(other_partner)s END,
        (%(agents)s::int[])[1], %(clock_base)s + 3 * n, %(team)s,
-       CASE WHEN state = 'escalated' THEN %(technical_team)s END
+       CASE WHEN state = 'escalated' THEN %(technical_team)s END, '', 'zh-hans', 'sms'
 FROM rows
 """
 
@@ -249,6 +249,15 @@ SELECT m + 1, 'RFD-BENCH-' || lpad(m::text, 7, '0'), 0, state,
 FROM rows
 """
 
+# Each case row's copy of its running clock's next deadline (casework.sla.clocks keeps it
+# in the application): the first response until answered, then the resolution.
+NEXT_DUE_SQL = """
+UPDATE {table} AS c SET next_due_at = CASE WHEN k.first_responded_at IS NULL
+                                           THEN k.first_response_due_at ELSE k.resolution_due_at END
+FROM casework_slaclock AS k
+WHERE k.id = c.sla_clock_id AND k.stopped_at IS NULL AND c.id > %(start)s
+"""
+
 SEQUENCES = (
     ("casework_slaclock", "id"),
     ("complaints_complaint", "id"),
@@ -280,6 +289,9 @@ def grow(seed: Seed, start: int, stop: int) -> None:
         few = {"start": start // 10, "stop": stop // 10}
         cursor.execute(ACCOUNT_SQL, {**common, **few, "policy": seed.account_policy})
         cursor.execute(REFUND_SQL, {**common, **few, "policy": seed.refund_policy})
+        cursor.execute(NEXT_DUE_SQL.format(table="complaints_complaint"), {"start": start})
+        for table in ("accounts_accountrequest", "refunds_refundcase"):
+            cursor.execute(NEXT_DUE_SQL.format(table=table), {"start": start // 10})
         for table, column in SEQUENCES:
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "

@@ -170,10 +170,10 @@ class NextDue(Case):
     """A clock's next deadline as SQL: the first response until someone answered, then the
     resolution; none once the clock stopped (an ended case has nothing left to meet).
 
-    Lists sort by it in both directions with the ended cases last, and each direction has
-    its own index on the clock (``clock_next_due`` and ``clock_next_due_desc``) for the
-    planner to walk. At a million complaints it still prefers to sort the open ones (it
-    cannot see that the running clocks, first in the index, are theirs): bench/README.md."""
+    The same rule as ``SlaClock.next_due_at``. No list sorts by it any more: each case row
+    keeps the value (its ``next_due_at``, kept by ``casework.sla.clocks``) beside its state,
+    where one partial index holds the open cases by deadline; this fills that column for
+    existing rows and is what the tests hold the column to (bench/README.md)."""
 
     def desc(self, **kwargs):
         kwargs.setdefault("nulls_last", True)
@@ -257,14 +257,37 @@ class SlaClock(models.Model):
                 condition=Q(stopped_at__isnull=True, paused_at__isnull=True),
                 name="clock_running_by_due",
             ),
-            # The lists "by next deadline", each way (NextDue): ascending ends with the
-            # stopped clocks (NULL sorts last), descending too (NULLS LAST).
-            models.Index(next_due(), name="clock_next_due"),
-            models.Index(next_due().desc(), name="clock_next_due_desc"),
+            # The worklists' "due today" and "breached" (selectors.due_today_q, breached_q):
+            # the few running clocks marked late, and those waiting on the customer after the
+            # first response, each read whole from its own small index.
+            models.Index(
+                fields=["id"],
+                condition=Q(stopped_at__isnull=True)
+                & (Q(resolution_breached_at__isnull=False) | Q(first_response_breached_at__isnull=False)),
+                name="clock_running_late",
+            ),
+            models.Index(
+                fields=["id"],
+                condition=Q(
+                    stopped_at__isnull=True, paused_at__isnull=False, first_responded_at__isnull=False
+                ),
+                name="clock_waiting_answered",
+            ),
         ]
 
     def __str__(self) -> str:
         return gettext("SLA clock due %(due)s") % {"due": f"{self.resolution_due_at:%Y-%m-%d %H:%M}"}
+
+    @property
+    def next_due_at(self) -> dt.datetime | None:
+        """The next deadline: the first response until someone answered, then the
+        resolution; none once the clock stopped (``NextDue`` is the same rule in SQL). Each
+        case row keeps it as its own ``next_due_at`` (``casework.sla.clocks``)."""
+        if self.stopped_at is not None:
+            return None
+        if self.first_responded_at is None:
+            return self.first_response_due_at
+        return self.resolution_due_at
 
     @property
     def is_paused(self) -> bool:

@@ -1,19 +1,73 @@
 """SLA clocks: start, first response, pause while waiting on the customer, resume,
 holding-response extension, stop, and a new policy for a corrected case. Callers run
 these inside their transition's transaction; the sweep (``casework.cases.sweep``) marks
-warnings and breaches."""
+warnings and breaches (which move no deadline).
+
+Each case row keeps its clock's next deadline (``SlaClock.next_due_at``) as its own
+``next_due_at`` column, so the lists, My work and the team view sort and count the open
+cases by one index of the case table, never joining every clock (bench/README.md). This
+module keeps it: every save of a clock writes it to the case row (an ``UPDATE``: no history
+row, no version) and to the case object holding the clock (``_case_row_follows_its_clock``),
+and a case saved with its clock in hand takes the clock's value
+(``_case_takes_its_clocks_deadline``), as a new case does. A bulk ``UPDATE`` of clocks
+bypasses both: write the case rows' ``next_due_at`` with it."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models.signals import post_save, pre_save
+from django.dispatch import receiver
 from django.utils.translation import gettext
 
 from casework.core.errors import InvalidInput
-from casework.models import SlaClock, SlaPolicy, TimeUnit
+from casework.models import SlaClock, SlaPolicy, TimeUnit, kinds
 from casework.sla.calendars import WorkingTime
 
 CALENDAR_UNITS = (TimeUnit.CALENDAR_HOURS, TimeUnit.CALENDAR_DAYS)
+# The case row's copy of its clock's next deadline, on every registered kind's model.
+NEXT_DUE_FIELD = "next_due_at"
+
+
+# What the next deadline is made of: a save that writes none of them moves nothing.
+DEADLINE_FIELDS = frozenset(
+    {"first_response_due_at", "first_responded_at", "resolution_due_at", "stopped_at"}
+)
+
+
+@receiver(post_save, sender=SlaClock, dispatch_uid="casework.sla.clocks.follow")
+def _case_row_follows_its_clock(
+    sender, instance: SlaClock, created=False, raw=False, update_fields=None, **kwargs
+):
+    """Every save of a clock (this module's steps, a test's, an admin's) writes its next
+    deadline to its case's row and to the case object holding the clock. A new clock has no
+    case yet: the case takes it as it is saved (below)."""
+    if created or raw or (update_fields is not None and not DEADLINE_FIELDS & set(update_fields)):
+        return
+    due = instance.next_due_at
+    for kind in kinds.registered():
+        relation = kind.model._meta.get_field("sla_clock").remote_field
+        case = relation.get_cached_value(instance) if relation.is_cached(instance) else None
+        if case is not None:
+            setattr(case, NEXT_DUE_FIELD, due)
+            if case.pk is not None:
+                kind.model._default_manager.filter(pk=case.pk).update(**{NEXT_DUE_FIELD: due})
+            return
+    # A clock read on its own (a correction locks it apart): its case by the policy's type.
+    kind = next((k for k in kinds.registered() if k.case_type == instance.policy.case_type), None)
+    if kind is not None:
+        kind.model._default_manager.filter(sla_clock=instance).update(**{NEXT_DUE_FIELD: due})
+
+
+@receiver(pre_save, dispatch_uid="casework.sla.clocks.next_due")
+def _case_takes_its_clocks_deadline(sender, instance, raw=False, **kwargs) -> None:
+    """A case saved with its clock in hand (a new one, or after a step that moved its clock)
+    writes the clock's next deadline, never an older copy of its own."""
+    if raw or not any(kind.model is sender for kind in kinds.registered()):
+        return
+    clock_field = sender._meta.get_field("sla_clock")
+    if clock_field.is_cached(instance) and instance.sla_clock is not None:
+        setattr(instance, NEXT_DUE_FIELD, instance.sla_clock.next_due_at)
 
 
 def policy_for(*, case_type: str, category: str = "", priority: str = "") -> SlaPolicy:

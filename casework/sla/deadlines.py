@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext
 
 from casework.models import SlaClock
-from casework.models.sla import next_due
 
 OK, SOON, LATE, PAUSED, MET = "ok", "soon", "late", "paused", "met"
 FIRST_RESPONSE, RESOLUTION = "first_response", "resolution"
@@ -103,7 +103,16 @@ def next_deadline(clock: SlaClock, now: dt.datetime | None = None) -> Deadline:
     return resolution(clock, now)
 
 
-# The next deadline of a case's clock as a query expression, to sort and count by: the same
-# rule as ``next_deadline`` (the first response until answered, then the resolution), and
-# none once the clock stopped, so a list sorted by it reads the clock's index.
-NEXT_DUE = next_due("sla_clock__")
+class NextDueColumn(F):
+    """The case row's copy of its clock's next deadline (``next_due_at``, kept by
+    ``casework.sla.clocks``), to sort by: the ended cases (none) last both ways, as the
+    column's two indexes over the open cases hold them."""
+
+    def desc(self, **kwargs):
+        kwargs.setdefault("nulls_last", True)
+        return super().desc(**kwargs)
+
+
+# The next deadline to sort the cases by: the same rule as ``next_deadline`` (the first
+# response until answered, then the resolution), and none once the clock stopped.
+NEXT_DUE = NextDueColumn("next_due_at")

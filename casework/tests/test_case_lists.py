@@ -223,7 +223,16 @@ def test_the_next_deadline_column_sorts_by_the_deadline_it_shows(client, agent, 
 
     now = timezone.now()
     soon_answer, answered, late_answer = (register(agent) for _ in range(3))
-    clocks = SlaClock.objects.filter
+
+    class clocks:  # moves a clock through the model: its case row's next deadline follows
+        def __init__(self, pk):
+            self.clock = SlaClock.objects.get(pk=pk)
+
+        def update(self, **values):
+            for name, value in values.items():
+                setattr(self.clock, name, value)
+            self.clock.save()
+
     # Unanswered, its first response due in an hour though its resolution is far off.
     clocks(pk=soon_answer.sla_clock_id).update(
         first_responded_at=None,
@@ -255,20 +264,22 @@ def test_the_next_deadline_column_sorts_by_the_deadline_it_shows(client, agent, 
     assert shown == sorted(shown)
 
 
-def test_sorted_by_next_deadline_each_way_a_list_reads_the_clocks_index(
+def test_sorted_by_next_deadline_each_way_the_open_list_reads_its_own_index(
     client, agent, supervisor, require_postgres
 ):
-    """The page's query walks ``clock_next_due`` (or its descending twin) instead of sorting
-    every case: the expression the column orders by is the one indexed. Seq scans and sorts
-    are priced out, as a million cases price them; ended cases come last both ways."""
-    open_case, closed_case = register(agent), complaint_in_state(State.CLOSED, agent=agent)
+    """The page's query walks the open complaints' ``complaint_open_due`` (or its
+    descending twin) instead of joining every clock and sorting: the case row's
+    ``next_due_at`` is the column the list orders by, and the index holds only open cases,
+    as the list does. Seq scans and sorts are priced out, as a million cases price them."""
+    open_case = register(agent)
+    complaint_in_state(State.CLOSED, agent=agent)
     client.force_login(supervisor)
     column = client.get(COMPLAINTS).context["cl"].list_display.index("next_deadline")
-    for order, index in ((str(column), "clock_next_due"), (f"-{column}", "clock_next_due_desc")):
+    for order, index in ((str(column), "complaint_open_due"), (f"-{column}", "complaint_open_due_desc")):
         with CaptureQueriesContext(connection) as queries:
-            response = client.get(COMPLAINTS, {"o": order, "open": "any"})
-        assert list(response.context["cl"].result_list) == [open_case, closed_case]
-        page = [q["sql"] for q in queries if "ORDER BY CASE" in q["sql"]][-1]  # the page's rows
+            response = client.get(COMPLAINTS, {"o": order})
+        assert list(response.context["cl"].result_list) == [open_case]
+        page = [q["sql"] for q in queries if 'ORDER BY "complaints_complaint"."next_due_at"' in q["sql"]][-1]
         with connection.cursor() as cursor:
             cursor.execute("SET enable_seqscan = off")
             cursor.execute("SET enable_sort = off")
@@ -278,4 +289,4 @@ def test_sorted_by_next_deadline_each_way_a_list_reads_the_clocks_index(
             finally:
                 cursor.execute("RESET enable_seqscan")
                 cursor.execute("RESET enable_sort")
-        assert f"Index Scan using {index} " in plan or f"Index Scan Backward using {index} " in plan, plan
+        assert f"Index Scan using {index} " in plan, plan

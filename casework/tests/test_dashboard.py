@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.models import AccountRequest, RequestState
 from accounts.tests.factories import request_in_state
 from casework.access import roles
-from casework.models import Partner, SlaClock, SlaStatus
+from casework.models import Partner, SlaClock
 from casework.supervision import dashboard
 from casework.tests.users import make_user
 from complaints import services as complaint_services
@@ -90,7 +90,12 @@ def shape(
         clock["resolution_breached_at"] = due_at if marked_late else None
     if first_response_late:
         clock["first_response_breached_at"] = now - age + HOUR
-    SlaClock.objects.filter(pk=case.sla_clock_id).update(**clock)
+    moved = SlaClock.objects.get(pk=case.sla_clock_id)
+    if due_in is not None and ended_ago is None and moved.first_responded_at is None:
+        clock["first_response_due_at"] = clock["resolution_due_at"]  # the next deadline moves
+    for name, value in clock.items():
+        setattr(moved, name, value)
+    moved.save()  # through the model: the case row's next deadline follows
     return model.objects.get(pk=case.pk)
 
 
@@ -192,13 +197,13 @@ def counted_here(now: dt.datetime, period_days: int) -> Counter:
                 figures[f"{key}:open"] += 1
                 figures[f"{key}:state:{case.state}"] += 1
                 figures[f"{key}:age:{age_bucket(now - case.created_at)}"] += 1
-                if (
-                    clock.is_running
-                    and clock.resolution_breached_at is None
-                    and now < clock.resolution_due_at < day_ends_at
-                ):
+                # By the next deadline (casework.sla.selectors): it counts down unless the
+                # clock waits on the customer after the first response; late stays late.
+                counting = clock.paused_at is None or clock.first_responded_at is None
+                marked = clock.resolution_breached_at or clock.first_response_breached_at
+                if counting and not marked and now < clock.next_due_at < day_ends_at:
                     figures[f"{key}:due_today"] += 1
-                if clock.status(now) == SlaStatus.BREACHED:
+                if marked or (counting and clock.next_due_at <= now):
                     figures[f"{key}:breached"] += 1
                     if model is RefundCase:
                         figures[f"{key}:overdue"] += 1
@@ -295,7 +300,9 @@ def test_the_scenario_reaches_every_kind_of_figure(cases):
     board = dashboard.dashboard(now=NOW, period_days=30)
     complaints = board.for_type("complaint")
     assert complaints.open == 7
-    assert complaints.due_today == 2  # the paused one and tomorrow's are not due today
+    # The paused one and tomorrow's are not due today; the one late on its first response
+    # is breached, not due today.
+    assert complaints.due_today == 1
     assert complaints.breached == 3  # past due unswept, marked late, late first response
     assert complaints.open_by_age == {"lt1d": 2, "1to3d": 1, "3to7d": 2, "7to30d": 1, "gt30d": 1}
     # Resolved in 30 days: the first-contact one, the late one, the closed one.

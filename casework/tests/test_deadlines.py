@@ -90,3 +90,62 @@ def test_the_tag_renders_a_coloured_countdown_in_the_readers_language(settings):
     assert ">in " in html
     with translation.override("zh-hans"):
         assert "还剩" in template.render(Context({"clock": far}))
+
+
+@pytest.mark.django_db
+def test_the_case_rows_next_deadline_follows_every_clock_change(agent):
+    """The column the lists sort and count by is, after each step of the clock, what the
+    ``NextDue`` expression says of the clock: start, first response, pause and resume, a
+    holding response's extension, a new policy, stop and restart."""
+    from django.utils import timezone
+
+    from casework.models import SlaPolicy
+    from casework.models.sla import next_due
+    from casework.sla import clocks
+    from complaints.models import Complaint
+    from complaints.tests.factories import register
+
+    case = register(agent)
+    clock = case.sla_clock
+
+    def agrees() -> dt.datetime | None:
+        row = Complaint.objects.filter(pk=case.pk).annotate(expected=next_due("sla_clock__"))
+        column, expected = row.values_list("next_due_at", "expected").get()
+        assert column == expected == clock.next_due_at
+        return column
+
+    started = agrees()
+    assert started == clock.first_response_due_at  # unanswered: the first response
+    now = timezone.now()
+    clocks.record_first_response(clock, at=now)
+    assert agrees() == clock.resolution_due_at
+    clocks.pause_clock(clock, at=now + dt.timedelta(hours=1))
+    agrees()
+    clocks.resume_clock(clock, at=now + dt.timedelta(days=3))
+    resumed = agrees()
+    assert resumed > clock.started_at
+    clocks.extend_clock(clock)
+    assert agrees() > resumed
+    policy = clock.policy
+    longer = SlaPolicy.objects.create(
+        name="Longer",
+        case_type=policy.case_type,
+        category="transaction",
+        calendar=policy.calendar,
+        first_response_target=policy.first_response_target,
+        first_response_unit=policy.first_response_unit,
+        resolution_target=policy.resolution_target * 2,
+        resolution_unit=policy.resolution_unit,
+        extended_resolution_target=(policy.extended_resolution_target or policy.resolution_target) * 2,
+    )
+    clocks.change_policy(clock, longer, at=now + dt.timedelta(days=3))
+    agrees()
+    clocks.stop_clock(clock, at=now + dt.timedelta(days=4))
+    assert agrees() is None  # an ended case has nothing left to meet
+    clocks.restart_clock(clock, at=now + dt.timedelta(days=5))
+    assert agrees() == clock.resolution_due_at
+    # A clock read apart from its case (as a correction reads it) still moves the row.
+    apart = SlaClock.objects.get(pk=clock.pk)
+    clocks.stop_clock(apart, at=now + dt.timedelta(days=6))
+    clock = apart
+    assert agrees() is None

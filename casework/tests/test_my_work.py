@@ -195,3 +195,34 @@ def test_postgres_two_clerks_taking_at_once_get_two_different_cases(
     assert {outcome.pk for outcome in outcomes} == {first.pk, second.pk}
     holders = dict(Complaint.objects.filter(pk__in=[first.pk, second.pk]).values_list("pk", "assigned_to"))
     assert sorted(holders.values()) == sorted([agent.pk, other_agent.pk])
+
+
+def test_a_case_due_today_by_its_first_response_is_due_today_everywhere(client, agent):
+    """One rule for "due today" and "breached", by the next deadline: My work's counters,
+    the team view and the saved views count the same case the same way."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from casework.admin.filters import view_counts
+    from casework.models import CaseType, kinds
+    from casework.workspace import teams
+
+    now = timezone.now()
+    today, late = register(agent), register(agent)
+    for case, due in ((today, now + dt.timedelta(minutes=10)), (late, now - dt.timedelta(minutes=10))):
+        clock = case.sla_clock
+        clock.first_response_due_at = due  # unanswered: the first response is the next deadline
+        clock.resolution_due_at = clock.resolution_warn_at = now + dt.timedelta(days=10)
+        clock.save()
+
+    counted = queues.counts(agent)
+    assert (counted.due_today, counted.breached) == (1, 1)
+    frontline = next(load for load in teams.team_loads() if load.team.code == "frontline")
+    held = next(member for member in frontline.members if member.user == agent).loads[CaseType.COMPLAINT]
+    assert (held.due_today, held.breached) == (1, 1)
+    views = view_counts(kinds.kind_of(Complaint), agent)
+    assert (views["due_today"], views["breached"]) == (1, 1)
+    client.force_login(agent)
+    page = client.get(MY_WORK).content.decode()
+    assert today.reference in page and late.reference in page

@@ -35,9 +35,10 @@ def _views(page: str) -> dict[str, tuple[str, str]]:
 def test_each_view_lists_its_worklist(client, agent, other_agent, partner):
     now = timezone.now()
     mine, late, today = register(agent), register(agent), register(agent)
-    late.sla_clock.resolution_due_at = now - dt.timedelta(hours=2)
+    # Unanswered yet: their next deadline is the first response.
+    late.sla_clock.first_response_due_at = now - dt.timedelta(hours=2)
     late.sla_clock.save()
-    today.sla_clock.resolution_due_at = now + dt.timedelta(minutes=10)
+    today.sla_clock.first_response_due_at = now + dt.timedelta(minutes=10)
     today.sla_clock.save()
     register(other_agent)
     queued = file_complaint(partner)

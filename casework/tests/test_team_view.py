@@ -23,8 +23,12 @@ TEAM_VIEW = reverse("admin-team")
 
 
 def _due(case, *, at: dt.datetime) -> None:
+    """Move the case's next deadline: its first response while unanswered, else its resolution."""
     clock = case.sla_clock
-    clock.resolution_due_at = at
+    if clock.first_responded_at is None:
+        clock.first_response_due_at = at
+    else:
+        clock.resolution_due_at = at
     clock.save()
 
 

@@ -25,6 +25,7 @@ from casework.core.actors import Actor
 from casework.models import HandbackKind, kinds
 from casework.sla import deadlines
 from casework.sla.calendars import business_zone, end_of_day
+from casework.sla.selectors import breached_q, due_today_q
 from casework.trail import reasons
 from casework.workspace import handbacks
 
@@ -40,8 +41,13 @@ class Row:
     case: Model
 
     @property
-    def next_due(self) -> dt.datetime:
-        return self.case.next_due
+    def next_due(self) -> dt.datetime | None:
+        return self.case.next_due_at
+
+    @property
+    def order(self) -> tuple:
+        """What is due first, first; a case without a deadline last (as the lists sort)."""
+        return (self.next_due is None, self.next_due, self.kind.case_type, self.case.pk)
 
     @property
     def handed_back(self) -> str:
@@ -95,7 +101,7 @@ def has_my_work(user) -> bool:
 
 
 def _open(kind: kinds.CaseKind) -> QuerySet:
-    return kind.model._default_manager.filter(kind.open_q()).annotate(next_due=deadlines.NEXT_DUE)
+    return kind.model._default_manager.filter(kind.open_q())
 
 
 def _mine(kind: kinds.CaseKind, user) -> QuerySet:
@@ -151,9 +157,11 @@ def _rows(querysets: list[tuple[kinds.CaseKind, QuerySet]]) -> list[Row]:
     rows = [
         Row(kind, case)
         for kind, cases in querysets
-        for case in cases.select_related("sla_clock", *kind.row_related).order_by("next_due", "pk")[:SHOWN]
+        for case in cases.select_related("sla_clock", *kind.row_related).order_by(deadlines.NEXT_DUE, "pk")[
+            :SHOWN
+        ]
     ]
-    rows.sort(key=lambda row: (row.next_due, row.kind.case_type, row.case.pk))
+    rows.sort(key=lambda row: row.order)
     return rows[:SHOWN]
 
 
@@ -205,10 +213,11 @@ def _on_me(kind: kinds.CaseKind, user, *, holds: bool, escalated: bool, decides:
 
 def counts(user, now: dt.datetime | None = None) -> Counts:
     """Of the open cases on my lists, each once (my own, escalated to my team, awaiting my
-    decision; the unassigned queue is nobody's yet): due by the end of today (and not yet
-    late), breached (the next deadline passed), waiting on me (mine with the clock running,
-    not paused for the customer nor waiting on the team it went to or on another's
-    decision; those escalated to my team; those awaiting my decision), and handed back to
+    decision; the unassigned queue is nobody's yet): due by the end of today and breached
+    (by the next deadline: the team view's and the saved views' rule, in
+    ``casework.sla.selectors``), waiting on me (mine with the clock running, not paused
+    for the customer nor waiting on the team it went to or on another's decision; those
+    escalated to my team; those awaiting my decision), and handed back to
     me (something came back on my own that I have not seen yet). One query per kind."""
     now = now or timezone.now()
     day_ends_at = end_of_day(now, business_zone())
@@ -220,8 +229,8 @@ def counts(user, now: dt.datetime | None = None) -> Counts:
             continue
         on_me, waiting = _on_me(kind, user, holds=holds, escalated=escalated, decides=decides)
         figures = {
-            "due_today": Count("pk", filter=Q(next_due__gte=now, next_due__lt=day_ends_at)),
-            "breached": Count("pk", filter=Q(next_due__lt=now)),
+            "due_today": Count("pk", filter=due_today_q(now, day_ends_at)),
+            "breached": Count("pk", filter=breached_q(now)),
             "waiting_on_me": Count("pk", filter=waiting),
         }
         if holds:
@@ -251,14 +260,14 @@ def take_next(*, actor: Actor) -> Model | None:
             case = (
                 unassigned(kind, actor)
                 .select_for_update(skip_locked=True, of=("self",))
-                .order_by("next_due", "pk")
+                .order_by(deadlines.NEXT_DUE, "pk")
                 .first()
             )
             if case is not None:
                 candidates.append(Row(kind, case))
         if not candidates:
             return None
-        row = min(candidates, key=lambda row: (row.next_due, row.kind.case_type, row.case.pk))
+        row = min(candidates, key=lambda row: row.order)
         return take(case=row.case, actor=actor, kind=row.kind)
 
 

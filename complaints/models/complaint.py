@@ -246,6 +246,9 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
     sla_clock = models.OneToOneField(
         SlaClock, on_delete=models.PROTECT, related_name="complaint", verbose_name=_("sla clock")
     )
+    # The clock's next deadline, kept by casework.sla.clocks (never edited, not in the history):
+    # the lists, My work and the team view sort and count the open cases by it.
+    next_due_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("next deadline"))
     holding_response_at = models.DateTimeField(null=True, blank=True, verbose_name=_("holding response at"))
     holding_response = bounded_text(
         REASON_MAX_LENGTH,
@@ -268,7 +271,7 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
     was_escalated = models.BooleanField(default=False, verbose_name=_("was escalated"))
     closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
 
-    history = ChainedHistoricalRecords(excluded_fields=["version"])
+    history = ChainedHistoricalRecords(excluded_fields=["version", "next_due_at"])
 
     class Meta:
         verbose_name = _("complaint")
@@ -309,6 +312,15 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["partner", "created_at"], name="complaint_partner_created"),
             # A partner polling for what changed since its last poll (updated_since).
             models.Index(fields=["partner", "updated_at"], name="complaint_partner_updated"),
+            # The open cases by next deadline, each way (casework.sla.clocks keeps the column).
+            models.Index(
+                fields=["next_due_at"], condition=Q(state__in=OPEN_STATES), name="complaint_open_due"
+            ),
+            models.Index(
+                models.F("next_due_at").desc(nulls_last=True),
+                condition=Q(state__in=OPEN_STATES),
+                name="complaint_open_due_desc",
+            ),
         ]
 
     def __str__(self) -> str:

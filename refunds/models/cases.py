@@ -327,6 +327,9 @@ class RefundCase(ConcurrentTransitionMixin, models.Model):
         help_text=_("The refund deadline: paused while evidence is awaited; lateness stays after settling."),
         verbose_name=_("sla clock"),
     )
+    # The clock's next deadline, kept by casework.sla.clocks (never edited, not in the history):
+    # the lists, My work and the team view sort and count the open cases by it.
+    next_due_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("next deadline"))
     next_reminder_at = models.DateTimeField(
         null=True, blank=True, editable=False, verbose_name=_("next reminder at")
     )
@@ -335,7 +338,9 @@ class RefundCase(ConcurrentTransitionMixin, models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
-    history = ChainedHistoricalRecords(excluded_fields=["version", "next_reminder_at", "reminders_sent"])
+    history = ChainedHistoricalRecords(
+        excluded_fields=["version", "next_due_at", "next_reminder_at", "reminders_sent"]
+    )
 
     class Meta:
         verbose_name = _("refund case")
@@ -380,6 +385,15 @@ class RefundCase(ConcurrentTransitionMixin, models.Model):
                 fields=["next_reminder_at"],
                 condition=Q(next_reminder_at__isnull=False),
                 name="refundcase_reminder_due",
+            ),
+            # The open cases by next deadline, each way (casework.sla.clocks keeps the column).
+            models.Index(
+                fields=["next_due_at"], condition=Q(state__in=OPEN_REFUND_STATES), name="refundcase_open_due"
+            ),
+            models.Index(
+                models.F("next_due_at").desc(nulls_last=True),
+                condition=Q(state__in=OPEN_REFUND_STATES),
+                name="refundcase_open_due_desc",
             ),
         ]
 
