@@ -569,3 +569,24 @@ MIDDLEWARE = [
 # JSON in, JSON out: no browsable HTML API, so no answer under /api/ is an HTML page.
 REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["casework.partners.parsers.ApiJSONParser"]
 REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"]
+# --- survey: the customer's satisfaction survey after a resolution (complaints.survey) ---
+# The decision notice links to PUBLIC_BASE_URL/survey/<token>/: the address customers reach
+# (the back office's own unless the public page is served elsewhere). The token names the
+# complaint's reference, signed and dated; it is refused SURVEY_LINK_DAYS after it was issued.
+PUBLIC_BASE_URL = env_url(
+    "PUBLIC_BASE_URL", os.environ.get("PUBLIC_BASE_URL", BACKOFFICE_BASE_URL).rstrip("/")
+)
+SURVEY_LINK_DAYS = env_int("SURVEY_LINK_DAYS", 14, minimum=1)
+# A rating at or below this, within the complaint's reopen window, reopens it ("reopen"), or
+# reopens it and escalates it to SURVEY_ESCALATION_TEAM ("escalate"); outside the window it
+# is only recorded.
+SURVEY_LOW_SCORE = env_int("SURVEY_LOW_SCORE", 2, minimum=0, maximum=5)
+SURVEY_LOW_SCORE_ACTION = os.environ.get("SURVEY_LOW_SCORE_ACTION", "reopen")
+if SURVEY_LOW_SCORE_ACTION not in ("reopen", "escalate"):
+    raise ImproperlyConfigured(
+        f"SURVEY_LOW_SCORE_ACTION is reopen or escalate, not {SURVEY_LOW_SCORE_ACTION!r}"
+    )
+SURVEY_ESCALATION_TEAM = os.environ.get("SURVEY_ESCALATION_TEAM", "complaints-dept")
+# Requests to the survey page per client address (django-ratelimit, counted in the default
+# cache: Redis when CACHE_URL is set, so every web process counts the same); more is a 429.
+SURVEY_RATE_LIMIT = os.environ.get("SURVEY_RATE_LIMIT", "30/10m")

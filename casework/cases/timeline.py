@@ -42,6 +42,7 @@ KINDS = {
     "notice": pgettext_lazy("timeline entry", "notice"),
     "delivery": pgettext_lazy("timeline entry", "delivery"),
     "linked case": pgettext_lazy("timeline entry", "linked case"),
+    "survey": pgettext_lazy("timeline entry", "survey"),
 }
 
 
