@@ -42,12 +42,12 @@ def test_the_dashboard_shows_csat_the_average_and_the_weekly_trend(client, agent
     answered(agent, 1, days_ago=40)  # before the 30-day period
     client.force_login(supervisor)
     panel = satisfaction_panel(client.get(INDEX).content.decode())
-    assert 'data-figure="complaint:csat" data-value="67%"' in panel
+    assert 'data-csat="67%"' in panel
     assert "2 of 3 survey answers in the period rated the outcome 4 or 5 of 5; average rating 3.7." in panel
     assert "Satisfied customers (4 or 5 of 5) by week" in panel
     assert "50% (1 of 2)" in panel and "100% (1 of 1)" in panel
     week_of_90 = satisfaction_panel(client.get(f"{INDEX}?period=90").content.decode())
-    assert 'data-value="50%"' in week_of_90  # 2 of 4
+    assert 'data-csat="50%"' in week_of_90  # 2 of 4
 
 
 def test_the_dashboards_survey_figures_cost_the_same_for_more_answers(client, agent, supervisor, settings):
