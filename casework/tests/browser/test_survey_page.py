@@ -17,6 +17,7 @@ from selenium.webdriver.common.keys import Keys
 
 from complaints.models import State, SurveyResponse
 from complaints.survey.links import survey_token
+from complaints.survey.services import answer_survey
 from complaints.tests.factories import complaint_in_state
 
 pytestmark = pytest.mark.browser
@@ -91,3 +92,15 @@ def test_an_expired_link_reads_clearly_on_a_phone(browser, agent):
         assert "此链接已过期" in browser.text()
         assert browser.driver.execute_script("return document.documentElement.scrollWidth") <= PHONE[0]
         browser.save_screenshot(SHOTS / "expired-zh.png")
+
+
+def test_the_supervisor_reads_csat_on_the_dashboard(browser, agent, supervisor, settings):
+    settings.SURVEY_LOW_SCORE = 0  # figures only: nothing reopens
+    for rating in (5, 4, 2):
+        answer_survey(complaint=complaint_in_state(State.RESOLVED, agent=agent), rating=rating)
+    browser.log_in(supervisor)
+    browser.visit("/admin/")
+    assert "Customer satisfaction (CSAT): 67%" in browser.text()
+    panel = browser.driver.find_element(By.CSS_SELECTOR, ".dashboard-sla")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / "dashboard-csat.png").write_bytes(panel.screenshot_as_png)
