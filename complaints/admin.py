@@ -45,6 +45,7 @@ from .models import (
     Turn,
     may_return_findings,
 )
+from .survey import staff as survey_staff
 
 
 def _open_unlock_request(complaint: Complaint, actor):
@@ -337,6 +338,7 @@ class ComplaintAdmin(IntakeAdminMixin, BulkAssignMixin, MaskedFieldsAdmin, CaseA
         timeline.notices,
         timeline.opened_from_it("account_requests"),
         timeline.opened_from_it("refund_cases"),
+        survey_staff.timeline_entries,
     )
     add_form = IntakeForm  # complaints.intake: the add page, with Register and resolve
     change_form = forms.ComplaintChangeForm
@@ -445,6 +447,7 @@ class ComplaintAdmin(IntakeAdminMixin, BulkAssignMixin, MaskedFieldsAdmin, CaseA
                     "is_first_contact_resolution",
                     "was_escalated",
                     "closed_at",
+                    "survey_answer",
                 )
             },
         ),
@@ -527,6 +530,10 @@ class ComplaintAdmin(IntakeAdminMixin, BulkAssignMixin, MaskedFieldsAdmin, CaseA
     @admin.display(description=_("description"))
     def summary(self, complaint: Complaint) -> str:
         return short_text(complaint.description)
+
+    @admin.display(description=_("Customer's survey answer"))
+    def survey_answer(self, complaint: Complaint) -> str:
+        return survey_staff.survey_answer(complaint)
 
     @admin.display(description=_("Account requests"))
     def linked_account_requests(self, complaint: Complaint) -> str:

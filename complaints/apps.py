@@ -27,7 +27,7 @@ class ComplaintsConfig(AppConfig):
                 resolved_at="resolved_at",
                 first_contact_field="is_first_contact_resolution",
                 api_collection="complaints",
-                panels=(dashboard.FIRST_CONTACT,),
+                panels=(dashboard.FIRST_CONTACT, dashboard.SATISFACTION),
                 demo="complaints.demo",
                 holder_field="assigned_to",
                 team_field="team",

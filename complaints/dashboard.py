@@ -1,12 +1,20 @@
 """What complaints add to the supervisors' dashboard: the share of the period's resolved
-complaints that were resolved at first contact. Registered with the complaint kind in
-``complaints.apps``; ``casework.supervision.panels`` builds it for the page."""
+complaints that were resolved at first contact, and what customers said of the outcome in
+the satisfaction survey (CSAT, the average rating, the trend by week). Registered with the
+complaint kind in ``complaints.apps``; ``casework.supervision.panels`` builds them for the page."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.utils import timezone
+from django.utils.translation import gettext
+
 from casework.models import kinds
+from casework.sla.calendars import business_zone
 from casework.supervision.dashboard import CaseTypeFigures
-from casework.supervision.panels import CaseTypePanel, Links
+from casework.supervision.panels import CaseTypePanel, Figure, Links, bar_chart, percent
+from complaints.survey.selectors import survey_figures
 
 
 def first_contact(figures: CaseTypeFigures, links: Links, panel: CaseTypePanel) -> dict:
@@ -20,4 +28,45 @@ def first_contact(figures: CaseTypeFigures, links: Links, panel: CaseTypePanel) 
 
 FIRST_CONTACT = kinds.DashboardPanel(
     slot=kinds.SLA, template="complaints/dashboard_first_contact.html", build=first_contact
+)
+
+
+def satisfaction(figures: CaseTypeFigures, links: Links, panel: CaseTypePanel) -> dict:
+    """The period's survey answers: how many, CSAT, the average, and CSAT week by week."""
+    now = timezone.now()
+    zone = business_zone()
+    survey = survey_figures(since=now - dt.timedelta(days=panel.period_days), now=now, zone=zone)
+    rows = []
+    for week in survey.weeks:
+        label = gettext("week of %(date)s") % {"date": f"{week.starts_on:%m-%d}"}
+        text = (
+            gettext("%(share)s (%(count)s of %(total)s)")
+            % {"share": percent(week.csat), "count": week.satisfied, "total": week.responses}
+            if week.responses
+            else "—"
+        )
+        figure = Figure(
+            f"complaint:csat:{week.starts_on:%Y-%m-%d}",
+            week.responses,
+            "",
+            gettext("Survey answers in the %(week)s: %(count)s") % {"week": label, "count": week.responses},
+        )
+        rows.append((label, figure, text, week.csat or 0))
+    return {
+        "responses": survey.responses,
+        "satisfied": survey.satisfied,
+        "csat": percent(survey.csat),
+        "average": "—" if survey.average is None else f"{survey.average:.1f}",
+        "trend": bar_chart(
+            "dashboard-complaint-csat",
+            gettext("Satisfied customers (4 or 5 of 5) by week"),
+            rows,
+            tone="share",
+            has_track=True,
+        ),
+    }
+
+
+SATISFACTION = kinds.DashboardPanel(
+    slot=kinds.SLA, template="complaints/dashboard_satisfaction.html", build=satisfaction
 )

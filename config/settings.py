@@ -17,110 +17,28 @@ import logging
 import os
 import re
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from casework.core import keys
 from config.directories import lies_within
+from config.environment import (
+    env_amount,
+    env_bool,
+    env_int,
+    env_key,
+    env_list,
+    env_seconds,
+    env_url,
+    env_webhook_secret,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 
 
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    word = value.strip().lower()
-    if word in {"1", "true", "yes", "on"}:
-        return True
-    if word in {"0", "false", "no", "off", ""}:  # empty is off, as it always was
-        return False
-    # A typo must not turn a safeguard off (SECURE_SSL_REDIRECT=ture).
-    raise ImproperlyConfigured(f"{name} is true or false (1/0, yes/no, on/off), not {value!r}.")
-
-
-def env_int(name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} is a whole number, not {value!r}.") from None
-    if number < minimum or (maximum is not None and number > maximum):
-        bounds = f"from {minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
-        raise ImproperlyConfigured(f"{name} is {bounds}, not {number}.")
-    return number
-
-
-def env_seconds(name: str, default: float) -> float:
-    """A timeout: more than zero (a zero socket timeout never waits at all)."""
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = float("nan")
-    if not 0 < seconds < float("inf"):
-        raise ImproperlyConfigured(f"{name} is a number of seconds above 0, not {value!r}.")
-    return seconds
-
-
-def env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-def env_url(name: str, value: str) -> str:
-    try:
-        parts = urlsplit(value)
-        readable = parts.scheme in ("http", "https") and bool(parts.hostname)
-    except ValueError:  # e.g. an unclosed [ of an IPv6 address
-        readable = False
-    if not readable:
-        raise ImproperlyConfigured(f"{name} is an http:// or https:// address, not {value!r}.")
-    return value
-
-
-def env_key(name: str, value: str) -> str:
-    """A key of the audit chain, in the form casework.core.chain reads (casework.core.keys)."""
-    keys.chain_key(value, name)
-    return value
-
-
-def env_webhook_secret(name: str, value: str) -> str:
-    """A signing secret in the form casework.notices.webhooks signs with: whsec_ and base64."""
-    try:
-        keys.webhook_key(value)
-    except ValueError:
-        raise ImproperlyConfigured(
-            f"{name} has the form whsec_<base64>, as the payments system gives it."
-        ) from None
-    return value
-
-
-def env_amount(name: str, value: str, *, zero: bool = False) -> str:
-    """A decimal amount above 0 (or 0 too), kept as the text it was given: read with
-    Decimal where it is used."""
-    try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        amount = Decimal("NaN")
-    if not amount.is_finite() or amount < 0 or (amount == 0 and not zero):
-        least = "0 or more" if zero else "above 0"
-        raise ImproperlyConfigured(f"{name} is an amount {least}, such as 5000 or 700.50, not {value!r}.")
-    return value
-
-
-# Fail safe: a start that sets nothing is production (DEBUG off, the demo's published
-# secrets, logins and API keys refused). `make run` turns the demo on with DEMO=true and
-# DEBUG=true; the test suite runs as the demo does (casework/tests/environment.py), DEBUG off.
 DEMO = env_bool("DEMO", False)
 DEBUG = env_bool("DEBUG", False)
 DEMO_SECRET_KEY = "demo-only-secret-key-never-use-in-production"
@@ -597,3 +515,24 @@ ANYMAIL = {
 # The SMS gateway posts replies to /inbound/sms/, signed with this Standard Webhooks secret
 # (whsec_...); unset, that URL answers 404.
 SMS_INBOUND_SECRET = os.environ.get("SMS_INBOUND_SECRET", "")
+# --- survey: the customer's satisfaction survey after a resolution (complaints.survey) ---
+# The decision notice links to PUBLIC_BASE_URL/survey/<token>/: the address customers reach
+# (the back office's own unless the public page is served elsewhere). The token names the
+# complaint's reference, signed and dated; it is refused SURVEY_LINK_DAYS after it was issued.
+PUBLIC_BASE_URL = env_url(
+    "PUBLIC_BASE_URL", os.environ.get("PUBLIC_BASE_URL", BACKOFFICE_BASE_URL).rstrip("/")
+)
+SURVEY_LINK_DAYS = env_int("SURVEY_LINK_DAYS", 14, minimum=1)
+# A rating at or below this, within the complaint's reopen window, reopens it ("reopen"), or
+# reopens it and escalates it to SURVEY_ESCALATION_TEAM ("escalate"); outside the window it
+# is only recorded.
+SURVEY_LOW_SCORE = env_int("SURVEY_LOW_SCORE", 2, minimum=0, maximum=5)
+SURVEY_LOW_SCORE_ACTION = os.environ.get("SURVEY_LOW_SCORE_ACTION", "reopen")
+if SURVEY_LOW_SCORE_ACTION not in ("reopen", "escalate"):
+    raise ImproperlyConfigured(
+        f"SURVEY_LOW_SCORE_ACTION is reopen or escalate, not {SURVEY_LOW_SCORE_ACTION!r}"
+    )
+SURVEY_ESCALATION_TEAM = os.environ.get("SURVEY_ESCALATION_TEAM", "complaints-dept")
+# Requests to the survey page per client address (django-ratelimit, counted in the default
+# cache: Redis when CACHE_URL is set, so every web process counts the same); more is a 429.
+SURVEY_RATE_LIMIT = os.environ.get("SURVEY_RATE_LIMIT", "30/10m")

@@ -38,6 +38,8 @@ urlpatterns = [
     path("healthz/", health.healthz, name="healthz"),
     # set_language: the admin header's language choice.
     path("i18n/", include("django.conf.urls.i18n")),
+    # The customers' satisfaction survey: public, signed links (complaints.survey).
+    path("survey/", include("complaints.survey.urls")),
     path("api/v1/", include("complaints.api.urls")),
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("refunds.api.urls")),

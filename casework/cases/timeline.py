@@ -43,6 +43,7 @@ KINDS = {
     "delivery": pgettext_lazy("timeline entry", "delivery"),
     "linked case": pgettext_lazy("timeline entry", "linked case"),
     "customer message": pgettext_lazy("timeline entry", "from the customer"),
+    "survey": pgettext_lazy("timeline entry", "survey"),
 }
 
 

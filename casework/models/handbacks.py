@@ -28,6 +28,7 @@ class HandbackKind(models.TextChoices):
     UNLOCK_EXECUTED = "unlock_executed", _("Unlock executed")
     REFUND_SETTLED = "refund_settled", _("Refund settled")
     REFUND_FAILED = "refund_failed", _("Refund failed")
+    LOW_SURVEY_SCORE = "low_survey_score", _("Customer rated it low")
 
 
 class HandbackQuerySet(models.QuerySet):

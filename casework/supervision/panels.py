@@ -134,6 +134,7 @@ class CaseTypePanel:
     first_contact_rate: str
     states_chart: BarChart
     age_chart: BarChart
+    period_days: int = dashboard.DEFAULT_PERIOD_DAYS  # what "in the period" is, for a kind's panels
 
 
 def case_type_panel(figures: dashboard.CaseTypeFigures, links: Links, period_days: int) -> CaseTypePanel:
@@ -206,6 +207,7 @@ def case_type_panel(figures: dashboard.CaseTypeFigures, links: Links, period_day
         compliance=percent(figures.compliance),
         first_contact=first_contact,
         first_contact_rate=percent(figures.first_contact_rate),
+        period_days=period_days,
         states_chart=count_chart(
             f"dashboard-{key}-states",
             gettext("Open %(cases)s by state") % {"cases": name},

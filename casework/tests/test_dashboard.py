@@ -378,7 +378,8 @@ def test_auditors_see_the_dashboard_and_app_pages_do_not_show_it(client, frozen_
 def test_charts_are_inline_svg_with_titles_and_their_numbers_as_text(client, cases, people):
     client.force_login(people["reviewer"])
     charts = re.findall(r"<svg\b.*?</svg>", dashboard_section(client.get(INDEX)), flags=re.S)
-    assert len(charts) == 7  # compliance, and per case type its states and its ages
+    # Compliance, per case type its states and its ages, and the complaints' CSAT by week.
+    assert len(charts) == 8
     for chart in charts:
         assert re.search(r'aria-labelledby="[^"]+-title"', chart)
         assert re.search(r"<title id=\"[^\"]+-title\">[^<]+</title>", chart)

@@ -1,5 +1,6 @@
 """Complaints: what the customer reported, who holds it, its state machine (``complaint``),
-and what is kept on it beside its fields (``records``)."""
+what is kept on it beside its fields (``records``), and the customer's survey answer
+(``survey``)."""
 
 from complaints.models.complaint import (
     OPEN_STATES,
@@ -24,12 +25,22 @@ from complaints.models.records import (
     PartnerMessage,
     attachment_path,
 )
+from complaints.models.survey import (
+    RATING_MAX,
+    RATING_MIN,
+    SURVEY_COMMENT_MAX_LENGTH,
+    SurveyOutcome,
+    SurveyResponse,
+)
 
 __all__ = [
     "MESSAGE_MAX_LENGTH",
     "MESSAGE_STATES",
     "OPEN_STATES",
+    "RATING_MAX",
+    "RATING_MIN",
     "REQUIRED_DETAILS",
+    "SURVEY_COMMENT_MAX_LENGTH",
     "Category",
     "Channel",
     "Complaint",
@@ -39,6 +50,8 @@ __all__ = [
     "Priority",
     "ResolutionCode",
     "State",
+    "SurveyOutcome",
+    "SurveyResponse",
     "Turn",
     "VerificationMethod",
     "attachment_path",
