@@ -28,6 +28,7 @@ from casework.core.evidence import check_evidence_file, discard_file_of
 from casework.models import CaseType, HandbackKind, Partner, Team
 from casework.notices import outbox
 from casework.sla import clocks
+from casework.trail.audit import SYSTEM_ACTOR_LABEL
 from casework.workspace import handbacks
 from complaints import reasons
 from complaints.models import (
@@ -214,9 +215,12 @@ def start_complaint(*, complaint: Complaint, actor: Actor, reason: str = "") -> 
 ESCALATION_NOTICE = outbox.register_kind("escalation", pgettext_lazy("notice kind", "escalation"))
 
 
-def escalate_complaint(*, complaint: Complaint, actor: Actor, team: Team, reason: str) -> Complaint:
+def escalate_complaint(
+    *, complaint: Complaint, actor: Actor, team: Team, reason: str, system_label: str = SYSTEM_ACTOR_LABEL
+) -> Complaint:
     """Hand the complaint to the technical team or the complaints department, with a reason;
-    the team's mailbox gets a notice through the outbox."""
+    the team's mailbox gets a notice through the outbox. ``system_label`` names what
+    escalated it when no user did."""
     require(team, "team", _("Choose the team to escalate to."))
     require(reason, "reason", _("Say why the complaint is escalated."))
     if team.code == FRONTLINE_TEAM:
@@ -250,6 +254,7 @@ def escalate_complaint(*, complaint: Complaint, actor: Actor, team: Team, reason
         data={"team": team.code},
         before_save=notify,
         arguments={"team": team, "reason": reason},
+        system_label=system_label,
     )
 
 
@@ -353,14 +358,18 @@ def resolve_complaint(
     )
 
 
-def reopen_complaint(*, complaint: Complaint, actor: Actor, reason: str) -> Complaint:
-    """The customer is not satisfied within the reopen window: work goes on."""
+def reopen_complaint(
+    *, complaint: Complaint, actor: Actor, reason: str, system_label: str = SYSTEM_ACTOR_LABEL
+) -> Complaint:
+    """The customer is not satisfied within the reopen window: work goes on. ``system_label``
+    names what reopened it when no user did (the satisfaction survey)."""
     require(reason, "reason", _("Say why the complaint is reopened."))
     return run_transition(
         complaint,
         "reopen",
         actor=actor,
         reason=reason,
+        system_label=system_label,
         before_save=lambda: clocks.restart_clock(complaint.sla_clock, at=timezone.now()),
     )
 

@@ -29,6 +29,8 @@ from . import links, reasons
 RATEABLE_STATES = (State.RESOLVED, State.CLOSED)
 REOPEN = "reopen"
 ESCALATE = "escalate"
+# What the trail names as the actor of a reopen or an escalation the survey caused.
+SURVEY_ACTOR = "satisfaction survey"
 
 
 class AlreadyAnswered(TransitionRefused):
@@ -115,7 +117,9 @@ def _act_on_low_score(complaint: Complaint, rating: int, comment: str) -> str:
     # deployment's language; the transition record keeps the code (each reader's language).
     with outbox.notice_language():
         written = reason.render()
-    complaint = complaint_services.reopen_complaint(complaint=complaint, actor=None, reason=reason)
+    complaint = complaint_services.reopen_complaint(
+        complaint=complaint, actor=None, reason=reason, system_label=SURVEY_ACTOR
+    )
     outcome = SurveyOutcome.REOPENED
     if settings.SURVEY_LOW_SCORE_ACTION == ESCALATE:
         complaint = complaint_services.escalate_complaint(
@@ -123,6 +127,7 @@ def _act_on_low_score(complaint: Complaint, rating: int, comment: str) -> str:
             actor=None,
             team=team_for_code(settings.SURVEY_ESCALATION_TEAM),
             reason=written,
+            system_label=SURVEY_ACTOR,
         )
         outcome = SurveyOutcome.ESCALATED
     handbacks.hand_back(complaint, kind=HandbackKind.LOW_SURVEY_SCORE, actor=None, detail=written)

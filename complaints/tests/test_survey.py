@@ -121,7 +121,7 @@ def test_a_low_score_within_the_window_reopens_with_the_comment_in_the_trail(res
     assert (resolved.state, response.outcome) == (State.IN_PROGRESS, SurveyOutcome.REOPENED)
     record = records_for(resolved).filter(transition="reopen").get()
     assert record.reason == "Customer rated 2/5 in the satisfaction survey: The refund never arrived"
-    assert record.actor is None
+    assert (record.actor, record.actor_label) == (None, "satisfaction survey")
     told = Handback.objects.get(holder=agent, kind=HandbackKind.LOW_SURVEY_SCORE)
     assert told.case_reference == resolved.reference
 
@@ -138,7 +138,10 @@ def test_a_low_score_escalates_to_the_complaints_department_when_configured(
         SurveyOutcome.ESCALATED,
     )
     assert "Nobody listened" in resolved.escalation_reason
-    assert [record.transition for record in records_for(resolved)][-2:] == ["reopen", "escalate"]
+    assert [(r.transition, r.actor_label) for r in records_for(resolved)][-2:] == [
+        ("reopen", "satisfaction survey"),
+        ("escalate", "satisfaction survey"),
+    ]
 
 
 def test_a_low_score_outside_the_window_is_recorded_and_reopens_nothing(resolved, settings):
