@@ -167,7 +167,9 @@ SELECT n + 1, 'CMP-BENCH-' || lpad(n::text, 7, '0'), 0, state,
        false, state = 'escalated', holder,
        CASE n %% 3 WHEN 0 THEN %(partner)s WHEN 1 THEN %(other_partner)s END,
        (%(agents)s::int[])[1], %(clock_base)s + 3 * n, %(team)s,
-       CASE WHEN state = 'escalated' THEN %(technical_team)s END, '', 'zh-hans', 'sms'
+       CASE WHEN state = 'escalated' THEN %(technical_team)s END,
+       CASE WHEN n %% 5 = 2 THEN 'customer' || (n + 1) || '@example.com' ELSE '' END, 'zh-hans',
+       CASE WHEN n %% 5 = 2 THEN 'email' ELSE 'sms' END
 FROM rows
 """
 

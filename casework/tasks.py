@@ -49,4 +49,4 @@ def anchor_audit_chain() -> str:
 def fetch_customer_mail() -> dict[str, int]:
     """File the complaints mailbox's unseen messages (CUSTOMER_MAIL_IMAP_URL)."""
     fetched = mailbox.fetch()
-    return {"filed": fetched.filed, "failed": fetched.failed}
+    return {"filed": fetched.filed, "failed": fetched.failed, "quarantined": fetched.quarantined}

@@ -494,6 +494,7 @@ REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRend
 CUSTOMER_MAIL_IMAP_URL = os.environ.get("CUSTOMER_MAIL_IMAP_URL", "")
 CUSTOMER_MAIL_IMAP_TIMEOUT = env_int("CUSTOMER_MAIL_IMAP_TIMEOUT", 30, minimum=1)
 CUSTOMER_MAIL_FETCH_LIMIT = env_int("CUSTOMER_MAIL_FETCH_LIMIT", 200, minimum=1)
+CUSTOMER_MAIL_QUARANTINE_AFTER = env_int("CUSTOMER_MAIL_QUARANTINE_AFTER", 5, minimum=1)  # failed runs
 if CUSTOMER_MAIL_IMAP_URL:
     CELERY_BEAT_SCHEDULE["customer-mail-fetch"] = {
         "task": "casework.tasks.fetch_customer_mail",

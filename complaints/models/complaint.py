@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -321,6 +322,9 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
                 condition=Q(state__in=OPEN_STATES),
                 name="complaint_open_due_desc",
             ),
+            # An e-mail from a sender no case was found for: their earlier complaint, by
+            # address whatever its case (customer_email__iexact is UPPER() = UPPER()).
+            models.Index(Upper("customer_email"), name="complaint_customer_email_ci"),
         ]
 
     def __str__(self) -> str:

@@ -20,8 +20,11 @@ class Command(BaseCommand):
         if box is None:
             raise CommandError("No mailbox: set CUSTOMER_MAIL_IMAP_URL or pass --url.")
         fetched = mailbox.fetch(box, limit=limit)
+        quarantined = (
+            f", {fetched.quarantined} of them moved to {mailbox.QUARANTINE}" if fetched.quarantined else ""
+        )
         self.stdout.write(
-            f"{fetched.filed} filed, {fetched.failed} left unseen (not filed) from {box.host}/{box.folder}"
+            f"{fetched.filed} filed, {fetched.failed} not filed{quarantined} from {box.host}/{box.folder}"
         )
         if fetched.failed:
             raise CommandError(f"{fetched.failed} messages could not be filed: see the log.")
