@@ -10,6 +10,7 @@ class ComplaintsConfig(AppConfig):
         from casework.cases import sweep
         from casework.core import evidence
         from casework.models import CaseType, kinds
+        from complaints.services import customer_notices
 
         from . import dashboard, reasons, services  # noqa: F401 (reasons: its codes)
         from .models import OPEN_STATES, Complaint, ComplaintAttachment, State
@@ -35,5 +36,6 @@ class ComplaintsConfig(AppConfig):
                 escalated_team_field="escalated_to",
                 escalated_states=(State.ESCALATED,),
                 escalated_permission="complaints.return_findings_complaint",
+                customer_contact=customer_notices.customer_contact,
             )
         )

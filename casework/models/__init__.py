@@ -15,7 +15,13 @@ May import: ``casework.core`` only (field types, limits, the keyed chain under h
 """
 
 from casework.models.cases import ReferenceSequence, Team
-from casework.models.correspondence import ContactOptOut, CustomerChannel, CustomerLanguage, CustomerMessage
+from casework.models.correspondence import (
+    ContactOptOut,
+    CustomerChannel,
+    CustomerContact,
+    CustomerLanguage,
+    CustomerMessage,
+)
 from casework.models.handbacks import Handback, HandbackKind
 from casework.models.notices import DeliveryAttempt, Notification
 from casework.models.partners import ApiScope, IdempotencyKey, Partner, PartnerApiKey
@@ -39,6 +45,7 @@ __all__ = [
     "CaseType",
     "ContactOptOut",
     "CustomerChannel",
+    "CustomerContact",
     "CustomerLanguage",
     "CustomerMessage",
     "DeliveryAttempt",

@@ -88,6 +88,10 @@ class CaseKind:
     # What My work's rows join to show the admin's ``summary_columns`` (the customer,
     # masked, and what the case is about) in the list's own query.
     row_related: tuple[str, ...] = ()
+    # Who the case's customer is and how to reach them (``casework.notices.customers``):
+    # ``customer_contact(case)`` returns a ``CustomerContact``, or None when the case knows
+    # no customer to write to (a refund case a partner opened on a transaction alone).
+    customer_contact: Callable[[Any], Any] | None = None
 
     @property
     def state_labels(self) -> dict[str, str]:

@@ -250,9 +250,9 @@ def test_the_timeline_reads_each_source_once_however_long_the_case(agent, other_
     grow(long, agent, supervisor, other_agent, 12)
 
     assert count_queries(long) == count_queries(short)
-    # One per source (two for notices and their attempts), one for the history rows and
-    # one per model its foreign keys point at (here users).
-    assert count_queries(long) <= len(COMPLAINT_SOURCES) + 1 + 1 + 2
+    # One per source (three for notices, the customer's messages and the attempts), one for
+    # the history rows and one per model its foreign keys point at (here users).
+    assert count_queries(long) <= len(COMPLAINT_SOURCES) + 2 + 1 + 2
 
 
 def test_the_change_form_costs_the_same_queries_for_a_long_case(
