@@ -91,6 +91,9 @@ class IntakeAdminMixin:
                     "priority",
                     "customer_name",
                     "customer_phone",
+                    "customer_email",
+                    "preferred_channel",
+                    "customer_language",
                     "account_number",
                 )
             },
