@@ -24,7 +24,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext, pgettext, pgettext_lazy
 
 from casework.cases.transitions import action_words, history_reason
-from casework.models import CustomerMessage, DeliveryAttempt, Notification, TransitionRecord
+from casework.models import CustomerChannel, CustomerMessage, DeliveryAttempt, Notification, TransitionRecord
 from casework.notices import outbox
 from casework.notices.customers import notice_label as customer_notice_label
 from casework.privacy.masking import mask_phone
@@ -217,9 +217,17 @@ def customer_messages(case: models.Model, content_type: ContentType | None = Non
             "customer message",
             _label(message.author) if message.author_id else SYSTEM,
             what,
-            f"{message_status(message)}: {message.subject or message.body_text[:80]}",
+            f"{message_status(message)}: {_told(message)}",
             _admin_url(message.notification) if message.notification_id else "",
         )
+
+
+def _told(message: CustomerMessage, limit: int = 80) -> str:
+    """What the customer read first: an e-mail's subject, an SMS's text (cut)."""
+    if message.channel == CustomerChannel.EMAIL and message.subject:
+        return message.subject
+    text = " ".join(message.body_text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def message_status(message: CustomerMessage) -> str:

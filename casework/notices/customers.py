@@ -51,10 +51,11 @@ KIND_PREFIX = outbox.CUSTOMER_KIND_PREFIX
 _labels: dict[str, Promise] = {}
 
 
-def register_notice(kind: str, label: Promise) -> str:
-    """Name a customer notice's kind for the timeline and the outbox list; returns ``kind``."""
+def register_notice(kind: str, label: Promise, outbox_label: Promise) -> str:
+    """Name a customer notice's kind for the timeline ("Acceptance notice") and its outbox
+    row ("customer acceptance", as in "customer acceptance notice to …"); returns ``kind``."""
     _labels[kind] = label
-    outbox.register_kind(KIND_PREFIX + kind, label)
+    outbox.register_kind(KIND_PREFIX + kind, outbox_label)
     return kind
 
 
@@ -63,12 +64,30 @@ def notice_label(kind: str) -> str:
     return str(label) if label is not None else kind.replace("_", " ")
 
 
-ACCEPTANCE = register_notice("acceptance", pgettext_lazy("customer notice", "Acceptance notice"))
-EXTENSION = register_notice("extension", pgettext_lazy("customer notice", "Extension notice"))
-DECISION = register_notice("decision", pgettext_lazy("customer notice", "Decision notice"))
-REFUND_SETTLED = register_notice("refund_settled", pgettext_lazy("customer notice", "Refund paid notice"))
+ACCEPTANCE = register_notice(
+    "acceptance",
+    pgettext_lazy("customer notice", "Acceptance notice"),
+    pgettext_lazy("notice kind", "customer acceptance"),
+)
+EXTENSION = register_notice(
+    "extension",
+    pgettext_lazy("customer notice", "Extension notice"),
+    pgettext_lazy("notice kind", "customer extension"),
+)
+DECISION = register_notice(
+    "decision",
+    pgettext_lazy("customer notice", "Decision notice"),
+    pgettext_lazy("notice kind", "customer decision"),
+)
+REFUND_SETTLED = register_notice(
+    "refund_settled",
+    pgettext_lazy("customer notice", "Refund paid notice"),
+    pgettext_lazy("notice kind", "customer refund paid"),
+)
 UNLOCK_EXECUTED = register_notice(
-    "unlock_executed", pgettext_lazy("customer notice", "Account unlocked notice")
+    "unlock_executed",
+    pgettext_lazy("customer notice", "Account unlocked notice"),
+    pgettext_lazy("notice kind", "customer account unlocked"),
 )
 
 
@@ -168,7 +187,9 @@ def tell_customer(
     language = language or contact.language
     address = contact.address(channel)
     template_code = ""
+    author = actor if getattr(actor, "is_staff", False) else None  # a staff reply's writer
     if not (text or sms):
+        author = None  # the system's notice, whoever's step called for it
         rendered = texts.render_notice(kind, {"case": case, "contact": contact, **(context or {})}, language)
         subject, text, html, sms, template_code = (
             rendered.subject,
@@ -191,7 +212,7 @@ def tell_customer(
         body_html=html if channel == CustomerChannel.EMAIL else "",
         template_code=template_code,
         idempotency_key=key,
-        author=actor if getattr(actor, "is_staff", False) else None,
+        author=author,
     )
     if ContactOptOut.objects.filter(channel=channel, address=address).exists():
         message.status = CustomerMessage.Status.SUPPRESSED
