@@ -288,6 +288,14 @@ def _follow(notification: Notification) -> None:
         CustomerMessage.objects.filter(notification=notification).update(status=CustomerMessage.Status.FAILED)
 
 
+def _is_held(notification_id: int, now: dt.datetime) -> bool:
+    return CustomerMessage.objects.filter(
+        notification_id=notification_id,
+        status=CustomerMessage.Status.HELD,
+        notification__next_attempt_at__gt=now,
+    ).exists()
+
+
 # The kinds of notices to customers (``customers.KIND_PREFIX``; that module builds on this one).
 CUSTOMER_KIND_PREFIX = "customer_"
 
@@ -329,6 +337,8 @@ def _attempt(notification: Notification, *, triggered_by=None) -> DeliveryAttemp
 def deliver(notification_id: int) -> bool:
     """Send one pending notice; True if this call sent it."""
     now = timezone.now()
+    if _is_held(notification_id, now):  # an SMS in the customer's quiet hours: not even by hand
+        return False
     with transaction.atomic():
         # The conditional UPDATE is the claim: it locks the row until commit, and a
         # second deliverer waits, then finds the notice no longer pending.

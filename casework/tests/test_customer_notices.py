@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from casework.cases import timeline
@@ -39,6 +40,12 @@ def accepted(agent, **contact) -> Complaint:
     complaint = register(agent, **({"customer_phone": "13800138000"} | contact))
     services.verify_identity(complaint=complaint, actor=agent, method="callback")
     return services.accept_complaint(complaint=complaint, actor=agent)
+
+
+def superuser(user):
+    user.is_superuser = True
+    user.save()
+    return user
 
 
 def sms_files() -> list[dict]:
@@ -99,6 +106,7 @@ def test_an_sms_written_in_quiet_hours_is_held_then_sent_by_the_sweep(agent, set
     ends = message.notification.next_attempt_at.astimezone(zone)
     assert (ends.hour, ends.minute) == (end.hour, end.minute) and ends > now
     assert deliver_all() == []  # the usual first retry comes and goes: still held
+    assert outbox.deliver_now([message.notification_id], actor=superuser(agent)) == 0  # nor by hand
     assert sms_files() == []
 
     with clock_moved_on(ends - now + dt.timedelta(seconds=1)):
@@ -272,3 +280,13 @@ def test_a_worker_killed_mid_send_leaves_one_sms_once_a_fresh_worker_resends_it(
     assert message.status == CustomerMessage.Status.SENT
     [only] = list(sms_dir.glob("*.json"))  # sent twice, one message: the file is its key's
     assert json.loads(only.read_text())["idempotency_key"] == message.idempotency_key
+
+
+def test_a_supervisor_turns_on_direct_notices_on_the_partners_page(client, supervisor, partner):
+    supervisor.user_permissions.add(Permission.objects.get(codename="change_partner"))
+    client.force_login(supervisor)
+
+    page = client.get(f"/admin/casework/partner/{partner.pk}/change/").content.decode()
+
+    assert 'name="notifies_customers_directly"' in page
+    assert "Notifies customers directly" in page
