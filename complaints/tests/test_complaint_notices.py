@@ -179,3 +179,15 @@ def test_a_rejected_or_withdrawn_complaint_sends_no_decision_notice(agent):
     services.reject_complaint(complaint=rejected, actor=agent, reason="Duplicate of an open complaint")
 
     assert messages(rejected) == []
+
+
+def test_every_chinese_sms_keeps_within_70_characters_with_its_reference_and_date(agent):
+    complaint = services.accept_complaint(complaint=verified(agent), actor=agent)
+    services.send_holding_response(complaint=complaint, actor=agent, holding_response="需商户收单行核查交易")
+    services.resolve_complaint(complaint=complaint, actor=agent, code="explained", summary="已向客户解释")
+
+    deadline = in_chinese(customers.local_date(complaint.sla_clock.resolution_due_at))
+    told = {message.kind: message.body_text for message in messages(complaint)}
+    assert {kind: len(text) <= 70 for kind, text in told.items()} == dict.fromkeys(told, True), told
+    assert all(complaint.reference in text for text in told.values())
+    assert deadline in told["extension"] and "12363" in told["decision"]
