@@ -125,6 +125,21 @@ def chinese_admin(client, django_user_model):
     return client
 
 
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on loopback (aiosmtpd) that Django's SMTP backend sends to."""
+    from casework.tests.smtp_server import smtp_server_on_loopback
+
+    with smtp_server_on_loopback() as mailbox:
+        yield mailbox
+
+
+@pytest.fixture(autouse=True)
+def own_sms_folder(settings, tmp_path) -> None:
+    """Each test's SMS land in its own folder, never the demo's var/sms/."""
+    settings.SMS_FILE_PATH = str(tmp_path / "sms")
+
+
 @pytest.fixture(autouse=True)
 def own_audit_anchors(settings, tmp_path) -> None:
     """Each test anchors its own trail: never the demo's var/audit-anchors.log. (The key

@@ -10,6 +10,7 @@ class AccountsConfig(AppConfig):
         from casework.cases import sweep
         from casework.core import evidence
         from casework.models import CaseType, kinds
+        from complaints.services import customer_notices
 
         from . import reasons, services  # noqa: F401 (reasons: its codes)
         from .models import (
@@ -40,5 +41,6 @@ class AccountsConfig(AppConfig):
                 maker_fields=MAKER_FIELDS,
                 decision_permissions=(("accounts.approve_risk_accountrequest", NEEDS_RISK_OFFICER),),
                 row_related=("account",),
+                customer_contact=customer_notices.linked_customer_contact,
             )
         )

@@ -26,7 +26,7 @@ from casework.core.actors import Actor
 from casework.core.errors import InvalidInput, PermissionRefused, TransitionRefused
 from casework.core.evidence import check_evidence_file, discard_file_of
 from casework.models import CaseType, HandbackKind, Partner
-from casework.notices import outbox
+from casework.notices import customers, outbox
 from casework.privacy.masking import mask_account_number
 from casework.sla import clocks
 from casework.trail.reasons import SystemReason
@@ -34,6 +34,7 @@ from casework.workspace import handbacks
 from complaints import services as complaint_services
 from complaints.models import Category as ComplaintCategory
 from complaints.models import Complaint, ResolutionCode
+from complaints.services import customer_notices
 
 from . import reasons
 from .gateways import gateway
@@ -416,14 +417,29 @@ def _execute(
                 [request, request.complaint], kind=HandbackKind.UNLOCK_EXECUTED, actor=actor
             )
 
-    return run_transition(
-        request,
-        name,
-        actor=actor,
-        reason=reason,
-        before_save=change_account,
-        arguments={"gateway_reference": ""},
-    )
+    with transaction.atomic():
+        run_transition(
+            request,
+            name,
+            actor=actor,
+            reason=reason,
+            before_save=change_account,
+            arguments={"gateway_reference": ""},
+        )
+        if request.kind == RequestKind.UNLOCK:
+            _tell_unlocked(request, actor)
+    return request
+
+
+def _tell_unlocked(request: AccountRequest, actor: Actor) -> None:
+    """The customer is told their account works again (the complaint's customer, on the
+    complaint's channel), in the execution's transaction."""
+    context = customer_notices.shared_context() | {
+        "reference": request.reference,
+        "account": mask_account_number(request.account.account_number),
+        "complaint_reference": request.complaint.reference if request.complaint_id else "",
+    }
+    customers.tell_customer(case=request, kind=customers.UNLOCK_EXECUTED, actor=actor, context=context)
 
 
 def execute_request(*, request: AccountRequest, actor: Actor, reason: str = "") -> AccountRequest:

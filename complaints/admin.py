@@ -398,6 +398,8 @@ class ComplaintAdmin(IntakeAdminMixin, BulkAssignMixin, MaskedFieldsAdmin, CaseA
                 "fields": (
                     "customer_name",
                     "customer_phone",
+                    "customer_email",
+                    ("preferred_channel", "customer_language"),
                     "account_number",
                     "identity_verified_at",
                     "identity_verified_by",

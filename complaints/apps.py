@@ -10,6 +10,7 @@ class ComplaintsConfig(AppConfig):
         from casework.cases import sweep
         from casework.core import evidence
         from casework.models import CaseType, kinds
+        from complaints.services import customer_notices
 
         from . import dashboard, reasons, services  # noqa: F401 (reasons: its codes)
         from .models import OPEN_STATES, Complaint, ComplaintAttachment, State
@@ -45,5 +46,6 @@ class ComplaintsConfig(AppConfig):
                     open_from_message=customer_messages.open_from_message,
                     phone_field="customer_phone",
                 ),
+                customer_contact=customer_notices.customer_contact,
             )
         )

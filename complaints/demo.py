@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from casework.cases.teams import team_for_code
 from casework.demo import DEMO_REFERENCE_PREFIX, PARTNER_CODE, SECOND_PARTNER_CODE, Demo
-from casework.models import Partner
+from casework.models import CustomerMessage, Partner
+from casework.notices import outbox
 
 from . import services
 from .models import Complaint
@@ -132,6 +134,10 @@ def demo_complaints(now: dt.datetime) -> tuple[DemoComplaint, ...]:
                 "category": "account_locked",
                 "customer_name": "Chen Xiaoyu",
                 "customer_phone": "13628001234",
+                # Travelling: told by e-mail (never held for quiet hours), in English.
+                "customer_email": "chen.xiaoyu@example.com",
+                "preferred_channel": "email",
+                "customer_language": "en",
                 "account_number": "WLT-6201-7788",
                 "description": (
                     "Travelling in Chengdu; entered the payment password wrongly five times at the hotel "
@@ -374,10 +380,27 @@ def demo_complaints(now: dt.datetime) -> tuple[DemoComplaint, ...]:
 def load(demo: Demo) -> None:
     demo.heading("Demo complaints")
     cast = cast_for(demo)
+    told = []
     for story in demo_complaints(demo.now):
         complaint, created = tell(story, cast, demo.now)
+        told.append(complaint.reference)
         note = "" if created else "  (already there)"
         demo.write(f"  {complaint.reference}  {complaint.state:<17}  {story.title}{note}")
+    send_customer_notices(demo, told)
+
+
+def send_customer_notices(demo: Demo, references: list[str]) -> None:
+    """Send the demo customers' notices now, so the story shows them sent before the worker
+    starts (the worker then finds them sent; one held for quiet hours waits for the sweep)."""
+    waiting = CustomerMessage.objects.filter(
+        case_reference__in=references, status=CustomerMessage.Status.QUEUED, notification__isnull=False
+    )
+    sent = sum(outbox.deliver(message.notification_id) for message in waiting)
+    messages = CustomerMessage.objects.filter(case_reference__in=references)
+    demo.write(
+        f"  Customer notices: {messages.count()} ({sent} sent now); SMS under {settings.SMS_FILE_PATH}/, "
+        f"e-mail under {settings.EMAIL_FILE_PATH}/"
+    )
 
 
 def tell(story: DemoComplaint, cast: Cast, now: dt.datetime) -> tuple[Complaint, bool]:

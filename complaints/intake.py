@@ -109,6 +109,9 @@ class IntakeAdminMixin:
                     "priority",
                     "customer_name",
                     "customer_phone",
+                    "customer_email",
+                    "preferred_channel",
+                    "customer_language",
                     "account_number",
                 )
             },

@@ -210,6 +210,24 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "backoffice@wallet.exa
 # it with a signed tag naming their message (``casework.notices.replies``).
 CUSTOMER_REPLY_ADDRESS = os.environ.get("CUSTOMER_REPLY_ADDRESS", "complaints@wallet.example")
 
+# --- Telling the customer (issue 16; casework.notices.customers) -----------------------
+# SMS go through one gateway class; the demo's files each message under VAR_DIR/sms/.
+SMS_GATEWAY = os.environ.get("SMS_GATEWAY", "casework.notices.sms.FileSmsGateway")
+SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(VAR_DIR / "sms"))
+# No SMS in these hours of the customer's day ("HH:MM-HH:MM", may wrap midnight; blank:
+# none): one written then is held and sent when they end. E-mail is never held.
+CUSTOMER_QUIET_HOURS = os.environ.get("CUSTOMER_QUIET_HOURS", "21:00-08:00")
+if CUSTOMER_QUIET_HOURS and not re.fullmatch(r"\d{2}:\d{2}-\d{2}:\d{2}", CUSTOMER_QUIET_HOURS):
+    raise ImproperlyConfigured("CUSTOMER_QUIET_HOURS is HH:MM-HH:MM, e.g. 21:00-08:00, or blank.")
+CUSTOMER_TIME_ZONE = os.environ.get("CUSTOMER_TIME_ZONE", TIME_ZONE)
+# How the customer reaches us, and the regulator if our answer does not satisfy them
+# (blank: the PBOC's financial consumer hotline 12363, in the customer's language).
+CUSTOMER_HOTLINE = os.environ.get("CUSTOMER_HOTLINE", "95017")
+CUSTOMER_REGULATOR_CHANNEL = os.environ.get("CUSTOMER_REGULATOR_CHANNEL", "")
+# The decision notice's survey link: the dotted path of a function(complaint) -> URL.
+# Until that module exists the notice goes without a link.
+CUSTOMER_SURVEY_LINK = os.environ.get("CUSTOMER_SURVEY_LINK", "complaints.survey.survey_url")
+
 # History: reverting would write an old state past the state machine.
 SIMPLE_HISTORY_REVERT_DISABLED = True
 

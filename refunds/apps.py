@@ -12,6 +12,7 @@ class RefundsConfig(AppConfig):
         from casework.cases import sweep
         from casework.core import evidence
         from casework.models import CaseType, kinds
+        from complaints.services import customer_notices
 
         from . import dashboard, reasons, services  # noqa: F401 (reasons: its codes)
         from .models import OPEN_REFUND_STATES, RefundCase, RefundEvidence, RefundState
@@ -39,5 +40,6 @@ class RefundsConfig(AppConfig):
                 decide_permission="refunds.approve_refundcase",
                 maker_fields=("submitted_by", "first_approved_by"),
                 row_related=("transaction",),
+                customer_contact=customer_notices.linked_customer_contact,
             )
         )

@@ -96,6 +96,7 @@ class PartnerAdmin(AppendOnlyHistoryAdmin):
         "rate_limit",
         "webhook_url",
         "webhook_secret_state",
+        "notifies_customers_directly",
     )
     readonly_fields = ("webhook_secret_state",)
     inlines = (PartnerApiKeyInline,)

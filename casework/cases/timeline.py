@@ -24,8 +24,10 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext, pgettext, pgettext_lazy
 
 from casework.cases.transitions import action_words, history_reason
-from casework.models import CustomerMessage, DeliveryAttempt, Notification, TransitionRecord
+from casework.models import CustomerChannel, CustomerMessage, DeliveryAttempt, Notification, TransitionRecord
 from casework.notices import outbox
+from casework.notices.customers import notice_label as customer_notice_label
+from casework.privacy.masking import mask_phone
 from casework.trail.audit import actor_label, records_for
 from casework.trail.reasons import shown_reason
 
@@ -42,7 +44,7 @@ KINDS = {
     "notice": pgettext_lazy("timeline entry", "notice"),
     "delivery": pgettext_lazy("timeline entry", "delivery"),
     "linked case": pgettext_lazy("timeline entry", "linked case"),
-    "customer message": pgettext_lazy("timeline entry", "from the customer"),
+    "customer message": pgettext_lazy("timeline entry", "customer message"),
     "survey": pgettext_lazy("timeline entry", "survey"),
 }
 
@@ -52,7 +54,7 @@ class Entry:
     """One thing that happened to the case."""
 
     at: dt.datetime
-    kind: str  # transition, note, message, attachment, evidence, payment, notice, delivery, linked case
+    kind: str  # transition, note, message, ..., notice, delivery, linked case, customer message
     actor: str
     what: str
     detail: str = ""
@@ -156,12 +158,28 @@ def _field_labels(case: models.Model, names: Iterable[str]) -> list[str]:
     return [str(fields[name].verbose_name) if name in fields else name for name in names]
 
 
+def masked_address(channel: str, address: str) -> str:
+    """A customer's phone or e-mail address as the timeline shows it: ``138****8000``,
+    ``w***@example.com``."""
+    if channel == Notification.Channel.SMS:
+        return mask_phone(address)
+    local, at, domain = address.partition("@")
+    return f"{local[:1]}***{at}{domain}" if at else mask_phone(address)
+
+
+def _is_customer_notice(notice: Notification) -> bool:
+    return notice.kind.startswith(outbox.CUSTOMER_KIND_PREFIX)
+
+
 def notices(case: models.Model) -> Iterable[Entry]:
     """Each notice written for the case (escalation, reminder, webhook) and each try at
-    delivering it, at the time it happened: two queries for any number of them."""
+    delivering it, at the time it happened; each message to or from the customer, with
+    its delivery status and the address masked: three queries for any number of them."""
     content_type = ContentType.objects.get_for_model(case)
-    rows = Notification.objects.filter(content_type=content_type, object_id=case.pk).only(
-        "id", "kind", "channel", "recipient", "subject", "status", "created_at"
+    rows = (
+        Notification.objects.filter(content_type=content_type, object_id=case.pk)
+        .exclude(kind__startswith=outbox.CUSTOMER_KIND_PREFIX)  # told as customer messages below
+        .only("id", "kind", "channel", "recipient", "subject", "status", "created_at")
     )
     for notice in rows:
         yield Entry(
@@ -177,26 +195,76 @@ def notices(case: models.Model) -> Iterable[Entry]:
             f"{notice.subject} ({notice.get_status_display()})",
             _admin_url(notice),
         )
+    yield from customer_messages(case, content_type)
     attempts = DeliveryAttempt.objects.filter(
         notification__content_type=content_type, notification__object_id=case.pk
     ).select_related("notification", "triggered_by__partner")
     for attempt in attempts:
+        notice = attempt.notification
         outcome = gettext("delivered") if attempt.succeeded else gettext("failed")
         answer = f" (HTTP {attempt.response_status})" if attempt.response_status else ""
+        recipient = (
+            masked_address(notice.channel, notice.recipient)
+            if _is_customer_notice(notice)
+            else notice.recipient
+        )
         yield Entry(
             attempt.attempted_at,
             "delivery",
             _label(attempt.triggered_by) if attempt.triggered_by_id else SYSTEM,
             gettext("%(kind)s notice to %(recipient)s: %(outcome)s%(answer)s")
             % {
-                "kind": outbox.kind_label(attempt.notification.kind),
-                "recipient": attempt.notification.recipient,
+                "kind": outbox.kind_label(notice.kind),
+                "recipient": recipient,
                 "outcome": outcome,
                 "answer": answer,
             },
             attempt.error,
-            _admin_url(attempt.notification),
+            _admin_url(notice),
         )
+
+
+def customer_messages(case: models.Model, content_type: ContentType | None = None) -> Iterable[Entry]:
+    """Each message to the customer (their replies are ``customer_replies``): "Acceptance
+    notice by SMS to 138****8000", and how it stands: "sent 10:42", "held for quiet hours
+    until 08:00", "not sent: the customer opted out"."""
+    content_type = content_type or ContentType.objects.get_for_model(case)
+    messages = CustomerMessage.objects.filter(
+        content_type=content_type, object_id=case.pk, direction=CustomerMessage.Direction.OUTGOING
+    ).select_related("notification", "author__partner")
+    for message in messages:
+        what = gettext("%(kind)s by %(channel)s to %(address)s") % {
+            "kind": customer_notice_label(message.kind),
+            "channel": message.get_channel_display(),
+            "address": masked_address(message.channel, message.address),
+        }
+        yield Entry(
+            message.created_at,
+            "customer message",
+            _label(message.author) if message.author_id else SYSTEM,
+            what,
+            f"{message_status(message)}: {_told(message)}",
+            _admin_url(message.notification) if message.notification_id else "",
+        )
+
+
+def _told(message: CustomerMessage, limit: int = 80) -> str:
+    """What the customer read first: an e-mail's subject, an SMS's text (cut)."""
+    if message.channel == CustomerChannel.EMAIL and message.subject:
+        return message.subject
+    text = " ".join(message.body_text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def message_status(message: CustomerMessage) -> str:
+    """A message's delivery status with its time, in the reader's time zone."""
+    if message.status == CustomerMessage.Status.SENT and message.sent_at:
+        return gettext("sent %(time)s") % {"time": f"{timezone.localtime(message.sent_at):%H:%M}"}
+    if message.status == CustomerMessage.Status.HELD and message.notification_id:
+        return gettext("held for quiet hours until %(time)s") % {
+            "time": f"{timezone.localtime(message.notification.next_attempt_at):%H:%M}"
+        }
+    return str(message.get_status_display())
 
 
 # Sources a case type names with its own rows.

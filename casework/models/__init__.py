@@ -16,7 +16,13 @@ May import: ``casework.core`` only (field types, limits, the keyed chain under h
 """
 
 from casework.models.cases import ReferenceSequence, Team
-from casework.models.correspondence import ContactOptOut, CustomerChannel, CustomerLanguage, CustomerMessage
+from casework.models.correspondence import (
+    ContactOptOut,
+    CustomerChannel,
+    CustomerContact,
+    CustomerLanguage,
+    CustomerMessage,
+)
 from casework.models.handbacks import Handback, HandbackKind
 from casework.models.message_templates import MessageTemplate
 from casework.models.notices import DeliveryAttempt, Notification
@@ -41,6 +47,7 @@ __all__ = [
     "CaseType",
     "ContactOptOut",
     "CustomerChannel",
+    "CustomerContact",
     "CustomerLanguage",
     "CustomerMessage",
     "DeliveryAttempt",

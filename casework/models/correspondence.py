@@ -9,6 +9,9 @@ incoming message is a reply that came back by e-mail or SMS and was filed on its
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -31,6 +34,36 @@ class CustomerLanguage(models.TextChoices):
 
     ZH_HANS = "zh-hans", _("Simplified Chinese")
     EN = "en", _("English")
+
+
+@dataclass(frozen=True)
+class CustomerContact:
+    """Who the customer of a case is and how to reach them, as the case's kind says
+    (``CaseKind.customer_contact``): a complaint's own fields, or those of the complaint a
+    case was opened from. ``partner`` is the partner that filed it, if any: a partner's
+    customers are told through the partner unless it opted in to direct notices."""
+
+    name: str
+    phone: str  # E.164
+    email: str = ""
+    language: str = CustomerLanguage.ZH_HANS
+    preferred_channel: str = CustomerChannel.SMS
+    partner: Any = None  # a ``Partner`` or None
+
+    @property
+    def channel(self) -> str:
+        """The preferred channel, or SMS when there is no e-mail address to write to."""
+        if self.preferred_channel == CustomerChannel.EMAIL and self.email:
+            return CustomerChannel.EMAIL
+        return CustomerChannel.SMS
+
+    def address(self, channel: str) -> str:
+        return self.email.strip().lower() if channel == CustomerChannel.EMAIL else self.phone
+
+    @property
+    def is_told_directly(self) -> bool:
+        """Staff cases always; a partner's only when it asked us to tell its customers."""
+        return self.partner is None or bool(getattr(self.partner, "notifies_customers_directly", False))
 
 
 class CustomerMessage(models.Model):
@@ -101,6 +134,8 @@ class CustomerMessage(models.Model):
         help_text=_("Who wrote a staff reply; blank for the system's notices and for replies."),
         verbose_name=_("author"),
     )
+    # Outgoing: the event it tells, once (the outbox row's key; kept also when none is written).
+    idempotency_key = models.CharField(max_length=120, blank=True, verbose_name=_("idempotency key"))
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
     sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent or received at"))
 
@@ -113,6 +148,12 @@ class CustomerMessage(models.Model):
             models.Index(fields=["content_type", "object_id", "created_at"], name="custmsg_case_time")
         ]
         constraints = [
+            # One message per event told: a repeat of the event finds it.
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="custmsg_idempotency_key_once",
+            ),
             # The same e-mail fetched twice from the mailbox is filed once.
             models.UniqueConstraint(
                 fields=["message_id"],

@@ -114,6 +114,10 @@ class CaseKind:
     # The customer's replies by e-mail and SMS (``casework.intake``): None files them on
     # the case and tells its holder, and nothing more.
     replies: CustomerReplies | None = None
+    # Who the case's customer is and how to reach them (``casework.notices.customers``):
+    # ``customer_contact(case)`` returns a ``CustomerContact``, or None when the case knows
+    # no customer to write to (a refund case a partner opened on a transaction alone).
+    customer_contact: Callable[[Any], Any] | None = None
 
     @property
     def state_labels(self) -> dict[str, str]:

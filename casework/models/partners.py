@@ -54,6 +54,14 @@ class Partner(models.Model):
     previous_webhook_secret_expires_at = models.DateTimeField(
         null=True, blank=True, verbose_name=_("previous webhook secret expires at")
     )
+    notifies_customers_directly = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Tell this partner's customers the acceptance, extension and decision of their "
+            "complaints by SMS or e-mail ourselves; off, the partner tells them from its webhooks."
+        ),
+        verbose_name=_("notifies customers directly"),
+    )
     # Secrets stay out of the history: auditors see that a rotation happened, not its key.
     history = ChainedHistoricalRecords(excluded_fields=["webhook_secret", "previous_webhook_secret"])
 

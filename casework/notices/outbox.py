@@ -7,9 +7,15 @@ retried by the sweep with backoff, never by a broker timer. The idempotency key
 also travels as the e-mail's Message-ID and as the webhook's ``webhook-id``, so a resend
 after a worker died mid-send is recognisable downstream.
 
-Two channels: e-mail, and a signed HTTP POST (Standard Webhooks, see ``webhooks``) whose
-body is the stored JSON text, byte for byte. Any answer but 2xx, a timeout or a refused
-connection is a failure like a refusing mail relay: kept, retried, given up in the end.
+Three channels: e-mail, SMS (through ``sms.gateway()``), and a signed HTTP POST (Standard
+Webhooks, see ``webhooks``) whose body is the stored JSON text, byte for byte. Any answer
+but 2xx, a timeout or a refused connection is a failure like a refusing mail relay: kept,
+retried, given up in the end.
+
+A notice to a customer (``customers``) has its ``CustomerMessage``: its e-mail goes
+multipart with the HTML and the threading headers stored there, and the message's status
+follows the notice's (sent, failed). One held for quiet hours is written with a later
+``not_before``: no task is sent for it, the retry sweep sends it when that time comes.
 
 Every try, by a worker, the sweep or an operator's re-send, leaves a ``DeliveryAttempt``:
 when, how long, what the other side answered, or why there was no answer.
@@ -30,7 +36,7 @@ from urllib.parse import urlsplit
 from celery import current_app
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone, translation
@@ -39,8 +45,8 @@ from django.utils.translation import gettext
 
 from casework.core.actors import Actor
 from casework.core.errors import PermissionRefused, TransitionRefused
-from casework.models import DeliveryAttempt, Notification
-from casework.notices import webhooks
+from casework.models import CustomerMessage, DeliveryAttempt, Notification
+from casework.notices import replies, sms, webhooks
 
 # The Celery task that delivers one notice (``casework.tasks``), sent by name: the task
 # module imports this one, not the other way round.
@@ -96,8 +102,10 @@ def enqueue(
     case: models.Model | None = None,
     channel: str = Notification.Channel.EMAIL,
     signing_key: str = "",
+    not_before: dt.datetime | None = None,
 ) -> Notification:
-    """Write the notice (once per key) and deliver it after the surrounding commit.
+    """Write the notice (once per key) and deliver it after the surrounding commit, or,
+    given ``not_before`` (an SMS in the customer's quiet hours), by the retry sweep then.
 
     A webhook notice goes to an http(s) URL, carries a JSON body and names the secret
     that signs it (``signing_key``); a mistake there is the caller's, refused at once.
@@ -106,7 +114,7 @@ def enqueue(
         _check_webhook(recipient=recipient, body=body, signing_key=signing_key)
     defaults = {
         # The task delivers it at once; the retry sweep looks only after this.
-        "next_attempt_at": timezone.now() + FIRST_RETRY_AFTER,
+        "next_attempt_at": not_before or timezone.now() + FIRST_RETRY_AFTER,
         "kind": kind,
         "channel": channel,
         "recipient": recipient,
@@ -123,7 +131,7 @@ def enqueue(
     notification, created = Notification.objects.get_or_create(
         idempotency_key=idempotency_key, defaults=defaults
     )
-    if created:
+    if created and not_before is None:
         transaction.on_commit(lambda: publish(notification.pk))
     return notification
 
@@ -222,6 +230,10 @@ def _excerpt(response: urllib.error.HTTPError, limit: int = 200) -> str:
 
 
 def _send_email(notification: Notification) -> None:
+    message = CustomerMessage.objects.filter(notification=notification).first()
+    if message is not None:
+        _send_customer_email(notification, message)
+        return
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "backoffice"
     message = EmailMessage(
         subject=notification.subject,
@@ -236,8 +248,61 @@ def _send_email(notification: Notification) -> None:
     message.send(fail_silently=False)
 
 
+def _send_customer_email(notification: Notification, message: CustomerMessage) -> None:
+    """Multipart text + HTML, with our Message-ID, a Reply-To naming the message, and the
+    case's first e-mail as In-Reply-To / References (none on the first)."""
+    headers = {
+        "Message-ID": replies.customer_message_id(notification.idempotency_key),
+        "X-Idempotency-Key": notification.idempotency_key,
+    }
+    if message.in_reply_to:
+        headers |= {"In-Reply-To": message.in_reply_to, "References": message.in_reply_to}
+    mail = EmailMultiAlternatives(
+        subject=notification.subject,
+        body=notification.body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[notification.recipient],
+        reply_to=[replies.reply_address(message.pk)],
+        headers=headers,
+    )
+    if message.body_html:
+        mail.attach_alternative(message.body_html, "text/html")
+    mail.send(fail_silently=False)
+
+
+def _send_sms(notification: Notification) -> None:
+    sms.gateway().send(
+        to=notification.recipient, text=notification.body, idempotency_key=notification.idempotency_key
+    )
+
+
+def _follow(notification: Notification) -> None:
+    """The customer message a notice delivers takes its outcome (one UPDATE, none if none)."""
+    if not notification.kind.startswith(CUSTOMER_KIND_PREFIX):
+        return
+    if notification.status == Notification.Status.SENT:
+        CustomerMessage.objects.filter(notification=notification).update(
+            status=CustomerMessage.Status.SENT, sent_at=notification.sent_at
+        )
+    elif notification.status == Notification.Status.FAILED:
+        CustomerMessage.objects.filter(notification=notification).update(status=CustomerMessage.Status.FAILED)
+
+
+def _is_held(notification_id: int, now: dt.datetime) -> bool:
+    return CustomerMessage.objects.filter(
+        notification_id=notification_id,
+        status=CustomerMessage.Status.HELD,
+        notification__next_attempt_at__gt=now,
+    ).exists()
+
+
+# The kinds of notices to customers (``customers.KIND_PREFIX``; that module builds on this one).
+CUSTOMER_KIND_PREFIX = "customer_"
+
+
 SENDERS = {
     Notification.Channel.EMAIL: _send_email,
+    Notification.Channel.SMS: _send_sms,
     Notification.Channel.WEBHOOK: _post_webhook,
 }
 
@@ -272,6 +337,8 @@ def _attempt(notification: Notification, *, triggered_by=None) -> DeliveryAttemp
 def deliver(notification_id: int) -> bool:
     """Send one pending notice; True if this call sent it."""
     now = timezone.now()
+    if _is_held(notification_id, now):  # an SMS in the customer's quiet hours: not even by hand
+        return False
     with transaction.atomic():
         # The conditional UPDATE is the claim: it locks the row until commit, and a
         # second deliverer waits, then finds the notice no longer pending.
@@ -292,11 +359,13 @@ def deliver(notification_id: int) -> bool:
             else:
                 notification.next_attempt_at = now + backoff(notification.attempts)
             notification.save(update_fields=["last_error", "status", "next_attempt_at"])
+            _follow(notification)
             return False
         notification.status = Notification.Status.SENT
         notification.sent_at = now
         notification.last_error = ""
         notification.save(update_fields=["status", "sent_at", "last_error"])
+        _follow(notification)
     return True
 
 

@@ -26,7 +26,7 @@ from accounts.models import (
 )
 from casework.access import roles
 from casework.access.demo_credentials import demo_key
-from casework.models import Notification, Partner, PartnerApiKey, TransitionRecord
+from casework.models import CustomerMessage, Notification, Partner, PartnerApiKey, TransitionRecord
 from casework.trail.audit import records_for
 from complaints.models import Complaint, State
 from refunds.models import RefundCase, RefundState
@@ -89,6 +89,15 @@ def test_demo_has_two_partners_each_with_a_key_that_sees_only_its_own_cases(demo
 
 def test_demo_shows_every_complaint_state(demo):
     assert set(Complaint.objects.values_list("state", flat=True)) == set(State.values)
+
+
+def test_demo_has_an_accepted_complaint_whose_customer_was_told_by_e_mail(demo, mailoutbox):
+    complaint = Complaint.objects.get(external_reference="demo-locked-chengdu")
+    acceptance = CustomerMessage.objects.get(case_reference=complaint.reference, kind="acceptance")
+
+    assert (acceptance.channel, acceptance.status) == ("email", "sent")
+    assert any(mail.subject == f"Your complaint {complaint.reference} is accepted" for mail in mailoutbox)
+    assert "Customer notices: " in demo and "SMS under " in demo and "e-mail under " in demo
 
 
 def test_demo_escalation_writes_a_notice_for_the_technical_team(demo):

@@ -49,7 +49,8 @@ def escalate(agent, team, **details) -> Complaint:
         **details,
     )
     services.verify_identity(complaint=complaint, actor=agent, method="callback")
-    services.accept_complaint(complaint=complaint, actor=agent)
+    # No acceptance SMS: these tests count the deliveries of the escalation notice alone.
+    services.accept_complaint(complaint=complaint, actor=agent, tell_customer=False)
     return services.escalate_complaint(
         complaint=complaint, actor=agent, team=team, reason="Debit without settlement: trace and reverse"
     )

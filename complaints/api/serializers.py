@@ -11,6 +11,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_sc
 from rest_framework import serializers
 
 from casework.core.limits import max_length_of
+from casework.models import CustomerChannel, CustomerLanguage
 from casework.partners.serializers import (
     CaseSerializer,
     MoneyField,
@@ -31,6 +32,7 @@ from complaints.models import (
     Priority,
     ResolutionCode,
     State,
+    email_channel_refusal,
 )
 
 
@@ -69,6 +71,24 @@ class ComplaintCreateSerializer(serializers.Serializer):
         validators=_rules("customer_phone"),
         help_text="A valid phone number; without a country code, read as a number in China (+86). "
         "Kept in E.164, e.g. `+8613800138000`.",
+    )
+    # How the customer is told what happens, when the partner opted in to direct notices.
+    customer_email = serializers.EmailField(
+        validators=_rules("customer_email"),
+        allow_blank=True,
+        default="",
+        help_text="The customer's e-mail address; needed when `preferred_channel` is `email`.",
+    )
+    preferred_channel = serializers.ChoiceField(
+        choices=CustomerChannel.choices,
+        default=CustomerChannel.SMS,
+        help_text="How the customer is told of acceptance, extension and decision (only when the "
+        "partner asked the back office to tell its customers directly).",
+    )
+    customer_language = serializers.ChoiceField(
+        choices=CustomerLanguage.choices,
+        default=CustomerLanguage.ZH_HANS,
+        help_text="The language the customer is written to in.",
     )
     account_number = serializers.CharField(validators=_rules("account_number"), allow_blank=True, default="")
     description = serializers.CharField(
@@ -114,6 +134,10 @@ class ComplaintCreateSerializer(serializers.Serializer):
         }
         if missing:
             raise serializers.ValidationError(missing)
+        # The model's clean() asks the same: preferring e-mail needs an address.
+        refusal = email_channel_refusal(attrs["preferred_channel"], attrs.get("customer_email", ""))
+        if refusal:
+            raise serializers.ValidationError({"customer_email": [refusal]})
         refuse_extra_decimal_places(attrs, ["amount"])
         return attrs
 

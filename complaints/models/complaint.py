@@ -134,6 +134,14 @@ def may_return_findings(complaint: Complaint, user) -> bool:
     return user.groups.filter(pk=team.group_id).exists()
 
 
+def email_channel_refusal(preferred_channel: str, customer_email: str) -> str | None:
+    """Why this contact cannot be kept, or None: preferring e-mail needs an address. Asked by
+    ``Complaint.clean`` (the admin's forms, the services) and the partner API's serializer."""
+    if preferred_channel == CustomerChannel.EMAIL and not (customer_email or "").strip():
+        return gettext("Give the customer's e-mail address, or choose SMS as the preferred channel.")
+    return None
+
+
 class Complaint(ConcurrentTransitionMixin, models.Model):
     reference = models.CharField(max_length=30, unique=True, editable=False, verbose_name=_("reference"))
     version = models.PositiveIntegerField(default=0, editable=False, verbose_name=_("version"))
@@ -349,6 +357,9 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
         }
         if missing:
             raise ValidationError(missing)
+        refusal = email_channel_refusal(self.preferred_channel, self.customer_email)
+        if refusal and not {"customer_email", "preferred_channel"} & not_cleaned:
+            raise ValidationError({"customer_email": refusal})
         # The currency's minor units: known only with both fields, each valid on its own.
         if isinstance(self.amount, Decimal) and self.currency and not {"amount", "currency"} & not_cleaned:
             try:

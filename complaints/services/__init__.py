@@ -8,12 +8,14 @@ each is one transaction and returns the complaint.
 - ``clock``: what the sweep does with no user (auto-closing resolved complaints);
 - ``corrections``: correcting the category, priority or channel, with a reason, and who
   may (``may_correct``); the SLA clock moves to the new policy.
+- ``customer_notices``: what the customer is told on acceptance, extension and decision
+  (called by ``cases`` in each step's transaction), and who the customer of a case is;
 - ``first_contact``: registering a complaint and resolving it in the same call, every
   step through ``cases`` in one transaction.
 
 Imported as ``complaints.services``: the use cases are re-exported here. ``linked_cases``,
-``clock`` and ``first_contact`` import ``cases``; ``cases`` imports none of them, nor does
-``corrections``.
+``clock`` and ``first_contact`` import ``cases``; ``cases`` imports none of them but
+``customer_notices`` (which imports no other), nor does ``corrections``.
 """
 
 from .cases import (

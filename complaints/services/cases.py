@@ -8,7 +8,7 @@ import logging
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,7 +25,7 @@ from casework.cases.transitions import (
 from casework.core.actors import Actor
 from casework.core.errors import InvalidInput, PermissionRefused, TransitionRefused
 from casework.core.evidence import check_evidence_file, discard_file_of
-from casework.models import CaseType, HandbackKind, Partner, Team
+from casework.models import CaseType, CustomerChannel, CustomerLanguage, HandbackKind, Partner, Team
 from casework.notices import outbox
 from casework.sla import clocks
 from casework.trail.audit import SYSTEM_ACTOR_LABEL
@@ -43,6 +43,7 @@ from complaints.models import (
     State,
     VerificationMethod,
 )
+from complaints.services import customer_notices
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +88,9 @@ def register_complaint(
     customer_phone: str,
     description: str,
     priority: str = "normal",
+    customer_email: str = "",
+    customer_language: str = CustomerLanguage.ZH_HANS,
+    preferred_channel: str = CustomerChannel.SMS,
     account_number: str = "",
     transaction_at: dt.datetime | None = None,
     amount: Decimal | None = None,
@@ -118,6 +122,9 @@ def register_complaint(
         priority=priority,
         customer_name=customer_name,
         customer_phone=customer_phone,
+        customer_email=customer_email,
+        customer_language=customer_language,
+        preferred_channel=preferred_channel,
         account_number=account_number,
         description=description,
         transaction_at=transaction_at,
@@ -190,11 +197,19 @@ def _first_response(complaint: Complaint) -> None:
     clocks.record_first_response(complaint.sla_clock, at=timezone.now())
 
 
-def accept_complaint(*, complaint: Complaint, actor: Actor, reason: str = "") -> Complaint:
-    """Accept a received complaint whose caller's identity was verified."""
-    return run_transition(
-        complaint, "accept", actor=actor, reason=reason, before_save=lambda: _first_response(complaint)
-    )
+def accept_complaint(
+    *, complaint: Complaint, actor: Actor, reason: str = "", tell_customer: bool = True
+) -> Complaint:
+    """Accept a received complaint whose caller's identity was verified; the customer is
+    told (the reference, the deadline, how to reach us) in the same transaction, unless the
+    caller tells them the decision in the same breath (``register_and_resolve``)."""
+    with transaction.atomic():
+        run_transition(
+            complaint, "accept", actor=actor, reason=reason, before_save=lambda: _first_response(complaint)
+        )
+        if tell_customer:
+            customer_notices.tell_accepted(complaint, actor=actor)
+    return complaint
 
 
 def reject_complaint(*, complaint: Complaint, actor: Actor, reason: str) -> Complaint:
@@ -314,7 +329,10 @@ def send_holding_response(*, complaint: Complaint, actor: Actor, holding_respons
         complaint.holding_response = holding_response
         complaint.holding_response_at = timezone.now()
 
-    return step.run(apply=apply, reason=holding_response)
+    with transaction.atomic():  # the step, then the customer's notice of it: one transaction
+        step.run(apply=apply, reason=holding_response)
+        customer_notices.tell_extended(complaint, actor=actor)
+    return complaint
 
 
 def answered_and_stopped(complaint: Complaint) -> None:
@@ -347,15 +365,18 @@ def resolve_complaint(
             field="is_first_contact",
         )
 
-    return run_transition(
-        complaint,
-        "resolve",
-        actor=actor,
-        reason=summary,
-        data={"code": code, "first_contact": is_first_contact},
-        before_save=lambda: answered_and_stopped(complaint),
-        arguments={"code": code, "summary": summary, "is_first_contact": is_first_contact},
-    )
+    with transaction.atomic():
+        run_transition(
+            complaint,
+            "resolve",
+            actor=actor,
+            reason=summary,
+            data={"code": code, "first_contact": is_first_contact},
+            before_save=lambda: answered_and_stopped(complaint),
+            arguments={"code": code, "summary": summary, "is_first_contact": is_first_contact},
+        )
+        customer_notices.tell_decided(complaint, actor=actor)
+    return complaint
 
 
 def reopen_complaint(

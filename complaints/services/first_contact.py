@@ -68,7 +68,8 @@ def register_and_resolve(
                     field="channel",
                 )
             verify_identity(complaint=complaint, actor=actor, method=verification_method)
-            accept_complaint(complaint=complaint, actor=actor)
+            # One notice, the decision: an acceptance SMS a second before it says nothing new.
+            accept_complaint(complaint=complaint, actor=actor, tell_customer=False)
             resolve_complaint(
                 complaint=complaint, actor=actor, code=code, summary=summary, is_first_contact=True
             )

@@ -49,6 +49,10 @@ def registration(**overrides) -> dict[str, object]:
         "priority": "normal",
         "customer_name": "Zhang San",
         "customer_phone": "13912345678",
+        # As the browser sends the form's selects: the customer is told by SMS, in Chinese.
+        "customer_email": "",
+        "preferred_channel": "sms",
+        "customer_language": "zh-hans",
         "account_number": "6222000099998888",
         "description": "Scanned a QR code to pay 45 yuan; the app says failed but I was charged.",
         "transaction_at_0": "2026-03-02",

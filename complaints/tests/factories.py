@@ -84,7 +84,10 @@ def _run(step: str, complaint: Complaint, *, agent, technician, team: Team) -> C
         case "verify":
             return services.verify_identity(complaint=complaint, actor=agent, method="sms_code")
         case "accept":
-            return services.accept_complaint(complaint=complaint, actor=agent)
+            # The state, not the customer's correspondence: the suites that count notices
+            # (escalations through a dead broker, the sweep's) count theirs alone, at any
+            # hour. The acceptance notice has its own tests (test_customer_notices).
+            return services.accept_complaint(complaint=complaint, actor=agent, tell_customer=False)
         case "start":
             return services.start_complaint(complaint=complaint, actor=agent)
         case "escalate":

@@ -216,7 +216,7 @@ def test_escalation_needs_a_reason_and_another_team(verified, agent, technical_t
     with pytest.raises(InvalidInput) as refused:
         services.escalate_complaint(complaint=complaint, actor=agent, team=frontline, reason="x")
     assert refused.value.field == "team"
-    assert not Notification.objects.exists()
+    assert not Notification.objects.filter(kind="escalation").exists()
 
 
 def test_a_stale_copy_cannot_overwrite_a_concurrent_change(verified, agent, other_agent, technical_team):
@@ -373,7 +373,8 @@ def test_the_notice_is_plain_text_as_the_customer_said_it(agent, technical_team)
     services.verify_identity(complaint=complaint, actor=agent, method="callback")
     services.accept_complaint(complaint=complaint, actor=agent)
     services.escalate_complaint(complaint=complaint, actor=agent, team=technical_team, reason="Trace it")
-    assert "The app said 'failed (5003)' & took 86.40 <CNY>" in Notification.objects.get().body
+    notice = Notification.objects.get(kind="escalation")
+    assert "The app said 'failed (5003)' & took 86.40 <CNY>" in notice.body
 
 
 def test_a_negative_amount_is_refused_naming_the_field_and_nothing_is_saved(agent):

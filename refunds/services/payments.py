@@ -16,7 +16,8 @@ from casework.cases.transitions import require_permission, run_transition
 from casework.core.actors import Actor
 from casework.core.errors import CaseworkError, InvalidInput
 from casework.models import Notification
-from casework.notices import outbox
+from casework.notices import customers, outbox
+from complaints.services import customer_notices
 
 from .. import reasons
 from ..models import InstructionStatus, PaymentInstruction, RefundCase
@@ -158,6 +159,7 @@ def report_settlement(
                 before_save=lambda: end_case(case, actor=actor),
                 arguments={"processor_reference": processor_reference},
             )
+            _tell_paid(case, actor)
         else:
             run_transition(
                 case,
@@ -169,3 +171,14 @@ def report_settlement(
                 arguments={"error": error},
             )
     return instruction
+
+
+def _tell_paid(case: RefundCase, actor: Actor) -> None:
+    """The customer is told the money went back (the complaint's customer, on its channel),
+    in the settlement's transaction."""
+    context = customer_notices.shared_context() | {
+        "reference": case.reference,
+        "amount": format_money(case.amount_to_pay, case.currency),
+        "complaint_reference": case.complaint.reference if case.complaint_id else "",
+    }
+    customers.tell_customer(case=case, kind=customers.REFUND_SETTLED, actor=actor, context=context)
