@@ -46,7 +46,11 @@ def test_a_reply_fetched_from_the_mailbox_resumes_the_complaint_awaiting_the_cus
     assert Handback.objects.get(holder=agent).kind == HandbackKind.CUSTOMER_REPLIED
     assert complaints_mailbox.unseen() == 0
     entries = timeline.timeline(complaint, ComplaintAdmin.timeline_sources)
-    assert [entry.what for entry in entries if entry.kind == "customer message"] == ["reply by e-mail"]
+    # The notice it answers, then the reply.
+    assert [entry.what for entry in entries if entry.kind == "customer message"] == [
+        "Acceptance notice by e-mail to l***@example.com",
+        "reply by e-mail",
+    ]
 
 
 def test_the_same_mail_fetched_twice_is_filed_once(agent, complaints_mailbox):
