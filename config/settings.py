@@ -224,9 +224,6 @@ CUSTOMER_TIME_ZONE = os.environ.get("CUSTOMER_TIME_ZONE", TIME_ZONE)
 # (blank: the PBOC's financial consumer hotline 12363, in the customer's language).
 CUSTOMER_HOTLINE = os.environ.get("CUSTOMER_HOTLINE", "95017")
 CUSTOMER_REGULATOR_CHANNEL = os.environ.get("CUSTOMER_REGULATOR_CHANNEL", "")
-# The decision notice's survey link: the dotted path of a function(complaint) -> URL.
-# Until that module exists the notice goes without a link.
-CUSTOMER_SURVEY_LINK = os.environ.get("CUSTOMER_SURVEY_LINK", "complaints.survey.survey_url")
 
 # History: reverting would write an old state past the state machine.
 SIMPLE_HISTORY_REVERT_DISABLED = True

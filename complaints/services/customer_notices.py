@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy
 
 from casework.core.actors import Actor
@@ -65,15 +64,11 @@ def shared_context() -> dict:
 
 
 def survey_url(complaint: Complaint) -> str:
-    """The decision notice's survey link (``settings.CUSTOMER_SURVEY_LINK`` names the
-    function that makes it); "" until that function exists."""
-    if not settings.CUSTOMER_SURVEY_LINK:
-        return ""
-    try:
-        make = import_string(settings.CUSTOMER_SURVEY_LINK)
-    except ImportError:
-        return ""
-    return make(complaint) or ""
+    """The decision notice's survey link, dated from the resolution (it expires
+    ``SURVEY_LINK_DAYS`` after)."""
+    from complaints.survey import links  # the survey's services call back into ours
+
+    return links.survey_url(complaint, issued_at=complaint.resolved_at)
 
 
 def _tell(complaint: Complaint, kind: str, actor: Actor, **context) -> CustomerMessage | None:

@@ -4,6 +4,8 @@ contact rule both doors share (preferring e-mail needs an address)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.utils import timezone
 
@@ -13,6 +15,7 @@ from casework.notices import customers, outbox
 from complaints import services
 from complaints.models import Complaint
 from complaints.services import customer_notices
+from complaints.survey import links
 from complaints.tests.factories import register
 
 
@@ -92,9 +95,11 @@ def test_the_decision_says_the_outcome_and_where_to_go_if_not_satisfied(agent):
 
     decision = messages(complaint)[-1]
     assert decision.kind == "decision" and decision.channel == "sms"
+    complaint.refresh_from_db()
     assert decision.body_text == (
         f"Complaint {complaint.reference} decided: refunded or credited. Not satisfied? Call 95017, or the "
-        "regulator: the People's Bank of China's consumer hotline 12363."
+        f"regulator: the People's Bank of China's consumer hotline 12363. Rate us: "
+        f"{customer_notices.survey_url(complaint)}"
     )
     rendered = customer_notices.customers.texts.render_notice(
         "decision",
@@ -107,29 +112,19 @@ def test_the_decision_says_the_outcome_and_where_to_go_if_not_satisfied(agent):
     assert "tell us within 14 days and we will look at it again" in rendered.text
 
 
-def test_the_regulators_channel_and_the_survey_link_come_from_settings(agent, settings):
+def test_the_decision_names_the_regulators_channel_and_links_the_survey(agent, settings):
     settings.CUSTOMER_REGULATOR_CHANNEL = "金融消费者投诉热线 12378"
-    settings.CUSTOMER_SURVEY_LINK = "complaints.tests.test_complaint_notices.survey_link"
+    settings.PUBLIC_BASE_URL = "https://wallet.example"
     complaint = services.accept_complaint(complaint=verified(agent), actor=agent)
 
     services.resolve_complaint(complaint=complaint, actor=agent, code="explained", summary="已向客户解释")
 
     decision = messages(complaint)[-1]
     assert "金融消费者投诉热线 12378" in decision.body_text
-    assert decision.body_text.endswith(f"https://survey.example/{complaint.reference}")
-
-
-def survey_link(complaint: Complaint) -> str:
-    return f"https://survey.example/{complaint.reference}"
-
-
-def test_without_the_survey_module_the_decision_goes_without_a_link(agent, settings):
-    settings.CUSTOMER_SURVEY_LINK = "complaints.no_such_module.survey_url"
-    complaint = services.accept_complaint(complaint=verified(agent), actor=agent)
-
-    services.resolve_complaint(complaint=complaint, actor=agent, code="explained", summary="Explained")
-
-    assert "http" not in messages(complaint)[-1].body_text
+    [link] = re.findall(r"https://\S+", decision.body_text)
+    assert link.startswith(f"https://wallet.example/survey/{complaint.reference}.")
+    complaint.refresh_from_db()
+    assert links.reference_from_token(link.rstrip("/").rsplit("/", 1)[1]) == complaint.reference
 
 
 def test_a_first_contact_resolution_sends_the_decision_alone(agent):
@@ -181,13 +176,14 @@ def test_a_rejected_or_withdrawn_complaint_sends_no_decision_notice(agent):
     assert messages(rejected) == []
 
 
-def test_every_chinese_sms_keeps_within_70_characters_with_its_reference_and_date(agent):
+def test_every_chinese_sms_says_its_words_in_70_characters_with_its_reference_and_date(agent):
     complaint = services.accept_complaint(complaint=verified(agent), actor=agent)
     services.send_holding_response(complaint=complaint, actor=agent, holding_response="需商户收单行核查交易")
     services.resolve_complaint(complaint=complaint, actor=agent, code="explained", summary="已向客户解释")
 
     deadline = in_chinese(customers.local_date(complaint.sla_clock.resolution_due_at))
-    told = {message.kind: message.body_text for message in messages(complaint)}
+    # The decision's survey link comes after its words, in a part of its own.
+    told = {message.kind: message.body_text.split(" 评价：")[0] for message in messages(complaint)}  # noqa: RUF001
     assert {kind: len(text) <= 70 for kind, text in told.items()} == dict.fromkeys(told, True), told
     assert all(complaint.reference in text for text in told.values())
     assert deadline in told["extension"] and "12363" in told["decision"]
