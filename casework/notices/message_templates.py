@@ -1,14 +1,17 @@
 """Writing a message from a ``MessageTemplate``: which template a case gets, the text with
 its placeholders filled, the HTML part of the e-mail, the SMS and how many parts it costs.
 
-The values come from whoever sends (the notice or the agent's reply), already in the
-customer's language and time zone; this module only puts them in place.
+The values come from whoever sends: a notice's context (``notice_values``, the same the
+notice's file templates read) or the agent's reply. The HTML part is drawn in the notices'
+own layout (``customer_notices/_layout.html``), so a template written in the admin looks
+like the notices written in files.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.template.loader import render_to_string
@@ -78,11 +81,12 @@ def render(template: MessageTemplate, values: dict[str, str]) -> Rendered:
     text = fill(template.body, values)
     with translation.override(template.language):
         html = render_to_string(
-            "message_templates/email.html",
+            "customer_notices/_paragraphs.html",
             {
                 "subject": fill(template.subject, values),
                 "paragraphs": [part.strip() for part in text.split("\n\n") if part.strip()],
-                "language": template.language,
+                "hotline": values.get("hotline", ""),
+                "LANGUAGE_CODE": template.language,
             },
         )
     return Rendered(
@@ -91,6 +95,41 @@ def render(template: MessageTemplate, values: dict[str, str]) -> Rendered:
         html=html,
         sms=fill(template.sms_body, values),
     )
+
+
+def _day(value) -> str:
+    return date_format(value, gettext("j F Y")) if value else ""
+
+
+def notice_values(context: dict[str, Any], language: str) -> dict[str, str]:
+    """The placeholders' values from a notice's context (``casework.notices.customers``), in
+    the customer's language: dates as the notices write them, labels translated."""
+    case = context.get("case")
+    contact = context.get("contact")
+    with translation.override(language):
+        deadline = _day(context.get("deadline"))
+        values = {
+            "reference": context.get("reference") or getattr(case, "reference", ""),
+            "customer_name": getattr(contact, "name", ""),
+            "category": case.get_category_display() if hasattr(case, "get_category_display") else "",
+            "received_date": _day(timezone.localdate(case.created_at))
+            if getattr(case, "created_at", None)
+            else "",
+            "due_date": deadline,
+            "extended_due_date": deadline
+            if case is not None and getattr(case, "holding_response", "")
+            else "",
+            "reason": context.get("reason", ""),
+            "outcome": context.get("outcome", ""),
+            "summary": context.get("summary", ""),
+            "amount": context.get("amount", ""),
+            "account": context.get("account", ""),
+            "hotline": context.get("hotline", ""),
+            "regulator": context.get("regulator", ""),
+            "survey_link": context.get("survey_url", ""),
+            "agent_name": context.get("agent_name", ""),
+        }
+        return {name: str(value) for name, value in values.items()}
 
 
 def sample_values(language: str) -> dict[str, str]:
