@@ -45,6 +45,7 @@ from .models import (
     Turn,
     may_return_findings,
 )
+from .reply_step import REPLY_STEP
 from .survey import staff as survey_staff
 
 
@@ -116,6 +117,7 @@ def _corrected(complaint: Complaint, corrected: Complaint) -> StepDone:
 
 
 STEPS = (
+    REPLY_STEP,
     Step(
         slug="verify-identity",
         label=_("Record identity verification"),

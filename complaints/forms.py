@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from casework.admin.forms import CaseOpeningForm, VersionedChangeForm, VersionedForm, text_field
 from casework.core.limits import STATEMENT_MAX_LENGTH, max_length_of
 from casework.core.money import AmountFormField, validate_payment_time
-from casework.models import Team
+from casework.models import CustomerChannel, Team
+from casework.notices.message_templates import reply_templates
 
 from . import services
 from .models import Category, Channel, Complaint, ComplaintNote, Priority, ResolutionCode, VerificationMethod
+from .services import customer_notices, customer_replies
 
 # What staff type when they register a complaint; each goes to register_complaint.
 REGISTRATION_FIELDS = (
@@ -229,3 +232,30 @@ class OpenRefundCaseForm(forms.Form):
         help_text=_("Left empty: the complaint's description."),
         max_length=STATEMENT_MAX_LENGTH,  # a refund case's reason
     )
+
+
+class ReplyForm(VersionedForm):
+    """A reply to the customer: from a reply template or blank, edited, then sent as shown."""
+
+    channel = forms.ChoiceField(label=_("Send by"), choices=CustomerChannel.choices, widget=forms.RadioSelect)
+    subject = forms.CharField(label=_("Subject (e-mail)"), required=False, max_length=200)
+    text = text_field(_("Message to the customer"), max_length=customer_replies.EMAIL_REPLY_MAX_LENGTH)
+    template_code = forms.CharField(widget=forms.HiddenInput, required=False, max_length=60)
+
+    def __init__(self, *args, case: Complaint | None = None, **kwargs) -> None:
+        super().__init__(*args, case=case, **kwargs)
+        self.fields["text"].widget.attrs.update(rows=8, cols=70)
+        if case is None:
+            return
+        self.fields["channel"].initial = customer_notices.customer_contact(case).channel
+        templates = reply_templates(
+            language=case.customer_language, case_type="complaint", category=case.category
+        )
+        links = format_html_join(
+            " · ", '<a href="?template={}">{}</a>', ((template.pk, template.title) for template in templates)
+        )
+        self.fields["text"].help_text = (
+            format_html("{} {}", gettext("Start from a reply template:"), links)
+            if links
+            else gettext("No reply template for this category and language yet: supervisors write them.")
+        )

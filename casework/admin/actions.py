@@ -59,6 +59,8 @@ class Step:
     # (case, user) -> may this user take it on this case, where the permission alone does
     # not say (the service's own gate: "a supervisor, or the holder before acceptance").
     may_take: Callable[[Any, Any], bool] | None = None
+    # (case, user, the page's query) -> what the form opens with ("start from template 3").
+    initial: Callable[[Any, Any, Any], dict[str, Any]] | None = None
 
     def is_allowed(self, case: Any, user: Any) -> bool:
         """Whether ``user`` may take this step on ``case`` at all (its state aside)."""
@@ -161,7 +163,8 @@ class ActionFormsMixin:
                 self.message_user(request, done.message, done.level)
                 return redirect(done.url)
         else:
-            form = step.form(**form_kwargs)
+            initial = step.initial(case, request.user, request.GET) if step.initial else None
+            form = step.form(initial=initial, **form_kwargs)
         return self._render_action_form(request, case, label=step.label, form=form, help_text=step.help_text)
 
     def _refused(self, request, case: models.Model, refusal: CaseworkError, form=None, **wording):

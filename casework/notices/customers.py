@@ -91,6 +91,13 @@ UNLOCK_EXECUTED = register_notice(
 )
 
 
+STAFF_REPLY = register_notice(
+    "staff_reply",
+    pgettext_lazy("customer notice", "Reply"),
+    pgettext_lazy("notice kind", "reply to the customer"),
+)
+
+
 def contact_for(case: models.Model) -> CustomerContact | None:
     """Who the customer of ``case`` is, as its kind says; None when it knows nobody."""
     find = kinds.kind_of(type(case)).customer_contact

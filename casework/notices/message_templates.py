@@ -76,23 +76,28 @@ def reply_templates(*, language: str, case_type: str, category: str = "") -> Que
     ).order_by("title", "pk")
 
 
-def render(template: MessageTemplate, values: dict[str, str]) -> Rendered:
-    """The message ``template`` writes with ``values``: subject, text, HTML and SMS."""
-    text = fill(template.body, values)
-    with translation.override(template.language):
-        html = render_to_string(
+def html_of(subject: str, text: str, *, language: str, hotline: str = "") -> str:
+    """The HTML part of an e-mail whose text is ``text``: its paragraphs (a blank line
+    apart), links made clickable, in the notices' layout and signature."""
+    with translation.override(language):
+        return render_to_string(
             "customer_notices/_paragraphs.html",
             {
-                "subject": fill(template.subject, values),
+                "subject": subject,
                 "paragraphs": [part.strip() for part in text.split("\n\n") if part.strip()],
-                "hotline": values.get("hotline", ""),
-                "LANGUAGE_CODE": template.language,
+                "hotline": hotline,
+                "LANGUAGE_CODE": language,
             },
         )
+
+
+def render(template: MessageTemplate, values: dict[str, str]) -> Rendered:
+    """The message ``template`` writes with ``values``: subject, text, HTML and SMS."""
+    subject, text = fill(template.subject, values), fill(template.body, values)
     return Rendered(
-        subject=fill(template.subject, values),
+        subject=subject,
         text=text,
-        html=html,
+        html=html_of(subject, text, language=template.language, hotline=values.get("hotline", "")),
         sms=fill(template.sms_body, values),
     )
 

@@ -61,7 +61,17 @@ PERMISSIONS = {
 POLICIES = [
     ("Complaints: 15/35 business days", "", "", 1, "business_days", 15, "business_days", 35, 480),
     ("Complaints, urgent: 3 business days", "", "urgent", 2, "business_hours", 3, "business_days", 15, 240),
-    ("Privacy and data security: 10 business days", "privacy", "", 4, "business_hours", 10, "business_days", 35, 480),
+    (
+        "Privacy and data security: 10 business days",
+        "privacy",
+        "",
+        4,
+        "business_hours",
+        10,
+        "business_days",
+        35,
+        480,
+    ),
 ]
 
 

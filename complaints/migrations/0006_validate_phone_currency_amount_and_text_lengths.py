@@ -8,127 +8,226 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('casework', '0014_bound_transition_reason'),
-        ('complaints', '0005_search_indexes'),
+        ("casework", "0014_bound_transition_reason"),
+        ("complaints", "0005_search_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='complaint',
-            name='amount',
-            field=casework.core.money.AmountField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='amount'),
+            model_name="complaint",
+            name="amount",
+            field=casework.core.money.AmountField(
+                blank=True, decimal_places=2, max_digits=14, null=True, verbose_name="amount"
+            ),
         ),
         migrations.AlterField(
-            model_name='complaint',
-            name='currency',
-            field=models.CharField(default='CNY', help_text='ISO 4217 code, e.g. CNY.', max_length=3, validators=[casework.core.money.validate_currency], verbose_name='currency'),
+            model_name="complaint",
+            name="currency",
+            field=models.CharField(
+                default="CNY",
+                help_text="ISO 4217 code, e.g. CNY.",
+                max_length=3,
+                validators=[casework.core.money.validate_currency],
+                verbose_name="currency",
+            ),
         ),
         migrations.AlterField(
-            model_name='complaint',
-            name='customer_phone',
-            field=casework.core.phones.PhoneNumberField(db_index=True, max_length=20, verbose_name='customer phone'),
+            model_name="complaint",
+            name="customer_phone",
+            field=casework.core.phones.PhoneNumberField(
+                db_index=True, max_length=20, verbose_name="customer phone"
+            ),
         ),
         migrations.AlterField(
-            model_name='complaint',
-            name='description',
-            field=models.TextField(max_length=5000, validators=[django.core.validators.MaxLengthValidator(5000)], verbose_name='description'),
+            model_name="complaint",
+            name="description",
+            field=models.TextField(
+                max_length=5000,
+                validators=[django.core.validators.MaxLengthValidator(5000)],
+                verbose_name="description",
+            ),
         ),
         migrations.AlterField(
-            model_name='complaint',
-            name='escalation_reason',
-            field=models.TextField(blank=True, max_length=2000, validators=[django.core.validators.MaxLengthValidator(2000)], verbose_name='escalation reason'),
+            model_name="complaint",
+            name="escalation_reason",
+            field=models.TextField(
+                blank=True,
+                max_length=2000,
+                validators=[django.core.validators.MaxLengthValidator(2000)],
+                verbose_name="escalation reason",
+            ),
         ),
         migrations.AlterField(
-            model_name='complaint',
-            name='findings',
-            field=models.TextField(blank=True, max_length=5000, validators=[django.core.validators.MaxLengthValidator(5000)], verbose_name='findings'),
+            model_name="complaint",
+            name="findings",
+            field=models.TextField(
+                blank=True,
+                max_length=5000,
+                validators=[django.core.validators.MaxLengthValidator(5000)],
+                verbose_name="findings",
+            ),
         ),
         migrations.AlterField(
-            model_name='complaint',
-            name='holding_response',
-            field=models.TextField(blank=True, help_text='Why the answer needs longer, as told to the customer.', max_length=2000, validators=[django.core.validators.MaxLengthValidator(2000)], verbose_name='holding response'),
+            model_name="complaint",
+            name="holding_response",
+            field=models.TextField(
+                blank=True,
+                help_text="Why the answer needs longer, as told to the customer.",
+                max_length=2000,
+                validators=[django.core.validators.MaxLengthValidator(2000)],
+                verbose_name="holding response",
+            ),
         ),
         migrations.AlterField(
-            model_name='complaint',
-            name='resolution_summary',
-            field=models.TextField(blank=True, max_length=2000, validators=[django.core.validators.MaxLengthValidator(2000)], verbose_name='resolution summary'),
+            model_name="complaint",
+            name="resolution_summary",
+            field=models.TextField(
+                blank=True,
+                max_length=2000,
+                validators=[django.core.validators.MaxLengthValidator(2000)],
+                verbose_name="resolution summary",
+            ),
         ),
         migrations.AlterField(
-            model_name='complaint',
-            name='transaction_at',
-            field=models.DateTimeField(blank=True, null=True, validators=[casework.core.money.validate_payment_time], verbose_name='transaction at'),
+            model_name="complaint",
+            name="transaction_at",
+            field=models.DateTimeField(
+                blank=True,
+                null=True,
+                validators=[casework.core.money.validate_payment_time],
+                verbose_name="transaction at",
+            ),
         ),
         migrations.AlterField(
-            model_name='complaintnote',
-            name='body',
-            field=models.TextField(max_length=5000, validators=[django.core.validators.MaxLengthValidator(5000)], verbose_name='body'),
+            model_name="complaintnote",
+            name="body",
+            field=models.TextField(
+                max_length=5000,
+                validators=[django.core.validators.MaxLengthValidator(5000)],
+                verbose_name="body",
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalcomplaint',
-            name='amount',
-            field=casework.core.money.AmountField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='amount'),
+            model_name="historicalcomplaint",
+            name="amount",
+            field=casework.core.money.AmountField(
+                blank=True, decimal_places=2, max_digits=14, null=True, verbose_name="amount"
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalcomplaint',
-            name='currency',
-            field=models.CharField(default='CNY', help_text='ISO 4217 code, e.g. CNY.', max_length=3, validators=[casework.core.money.validate_currency], verbose_name='currency'),
+            model_name="historicalcomplaint",
+            name="currency",
+            field=models.CharField(
+                default="CNY",
+                help_text="ISO 4217 code, e.g. CNY.",
+                max_length=3,
+                validators=[casework.core.money.validate_currency],
+                verbose_name="currency",
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalcomplaint',
-            name='customer_phone',
-            field=casework.core.phones.PhoneNumberField(db_index=True, max_length=20, verbose_name='customer phone'),
+            model_name="historicalcomplaint",
+            name="customer_phone",
+            field=casework.core.phones.PhoneNumberField(
+                db_index=True, max_length=20, verbose_name="customer phone"
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalcomplaint',
-            name='description',
-            field=models.TextField(max_length=5000, validators=[django.core.validators.MaxLengthValidator(5000)], verbose_name='description'),
+            model_name="historicalcomplaint",
+            name="description",
+            field=models.TextField(
+                max_length=5000,
+                validators=[django.core.validators.MaxLengthValidator(5000)],
+                verbose_name="description",
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalcomplaint',
-            name='escalation_reason',
-            field=models.TextField(blank=True, max_length=2000, validators=[django.core.validators.MaxLengthValidator(2000)], verbose_name='escalation reason'),
+            model_name="historicalcomplaint",
+            name="escalation_reason",
+            field=models.TextField(
+                blank=True,
+                max_length=2000,
+                validators=[django.core.validators.MaxLengthValidator(2000)],
+                verbose_name="escalation reason",
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalcomplaint',
-            name='findings',
-            field=models.TextField(blank=True, max_length=5000, validators=[django.core.validators.MaxLengthValidator(5000)], verbose_name='findings'),
+            model_name="historicalcomplaint",
+            name="findings",
+            field=models.TextField(
+                blank=True,
+                max_length=5000,
+                validators=[django.core.validators.MaxLengthValidator(5000)],
+                verbose_name="findings",
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalcomplaint',
-            name='holding_response',
-            field=models.TextField(blank=True, help_text='Why the answer needs longer, as told to the customer.', max_length=2000, validators=[django.core.validators.MaxLengthValidator(2000)], verbose_name='holding response'),
+            model_name="historicalcomplaint",
+            name="holding_response",
+            field=models.TextField(
+                blank=True,
+                help_text="Why the answer needs longer, as told to the customer.",
+                max_length=2000,
+                validators=[django.core.validators.MaxLengthValidator(2000)],
+                verbose_name="holding response",
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalcomplaint',
-            name='resolution_summary',
-            field=models.TextField(blank=True, max_length=2000, validators=[django.core.validators.MaxLengthValidator(2000)], verbose_name='resolution summary'),
+            model_name="historicalcomplaint",
+            name="resolution_summary",
+            field=models.TextField(
+                blank=True,
+                max_length=2000,
+                validators=[django.core.validators.MaxLengthValidator(2000)],
+                verbose_name="resolution summary",
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalcomplaint',
-            name='transaction_at',
-            field=models.DateTimeField(blank=True, null=True, validators=[casework.core.money.validate_payment_time], verbose_name='transaction at'),
+            model_name="historicalcomplaint",
+            name="transaction_at",
+            field=models.DateTimeField(
+                blank=True,
+                null=True,
+                validators=[casework.core.money.validate_payment_time],
+                verbose_name="transaction at",
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalcomplaintnote',
-            name='body',
-            field=models.TextField(max_length=5000, validators=[django.core.validators.MaxLengthValidator(5000)], verbose_name='body'),
+            model_name="historicalcomplaintnote",
+            name="body",
+            field=models.TextField(
+                max_length=5000,
+                validators=[django.core.validators.MaxLengthValidator(5000)],
+                verbose_name="body",
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalpartnermessage',
-            name='body',
-            field=models.TextField(max_length=4000, validators=[django.core.validators.MaxLengthValidator(4000)], verbose_name='body'),
+            model_name="historicalpartnermessage",
+            name="body",
+            field=models.TextField(
+                max_length=4000,
+                validators=[django.core.validators.MaxLengthValidator(4000)],
+                verbose_name="body",
+            ),
         ),
         migrations.AlterField(
-            model_name='partnermessage',
-            name='body',
-            field=models.TextField(max_length=4000, validators=[django.core.validators.MaxLengthValidator(4000)], verbose_name='body'),
+            model_name="partnermessage",
+            name="body",
+            field=models.TextField(
+                max_length=4000,
+                validators=[django.core.validators.MaxLengthValidator(4000)],
+                verbose_name="body",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='complaint',
-            name='complaint_amount_not_negative',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__isnull', True), ('amount__gte', 0), _connector='OR'), name='complaint_amount_not_negative', violation_error_message='The amount cannot be negative.'),
+            model_name="complaint",
+            name="complaint_amount_not_negative",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__isnull", True), ("amount__gte", 0), _connector="OR"),
+                name="complaint_amount_not_negative",
+                violation_error_message="The amount cannot be negative.",
+            ),
         ),
     ]

@@ -7,89 +7,112 @@ from casework.core.chain import seal_history_in_migration
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('casework', '0015_seal_the_field_history'),
-        ('complaints', '0007_normalise_customer_phones'),
+        ("casework", "0015_seal_the_field_history"),
+        ("complaints", "0007_normalise_customer_phones"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalcomplaint',
-            name='chain_hash',
-            field=models.CharField(blank=True, editable=False, max_length=64, verbose_name='seal'),
+            model_name="historicalcomplaint",
+            name="chain_hash",
+            field=models.CharField(blank=True, editable=False, max_length=64, verbose_name="seal"),
         ),
         migrations.AddField(
-            model_name='historicalcomplaint',
-            name='chain_previous',
-            field=models.CharField(blank=True, editable=False, max_length=64, verbose_name="previous row's seal"),
+            model_name="historicalcomplaint",
+            name="chain_previous",
+            field=models.CharField(
+                blank=True, editable=False, max_length=64, verbose_name="previous row's seal"
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcomplaint',
-            name='chain_seq',
-            field=models.PositiveIntegerField(default=0, editable=False, verbose_name='chain position'),
+            model_name="historicalcomplaint",
+            name="chain_seq",
+            field=models.PositiveIntegerField(default=0, editable=False, verbose_name="chain position"),
         ),
         migrations.AddField(
-            model_name='historicalcomplaintattachment',
-            name='chain_hash',
-            field=models.CharField(blank=True, editable=False, max_length=64, verbose_name='seal'),
+            model_name="historicalcomplaintattachment",
+            name="chain_hash",
+            field=models.CharField(blank=True, editable=False, max_length=64, verbose_name="seal"),
         ),
         migrations.AddField(
-            model_name='historicalcomplaintattachment',
-            name='chain_previous',
-            field=models.CharField(blank=True, editable=False, max_length=64, verbose_name="previous row's seal"),
+            model_name="historicalcomplaintattachment",
+            name="chain_previous",
+            field=models.CharField(
+                blank=True, editable=False, max_length=64, verbose_name="previous row's seal"
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcomplaintattachment',
-            name='chain_seq',
-            field=models.PositiveIntegerField(default=0, editable=False, verbose_name='chain position'),
+            model_name="historicalcomplaintattachment",
+            name="chain_seq",
+            field=models.PositiveIntegerField(default=0, editable=False, verbose_name="chain position"),
         ),
         migrations.AddField(
-            model_name='historicalcomplaintnote',
-            name='chain_hash',
-            field=models.CharField(blank=True, editable=False, max_length=64, verbose_name='seal'),
+            model_name="historicalcomplaintnote",
+            name="chain_hash",
+            field=models.CharField(blank=True, editable=False, max_length=64, verbose_name="seal"),
         ),
         migrations.AddField(
-            model_name='historicalcomplaintnote',
-            name='chain_previous',
-            field=models.CharField(blank=True, editable=False, max_length=64, verbose_name="previous row's seal"),
+            model_name="historicalcomplaintnote",
+            name="chain_previous",
+            field=models.CharField(
+                blank=True, editable=False, max_length=64, verbose_name="previous row's seal"
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcomplaintnote',
-            name='chain_seq',
-            field=models.PositiveIntegerField(default=0, editable=False, verbose_name='chain position'),
+            model_name="historicalcomplaintnote",
+            name="chain_seq",
+            field=models.PositiveIntegerField(default=0, editable=False, verbose_name="chain position"),
         ),
         migrations.AddField(
-            model_name='historicalpartnermessage',
-            name='chain_hash',
-            field=models.CharField(blank=True, editable=False, max_length=64, verbose_name='seal'),
+            model_name="historicalpartnermessage",
+            name="chain_hash",
+            field=models.CharField(blank=True, editable=False, max_length=64, verbose_name="seal"),
         ),
         migrations.AddField(
-            model_name='historicalpartnermessage',
-            name='chain_previous',
-            field=models.CharField(blank=True, editable=False, max_length=64, verbose_name="previous row's seal"),
+            model_name="historicalpartnermessage",
+            name="chain_previous",
+            field=models.CharField(
+                blank=True, editable=False, max_length=64, verbose_name="previous row's seal"
+            ),
         ),
         migrations.AddField(
-            model_name='historicalpartnermessage',
-            name='chain_seq',
-            field=models.PositiveIntegerField(default=0, editable=False, verbose_name='chain position'),
+            model_name="historicalpartnermessage",
+            name="chain_seq",
+            field=models.PositiveIntegerField(default=0, editable=False, verbose_name="chain position"),
         ),
         migrations.AddConstraint(
-            model_name='historicalcomplaint',
-            constraint=models.UniqueConstraint(condition=models.Q(('chain_seq__gt', 0)), fields=('id', 'chain_seq'), name='complaints_historicalcomplaint_chain'),
+            model_name="historicalcomplaint",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("chain_seq__gt", 0)),
+                fields=("id", "chain_seq"),
+                name="complaints_historicalcomplaint_chain",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='historicalcomplaintattachment',
-            constraint=models.UniqueConstraint(condition=models.Q(('chain_seq__gt', 0)), fields=('id', 'chain_seq'), name='complaints_historicalcomplaintattachment_chain'),
+            model_name="historicalcomplaintattachment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("chain_seq__gt", 0)),
+                fields=("id", "chain_seq"),
+                name="complaints_historicalcomplaintattachment_chain",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='historicalcomplaintnote',
-            constraint=models.UniqueConstraint(condition=models.Q(('chain_seq__gt', 0)), fields=('id', 'chain_seq'), name='complaints_historicalcomplaintnote_chain'),
+            model_name="historicalcomplaintnote",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("chain_seq__gt", 0)),
+                fields=("id", "chain_seq"),
+                name="complaints_historicalcomplaintnote_chain",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='historicalpartnermessage',
-            constraint=models.UniqueConstraint(condition=models.Q(('chain_seq__gt', 0)), fields=('id', 'chain_seq'), name='complaints_historicalpartnermessage_chain'),
+            model_name="historicalpartnermessage",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("chain_seq__gt", 0)),
+                fields=("id", "chain_seq"),
+                name="complaints_historicalpartnermessage_chain",
+            ),
         ),
         # The history written before the chain existed, sealed once under AUDIT_CHAIN_KEY.
         migrations.RunPython(seal_history_in_migration("complaints"), migrations.RunPython.noop),

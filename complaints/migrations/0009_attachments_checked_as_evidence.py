@@ -6,20 +6,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('complaints', '0008_seal_the_field_history'),
+        ("complaints", "0008_seal_the_field_history"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='complaintattachment',
-            name='file',
-            field=casework.core.evidence.EvidenceFileField(help_text='A scan, photo or document (PDF, JPEG, PNG).', max_length=255, upload_to=complaints.models.attachment_path, verbose_name='file'),
+            model_name="complaintattachment",
+            name="file",
+            field=casework.core.evidence.EvidenceFileField(
+                help_text="A scan, photo or document (PDF, JPEG, PNG).",
+                max_length=255,
+                upload_to=complaints.models.attachment_path,
+                verbose_name="file",
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalcomplaintattachment',
-            name='file',
-            field=models.TextField(help_text='A scan, photo or document (PDF, JPEG, PNG).', max_length=255, verbose_name='file'),
+            model_name="historicalcomplaintattachment",
+            name="file",
+            field=models.TextField(
+                help_text="A scan, photo or document (PDF, JPEG, PNG).", max_length=255, verbose_name="file"
+            ),
         ),
     ]

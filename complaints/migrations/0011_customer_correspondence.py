@@ -4,40 +4,59 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('complaints', '0010_supervisors_correct_complaints'),
+        ("complaints", "0010_supervisors_correct_complaints"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='complaint',
-            name='customer_email',
-            field=models.EmailField(blank=True, max_length=254, verbose_name='customer e-mail'),
+            model_name="complaint",
+            name="customer_email",
+            field=models.EmailField(blank=True, max_length=254, verbose_name="customer e-mail"),
         ),
         migrations.AddField(
-            model_name='complaint',
-            name='customer_language',
-            field=models.CharField(choices=[('zh-hans', 'Simplified Chinese'), ('en', 'English')], default='zh-hans', max_length=10, verbose_name="customer's language"),
+            model_name="complaint",
+            name="customer_language",
+            field=models.CharField(
+                choices=[("zh-hans", "Simplified Chinese"), ("en", "English")],
+                default="zh-hans",
+                max_length=10,
+                verbose_name="customer's language",
+            ),
         ),
         migrations.AddField(
-            model_name='complaint',
-            name='preferred_channel',
-            field=models.CharField(choices=[('sms', 'SMS'), ('email', 'e-mail')], default='sms', max_length=10, verbose_name='preferred channel'),
+            model_name="complaint",
+            name="preferred_channel",
+            field=models.CharField(
+                choices=[("sms", "SMS"), ("email", "e-mail")],
+                default="sms",
+                max_length=10,
+                verbose_name="preferred channel",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcomplaint',
-            name='customer_email',
-            field=models.EmailField(blank=True, max_length=254, verbose_name='customer e-mail'),
+            model_name="historicalcomplaint",
+            name="customer_email",
+            field=models.EmailField(blank=True, max_length=254, verbose_name="customer e-mail"),
         ),
         migrations.AddField(
-            model_name='historicalcomplaint',
-            name='customer_language',
-            field=models.CharField(choices=[('zh-hans', 'Simplified Chinese'), ('en', 'English')], default='zh-hans', max_length=10, verbose_name="customer's language"),
+            model_name="historicalcomplaint",
+            name="customer_language",
+            field=models.CharField(
+                choices=[("zh-hans", "Simplified Chinese"), ("en", "English")],
+                default="zh-hans",
+                max_length=10,
+                verbose_name="customer's language",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcomplaint',
-            name='preferred_channel',
-            field=models.CharField(choices=[('sms', 'SMS'), ('email', 'e-mail')], default='sms', max_length=10, verbose_name='preferred channel'),
+            model_name="historicalcomplaint",
+            name="preferred_channel",
+            field=models.CharField(
+                choices=[("sms", "SMS"), ("email", "e-mail")],
+                default="sms",
+                max_length=10,
+                verbose_name="preferred channel",
+            ),
         ),
     ]

@@ -31,55 +31,186 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('complaints', '0012_next_due_at'),
+        ("complaints", "0012_next_due_at"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalSurveyResponse',
+            name="HistoricalSurveyResponse",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('chain_seq', models.PositiveIntegerField(default=0, editable=False, verbose_name='chain position')),
-                ('chain_previous', models.CharField(blank=True, editable=False, max_length=64, verbose_name="previous row's seal")),
-                ('chain_hash', models.CharField(blank=True, editable=False, max_length=64, verbose_name='seal')),
-                ('rating', models.PositiveSmallIntegerField(help_text='1 (very dissatisfied) to 5 (very satisfied).', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)], verbose_name='rating')),
-                ('comment', models.TextField(blank=True, max_length=2000, validators=[django.core.validators.MaxLengthValidator(2000)], verbose_name='comment')),
-                ('answered_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='answered at')),
-                ('outcome', models.CharField(choices=[('nothing', 'nothing (recorded)'), ('reopened', 'reopened the complaint'), ('escalated', 'reopened and escalated the complaint')], default='nothing', max_length=10, verbose_name='outcome')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('complaint', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='complaints.complaint', verbose_name='complaint')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                (
+                    "chain_seq",
+                    models.PositiveIntegerField(default=0, editable=False, verbose_name="chain position"),
+                ),
+                (
+                    "chain_previous",
+                    models.CharField(
+                        blank=True, editable=False, max_length=64, verbose_name="previous row's seal"
+                    ),
+                ),
+                (
+                    "chain_hash",
+                    models.CharField(blank=True, editable=False, max_length=64, verbose_name="seal"),
+                ),
+                (
+                    "rating",
+                    models.PositiveSmallIntegerField(
+                        help_text="1 (very dissatisfied) to 5 (very satisfied).",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="rating",
+                    ),
+                ),
+                (
+                    "comment",
+                    models.TextField(
+                        blank=True,
+                        max_length=2000,
+                        validators=[django.core.validators.MaxLengthValidator(2000)],
+                        verbose_name="comment",
+                    ),
+                ),
+                (
+                    "answered_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, verbose_name="answered at"
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("nothing", "nothing (recorded)"),
+                            ("reopened", "reopened the complaint"),
+                            ("escalated", "reopened and escalated the complaint"),
+                        ],
+                        default="nothing",
+                        max_length=10,
+                        verbose_name="outcome",
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "complaint",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="complaints.complaint",
+                        verbose_name="complaint",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical survey response',
-                'verbose_name_plural': 'historical survey responses',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-                'constraints': [models.UniqueConstraint(condition=models.Q(('chain_seq__gt', 0)), fields=('id', 'chain_seq'), name='complaints_historicalsurveyresponse_chain')],
+                "verbose_name": "historical survey response",
+                "verbose_name_plural": "historical survey responses",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("chain_seq__gt", 0)),
+                        fields=("id", "chain_seq"),
+                        name="complaints_historicalsurveyresponse_chain",
+                    )
+                ],
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='SurveyResponse',
+            name="SurveyResponse",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rating', models.PositiveSmallIntegerField(help_text='1 (very dissatisfied) to 5 (very satisfied).', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)], verbose_name='rating')),
-                ('comment', models.TextField(blank=True, max_length=2000, validators=[django.core.validators.MaxLengthValidator(2000)], verbose_name='comment')),
-                ('answered_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='answered at')),
-                ('outcome', models.CharField(choices=[('nothing', 'nothing (recorded)'), ('reopened', 'reopened the complaint'), ('escalated', 'reopened and escalated the complaint')], default='nothing', max_length=10, verbose_name='outcome')),
-                ('complaint', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='survey_response', to='complaints.complaint', verbose_name='complaint')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "rating",
+                    models.PositiveSmallIntegerField(
+                        help_text="1 (very dissatisfied) to 5 (very satisfied).",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="rating",
+                    ),
+                ),
+                (
+                    "comment",
+                    models.TextField(
+                        blank=True,
+                        max_length=2000,
+                        validators=[django.core.validators.MaxLengthValidator(2000)],
+                        verbose_name="comment",
+                    ),
+                ),
+                (
+                    "answered_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, verbose_name="answered at"
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("nothing", "nothing (recorded)"),
+                            ("reopened", "reopened the complaint"),
+                            ("escalated", "reopened and escalated the complaint"),
+                        ],
+                        default="nothing",
+                        max_length=10,
+                        verbose_name="outcome",
+                    ),
+                ),
+                (
+                    "complaint",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="survey_response",
+                        to="complaints.complaint",
+                        verbose_name="complaint",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'survey response',
-                'verbose_name_plural': 'survey responses',
-                'ordering': ['-answered_at', '-id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('rating__gte', 1), ('rating__lte', 5)), name='surveyresponse_rating_1_to_5')],
+                "verbose_name": "survey response",
+                "verbose_name_plural": "survey responses",
+                "ordering": ["-answered_at", "-id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("rating__gte", 1), ("rating__lte", 5)),
+                        name="surveyresponse_rating_1_to_5",
+                    )
+                ],
             },
         ),
         migrations.RunPython(forwards, backwards),

@@ -10,16 +10,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('casework', '0026_low_survey_score_handback'),
-        ('complaints', '0013_survey_responses'),
+        ("casework", "0026_low_survey_score_handback"),
+        ("complaints", "0013_survey_responses"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='complaint',
-            index=models.Index(django.db.models.functions.text.Upper('customer_email'), name='complaint_customer_email_ci'),
+            model_name="complaint",
+            index=models.Index(
+                django.db.models.functions.text.Upper("customer_email"), name="complaint_customer_email_ci"
+            ),
         ),
     ]

@@ -302,6 +302,7 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
             ("withdraw_complaint", "Can withdraw a complaint"),
             ("assign_complaint", "Can reassign a complaint to another agent or team"),
             ("correct_complaint", "Can correct a complaint's category, priority or channel"),
+            ("reply_to_customer_complaint", "Can write to a complaint's customer"),
         ]
         constraints = [
             models.UniqueConstraint(

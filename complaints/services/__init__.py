@@ -10,6 +10,8 @@ each is one transaction and returns the complaint.
   may (``may_correct``); the SLA clock moves to the new policy.
 - ``customer_notices``: what the customer is told on acceptance, extension and decision
   (called by ``cases`` in each step's transaction), and who the customer of a case is;
+- ``customer_replies``: staff writing to the customer, from a reply template or blank
+  (``reply_to_customer``), and when they may (``may_reply``);
 - ``first_contact``: registering a complaint and resolving it in the same call, every
   step through ``cases`` in one transaction.
 
@@ -46,6 +48,7 @@ from .cases import (
 )
 from .clock import CLOCKED, auto_close_resolved, run_clock
 from .corrections import correct_complaint, correction_refusal, may_correct
+from .customer_replies import may_reply, reply_to_customer
 from .first_contact import FIRST_CONTACT_CHANNELS, register_and_resolve, register_verified
 from .linked_cases import follow_linked_case, reopen_after_linked_case
 
@@ -70,12 +73,14 @@ __all__ = [
     "escalate_complaint",
     "follow_linked_case",
     "may_correct",
+    "may_reply",
     "register_and_resolve",
     "register_complaint",
     "register_verified",
     "reject_complaint",
     "reopen_after_linked_case",
     "reopen_complaint",
+    "reply_to_customer",
     "reply_to_partner",
     "resolve_complaint",
     "return_findings",

@@ -2,6 +2,7 @@
 category and the customer's language, its placeholders filled from the notice's own
 context; the notice's file templates write what it leaves out."""
 
+# ruff: noqa: RUF001  (Chinese punctuation in the texts)
 from __future__ import annotations
 
 import pytest
@@ -80,7 +81,7 @@ def test_the_categorys_template_wins_and_an_sms_text_is_used_for_sms(agent):
         language="zh-hans",
         category="slow_service",
         title="Failed payments",
-        sms_body="{reference}已受理，{due_date}前答复。",  # noqa: RUF001 (Chinese punctuation)
+        sms_body="{reference}已受理，{due_date}前答复。",
     )
     complaint = verified(agent, category="slow_service")
 
@@ -90,7 +91,7 @@ def test_the_categorys_template_wins_and_an_sms_text_is_used_for_sms(agent):
     assert (
         told(complaint).body_text
         == f"{complaint.reference}已受理，{due.year}年{due.month}月{due.day}日前答复。"
-    )  # noqa: RUF001
+    )
 
 
 def test_an_inactive_or_other_language_template_leaves_the_notice_to_its_files(agent):
