@@ -15,7 +15,7 @@ from casework.models import (
     Notification,
 )
 from casework.notices import outbox
-from casework.privacy.masking import masked_in_text
+from casework.privacy.masking import mask_contact_address, masked_in_text
 
 
 class DeliveryAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -60,7 +60,7 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "created_at",
         "shown_kind",
         "channel",
-        "recipient",
+        "shown_recipient",
         "case_reference",
         "status",
         "attempts",
@@ -72,15 +72,24 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = (DeliveryAttemptInline,)
     actions = ("retry_now", "resend")
-    readonly_fields = ("shown_body",)
+    readonly_fields = ("shown_body", "shown_recipient")
 
     @admin.display(description=_("kind"), ordering="kind")
     def shown_kind(self, notice: Notification) -> str:
         return outbox.kind_label(notice.kind)
 
     def get_fields(self, request, obj=None):
-        fields = [name for name in super().get_fields(request, obj) if name != "shown_body"]
-        return ["shown_body" if name == "body" else name for name in fields]
+        shown = {"body": "shown_body", "recipient": "shown_recipient"}
+        fields = [name for name in super().get_fields(request, obj) if name not in shown.values()]
+        return [shown.get(name, name) for name in fields]
+
+    @admin.display(description=_("recipient"), ordering="recipient")
+    def shown_recipient(self, notification: Notification) -> str:
+        """A customer's phone or e-mail address masked, as on the case's timeline; a team's
+        mailbox or a partner's webhook address as it is."""
+        if notification.kind.startswith(outbox.CUSTOMER_KIND_PREFIX):
+            return mask_contact_address(notification.recipient)
+        return notification.recipient
 
     @admin.display(description=_("body"))
     def shown_body(self, notification: Notification) -> str:

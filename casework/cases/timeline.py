@@ -27,7 +27,7 @@ from casework.cases.transitions import action_words, history_reason
 from casework.models import CustomerChannel, CustomerMessage, DeliveryAttempt, Notification, TransitionRecord
 from casework.notices import outbox
 from casework.notices.customers import notice_label as customer_notice_label
-from casework.privacy.masking import mask_phone
+from casework.privacy.masking import mask_contact_address
 from casework.trail.audit import actor_label, records_for
 from casework.trail.reasons import shown_reason
 
@@ -158,15 +158,6 @@ def _field_labels(case: models.Model, names: Iterable[str]) -> list[str]:
     return [str(fields[name].verbose_name) if name in fields else name for name in names]
 
 
-def masked_address(channel: str, address: str) -> str:
-    """A customer's phone or e-mail address as the timeline shows it: ``138****8000``,
-    ``w***@example.com``."""
-    if channel == Notification.Channel.SMS:
-        return mask_phone(address)
-    local, at, domain = address.partition("@")
-    return f"{local[:1]}***{at}{domain}" if at else mask_phone(address)
-
-
 def _is_customer_notice(notice: Notification) -> bool:
     return notice.kind.startswith(outbox.CUSTOMER_KIND_PREFIX)
 
@@ -204,9 +195,7 @@ def notices(case: models.Model) -> Iterable[Entry]:
         outcome = gettext("delivered") if attempt.succeeded else gettext("failed")
         answer = f" (HTTP {attempt.response_status})" if attempt.response_status else ""
         recipient = (
-            masked_address(notice.channel, notice.recipient)
-            if _is_customer_notice(notice)
-            else notice.recipient
+            mask_contact_address(notice.recipient) if _is_customer_notice(notice) else notice.recipient
         )
         yield Entry(
             attempt.attempted_at,
@@ -236,7 +225,7 @@ def customer_messages(case: models.Model, content_type: ContentType | None = Non
         what = gettext("%(kind)s by %(channel)s to %(address)s") % {
             "kind": customer_notice_label(message.kind),
             "channel": message.get_channel_display(),
-            "address": masked_address(message.channel, message.address),
+            "address": mask_contact_address(message.address),
         }
         yield Entry(
             message.created_at,

@@ -93,6 +93,14 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
+        # By its case, where it has one: a customer's phone or e-mail address stays out of
+        # page titles and breadcrumbs (the recipient column masks it).
+        if self.case_reference:
+            return gettext("%(kind)s on %(case)s (%(status)s)") % {
+                "kind": self.kind,
+                "case": self.case_reference,
+                "status": self.status,
+            }
         return gettext("%(kind)s to %(recipient)s (%(status)s)") % {
             "kind": self.kind,
             "recipient": self.recipient,

@@ -109,6 +109,13 @@ def mask_phone(value: str | None) -> str:
     return prefix + _mask(value, head=3, tail=4, maskable=str.isdigit)
 
 
+def mask_contact_address(address: str | None) -> str:
+    """Where a message to a customer went, as staff see it: a phone masked as ``mask_phone``
+    does, an e-mail address as ``w***@example.com``."""
+    local, at, domain = (address or "").partition("@")
+    return f"{local[:1]}***{at}{domain}" if at else mask_phone(address)
+
+
 def mask_account_number(value: str | None) -> str:
     """``WLT-8800-1203`` -> ``WLT-****-1203``; ``6222000011112222`` -> ``************2222``.
 

@@ -334,3 +334,27 @@ def test_a_reader_gets_no_input_for_the_number(client, complaint, auditor):
     client.force_login(auditor)
     page = client.get(admin_url(complaint)).content.decode()
     assert 'name="customer_phone"' not in page and 'name="account_number"' not in page
+
+
+def test_the_outbox_shows_a_customers_phone_and_e_mail_masked_and_a_teams_mailbox_as_it_is(
+    client, agent, auditor, settings
+):
+    from casework.models import Notification
+    from complaints import services
+    from complaints.tests.factories import register
+
+    settings.CUSTOMER_QUIET_HOURS = ""
+    by_sms = register(agent, customer_phone=PHONE)
+    by_mail = register(agent, customer_email="wang.fang@example.com", preferred_channel="email")
+    for complaint in (by_sms, by_mail):
+        services.verify_identity(complaint=complaint, actor=agent, method="callback")
+        services.accept_complaint(complaint=complaint, actor=agent)
+    client.force_login(auditor)
+
+    listed = client.get(reverse("admin:casework_notification_changelist")).content.decode()
+    notice = Notification.objects.get(recipient="wang.fang@example.com")
+    page = client.get(reverse("admin:casework_notification_change", args=[notice.pk])).content.decode()
+
+    assert STORED_PHONE not in listed and "wang.fang@example.com" not in listed
+    assert "w***@example.com" in listed and "w***@example.com" in page
+    assert "wang.fang@example.com" not in page
