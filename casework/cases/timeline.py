@@ -27,7 +27,7 @@ from casework.cases.transitions import action_words, history_reason
 from casework.models import CustomerChannel, CustomerMessage, DeliveryAttempt, Notification, TransitionRecord
 from casework.notices import outbox
 from casework.notices.customers import notice_label as customer_notice_label
-from casework.privacy.masking import mask_phone
+from casework.privacy.masking import mask_email, mask_phone
 from casework.trail.audit import actor_label, records_for
 from casework.trail.reasons import shown_reason
 
@@ -163,8 +163,7 @@ def masked_address(channel: str, address: str) -> str:
     ``w***@example.com``."""
     if channel == Notification.Channel.SMS:
         return mask_phone(address)
-    local, at, domain = address.partition("@")
-    return f"{local[:1]}***{at}{domain}" if at else mask_phone(address)
+    return mask_email(address)
 
 
 def _is_customer_notice(notice: Notification) -> bool:
