@@ -28,6 +28,7 @@ from casework.privacy.masking import (
     MaskedFieldsAdmin,
     PersonalField,
     mask_account_number,
+    mask_contact_address,
     masked_html,
 )
 from casework.supervision.filters import LATER_DASHBOARD_FILTERS, OpenCasesFilter
@@ -124,7 +125,11 @@ STEPS = (
         permission="complaints.verify_identity_complaint",
         form=forms.VerifyIdentityForm,
         run=lambda complaint, actor, data: services.verify_identity(
-            complaint=complaint, actor=actor, method=data["method"], reason=data["note"]
+            complaint=complaint,
+            actor=actor,
+            method=data["method"],
+            reason=data["note"],
+            customer_phone=data.get("customer_phone", ""),
         ),
         is_offered=lambda complaint: complaint.state == State.RECEIVED,
         help_text=_("How the caller proved who they are; the complaint can be accepted after this."),
@@ -376,13 +381,15 @@ class ComplaintAdmin(IntakeAdminMixin, BulkAssignMixin, MaskedFieldsAdmin, CaseA
     search_fields = (
         "reference__startswith",
         "customer_phone__exact",
+        "=customer_email",  # its index is UPPER(): any capitals
         "account_number__exact",
         "customer_name__startswith",
         "transaction_reference__exact",
     )
     search_help_text = _(
-        "A reference or a customer's name by its beginning; a phone number, account number or "
-        "transaction reference in full; as written on the complaint, capitals included."
+        "A reference or a customer's name by its beginning; a phone number, e-mail address, "
+        "account number or transaction reference in full; as written on the complaint, "
+        "capitals included (an e-mail address in any capitals)."
     )
     # The joins come from selectors.complaint_list (get_queryset); an empty tuple keeps
     # the changelist from replacing them with a bare select_related().
@@ -524,11 +531,21 @@ class ComplaintAdmin(IntakeAdminMixin, BulkAssignMixin, MaskedFieldsAdmin, CaseA
 
     @admin.display(description=_("customer"), ordering="customer_name")
     def customer(self, complaint: Complaint) -> str:
-        phone = masked_html(complaint, "customer_phone", self.masked_fields["customer_phone"])
+        # The masked phone; a customer who wrote in and gave none yet, by their masked e-mail.
+        if complaint.has_phone:
+            detail = masked_html(complaint, "customer_phone", self.masked_fields["customer_phone"])
+        elif complaint.customer_email:
+            detail = format_html(
+                '<span class="personal-data">{}</span> <span class="case-customer-missing">{}</span>',
+                mask_contact_address(complaint.customer_email),
+                gettext("(no phone yet)"),
+            )
+        else:
+            detail = format_html('<span class="case-customer-missing">{}</span>', gettext("no phone yet"))
         return format_html(
             '<span class="case-customer">{}</span> <span class="case-customer-detail">{}</span>',
             complaint.customer_name or "—",
-            phone,
+            detail,
         )
 
     @admin.display(description=_("description"))

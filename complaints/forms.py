@@ -130,6 +130,18 @@ class VerifyIdentityForm(VersionedForm):
     note = text_field(
         _("Note"), required=False, help_text=_("What was checked, e.g. the last four ID digits matched.")
     )
+    # Only on a complaint that does not know the customer's phone yet (an e-mail complaint).
+    customer_phone = Complaint._meta.get_field("customer_phone").formfield(
+        required=False,
+        label=_("Customer's phone"),
+        help_text=_("Not on file yet: ask the caller for it; it is recorded with the verification."),
+    )
+
+    def __init__(self, *args, case: Complaint | None = None, **kwargs) -> None:
+        super().__init__(*args, case=case, **kwargs)
+        # The accounts' verification shares this form: only a complaint keeps a phone.
+        if getattr(case, "has_phone", True):
+            del self.fields["customer_phone"]
 
 
 class HoldingResponseForm(VersionedForm):

@@ -515,9 +515,6 @@ if CUSTOMER_MAIL_IMAP_URL:
         "task": "casework.tasks.fetch_customer_mail",
         "schedule": crontab(),
     }
-# A complaint opened from an e-mail of an unknown sender has no phone yet: it carries this
-# one (our own service number, never a customer's) until staff correct it.
-CUSTOMER_MAIL_UNKNOWN_PHONE = os.environ.get("CUSTOMER_MAIL_UNKNOWN_PHONE", "+862195017000")
 # An e-mail provider's inbound webhook posts to /inbound/email/<provider>/inbound/ (django-
 # anymail's routes, e.g. mailgun/inbound_mime/), with anymail's basic auth
 # (ANYMAIL_WEBHOOK_SECRET, "user:password", in the URL given to the provider) and the

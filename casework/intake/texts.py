@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
@@ -71,9 +70,10 @@ def file_customer_sms(
 
 
 def case_of_phone(phone: str) -> models.Model | None:
-    """The customer's latest open case, over every kind that keeps a phone; else their latest."""
-    if phone == normalise_phone(settings.CUSTOMER_MAIL_UNKNOWN_PHONE):
-        return None  # our own number, on complaints whose customer's phone is not known
+    """The customer's latest open case, over every kind that keeps a phone; else their latest.
+    A blank number is nobody's: a case whose customer's phone is not known yet is never found."""
+    if not phone:
+        return None
     open_cases, ended = [], []
     for kind in kinds.registered():
         field = kind.replies.phone_field if kind.replies else ""

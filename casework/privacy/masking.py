@@ -110,9 +110,11 @@ def mask_phone(value: str | None) -> str:
 
 
 def mask_contact_address(address: str | None) -> str:
-    """Where a message to a customer went, as staff see it: a phone masked as ``mask_phone``
-    does, an e-mail address as ``w***@example.com``."""
-    local, at, domain = (address or "").partition("@")
+    """A customer's e-mail address or phone as staff see it: ``wang.fang@example.com`` ->
+    ``w***@example.com`` (the first letter and the domain), a phone as ``mask_phone`` does.
+    The timeline and the outbox show where a message went so; a case list, a customer
+    known by e-mail only."""
+    local, at, domain = (address or "").strip().partition("@")
     return f"{local[:1]}***{at}{domain}" if at else mask_phone(address)
 
 
@@ -262,15 +264,17 @@ class KeepUnlessReplacedField(forms.CharField):
         self.original = original
         self.current = current or ""
         self.masked = mask(kind, self.current)
-        kept = f" ({self.masked})" if self.current else ""
+        if self.current:
+            help_text = gettext(
+                "Leave empty to keep the number on file%(kept)s; a new number replaces it "
+                "(kept in the history)."
+            ) % {"kept": f" ({self.masked})"}
+        else:
+            help_text = gettext("None on file yet: type the number to add it (kept in the history).")
         super().__init__(
             required=False,
             label=gettext("New %(value)s") % {"value": label},
-            help_text=gettext(
-                "Leave empty to keep the number on file%(kept)s; a new number replaces it "
-                "(kept in the history)."
-            )
-            % {"kept": kept},
+            help_text=help_text,
             widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": self.masked}),
         )
 

@@ -100,8 +100,9 @@ def test_a_forged_reply_address_from_an_unknown_sender_opens_a_new_complaint(age
     assert "我的账户被冻结了" in opened.description
     [message] = received_on(opened)
     assert message.kind == "customer_email"
+    assert opened.customer_phone == ""  # not known yet: asked for when they are verified
     [note] = opened.notes.all()
-    assert "phone is not known" in note.body
+    assert "phone is not known yet: ask for it when you verify their identity" in note.body
 
 
 def test_an_unknown_thread_from_a_known_customer_opens_a_complaint_with_their_phone(

@@ -25,14 +25,17 @@ from casework.partners.serializers import (
 from casework.partners.timeline import Actor
 from casework.privacy.masking import ACCOUNT, PHONE, MaskedCharField
 from complaints.models import (
+    PHONE_NEEDED,
     REQUIRED_DETAILS,
     Category,
+    Channel,
     Complaint,
     PartnerMessage,
     Priority,
     ResolutionCode,
     State,
     email_channel_refusal,
+    missing_phone_refusal,
 )
 
 
@@ -67,8 +70,11 @@ class ComplaintCreateSerializer(serializers.Serializer):
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
     # Each field checked by the model field's own validators: the admin's words, the admin's limits.
     customer_name = serializers.CharField(validators=_rules("customer_name"))
+    # A partner's complaint comes on the partner API channel, never by e-mail: by the one
+    # rule (``missing_phone_refusal``) it needs the phone, refused missing in its words.
     customer_phone = serializers.CharField(
         validators=_rules("customer_phone"),
+        error_messages={"required": PHONE_NEEDED, "blank": PHONE_NEEDED},
         help_text="A valid phone number; without a country code, read as a number in China (+86). "
         "Kept in E.164, e.g. `+8613800138000`.",
     )
@@ -132,6 +138,11 @@ class ComplaintCreateSerializer(serializers.Serializer):
             for name in REQUIRED_DETAILS[category]
             if attrs.get(name) in (None, "")
         }
+        phone_refusal = missing_phone_refusal(
+            Channel.PARTNER_API, attrs.get("customer_phone", ""), attrs.get("customer_email", "")
+        )
+        if phone_refusal:  # the field's own messages say it first; the same rule stands behind them
+            missing["customer_phone"] = [phone_refusal]
         if missing:
             raise serializers.ValidationError(missing)
         # The model's clean() asks the same: preferring e-mail needs an address.

@@ -4,6 +4,7 @@ what is kept on it beside its fields (``records``), and the customer's survey an
 
 from complaints.models.complaint import (
     OPEN_STATES,
+    PHONE_NEEDED,
     REQUIRED_DETAILS,
     Category,
     Channel,
@@ -16,6 +17,7 @@ from complaints.models.complaint import (
     email_channel_refusal,
     identity_is_verified,
     may_return_findings,
+    missing_phone_refusal,
     within_reopen_window,
 )
 from complaints.models.records import (
@@ -38,6 +40,7 @@ __all__ = [
     "MESSAGE_MAX_LENGTH",
     "MESSAGE_STATES",
     "OPEN_STATES",
+    "PHONE_NEEDED",
     "RATING_MAX",
     "RATING_MIN",
     "REQUIRED_DETAILS",
@@ -59,5 +62,6 @@ __all__ = [
     "email_channel_refusal",
     "identity_is_verified",
     "may_return_findings",
+    "missing_phone_refusal",
     "within_reopen_window",
 ]

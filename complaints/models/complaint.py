@@ -142,6 +142,25 @@ def email_channel_refusal(preferred_channel: str, customer_email: str) -> str | 
     return None
 
 
+PHONE_NEEDED = _(
+    "Give the customer's phone number: only a complaint that came by e-mail, with the "
+    "customer's e-mail address, may wait for it."
+)
+
+
+def missing_phone_refusal(channel: str, customer_phone: str, customer_email: str) -> str | None:
+    """Why this complaint cannot be kept without the customer's phone, or None: a complaint
+    needs a phone number unless it came by e-mail (channel ``email``) and has the customer's
+    e-mail address (the mail of a sender we do not know yet: staff ask for the phone when
+    they verify the caller). Asked by ``Complaint.clean`` (the admin's forms, the services,
+    a correction of the channel) and the partner API's serializer."""
+    if (customer_phone or "").strip():
+        return None
+    if channel == Channel.EMAIL and (customer_email or "").strip():
+        return None
+    return str(PHONE_NEEDED)
+
+
 class Complaint(ConcurrentTransitionMixin, models.Model):
     reference = models.CharField(max_length=30, unique=True, editable=False, verbose_name=_("reference"))
     version = models.PositiveIntegerField(default=0, editable=False, verbose_name=_("version"))
@@ -158,7 +177,14 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
     # Who complains.
     # Indexed, as the phone and account number are, for the changelist's search.
     customer_name = models.CharField(max_length=120, db_index=True, verbose_name=_("customer name"))
-    customer_phone = PhoneNumberField(db_index=True, verbose_name=_("customer phone"))
+    # Blank only under missing_phone_refusal's rule (an e-mail complaint from a sender we
+    # do not know yet); a number given is a valid one (the field's validator).
+    customer_phone = PhoneNumberField(
+        blank=True,
+        db_index=True,
+        verbose_name=_("customer phone"),
+        help_text=_("Needed unless the complaint came by e-mail with the customer's e-mail address."),
+    )
     # How the customer is told what happens (issue 16): SMS to the phone unless they chose e-mail.
     customer_email = models.EmailField(blank=True, verbose_name=_("customer e-mail"))
     customer_language = models.CharField(
@@ -356,6 +382,9 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
             for name in REQUIRED_DETAILS.get(self.category, ())
             if name not in not_cleaned and getattr(self, name) in (None, "")
         }
+        phone_refusal = missing_phone_refusal(self.channel, self.customer_phone, self.customer_email)
+        if phone_refusal and not {"customer_phone", "customer_email"} & not_cleaned:
+            missing["customer_phone"] = phone_refusal
         if missing:
             raise ValidationError(missing)
         refusal = email_channel_refusal(self.preferred_channel, self.customer_email)
@@ -377,6 +406,11 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
         if self.resolved_at is None:
             return None
         return self.resolved_at + dt.timedelta(days=settings.COMPLAINT_REOPEN_WINDOW_DAYS)
+
+    @property
+    def has_phone(self) -> bool:
+        """Whether the customer's phone is known (an e-mail complaint may wait for it)."""
+        return bool(self.customer_phone)
 
     @property
     def is_open(self) -> bool:

@@ -172,25 +172,49 @@ def register_complaint(
     return complaint
 
 
-def verify_identity(*, complaint: Complaint, actor: Actor, method: str, reason: str = "") -> Complaint:
-    """Record how the caller proved who they are; accept needs this first."""
+def verify_identity(
+    *, complaint: Complaint, actor: Actor, method: str, reason: str = "", customer_phone: str = ""
+) -> Complaint:
+    """Record how the caller proved who they are; accept needs this first. A caller whose
+    phone the complaint does not know yet (an e-mail complaint) gives it here:
+    ``customer_phone`` is recorded in the same step, checked as the field checks it (a
+    complaint with a phone changes it in its details, saying why)."""
     step = permitted_step(
         complaint, "verify_identity", actor=actor, permission="complaints.verify_identity_complaint"
     )
     _choice(method, VerificationMethod, "method")
     if complaint.state != State.RECEIVED:
         raise InvalidInput(_("Identity is verified before the complaint is accepted."), field="method")
+    phone = _phone_given(complaint, customer_phone)
 
     def apply() -> None:
         complaint.identity_verified_at = timezone.now()
         complaint.identity_verified_by = actor
         complaint.identity_verification_method = method
+        if phone:
+            complaint.customer_phone = phone
 
-    return step.run(
-        apply=apply,
-        reason=reason or reasons.VERIFIED(method=method),
-        data={"method": method},
-    )
+    data = {"method": method, **({"fields": ["customer_phone"]} if phone else {})}
+    return step.run(apply=apply, reason=reason or reasons.VERIFIED(method=method), data=data)
+
+
+def _phone_given(complaint: Complaint, value: str) -> str:
+    """The phone the caller gave while verified, in E.164; "" if none was given."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    if complaint.has_phone:
+        raise InvalidInput(
+            _(
+                "The complaint has the customer's phone already: change it in the complaint's "
+                "details, saying why."
+            ),
+            field="customer_phone",
+        )
+    try:
+        return Complaint._meta.get_field("customer_phone").clean(value, complaint)
+    except ValidationError as error:
+        raise InvalidInput(error.messages[0], field="customer_phone") from error
 
 
 def _first_response(complaint: Complaint) -> None:

@@ -20,7 +20,7 @@ from casework.core.actors import Actor
 from casework.core.errors import InvalidInput, PermissionRefused, TransitionRefused
 from casework.models import CaseType, SlaClock
 from casework.sla import clocks
-from complaints.models import Complaint, State
+from complaints.models import Complaint, State, missing_phone_refusal
 
 CORRECTED_FIELDS = ("category", "priority", "channel")
 CORRECT_PERMISSION = "complaints.correct_complaint"
@@ -112,7 +112,13 @@ def correct_complaint(
 
 def _refuse_missing_details(corrected: Complaint) -> None:
     """The new category's required details must be on the complaint already (its clean()):
-    refused on the category, naming what to add first."""
+    refused on the category, naming what to add first. A complaint without a phone stays on
+    the e-mail channel (``missing_phone_refusal``): refused on the channel, in its words."""
+    phone_refusal = missing_phone_refusal(
+        corrected.channel, corrected.customer_phone, corrected.customer_email
+    )
+    if phone_refusal:
+        raise InvalidInput(phone_refusal, field="channel")
     try:
         corrected.clean()
     except ValidationError as error:

@@ -8,12 +8,12 @@ what it files has an author and the trail says who: it may register a complaint,
 its contact details, note and attach, and nothing else. A reply's transition is the
 system's (no user), as the clock's are.
 
-A complaint needs a valid phone number, and an e-mail from an unknown sender has none:
-the complaint takes the phone of the sender's earlier complaint (the same e-mail
-address), or else ``settings.CUSTOMER_MAIL_UNKNOWN_PHONE``, the deployment's own
-service number, with a note saying the customer's phone is not known yet. Its notices
-go by e-mail (``preferred_channel``), so nothing is sent to that number, and staff ask
-for the real one when they verify the caller's identity.
+An e-mail from a sender we do not know has no phone number, and a complaint on the
+e-mail channel with the customer's address may wait for one (``missing_phone_refusal``):
+the complaint takes the phone (and the name) of the sender's earlier complaint (the same
+e-mail address: the same customer), or else none, with a note telling the agent to ask
+for it when they verify the caller's identity. Its notices go by e-mail, and an SMS is
+never written to a blank number.
 """
 
 from __future__ import annotations
@@ -89,8 +89,10 @@ def open_from_message(
     """A complaint on the e-mail channel, ``received``, from an e-mail that answers no case:
     it waits in the frontline team's queue, and its notices go back by e-mail."""
     user = intake_user()
-    earlier = Complaint.objects.filter(customer_email__iexact=sender).order_by("-created_at", "-id").first()
-    phone = earlier.customer_phone if earlier else settings.CUSTOMER_MAIL_UNKNOWN_PHONE
+    theirs = Complaint.objects.filter(customer_email__iexact=sender).order_by("-created_at", "-id")
+    earlier = theirs.first()
+    # The phone they gave on any earlier complaint (the latest), if ever they gave one.
+    phone = theirs.exclude(customer_phone="").values_list("customer_phone", flat=True).first() or ""
     name = (name or (earlier.customer_name if earlier else "") or sender.partition("@")[0])[:120]
     description = "\n\n".join(part for part in (subject.strip(), text.strip()) if part)
     with translation.override(settings.LANGUAGE_CODE):
@@ -102,16 +104,15 @@ def open_from_message(
             category=Category.OTHER,
             customer_name=name,
             customer_phone=phone,
+            # Registered with the address it came from: without a phone, that is the contact.
+            customer_email=sender,
+            preferred_channel=CustomerChannel.EMAIL,
+            customer_language=language if language in CustomerLanguage.values else CustomerLanguage.ZH_HANS,
             description=description,
             received_at=received_at,
         )
 
-        def contact_by_email() -> None:
-            complaint.customer_email = sender
-            complaint.preferred_channel = CustomerChannel.EMAIL
-            complaint.customer_language = (
-                language if language in CustomerLanguage.values else complaint.customer_language
-            )
+        def to_the_queue() -> None:
             complaint.assigned_to = None  # not the intake's: the frontline's queue
 
         run_step(
@@ -119,18 +120,18 @@ def open_from_message(
             "edit_details",
             actor=user,
             permission="complaints.change_complaint",
-            apply=contact_by_email,
+            apply=to_the_queue,
             reason=OPENED_FROM_EMAIL(),
-            data={"fields": ["customer_email", "preferred_channel", "customer_language", "assigned_to"]},
+            data={"fields": ["assigned_to"]},
         )
-        if earlier is None:
+        if not phone:
             with translation.override(settings.LANGUAGE_CODE):
                 note(
                     complaint,
                     gettext(
-                        "Opened from an e-mail by %(sender)s. The customer's phone is not known: "
-                        "the number on file is our own service number. Ask for theirs when you "
-                        "verify their identity, and correct it with Edit details."
+                        "Opened from an e-mail by %(sender)s. The customer's phone is not known "
+                        "yet: ask for it when you verify their identity, and record it there "
+                        "or in the complaint's details, saying why."
                     )
                     % {"sender": sender},
                 )

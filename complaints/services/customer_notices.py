@@ -23,7 +23,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy
 
 from casework.core.actors import Actor
-from casework.models import CustomerContact, CustomerMessage
+from casework.models import CustomerChannel, CustomerContact, CustomerMessage
 from casework.notices import customers
 from complaints.models import Complaint, ResolutionCode
 
@@ -35,15 +35,30 @@ PBOC_HOTLINE = gettext_lazy("the People's Bank of China's consumer hotline 12363
 
 
 def customer_contact(complaint: Complaint | None) -> CustomerContact | None:
-    """The complaint's customer and how to reach them."""
+    """The complaint's customer and how to reach them.
+
+    A customer whose phone is not known yet (an e-mail complaint) is written to by e-mail,
+    whatever channel the complaint prefers: no SMS is written to a blank number. One with
+    neither a phone nor an e-mail address (which ``Complaint.clean`` refuses, so only a row
+    changed outside the services) has no contact: the notice is skipped, and logged."""
     if complaint is None:
         return None
+    email = (complaint.customer_email or "").strip()
+    preferred_channel = complaint.preferred_channel
+    if not complaint.has_phone:
+        if not email:
+            logger.warning(
+                "Complaint %s has neither a phone nor an e-mail address: its customer is not told",
+                complaint.reference,
+            )
+            return None
+        preferred_channel = CustomerChannel.EMAIL
     return CustomerContact(
         name=complaint.customer_name,
         phone=str(complaint.customer_phone),
-        email=complaint.customer_email,
+        email=email,
         language=complaint.customer_language,
-        preferred_channel=complaint.preferred_channel,
+        preferred_channel=preferred_channel,
         partner=complaint.partner if complaint.partner_id else None,
     )
 

@@ -94,14 +94,18 @@ def _total(cases: models.QuerySet) -> Decimal:
 def customer_of(case: RefundCase) -> Q | None:
     """The refund cases of the same customer, as far as the back office knows who it is.
 
-    A case knows its customer through the complaint it came from (the customer's phone,
-    and the wallet account when the complaint names one). A case opened without a
-    complaint (by a partner, or staff on the transaction alone) counts per transaction only.
+    A case knows its customer through the complaint it came from (the customer's phone, or
+    their e-mail address while the complaint has no phone yet, and the wallet account when
+    the complaint names one: a blank phone is nobody's). A case opened without a complaint
+    (by a partner, or staff on the transaction alone) counts per transaction only.
     """
     complaint = case.complaint
     if complaint is None:
         return None
-    same = Q(complaint__customer_phone=complaint.customer_phone)
+    if complaint.customer_phone:
+        same = Q(complaint__customer_phone=complaint.customer_phone)
+    else:
+        same = Q(complaint__customer_email__iexact=complaint.customer_email.strip())
     if complaint.account_number:
         same |= Q(complaint__account_number=complaint.account_number)
     return same
@@ -113,7 +117,10 @@ def customer_lock_keys(case: RefundCase) -> list[str]:
     complaint = case.complaint
     if complaint is None:
         return []
-    keys = {f"phone:{complaint.customer_phone}"}
+    if complaint.customer_phone:
+        keys = {f"phone:{complaint.customer_phone}"}
+    else:
+        keys = {f"email:{complaint.customer_email.strip().lower()}"}
     if complaint.account_number:
         keys.add(f"account:{complaint.account_number}")
     return sorted(keys)
