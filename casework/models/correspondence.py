@@ -44,7 +44,7 @@ class CustomerContact:
     customers are told through the partner unless it opted in to direct notices."""
 
     name: str
-    phone: str  # E.164
+    phone: str  # E.164, or "" for a complaint by e-mail still waiting for it
     email: str = ""
     language: str = CustomerLanguage.ZH_HANS
     preferred_channel: str = CustomerChannel.SMS

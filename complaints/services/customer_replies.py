@@ -93,6 +93,10 @@ def reply_to_customer(
             ),
             field="channel",
         )
+    if channel == CustomerChannel.SMS and not complaint.has_phone:
+        raise InvalidInput(
+            _("The complaint has no phone number for the customer yet: reply by e-mail."), field="channel"
+        )
     limit = SMS_REPLY_MAX_LENGTH if channel == CustomerChannel.SMS else EMAIL_REPLY_MAX_LENGTH
     if len(text) > limit:
         raise InvalidInput(

@@ -90,6 +90,23 @@ def test_a_reply_that_cannot_go_is_refused_naming_its_field(agent, changes, fiel
     assert sent(complaint) == []
 
 
+def test_a_customer_known_by_e_mail_only_is_replied_to_by_e_mail_not_sms(agent):
+    complaint = complaint_in_state(
+        State.IN_PROGRESS,
+        agent=agent,
+        channel="email",
+        customer_phone="",
+        customer_email="li.wei@example.com",
+    )
+
+    with pytest.raises(InvalidInput) as refused:
+        services.reply_to_customer(complaint=complaint, actor=agent, channel="sms", text="Hello")
+    message = services.reply_to_customer(complaint=complaint, actor=agent, channel="email", text="Hello")
+
+    assert refused.value.field == "channel" and "reply by e-mail" in refused.value.message
+    assert message.address == "li.wei@example.com"
+
+
 def test_a_partners_customer_and_an_ended_complaint_take_no_reply(agent, partner):
     filed = file_complaint(partner)
     withdrawn = services.withdraw_complaint(complaint=register(agent), actor=agent, reason="Called back")
