@@ -229,6 +229,8 @@ class ComplaintSerializer(CaseSerializer):
             "priority",
             "customer_name",
             "customer_phone",
+            "preferred_channel",
+            "customer_language",
             "account_number",
             "description",
             "transaction_at",
