@@ -53,6 +53,7 @@ run: demo
 	@echo "receiver on 127.0.0.1:$(WEBHOOK_PORT), to $${VAR_DIR:-var}/webhooks/. Ctrl-C stops them all."
 	@echo "Customers' SMS land in $${VAR_DIR:-var}/sms/ (one JSON file a message), their e-mail in"
 	@echo "$${VAR_DIR:-var}/mail/ with the rest (an SMS in quiet hours, $${CUSTOMER_QUIET_HOURS:-21:00-08:00}, waits for the sweep)."
+	@$(BIN)/python manage.py demo_survey_link
 	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=2 & \
 	$(BIN)/celery -A config beat --loglevel=INFO & \

@@ -11,18 +11,24 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from email.message import EmailMessage
 from typing import Any
 
+from anymail.inbound import AnymailInboundMessage
 from django.conf import settings
 from django.db import transaction
 
 from casework.cases.teams import team_for_code
 from casework.demo import DEMO_REFERENCE_PREFIX, PARTNER_CODE, SECOND_PARTNER_CODE, Demo
-from casework.models import CustomerMessage, Partner
+from casework.intake import mail
+from casework.models import CustomerChannel, CustomerMessage, Partner
 from casework.notices import outbox
+from casework.notices.replies import reply_address
 
 from . import services
-from .models import Complaint
+from .models import Complaint, State, SurveyResponse
+from .survey.links import survey_url
+from .survey.services import answer_survey
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,33 @@ def close(reason: str) -> Step:
 
 def reject(reason: str) -> Step:
     return lambda c, cast: services.reject_complaint(complaint=c, actor=cast.agent, reason=reason)
+
+
+def customer_replies_by_email(text: str) -> Step:
+    """The customer answers the case's first e-mail, as their mail client would (to its
+    signed reply address, quoting its Message-ID), filed by the mail intake's service."""
+
+    def reply(c: Complaint, cast: Cast) -> Complaint:
+        notice = (
+            CustomerMessage.objects.filter(
+                case_reference=c.reference,
+                direction=CustomerMessage.Direction.OUTGOING,
+                channel=CustomerChannel.EMAIL,
+            )
+            .exclude(message_id="")
+            .earliest("created_at", "id")
+        )
+        message = EmailMessage()
+        message["From"] = f"{c.customer_name} <{c.customer_email}>"
+        message["To"] = reply_address(notice.pk)
+        message["Subject"] = f"Re: {notice.subject}"
+        message["Message-ID"] = f"<{c.reference.lower()}-reply@customer.example>"
+        message["In-Reply-To"] = message["References"] = notice.message_id
+        message.set_content(text)
+        mail.file_customer_email(AnymailInboundMessage.parse_raw_mime_bytes(message.as_bytes()))
+        return Complaint.objects.get(pk=c.pk)
+
+    return reply
 
 
 def partner_withdraws(reason: str) -> Step:
@@ -220,6 +253,36 @@ def demo_complaints(now: dt.datetime) -> tuple[DemoComplaint, ...]:
                 start,
                 wait_for_customer(
                     "Asked the customer for the caller's number and the times of the calls to trace the leak."
+                ),
+            ),
+        ),
+        DemoComplaint(
+            "topup-statement",
+            "in progress again: the customer's e-mail reply resumed the paused clock",
+            {
+                "channel": "email",
+                "category": "transaction",
+                "customer_name": "Lin Fang",
+                "customer_phone": "13650001122",
+                "customer_email": "lin.fang@example.com",
+                "preferred_channel": "email",
+                "account_number": "WLT-4410-2290",
+                "description": (
+                    "Topped up 300.00 CNY from a Bank of China card; the bank debited the card, the "
+                    "wallet balance never showed the money."
+                ),
+                "transaction_at": ago(days=3, hours=2),
+                "amount": Decimal("300.00"),
+                "transaction_reference": "TOP20261122093015",
+                "merchant": "Top-up from Bank of China card",
+            },
+            (
+                verify("sms_code"),
+                accept,
+                start,
+                wait_for_customer("Asked the customer for the line of their bank statement with the debit."),
+                customer_replies_by_email(
+                    "您好，这是我的银行流水：11月22日 09:30，中国银行卡（尾号4821）扣款 300.00 元。\n林芳"  # noqa: RUF001
                 ),
             ),
         ),
@@ -387,6 +450,36 @@ def load(demo: Demo) -> None:
         note = "" if created else "  (already there)"
         demo.write(f"  {complaint.reference}  {complaint.state:<17}  {story.title}{note}")
     send_customer_notices(demo, told)
+    rate_the_closed_ride(demo)
+    complaint, link = unrated_survey_link()
+    if link:
+        demo.write(f"  Survey not answered yet ({complaint.reference}, {complaint.state}): {link}")
+
+
+# The customer of the closed ride payment answers the survey its decision notice linked to.
+RATED_STORY = "didi-pending"
+RATING, RATING_COMMENT = 5, "The agent called back the same day and the driver got his money."
+# The survey link ``make run`` prints: the complaint resolved on first contact, while unrated.
+UNRATED_STORY = "hotline-wait"
+
+
+def rate_the_closed_ride(demo: Demo) -> None:
+    """A good score on a closed complaint (nothing reopens): the dashboard's CSAT shows it."""
+    complaint = Complaint.objects.get(external_reference=f"{DEMO_REFERENCE_PREFIX}{RATED_STORY}")
+    if not SurveyResponse.objects.filter(complaint=complaint).exists():
+        answer_survey(complaint=complaint, rating=RATING, comment=RATING_COMMENT)
+    demo.write(f"  Survey answered: {complaint.reference} rated {RATING} of 5 (the dashboard's CSAT)")
+
+
+def unrated_survey_link() -> tuple[Complaint | None, str]:
+    """A resolved demo complaint nobody has rated yet, and its survey page's link (signed
+    now, so it opens for ``SURVEY_LINK_DAYS``); (None, "") once every one is rated."""
+    unrated = Complaint.objects.filter(
+        external_reference__startswith=DEMO_REFERENCE_PREFIX, state__in=(State.RESOLVED, State.CLOSED)
+    ).exclude(pk__in=SurveyResponse.objects.values("complaint_id"))
+    preferred = f"{DEMO_REFERENCE_PREFIX}{UNRATED_STORY}"
+    complaint = unrated.filter(external_reference=preferred).first() or unrated.order_by("-pk").first()
+    return complaint, survey_url(complaint) if complaint is not None else ""
 
 
 def send_customer_notices(demo: Demo, references: list[str]) -> None:

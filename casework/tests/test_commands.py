@@ -6,11 +6,15 @@ import json
 import re
 from decimal import Decimal
 from io import StringIO
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts import services as account_services
@@ -26,9 +30,19 @@ from accounts.models import (
 )
 from casework.access import roles
 from casework.access.demo_credentials import demo_key
-from casework.models import CustomerMessage, Notification, Partner, PartnerApiKey, TransitionRecord
+from casework.cases import timeline
+from casework.models import (
+    CustomerMessage,
+    Handback,
+    HandbackKind,
+    Notification,
+    Partner,
+    PartnerApiKey,
+    TransitionRecord,
+)
 from casework.trail.audit import records_for
-from complaints.models import Complaint, State
+from complaints.admin import ComplaintAdmin
+from complaints.models import Complaint, State, SurveyResponse
 from refunds.models import RefundCase, RefundState
 
 
@@ -98,6 +112,62 @@ def test_demo_has_an_accepted_complaint_whose_customer_was_told_by_e_mail(demo, 
     assert (acceptance.channel, acceptance.status) == ("email", "sent")
     assert any(mail.subject == f"Your complaint {complaint.reference} is accepted" for mail in mailoutbox)
     assert "Customer notices: " in demo and "SMS under " in demo and "e-mail under " in demo
+
+
+def test_demo_customer_reply_by_e_mail_resumes_the_complaint_awaiting_them(demo):
+    complaint = Complaint.objects.get(external_reference="demo-topup-statement")
+
+    assert complaint.state == State.IN_PROGRESS and not complaint.sla_clock.is_paused
+    [reply] = CustomerMessage.objects.filter(
+        case_reference=complaint.reference, direction=CustomerMessage.Direction.INCOMING
+    )
+    assert (reply.channel, reply.status, reply.address) == ("email", "received", "lin.fang@example.com")
+    assert "中国银行卡（尾号4821）扣款 300.00 元" in reply.body_text  # noqa: RUF001 (Chinese brackets)
+    entries = timeline.timeline(complaint, ComplaintAdmin.timeline_sources)
+    # The acceptance e-mail it answers, then the reply; the clock paused, then resumed by it.
+    assert [entry.what for entry in entries if entry.kind == "customer message"] == [
+        "Acceptance notice by e-mail to l***@example.com",
+        "reply by e-mail",
+    ]
+    transitions = TransitionRecord.objects.filter(case_reference=complaint.reference).order_by("pk")
+    assert [record.transition for record in transitions][-2:] == ["wait_for_customer", "customer_replied"]
+    assert Handback.objects.get(case_reference=complaint.reference).kind == HandbackKind.CUSTOMER_REPLIED
+    assert f"{complaint.reference}  in_progress        in progress again: the customer's e-mail reply" in demo
+
+
+def test_demo_has_a_survey_answer_that_the_dashboards_csat_shows(demo, client):
+    complaint = Complaint.objects.get(external_reference="demo-didi-pending")
+    answer = SurveyResponse.objects.get(complaint=complaint)
+
+    assert answer.rating == 5 and complaint.state == State.CLOSED  # a good score reopens nothing
+    assert f"Survey answered: {complaint.reference} rated 5 of 5" in demo
+    client.force_login(get_user_model().objects.get(username="supervisor"))
+    dashboard = client.get(reverse("admin:index")).content.decode()
+    assert '<span data-csat="100%">100%</span>' in dashboard
+    assert "1 of 1 survey answer in the period rated the outcome 4 or 5 of 5; average rating 5.0." in (
+        dashboard
+    )
+
+
+def test_make_run_prints_a_working_survey_link_of_a_resolved_complaint_not_rated_yet(demo, client):
+    banner = Path(django_settings.BASE_DIR, "Makefile").read_text().split("\nrun: demo\n")[1].split("\n\n")[0]
+    assert "manage.py demo_survey_link" in banner
+    printed = run("demo_survey_link")
+
+    complaint = Complaint.objects.get(external_reference="demo-hotline-wait")
+    assert f"Customer's survey of {complaint.reference} (resolved, not rated yet): http://" in printed
+    link = re.search(r"https?://\S+", printed).group(0)
+    assert link.startswith(django_settings.PUBLIC_BASE_URL)
+    page = client.get(urlsplit(link).path, HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    assert complaint.reference in page.content.decode() and 'name="rating"' in page.content.decode()
+    assert not SurveyResponse.objects.filter(complaint=complaint).exists()
+
+
+def test_demo_survey_link_is_for_the_demo_only(db, settings):
+    settings.DEMO = False
+    with pytest.raises(CommandError, match="DEMO is off"):
+        run("demo_survey_link")
 
 
 def test_demo_escalation_writes_a_notice_for_the_technical_team(demo):
@@ -274,6 +344,8 @@ def test_demo_runs_twice_without_duplicating(demo):
         AccountRequest.objects.count(),
         AuthenticationEvidence.objects.count(),
         WalletAccount.history.count(),
+        CustomerMessage.objects.count(),
+        SurveyResponse.objects.count(),
     )
     accounts = list(WalletAccount.objects.values_list("account_number", "status", "lock_reason"))
     again = run("load_demo")
@@ -290,6 +362,8 @@ def test_demo_runs_twice_without_duplicating(demo):
         AccountRequest.objects.count(),
         AuthenticationEvidence.objects.count(),
         WalletAccount.history.count(),
+        CustomerMessage.objects.count(),
+        SurveyResponse.objects.count(),
     )
     assert accounts == list(WalletAccount.objects.values_list("account_number", "status", "lock_reason"))
 
