@@ -2,6 +2,8 @@
 
 from django.conf import settings
 from django.db import migrations, models
+
+from casework.core.indexes import AddIndexOnPostgreSQL
 from django.db.models import OuterRef, Subquery
 
 from casework.models.sla import next_due
@@ -39,7 +41,7 @@ class Migration(migrations.Migration):
                 name="accountrequest_open_due",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexOnPostgreSQL(
             model_name="accountrequest",
             index=models.Index(
                 models.OrderBy(models.F("next_due_at"), descending=True, nulls_last=True),

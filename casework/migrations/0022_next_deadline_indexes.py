@@ -3,6 +3,8 @@
 import casework.models.sla
 from django.db import migrations, models
 
+from casework.core.indexes import AddIndexOnPostgreSQL
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -24,7 +26,7 @@ class Migration(migrations.Migration):
                 name="clock_next_due",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexOnPostgreSQL(
             model_name="slaclock",
             index=models.Index(
                 models.OrderBy(

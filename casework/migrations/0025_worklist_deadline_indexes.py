@@ -2,6 +2,8 @@
 
 from django.db import migrations, models
 
+from casework.core.indexes import RemoveIndexOnPostgreSQL
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -13,7 +15,7 @@ class Migration(migrations.Migration):
             model_name="slaclock",
             name="clock_next_due",
         ),
-        migrations.RemoveIndex(
+        RemoveIndexOnPostgreSQL(
             model_name="slaclock",
             name="clock_next_due_desc",
         ),

@@ -279,3 +279,26 @@ def test_outside_the_demo_the_payments_endpoint_must_be_set():
 
     assert started.returncode != 0
     assert "Set PAYMENTS_ENDPOINT_URL" in started.stderr
+
+
+# --- the embedded defaults: `make run` on a bare machine --------------------------------
+
+
+def test_the_demo_migrates_and_loads_on_the_embedded_sqlite_database(tmp_path):
+    # What `make run` does on a bare machine: no DATABASE_URL (SQLite under VAR_DIR), no
+    # broker URL (kombu's filesystem transport). A migration only PostgreSQL can run would
+    # stop it here, whatever the suite's own database is.
+    env = {
+        name: value
+        for name, value in bare_environment(DEMO="true", DEBUG="true", VAR_DIR=str(tmp_path)).items()
+        if name not in {"DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL"}
+    }
+
+    migrated = manage(env, "migrate", "--noinput")
+    loaded = subprocess.run(
+        [PYTHON, "manage.py", "load_demo"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
+
+    assert migrated.returncode == 0, migrated.stderr[-3000:]
+    assert loaded.returncode == 0, loaded.stderr[-3000:]
+    assert (tmp_path / "db.sqlite3").exists()
