@@ -165,6 +165,8 @@ COMPLAINT_EXAMPLE = {
     "priority": "normal",
     "customer_name": "Li Wei",
     "customer_phone": "+86 138 **** 8000",
+    "preferred_channel": "sms",
+    "customer_language": "zh-hans",
     "account_number": "WLT-****-7788",
     "description": "Paid 120.50 at a convenience store; the payment failed but the money left the balance.",
     "transaction_at": "2026-11-24T09:12:00+08:00",
