@@ -275,7 +275,7 @@ def deliver_all(figures: Figures, tag: str, timeout: float) -> None:
                 results = Counter(worker.results())
                 assert "Traceback" not in worker.read_log(), worker.read_log()[-3000:]
             received = Counter(str(message["Message-ID"]).strip() for message in mailbox.messages)
-        expected_mail = {replies.customer_message_id(key) for _, channel, key in queued if channel == "email"}
+        expected_mail = {replies.notice_message_id(key) for _, channel, key in queued if channel == "email"}
         gateway = sms.FileSmsGateway(sms_dir)
         expected_sms = {gateway.path_for(key).name for _, channel, key in queued if channel == "sms"}
         files = {path.name for path in sms_dir.glob("*.json")} if sms_dir.exists() else set()

@@ -228,7 +228,7 @@ def tell_customer(
 
     held_until = None
     if channel == CustomerChannel.EMAIL:
-        message.message_id = replies.customer_message_id(key)
+        message.message_id = replies.notice_message_id(key)
         message.in_reply_to = _thread_root(case)
     else:
         held_until = quiet_hours_end(timezone.now())

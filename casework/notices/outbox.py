@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 from celery import current_app
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives
 from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone, translation
@@ -230,43 +230,26 @@ def _excerpt(response: urllib.error.HTTPError, limit: int = 200) -> str:
 
 
 def _send_email(notification: Notification) -> None:
-    message = CustomerMessage.objects.filter(notification=notification).first()
-    if message is not None:
-        _send_customer_email(notification, message)
-        return
-    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "backoffice"
-    message = EmailMessage(
-        subject=notification.subject,
-        body=notification.body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[notification.recipient],
-        headers={
-            "Message-ID": f"<{notification.idempotency_key}@{domain}>",
-            "X-Idempotency-Key": notification.idempotency_key,
-        },
-    )
-    message.send(fail_silently=False)
-
-
-def _send_customer_email(notification: Notification, message: CustomerMessage) -> None:
-    """Multipart text + HTML, with our Message-ID, a Reply-To naming the message, and the
+    """Our Message-ID (the notice's key) on every e-mail; a customer's, from its
+    ``CustomerMessage``, also goes multipart, with a Reply-To naming the message and the
     case's first e-mail as In-Reply-To / References (none on the first)."""
-    headers = {
-        "Message-ID": replies.customer_message_id(notification.idempotency_key),
-        "X-Idempotency-Key": notification.idempotency_key,
-    }
-    if message.in_reply_to:
-        headers |= {"In-Reply-To": message.in_reply_to, "References": message.in_reply_to}
     mail = EmailMultiAlternatives(
         subject=notification.subject,
         body=notification.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.recipient],
-        reply_to=[replies.reply_address(message.pk)],
-        headers=headers,
+        headers={
+            "Message-ID": replies.notice_message_id(notification.idempotency_key),
+            "X-Idempotency-Key": notification.idempotency_key,
+        },
     )
-    if message.body_html:
-        mail.attach_alternative(message.body_html, "text/html")
+    message = CustomerMessage.objects.filter(notification=notification).first()
+    if message is not None:
+        mail.reply_to = [replies.reply_address(message.pk)]
+        if message.in_reply_to:
+            mail.extra_headers |= {"In-Reply-To": message.in_reply_to, "References": message.in_reply_to}
+        if message.body_html:
+            mail.attach_alternative(message.body_html, "text/html")
     mail.send(fail_silently=False)
 
 

@@ -53,7 +53,7 @@ def message_from_address(address: str) -> int | None:
     return int(number)
 
 
-def customer_message_id(idempotency_key: str) -> str:
+def notice_message_id(idempotency_key: str) -> str:
     """The Message-ID of the e-mail that delivers an outbox notice (its idempotency key)."""
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "backoffice"
     return f"<{idempotency_key}@{domain}>"

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from casework.models import CustomerChannel, CustomerMessage
 from casework.notices import webhooks
-from casework.notices.replies import customer_message_id, reply_address
+from casework.notices.replies import notice_message_id, reply_address
 
 CUSTOMER = "li.wei@example.com"
 _numbers = itertools.count(1)
@@ -33,7 +33,7 @@ def sent_notice(case, *, kind: str = "acceptance") -> CustomerMessage:
         subject=f"[{case.reference}] We have received your complaint",
         body_text="We will answer within 15 days.",
         status=CustomerMessage.Status.SENT,
-        message_id=customer_message_id(key),
+        message_id=notice_message_id(key),
         sent_at=timezone.now(),
     )
 

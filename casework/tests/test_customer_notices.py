@@ -191,9 +191,7 @@ def test_e_mail_goes_multipart_with_reply_to_and_threads_later_messages(agent, s
     text, html = (part.get_content() for part in first.iter_parts())
     assert complaint.reference in text and "<p>" in html and complaint.reference in html
     assert (
-        first["Message-ID"]
-        == replies.customer_message_id(acceptance.idempotency_key)
-        == acceptance.message_id
+        first["Message-ID"] == replies.notice_message_id(acceptance.idempotency_key) == acceptance.message_id
     )
     assert first["Reply-To"] == replies.reply_address(acceptance.pk)
     assert replies.message_from_address(first["Reply-To"]) == acceptance.pk

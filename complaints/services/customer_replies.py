@@ -18,7 +18,7 @@ from casework.core.actors import Actor
 from casework.core.errors import InvalidInput
 from casework.models import CustomerChannel, CustomerMessage, MessageTemplate
 from casework.notices import customers, message_templates
-from complaints.models import Complaint, State
+from complaints.models import MESSAGE_STATES, Complaint
 from complaints.services import customer_notices
 
 REPLY_PERMISSION = "complaints.reply_to_customer_complaint"
@@ -34,7 +34,7 @@ def reply_refusal(complaint: Complaint) -> str | None:
         return _(
             "The partner that filed this complaint tells its customer itself: reply through the partner."
         )
-    if not complaint.is_open and complaint.state != State.RESOLVED:
+    if complaint.state not in MESSAGE_STATES:
         return _("The complaint has ended: it takes no more replies.")
     return None
 
