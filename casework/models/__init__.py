@@ -3,6 +3,7 @@
 - ``cases``: desks (``Team``) and the counters references are numbered on.
 - ``partners``: partner systems, their API keys and scopes, idempotency keys.
 - ``sla``: business calendars, SLA policies, each case's clock.
+- ``regimes``: regulatory regimes, their limits and what extends them.
 - ``trail``: the transition record.
 - ``notices``: the notification outbox and its delivery attempts.
 - ``privacy``: the logs of reveals of personal data and of file downloads.
@@ -28,6 +29,14 @@ from casework.models.message_templates import MessageTemplate
 from casework.models.notices import DeliveryAttempt, Notification
 from casework.models.partners import ApiScope, IdempotencyKey, Partner, PartnerApiKey
 from casework.models.privacy import REVEAL_REASON_MAX_LENGTH, FileDownload, RevealLog
+from casework.models.regimes import (
+    Milestone,
+    Regime,
+    RegimeCondition,
+    RegimeExtension,
+    RegimeLimit,
+    in_reader_language,
+)
 from casework.models.sla import (
     BusinessCalendar,
     CalendarOverride,
@@ -56,10 +65,15 @@ __all__ = [
     "HandbackKind",
     "IdempotencyKey",
     "MessageTemplate",
+    "Milestone",
     "Notification",
     "Partner",
     "PartnerApiKey",
     "ReferenceSequence",
+    "Regime",
+    "RegimeCondition",
+    "RegimeExtension",
+    "RegimeLimit",
     "RevealLog",
     "SlaClock",
     "SlaPolicy",
@@ -67,4 +81,5 @@ __all__ = [
     "Team",
     "TimeUnit",
     "TransitionRecord",
+    "in_reader_language",
 ]

@@ -104,6 +104,10 @@ class TimeUnit(models.TextChoices):
     BUSINESS_DAYS = "business_days", _("business days")
     CALENDAR_HOURS = "calendar_hours", _("calendar hours")
     CALENDAR_DAYS = "calendar_days", _("calendar days")
+    # Days as Chinese law counts a period (Civil Code arts. 201, 203): from the day after
+    # receipt; a last day that is a rest day moves to the next working day; the period ends
+    # when business closes on its last day.
+    CIVIL_DAYS = "civil_days", _("days (civil-law count)")
 
 
 class CaseType(models.TextChoices):
@@ -214,6 +218,18 @@ class SlaClock(models.Model):
         verbose_name=_("paused minutes total"),
     )
     stopped_at = models.DateTimeField(null=True, blank=True, verbose_name=_("stopped at"))
+    # The regime whose limits the deadlines follow (none: the policy's targets), and the
+    # extension in force, if one was granted.
+    regime = models.ForeignKey(
+        "casework.Regime", null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("regime")
+    )
+    extension = models.ForeignKey(
+        "casework.RegimeExtension",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        verbose_name=_("extension in force"),
+    )
     history = ChainedHistoricalRecords()
 
     class Meta:

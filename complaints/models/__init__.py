@@ -1,7 +1,8 @@
 """Complaints: what the customer reported, who holds it, its state machine (``complaint``),
-what is kept on it beside its fields (``records``), and the customer's survey answer
-(``survey``)."""
+what is kept on it beside its fields (``records``), the customer's survey answer
+(``survey``), and the codes a regulator counts it by (``classification``)."""
 
+from complaints.models.classification import ClassificationCode, Classified, Dimension, Outcome
 from complaints.models.complaint import (
     OPEN_STATES,
     PHONE_NEEDED,
@@ -47,9 +48,13 @@ __all__ = [
     "SURVEY_COMMENT_MAX_LENGTH",
     "Category",
     "Channel",
+    "ClassificationCode",
+    "Classified",
     "Complaint",
     "ComplaintAttachment",
     "ComplaintNote",
+    "Dimension",
+    "Outcome",
     "PartnerMessage",
     "Priority",
     "ResolutionCode",

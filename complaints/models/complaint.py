@@ -25,7 +25,8 @@ from casework.core.money import (
     validate_payment_time,
 )
 from casework.core.phones import PhoneNumberField
-from casework.models import CustomerChannel, CustomerLanguage, Partner, SlaClock, Team
+from casework.models import CustomerChannel, CustomerLanguage, Partner, RegimeCondition, SlaClock, Team
+from complaints.models.classification import Classified
 
 
 class Channel(models.TextChoices):
@@ -161,7 +162,7 @@ def missing_phone_refusal(channel: str, customer_phone: str, customer_email: str
     return str(PHONE_NEEDED)
 
 
-class Complaint(ConcurrentTransitionMixin, models.Model):
+class Complaint(ConcurrentTransitionMixin, Classified):
     reference = models.CharField(max_length=30, unique=True, editable=False, verbose_name=_("reference"))
     version = models.PositiveIntegerField(default=0, editable=False, verbose_name=_("version"))
     state = FSMField(
@@ -280,6 +281,13 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
     # Time.
     sla_clock = models.OneToOneField(
         SlaClock, on_delete=models.PROTECT, related_name="complaint", verbose_name=_("sla clock")
+    )
+    # The regime version whose limits it runs under, and what narrows them for this case.
+    regime = models.ForeignKey(
+        "casework.Regime", null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("regime")
+    )
+    regime_condition = models.CharField(
+        max_length=32, choices=RegimeCondition.choices, blank=True, verbose_name=_("regime condition")
     )
     # The clock's next deadline, kept by casework.sla.clocks (never edited, not in the history):
     # the lists, My work and the team view sort and count the open cases by it.

@@ -3,11 +3,12 @@ decision (with four eyes above a threshold) and the payment instructions that pa
 
 - ``cases``: the refund case, its states and state machine, and four eyes;
 - ``payments``: the original payment and the payment instructions;
-- ``evidence``: the files sent for a refund.
+- ``evidence``: the files sent for a refund;
+- ``provisional``: a provisional credit while an error is investigated (Reg E).
 
 Imported as ``refunds.models`` (the migrations name ``refunds.models.evidence_path``):
 each name is re-exported here. ``payments`` imports neither of the others; ``cases``
-imports ``payments``; ``evidence`` imports ``cases``.
+imports ``payments``; ``evidence`` and ``provisional`` import ``cases``.
 """
 
 from .cases import (
@@ -31,6 +32,7 @@ from .cases import (
 )
 from .evidence import EvidenceKind, RefundEvidence, evidence_path
 from .payments import InstructionStatus, PaymentInstruction, PaymentTransaction, money_field
+from .provisional import CreditState, ProvisionalCredit
 
 __all__ = [
     "CANCELLABLE_STATES",
@@ -38,11 +40,13 @@ __all__ = [
     "OPEN_REFUND_STATES",
     "RELEASED_STATES",
     "SWEEP_FIELDS",
+    "CreditState",
     "EvidenceKind",
     "FourEyes",
     "InstructionStatus",
     "PaymentInstruction",
     "PaymentTransaction",
+    "ProvisionalCredit",
     "RefundCase",
     "RefundEvidence",
     "RefundState",
