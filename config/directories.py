@@ -40,7 +40,7 @@ def make_static_root() -> None:
 def make_database_folder() -> None:
     """The folder of the SQLite file, and of the test database's file, if they are files."""
     database = settings.DATABASES["default"]
-    if database["ENGINE"] != "django.db.backends.sqlite3":
+    if database["ENGINE"] not in ("django.db.backends.sqlite3", "casework.core.sqlite"):
         return
     for name in (database["NAME"], database.get("TEST", {}).get("NAME")):
         if name and str(name) != ":memory:" and not str(name).startswith("file:"):

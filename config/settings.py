@@ -148,6 +148,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's SQLite, minus the indexes SQLite cannot build (casework/core/sqlite).
+    DATABASES["default"]["ENGINE"] = "casework.core.sqlite"
     # Writers wait for each other instead of failing at once: web, worker and beat share
     # one SQLite file in the demo.
     # IMMEDIATE transactions take the write lock when they begin, so two sweeps or two
