@@ -63,11 +63,17 @@ def limit_for(regime: Regime, *, case_type: str, milestone: str, condition: str 
 def extensions_for(
     regime: Regime, *, case_type: str, condition: str = "", milestone: str = Milestone.DECISION
 ) -> list[RegimeExtension]:
-    """The extension tiers open to such a case, in order (tier 1 first)."""
+    """The extension tiers open to such a case, in order (tier 1 first). An extension extends
+    the limit of its own condition: a case whose limit is narrowed to its condition (DISP's
+    eight weeks outside payment services) takes only the extensions narrowed to it too,
+    never the one written for every case's shorter limit."""
+    limit = limit_for(regime, case_type=case_type, milestone=milestone, condition=condition)
+    narrowed = limit is not None and limit.condition != ""
+    allowed = {condition} if narrowed else {condition, ""}
     rows = [
         row
         for row in regime.extensions.all()
-        if row.case_type == case_type and row.milestone == milestone and row.condition in {condition, ""}
+        if row.case_type == case_type and row.milestone == milestone and row.condition in allowed
     ]
     tiers: dict[int, list[RegimeExtension]] = {}
     for row in rows:
