@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from casework.admin.base import AppendOnlyHistoryAdmin
 from casework.core.errors import CaseworkError
 from casework.models import Regime, RegimeExtension, RegimeLimit
-from casework.models.regimes import RULE_FIELDS, in_reader_language
+from casework.models.regimes import IN_USE, RULE_FIELDS
 from casework.sla import regimes
 
 
@@ -63,16 +63,8 @@ class RegimeExtensionInline(FrozenWhileInUse, admin.TabularInline):
 
 @admin.register(Regime)
 class RegimeAdmin(AppendOnlyHistoryAdmin):
-    list_display = (
-        "code",
-        "version",
-        "regime_name",
-        "authority",
-        "jurisdiction",
-        "is_default",
-        "is_active",
-        "cases_using",
-    )
+    # Fits 1366 px beside the navigation: the name is on the page, the jurisdiction a filter.
+    list_display = ("code", "version", "authority", "is_default", "is_active", "cases_using")
     list_display_links = ("code", "version")
     list_filter = ("jurisdiction", "is_active")
     list_select_related = ("calendar",)
@@ -88,6 +80,14 @@ class RegimeAdmin(AppendOnlyHistoryAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(clocks_using=Count("slaclock"))
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or not obj.is_in_use:
+            return fieldsets
+        # Said where the reader looks first: why nothing but its use can be changed.
+        (title, options), *rest = fieldsets
+        return ((title, {**options, "description": IN_USE}), *rest)
+
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.is_in_use:
             return (*RULE_FIELDS, "cases_using")
@@ -96,22 +96,12 @@ class RegimeAdmin(AppendOnlyHistoryAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # cases name their version; retire one with "is active" instead
 
-    @admin.display(description=_("name"))
-    def regime_name(self, regime: Regime) -> str:
-        return in_reader_language(regime.name, regime.name_zh)
-
     @admin.display(description=_("cases under it"), ordering="clocks_using")
     def cases_using(self, regime: Regime) -> int:
         counted = getattr(regime, "clocks_using", None)
         if counted is None:  # a page that read the row alone (the add page has none)
             counted = regime.slaclock_set.count() if regime.pk is not None else 0
         return counted
-
-    def save_model(self, request, obj, form, change):
-        # The admin's change view is one transaction: the old default is unmarked in it.
-        if obj.is_default and "is_default" in form.changed_data:
-            regimes.unmark_other_defaults(obj)
-        super().save_model(request, obj, form, change)
 
     @admin.action(description=_("Copy as a new version"), permissions=["add"])
     def copy_as_new_version(self, request, queryset):

@@ -11,7 +11,7 @@ keep the old one's limits. The seeds, with their sources, are in
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -95,6 +95,23 @@ class Regime(models.Model):
 
     def __str__(self) -> str:
         return f"{in_reader_language(self.name, self.name_zh)} ({self.version})"
+
+    def save(self, *args, **kwargs) -> None:
+        # One default: marking this one unmarks the one that was, in the same transaction,
+        # each saved (both changes are in the history).
+        with transaction.atomic():
+            if self.is_default:
+                others = Regime.objects.select_for_update().filter(is_default=True).exclude(pk=self.pk)
+                for other in others:
+                    other.is_default = False
+                    other.save(update_fields=["is_default"])
+            super().save(*args, **kwargs)
+
+    def validate_constraints(self, exclude=None) -> None:
+        # A new default is not refused for the old one: save() unmarks it.
+        if self.is_default:
+            exclude = {*(exclude or ()), "is_default"}
+        super().validate_constraints(exclude=exclude)
 
     @property
     def is_in_use(self) -> bool:

@@ -112,21 +112,11 @@ def copy_as_new_version(regime: Regime) -> Regime:
 
 
 def make_default(regime: Regime) -> Regime:
-    """Mark ``regime`` the default, unmarking the one that was, in one transaction (each
-    saved, so both changes are in the history)."""
+    """Mark ``regime`` the default; saving it unmarks the one that was (``Regime.save``)."""
     if not regime.is_active:
         raise InvalidInput(
             gettext("Only an active regime can be the default: make it active too."), field="is_default"
         )
-    with transaction.atomic():
-        unmark_other_defaults(regime)
-        regime.is_default = True
-        regime.save()
+    regime.is_default = True
+    regime.save()
     return regime
-
-
-def unmark_other_defaults(regime: Regime) -> None:
-    """Call in the transaction that saves ``regime`` as the default."""
-    for other in Regime.objects.select_for_update().filter(is_default=True).exclude(pk=regime.pk):
-        other.is_default = False
-        other.save()

@@ -6,6 +6,15 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
+from casework.core.indexes import rebuilt_without
+
+# Built on PostgreSQL only (0012): SQLite rebuilds the table for the new columns without it.
+OPEN_DUE_DESC = models.Index(
+    models.OrderBy(models.F("next_due_at"), descending=True, nulls_last=True),
+    condition=models.Q(("state__in", ("received", "accepted", "in_progress", "escalated", "awaiting_customer"))),
+    name="complaint_open_due_desc",
+)
+
 
 class Migration(migrations.Migration):
 
@@ -15,7 +24,7 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
-    operations = [
+    operations = rebuilt_without("complaint", [OPEN_DUE_DESC], [
         migrations.AddField(
             model_name='complaint',
             name='outcome',
@@ -156,4 +165,4 @@ class Migration(migrations.Migration):
             model_name='historicalclassificationcode',
             constraint=models.UniqueConstraint(condition=models.Q(('chain_seq__gt', 0)), fields=('id', 'chain_seq'), name='complaints_historicalclassificationcode_chain'),
         ),
-    ]
+    ])
