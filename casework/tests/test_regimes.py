@@ -278,3 +278,17 @@ def test_a_policy_change_under_a_regime_keeps_the_regimes_decision_limit(policy)
     clocks.change_policy(clock, urgent, at=cn(2026, 11, 24, 10, 0), condition="")
     assert clock.resolution_due_at == cn(2026, 12, 9, 18, 0)  # the regime's 15 days still
     assert clock.first_response_due_at == cn(2026, 11, 24, 11, 30)  # urgent: 2 business hours
+
+
+def test_the_regime_setting_is_read_as_a_code(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config.environment import env_code
+
+    monkeypatch.delenv("REGIME", raising=False)
+    assert env_code("REGIME") == ""  # the admin's default
+    monkeypatch.setenv("REGIME", " uk-disp ")
+    assert env_code("REGIME") == "uk-disp"
+    monkeypatch.setenv("REGIME", "UK DISP")
+    with pytest.raises(ImproperlyConfigured, match="REGIME is a code"):
+        env_code("REGIME")
