@@ -46,6 +46,7 @@ from .models import (
     Turn,
     may_return_findings,
 )
+from .regime_admin import RegimeFieldsMixin
 from .reply_step import REPLY_STEP
 from .survey import staff as survey_staff
 
@@ -279,7 +280,7 @@ class PartnerMessageInline(AddOnlyInline):
 
 
 @admin.register(Complaint)
-class ComplaintAdmin(IntakeAdminMixin, BulkAssignMixin, MaskedFieldsAdmin, CaseAdmin):
+class ComplaintAdmin(IntakeAdminMixin, RegimeFieldsMixin, BulkAssignMixin, MaskedFieldsAdmin, CaseAdmin):
     # Shown masked, revealed one at a time (casework.privacy.masking); searching by them still works.
     masked_fields = {
         "customer_phone": PersonalField(PHONE, _("customer phone")),
@@ -447,7 +448,7 @@ class ComplaintAdmin(IntakeAdminMixin, BulkAssignMixin, MaskedFieldsAdmin, CaseA
                 )
             },
         ),
-        (_("Time"), {"fields": ("created_at", "holding_response_at", "holding_response")}),
+        (_("Time"), {"fields": ("created_at", "regime_in_force", "holding_response_at", "holding_response")}),
         (
             _("Outcome"),
             {

@@ -12,12 +12,12 @@ from django.utils.translation import gettext_lazy as _
 from casework.admin.forms import CaseOpeningForm, VersionedChangeForm, VersionedForm, text_field
 from casework.core.limits import STATEMENT_MAX_LENGTH, max_length_of
 from casework.core.money import AmountFormField, validate_payment_time
-from casework.models import CustomerChannel, Team
+from casework.models import CustomerChannel, Regime, RegimeCondition, Team
 from casework.notices.message_templates import reply_templates
 
 from . import services
 from .models import Category, Channel, Complaint, ComplaintNote, Priority, ResolutionCode, VerificationMethod
-from .services import customer_notices, customer_replies
+from .services import customer_notices, customer_replies, regimes
 
 # What staff type when they register a complaint; each goes to register_complaint.
 REGISTRATION_FIELDS = (
@@ -37,6 +37,8 @@ REGISTRATION_FIELDS = (
     "transaction_reference",
     "merchant",
     "device",
+    "regime",
+    "regime_condition",
 )
 
 # What staff may correct after registration. Category, channel and priority choose the
@@ -62,9 +64,26 @@ class ComplaintRegistrationForm(CaseOpeningForm):
     """The admin's add form: model validation checks the category's required details,
     then the last validation step registers through the service."""
 
+    # The regime a case names by its code (the newest version); the deployment's preselected.
+    regime = forms.ModelChoiceField(
+        label=_("Regulatory regime"),
+        queryset=Regime.objects.none(),  # read per form: no query at import
+        to_field_name="code",
+        required=False,
+        empty_label=None,
+        help_text=_("The deployment's, unless the customer falls under another jurisdiction."),
+    )
+
     class Meta:
         model = Complaint
         fields = REGISTRATION_FIELDS
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "regime" in self.fields:
+            self.fields["regime"].queryset = regimes.offered_regimes()
+            if not self.is_bound:
+                self.initial.setdefault("regime", regimes.default_regime_code())
 
     def open_case(self, data: dict) -> Complaint:
         return services.register_complaint(
@@ -170,6 +189,20 @@ class CorrectionForm(VersionedForm):
     channel = forms.ChoiceField(
         label=_("Channel"), choices=Channel.choices, help_text=_("How the customer reached us.")
     )
+    regime = forms.ModelChoiceField(
+        label=_("Regulatory regime"),
+        queryset=Regime.objects.none(),
+        to_field_name="code",
+        required=False,
+        empty_label=None,
+        help_text=_("Its limits set the deadlines; an extension in force must exist in it too."),
+    )
+    regime_condition = forms.ChoiceField(
+        label=_("Regime condition"),
+        choices=RegimeCondition.choices,
+        required=False,
+        help_text=_("What narrows the regime's limits for this case (Reg E's new account)."),
+    )
     reason = text_field(
         _("Why it is corrected"),
         help_text=_(
@@ -178,11 +211,17 @@ class CorrectionForm(VersionedForm):
         ),
     )
 
+    def clean_regime_condition(self) -> str | None:
+        # Not sent (a form from before regimes): unchanged, not "every case".
+        return self.cleaned_data["regime_condition"] if "regime_condition" in self.data else None
+
     def __init__(self, *args, case: Complaint | None = None, **kwargs) -> None:
         super().__init__(*args, case=case, **kwargs)
+        self.fields["regime"].queryset = regimes.offered_regimes()
         if case is not None:
-            for name in ("category", "priority", "channel"):
+            for name in ("category", "priority", "channel", "regime_condition"):
                 self.fields[name].initial = getattr(case, name)
+            self.fields["regime"].initial = case.regime.code if case.regime else regimes.default_regime_code()
 
 
 def assignable_staff():

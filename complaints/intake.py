@@ -127,6 +127,8 @@ class IntakeAdminMixin:
                     "merchant",
                     "device",
                     "description",
+                    "regime",
+                    "regime_condition",
                 )
             },
         ),

@@ -13,6 +13,13 @@ from casework.sla.selectors import with_sla_status as with_sla_status
 from .models import Complaint
 
 LIST_RELATED = ("team", "assigned_to", "sla_clock", "escalated_to", "partner")
+# What a complaint's clock reads to say which rule it follows (clocks.resolution_target).
+CLOCK_RULES = (
+    "regime",
+    "sla_clock__policy__calendar",
+    "sla_clock__regime__calendar",
+    "sla_clock__extension",
+)
 
 
 def complaint_list(queryset: QuerySet[Complaint] | None = None) -> QuerySet[Complaint]:
@@ -21,4 +28,9 @@ def complaint_list(queryset: QuerySet[Complaint] | None = None) -> QuerySet[Comp
 
 def complaints_for_partner(partner: Partner) -> QuerySet[Complaint]:
     """A partner sees only what it filed."""
-    return Complaint.objects.filter(partner=partner).select_related("sla_clock")
+    return Complaint.objects.filter(partner=partner).select_related(*CLOCK_RULES)
+
+
+def with_regime_limits(complaints: QuerySet[Complaint]) -> QuerySet[Complaint]:
+    """For reading each complaint's decision basis: its regime's limits, in one query."""
+    return complaints.prefetch_related("sla_clock__regime__limits")

@@ -6,6 +6,7 @@ names. The settings module reads every value through these; nothing here needs D
 from __future__ import annotations
 
 import os
+import re
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
@@ -84,6 +85,17 @@ def env_webhook_secret(name: str, value: str) -> str:
         raise ImproperlyConfigured(
             f"{name} has the form whsec_<base64>, as the payments system gives it."
         ) from None
+    return value
+
+
+def env_code(name: str, default: str = "") -> str:
+    """A code such as a regime's (``cn-pboc``): lower-case letters, digits and dashes; blank
+    for none. Whether a row has it is asked when it is used, never at start."""
+    value = os.environ.get(name, default).strip()
+    if value and not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", value):
+        raise ImproperlyConfigured(
+            f"{name} is a code of lower-case letters, digits and dashes (e.g. cn-pboc), not {value!r}."
+        )
     return value
 
 

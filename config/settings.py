@@ -27,6 +27,7 @@ from config.directories import lies_within
 from config.environment import (
     env_amount,
     env_bool,
+    env_code,
     env_int,
     env_key,
     env_list,
@@ -262,6 +263,8 @@ CELERY_BEAT_SCHEDULE = {
 # Case rules that operations may tune per environment.
 COMPLAINT_REOPEN_WINDOW_DAYS = env_int("COMPLAINT_REOPEN_WINDOW_DAYS", 14)
 COMPLAINT_AUTO_CLOSE_DAYS = env_int("COMPLAINT_AUTO_CLOSE_DAYS", 7)
+# The regulatory regime new cases run under, by code (blank: the one the admin marks default).
+REGIME = env_code("REGIME")
 # The team view flags a member holding more open cases than this (all kinds together).
 WORKSPACE_OVERLOAD_CASES = env_int("WORKSPACE_OVERLOAD_CASES", 25, minimum=1)
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)

@@ -17,7 +17,7 @@ from casework.cases.transitions import run_step
 from casework.core.actors import Actor
 from casework.core.errors import InvalidInput
 from casework.core.limits import refuse_overlong_reason, refuse_overlong_text, text_fields
-from casework.models import SlaPolicy
+from casework.models import Regime, SlaPolicy
 from casework.sla import clocks
 from casework.trail.audit import record_transition
 from casework.trail.reasons import SystemReason, split
@@ -90,18 +90,23 @@ def open_case(
     reason: str | SystemReason,
     data: dict | None = None,
     savepoint: bool = True,
+    regime: Regime | None = None,
+    regime_condition: str = "",
 ) -> models.Model:
     """Save a new case with its reference (``PREFIX-YYYYMMDD-NNNNNN``), clock and first record.
 
     Call inside the caller's transaction when more must happen atomically with it. There it
     is a savepoint, so that a caller can catch a failed insert and still query; a caller
-    that will not (``savepoint=False``) saves the two round trips.
+    that will not (``savepoint=False``) saves the two round trips. The clock runs under
+    ``regime`` (for a case with ``regime_condition``) where one is given.
     """
     refuse_overlong_reason(split(reason)[0])
     refuse_overlong_text(case, dict.fromkeys(text_fields(case)))
     case._history_user = actor
     with transaction.atomic(savepoint=savepoint):
-        case.sla_clock = clocks.start_clock(policy=policy, started_at=received_at)
+        case.sla_clock = clocks.start_clock(
+            policy=policy, started_at=received_at, regime=regime, condition=regime_condition
+        )
         case.reference = next_reference(prefix, model=type(case), today=timezone.localdate(received_at))
         case.save()
         record_transition(

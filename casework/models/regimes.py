@@ -10,13 +10,22 @@ keep the old one's limits. The seeds, with their sources, are in
 
 from __future__ import annotations
 
-from django.db import models
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from casework.core.chain import ChainedHistoricalRecords
-from casework.models.sla import BusinessCalendar, CaseType, TimeUnit
+from casework.models.sla import BusinessCalendar, CaseType, SlaClock, TimeUnit
+
+# What a version says: fixed once a clock runs under it (a new rule is a new version). Being
+# the default and being offered to new cases are not rules of the text: they may change.
+RULE_FIELDS = ("code", "version", "name", "name_zh", "authority", "jurisdiction", "source", "calendar")
+IN_USE = _(
+    "Cases run under this regime version: its rules and limits are kept as they were. Copy it "
+    "as a new version to change them."
+)
 
 
 def in_reader_language(english: str, chinese: str) -> str:
@@ -87,6 +96,50 @@ class Regime(models.Model):
     def __str__(self) -> str:
         return f"{in_reader_language(self.name, self.name_zh)} ({self.version})"
 
+    def save(self, *args, **kwargs) -> None:
+        # One default: marking this one unmarks the one that was, in the same transaction,
+        # each saved (both changes are in the history).
+        with transaction.atomic():
+            if self.is_default:
+                others = Regime.objects.select_for_update().filter(is_default=True).exclude(pk=self.pk)
+                for other in others:
+                    other.is_default = False
+                    other.save(update_fields=["is_default"])
+            super().save(*args, **kwargs)
+
+    def validate_constraints(self, exclude=None) -> None:
+        # A new default is not refused for the old one: save() unmarks it.
+        if self.is_default:
+            exclude = {*(exclude or ()), "is_default"}
+        super().validate_constraints(exclude=exclude)
+
+    @property
+    def is_in_use(self) -> bool:
+        """Whether any clock runs under this version: then it is read-only."""
+        return self.pk is not None and SlaClock.objects.filter(regime_id=self.pk).exists()
+
+    def clean(self) -> None:
+        if self.is_default and not self.is_active:
+            raise ValidationError(
+                {"is_default": _("Only an active regime can be the default: make it active too.")}
+            )
+        if self.is_in_use:
+            columns = [self._meta.get_field(name).attname for name in RULE_FIELDS]
+            stored = Regime.objects.filter(pk=self.pk).values(*columns).get()
+            changed = [
+                name
+                for name, column in zip(RULE_FIELDS, columns, strict=True)
+                if stored[column] != getattr(self, column)
+            ]
+            if changed:
+                raise ValidationError({changed[0]: IN_USE})
+
+
+def refuse_change_in_use(row) -> None:
+    """A limit or extension of a version in use is kept as it was."""
+    if row.regime_id is not None and row.regime.is_in_use:
+        raise ValidationError(IN_USE)
+
 
 class RegimeLimit(models.Model):
     """A time limit a regime sets on one milestone of one case type, for some cases."""
@@ -118,6 +171,9 @@ class RegimeLimit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_milestone_display()}: {self.target} {self.get_unit_display()}"
+
+    def clean(self) -> None:
+        refuse_change_in_use(self)
 
 
 class RegimeExtension(models.Model):
@@ -189,3 +245,6 @@ class RegimeExtension(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_milestone_display()} → {self.target} {self.get_unit_display()}"
+
+    def clean(self) -> None:
+        refuse_change_in_use(self)

@@ -16,6 +16,10 @@ from django.conf import settings
 
 from casework.models import BusinessCalendar, TimeUnit
 
+# Units whose pauses count in wall-clock time: a civil-law period runs over rest days too,
+# only its last day moves.
+CALENDAR_UNITS = (TimeUnit.CALENDAR_HOURS, TimeUnit.CALENDAR_DAYS, TimeUnit.CIVIL_DAYS)
+
 # A target more than this many days away is a configuration mistake, not a deadline.
 MAX_SEARCH_DAYS = 3660
 
@@ -113,6 +117,14 @@ class WorkingTime:
                 return self._close(day)
         raise AssertionError("unreachable")
 
+    def add_civil_days(self, start: dt.datetime, days: int) -> dt.datetime:
+        """Close of business on the last day of a period of ``days`` days, as the Civil Code
+        counts one (arts. 201, 203): from the day after ``start``; a last day that is not a
+        working day on this calendar (a weekend, a holiday) moves to the next working day, a
+        make-up workday being one."""
+        last_day = start.astimezone(self.zone).date() + dt.timedelta(days=days)
+        return self._close(next(self._working_days_from(last_day)))
+
     def business_minutes_between(self, start: dt.datetime, end: dt.datetime) -> int:
         """Working minutes in [start, end); zero if end is not after start."""
         if end <= start:
@@ -140,6 +152,8 @@ class WorkingTime:
             return start + dt.timedelta(hours=amount)
         if unit == TimeUnit.CALENDAR_DAYS:
             return start + dt.timedelta(days=amount)
+        if unit == TimeUnit.CIVIL_DAYS:
+            return self.add_civil_days(start, amount)
         raise ValueError(f"Unknown time unit {unit!r}")
 
     def shift_for_pause(
@@ -149,7 +163,7 @@ class WorkingTime:
 
         Returns the new deadline and the minutes of pause that counted.
         """
-        if unit in (TimeUnit.CALENDAR_HOURS, TimeUnit.CALENDAR_DAYS):
+        if unit in CALENDAR_UNITS:
             paused = int((resumed_at - paused_at).total_seconds() // 60)
             return due_at + dt.timedelta(minutes=paused), paused
         paused = self.business_minutes_between(paused_at, resumed_at)

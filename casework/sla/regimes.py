@@ -6,6 +6,7 @@ for every case; a regime with no limit on a milestone leaves it to the SLA polic
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import transaction
 from django.utils.translation import gettext
 
 from casework.core.errors import InvalidInput
@@ -90,3 +91,38 @@ def next_extension(
         return tiers[0] if tiers else None
     later = [tier for tier in tiers if tier.tier > in_force.tier]
     return later[0] if later else None
+
+
+def copy_as_new_version(regime: Regime) -> Regime:
+    """An editable copy of ``regime`` with its limits and extensions, under the next free
+    version (``2020.1``, ``2020.2``…): inactive and not the default until an admin, having
+    changed what the rule changed, activates it (the cases under the old version keep it)."""
+    with transaction.atomic():
+        taken = set(Regime.objects.filter(code=regime.code).values_list("version", flat=True))
+        number = 1
+        while f"{regime.version}.{number}" in taken:
+            number += 1
+        limits, extensions = list(regime.limits.all()), list(regime.extensions.all())
+        copy = Regime.objects.get(pk=regime.pk)
+        copy.pk = copy.id = None
+        copy._state.adding = True
+        copy.version = f"{regime.version}.{number}"
+        copy.is_default = copy.is_active = False
+        copy.save()
+        for row in (*limits, *extensions):
+            row.pk = row.id = None
+            row._state.adding = True
+            row.regime = copy
+            row.save()
+    return copy
+
+
+def make_default(regime: Regime) -> Regime:
+    """Mark ``regime`` the default; saving it unmarks the one that was (``Regime.save``)."""
+    if not regime.is_active:
+        raise InvalidInput(
+            gettext("Only an active regime can be the default: make it active too."), field="is_default"
+        )
+    regime.is_default = True
+    regime.save()
+    return regime

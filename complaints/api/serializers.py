@@ -24,6 +24,7 @@ from casework.partners.serializers import (
 )
 from casework.partners.timeline import Actor
 from casework.privacy.masking import ACCOUNT, PHONE, MaskedCharField
+from complaints.api import regimes
 from complaints.models import (
     PHONE_NEEDED,
     REQUIRED_DETAILS,
@@ -37,6 +38,7 @@ from complaints.models import (
     email_channel_refusal,
     missing_phone_refusal,
 )
+from complaints.services.regimes import decision_basis
 
 
 def _rules(name: str) -> list:
@@ -129,6 +131,8 @@ class ComplaintCreateSerializer(serializers.Serializer):
         default="",
         help_text="The partner's own id for this complaint; unique per partner when given.",
     )
+    regime = regimes.regime_field()
+    regime_condition = regimes.condition_field()
 
     def validate(self, attrs: dict) -> dict:
         # The same table the model's clean() and the admin ask; name every missing detail at once.
@@ -182,9 +186,18 @@ COMPLAINT_EXAMPLE = {
     "resolved_at": None,
     "closed_at": None,
     "sla": {
-        "resolution_due_at": "2026-12-15T18:00:00+08:00",
+        "resolution_due_at": "2026-12-09T18:00:00+08:00",
         "is_breached": False,
         "status": "on_track",
+    },
+    "regime": "cn-pboc",
+    "regime_version": "2020",
+    "regime_condition": "",
+    "decision_basis": {
+        "target": 15,
+        "unit": "civil_days",
+        "article": "PBOC Order [2020] No. 5, ch. IV",
+        "extension_tier": None,
     },
     "version": 0,
 }
@@ -217,6 +230,14 @@ class ComplaintSerializer(CaseSerializer):
         help_text="Masked but its last four characters, e.g. `WLT-****-7788`; empty if none was sent.",
     )
     sla = SlaSerializer(source="sla_clock", read_only=True)
+    regime = serializers.CharField(source="regime.code", read_only=True, allow_null=True)
+    regime_version = serializers.CharField(source="regime.version", read_only=True, allow_null=True)
+    regime_condition = regimes.condition_field(read_only=True)
+    decision_basis = serializers.SerializerMethodField()
+
+    @extend_schema_field(regimes.DecisionBasisSerializer)
+    def get_decision_basis(self, complaint: Complaint) -> dict:
+        return decision_basis(complaint.sla_clock, complaint.regime_condition).as_dict()
 
     class Meta:
         model = Complaint
@@ -248,6 +269,10 @@ class ComplaintSerializer(CaseSerializer):
             "resolved_at",
             "closed_at",
             "sla",
+            "regime",
+            "regime_version",
+            "regime_condition",
+            "decision_basis",
             "version",
         ]
         read_only_fields = fields

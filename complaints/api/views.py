@@ -47,7 +47,7 @@ from casework.partners.views import (
     versioned_action_examples,
 )
 from complaints.models import Channel, Complaint
-from complaints.selectors import complaints_for_partner
+from complaints.selectors import complaints_for_partner, with_regime_limits
 from complaints.services import add_partner_message, register_complaint, withdraw_complaint
 
 from .serializers import (
@@ -82,7 +82,9 @@ class ComplaintViewSet(PartnerCaseViewSet):
     paged_actions = PartnerCaseViewSet.paged_actions | {"messages"}
 
     def cases_for(self, partner: Partner) -> QuerySet[Complaint]:
-        return complaints_for_partner(partner)
+        complaints = complaints_for_partner(partner)
+        # Only what shows a complaint reads its regime's limits (its decision basis).
+        return with_regime_limits(complaints) if self.action in ("list", "retrieve") else complaints
 
     def open_case(self, partner: Partner, data: dict) -> Complaint:
         return register_complaint(

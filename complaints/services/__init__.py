@@ -6,8 +6,11 @@ each is one transaction and returns the complaint.
 - ``linked_cases``: what the cases opened from a complaint (an unlock request, a refund
   case) hand it when they end;
 - ``clock``: what the sweep does with no user (auto-closing resolved complaints);
-- ``corrections``: correcting the category, priority or channel, with a reason, and who
-  may (``may_correct``); the SLA clock moves to the new policy.
+- ``corrections``: correcting the category, priority or channel, or the regime and its
+  condition, with a reason, and who may (``may_correct``); the SLA clock moves to the new
+  policy and regime.
+- ``regimes``: which regulatory regime a complaint runs under (the deployment's or the one
+  it names), what its trail keeps of it, and how its decision deadline reads;
 - ``customer_notices``: what the customer is told on acceptance, extension and decision
   (called by ``cases`` in each step's transaction), and who the customer of a case is;
 - ``customer_replies``: staff writing to the customer, from a reply template or blank
@@ -17,7 +20,8 @@ each is one transaction and returns the complaint.
 
 Imported as ``complaints.services``: the use cases are re-exported here. ``linked_cases``,
 ``clock`` and ``first_contact`` import ``cases``; ``cases`` imports none of them but
-``customer_notices`` (which imports no other), nor does ``corrections``.
+``customer_notices`` and ``regimes`` (which import no other), nor does ``corrections``
+(but ``regimes``).
 """
 
 from .cases import (

@@ -25,7 +25,7 @@ from casework.cases.transitions import (
 from casework.core.actors import Actor
 from casework.core.errors import InvalidInput, PermissionRefused, TransitionRefused
 from casework.core.evidence import check_evidence_file, discard_file_of
-from casework.models import CaseType, CustomerChannel, CustomerLanguage, HandbackKind, Partner, Team
+from casework.models import CaseType, CustomerChannel, CustomerLanguage, HandbackKind, Partner, Regime, Team
 from casework.notices import outbox
 from casework.sla import clocks
 from casework.trail.audit import SYSTEM_ACTOR_LABEL
@@ -43,7 +43,7 @@ from complaints.models import (
     State,
     VerificationMethod,
 )
-from complaints.services import customer_notices
+from complaints.services import customer_notices, regimes
 
 logger = logging.getLogger(__name__)
 
@@ -101,8 +101,11 @@ def register_complaint(
     partner: Partner | None = None,
     external_reference: str = "",
     received_at: dt.datetime | None = None,
+    regime: str | Regime = "",
+    regime_condition: str = "",
 ) -> Complaint:
-    """Register a complaint as received and start its SLA clock on the matching policy.
+    """Register a complaint as received and start its SLA clock on the matching policy,
+    under the regime ``regime`` names (a code; blank: the deployment's).
 
     The details its category needs must be there; a partner files only as itself.
     """
@@ -116,7 +119,11 @@ def register_complaint(
     _choice(channel, Channel, "channel")
     _choice(category, Category, "category")
     received_at = received_at or timezone.now()
+    regime_condition = regimes.check_condition(regime_condition)
+    runs_under = regimes.regime_for_case(regime)
     complaint = Complaint(
+        regime=runs_under,
+        regime_condition=regime_condition,
         channel=channel,
         category=category,
         priority=priority,
@@ -162,6 +169,9 @@ def register_complaint(
             actor=actor,
             transition="register",
             reason=reasons.REGISTERED(channel=complaint.channel),
+            data=regimes.trail_data(runs_under, regime_condition),
+            regime=runs_under,
+            regime_condition=regime_condition,
             # Only a partner's own reference can collide, and only then does the handler
             # below query again, inside a caller's transaction (an Idempotency-Key's).
             savepoint=bool(partner and external_reference),

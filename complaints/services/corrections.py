@@ -21,6 +21,7 @@ from casework.core.errors import InvalidInput, PermissionRefused, TransitionRefu
 from casework.models import CaseType, SlaClock
 from casework.sla import clocks
 from complaints.models import Complaint, State, missing_phone_refusal
+from complaints.services import regimes
 
 CORRECTED_FIELDS = ("category", "priority", "channel")
 CORRECT_PERMISSION = "complaints.correct_complaint"
@@ -60,10 +61,13 @@ def correct_complaint(
     category: str | None = None,
     priority: str | None = None,
     channel: str | None = None,
+    regime: str | None = None,
+    regime_condition: str | None = None,
     reason: str,
 ) -> Complaint:
-    """Correct the category, priority or channel of an open complaint, saying why; the SLA
-    clock moves to the policy the corrected complaint falls under (``None``: unchanged).
+    """Correct the category, priority or channel of an open complaint, or the regime (a
+    code) or condition it runs under, saying why; the SLA clock moves to the policy and
+    regime the corrected complaint falls under (``None``: unchanged).
 
     One trail entry with each field's ``[from, to]`` and the reason, claimed against the
     version read: a complaint changed meanwhile is refused."""
@@ -88,7 +92,9 @@ def correct_complaint(
         for name in CORRECTED_FIELDS
         if getattr(corrected, name) != getattr(complaint, name)
     }
-    if not changes:
+    new_regime, new_condition, regime_changes = regimes.regime_change(complaint, regime, regime_condition)
+    if not changes and not regime_changes:
+        asked |= {regimes.REGIME_FIELD: regime, regimes.CONDITION_FIELD: regime_condition}
         raise InvalidInput(
             _("Nothing to correct: choose another category, priority or channel than the complaint has."),
             field=next((name for name, value in asked.items() if value is not None), "category"),
@@ -104,10 +110,14 @@ def correct_complaint(
         # Read again under a lock: the sweep writes clocks (a warning, a breach) without
         # touching the complaint's version, and a stale clock saved whole would undo that.
         clock = SlaClock.objects.select_for_update().get(pk=complaint.sla_clock_id)
-        clocks.change_policy(clock, policy, at=timezone.now())
+        now = timezone.now()
+        clocks.change_policy(clock, policy, at=now, condition=complaint.regime_condition)
+        if regime_changes:
+            clocks.change_regime(clock, new_regime, new_condition, at=now)
+            complaint.regime, complaint.regime_condition = new_regime, new_condition
         complaint.sla_clock = clock
 
-    return step.run(apply=apply, reason=reason.strip(), data=changes)
+    return step.run(apply=apply, reason=reason.strip(), data=changes | regime_changes)
 
 
 def _refuse_missing_details(corrected: Complaint) -> None:

@@ -162,7 +162,8 @@ def test_the_change_form_shows_the_deadline_in_local_time(client, agent):
     complaint = register(agent, received_at=dt.datetime(2026, 9, 28, 2, 0, tzinfo=dt.UTC))  # 10:00 Shanghai
     client.force_login(agent)
     page = client.get(admin_url(complaint)).content.decode()
-    assert "2026-10-23 18:00" in page  # 15 business days on the China calendar
+    # PBOC's 15 days (civil-law count) on the China calendar: 13 Oct, at its close.
+    assert "2026-10-13 18:00" in page
     services.verify_identity(complaint=complaint, actor=agent, method="sms_code")
     services.accept_complaint(complaint=complaint, actor=agent)
     services.start_complaint(complaint=complaint, actor=agent)

@@ -161,8 +161,10 @@ def test_the_clock_runs_on_the_policy_of_the_new_priority(agent, supervisor):
     clock = complaint.sla_clock
     assert clock.policy.priority == ""  # the 15 business days' default
     urgent = SlaPolicy.objects.get(case_type="complaint", category="", priority="urgent")
-    # The same start on the urgent policy, worked out by starting a clock on it.
-    expected = clocks.start_clock(policy=urgent, started_at=clock.started_at)
+    # The same start on the urgent policy under the same regime, worked out by starting a
+    # clock on it: the first response is urgent's, the decision still the regime's limit.
+    expected = clocks.start_clock(policy=urgent, started_at=clock.started_at, regime=clock.regime)
+    assert expected.first_response_due_at != clock.first_response_due_at
 
     correct(complaint, supervisor, priority="urgent", reason="The customer cannot pay rent.")
 
