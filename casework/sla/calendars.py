@@ -113,6 +113,13 @@ class WorkingTime:
                 return self._close(day)
         raise AssertionError("unreachable")
 
+    def add_civil_days(self, start: dt.datetime, days: int) -> dt.datetime:
+        """Close of business on the ``days``-th day after the day of ``start``, as Chinese law
+        counts a period (Civil Code arts. 201, 203): the day of receipt does not count, and a
+        last day that is not a working day moves to the next working day."""
+        last = start.astimezone(self.zone).date() + dt.timedelta(days=days)
+        return self._close(next(self._working_days_from(last)))
+
     def business_minutes_between(self, start: dt.datetime, end: dt.datetime) -> int:
         """Working minutes in [start, end); zero if end is not after start."""
         if end <= start:
@@ -140,6 +147,8 @@ class WorkingTime:
             return start + dt.timedelta(hours=amount)
         if unit == TimeUnit.CALENDAR_DAYS:
             return start + dt.timedelta(days=amount)
+        if unit == TimeUnit.CIVIL_DAYS:
+            return self.add_civil_days(start, amount)
         raise ValueError(f"Unknown time unit {unit!r}")
 
     def shift_for_pause(

@@ -21,7 +21,7 @@ from django.dispatch import receiver
 from django.utils.translation import gettext
 
 from casework.core.errors import InvalidInput
-from casework.models import SlaClock, SlaPolicy, TimeUnit, kinds
+from casework.models import RegimeExtension, SlaClock, SlaPolicy, TimeUnit, kinds
 from casework.sla.calendars import WorkingTime
 
 CALENDAR_UNITS = (TimeUnit.CALENDAR_HOURS, TimeUnit.CALENDAR_DAYS)
@@ -97,12 +97,18 @@ def policy_for(*, case_type: str, category: str = "", priority: str = "") -> Sla
 
 def _resolution_due(clock: SlaClock, working: WorkingTime) -> dt.datetime:
     policy = clock.policy
-    target = policy.resolution_target
-    if clock.is_extended and policy.extended_resolution_target:
+    target, unit = policy.resolution_target, policy.resolution_unit
+    if clock.extension_id is not None:
+        # A regime's tier: its own limit and unit, on the regime's calendar if it has one.
+        extension = clock.extension
+        target, unit = extension.target, extension.unit
+        if extension.regime.calendar_id is not None:
+            working = WorkingTime(extension.regime.calendar)
+    elif clock.is_extended and policy.extended_resolution_target:
         target = policy.extended_resolution_target
-    due = working.add(clock.started_at, target, policy.resolution_unit)
+    due = working.add(clock.started_at, target, unit)
     if clock.paused_minutes_total:
-        if policy.resolution_unit in CALENDAR_UNITS:
+        if unit in (*CALENDAR_UNITS, TimeUnit.CIVIL_DAYS):
             due += dt.timedelta(minutes=clock.paused_minutes_total)
         else:
             due = working.add_business_minutes(due, clock.paused_minutes_total)
@@ -163,8 +169,16 @@ def resume_clock(clock: SlaClock, *, at: dt.datetime) -> None:
     clock.save()
 
 
-def extend_clock(clock: SlaClock) -> None:
-    """A holding response moves the deadline from the normal to the extended limit."""
+def extend_clock(clock: SlaClock, extension: RegimeExtension | None = None) -> None:
+    """An extension moves the deadline to the regime tier's limit (``extension``); without
+    one, a holding response moves it from the policy's normal to its extended limit."""
+    if extension is not None:
+        clock.extension = extension
+        clock.is_extended = True
+        _set_resolution_due(clock, WorkingTime(clock.policy.calendar))
+        clock.due_soon_notified_at = None
+        clock.save()
+        return
     if not clock.policy.extended_resolution_target:
         raise InvalidInput(
             gettext("The SLA policy '%(policy)s' has no extended limit for a holding response.")

@@ -330,6 +330,7 @@ class Complaint(ConcurrentTransitionMixin, Classified):
             ("wait_for_customer_complaint", "Can put a complaint on hold for the customer"),
             ("customer_replied_complaint", "Can record the customer's reply"),
             ("send_holding_response_complaint", "Can send a holding response"),
+            ("approve_extension_complaint", "Can approve or refuse an extension of a complaint's deadline"),
             ("resolve_complaint", "Can resolve a complaint"),
             ("reopen_complaint", "Can reopen a resolved complaint"),
             ("close_complaint", "Can close a resolved complaint"),
