@@ -425,21 +425,6 @@ class Complaint(ConcurrentTransitionMixin, Classified):
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
 
-    @property
-    def holding_response_refusal(self) -> str | None:
-        """Why no holding response may be sent now, or ``None`` if one may: it is sent once,
-        while the complaint is open (it moves the deadline to its extended limit, once)."""
-        if not self.is_open:
-            return gettext("A holding response is only sent on an open complaint.")
-        if self.holding_response_at is not None:
-            return gettext("A holding response was already sent for this case.")
-        return None
-
-    @property
-    def can_send_holding_response(self) -> bool:
-        """Asked by the service's guard and by the admin, which offers the step only then."""
-        return self.holding_response_refusal is None
-
     # The state machine. Side effects (clock, notices) live in services.
 
     @transition(

@@ -97,7 +97,7 @@ def extension_refusal(complaint: Complaint) -> str | None:
     waiting = open_request(complaint)
     if waiting is not None:
         return _("An extension asked for by %(person)s on %(at)s is waiting for a decision.") % {
-            "person": _person(waiting.requested_by),
+            "person": person(waiting.requested_by),
             "at": f"{timezone.localtime(waiting.requested_at):%Y-%m-%d %H:%M}",
         }
     regime = regime_of(complaint)
@@ -153,8 +153,12 @@ def tier_words(complaint: Complaint, rule: RegimeExtension | None) -> str:
     }
 
 
-def _person(user) -> str:
+def person(user) -> str:
     return (user.get_full_name() or user.get_username()) if user is not None else ""
+
+
+def no_open_request() -> TransitionRefused:
+    return TransitionRefused(_("No extension request waits for a decision on this complaint."))
 
 
 def _tier_data(request: ExtensionRequest) -> dict:
@@ -356,7 +360,7 @@ def _tell_approvers(request: ExtensionRequest, complaint: Complaint, actor: Acto
             {
                 "complaint": complaint,
                 "request": request,
-                "asker": _person(actor),
+                "asker": person(actor),
                 "tier": tier_words(complaint, request.rule),
             },
         )
