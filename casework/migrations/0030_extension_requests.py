@@ -8,6 +8,19 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
+from casework.access.roles import grant, revoke
+
+# The auditor reads every request and its history (issue 4's trail).
+PERMISSIONS = {"auditor": ["casework.view_extensionrequest", "casework.view_historicalextensionrequest"]}
+
+
+def forwards(apps, schema_editor):
+    grant(apps, schema_editor, PERMISSIONS, app_labels=["casework"])
+
+
+def backwards(apps, schema_editor):
+    revoke(apps, schema_editor, PERMISSIONS)
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -267,4 +280,5 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
+        migrations.RunPython(forwards, backwards),
     ]
