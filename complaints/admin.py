@@ -34,6 +34,7 @@ from casework.privacy.masking import (
 from casework.supervision.filters import LATER_DASHBOARD_FILTERS, OpenCasesFilter
 
 from . import forms, selectors, services
+from .extension_steps import EXTENSION_STEPS, ExtensionAdminMixin
 from .intake import IntakeAdminMixin, IntakeForm
 from .models import (
     MESSAGE_STATES,
@@ -135,17 +136,7 @@ STEPS = (
         is_offered=lambda complaint: complaint.state == State.RECEIVED,
         help_text=_("How the caller proved who they are; the complaint can be accepted after this."),
     ),
-    Step(
-        slug="holding-response",
-        label=_("Send holding response"),
-        permission="complaints.send_holding_response_complaint",
-        form=forms.HoldingResponseForm,
-        run=lambda complaint, actor, data: services.send_holding_response(
-            complaint=complaint, actor=actor, holding_response=data["holding_response"]
-        ),
-        is_offered=lambda complaint: complaint.can_send_holding_response,
-        help_text=_("Tell the customer why the answer needs longer."),
-    ),
+    *EXTENSION_STEPS,  # complaints.extension_steps: request, approve, refuse, withdraw
     Step(
         slug="reassign",
         label=_("Reassign"),
@@ -280,7 +271,9 @@ class PartnerMessageInline(AddOnlyInline):
 
 
 @admin.register(Complaint)
-class ComplaintAdmin(IntakeAdminMixin, RegimeFieldsMixin, BulkAssignMixin, MaskedFieldsAdmin, CaseAdmin):
+class ComplaintAdmin(
+    ExtensionAdminMixin, IntakeAdminMixin, RegimeFieldsMixin, BulkAssignMixin, MaskedFieldsAdmin, CaseAdmin
+):
     # Shown masked, revealed one at a time (casework.privacy.masking); searching by them still works.
     masked_fields = {
         "customer_phone": PersonalField(PHONE, _("customer phone")),

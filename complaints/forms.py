@@ -163,16 +163,6 @@ class VerifyIdentityForm(VersionedForm):
             del self.fields["customer_phone"]
 
 
-class HoldingResponseForm(VersionedForm):
-    holding_response = text_field(
-        _("Holding response"),
-        help_text=_(
-            "Why the answer needs longer, as told to the customer; the deadline moves to its extended limit."
-        ),
-        max_length=max_length_of(Complaint, "holding_response"),
-    )
-
-
 class CorrectionForm(VersionedForm):
     """The category, priority and channel as they are, to change; the service judges."""
 

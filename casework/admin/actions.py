@@ -53,7 +53,8 @@ class Step:
     form: type[forms.Form]
     run: Callable[[Any, Any, dict[str, Any]], Any]  # (case, user, the form's data) -> result
     is_offered: Callable[[Any], bool]
-    help_text: str = ""
+    # Or ``help_text(case)``, for a step that says what it would do on this case.
+    help_text: str | Callable[[Any], str] = ""
     # From the case and what ``run`` returned; by default back to the case, "<label> done".
     done: Callable[[Any, Any], StepDone] | None = None
     # (case, user) -> may this user take it on this case, where the permission alone does
@@ -61,6 +62,9 @@ class Step:
     may_take: Callable[[Any, Any], bool] | None = None
     # (case, user, the page's query) -> what the form opens with ("start from template 3").
     initial: Callable[[Any, Any, Any], dict[str, Any]] | None = None
+
+    def help_for(self, case: Any) -> str:
+        return self.help_text(case) if callable(self.help_text) else self.help_text
 
     def is_allowed(self, case: Any, user: Any) -> bool:
         """Whether ``user`` may take this step on ``case`` at all (its state aside)."""
@@ -153,7 +157,7 @@ class ActionFormsMixin:
                     result = step.run(case, request.user, data)
                 except CaseworkError as refusal:
                     return self._refused(
-                        request, case, refusal, form, label=step.label, help_text=step.help_text
+                        request, case, refusal, form, label=step.label, help_text=step.help_for(case)
                     )
                 done = step.done(case, result) if step.done else None
                 done = done or StepDone(
@@ -165,7 +169,9 @@ class ActionFormsMixin:
         else:
             initial = step.initial(case, request.user, request.GET) if step.initial else None
             form = step.form(initial=initial, **form_kwargs)
-        return self._render_action_form(request, case, label=step.label, form=form, help_text=step.help_text)
+        return self._render_action_form(
+            request, case, label=step.label, form=form, help_text=step.help_for(case)
+        )
 
     def _refused(self, request, case: models.Model, refusal: CaseworkError, form=None, **wording):
         """The page after a refusal: a 403 for who acts; the form again with the error on

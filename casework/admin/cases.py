@@ -427,7 +427,7 @@ class CaseAdmin(ActionFormsMixin, CaseHeaderMixin, CaseColumnsMixin, FSMAdminMix
             extra_context["case_steps"] = [
                 {
                     "label": step.label,
-                    "help_text": step.help_text,
+                    "help_text": step.help_for(case),
                     "url": self._admin_url("step", case.pk, step.slug),
                 }
                 for step in self.steps

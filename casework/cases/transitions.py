@@ -44,6 +44,7 @@ ACTION_WORDS = {
     "add evidence": pgettext_lazy("case action", "add evidence"),
     "add message": pgettext_lazy("case action", "add message"),
     "approve": pgettext_lazy("case action", "approve"),
+    "approve extension": pgettext_lazy("case action", "approve extension"),
     "assign": pgettext_lazy("case action", "assign"),
     "cancel": pgettext_lazy("case action", "cancel"),
     "close": pgettext_lazy("case action", "close"),
@@ -60,11 +61,13 @@ ACTION_WORDS = {
     "first approval": pgettext_lazy("case action", "first approval"),
     "open": pgettext_lazy("case action", "open"),
     "register": pgettext_lazy("case action", "register"),
+    "refuse extension": pgettext_lazy("case action", "refuse extension"),
     "reject": pgettext_lazy("case action", "reject"),
     "reopen": pgettext_lazy("case action", "reopen"),
     "reply to partner": pgettext_lazy("case action", "reply to partner"),
     "report settlement": pgettext_lazy("case action", "report settlement"),
     "request evidence": pgettext_lazy("case action", "request evidence"),
+    "request extension": pgettext_lazy("case action", "request extension"),
     "resolve": pgettext_lazy("case action", "resolve"),
     "retry": pgettext_lazy("case action", "retry"),
     "return findings": pgettext_lazy("case action", "return findings"),
@@ -78,6 +81,7 @@ ACTION_WORDS = {
     "verify identity": pgettext_lazy("case action", "verify identity"),
     "wait for customer": pgettext_lazy("case action", "wait for customer"),
     "withdraw": pgettext_lazy("case action", "withdraw"),
+    "withdraw extension": pgettext_lazy("case action", "withdraw extension"),
 }
 
 

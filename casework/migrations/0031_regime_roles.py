@@ -32,6 +32,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("casework", "0029_seed_regimes")]
+    dependencies = [("casework", "0030_regime_articles")]
 
     operations = [migrations.RunPython(forwards, backwards)]

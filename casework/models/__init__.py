@@ -4,6 +4,7 @@
 - ``partners``: partner systems, their API keys and scopes, idempotency keys.
 - ``sla``: business calendars, SLA policies, each case's clock.
 - ``regimes``: regulatory regimes, their limits and what extends them.
+- ``extensions``: a case's request to extend its deadline, approved where the tier says.
 - ``trail``: the transition record.
 - ``notices``: the notification outbox and its delivery attempts.
 - ``privacy``: the logs of reveals of personal data and of file downloads.
@@ -24,6 +25,7 @@ from casework.models.correspondence import (
     CustomerLanguage,
     CustomerMessage,
 )
+from casework.models.extensions import ExtensionRequest, ExtensionState
 from casework.models.handbacks import Handback, HandbackKind
 from casework.models.message_templates import MessageTemplate
 from casework.models.notices import DeliveryAttempt, Notification
@@ -60,6 +62,8 @@ __all__ = [
     "CustomerLanguage",
     "CustomerMessage",
     "DeliveryAttempt",
+    "ExtensionRequest",
+    "ExtensionState",
     "FileDownload",
     "Handback",
     "HandbackKind",

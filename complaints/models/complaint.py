@@ -330,6 +330,7 @@ class Complaint(ConcurrentTransitionMixin, Classified):
             ("wait_for_customer_complaint", "Can put a complaint on hold for the customer"),
             ("customer_replied_complaint", "Can record the customer's reply"),
             ("send_holding_response_complaint", "Can send a holding response"),
+            ("approve_extension_complaint", "Can approve or refuse an extension of a complaint's deadline"),
             ("resolve_complaint", "Can resolve a complaint"),
             ("reopen_complaint", "Can reopen a resolved complaint"),
             ("close_complaint", "Can close a resolved complaint"),
@@ -423,21 +424,6 @@ class Complaint(ConcurrentTransitionMixin, Classified):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
-
-    @property
-    def holding_response_refusal(self) -> str | None:
-        """Why no holding response may be sent now, or ``None`` if one may: it is sent once,
-        while the complaint is open (it moves the deadline to its extended limit, once)."""
-        if not self.is_open:
-            return gettext("A holding response is only sent on an open complaint.")
-        if self.holding_response_at is not None:
-            return gettext("A holding response was already sent for this case.")
-        return None
-
-    @property
-    def can_send_holding_response(self) -> bool:
-        """Asked by the service's guard and by the admin, which offers the step only then."""
-        return self.holding_response_refusal is None
 
     # The state machine. Side effects (clock, notices) live in services.
 

@@ -13,15 +13,18 @@ each is one transaction and returns the complaint.
   it names), what its trail keeps of it, and how its decision deadline reads;
 - ``customer_notices``: what the customer is told on acceptance, extension and decision
   (called by ``cases`` in each step's transaction), and who the customer of a case is;
+- ``extensions``: extending the deadline as steps (``request_extension``, approved with four
+  eyes where the regime's tier says, ``approve_extension``, ``refuse_extension``,
+  ``withdraw_extension``; ``send_holding_response`` asks for one), the customer told;
 - ``customer_replies``: staff writing to the customer, from a reply template or blank
   (``reply_to_customer``), and when they may (``may_reply``);
 - ``first_contact``: registering a complaint and resolving it in the same call, every
   step through ``cases`` in one transaction.
 
 Imported as ``complaints.services``: the use cases are re-exported here. ``linked_cases``,
-``clock`` and ``first_contact`` import ``cases``; ``cases`` imports none of them but
-``customer_notices`` and ``regimes`` (which import no other), nor does ``corrections``
-(but ``regimes``).
+``clock``, ``first_contact`` and ``extensions`` import ``cases``; ``cases`` imports none of
+them but ``customer_notices`` and ``regimes`` (which import no other), nor does
+``corrections`` (but ``regimes``).
 """
 
 from .cases import (
@@ -44,7 +47,6 @@ from .cases import (
     reply_to_partner,
     resolve_complaint,
     return_findings,
-    send_holding_response,
     start_complaint,
     verify_identity,
     wait_for_customer,
@@ -53,6 +55,13 @@ from .cases import (
 from .clock import CLOCKED, auto_close_resolved, run_clock
 from .corrections import correct_complaint, correction_refusal, may_correct
 from .customer_replies import may_reply, reply_to_customer
+from .extensions import (
+    approve_extension,
+    refuse_extension,
+    request_extension,
+    send_holding_response,
+    withdraw_extension,
+)
 from .first_contact import FIRST_CONTACT_CHANNELS, register_and_resolve, register_verified
 from .linked_cases import follow_linked_case, reopen_after_linked_case
 
@@ -68,6 +77,7 @@ __all__ = [
     "add_note",
     "add_partner_message",
     "answered_and_stopped",
+    "approve_extension",
     "assign_complaint",
     "auto_close_resolved",
     "close_complaint",
@@ -78,6 +88,7 @@ __all__ = [
     "follow_linked_case",
     "may_correct",
     "may_reply",
+    "refuse_extension",
     "register_and_resolve",
     "register_complaint",
     "register_verified",
@@ -86,6 +97,7 @@ __all__ = [
     "reopen_complaint",
     "reply_to_customer",
     "reply_to_partner",
+    "request_extension",
     "resolve_complaint",
     "return_findings",
     "run_clock",
@@ -94,4 +106,5 @@ __all__ = [
     "verify_identity",
     "wait_for_customer",
     "withdraw_complaint",
+    "withdraw_extension",
 ]

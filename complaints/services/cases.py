@@ -346,29 +346,6 @@ def customer_replied(*, complaint: Complaint, actor: Actor, reason: str = "") ->
     return run_transition(complaint, "customer_replied", actor=actor, reason=reason, before_save=resume)
 
 
-def send_holding_response(*, complaint: Complaint, actor: Actor, holding_response: str) -> Complaint:
-    """Tell the customer why the answer needs longer: the deadline moves to its extended limit."""
-    step = permitted_step(
-        complaint,
-        "send_holding_response",
-        actor=actor,
-        permission="complaints.send_holding_response_complaint",
-    )
-    require(holding_response, "holding_response", _("Write what the customer is told."))
-    if not complaint.can_send_holding_response:
-        raise InvalidInput(complaint.holding_response_refusal, field="holding_response")
-
-    def apply() -> None:
-        clocks.extend_clock(complaint.sla_clock)
-        complaint.holding_response = holding_response
-        complaint.holding_response_at = timezone.now()
-
-    with transaction.atomic():  # the step, then the customer's notice of it: one transaction
-        step.run(apply=apply, reason=holding_response)
-        customer_notices.tell_extended(complaint, actor=actor)
-    return complaint
-
-
 def answered_and_stopped(complaint: Complaint) -> None:
     """Resolving answers the customer (first response, if none yet) and stops the clock."""
     now = timezone.now()

@@ -3,7 +3,7 @@ written in the transaction of the step that calls for them (``casework.notices.c
 
 - acceptance (``accept_complaint``): the reference, what happens next, the deadline, how
   to reach us;
-- extension (``send_holding_response``): the reason and the new deadline;
+- extension (``extensions``: granted at once or approved): the reason and the new deadline;
 - decision (``resolve_complaint``): the outcome, the summary, what the customer can do if
   not satisfied (reopen, the regulator) and the survey link.
 

@@ -347,8 +347,8 @@ def test_holding_response_extends_the_deadline(client, agent):
     due_before = complaint.sla_clock.resolution_due_at
     client.force_login(agent)
     client.post(
-        admin_url(complaint, "step", "holding-response"),
-        {"version": complaint.version, "holding_response": "We are waiting for the bank's reply."},
+        admin_url(complaint, "step", "request-extension"),
+        {"version": complaint.version, "reason": "We are waiting for the bank's reply."},
     )
     complaint.refresh_from_db()
     assert complaint.holding_response_at is not None

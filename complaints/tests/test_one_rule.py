@@ -1,6 +1,7 @@
 """Rules of a complaint asked in one place and refused the same at each door: whether a
-holding response may be sent (``Complaint.can_send_holding_response``, the admin's step and
-the service), and a partner's reference used once (the service, for the API and the shell)."""
+holding response (an extension) may be asked for (``services.extensions.extension_refusal``,
+the admin's step and the service), and a partner's reference used once (the service, for
+the API and the shell)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from casework.core.errors import InvalidInput
 from casework.tests.admin import admin_url
 from complaints import services
 from complaints.models import Complaint, State
+from complaints.services.extensions import extension_refusal
 from complaints.tests.factories import complaint_in_state, file_complaint
 
 HOLDING_RESPONSE = "We are waiting for the card scheme's trace."
 ALREADY_SENT = "A holding response was already sent for this case."
-NOT_OPEN = "A holding response is only sent on an open complaint."
+NOT_OPEN = "An extension is asked for only on an open complaint."
 
 
 def offered_steps(client, complaint: Complaint) -> list[str]:
@@ -26,19 +28,19 @@ def offered_steps(client, complaint: Complaint) -> list[str]:
 def refused_in_the_admin(client, complaint: Complaint) -> list[str]:
     """Post the step's form by hand (the page no longer offers it): what the form says."""
     response = client.post(
-        admin_url(complaint, "step", "holding-response"),
-        {"version": complaint.version, "holding_response": HOLDING_RESPONSE},
+        admin_url(complaint, "step", "request-extension"),
+        {"version": complaint.version, "reason": HOLDING_RESPONSE},
     )
     assert response.status_code == 200, "the step was taken"
-    return response.context["transition_form"].errors["holding_response"]
+    return response.context["transition_form"].errors["reason"]
 
 
 def test_a_holding_response_is_offered_while_the_complaint_is_open_and_none_was_sent(client, agent):
     complaint = complaint_in_state(State.IN_PROGRESS, agent=agent)
     client.force_login(agent)
 
-    assert complaint.can_send_holding_response
-    assert "Send holding response" in offered_steps(client, complaint)
+    assert extension_refusal(complaint) is None
+    assert "Request extension" in offered_steps(client, complaint)
 
 
 def test_a_second_holding_response_is_refused_in_the_same_words_by_both_doors(client, agent):
@@ -50,9 +52,9 @@ def test_a_second_holding_response_is_refused_in_the_same_words_by_both_doors(cl
     with pytest.raises(InvalidInput) as refused:
         services.send_holding_response(complaint=complaint, actor=agent, holding_response=HOLDING_RESPONSE)
 
-    assert not complaint.can_send_holding_response
-    assert (refused.value.field, refused.value.message) == ("holding_response", ALREADY_SENT)
-    assert "Send holding response" not in offered_steps(client, complaint)
+    assert extension_refusal(complaint) is not None
+    assert (refused.value.field, refused.value.message) == ("reason", ALREADY_SENT)
+    assert "Request extension" not in offered_steps(client, complaint)
     assert refused_in_the_admin(client, complaint) == [ALREADY_SENT]
 
 
@@ -63,9 +65,9 @@ def test_a_holding_response_on_an_ended_complaint_is_refused_in_the_same_words_b
     with pytest.raises(InvalidInput) as refused:
         services.send_holding_response(complaint=complaint, actor=agent, holding_response=HOLDING_RESPONSE)
 
-    assert not complaint.can_send_holding_response
-    assert (refused.value.field, refused.value.message) == ("holding_response", NOT_OPEN)
-    assert "Send holding response" not in offered_steps(client, complaint)
+    assert extension_refusal(complaint) is not None
+    assert (refused.value.field, refused.value.message) == ("reason", NOT_OPEN)
+    assert "Request extension" not in offered_steps(client, complaint)
     assert refused_in_the_admin(client, complaint) == [NOT_OPEN]
     complaint.refresh_from_db()
     assert complaint.holding_response_at is None
