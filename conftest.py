@@ -38,6 +38,13 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture
+def holding_reply_regime(settings) -> None:
+    """Cases run under EU PSD2 (a holding reply extends 15 to 35 business days at once, no
+    approval): for the tests about the holding response itself, not about PBOC's approval."""
+    settings.REGIME = "eu-psd2"
+
+
+@pytest.fixture
 def agent(db) -> User:
     return make_user("agent.wang", roles.AGENT)
 

@@ -172,7 +172,9 @@ def test_preferring_e_mail_without_an_address_falls_back_to_sms_for_old_rows(age
     assert CustomerMessage.objects.get(case_reference=complaint.reference).channel == "sms"
 
 
-def test_e_mail_goes_multipart_with_reply_to_and_threads_later_messages(agent, smtp_server):
+def test_e_mail_goes_multipart_with_reply_to_and_threads_later_messages(
+    holding_reply_regime, agent, smtp_server
+):
     complaint = accepted(
         agent, customer_email="Li.Wei@Example.com", preferred_channel="email", customer_language="en"
     )

@@ -75,7 +75,7 @@ def test_no_warning_before_the_warn_time(agent):
     assert not Notification.objects.filter(kind="due_soon").exists()  # the customer's acceptance aside
 
 
-def test_a_holding_response_earns_a_new_warning_before_the_new_deadline(agent):
+def test_a_holding_response_earns_a_new_warning_before_the_new_deadline(holding_reply_regime, agent):
     complaint = accepted(agent)
     sweep.run(clock_of(complaint).resolution_warn_at + dt.timedelta(minutes=1))
     services.send_holding_response(

@@ -228,13 +228,16 @@ def _grant(
     step = permitted_step(complaint, step_name, actor=actor, permission=permission)
 
     def apply() -> None:
+        # Claimed first: of two approvals racing, the second is refused as a concurrent
+        # change before it looks at a clock the first already moved.
+        claim(request)
         if request.rule is not None and request.rule.requires_approval:
             request.approve(by=actor, note=note)
         else:
             request.grant()
         clocks.extend_clock(complaint.sla_clock, request.rule)
         request.extended_due_at = complaint.sla_clock.resolution_due_at
-        _save_claimed(request, actor)
+        _save_claimed(request, actor, claimed=True)
         complaint.holding_response = request.reason
         complaint.holding_response_at = request.decided_at
 
@@ -249,10 +252,11 @@ def _grant(
         customer_notices.tell_extended(complaint, actor=actor)
 
 
-def _save_claimed(request: ExtensionRequest, actor: Actor) -> None:
+def _save_claimed(request: ExtensionRequest, actor: Actor, *, claimed: bool = False) -> None:
     """Save the decided request if nobody decided it since it was read: the second of two
     approvals racing is refused, never written over the first."""
-    claim(request)
+    if not claimed:
+        claim(request)
     request._history_user = actor
     request.save()
 

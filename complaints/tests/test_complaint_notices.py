@@ -68,7 +68,9 @@ def test_acceptance_by_e_mail_in_english_says_what_happens_next(agent):
     )
 
 
-def test_the_extension_is_told_only_after_the_holding_response_with_its_reason_and_new_deadline(agent):
+def test_the_extension_is_told_only_after_the_holding_response_with_its_reason_and_new_deadline(
+    holding_reply_regime, agent
+):
     complaint = services.accept_complaint(complaint=verified(agent), actor=agent)
     before = customers.local_date(complaint.sla_clock.resolution_due_at)
     services.start_complaint(complaint=complaint, actor=agent)
@@ -176,7 +178,9 @@ def test_a_rejected_or_withdrawn_complaint_sends_no_decision_notice(agent):
     assert messages(rejected) == []
 
 
-def test_every_chinese_sms_says_its_words_in_70_characters_with_its_reference_and_date(agent):
+def test_every_chinese_sms_says_its_words_in_70_characters_with_its_reference_and_date(
+    holding_reply_regime, agent
+):
     complaint = services.accept_complaint(complaint=verified(agent), actor=agent)
     services.send_holding_response(complaint=complaint, actor=agent, holding_response="需商户收单行核查交易")
     services.resolve_complaint(complaint=complaint, actor=agent, code="explained", summary="已向客户解释")

@@ -342,7 +342,8 @@ def test_cfpb_allows_no_extension_and_says_so_naming_the_regime(agent):
 
 
 def test_a_complaint_under_no_regime_keeps_the_policys_one_holding_response(agent):
-    complaint = complaint_in_state(State.IN_PROGRESS, agent=agent)
+    # A complaint registered before regimes were recorded: none on it or its clock.
+    complaint = under(complaint_in_state(State.IN_PROGRESS, agent=agent), None)
     due = complaint.sla_clock.resolution_due_at
 
     services.send_holding_response(complaint=complaint, actor=agent, holding_response=REASON)

@@ -294,7 +294,7 @@ def test_waiting_on_the_customer_pauses_and_reply_resumes(verified, agent):
     assert complaint.sla_clock.resolution_due_at >= due
 
 
-def test_holding_response_extends_the_deadline_and_is_audited(verified, agent):
+def test_holding_response_extends_the_deadline_and_is_audited(holding_reply_regime, verified, agent):
     complaint = drive(verified(), State.IN_PROGRESS, agent, None)
     due = complaint.sla_clock.resolution_due_at
     services.send_holding_response(
