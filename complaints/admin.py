@@ -47,6 +47,7 @@ from .models import (
     may_return_findings,
 )
 from .reply_step import REPLY_STEP
+from .returns.filters import ReturnFigureFilter
 from .survey import staff as survey_staff
 
 
@@ -364,6 +365,7 @@ class ComplaintAdmin(IntakeAdminMixin, BulkAssignMixin, MaskedFieldsAdmin, CaseA
         "team",
         ("assigned_to", StaffListFilter),
         *LATER_DASHBOARD_FILTERS,
+        ReturnFigureFilter,  # a return's figure: the complaints it counts (complaints.returns)
     )
     # "Assign to…" on the list (casework.admin.bulk), through the reassign step's service.
     actions = ("assign_to",)
