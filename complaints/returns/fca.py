@@ -131,7 +131,7 @@ def fca_return(period: Period, regime: Regime | None = None) -> Return:
     summary = Table(
         "summary",
         gettext("Summary"),
-        (gettext("Figure"), gettext("Complaints")),
+        (gettext("Figure"), gettext("Number of complaints")),
         (
             *(
                 (text(heading), Cell(totals[name], link(name)))
@@ -147,7 +147,7 @@ def fca_return(period: Period, regime: Regime | None = None) -> Return:
     redress_table = Table(
         "redress",
         gettext("Redress paid, by currency"),
-        (gettext("Currency"), gettext("Complaints"), gettext("Amount")),
+        (gettext("Currency"), gettext("Number of complaints"), gettext("Amount")),
         tuple(
             (
                 text(row["currency"]),

@@ -128,7 +128,10 @@ def monthly_return(period: Period, regime: Regime | None = None) -> Return:
         (text(gettext("Upheld rate")), share(totals["upheld"], totals["decided"])),
     ]
     summary = Table(
-        "summary", gettext("Summary"), (gettext("Figure"), gettext("Complaints")), tuple(summary_rows)
+        "summary",
+        gettext("Summary"),
+        (gettext("Figure"), gettext("Number of complaints")),
+        tuple(summary_rows),
     )
 
     bucket_rows = tuple(
@@ -219,7 +222,7 @@ def monthly_return(period: Period, regime: Regime | None = None) -> Return:
     redress_table = Table(
         "redress",
         gettext("Redress paid, by currency"),
-        (gettext("Currency"), gettext("Complaints"), gettext("Amount")),
+        (gettext("Currency"), gettext("Number of complaints"), gettext("Amount")),
         redress_rows,
         note="" if redress_rows else gettext("No redress was paid on the complaints closed in the month."),
     )

@@ -102,7 +102,11 @@ def received_closed_chart(report, links: Links, kind) -> dict | None:
     if table is None or not table.rows:
         return None
     columns = list(table.columns)
-    wanted = [(gettext("Received"), "received"), (gettext("Closed"), "closed")]
+    # The FCA's table says "opened" for what the others call "received".
+    received = gettext("Received") if gettext("Received") in columns else gettext("Opened")
+    # The disclosure counts what was handled of the year's complaints, not what closed in it.
+    ended = gettext("Closed") if gettext("Closed") in columns else gettext("Handled")
+    wanted = [(received, "received"), (ended, "closed")]
     indexes = [(columns.index(name), tone) for name, tone in wanted if name in columns]
     largest = max((row[i].value or 0 for row in table.rows for i, _tone in indexes), default=0) or 1
     rows = []
@@ -119,7 +123,8 @@ def received_closed_chart(report, links: Links, kind) -> dict | None:
         rows.append(GroupedBar(row[0].text, number * 30 + 2, tuple(bars)))
     return {
         "slug": f"returns-{report.slug}-by-type",
-        "title": gettext("Received and closed, by business type"),
+        "title": gettext("%(received)s and %(ended)s, by business type")
+        % {"received": received, "ended": ended.lower()},
         "rows": rows,
         "width": CHART_LABEL + CHART_BAR + CHART_VALUE,
         "height": len(rows) * 30 + 4,
@@ -153,9 +158,11 @@ def fca_chart(report, links: Links, kind):
     if report.slug != "fca":
         return None
     table = report.table("summary")
+    # The chart's labels are short: the summary beside it says each band in full.
+    short = (gettext("≤ 3 business days"), gettext("≤ 8 weeks"), gettext("> 8 weeks"))
     rows = [
         (
-            row[0].text,
+            label,
             Figure(
                 f"return:fca:{number}",
                 row[1].value,
@@ -163,7 +170,7 @@ def fca_chart(report, links: Links, kind):
                 f"{row[0].text}: {row[1].text}",
             ),
         )
-        for number, row in enumerate(table.rows[1:5])
+        for number, (label, row) in enumerate(zip(short, table.rows[2:5], strict=True))
     ]
     return count_chart("returns-fca-bands", gettext("Closed, by how soon"), rows)
 
@@ -193,6 +200,7 @@ def _context(request: HttpRequest, report, slug: str) -> dict:
         context["tables"] = [
             {
                 "table": table,
+                "columns": _columns(table),
                 "rows": [[_shown(cell, links, kind) for cell in row] for row in table.rows],
                 "total": [_shown(cell, links, kind) for cell in table.total] if table.total else None,
             }
@@ -207,6 +215,15 @@ def _context(request: HttpRequest, report, slug: str) -> dict:
         if slug == "disclosure":
             context["print_url"] = reverse("admin-return-print", args=[slug]) + "?" + _encode(query)
     return context
+
+
+def _columns(table) -> list[tuple[str, bool]]:
+    """Each column's heading, and whether it holds numbers (set right, as its cells are)."""
+    sample = table.total or (table.rows[0] if table.rows else ())
+    kinds_shown = [cell.kind != "text" for cell in sample] or [
+        index > 0 for index in range(len(table.columns))
+    ]
+    return list(zip(table.columns, kinds_shown, strict=False))
 
 
 def _encode(query: dict) -> str:
