@@ -150,7 +150,8 @@ INSERT INTO complaints_complaint (
     merchant, device, external_reference, escalation_reason, findings, holding_response, created_at,
     updated_at, resolution_code, resolution_summary, resolved_at, closed_at,
     is_first_contact_resolution, was_escalated, assigned_to_id, partner_id, registered_by_id,
-    sla_clock_id, team_id, escalated_to_id, customer_email, customer_language, preferred_channel)
+    sla_clock_id, team_id, escalated_to_id, customer_email, customer_language, preferred_channel,
+    outcome, regime_condition)
 SELECT n + 1, 'CMP-BENCH-' || lpad(n::text, 7, '0'), 0, state,
        CASE state WHEN 'awaiting_customer' THEN 'customer' WHEN 'escalated' THEN 'team'
                   WHEN 'resolved' THEN 'nobody' WHEN 'closed' THEN 'nobody' ELSE 'agent' END,
@@ -169,7 +170,7 @@ SELECT n + 1, 'CMP-BENCH-' || lpad(n::text, 7, '0'), 0, state,
        (%(agents)s::int[])[1], %(clock_base)s + 3 * n, %(team)s,
        CASE WHEN state = 'escalated' THEN %(technical_team)s END,
        CASE WHEN n %% 5 = 2 THEN 'customer' || (n + 1) || '@example.com' ELSE '' END, 'zh-hans',
-       CASE WHEN n %% 5 = 2 THEN 'email' ELSE 'sms' END
+       CASE WHEN n %% 5 = 2 THEN 'email' ELSE 'sms' END, '', ''
 FROM rows
 """
 

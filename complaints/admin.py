@@ -49,6 +49,7 @@ from .models import (
 )
 from .regime_admin import RegimeFieldsMixin
 from .reply_step import REPLY_STEP
+from .returns.filters import ReturnFigureFilter
 from .survey import staff as survey_staff
 
 
@@ -358,6 +359,7 @@ class ComplaintAdmin(
         "team",
         ("assigned_to", StaffListFilter),
         *LATER_DASHBOARD_FILTERS,
+        ReturnFigureFilter,  # a return's figure: the complaints it counts (complaints.returns)
     )
     # "Assign to…" on the list (casework.admin.bulk), through the reassign step's service.
     actions = ("assign_to",)

@@ -70,3 +70,23 @@ def satisfaction(figures: CaseTypeFigures, links: Links, panel: CaseTypePanel) -
 SATISFACTION = kinds.DashboardPanel(
     slot=kinds.SLA, template="complaints/dashboard_satisfaction.html", build=satisfaction
 )
+
+
+def returns(figures: CaseTypeFigures, links: Links, panel: CaseTypePanel) -> dict:
+    """Links to the regulatory returns (``complaints.returns``), for who may read them."""
+    from django.urls import reverse
+
+    if not links.user.has_perm("complaints.view_returns"):
+        return {"links": []}
+    return {
+        "links": [
+            (gettext("Monthly statistics"), reverse("admin-return", args=["monthly"])),
+            (gettext("Annual disclosure"), reverse("admin-return", args=["disclosure"])),
+            (gettext("FCA return"), reverse("admin-return", args=["fca"])),
+            (gettext("CFPB export"), reverse("admin-return", args=["cfpb"])),
+        ],
+        "index": reverse("admin-returns"),
+    }
+
+
+RETURNS = kinds.DashboardPanel(slot=kinds.SLA, template="complaints/dashboard_returns.html", build=returns)

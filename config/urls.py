@@ -11,6 +11,7 @@ from casework.admin import team, workspace
 from casework.intake import webhooks as intake_webhooks
 from casework.ops import demo_payments, health
 from casework.partners.errors import no_such_endpoint
+from complaints.returns import views as returns_views
 
 # The API docs draw with inline styles (ReDoc also renders in a worker it makes from a blob):
 # their two pages alone relax the site's Content-Security-Policy for that, no inline script.
@@ -33,6 +34,8 @@ urlpatterns = [
     *(path(route, view, name=name) for route, view, name in workspace.urls),
     # The supervisors' team view beside it (casework.admin.team).
     *(path(route, view, name=name) for route, view, name in team.urls),
+    # The regulatory returns, in the admin's look (complaints.returns.views).
+    *(path(route, view, name=name) for route, view, name in returns_views.urls),
     path("admin/", admin.site.urls),
     # For the load balancer: the database and the broker answer (200), or which does not (503).
     path("healthz/", health.healthz, name="healthz"),

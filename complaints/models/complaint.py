@@ -338,6 +338,7 @@ class Complaint(ConcurrentTransitionMixin, Classified):
             ("assign_complaint", "Can reassign a complaint to another agent or team"),
             ("correct_complaint", "Can correct a complaint's category, priority or channel"),
             ("reply_to_customer_complaint", "Can write to a complaint's customer"),
+            ("view_returns", "Can view and download the regulatory returns"),
         ]
         constraints = [
             models.UniqueConstraint(
