@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -43,7 +44,7 @@ from complaints.models import (
     State,
     VerificationMethod,
 )
-from complaints.services import customer_notices
+from complaints.services import classification, customer_notices
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +140,7 @@ def register_complaint(
         assigned_to=None if partner else actor,
         team=team_for_code(FRONTLINE_TEAM),
         created_at=received_at,
+        **classification.default_codes(category),  # its business type and cause
     )
     _refuse_reused_reference(partner, external_reference)
     try:
@@ -367,15 +369,25 @@ def answered_and_stopped(complaint: Complaint) -> None:
 
 
 def resolve_complaint(
-    *, complaint: Complaint, actor: Actor, code: str, summary: str, is_first_contact: bool = False
+    *,
+    complaint: Complaint,
+    actor: Actor,
+    code: str,
+    summary: str,
+    is_first_contact: bool = False,
+    **classified: Any,
 ) -> Complaint:
-    """Resolve with an outcome code and a summary; the clock stops (lateness is kept).
+    """Resolve with a resolution code, a summary and what a regulator counts
+    (``classified``: business_type, cause, product, root_cause and outcome, required, and
+    redress_amount, judged by ``classification.judge_resolution``); the clock stops
+    (lateness is kept).
 
     First-contact resolution is claimed only by the agent who registered the complaint,
     before anyone else was involved.
     """
     _choice(code, ResolutionCode, "code")
     require(summary, "summary", _("Summarise the resolution as the customer was told it."))
+    resolution = classification.judge_resolution(complaint, code=code, **classified)
     if is_first_contact and (
         complaint.was_escalated
         or complaint.sla_clock.paused_minutes_total
@@ -395,8 +407,8 @@ def resolve_complaint(
             "resolve",
             actor=actor,
             reason=summary,
-            data={"code": code, "first_contact": is_first_contact},
-            before_save=lambda: answered_and_stopped(complaint),
+            data={"code": code, "first_contact": is_first_contact, **resolution.trail()},
+            before_save=lambda: (answered_and_stopped(complaint), resolution.apply(complaint)),
             arguments={"code": code, "summary": summary, "is_first_contact": is_first_contact},
         )
         customer_notices.tell_decided(complaint, actor=actor)

@@ -13,7 +13,7 @@ from casework.models import SlaClock, TransitionRecord
 from complaints import services as complaint_services
 from complaints.models import Complaint, ComplaintNote, ResolutionCode
 from complaints.models import State as ComplaintState
-from complaints.tests.factories import complaint_in_state
+from complaints.tests.factories import REFUNDED, complaint_in_state
 from refunds import services
 from refunds.models import RefundCase, RefundState, RefundType
 from refunds.tests.factories import ERROR, PATHS, SETTLED_AS, advance, report
@@ -155,7 +155,11 @@ def test_a_failed_refund_reopens_the_complaint_resolved_meanwhile(
         refund_complaint, RefundState.PROCESSING, agent=agent, desk=refunds_desk, payments=payments_system
     )
     complaint_services.resolve_complaint(
-        complaint=refund_complaint, actor=agent, code="refunded", summary="Refund on its way to the customer"
+        **REFUNDED,
+        complaint=refund_complaint,
+        actor=agent,
+        code="refunded",
+        summary="Refund on its way to the customer",
     )
 
     report(case, payments_system, "failed")
@@ -181,7 +185,7 @@ def test_a_failed_refund_after_the_reopen_window_leaves_a_note(
         refund_complaint, RefundState.PROCESSING, agent=agent, desk=refunds_desk, payments=payments_system
     )
     complaint_services.resolve_complaint(
-        complaint=refund_complaint, actor=agent, code="refunded", summary="Refund on its way"
+        **REFUNDED, complaint=refund_complaint, actor=agent, code="refunded", summary="Refund on its way"
     )
 
     report(case, payments_system, "failed")
