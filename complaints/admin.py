@@ -33,6 +33,7 @@ from casework.privacy.masking import (
 )
 from casework.supervision.filters import LATER_DASHBOARD_FILTERS, OpenCasesFilter
 
+from . import classification_admin as classified
 from . import forms, selectors, services
 from .intake import IntakeAdminMixin, IntakeForm
 from .models import (
@@ -213,6 +214,7 @@ STEPS = (
         ),
         done=_corrected,
     ),
+    classified.CLASSIFY_STEP,
 )
 
 
@@ -307,7 +309,7 @@ class ComplaintAdmin(IntakeAdminMixin, BulkAssignMixin, MaskedFieldsAdmin, CaseA
         "escalate": forms.EscalateForm,
         "return_findings": forms.ReturnFindingsForm,
         "wait_for_customer": forms.WaitForCustomerForm,
-        "resolve": forms.ResolveForm,
+        "resolve": classified.ResolveForm,
         "reopen": ReasonForm,
         "withdraw": ReasonForm,
     }
@@ -448,6 +450,7 @@ class ComplaintAdmin(IntakeAdminMixin, BulkAssignMixin, MaskedFieldsAdmin, CaseA
             },
         ),
         (_("Time"), {"fields": ("created_at", "holding_response_at", "holding_response")}),
+        classified.CLASSIFICATION_FIELDSET,
         (
             _("Outcome"),
             {
@@ -465,6 +468,8 @@ class ComplaintAdmin(IntakeAdminMixin, BulkAssignMixin, MaskedFieldsAdmin, CaseA
         (_("Linked cases"), {"fields": ("linked_account_requests", "linked_refund_cases")}),
         (_("Timeline"), {"fields": ("timeline",)}),
     )
+
+    channel_code = classified.channel_code  # shown in the Classification section
 
     def get_queryset(self, request):
         return selectors.complaint_list(super().get_queryset(request))
