@@ -11,6 +11,7 @@ from casework.models import Partner
 from casework.sla.selectors import with_sla_status as with_sla_status
 
 from .models import Complaint
+from .services.classification import channel_code_subquery
 
 LIST_RELATED = ("team", "assigned_to", "sla_clock", "escalated_to", "partner")
 
@@ -21,4 +22,8 @@ def complaint_list(queryset: QuerySet[Complaint] | None = None) -> QuerySet[Comp
 
 def complaints_for_partner(partner: Partner) -> QuerySet[Complaint]:
     """A partner sees only what it filed."""
-    return Complaint.objects.filter(partner=partner).select_related("sla_clock")
+    return (
+        Complaint.objects.filter(partner=partner)
+        .select_related("sla_clock", "business_type", "cause", "product")
+        .annotate(channel_code=channel_code_subquery())  # read with the row, as the API shows it
+    )

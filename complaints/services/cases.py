@@ -102,10 +102,13 @@ def register_complaint(
     partner: Partner | None = None,
     external_reference: str = "",
     received_at: dt.datetime | None = None,
+    business_type: str = "",
+    cause: str = "",
 ) -> Complaint:
     """Register a complaint as received and start its SLA clock on the matching policy.
 
-    The details its category needs must be there; a partner files only as itself.
+    The details its category needs must be there; a partner files only as itself. The
+    business type and cause not given are the category's (``classification``).
     """
     require_permission(
         actor,
@@ -140,7 +143,7 @@ def register_complaint(
         assigned_to=None if partner else actor,
         team=team_for_code(FRONTLINE_TEAM),
         created_at=received_at,
-        **classification.default_codes(category),  # its business type and cause
+        **classification.registered_codes(category, business_type=business_type, cause=cause),
     )
     _refuse_reused_reference(partner, external_reference)
     try:

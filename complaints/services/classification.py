@@ -2,8 +2,9 @@
 when registered, which follow a correction of its category, which its resolution needs.
 
 - Registration: the business type and the cause are the codes the category maps to
-  (``maps_from``), see :func:`default_codes`; the channel code is never stored, it is read
-  from the channel (:func:`channel_code`; :func:`with_channel_code` annotates a query, for the returns).
+  (``maps_from``) unless the caller chose others, see :func:`registered_codes`; the
+  channel code is never stored, it is read from the channel (:func:`channel_code`;
+  :func:`with_channel_code` annotates a query, for the returns).
 - A correction of the category re-maps a code only while it is still the old category's
   default (:func:`remapped_codes`). Nothing records "set by hand": a code other than the
   old category's default was chosen by someone (at a resolution, or with "Classify") and
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db.models import Case, QuerySet, Value, When
+from django.db.models import Case, OuterRef, QuerySet, Subquery, Value, When
 from django.utils.translation import gettext as _
 
 from casework.cases.opening import require
@@ -60,10 +61,11 @@ def _dimension_label(dimension: str) -> str:
     return str(Dimension(dimension).label)
 
 
-def code_for(dimension: str, value: CodeValue) -> ClassificationCode:
+def code_for(dimension: str, value: CodeValue, *, retired_too: bool = False) -> ClassificationCode:
     """The active code ``value`` (a code string such as ``"B01"``, or a code) of
     ``dimension``; refused, naming the dimension's field, when missing, unknown, of
-    another dimension or no longer in use."""
+    another dimension or no longer in use (``retired_too``: a filter of past complaints
+    may name a retired code)."""
     label = _dimension_label(dimension)
     if isinstance(value, str):
         value = value.strip()
@@ -86,7 +88,7 @@ def code_for(dimension: str, value: CodeValue) -> ClassificationCode:
             % {"dimension": label, "code": value, "allowed": allowed},
             field=dimension,
         )
-    if not own.is_active:
+    if not own.is_active and not retired_too:
         raise InvalidInput(
             _("%(code)s is no longer in use: choose an active %(dimension)s code.")
             % {"code": own.code, "dimension": label},
@@ -103,9 +105,15 @@ def default_code(dimension: str, maps_from: str) -> ClassificationCode | None:
     return active_codes(dimension).filter(maps_from=maps_from).first()
 
 
-def default_codes(category: str) -> dict[str, ClassificationCode | None]:
-    """The business type and cause a new complaint of ``category`` takes."""
-    return {dimension: default_code(dimension, category) for dimension in MAPPED_FIELDS}
+def registered_codes(category: str, **chosen: CodeValue) -> dict[str, ClassificationCode | None]:
+    """The business type and cause a new complaint of ``category`` takes: those ``chosen``
+    (a partner that classifies what it files), else the ones the category maps to."""
+    return {
+        dimension: code_for(dimension, chosen[dimension])
+        if chosen.get(dimension)
+        else default_code(dimension, category)
+        for dimension in MAPPED_FIELDS
+    }
 
 
 def remapped_codes(complaint: Complaint, category: str) -> dict[str, tuple[ClassificationCode | None, ...]]:
@@ -134,11 +142,21 @@ def channel_code(complaint: Complaint) -> ClassificationCode | None:
     )
 
 
+def channel_code_subquery() -> Subquery:
+    """Each complaint row's channel code string, as :func:`channel_code` picks it, in the
+    row's own query: for a page of complaints (the API's list)."""
+    return Subquery(
+        ClassificationCode.objects.filter(dimension=Dimension.CHANNEL, maps_from=OuterRef("channel"))
+        .order_by("-is_active", "position", "code")
+        .values("code")[:1]
+    )
+
+
 def with_channel_code(queryset: QuerySet[Complaint], name: str = "channel_code") -> QuerySet[Complaint]:
     """``queryset`` annotated with each complaint's channel code string as ``name``.
 
     Built from the few channel codes as a CASE over the channel column, not a subquery per
-    row: a monthly return groups a million complaints by it."""
+    row (:func:`channel_code_subquery`): a monthly return groups a million complaints by it."""
     whens = [When(channel=channel, then=Value(code)) for channel, code in channel_codes().items()]
     return queryset.annotate(**{name: Case(*whens, default=Value("")) if whens else Value("")})
 
