@@ -111,9 +111,18 @@ def test_a_settled_refund_resolves_its_complaint_with_the_refund_reference(
         None,
         f"refund case {case.reference}",
     )
-    assert record.data == {"code": "refunded", "linked_case": case.reference}
+    assert record.data == {
+        "code": "refunded",
+        "linked_case": case.reference,
+        # Upheld, the refund its redress; the category's codes, and what nobody recorded yet.
+        "classification": {"business_type": "B03", "cause": "C08"},
+        "outcome": "upheld",
+        "redress_amount": "88.00",
+        "classification_missing": ["product", "root_cause"],
+    }
     assert SlaClock.objects.get(pk=resolved.sla_clock_id).stopped_at is not None
-    assert not ComplaintNote.objects.exists()
+    [note] = ComplaintNote.objects.all()  # for the holder: the codes to record
+    assert note.body.startswith("Resolved without its product, root cause")
 
 
 def test_a_refund_that_settles_while_the_complaint_waits_on_the_customer_leaves_a_note(
