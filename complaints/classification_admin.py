@@ -26,6 +26,8 @@ from . import forms as complaint_forms
 from .models import Category, Channel, ClassificationCode, Complaint, Dimension, Outcome
 from .services import classification
 
+CODE_NAMES = tuple(str(dimension) for dimension in classification.CODE_FIELDS)
+
 
 class CodeField(forms.ChoiceField):
     """A select of the active codes of one dimension, posting the code (``"B01"``)."""
@@ -47,14 +49,13 @@ class CodeField(forms.ChoiceField):
 
 
 def _code_fields() -> dict[str, CodeField]:
-    return {
-        Dimension.BUSINESS_TYPE: CodeField(
-            Dimension.BUSINESS_TYPE, help_text=_("What the complaint is about, as a regulator counts it.")
-        ),
-        Dimension.CAUSE: CodeField(Dimension.CAUSE, help_text=_("Why the customer complained.")),
-        Dimension.PRODUCT: CodeField(Dimension.PRODUCT, help_text=_("The product it concerns.")),
-        Dimension.ROOT_CAUSE: CodeField(Dimension.ROOT_CAUSE, help_text=_("What caused it, as found.")),
+    help_texts = {
+        Dimension.BUSINESS_TYPE: _("What the complaint is about, as a regulator counts it."),
+        Dimension.CAUSE: _("Why the customer complained."),
+        Dimension.PRODUCT: _("The product it concerns."),
+        Dimension.ROOT_CAUSE: _("What caused it, as found."),
     }
+    return {str(dimension): CodeField(dimension, help_text=text) for dimension, text in help_texts.items()}
 
 
 def _outcome_field() -> forms.ChoiceField:
@@ -101,7 +102,7 @@ class ResolveForm(complaint_forms.ResolveForm):
         self.fields["redress_amount"] = _redress_field()
         self.fields.update(_code_fields())
         self.order_fields(
-            ["code", "summary", "outcome", "redress_amount", *classification.CODE_FIELDS, "is_first_contact"]
+            ["version", "code", "summary", "outcome", "redress_amount", *CODE_NAMES, "is_first_contact"]
         )
         _prefill(self, case)
 
@@ -117,7 +118,7 @@ class ClassifyForm(VersionedForm):
     def __init__(self, *args, case: Complaint | None = None, **kwargs) -> None:
         super().__init__(*args, case=case, **kwargs)
         self.fields.update(_code_fields())
-        self.order_fields([*classification.CODE_FIELDS, "reason"])
+        self.order_fields(["version", *CODE_NAMES, "reason"])
         _prefill(self, case)
 
 
@@ -126,7 +127,7 @@ class IntakeClassificationFields:
     beside the resolution; a business type or cause left empty is the category's."""
 
     # In the order the resolution's fieldset shows them, after the resolution code and summary.
-    classification_fields = ("outcome", "redress_amount", *classification.CODE_FIELDS)
+    classification_fields = ("outcome", "redress_amount", *CODE_NAMES)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
