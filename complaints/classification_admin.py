@@ -14,7 +14,7 @@ from django.contrib import admin
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.text import capfirst
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from casework.admin.actions import Step
@@ -60,7 +60,7 @@ def _code_fields() -> dict[str, CodeField]:
 
 def _outcome_field() -> forms.ChoiceField:
     return forms.ChoiceField(
-        label=_("Outcome"),
+        label=pgettext_lazy("upheld or not", "Outcome"),
         choices=[("", "---------"), *Outcome.choices],
         required=False,
         help_text=_("Whether the complaint was upheld, as the returns count it."),
@@ -131,6 +131,7 @@ class IntakeClassificationFields:
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["code"].label = _("Resolution")
         self.fields["outcome"] = _outcome_field()
         self.fields["redress_amount"] = _redress_field()
         for name, field in _code_fields().items():
