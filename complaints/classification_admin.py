@@ -159,10 +159,13 @@ CLASSIFICATION_FIELDSET = (
     _("Classification"),
     {
         "fields": (
-            ("business_type", "cause"),
+            "business_type",
+            "cause",
             "channel_code",
-            ("product", "root_cause"),
-            ("outcome", "redress_amount"),
+            "product",
+            "root_cause",
+            "outcome",
+            "redress_amount",
         )
     },
 )
@@ -201,13 +204,11 @@ class ClassificationCodeAdmin(AppendOnlyHistoryAdmin):
         "name_zh",
         "dimension",
         "maps_from_shown",
-        "parent",
         "is_active",
         "complaints_counted",
     )
     list_display_links = ("code", "name")
     list_filter = ("dimension", "is_active")
-    list_select_related = ("parent",)
     search_fields = ("code", "name", "name_zh")
     ordering = ("dimension", "position", "code")
     list_per_page = 100
