@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.text import capfirst
 from django.utils.translation import gettext, pgettext_lazy
@@ -256,7 +256,7 @@ def uses(code: ClassificationCode) -> int:
         if not code.maps_from:
             return 0
         return Complaint.objects.filter(channel=code.maps_from).count()
-    counted = getattr(code, f"counted_{code.dimension}", None)
+    counted = getattr(code, f"counted_{code.dimension}", None)  # the list's annotation
     if counted is not None:
         return counted
-    return Complaint.objects.filter(Q(**{code.dimension: code})).count()
+    return Complaint.objects.filter(**{code.dimension: code}).count()

@@ -48,7 +48,8 @@ MAPPED_FIELDS = (Dimension.BUSINESS_TYPE, Dimension.CAUSE)
 PAYING_CODES = (ResolutionCode.REFUNDED, ResolutionCode.COMPENSATED)
 # Whoever may resolve a complaint may classify it.
 CLASSIFY_PERMISSION = "complaints.resolve_complaint"
-CLASSIFIED_STATES = (*(s for s in State if s not in (State.REJECTED, State.WITHDRAWN)),)
+# A rejected or withdrawn complaint is not counted as received and worked: not classified.
+CLASSIFIED_STATES = tuple(state for state in State if state not in (State.REJECTED, State.WITHDRAWN))
 
 CodeValue = ClassificationCode | str | None
 

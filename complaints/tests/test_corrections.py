@@ -47,8 +47,10 @@ def test_a_supervisor_corrects_the_category_with_one_trail_entry(agent, supervis
     # The history row says the same, with the reason.
     latest = field_changes(complaint)[-1]
     assert latest.reason == REASON
-    assert [(c.name, c.old, c.new) for c in latest.changes] == [
-        ("category", "transaction failed or abnormal", "refund not processed")
+    assert sorted((c.name, c.old, c.new) for c in latest.changes) == [
+        ("business_type", "B01 Payment", "B03 Refund"),
+        ("category", "transaction failed or abnormal", "refund not processed"),
+        ("cause", "C03 System failure", "C08 Loss of funds"),
     ]
 
 
