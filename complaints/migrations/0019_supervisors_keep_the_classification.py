@@ -12,7 +12,7 @@ PERMISSIONS = {
         "complaints.change_classificationcode",
         "complaints.delete_classificationcode",
     ],
-    "auditor": ["complaints.view_classificationcode"],
+    "auditor": ["complaints.view_classificationcode", "complaints.view_historicalclassificationcode"],
 }
 
 
