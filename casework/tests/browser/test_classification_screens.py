@@ -50,7 +50,8 @@ def test_an_agent_resolves_with_the_codes_and_reads_them_on_the_case(browser, ag
         assert selected(browser, "product") == "P03 QR code payment"
         bottom, height = browser.driver.execute_script(
             "window.scrollTo(0, 0);"
-            "return [document.querySelector('.submit-row').getBoundingClientRect().bottom, window.innerHeight];"
+            "const row = document.querySelector('.submit-row');"
+            "return [row.getBoundingClientRect().bottom, window.innerHeight];"
         )
         # The form scrolls at a laptop's height; its buttons are below the fields, a scroll away.
         assert bottom < 2 * height, f"the Resolve button ends at {bottom} px, two windows down"
