@@ -33,6 +33,7 @@ from casework.privacy.masking import (
 )
 from casework.supervision.filters import LATER_DASHBOARD_FILTERS, OpenCasesFilter
 
+from . import classification_admin as classified
 from . import forms, selectors, services
 from .extension_steps import EXTENSION_STEPS, ExtensionAdminMixin
 from .intake import IntakeAdminMixin, IntakeForm
@@ -206,6 +207,7 @@ STEPS = (
         ),
         done=_corrected,
     ),
+    classified.CLASSIFY_STEP,
 )
 
 
@@ -302,7 +304,7 @@ class ComplaintAdmin(
         "escalate": forms.EscalateForm,
         "return_findings": forms.ReturnFindingsForm,
         "wait_for_customer": forms.WaitForCustomerForm,
-        "resolve": forms.ResolveForm,
+        "resolve": classified.ResolveForm,
         "reopen": ReasonForm,
         "withdraw": ReasonForm,
     }
@@ -444,6 +446,7 @@ class ComplaintAdmin(
             },
         ),
         (_("Time"), {"fields": ("created_at", "regime_in_force", "holding_response_at", "holding_response")}),
+        classified.CLASSIFICATION_FIELDSET,
         (
             _("Outcome"),
             {
@@ -461,6 +464,8 @@ class ComplaintAdmin(
         (_("Linked cases"), {"fields": ("linked_account_requests", "linked_refund_cases")}),
         (_("Timeline"), {"fields": ("timeline",)}),
     )
+
+    channel_code = classified.channel_code  # shown in the Classification section
 
     def get_queryset(self, request):
         return selectors.complaint_list(super().get_queryset(request))

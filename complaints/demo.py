@@ -77,10 +77,22 @@ def wait_for_customer(reason: str) -> Step:
     return lambda c, cast: services.wait_for_customer(complaint=c, actor=cast.agent, reason=reason)
 
 
-def resolve(code: str, summary: str, *, is_first_contact: bool = False) -> Step:
-    return lambda c, cast: services.resolve_complaint(
-        complaint=c, actor=cast.agent, code=code, summary=summary, is_first_contact=is_first_contact
-    )
+def resolve(code: str, summary: str, *, is_first_contact: bool = False, **classified: Any) -> Step:
+    """Resolve with ``classified``: the codes (the business type and cause are the
+    complaint's unless given), the outcome and the redress paid, as the returns count them."""
+
+    def run(c: Complaint, cast: Cast) -> Complaint:
+        codes = {"business_type": c.business_type, "cause": c.cause, **classified}
+        return services.resolve_complaint(
+            complaint=c,
+            actor=cast.agent,
+            code=code,
+            summary=summary,
+            is_first_contact=is_first_contact,
+            **codes,
+        )
+
+    return run
 
 
 def close(reason: str) -> Step:
@@ -134,6 +146,8 @@ class DemoComplaint:
 
 
 def demo_complaints(now: dt.datetime) -> tuple[DemoComplaint, ...]:
+    from .demo_resolved import resolved_stories  # it builds on this module's steps
+
     def ago(**delta: int) -> dt.datetime:
         return now - dt.timedelta(**delta)
 
@@ -306,6 +320,10 @@ def demo_complaints(now: dt.datetime) -> tuple[DemoComplaint, ...]:
                     "Apologised: the queue was overloaded during the Double 11 promotion. "
                     "A 10 CNY voucher was credited to the wallet.",
                     is_first_contact=True,
+                    product="P99",
+                    root_cause="R03",
+                    outcome="upheld",
+                    redress_amount=Decimal("10.00"),
                 ),
             ),
         ),
@@ -335,10 +353,14 @@ def demo_complaints(now: dt.datetime) -> tuple[DemoComplaint, ...]:
                     "explained",
                     "The card network confirmed the payment late; the driver was paid. Told the customer "
                     "not to pay the driver again.",
+                    product="P02",
+                    root_cause="R04",
+                    outcome="not_upheld",
                 ),
                 close("Customer confirmed by phone that the driver received the payment."),
             ),
         ),
+        *resolved_stories(ago),  # complaints.demo_resolved: classified, for the returns
         DemoComplaint(
             "kettle-quality",
             "rejected: a product quality dispute, not a wallet matter",

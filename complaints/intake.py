@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django import forms, http
 from django.contrib import messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.urls import reverse
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -18,12 +19,18 @@ from casework.admin.forms import text_field
 from casework.core.limits import max_length_of
 
 from . import services
+from .classification_admin import IntakeClassificationFields
 from .forms import REGISTRATION_FIELDS, ComplaintRegistrationForm
 from .models import Complaint, ResolutionCode, VerificationMethod
 
 # The button's name in the POST: present, the complaint is registered and resolved.
 RESOLVE = "_resolve"
-RESOLUTION_FIELDS = ("verification_method", "code", "summary")
+RESOLUTION_FIELDS = (
+    "verification_method",
+    "code",
+    "summary",
+    *IntakeClassificationFields.classification_fields,
+)
 # Whose roles run every step of register_and_resolve; the service checks each step again.
 RESOLVING_PERMISSIONS = (
     "complaints.add_complaint",
@@ -37,7 +44,7 @@ def _blank_first(choices) -> list[tuple[str, str]]:
     return [("", "---------"), *choices]
 
 
-class IntakeForm(ComplaintRegistrationForm):
+class IntakeForm(IntakeClassificationFields, ComplaintRegistrationForm):
     """Registration, and the outcome when the agent solves it on the call. The outcome's
     fields are optional here: whether they are needed is the service's rule."""
 
@@ -65,12 +72,13 @@ class IntakeForm(ComplaintRegistrationForm):
         cleaned = super().clean()
         # "Register" keeps the caller's verification but never resolves: an outcome typed
         # and then the wrong button pressed is said, not dropped.
-        if not self.is_resolving and (cleaned.get("code") or (cleaned.get("summary") or "").strip()):
+        given = [name for name in RESOLUTION_FIELDS[1:] if str(cleaned.get(name) or "").strip()]
+        if not self.is_resolving and given:
             self.add_error(
                 "code",
                 gettext(
                     "You gave an outcome: press Register and resolve to resolve it now, "
-                    "or clear the outcome and summary to only register."
+                    "or clear the fields under Resolve on first contact to only register."
                 ),
             )
         return cleaned
@@ -87,6 +95,7 @@ class IntakeForm(ComplaintRegistrationForm):
             verification_method=data.get("verification_method", ""),
             code=data.get("code", ""),
             summary=data.get("summary", ""),
+            **{name: data.get(name) for name in self.classification_fields},
             **{name: data[name] for name in REGISTRATION_FIELDS},
         )
 
@@ -144,6 +153,12 @@ class IntakeAdminMixin:
         if may_resolve_on_intake(request.user):
             return (*self.intake_fieldsets, self.resolution_fieldset)
         return self.intake_fieldsets
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:  # the classification's fields are the form's own, never set on the new row
+            fields = kwargs.get("fields") or flatten_fieldsets(self.get_fieldsets(request))
+            kwargs["fields"] = [name for name in fields if name not in IntakeForm.classification_fields]
+        return super().get_form(request, obj, change, **kwargs)
 
     def add_view(self, request, form_url="", extra_context=None):
         extra_context = {

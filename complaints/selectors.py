@@ -11,6 +11,7 @@ from casework.models import Partner
 from casework.sla.selectors import with_sla_status as with_sla_status
 
 from .models import Complaint
+from .services.classification import channel_code_subquery
 
 LIST_RELATED = ("team", "assigned_to", "sla_clock", "escalated_to", "partner")
 # What a complaint's clock reads to say which rule it follows (clocks.resolution_target).
@@ -28,7 +29,11 @@ def complaint_list(queryset: QuerySet[Complaint] | None = None) -> QuerySet[Comp
 
 def complaints_for_partner(partner: Partner) -> QuerySet[Complaint]:
     """A partner sees only what it filed."""
-    return Complaint.objects.filter(partner=partner).select_related(*CLOCK_RULES)
+    return (
+        Complaint.objects.filter(partner=partner)
+        .select_related(*CLOCK_RULES, "business_type", "cause", "product")
+        .annotate(channel_code=channel_code_subquery())  # read with the row, as the API shows it
+    )
 
 
 def with_regime_limits(complaints: QuerySet[Complaint]) -> QuerySet[Complaint]:

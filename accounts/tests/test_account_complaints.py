@@ -75,9 +75,19 @@ def test_an_executed_unlock_resolves_its_complaint(locked_account_complaint, age
         ComplaintState.RESOLVED,
     )
     assert (record.actor, record.actor_label) == (None, f"account request {request.reference}")
-    assert record.data == {"code": "unlocked", "linked_case": request.reference}
+    assert record.data == {
+        "code": "unlocked",
+        "linked_case": request.reference,
+        # Upheld, nothing paid; the category's codes, and what nobody recorded yet.
+        "classification": {"business_type": "B02", "cause": "C04"},
+        "outcome": "upheld",
+        "redress_amount": None,
+        "classification_missing": ["product", "root_cause"],
+    }
+    assert (resolved.outcome, resolved.redress_amount) == ("upheld", None)
     assert SlaClock.objects.get(pk=resolved.sla_clock_id).stopped_at is not None
-    assert not ComplaintNote.objects.exists()
+    [note] = ComplaintNote.objects.all()  # for the holder: the codes to record
+    assert note.body.startswith("Resolved without its product, root cause")
 
 
 def test_a_rejected_unlock_leaves_its_complaint_open_with_a_note(locked_account_complaint, agent, supervisor):

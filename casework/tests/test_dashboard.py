@@ -25,7 +25,7 @@ from casework.supervision import dashboard
 from casework.tests.users import make_user
 from complaints import services as complaint_services
 from complaints.models import Complaint, State
-from complaints.tests.factories import complaint_in_state
+from complaints.tests.factories import CLASSIFIED, complaint_in_state
 from refunds.models import RefundCase, RefundState
 from refunds.tests.factories import refund_in_state
 
@@ -106,6 +106,7 @@ def complaint(state: str, people) -> Complaint:
 def resolved_complaint(people, *, first_contact: bool) -> Complaint:
     case = complaint_in_state(State.IN_PROGRESS, agent=people["agent"])
     return complaint_services.resolve_complaint(
+        **CLASSIFIED,
         complaint=case,
         actor=people["agent"],
         code="explained",

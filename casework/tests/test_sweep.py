@@ -21,6 +21,7 @@ from casework.tests.races import race
 from casework.trail.audit import SYSTEM_ACTOR_LABEL
 from complaints import selectors, services
 from complaints.models import Complaint, State
+from complaints.tests.factories import CLASSIFIED
 from config.celery import app as celery_app
 
 FRONTLINE_MAILBOX = "frontline@wallet.example"
@@ -111,7 +112,9 @@ def test_a_breached_complaint_resolved_later_stays_late(agent):
     complaint = accepted(agent, received_at=timezone.now() - dt.timedelta(days=60))
     sweep.run(timezone.now())
 
-    services.resolve_complaint(complaint=complaint, actor=agent, code="explained", summary="Apologised")
+    services.resolve_complaint(
+        **CLASSIFIED, complaint=complaint, actor=agent, code="explained", summary="Apologised"
+    )
 
     clock = clock_of(complaint)
     assert clock.stopped_at is not None
@@ -143,7 +146,7 @@ def test_auto_close_closes_only_complaints_resolved_long_enough_ago(agent, setti
     settings.COMPLAINT_AUTO_CLOSE_DAYS = 7
     complaint = accepted(agent)
     services.resolve_complaint(
-        complaint=complaint, actor=agent, code="explained", summary="Told the customer"
+        **CLASSIFIED, complaint=complaint, actor=agent, code="explained", summary="Told the customer"
     )
     resolved_at = Complaint.objects.get(pk=complaint.pk).resolved_at
 
@@ -208,7 +211,9 @@ def test_two_sweeps_at_once_act_once_on_each_complaint(
     late = [accepted(agent) for _ in range(COMPLAINTS)]
     resolved = [accepted(agent) for _ in range(COMPLAINTS)]
     for complaint in resolved:
-        services.resolve_complaint(complaint=complaint, actor=agent, code="explained", summary="Told them")
+        services.resolve_complaint(
+            **CLASSIFIED, complaint=complaint, actor=agent, code="explained", summary="Told them"
+        )
     later = timezone.now() + dt.timedelta(days=60)
 
     results = sweep_concurrently(later)

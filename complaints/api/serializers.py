@@ -25,6 +25,7 @@ from casework.partners.serializers import (
 from casework.partners.timeline import Actor
 from casework.privacy.masking import ACCOUNT, PHONE, MaskedCharField
 from complaints.api import regimes
+from complaints.api.classification import ClassificationFilters, ClassifiedSerializer, CodeField
 from complaints.models import (
     PHONE_NEEDED,
     REQUIRED_DETAILS,
@@ -133,6 +134,9 @@ class ComplaintCreateSerializer(serializers.Serializer):
     )
     regime = regimes.regime_field()
     regime_condition = regimes.condition_field()
+    # The classification's codes, as strings; the service judges them (a 400 names the field).
+    business_type = CodeField(help_text="A business type code, e.g. `B01`; empty: the category's.")
+    cause = CodeField(help_text="A cause code, e.g. `C03`; empty: the category's.")
 
     def validate(self, attrs: dict) -> dict:
         # The same table the model's clean() and the admin ask; name every missing detail at once.
@@ -185,6 +189,12 @@ COMPLAINT_EXAMPLE = {
     "resolution_summary": "",
     "resolved_at": None,
     "closed_at": None,
+    "business_type": "B01",
+    "cause": "C03",
+    "channel_code": "H08",
+    "product": None,
+    "outcome": "",
+    "redress_amount": None,
     "sla": {
         "resolution_due_at": "2026-12-09T18:00:00+08:00",
         "is_breached": False,
@@ -210,7 +220,7 @@ COMPLAINT_EXAMPLE = {
         )
     ]
 )
-class ComplaintSerializer(CaseSerializer):
+class ComplaintSerializer(ClassifiedSerializer, CaseSerializer):
     state_display = serializers.CharField(source="get_state_display", read_only=True)
     # Declared: a read-only model field loses allow_blank, and the schema would refuse the
     # empty code every complaint has until it is resolved.
@@ -268,6 +278,7 @@ class ComplaintSerializer(CaseSerializer):
             "resolution_summary",
             "resolved_at",
             "closed_at",
+            *ClassifiedSerializer.FIELDS,
             "sla",
             "regime",
             "regime_version",
@@ -282,7 +293,7 @@ class WithdrawSerializer(VersionedActionSerializer):
     """Withdrawing a complaint: why, and the version read."""
 
 
-class ComplaintFilterSerializer(PartnerCaseFilterSerializer):
+class ComplaintFilterSerializer(ClassificationFilters, PartnerCaseFilterSerializer):
     """Query parameters of the list; unknown values are refused, naming the parameter."""
 
     state = serializers.ChoiceField(choices=State.choices, required=False)

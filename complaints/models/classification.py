@@ -9,6 +9,7 @@ The seeded codes, and which category and channel each maps from, are in
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -74,6 +75,42 @@ class ClassificationCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {in_reader_language(self.name, self.name_zh)}"
+
+    @property
+    def label(self) -> str:
+        """The name alone, in the reader's language."""
+        return in_reader_language(self.name, self.name_zh)
+
+    def clean(self) -> None:
+        # What a code may map from: a category (business type, cause), a channel
+        # (channel), nothing (product, root cause: found when the complaint is worked).
+        from complaints.models.complaint import Category, Channel
+
+        allowed = {
+            Dimension.BUSINESS_TYPE: Category,
+            Dimension.CAUSE: Category,
+            Dimension.CHANNEL: Channel,
+        }.get(self.dimension)
+        if self.maps_from and allowed is None:
+            raise ValidationError(
+                {
+                    "maps_from": _("A %(dimension)s code maps from nothing: leave it empty.")
+                    % {"dimension": Dimension(self.dimension).label}
+                }
+            )
+        if self.maps_from and self.maps_from not in allowed.values:
+            raise ValidationError(
+                {
+                    "maps_from": _("'%(value)s' is not a %(what)s; choose one of: %(allowed)s.")
+                    % {
+                        "value": self.maps_from,
+                        "what": _("channel") if allowed is Channel else _("category"),
+                        "allowed": ", ".join(allowed.values),
+                    }
+                }
+            )
+        if self.parent_id is not None and self.parent.dimension != self.dimension:
+            raise ValidationError({"parent": _("The parent must be a code of the same dimension.")})
 
 
 def _code(dimension: str, verbose_name, related_name: str) -> models.ForeignKey:

@@ -3,6 +3,9 @@ each is one transaction and returns the complaint.
 
 - ``cases``: registering a complaint, its life (verify, accept, escalate, wait, resolve,
   reopen, close, withdraw), assignment, notes, attachments and partner messages;
+- ``classification``: the codes a regulator counts a complaint by: mapped from its
+  category at registration, re-mapped by a correction, judged at resolution, and
+  recorded by hand (``classify_complaint``);
 - ``linked_cases``: what the cases opened from a complaint (an unlock request, a refund
   case) hand it when they end;
 - ``clock``: what the sweep does with no user (auto-closing resolved complaints);
@@ -23,8 +26,8 @@ each is one transaction and returns the complaint.
 
 Imported as ``complaints.services``: the use cases are re-exported here. ``linked_cases``,
 ``clock``, ``first_contact`` and ``extensions`` import ``cases``; ``cases`` imports none of
-them but ``customer_notices`` and ``regimes`` (which import no other), nor does
-``corrections`` (but ``regimes``).
+them but ``customer_notices``, ``regimes`` and ``classification`` (which import no other),
+nor does ``corrections`` (but ``regimes`` and ``classification``).
 """
 
 from .cases import (
@@ -52,6 +55,7 @@ from .cases import (
     wait_for_customer,
     withdraw_complaint,
 )
+from .classification import classify_complaint
 from .clock import CLOCKED, auto_close_resolved, run_clock
 from .corrections import correct_complaint, correction_refusal, may_correct
 from .customer_replies import may_reply, reply_to_customer
@@ -80,6 +84,7 @@ __all__ = [
     "approve_extension",
     "assign_complaint",
     "auto_close_resolved",
+    "classify_complaint",
     "close_complaint",
     "correct_complaint",
     "correction_refusal",

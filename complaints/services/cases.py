@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -43,7 +44,7 @@ from complaints.models import (
     State,
     VerificationMethod,
 )
-from complaints.services import customer_notices, regimes
+from complaints.services import classification, customer_notices, regimes
 
 logger = logging.getLogger(__name__)
 
@@ -103,11 +104,14 @@ def register_complaint(
     received_at: dt.datetime | None = None,
     regime: str | Regime = "",
     regime_condition: str = "",
+    business_type: str = "",
+    cause: str = "",
 ) -> Complaint:
     """Register a complaint as received and start its SLA clock on the matching policy,
     under the regime ``regime`` names (a code; blank: the deployment's).
 
-    The details its category needs must be there; a partner files only as itself.
+    The details its category needs must be there; a partner files only as itself. The
+    business type and cause not given are the category's (``classification``).
     """
     require_permission(
         actor,
@@ -146,6 +150,7 @@ def register_complaint(
         assigned_to=None if partner else actor,
         team=team_for_code(FRONTLINE_TEAM),
         created_at=received_at,
+        **classification.registered_codes(category, business_type=business_type, cause=cause),
     )
     _refuse_reused_reference(partner, external_reference)
     try:
@@ -354,15 +359,25 @@ def answered_and_stopped(complaint: Complaint) -> None:
 
 
 def resolve_complaint(
-    *, complaint: Complaint, actor: Actor, code: str, summary: str, is_first_contact: bool = False
+    *,
+    complaint: Complaint,
+    actor: Actor,
+    code: str,
+    summary: str,
+    is_first_contact: bool = False,
+    **classified: Any,
 ) -> Complaint:
-    """Resolve with an outcome code and a summary; the clock stops (lateness is kept).
+    """Resolve with a resolution code, a summary and what a regulator counts
+    (``classified``: business_type, cause, product, root_cause and outcome, required, and
+    redress_amount, judged by ``classification.judge_resolution``); the clock stops
+    (lateness is kept).
 
     First-contact resolution is claimed only by the agent who registered the complaint,
     before anyone else was involved.
     """
     _choice(code, ResolutionCode, "code")
     require(summary, "summary", _("Summarise the resolution as the customer was told it."))
+    resolution = classification.judge_resolution(complaint, code=code, **classified)
     if is_first_contact and (
         complaint.was_escalated
         or complaint.sla_clock.paused_minutes_total
@@ -382,8 +397,8 @@ def resolve_complaint(
             "resolve",
             actor=actor,
             reason=summary,
-            data={"code": code, "first_contact": is_first_contact},
-            before_save=lambda: answered_and_stopped(complaint),
+            data={"code": code, "first_contact": is_first_contact, **resolution.trail()},
+            before_save=lambda: (answered_and_stopped(complaint), resolution.apply(complaint)),
             arguments={"code": code, "summary": summary, "is_first_contact": is_first_contact},
         )
         customer_notices.tell_decided(complaint, actor=actor)

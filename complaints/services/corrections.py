@@ -22,6 +22,7 @@ from casework.models import CaseType, SlaClock
 from casework.sla import clocks
 from complaints.models import Complaint, State, missing_phone_refusal
 from complaints.services import regimes
+from complaints.services.classification import remapped_codes
 
 CORRECTED_FIELDS = ("category", "priority", "channel")
 CORRECT_PERMISSION = "complaints.correct_complaint"
@@ -104,8 +105,11 @@ def correct_complaint(
         case_type=CaseType.COMPLAINT, category=corrected.category, priority=corrected.priority
     )
 
+    # The codes still the old category's own follow it (complaints.services.classification).
+    codes = remapped_codes(complaint, corrected.category) if "category" in changes else {}
+
     def apply() -> None:
-        for name, (_old, new) in changes.items():
+        for name, (_old, new) in {**changes, **codes}.items():
             setattr(complaint, name, new)
         # Read again under a lock: the sweep writes clocks (a warning, a breach) without
         # touching the complaint's version, and a stale clock saved whole would undo that.
@@ -117,7 +121,12 @@ def correct_complaint(
             complaint.regime, complaint.regime_condition = new_regime, new_condition
         complaint.sla_clock = clock
 
-    return step.run(apply=apply, reason=reason.strip(), data=changes | regime_changes)
+    data = changes | regime_changes
+    if codes:  # as code strings, under their own key: the timeline shows the fields above
+        data["classification"] = {
+            name: [getattr(c, "code", None) for c in pair] for name, pair in codes.items()
+        }
+    return step.run(apply=apply, reason=reason.strip(), data=data)
 
 
 def _refuse_missing_details(corrected: Complaint) -> None:

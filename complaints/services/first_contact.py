@@ -17,6 +17,7 @@ from casework.core.errors import CaseworkError, InvalidInput
 from complaints.models import Channel, Complaint
 
 from .cases import accept_complaint, register_complaint, resolve_complaint, verify_identity
+from .classification import CodeValue
 
 # Where staff talk to the customer themselves; a partner's or a regulator's complaint
 # comes to us in writing and is worked, not solved on the spot.
@@ -44,15 +45,28 @@ def register_verified(*, actor: Actor, verification_method: str, **registration:
 
 
 def register_and_resolve(
-    *, actor: Actor, verification_method: str, code: str, summary: str, **registration: Any
+    *,
+    actor: Actor,
+    verification_method: str,
+    code: str,
+    summary: str,
+    business_type: CodeValue = None,
+    cause: CodeValue = None,
+    product: CodeValue = None,
+    root_cause: CodeValue = None,
+    outcome: str = "",
+    redress_amount=None,
+    **registration: Any,
 ) -> Complaint:
     """Register a complaint taken by staff, record the caller's identity verification, accept
     it and resolve it on first contact, in one transaction: every step or none.
 
     ``registration`` is what ``register_complaint`` takes (channel, category, customer,
     transaction...), passed to it as it is. Only for the channels where staff speak with the
-    customer (``FIRST_CONTACT_CHANNELS``). A refusal names the field as the caller sent it
-    (``verification_method``, ``code``, ``summary``).
+    customer (``FIRST_CONTACT_CHANNELS``). The classification is the resolution's
+    (``resolve_complaint``): a business type or cause not given is the one the category
+    maps to, as registered. A refusal names the field as the caller sent it
+    (``verification_method``, ``code``, ``summary``, ``product``...).
     """
     try:
         with transaction.atomic():
@@ -71,7 +85,17 @@ def register_and_resolve(
             # One notice, the decision: an acceptance SMS a second before it says nothing new.
             accept_complaint(complaint=complaint, actor=actor, tell_customer=False)
             resolve_complaint(
-                complaint=complaint, actor=actor, code=code, summary=summary, is_first_contact=True
+                complaint=complaint,
+                actor=actor,
+                code=code,
+                summary=summary,
+                is_first_contact=True,
+                business_type=business_type or complaint.business_type,
+                cause=cause or complaint.cause,
+                product=product,
+                root_cause=root_cause,
+                outcome=outcome,
+                redress_amount=redress_amount,
             )
     except CaseworkError as refusal:
         if refusal.field in _CALLERS_FIELD:

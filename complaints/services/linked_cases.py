@@ -4,6 +4,7 @@ they end: the outcome, a reopening, or a note."""
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -21,6 +22,7 @@ from complaints.models import (
     ComplaintNote,
     State,
 )
+from complaints.services import classification
 from complaints.services.cases import answered_and_stopped
 
 logger = logging.getLogger(__name__)
@@ -41,12 +43,14 @@ def _written(reason: str | SystemReason) -> str:
 
 
 def _resolve_by_linked_case(
-    *, complaint: Complaint, code: str, summary: str | SystemReason, linked_case
+    *, complaint: Complaint, code: str, summary: str | SystemReason, linked_case, redress: Decimal | None
 ) -> bool:
     """Resolve as the system on the linked case's behalf; False (and nothing changed) when
-    the complaint cannot resolve now, e.g. while it waits on the customer."""
+    the complaint cannot resolve now, e.g. while it waits on the customer. Upheld, with
+    the redress paid and the codes it has (``classification.automatic_resolution``)."""
     if complaint.state not in (State.ACCEPTED, State.IN_PROGRESS, State.ESCALATED):
         return False
+    resolution = classification.automatic_resolution(complaint, redress_amount=redress)
 
     run_transition(
         complaint,
@@ -54,10 +58,14 @@ def _resolve_by_linked_case(
         actor=None,
         system_label=f"{linked_case._meta.verbose_name_raw} {linked_case.reference}",
         reason=summary,
-        data={"code": code, "linked_case": linked_case.reference},
-        before_save=lambda: answered_and_stopped(complaint),
+        data={"code": code, "linked_case": linked_case.reference, **resolution.trail()},
+        before_save=lambda: (answered_and_stopped(complaint), resolution.apply(complaint)),
         arguments={"code": code, "summary": _written(summary), "is_first_contact": False},
     )
+    if resolution.missing:  # the holder records them (Classify): the returns count it then
+        with outbox.notice_language():
+            note = classification.missing_codes_note(resolution)
+        _add_linked_case_note(complaint=complaint, author=linked_case.submitted_by, body=note)
     return True
 
 
@@ -88,13 +96,18 @@ def _linked_case_note(linked_case, actor: Actor, body: str) -> None:
 
 
 def follow_linked_case(
-    linked_case, *, actor: Actor, note: str, resolution: tuple[str, str | SystemReason] | None = None
+    linked_case,
+    *,
+    actor: Actor,
+    note: str,
+    resolution: tuple[str, str | SystemReason] | None = None,
+    redress: Decimal | None = None,
 ) -> None:
     """A case opened from a complaint (``linked_case.complaint``) has ended: ended well
-    (``resolution``, the code and the summary the customer is told), the open complaint
-    resolves with it; if it cannot now (it waits on the customer), or the case ended
-    otherwise, the agent reads ``note`` on it and takes the complaint on. A complaint no
-    longer open is left as it is."""
+    (``resolution``, the code and the summary the customer is told; ``redress``, what was
+    paid), the open complaint resolves with it, upheld; if it cannot now (it waits on the
+    customer), or the case ended otherwise, the agent reads ``note`` on it and takes the
+    complaint on. A complaint no longer open is left as it is."""
     complaint = linked_case.complaint
     if complaint is None or not complaint.is_open:
         return
@@ -103,7 +116,7 @@ def follow_linked_case(
         try:
             with transaction.atomic():
                 if _resolve_by_linked_case(
-                    complaint=complaint, code=code, summary=summary, linked_case=linked_case
+                    complaint=complaint, code=code, summary=summary, linked_case=linked_case, redress=redress
                 ):
                     return
         except CaseworkError:

@@ -14,6 +14,17 @@ from complaints.models import Complaint, State
 
 _sequence = itertools.count(1)
 
+# What a resolution records beside its code and summary (complaints.services.classification):
+# a failed transaction's codes, upheld; a resolution that paid the customer adds what it paid.
+CLASSIFIED = {
+    "business_type": "B01",
+    "cause": "C03",
+    "product": "P01",
+    "root_cause": "R01",
+    "outcome": "upheld",
+}
+REFUNDED = {**CLASSIFIED, "redress_amount": Decimal("88.00")}
+
 
 def register(actor, **overrides) -> Complaint:
     """A transaction complaint registered by ``actor``, with every detail it needs."""
@@ -104,7 +115,7 @@ def _run(step: str, complaint: Complaint, *, agent, technician, team: Team) -> C
             )
         case "resolve":
             return services.resolve_complaint(
-                complaint=complaint, actor=agent, code="refunded", summary="Refunded 88.00 CNY"
+                **REFUNDED, complaint=complaint, actor=agent, code="refunded", summary="Refunded 88.00 CNY"
             )
         case "close":
             return services.close_complaint(complaint=complaint, actor=agent)

@@ -16,7 +16,7 @@ from casework.tests.admin import act, admin_url, forbidden, messages_of
 from complaints import services
 from complaints.models import Complaint, State, Turn
 from complaints.tests.admin import ADD, CHANGELIST, open_change_form, registration
-from complaints.tests.factories import complaint_in_state, register
+from complaints.tests.factories import CLASSIFIED, complaint_in_state, register
 
 # The changelist.
 
@@ -222,6 +222,7 @@ def test_full_flow_accept_escalate_findings_resolve(client, agent, technician, t
     act(
         client,
         admin_url(complaint, "transition", "resolve"),
+        **CLASSIFIED,
         code="corrected",
         summary="The duplicate debit was reversed on 3 March.",
     )
@@ -257,6 +258,7 @@ def test_a_service_refusal_on_a_transition_form_is_a_message_and_changes_nothing
         admin_url(complaint, "transition", "resolve"),
         {
             "version": form.context["transition_form"]["version"].value(),
+            **CLASSIFIED,
             "code": "explained",
             "summary": "Explained the pending authorisation.",
             "is_first_contact": "on",

@@ -20,7 +20,7 @@ from casework.tests.races import race
 from complaints import services
 from complaints.models import Complaint
 from complaints.tests.api import LIST_URL, detail_url, notes_url, payload, withdraw_url
-from complaints.tests.factories import file_complaint
+from complaints.tests.factories import CLASSIFIED, file_complaint
 
 # Filing
 
@@ -212,7 +212,9 @@ def test_a_resolved_complaint_cannot_be_withdrawn(api, partner, agent):
     complaint = file_complaint(partner)
     services.verify_identity(complaint=complaint, actor=agent, method="partner_attested")
     services.accept_complaint(complaint=complaint, actor=agent)
-    services.resolve_complaint(complaint=complaint, actor=agent, code="explained", summary="Explained")
+    services.resolve_complaint(
+        **CLASSIFIED, complaint=complaint, actor=agent, code="explained", summary="Explained"
+    )
 
     response = api.post(withdraw_url(complaint.reference), {}, format="json")
 
@@ -265,7 +267,9 @@ def test_a_stale_if_match_on_a_complaint_that_also_moved_on_is_a_concurrent_chan
     read = api.get(detail_url(complaint.reference))["ETag"]
     services.verify_identity(complaint=complaint, actor=agent, method="partner_attested")
     services.accept_complaint(complaint=complaint, actor=agent)
-    services.resolve_complaint(complaint=complaint, actor=agent, code="explained", summary="Explained")
+    services.resolve_complaint(
+        **CLASSIFIED, complaint=complaint, actor=agent, code="explained", summary="Explained"
+    )
 
     by_header = api.post(withdraw_url(complaint.reference), {}, format="json", HTTP_IF_MATCH=read)
     by_body = api.post(withdraw_url(complaint.reference), {"version": 0}, format="json")

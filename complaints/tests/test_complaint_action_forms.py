@@ -14,7 +14,7 @@ from casework.tests.action_forms import (
 from casework.tests.admin import admin_url, visible_text
 from casework.tests.masked_numbers import PHONE
 from complaints.models import Complaint, State
-from complaints.tests.factories import complaint_in_state, register
+from complaints.tests.factories import CLASSIFIED, complaint_in_state, register
 
 
 def test_the_identity_step_shows_the_complaint_in_short_with_the_phone_masked(client, agent):
@@ -63,6 +63,7 @@ def test_a_service_refusal_naming_a_field_lands_on_it_alone(client, agent, other
         admin_url(complaint, "transition", "resolve"),
         {
             "version": complaint.version,
+            **CLASSIFIED,
             "code": "explained",
             "summary": "Explained it",
             "is_first_contact": "on",

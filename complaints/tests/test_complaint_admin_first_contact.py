@@ -17,6 +17,10 @@ OUTCOME = {
     "verification_method": "sms_code",
     "code": "explained",
     "summary": "The payment was reversed by the bank; the 45 yuan is back within 24 hours.",
+    # The business type and cause are the category's; the rest is what the call found.
+    "product": "P02",
+    "root_cause": "R04",
+    "outcome": "not_upheld",
 }
 
 

@@ -11,7 +11,7 @@ from casework.tests.api import assert_error, count_list_queries, listed
 from complaints import services
 from complaints.models import Complaint
 from complaints.tests.api import LIST_URL, detail_url, notes_url, withdraw_url
-from complaints.tests.factories import file_complaint
+from complaints.tests.factories import CLASSIFIED, file_complaint
 
 
 def test_a_partner_adds_a_message_that_staff_read_and_answer(api, partner, agent):
@@ -134,7 +134,9 @@ def test_an_ended_complaint_takes_no_more_messages(api, partner, agent, ended):
     else:
         services.verify_identity(complaint=complaint, actor=agent, method="partner_attested")
         services.accept_complaint(complaint=complaint, actor=agent)
-        services.resolve_complaint(complaint=complaint, actor=agent, code="explained", summary="Explained")
+        services.resolve_complaint(
+            **CLASSIFIED, complaint=complaint, actor=agent, code="explained", summary="Explained"
+        )
         services.close_complaint(complaint=complaint, actor=agent)
 
     response = api.post(notes_url(complaint.reference), {"body": "One more thing"}, format="json")
@@ -148,7 +150,9 @@ def test_a_resolved_complaint_still_takes_the_customers_answer(api, partner, age
     complaint = file_complaint(partner)
     services.verify_identity(complaint=complaint, actor=agent, method="partner_attested")
     services.accept_complaint(complaint=complaint, actor=agent)
-    services.resolve_complaint(complaint=complaint, actor=agent, code="explained", summary="Explained")
+    services.resolve_complaint(
+        **CLASSIFIED, complaint=complaint, actor=agent, code="explained", summary="Explained"
+    )
 
     response = api.post(notes_url(complaint.reference), {"body": "The customer disagrees."}, format="json")
 

@@ -9,7 +9,7 @@ from casework.tests.api import assert_error, assert_pages_by_cursor, count_list_
 from complaints import services
 from complaints.models import Complaint
 from complaints.tests.api import LIST_URL, detail_url, withdraw_url
-from complaints.tests.factories import file_complaint
+from complaints.tests.factories import CLASSIFIED, file_complaint
 
 # Reading
 
@@ -205,7 +205,9 @@ def test_the_clock_acts_as_the_system_on_the_timeline(api, partner, agent, setti
     complaint = file_complaint(partner)
     services.verify_identity(complaint=complaint, actor=agent, method="partner_attested")
     services.accept_complaint(complaint=complaint, actor=agent)
-    services.resolve_complaint(complaint=complaint, actor=agent, code="explained", summary="Explained")
+    services.resolve_complaint(
+        **CLASSIFIED, complaint=complaint, actor=agent, code="explained", summary="Explained"
+    )
     Complaint.objects.filter(pk=complaint.pk).update(resolved_at=timezone.now() - dt.timedelta(days=60))
 
     services.auto_close_resolved(timezone.now())

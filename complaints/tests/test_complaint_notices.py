@@ -16,7 +16,7 @@ from complaints import services
 from complaints.models import Complaint
 from complaints.services import customer_notices
 from complaints.survey import links
-from complaints.tests.factories import register
+from complaints.tests.factories import CLASSIFIED, REFUNDED, register
 
 
 @pytest.fixture(autouse=True)
@@ -92,7 +92,11 @@ def test_the_decision_says_the_outcome_and_where_to_go_if_not_satisfied(agent):
     complaint = services.accept_complaint(complaint=verified(agent, customer_language="en"), actor=agent)
 
     services.resolve_complaint(
-        complaint=complaint, actor=agent, code="refunded", summary="The 88.00 CNY went back to your balance."
+        **REFUNDED,
+        complaint=complaint,
+        actor=agent,
+        code="refunded",
+        summary="The 88.00 CNY went back to your balance.",
     )
 
     decision = messages(complaint)[-1]
@@ -119,7 +123,9 @@ def test_the_decision_names_the_regulators_channel_and_links_the_survey(agent, s
     settings.PUBLIC_BASE_URL = "https://wallet.example"
     complaint = services.accept_complaint(complaint=verified(agent), actor=agent)
 
-    services.resolve_complaint(complaint=complaint, actor=agent, code="explained", summary="已向客户解释")
+    services.resolve_complaint(
+        **CLASSIFIED, complaint=complaint, actor=agent, code="explained", summary="已向客户解释"
+    )
 
     decision = messages(complaint)[-1]
     assert "金融消费者投诉热线 12378" in decision.body_text
@@ -135,6 +141,9 @@ def test_a_first_contact_resolution_sends_the_decision_alone(agent):
         verification_method="callback",
         code="explained",
         summary="Told the caller the payment was reversed within the hour.",
+        product="P01",
+        root_cause="R05",
+        outcome="not_upheld",
         channel="phone",
         category="other",
         customer_name="Li Wei",
@@ -147,13 +156,17 @@ def test_a_first_contact_resolution_sends_the_decision_alone(agent):
 
 def test_each_notice_goes_out_once_per_event(agent):
     complaint = services.accept_complaint(complaint=verified(agent), actor=agent)
-    services.resolve_complaint(complaint=complaint, actor=agent, code="explained", summary="Explained")
+    services.resolve_complaint(
+        **CLASSIFIED, complaint=complaint, actor=agent, code="explained", summary="Explained"
+    )
     customer_notices.tell_decided(complaint, actor=agent)  # the same event, told again
 
     due = outbox.due_for_retry(timezone.now() + outbox.FIRST_RETRY_AFTER)
     assert [outbox.deliver(pk) for pk in due] == [True, True]
     services.reopen_complaint(complaint=complaint, actor=agent, reason="Customer disagrees")
-    services.resolve_complaint(complaint=complaint, actor=agent, code="corrected", summary="Corrected")
+    services.resolve_complaint(
+        **CLASSIFIED, complaint=complaint, actor=agent, code="corrected", summary="Corrected"
+    )
 
     assert [m.kind for m in messages(complaint)] == [
         "acceptance",
@@ -183,7 +196,9 @@ def test_every_chinese_sms_says_its_words_in_70_characters_with_its_reference_an
 ):
     complaint = services.accept_complaint(complaint=verified(agent), actor=agent)
     services.send_holding_response(complaint=complaint, actor=agent, holding_response="需商户收单行核查交易")
-    services.resolve_complaint(complaint=complaint, actor=agent, code="explained", summary="已向客户解释")
+    services.resolve_complaint(
+        **CLASSIFIED, complaint=complaint, actor=agent, code="explained", summary="已向客户解释"
+    )
 
     deadline = in_chinese(customers.local_date(complaint.sla_clock.resolution_due_at))
     # The decision's survey link comes after its words, in a part of its own.

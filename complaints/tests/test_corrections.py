@@ -39,12 +39,18 @@ def test_a_supervisor_corrects_the_category_with_one_trail_entry(agent, supervis
     record = last_record(complaint)
     assert (record.transition, record.actor, record.reason) == ("correct", supervisor, REASON)
     assert (record.source_state, record.target_state) == (State.IN_PROGRESS, State.IN_PROGRESS)
-    assert record.data == {"category": ["transaction", "refund"]}
+    assert record.data == {
+        "category": ["transaction", "refund"],
+        # The codes the old category gave it follow the new one (complaints.services.classification).
+        "classification": {"business_type": ["B01", "B03"], "cause": ["C03", "C08"]},
+    }
     # The history row says the same, with the reason.
     latest = field_changes(complaint)[-1]
     assert latest.reason == REASON
-    assert [(c.name, c.old, c.new) for c in latest.changes] == [
-        ("category", "transaction failed or abnormal", "refund not processed")
+    assert sorted((c.name, c.old, c.new) for c in latest.changes) == [
+        ("business_type", "B01 Payment", "B03 Refund"),
+        ("category", "transaction failed or abnormal", "refund not processed"),
+        ("cause", "C03 System failure", "C08 Loss of funds"),
     ]
 
 

@@ -18,7 +18,7 @@ from complaints import services
 from complaints.models import Complaint, ComplaintNote, PartnerMessage
 from complaints.tests.admin import ADD, open_change_form, registration
 from complaints.tests.api import LIST_URL, notes_url, payload
-from complaints.tests.factories import register
+from complaints.tests.factories import CLASSIFIED, register
 
 PHONE = "Enter a valid phone number, e.g. 13800138000 or +86 138 0013 8000."
 FUTURE = "Cannot be in the future."
@@ -234,7 +234,9 @@ def test_a_resolution_summary_longer_than_its_limit_is_refused_by_the_service(ag
     services.accept_complaint(complaint=complaint, actor=agent)
 
     with pytest.raises(InvalidInput) as refused:
-        services.resolve_complaint(complaint=complaint, actor=agent, code="explained", summary="x" * 2001)
+        services.resolve_complaint(
+            **CLASSIFIED, complaint=complaint, actor=agent, code="explained", summary="x" * 2001
+        )
 
     assert (refused.value.field, refused.value.message) == ("resolution_summary", too_long(2000, 2001))
     complaint.refresh_from_db()

@@ -35,6 +35,10 @@ OUTCOME = {
     "verification_method": "sms_code",
     "code": "explained",
     "summary": "The payment was reversed by the bank; the 45 yuan is back within 24 hours.",
+    # The business type and cause are the category's; the rest is what the call found.
+    "product": "P02",
+    "root_cause": "R04",
+    "outcome": "not_upheld",
 }
 
 
@@ -62,7 +66,13 @@ def test_each_step_is_in_the_trail_in_order_by_the_agent(agent):
     ]
     assert {record.actor for record in records} == {agent}
     assert records[-1].reason == OUTCOME["summary"]
-    assert records[-1].data == {"code": "explained", "first_contact": True}
+    assert records[-1].data == {
+        "code": "explained",
+        "first_contact": True,
+        "classification": {"business_type": "B01", "cause": "C03", "product": "P02", "root_cause": "R04"},
+        "outcome": "not_upheld",
+        "redress_amount": None,
+    }
     assert chain_faults(records) == []
     out = StringIO()
     call_command("verify_audit_chain", stdout=out)

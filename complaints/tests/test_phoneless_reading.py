@@ -19,7 +19,7 @@ from casework.tests.customer_mail import customer_email
 from complaints import services
 from complaints.models import Complaint
 from complaints.tests.admin import CHANGELIST
-from complaints.tests.factories import register
+from complaints.tests.factories import CLASSIFIED, register
 from refunds.models import RefundType
 from refunds.models.cases import customer_lock_keys, customer_of
 from refunds.services import open_refund_case_from_complaint
@@ -68,7 +68,9 @@ def test_a_complaint_without_a_phone_is_told_by_e_mail_and_never_by_sms(agent, s
     services.verify_identity(complaint=complaint, actor=agent, method="security_questions")
     services.accept_complaint(complaint=complaint, actor=agent)
     services.start_complaint(complaint=complaint, actor=agent)
-    services.resolve_complaint(complaint=complaint, actor=agent, code="explained", summary="No fault found")
+    services.resolve_complaint(
+        **CLASSIFIED, complaint=complaint, actor=agent, code="explained", summary="No fault found"
+    )
 
     told = CustomerMessage.objects.filter(case_reference=complaint.reference).order_by("id")
     assert [(message.kind, message.channel, message.address) for message in told] == [

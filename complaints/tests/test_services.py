@@ -12,7 +12,7 @@ from casework.core.errors import ConcurrentChange, InvalidInput, PermissionRefus
 from casework.models import Notification, TransitionRecord
 from complaints import services
 from complaints.models import Complaint, State, Turn
-from complaints.tests.factories import register
+from complaints.tests.factories import CLASSIFIED, REFUNDED, register
 
 ALL_TRANSITIONS = {
     "accept": lambda c, u, team: services.accept_complaint(complaint=c, actor=u),
@@ -31,7 +31,7 @@ ALL_TRANSITIONS = {
     ),
     "customer_replied": lambda c, u, team: services.customer_replied(complaint=c, actor=u),
     "resolve": lambda c, u, team: services.resolve_complaint(
-        complaint=c, actor=u, code="refunded", summary="Refunded 88.00 CNY"
+        **REFUNDED, complaint=c, actor=u, code="refunded", summary="Refunded 88.00 CNY"
     ),
     "reopen": lambda c, u, team: services.reopen_complaint(
         complaint=c, actor=u, reason="Refund never arrived"
@@ -224,7 +224,9 @@ def test_a_stale_copy_cannot_overwrite_a_concurrent_change(verified, agent, othe
     stale = Complaint.objects.get(pk=complaint.pk)
     services.start_complaint(complaint=complaint, actor=agent)
     with pytest.raises(ConcurrentChange, match="changed by someone else"):
-        services.resolve_complaint(complaint=stale, actor=other_agent, code="explained", summary="Told them")
+        services.resolve_complaint(
+            **CLASSIFIED, complaint=stale, actor=other_agent, code="explained", summary="Told them"
+        )
     complaint.refresh_from_db()
     assert complaint.state == State.IN_PROGRESS
     assert complaint.resolution_summary == ""
@@ -256,6 +258,7 @@ def test_registering_needs_the_permission(technician):
 def test_first_contact_resolution_by_the_registering_agent(verified, agent):
     complaint = drive(verified(), State.ACCEPTED, agent, None)
     services.resolve_complaint(
+        **CLASSIFIED,
         complaint=complaint,
         actor=agent,
         code="explained",
@@ -270,7 +273,12 @@ def test_first_contact_resolution_is_refused_after_escalation(verified, agent, t
     services.return_findings(complaint=complaint, actor=technician, findings="Fixed")
     with pytest.raises(InvalidInput) as refused:
         services.resolve_complaint(
-            complaint=complaint, actor=agent, code="corrected", summary="x", is_first_contact=True
+            **CLASSIFIED,
+            complaint=complaint,
+            actor=agent,
+            code="corrected",
+            summary="x",
+            is_first_contact=True,
         )
     assert refused.value.field == "is_first_contact"
 
@@ -279,7 +287,12 @@ def test_first_contact_resolution_is_refused_to_another_agent(verified, agent, o
     complaint = drive(verified(), State.ACCEPTED, agent, None)
     with pytest.raises(InvalidInput):
         services.resolve_complaint(
-            complaint=complaint, actor=other_agent, code="explained", summary="x", is_first_contact=True
+            **CLASSIFIED,
+            complaint=complaint,
+            actor=other_agent,
+            code="explained",
+            summary="x",
+            is_first_contact=True,
         )
 
 
@@ -319,7 +332,9 @@ def test_resolution_stops_the_clock_and_lateness_survives(verified, agent):
     complaint = drive(verified(), State.ACCEPTED, agent, None)
     complaint.sla_clock.resolution_breached_at = complaint.sla_clock.resolution_due_at
     complaint.sla_clock.save()
-    services.resolve_complaint(complaint=complaint, actor=agent, code="corrected", summary="Fixed")
+    services.resolve_complaint(
+        **CLASSIFIED, complaint=complaint, actor=agent, code="corrected", summary="Fixed"
+    )
     assert complaint.sla_clock.stopped_at is not None
     assert complaint.sla_clock.is_breached()
 

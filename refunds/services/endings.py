@@ -29,8 +29,9 @@ def end_case(case: RefundCase, actor: Actor = None) -> None:
     """The case has ended: stop the deadline clock, and move the complaint it came from on."""
     clocks.stop_clock(case.sla_clock, at=timezone.now())
     clear_reminder(case)
-    resolution = None
+    resolution = redress = None
     if case.state == RefundState.REFUNDED:
+        redress = case.amount_to_pay  # the complaint's redress paid, for the returns
         summary = reasons.REFUNDED(
             money=format_money(case.amount_to_pay, case.currency),
             case=case.reference,
@@ -47,7 +48,9 @@ def end_case(case: RefundCase, actor: Actor = None) -> None:
             "state": case.get_state_display(),
             "reason": case.rejection_reason.rstrip("."),
         }
-    complaint_services.follow_linked_case(case, actor=actor, resolution=resolution, note=note)
+    complaint_services.follow_linked_case(
+        case, actor=actor, resolution=resolution, note=note, redress=redress
+    )
     if resolution is not None:
         # The handler and the complaint's holder are told, after the complaint moved on.
         handbacks.hand_back_along(

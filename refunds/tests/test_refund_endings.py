@@ -13,7 +13,7 @@ from casework.models import SlaClock, TransitionRecord
 from complaints import services as complaint_services
 from complaints.models import Complaint, ComplaintNote, ResolutionCode
 from complaints.models import State as ComplaintState
-from complaints.tests.factories import complaint_in_state
+from complaints.tests.factories import REFUNDED, complaint_in_state
 from refunds import services
 from refunds.models import RefundCase, RefundState, RefundType
 from refunds.tests.factories import ERROR, PATHS, SETTLED_AS, advance, report
@@ -111,9 +111,18 @@ def test_a_settled_refund_resolves_its_complaint_with_the_refund_reference(
         None,
         f"refund case {case.reference}",
     )
-    assert record.data == {"code": "refunded", "linked_case": case.reference}
+    assert record.data == {
+        "code": "refunded",
+        "linked_case": case.reference,
+        # Upheld, the refund its redress; the category's codes, and what nobody recorded yet.
+        "classification": {"business_type": "B03", "cause": "C08"},
+        "outcome": "upheld",
+        "redress_amount": "88.00",
+        "classification_missing": ["product", "root_cause"],
+    }
     assert SlaClock.objects.get(pk=resolved.sla_clock_id).stopped_at is not None
-    assert not ComplaintNote.objects.exists()
+    [note] = ComplaintNote.objects.all()  # for the holder: the codes to record
+    assert note.body.startswith("Resolved without its product, root cause")
 
 
 def test_a_refund_that_settles_while_the_complaint_waits_on_the_customer_leaves_a_note(
@@ -155,7 +164,11 @@ def test_a_failed_refund_reopens_the_complaint_resolved_meanwhile(
         refund_complaint, RefundState.PROCESSING, agent=agent, desk=refunds_desk, payments=payments_system
     )
     complaint_services.resolve_complaint(
-        complaint=refund_complaint, actor=agent, code="refunded", summary="Refund on its way to the customer"
+        **REFUNDED,
+        complaint=refund_complaint,
+        actor=agent,
+        code="refunded",
+        summary="Refund on its way to the customer",
     )
 
     report(case, payments_system, "failed")
@@ -181,7 +194,7 @@ def test_a_failed_refund_after_the_reopen_window_leaves_a_note(
         refund_complaint, RefundState.PROCESSING, agent=agent, desk=refunds_desk, payments=payments_system
     )
     complaint_services.resolve_complaint(
-        complaint=refund_complaint, actor=agent, code="refunded", summary="Refund on its way"
+        **REFUNDED, complaint=refund_complaint, actor=agent, code="refunded", summary="Refund on its way"
     )
 
     report(case, payments_system, "failed")

@@ -84,6 +84,10 @@ def test_an_agent_takes_a_complaint_from_registration_to_resolution(browser, age
     browser.press("Resolve")
     browser.choose("code", "corrected")
     browser.fill("summary", "The duplicate debit of 45.00 CNY was reversed.")
+    # The business type and cause come filled in from the category; the rest is the finding.
+    browser.choose("outcome", "upheld")
+    browser.choose("product", "P03 QR code payment")
+    browser.choose("root_cause", "R01 System or technical defect")
     browser.apply()
     assert browser.messages() == [f"{complaint.reference}: resolve done; it is now resolved."]
     assert browser.state() == "resolved"

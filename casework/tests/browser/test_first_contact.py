@@ -46,6 +46,9 @@ def _fill_the_call(browser) -> None:
     browser.fill("description", "Scanned a QR code to pay 45 yuan; the app says failed but I was charged.")
     browser.choose("verification_method", "SMS one-time code")
     browser.choose("code", "explained, no fault found")
+    browser.choose("outcome", "not upheld")
+    browser.choose("product", "P03 QR code payment")
+    browser.choose("root_cause", "R04 Third party (merchant, bank)")
 
 
 def _fresh_tab(browser) -> None:
