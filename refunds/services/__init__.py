@@ -6,11 +6,13 @@ transaction and returns the case (or what it made).
 - ``payments``: the instructions that pay an approved refund, and the settlement report;
 - ``endings``: what a case's end stops and hands the complaint it came from;
 - ``clock``: reminders before the deadline, the overdue notice after it;
-- ``provisional``: a provisional credit (Reg E) with its own deadline and its reversal.
+- ``provisional``: a provisional credit (Reg E) and its reversal; ``provisional_clock``:
+  its own deadline.
 
 Imported as ``refunds.services``: the use cases are re-exported here. ``clock`` imports
 none of the others, ``endings`` the clock, ``payments`` the endings and ``provisional``,
-``cases`` the clock and the endings, ``provisional`` the clock and ``cases``.
+``cases`` the clock and the endings, ``provisional`` the clock and ``cases``,
+``provisional_clock`` the clock.
 """
 
 from .cases import (
@@ -45,8 +47,8 @@ from .provisional import (
     open_provisional_credit,
     provisional_credit_refusal,
     reverse_provisional_credit,
-    run_credit_clock,
 )
+from .provisional_clock import run_credit_clock
 
 __all__ = [
     "CLOCKED",

@@ -16,7 +16,9 @@ what a complaint's Reg E extension asks before it may run to 45 (90) days.
   the debit goes to the payments system and the customer is told its date and amount and
   that payments to third parties are honoured for 5 business days (1005.11(d)(2)).
 - ``make_provisional_credit_final``: the error was found, the credit stands; also done by
-  the refund case's settlement (``endings.end_case``).
+  the refund case's settlement (``payments.report_settlement``).
+
+Its own deadline, warned before and marked late after, is ``provisional_clock``'s.
 
 Each step is recorded on the refund case's trail (its chain, its timeline, the auditors'
 export); the credit's own fields keep their history.
@@ -32,14 +34,12 @@ from typing import Any
 import django_fsm
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext as _
 
 from casework.cases import sweep
 from casework.cases.opening import require
-from casework.cases.teams import team_for_code
 from casework.cases.transitions import (
     check_permission,
     check_state,
@@ -61,10 +61,9 @@ from casework.trail.reasons import SystemReason, split
 from complaints.services import customer_notices
 
 from .. import reasons
-from ..models import OPEN_REFUND_STATES, CreditState, PaymentTransaction, ProvisionalCredit, RefundCase
+from ..models import CreditState, PaymentTransaction, ProvisionalCredit, RefundCase
 from ..money import check_amount, format_money, in_minor_units
 from .cases import _check_within_refundable
-from .clock import REFUNDS_TEAM, SUPERVISORS_TEAM, handler_mailboxes
 
 
 class ConflictingCreditReport(CaseworkError):
@@ -92,12 +91,6 @@ CREDIT_INSTRUCTION = outbox.register_kind(
 )
 REVERSAL_INSTRUCTION = outbox.register_kind(
     "provisional_credit_reversal", pgettext_lazy("notice kind", "provisional credit reversal")
-)
-CREDIT_DUE_SOON = outbox.register_kind(
-    "provisional_credit_due_soon", pgettext_lazy("notice kind", "provisional credit due soon")
-)
-CREDIT_LATE = outbox.register_kind(
-    "provisional_credit_late", pgettext_lazy("notice kind", "provisional credit late")
 )
 
 
@@ -488,75 +481,6 @@ def provisional_credit_refusal(complaint, *, by: dt.datetime) -> str | None:
         "The longer limit needs the disputed amount provisionally credited by %(by)s: credit it "
         "on the complaint's refund case first."
     ) % {"by": when}
-
-
-# The credit's own deadline: warned before, marked late after (the sweep, every minute).
-
-
-def _desk_mailboxes(credit: ProvisionalCredit, *, late: bool) -> list[str]:
-    told = {team_for_code(REFUNDS_TEAM).mailbox, *handler_mailboxes(credit.refund_case)}
-    if late:
-        told.add(team_for_code(SUPERVISORS_TEAM).mailbox)
-    return sorted(told)
-
-
-def _notify(credit: ProvisionalCredit, *, kind: str, late: bool) -> None:
-    with outbox.notice_language():
-        subject = (
-            _("[%(reference)s] provisional credit late: due %(due)s")
-            if late
-            else _("[%(reference)s] provisional credit due %(due)s")
-        ) % {"reference": credit.reference, "due": sweep.local(credit.due_at)}
-        body = render_to_string("refunds/provisional_credit_notice.txt", {"credit": credit, "late": late})
-    for recipient in _desk_mailboxes(credit, late=late):
-        outbox.enqueue(
-            idempotency_key=f"{credit.idempotency_key}-{'late' if late else 'due-soon'}-"
-            f"{credit.due_at:%Y%m%d%H%M}-{recipient}",
-            kind=kind,
-            recipient=recipient,
-            subject=subject,
-            body=body,
-            case=credit.refund_case,
-        )
-
-
-def _due_credits(**filters) -> list[ProvisionalCredit]:
-    """Due credits of cases still open, locked (another sweep skips them), by index."""
-    return list(
-        ProvisionalCredit.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("refund_case__transaction", "refund_case__handler")
-        .filter(
-            state=CreditState.DUE, late_at__isnull=True, refund_case__state__in=OPEN_REFUND_STATES, **filters
-        )
-        .order_by("due_at")[: sweep.SWEEP_BATCH]
-    )
-
-
-def warn_due_credits(now: dt.datetime) -> int:
-    """Warn the refunds desk once about each credit nearing its deadline."""
-    with transaction.atomic():
-        credits = _due_credits(warned_at__isnull=True, warn_at__lte=now, due_at__gte=now)
-        for credit in credits:
-            ProvisionalCredit.objects.filter(pk=credit.pk).update(warned_at=now)
-            _notify(credit, kind=CREDIT_DUE_SOON, late=False)
-    return len(credits)
-
-
-def mark_late_credits(now: dt.datetime) -> int:
-    """Mark each credit not made by its deadline late, for good, and tell the desk and the
-    supervisors."""
-    with transaction.atomic():
-        credits = _due_credits(due_at__lt=now)
-        for credit in credits:
-            credit.late_at = credit.due_at
-            credit._change_reason = "late"
-            credit.save(update_fields=["late_at"])
-            _notify(credit, kind=CREDIT_LATE, late=True)
-    return len(credits)
-
-
-def run_credit_clock(now: dt.datetime) -> dict[str, int]:
-    return {"due_soon": warn_due_credits(now), "late": mark_late_credits(now)}
 
 
 def standing_credit(case: RefundCase) -> ProvisionalCredit | None:
