@@ -63,6 +63,9 @@ may_reverse.refusal = reversal_refusal
 class ProvisionalCredit(ConcurrentTransitionMixin, models.Model):
     """The disputed amount credited for the time of the investigation: one per refund case."""
 
+    # Not a case of its own: each of its steps is recorded on its refund case's trail.
+    trail_case_field = "refund_case"
+
     refund_case = models.OneToOneField(
         RefundCase, on_delete=models.PROTECT, related_name="provisional_credit", verbose_name=_("refund case")
     )
