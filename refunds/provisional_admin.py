@@ -182,7 +182,7 @@ def deadline_badge(credit: ProvisionalCredit, now=None) -> tuple[str, str]:
     if credit.state != CreditState.DUE:
         if credit.is_late:
             return "late", gettext("credited late")
-        return "met", credit.get_state_display()
+        return "met", gettext("credited in time")
     if credit.is_late or now > credit.due_at:
         return "late", gettext("late %(span)s") % {"span": span(now - credit.due_at)}
     tone = "soon" if now >= credit.due_at - SOON else "ok"
@@ -276,7 +276,12 @@ def panel(request, model_admin, case: RefundCase) -> dict | None:
         "late_at": _when(credit.late_at),
         "credited_at": _when(credit.credited_at),
         "reversed_at": _when(credit.reversed_at),
-        "honoured_until": _when(credit.honoured_until),
+        # The day the customer was told, on the calendar the 5 business days run on.
+        "honoured_until": (
+            f"{credit.honoured_until.astimezone(provisional.working_time(case.complaint).zone):%Y-%m-%d}"
+            if credit.honoured_until
+            else ""
+        ),
         "finalised_at": _when(credit.finalised_at),
         "four_eyes": four_eyes,
         "steps": steps,
