@@ -37,6 +37,8 @@ from .models import (
     four_eyes_refusal,
 )
 from .money import format_money
+from .provisional_admin import STEPS as PROVISIONAL_STEPS
+from .provisional_admin import ProvisionalCreditAdminMixin, ProvisionalCreditFilter, list_badge
 
 
 def _evidence_added(case: RefundCase, evidence: RefundEvidence) -> StepDone:
@@ -151,7 +153,7 @@ class PaymentInstructionInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(RefundCase)
-class RefundCaseAdmin(BulkAssignMixin, CaseAdmin):
+class RefundCaseAdmin(ProvisionalCreditAdminMixin, BulkAssignMixin, CaseAdmin):
     transition_services = {
         "start_review": services.start_review,
         "request_evidence": services.request_evidence,
@@ -171,7 +173,7 @@ class RefundCaseAdmin(BulkAssignMixin, CaseAdmin):
         "reject": ReasonForm,
         "cancel": forms.CancelForm,
     }
-    steps = STEPS
+    steps = STEPS + PROVISIONAL_STEPS
     timeline_sources = (
         timeline.transitions,
         timeline.rows(
@@ -226,6 +228,7 @@ class RefundCaseAdmin(BulkAssignMixin, CaseAdmin):
         ("handler", StaffListFilter),
         RefundDeadlineFilter,
         AwaitingApprovalFilter,
+        ProvisionalCreditFilter,
         *LATER_DASHBOARD_FILTERS,
     )
     # "Assign to…" on the list (casework.admin.bulk), through the assign-handler step's service.
@@ -324,12 +327,12 @@ class RefundCaseAdmin(BulkAssignMixin, CaseAdmin):
     @admin.display(description=_("amount"), ordering="requested_amount")
     def amount(self, case: RefundCase) -> str:
         requested = format_money(case.requested_amount, case.currency)
-        if case.approved_amount is None or case.approved_amount == case.requested_amount:
-            return requested
-        return gettext("%(requested)s (approved %(approved)s)") % {
-            "requested": requested,
-            "approved": format_money(case.approved_amount, case.currency),
-        }
+        if case.approved_amount is not None and case.approved_amount != case.requested_amount:
+            requested = gettext("%(requested)s (approved %(approved)s)") % {
+                "requested": requested,
+                "approved": format_money(case.approved_amount, case.currency),
+            }
+        return format_html("{}{}", requested, list_badge(case))  # a provisional credit due or late
 
     @admin.display(description=_("transaction"), ordering="transaction__reference")
     def transaction_reference(self, case: RefundCase) -> str:

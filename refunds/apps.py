@@ -18,6 +18,7 @@ class RefundsConfig(AppConfig):
         from .models import OPEN_REFUND_STATES, RefundCase, RefundEvidence, RefundState
 
         sweep.register("refunds", services.run_clock)
+        sweep.register("provisional_credits", services.run_credit_clock)
         evidence.register(RefundEvidence, case="case")
         kinds.register(
             kinds.CaseKind(

@@ -36,3 +36,25 @@ FAILED_AT_PAYMENTS = reasons.register(
     "refunds.failed_at_payments",
     _("Refund %(case)s failed at payments: %(error)s. Tell the customer; retry or reconsider."),
 )
+PROVISIONAL_CREDIT_OPENED = reasons.register(
+    "refunds.provisional_credit_opened",
+    _("Provisional credit of %(amount)s sent to payments; due %(due)s"),
+)
+PROVISIONAL_CREDITED = reasons.register(
+    "refunds.provisionally_credited",
+    _("Provisionally credited %(amount)s (payments reference %(reference)s)"),
+)
+PROVISIONAL_CREDITED_LATE = reasons.register(
+    "refunds.provisionally_credited_late",
+    _(
+        "Provisionally credited %(amount)s (payments reference %(reference)s), late: it was due "
+        "%(due)s, so the longer investigation limit is closed"
+    ),
+)
+PROVISIONAL_CREDIT_FINAL = reasons.register(
+    "refunds.provisional_credit_final", _("Provisional credit of %(amount)s made final: the error was found")
+)
+PROVISIONAL_CREDIT_FINAL_ON_SETTLEMENT = reasons.register(
+    "refunds.provisional_credit_final_on_settlement",
+    _("Provisional credit of %(amount)s made final: refund %(case)s settled"),
+)

@@ -10,7 +10,7 @@ from casework.models import Partner
 from .models import PaymentTransaction, RefundCase, RefundState
 
 # What each row of the refund case list shows beside the case itself.
-LIST_RELATED = ("transaction", "handler", "sla_clock")
+LIST_RELATED = ("transaction", "handler", "sla_clock", "provisional_credit")
 
 
 def refund_case_list(queryset: QuerySet[RefundCase] | None = None) -> QuerySet[RefundCase]:

@@ -34,6 +34,8 @@ PLACEHOLDERS = {
     "outcome": _("the decision, e.g. refunded, explained"),
     "summary": _("what was decided and why, as written by the agent"),
     "amount": _("the amount concerned, with its currency"),
+    "debit_date": _("the day a provisional credit is taken back (debited)"),
+    "honoured_until": _("after a reversal, the last day payments to third parties are honoured"),
     "account": _("the wallet account, masked (****1234)"),
     "hotline": _("the customer service hotline"),
     "regulator": _("where the customer may complain if not satisfied"),

@@ -84,6 +84,17 @@ REFUND_SETTLED = register_notice(
     pgettext_lazy("customer notice", "Refund paid notice"),
     pgettext_lazy("notice kind", "customer refund paid"),
 )
+# Regulation E: the provisional credit made, and taken back (12 CFR 1005.11(c)(2)(iv), (d)(2)).
+PROVISIONAL_CREDIT = register_notice(
+    "provisional_credit",
+    pgettext_lazy("customer notice", "Provisional credit notice"),
+    pgettext_lazy("notice kind", "customer provisional credit"),
+)
+CREDIT_REVERSED = register_notice(
+    "credit_reversed",
+    pgettext_lazy("customer notice", "Credit reversed notice"),
+    pgettext_lazy("notice kind", "customer credit reversed"),
+)
 UNLOCK_EXECUTED = register_notice(
     "unlock_executed",
     pgettext_lazy("customer notice", "Account unlocked notice"),

@@ -55,7 +55,9 @@ from casework.tests.users import make_user
 from complaints.tests.factories import complaint_in_state
 from config.wsgi import application
 from refunds.models import RefundCase
+from refunds.services import open_provisional_credit
 from refunds.tests.factories import PAYMENTS_SYSTEM, advance
+from refunds.tests.provisional import refund_under
 
 MAX_EXAMPLES = int(os.environ.get("CONTRACT_MAX_EXAMPLES", "100"))
 EXAMPLE_ACCOUNT_NUMBER = "WLT-6201-7788"
@@ -194,6 +196,11 @@ def contract_world(db, fresh_throttle_counts):
         case = RefundCase.objects.get(reference=reference)
         case = advance(case, *steps, desk=desk, second=second, payments=payments_user)
         instructions.extend(case.instructions.values_list("idempotency_key", flat=True))
+    # Provisional credits (Reg E) instructed to the payments system, to read and report.
+    credits = [
+        open_provisional_credit(refund_case=refund_under(agent, desk), actor=desk).idempotency_key
+        for _ in range(2)
+    ]
 
     yield {
         "keys": {"settlements": payments_key},
@@ -203,6 +210,7 @@ def contract_world(db, fresh_throttle_counts):
             "/api/v1/account-requests/": account_requests,
             "/api/v1/refund-cases/": refunds,
             "/api/v1/payment-instructions/": instructions,
+            "/api/v1/provisional-credits/": credits,
         },
         "calls": Counter(),
     }

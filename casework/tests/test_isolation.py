@@ -136,6 +136,11 @@ PAYMENTS_ROUTES = [
     Route("POST", "payment-instructions/{key}/report/", body=lambda: {"outcome": "settled"}),
 ]
 ROUTES = CASE_ROUTES + CREATE_ROUTES + PAYMENTS_ROUTES
+# The payments system's report of a provisional credit (refunds.api.provisional).
+CREDIT_ROUTES = [
+    Route("GET", "provisional-credits/{key}/"),
+    Route("POST", "provisional-credits/{key}/credited/", body=lambda: {"processor_reference": "PSP-1"}),
+]
 NAMING_A_CASE = [route for route in CASE_ROUTES if route.names_a_case]
 LISTS = [route for route in CASE_ROUTES if not route.names_a_case]
 

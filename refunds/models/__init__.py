@@ -32,7 +32,7 @@ from .cases import (
 )
 from .evidence import EvidenceKind, RefundEvidence, evidence_path
 from .payments import InstructionStatus, PaymentInstruction, PaymentTransaction, money_field
-from .provisional import CreditState, ProvisionalCredit
+from .provisional import CreditState, ProvisionalCredit, reversal_refusal
 
 __all__ = [
     "CANCELLABLE_STATES",
@@ -61,4 +61,5 @@ __all__ = [
     "has_first_approval_if_large",
     "may_approve",
     "money_field",
+    "reversal_refusal",
 ]

@@ -21,8 +21,9 @@ from complaints.services import customer_notices
 
 from .. import reasons
 from ..models import InstructionStatus, PaymentInstruction, RefundCase
-from ..money import format_money
+from ..money import format_money, in_minor_units
 from .endings import after_payment_failed, end_case
+from .provisional import finalise_on_settlement, standing_credit
 
 
 class UnknownInstruction(CaseworkError):
@@ -62,6 +63,14 @@ def _instruct_payment(case: RefundCase) -> PaymentInstruction:
         "amount": str(instruction.amount),
         "currency": instruction.currency,
     }
+    credit = standing_credit(case)
+    if credit is not None:
+        # Reg E: the customer already has this much as a provisional credit, which the
+        # refund's settlement makes final; the payments system pays only the rest.
+        payload["provisionally_credited"] = {
+            "idempotency_key": credit.idempotency_key,
+            "amount": str(in_minor_units(credit.amount, credit.currency)),
+        }
     outbox.enqueue(
         idempotency_key=instruction.idempotency_key,
         kind=INSTRUCTION_NOTICE,
@@ -160,6 +169,7 @@ def report_settlement(
                 arguments={"processor_reference": processor_reference},
             )
             _tell_paid(case, actor)
+            finalise_on_settlement(case)  # the error was found: a provisional credit stands
         else:
             run_transition(
                 case,
