@@ -227,6 +227,8 @@ CUSTOMER_TIME_ZONE = os.environ.get("CUSTOMER_TIME_ZONE", TIME_ZONE)
 # (blank: the PBOC's financial consumer hotline 12363, in the customer's language).
 CUSTOMER_HOTLINE = os.environ.get("CUSTOMER_HOTLINE", "95017")
 CUSTOMER_REGULATOR_CHANNEL = os.environ.get("CUSTOMER_REGULATOR_CHANNEL", "")
+# The firm the returns and the public disclosure are in the name of (the CFPB "Company").
+INSTITUTION_NAME = os.environ.get("INSTITUTION_NAME", "Demo Wallet Payments Co., Ltd.")
 
 # History: reverting would write an old state past the state machine.
 SIMPLE_HISTORY_REVERT_DISABLED = True

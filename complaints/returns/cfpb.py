@@ -143,7 +143,7 @@ class CfpbExport:
         """Each complaint's row, in the order received, from a server-side cursor."""
         now = now or timezone.now()
         zone = m.zone_of(self.regime)
-        company = getattr(settings, "INSTITUTION_NAME", "")
+        company = settings.INSTITUTION_NAME
         values = self.queryset().order_by("created_at", "pk").values_list(*COLUMNS)
         for row in values.iterator(chunk_size=CHUNK_SIZE):
             yield cfpb_row(dict(zip(COLUMNS, row, strict=True)), zone=zone, company=company, now=now)

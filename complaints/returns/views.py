@@ -291,7 +291,7 @@ def print_view(request: HttpRequest, slug: str) -> HttpResponse:
     report = _report(request, slug)
     context = {
         "report": report,
-        "institution": getattr(settings, "INSTITUTION_NAME", "") or admin.site.site_header,
+        "institution": settings.INSTITUTION_NAME or admin.site.site_header,
         "printed_at": timezone.localtime(timezone.now(), measures.zone_of(report.regime)),
     }
     files.log_download(request, report, files.file_name(report, "html"))
