@@ -40,7 +40,7 @@ class RefundsConfig(AppConfig):
                 decision_filter=Q(first_approved_by__isnull=False),
                 decide_permission="refunds.approve_refundcase",
                 maker_fields=("submitted_by", "first_approved_by"),
-                row_related=("transaction",),
+                row_related=("transaction", "provisional_credit"),
                 customer_contact=customer_notices.linked_customer_contact,
             )
         )

@@ -179,7 +179,9 @@ def api_routes() -> set[tuple[str, str]]:
 
 def test_every_api_route_is_covered(db):
     served = api_routes()
-    covered = {(route.method, route.pattern) for route in ROUTES}
+    # The payments system's credit reports are no partner's: refunds/tests/test_provisional_credit_doors.py
+    # holds them to their own credentials; here they only count as covered.
+    covered = {(route.method, route.pattern) for route in ROUTES + CREDIT_ROUTES}
 
     assert served - covered == set(), "routes under /api/v1/ with no isolation test: add them to ROUTES"
     assert covered - served == set(), "ROUTES names routes that no longer exist"
@@ -235,6 +237,8 @@ def cases_of(partner: Partner, agent, account_number: str) -> dict[CaseType, obj
         case_type.model.objects.filter(pk=case.pk).update(
             created_at=ALIGNED_CREATED_AT, updated_at=ALIGNED_UPDATED_AT
         )
+    # An outcome too, as a decided complaint has, so the outcome filter has one to match.
+    COMPLAINTS.model.objects.filter(pk=complaint.pk).update(outcome="partly_upheld")
     return {case_type: case_type.model.objects.get(pk=case.pk) for case_type, case in made.items()}
 
 
@@ -295,7 +299,9 @@ def filter_value(case, parameter: str) -> str:
     value = getattr(
         case, {"updated_since": "updated_at", "created_since": "created_at"}.get(parameter, parameter)
     )
-    return value.isoformat() if isinstance(value, dt.datetime) else str(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return getattr(value, "code", value) if hasattr(value, "dimension") else str(value)
 
 
 LIST_FILTERS = [

@@ -62,6 +62,24 @@ def test_every_notice_template_masks_the_numbers_and_links_to_the_case(
     handback = SimpleNamespace(case_reference=complaint.reference)
     context = {"handback": handback, "what": "Findings returned", "case": complaint, "detail": "Ledger check"}
     rendered.append(("casework/handback_notice.txt", context, complaint, ()))
+    context = {
+        "complaint": complaint,
+        "asker": agent,
+        "tier": "to 60 days (civil-law count)",
+        "request": SimpleNamespace(reason="Ledger check"),
+    }
+    rendered.append(("complaints/extension_approval_notice.txt", context, complaint, ()))
+    credit = SimpleNamespace(
+        reference=refund.reference,
+        amount_display="30.00 CNY",
+        due_at=complaint.created_at,
+        idempotency_key=f"{refund.reference}-PCR",
+        refund_case=refund,
+    )
+    for late in (False, True):
+        rendered.append(
+            ("refunds/provisional_credit_notice.txt", {"credit": credit, "late": late}, refund, ())
+        )
     numbers = {PHONE, ACCOUNT}
     for at, state in enumerate(("submitted", "identity_verified", "pending_review", "approved")):
         account = wallet_account(account_number=f"WLT-770{at}-432{at}")

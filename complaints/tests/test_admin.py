@@ -344,7 +344,7 @@ def test_reassign_is_for_supervisors(client, agent, other_agent, supervisor):
     assert TransitionRecord.objects.latest("id").transition == "assign"
 
 
-def test_holding_response_extends_the_deadline(client, agent):
+def test_holding_response_extends_the_deadline(holding_reply_regime, client, agent):
     complaint = complaint_in_state(State.IN_PROGRESS, agent=agent)
     due_before = complaint.sla_clock.resolution_due_at
     client.force_login(agent)

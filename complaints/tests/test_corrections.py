@@ -182,7 +182,9 @@ def test_the_clock_runs_on_the_policy_of_the_new_priority(agent, supervisor):
     assert clock.status() == SlaStatus.ON_TRACK
 
 
-def test_the_clock_keeps_its_extension_and_its_answered_first_response(agent, supervisor):
+def test_the_clock_keeps_its_extension_and_its_answered_first_response(
+    holding_reply_regime, agent, supervisor
+):
     complaint = complaint_in_state(State.IN_PROGRESS, agent=agent)
     complaint = services.send_holding_response(
         complaint=complaint, actor=agent, holding_response="The bank must confirm the debit first."

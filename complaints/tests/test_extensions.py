@@ -29,7 +29,7 @@ from casework.tests.users import make_user
 from complaints import services
 from complaints.models import Complaint, State
 from complaints.services import extensions
-from complaints.tests.factories import complaint_in_state
+from complaints.tests.factories import CLASSIFIED, complaint_in_state
 from complaints.tests.regimes import (
     DAY_60,
     NEW_YORK,
@@ -199,7 +199,9 @@ def test_only_the_asker_withdraws_a_waiting_request(agent, other_agent, pboc):
 def test_an_ended_complaints_request_is_not_approved(agent, supervisor, pboc):
     complaint = received_complaint(agent, pboc)
     request = services.request_extension(complaint=complaint, actor=agent, reason=REASON)
-    services.resolve_complaint(complaint=fresh(complaint), actor=agent, code="corrected", summary="Refunded.")
+    services.resolve_complaint(
+        complaint=fresh(complaint), actor=agent, code="corrected", summary="Corrected.", **CLASSIFIED
+    )
 
     with pytest.raises(TransitionRefused, match="no longer runs"):
         services.approve_extension(request=ExtensionRequest.objects.get(pk=request.pk), actor=supervisor)
@@ -232,6 +234,7 @@ def credit(complaint, agent, *, credited_at):
         state=CreditState.CREDITED,
         credited_at=credited_at,
         credited_by=agent,
+        processor_reference="PSP-20260814-1",
     )
 
 
@@ -262,7 +265,7 @@ def test_reg_e_45_days_are_refused_with_a_credit_made_too_late(agent):
     complaint = reg_e_complaint(agent)
     credit(complaint, agent, credited_at=REG_E_CREDIT_BY + dt.timedelta(minutes=1))
 
-    with pytest.raises(InvalidInput, match="provisionally credited"):
+    with pytest.raises(InvalidInput, match="after 2026-08-18 05:00: the longer limit needs it made in time"):
         services.request_extension(complaint=complaint, actor=agent, reason="The merchant has not answered.")
 
 

@@ -15,7 +15,8 @@ from complaints.services.extensions import extension_refusal
 from complaints.tests.factories import complaint_in_state, file_complaint
 
 HOLDING_RESPONSE = "We are waiting for the card scheme's trace."
-ALREADY_SENT = "A holding response was already sent for this case."
+# PSD2 has one extension (the holding reply); a second is refused in these words.
+ALREADY_SENT = "EU: Payment Services Directive 2 (PSD2) (2015) allows no further extension of this complaint."
 NOT_OPEN = "An extension is asked for only on an open complaint."
 
 
@@ -43,7 +44,9 @@ def test_a_holding_response_is_offered_while_the_complaint_is_open_and_none_was_
     assert "Request extension" in offered_steps(client, complaint)
 
 
-def test_a_second_holding_response_is_refused_in_the_same_words_by_both_doors(client, agent):
+def test_a_second_holding_response_is_refused_in_the_same_words_by_both_doors(
+    holding_reply_regime, client, agent
+):
     complaint = complaint_in_state(State.IN_PROGRESS, agent=agent)
     services.send_holding_response(complaint=complaint, actor=agent, holding_response=HOLDING_RESPONSE)
     complaint.refresh_from_db()

@@ -21,7 +21,7 @@ SHOTS = settings.VAR_DIR / "screenshots" / "customer-notices"
 
 
 def test_the_timeline_shows_each_customer_message_masked_with_its_status(
-    browser, agent, supervisor, settings
+    holding_reply_regime, browser, agent, supervisor, settings
 ):
     settings.CUSTOMER_QUIET_HOURS = ""
     complaint = register(agent, customer_phone="13800138000")
