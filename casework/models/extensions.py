@@ -72,6 +72,8 @@ def needs_no_approval(request: ExtensionRequest) -> bool:
 class ExtensionRequest(ConcurrentTransitionMixin, models.Model):
     """One case's request to run to a longer limit, and what became of it."""
 
+    # An action of a case with its own states: each step is recorded in its case's trail.
+    trail_case_field = "case"
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, verbose_name=_("content type"))
     object_id = models.PositiveBigIntegerField(verbose_name=_("object id"))
     case = GenericForeignKey("content_type", "object_id")
