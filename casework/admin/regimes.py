@@ -6,8 +6,9 @@ one the default unmarks the one that was, in the same transaction."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext, ngettext
@@ -61,8 +62,42 @@ class RegimeExtensionInline(FrozenWhileInUse, admin.TabularInline):
     )
 
 
+def seen_token(regime: Regime) -> str:
+    """What the regime and its rules were when read: the newest history row of each. Every
+    save of the regime, a limit or an extension (the admin's saves keep history) moves it."""
+    newest = [
+        model.history.filter(**{lookup: regime.pk}).aggregate(newest=Max("history_id"))["newest"] or 0
+        for model, lookup in ((Regime, "id"), (RegimeLimit, "regime_id"), (RegimeExtension, "regime_id"))
+    ]
+    return "-".join(str(value) for value in newest)
+
+
+class RegimeForm(forms.ModelForm):
+    """The regime as its editor saw it: a save over someone else's newer change is refused."""
+
+    seen = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None and "seen" in self.fields:
+            self.fields["seen"].initial = seen_token(self.instance)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is not None and "seen" in self.fields:
+            # The admin's change view runs in one transaction: the lock holds until it saved.
+            Regime.objects.select_for_update().filter(pk=self.instance.pk).exists()
+            if cleaned.get("seen") != seen_token(self.instance):
+                raise forms.ValidationError(
+                    gettext("Someone else changed this regime after you opened it; reload and try again."),
+                    code="stale",
+                )
+        return cleaned
+
+
 @admin.register(Regime)
 class RegimeAdmin(AppendOnlyHistoryAdmin):
+    form = RegimeForm
     # Fits 1366 px beside the navigation: the name is on the page, the jurisdiction a filter.
     list_display = ("code", "version", "authority", "is_default", "is_active", "cases_using")
     list_display_links = ("code", "version")
@@ -82,6 +117,10 @@ class RegimeAdmin(AppendOnlyHistoryAdmin):
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and self.has_change_permission(request, obj):
+            # The hidden token of what the editor read (RegimeForm), with the use flags.
+            *first, (title, options) = fieldsets
+            fieldsets = (*first, (title, {**options, "fields": (*options["fields"], "seen")}))
         if obj is None or not obj.is_in_use:
             return fieldsets
         # Said where the reader looks first: why nothing but its use can be changed.

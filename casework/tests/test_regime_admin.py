@@ -140,3 +140,22 @@ def test_an_inactive_regime_cannot_be_the_default(client, supervisor):
         response.context["adminform"].form.errors["is_default"]
     )
     assert pboc().is_default
+
+
+def test_a_save_over_someone_elses_newer_change_is_refused_and_keeps_theirs(client, supervisor):
+    disp = Regime.objects.get(code="uk-disp")
+    client.force_login(supervisor)
+    opened = form_data(client.get(change_url(disp)))
+    # Meanwhile another supervisor saves a limit of the same regime.
+    limit = disp.limits.get(milestone="summary_resolution")
+    limit.note = "Checked against DISP 1.5.1R."
+    limit.save()
+
+    response = client.post(change_url(disp), opened | {"is_default": "on"})
+
+    assert response.status_code == 200
+    assert "Someone else changed this regime after you opened it" in str(
+        response.context["adminform"].form.non_field_errors()
+    )
+    assert not Regime.objects.get(pk=disp.pk).is_default
+    assert RegimeLimit.objects.get(pk=limit.pk).note == "Checked against DISP 1.5.1R."
