@@ -29,7 +29,6 @@ from casework.models import CaseType, ExtensionRequest, ExtensionState, Regime, 
 from casework.models import extensions as extension_rules
 from casework.notices import outbox
 from casework.sla import clocks
-from casework.sla.calendars import WorkingTime
 from casework.sla.regimes import next_extension
 from complaints.models import Complaint
 from complaints.services import customer_notices
@@ -117,11 +116,12 @@ def extension_refusal(complaint: Complaint) -> str | None:
 
 
 def credit_deadline(complaint: Complaint, rule: RegimeExtension):
-    """By when the disputed amount must be provisionally credited for ``rule`` to open."""
-    calendar = rule.regime.calendar or complaint.sla_clock.policy.calendar
-    return WorkingTime(calendar).add(
-        complaint.sla_clock.started_at, rule.provisional_credit_target, rule.provisional_credit_unit
-    )
+    """By when the disputed amount must be provisionally credited for ``rule`` to open: the
+    credit's own due time, as the refund case's credit is given it."""
+    # Imported here: refunds builds on complaints, not the other way round.
+    from refunds.services.provisional import credit_due_at
+
+    return credit_due_at(complaint, rule)
 
 
 def tier_words(complaint: Complaint, rule: RegimeExtension | None) -> str:
