@@ -179,7 +179,7 @@ class AccountRequestAdmin(MaskedFieldsAdmin, CaseAdmin):
 
     # Fits 1366 px (casework.admin.columns); kind and lock reason are filters too. No one
     # is assigned a request: the agent who opened it carries it to review.
-    list_display = ("reference", "customer", "summary", "state_badge", "next_deadline", "holder")
+    list_display = ("reference", "customer_column", "summary", "state_badge", "next_deadline", "holder")
     # Nobody holds an account request (it is not on My work): the list shows who submitted it.
     holder_field = "submitted_by"
     list_filter = (
@@ -242,7 +242,7 @@ class AccountRequestAdmin(MaskedFieldsAdmin, CaseAdmin):
     # Columns.
 
     @admin.display(description=_("customer"))
-    def customer(self, account_request: AccountRequest) -> str:
+    def customer_column(self, account_request: AccountRequest) -> str:
         number = masked_html(account_request, "account", self.masked_fields["account"])
         return format_html(
             '<span class="case-customer">{}</span> <span class="case-customer-detail">{}</span>',

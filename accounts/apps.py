@@ -42,5 +42,6 @@ class AccountsConfig(AppConfig):
                 decision_permissions=(("accounts.approve_risk_accountrequest", NEEDS_RISK_OFFICER),),
                 row_related=("account",),
                 customer_contact=customer_notices.linked_customer_contact,
+                customer_field="customer",
             )
         )

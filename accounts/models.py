@@ -15,6 +15,7 @@ from casework.cases.transitions import condition
 from casework.core.chain import ChainedHistoricalRecords
 from casework.core.evidence import EvidenceFileField, unguessable_path
 from casework.core.limits import REASON_MAX_LENGTH, STATEMENT_MAX_LENGTH, bounded_text
+from casework.customers.identity import CustomerLinked, customer_field, keys_of
 from casework.models import Partner, SlaClock
 
 
@@ -259,7 +260,7 @@ def may_approve(request: AccountRequest, user) -> bool:
 may_approve.refusal = approval_refusal
 
 
-class AccountRequest(ConcurrentTransitionMixin, models.Model):
+class AccountRequest(CustomerLinked, ConcurrentTransitionMixin, models.Model):
     """A customer's request to unlock (or lock) their wallet account."""
 
     reference = models.CharField(_("reference"), max_length=30, unique=True, editable=False)
@@ -275,6 +276,8 @@ class AccountRequest(ConcurrentTransitionMixin, models.Model):
     account = models.ForeignKey(
         WalletAccount, on_delete=models.PROTECT, related_name="requests", verbose_name=_("account")
     )
+    # The account's holder (casework.customers), found by its number when the request opens.
+    customer = customer_field()
     lock_reason = models.CharField(
         _("lock reason"),
         max_length=24,
@@ -401,6 +404,9 @@ class AccountRequest(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self) -> str:
         return self.reference or gettext("new account request")
+
+    def customer_keys(self):
+        return keys_of(account_number=self.account.account_number)
 
     @property
     def needs_risk_officer(self) -> bool:

@@ -349,7 +349,15 @@ class ComplaintAdmin(
     editable_fields = forms.EDITABLE_DETAILS
 
     # Fits 1366 px: channel, priority and team are filters (casework.admin.columns).
-    list_display = ("reference", "customer", "category", "summary", "state_badge", "next_deadline", "holder")
+    list_display = (
+        "reference",
+        "customer_column",
+        "category",
+        "summary",
+        "state_badge",
+        "next_deadline",
+        "holder",
+    )
     list_filter = (
         SavedViewsFilter,  # the "Views" block, atop the filters
         OpenCasesFilter,  # open cases unless asked otherwise
@@ -531,7 +539,7 @@ class ComplaintAdmin(
     # Columns.
 
     @admin.display(description=_("customer"), ordering="customer_name")
-    def customer(self, complaint: Complaint) -> str:
+    def customer_column(self, complaint: Complaint) -> str:
         # The masked phone; a customer who wrote in and gave none yet, by their masked e-mail.
         if complaint.has_phone:
             detail = masked_html(complaint, "customer_phone", self.masked_fields["customer_phone"])

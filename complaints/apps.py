@@ -47,5 +47,6 @@ class ComplaintsConfig(AppConfig):
                     phone_field="customer_phone",
                 ),
                 customer_contact=customer_notices.customer_contact,
+                customer_field="customer",
             )
         )

@@ -265,6 +265,9 @@ CELERY_BEAT_SCHEDULE = {
 # Case rules that operations may tune per environment.
 COMPLAINT_REOPEN_WINDOW_DAYS = env_int("COMPLAINT_REOPEN_WINDOW_DAYS", 14)
 COMPLAINT_AUTO_CLOSE_DAYS = env_int("COMPLAINT_AUTO_CLOSE_DAYS", 7)
+# Likely duplicates (complaints.duplicates): an open complaint of the same customer in the
+# same category registered this many hours before or after.
+COMPLAINT_DUPLICATE_WINDOW_HOURS = env_int("COMPLAINT_DUPLICATE_WINDOW_HOURS", 48, minimum=1)
 # The regulatory regime new cases run under, by code (blank: the one the admin marks default).
 REGIME = env_code("REGIME")
 # The team view flags a member holding more open cases than this (all kinds together).

@@ -42,5 +42,6 @@ class RefundsConfig(AppConfig):
                 maker_fields=("submitted_by", "first_approved_by"),
                 row_related=("transaction", "provisional_credit"),
                 customer_contact=customer_notices.linked_customer_contact,
+                customer_field="customer",
             )
         )

@@ -85,7 +85,7 @@ class ActionFormsMixin:
     case is about; a case type without a customer names what identifies it instead."""
 
     fsm_transition_form_template = "admin/casework/case/action_form.html"
-    summary_columns: tuple[str, ...] = ("customer", "summary")
+    summary_columns: tuple[str, ...] = ("customer_column", "summary")
     steps: tuple[Step, ...] = ()
     transition_checks: dict[str, Callable[[models.Model, Any], None]] = {}
 

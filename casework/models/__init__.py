@@ -8,6 +8,7 @@
 - ``trail``: the transition record.
 - ``notices``: the notification outbox and its delivery attempts.
 - ``privacy``: the logs of reveals of personal data and of file downloads.
+- ``customers``: who a case's customer is, by the identifiers the agent verified.
 - ``correspondence``: every message to and from the customer of a case.
 - ``message_templates``: the notices' and reply templates' texts, with their placeholders.
 - ``handbacks``: what came back to a case for its holder, unseen until they look.
@@ -25,6 +26,7 @@ from casework.models.correspondence import (
     CustomerLanguage,
     CustomerMessage,
 )
+from casework.models.customers import Customer, CustomerIdentifier, IdentifierKind
 from casework.models.extensions import ExtensionRequest, ExtensionState
 from casework.models.handbacks import Handback, HandbackKind
 from casework.models.message_templates import MessageTemplate
@@ -57,8 +59,10 @@ __all__ = [
     "CalendarOverride",
     "CaseType",
     "ContactOptOut",
+    "Customer",
     "CustomerChannel",
     "CustomerContact",
+    "CustomerIdentifier",
     "CustomerLanguage",
     "CustomerMessage",
     "DeliveryAttempt",
@@ -68,6 +72,7 @@ __all__ = [
     "Handback",
     "HandbackKind",
     "IdempotencyKey",
+    "IdentifierKind",
     "MessageTemplate",
     "Milestone",
     "Notification",

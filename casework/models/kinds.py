@@ -118,6 +118,9 @@ class CaseKind:
     # ``customer_contact(case)`` returns a ``CustomerContact``, or None when the case knows
     # no customer to write to (a refund case a partner opened on a transaction alone).
     customer_contact: Callable[[Any], Any] | None = None
+    # The case's ``casework.Customer`` foreign key (``casework.customers``): the customer's
+    # page lists the cases of every kind that has one.
+    customer_field: str = ""
 
     @property
     def state_labels(self) -> dict[str, str]:

@@ -25,6 +25,7 @@ from casework.core.money import (
     validate_payment_time,
 )
 from casework.core.phones import PhoneNumberField
+from casework.customers.identity import CustomerLinked, customer_field, keys_of
 from casework.models import CustomerChannel, CustomerLanguage, Partner, RegimeCondition, SlaClock, Team
 from complaints.models.classification import Classified
 
@@ -162,7 +163,7 @@ def missing_phone_refusal(channel: str, customer_phone: str, customer_email: str
     return str(PHONE_NEEDED)
 
 
-class Complaint(ConcurrentTransitionMixin, Classified):
+class Complaint(CustomerLinked, ConcurrentTransitionMixin, Classified):
     reference = models.CharField(max_length=30, unique=True, editable=False, verbose_name=_("reference"))
     version = models.PositiveIntegerField(default=0, editable=False, verbose_name=_("version"))
     state = FSMField(
@@ -203,6 +204,9 @@ class Complaint(ConcurrentTransitionMixin, Classified):
     account_number = models.CharField(
         max_length=32, blank=True, db_index=True, verbose_name=_("account number")
     )
+    # Who that is, across every case type (casework.customers): found again whenever the
+    # account number, phone or e-mail address change.
+    customer = customer_field()
     identity_verified_at = models.DateTimeField(null=True, blank=True, verbose_name=_("identity verified at"))
     identity_verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -416,6 +420,13 @@ class Complaint(ConcurrentTransitionMixin, Classified):
         if self.resolved_at is None:
             return None
         return self.resolved_at + dt.timedelta(days=settings.COMPLAINT_REOPEN_WINDOW_DAYS)
+
+    customer_key_fields = ("account_number", "customer_phone", "customer_email")
+
+    def customer_keys(self):
+        return keys_of(
+            account_number=self.account_number, phone=self.customer_phone, email=self.customer_email
+        )
 
     @property
     def has_phone(self) -> bool:

@@ -19,6 +19,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from casework.cases.transitions import condition
 from casework.core.chain import ChainedHistoricalRecords
 from casework.core.limits import REASON_MAX_LENGTH, STATEMENT_MAX_LENGTH, bounded_text
+from casework.customers.identity import CustomerLinked, customer_field
 from casework.models import Partner, SlaClock
 
 from ..money import format_money, in_minor_units
@@ -235,7 +236,7 @@ may_approve.refusal = approval_refusal
 SWEEP_FIELDS = ("next_reminder_at", "reminders_sent")
 
 
-class RefundCase(ConcurrentTransitionMixin, models.Model):
+class RefundCase(CustomerLinked, ConcurrentTransitionMixin, models.Model):
     """A customer's claim to money back on one transaction."""
 
     reference = models.CharField(max_length=30, unique=True, editable=False, verbose_name=_("reference"))
@@ -285,6 +286,8 @@ class RefundCase(ConcurrentTransitionMixin, models.Model):
         related_name="refund_cases",
         verbose_name=_("complaint"),
     )
+    # The complaint's customer (casework.customers), when the case came from one.
+    customer = customer_field()
     partner = models.ForeignKey(
         Partner,
         null=True,
@@ -417,6 +420,9 @@ class RefundCase(ConcurrentTransitionMixin, models.Model):
                 if not field.primary_key and field.name not in SWEEP_FIELDS
             ]
         super().save(*args, **kwargs)
+
+    def found_customer(self):
+        return self.complaint.customer if self.complaint_id else None
 
     @property
     def currency(self) -> str:
