@@ -6,31 +6,25 @@ case page; the same few queries however many cases the customer has."""
 from __future__ import annotations
 
 import re
+from io import StringIO
 
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Permission, User
 from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.models import RequestState
-from accounts.tests.factories import request_in_state, wallet_account
 from casework.access import roles
 from casework.customers import history
-from casework.intake.texts import file_customer_sms
 from casework.models import CustomerIdentifier, RevealLog
 from casework.tests.admin import admin_url
+from casework.tests.customer_story import PHONE, STORED_PHONE, customer_with_every_case_type
 from casework.tests.masked_numbers import reveal_url
 from casework.tests.users import make_user
-from complaints import services as complaint_services
-from complaints.models import State
-from complaints.tests.factories import complaint_in_state, register
-from refunds.tests.factories import refund_for_customer
+from complaints.tests.factories import register
 
-PHONE = "13911002233"
-STORED_PHONE = "+8613911002233"
-OTHER_PHONE = "13700137000"
 SEARCH = reverse("admin-customers")
 
 
@@ -45,29 +39,7 @@ def desk(db):
 
 @pytest.fixture
 def story(agent, supervisor, desk):
-    """One customer (the phone, a wallet account): an open complaint about their locked
-    account and its unlock request, a refund case from a second complaint, an earlier
-    resolved complaint, an acceptance notice and an SMS reply; and another customer."""
-    account = wallet_account(account_number="WLT-8800-1203")
-    earlier = complaint_in_state(State.RESOLVED, agent=agent, customer_phone=PHONE)
-    locked = register(
-        agent, category="account_locked", customer_phone=PHONE, account_number=account.account_number
-    )
-    locked = complaint_services.verify_identity(complaint=locked, actor=agent, method="sms_code")
-    locked = complaint_services.accept_complaint(complaint=locked, actor=agent)  # tells the customer
-    unlock = request_in_state(RequestState.SUBMITTED, agent=agent, reviewer=supervisor, account=account)
-    refund = refund_for_customer(agent, desk, "120.00", phone=PHONE)
-    file_customer_sms(PHONE, "I still cannot log in, please call me.")
-    other = register(agent, customer_phone=OTHER_PHONE, account_number="WLT-7700-5555")
-    return {
-        "customer": locked.customer,
-        "earlier": earlier,
-        "locked": locked,
-        "unlock": unlock,
-        "refund": refund,
-        "refund_complaint": refund.complaint,
-        "other": other,
-    }
+    return customer_with_every_case_type(agent=agent, reviewer=supervisor, desk=desk)
 
 
 def page_of(client, user, customer) -> str:
@@ -312,3 +284,22 @@ def test_a_kind_beyond_the_cap_says_how_many_more_and_links_to_their_list(
     assert f"?customer__id__exact={story['customer'].pk}" in page
     add_cases(agent, 5)
     assert queries_of_page(client, story["customer"]) == few
+
+
+# The demo.
+
+
+def test_the_demo_has_a_customer_with_a_case_of_every_type(db, settings, tmp_path, client):
+    settings.MEDIA_ROOT = tmp_path / "media"  # the demo's evidence scans
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    url = re.search(r"Tang Wen: .*her page: (/admin/customers/\d+/)", out.getvalue()).group(1)
+    client.force_login(User.objects.get(username="supervisor"))
+
+    page = client.get(url).content.decode()
+
+    assert "Account request" in page and "Refund case" in page
+    assert len(references_in(page)) == 5, references_in(page)  # three complaints, the unlock, the refund
+    assert "Still locked out of my wallet" in page
+    call_command("load_demo", stdout=StringIO())  # again, over itself: nothing told twice
+    assert client.get(url).content.decode().count('class="customer-case__reference"') == 5
