@@ -303,3 +303,15 @@ def test_the_demo_has_a_customer_with_a_case_of_every_type(db, settings, tmp_pat
     assert "Still locked out of my wallet" in page
     call_command("load_demo", stdout=StringIO())  # again, over itself: nothing told twice
     assert client.get(url).content.decode().count('class="customer-case__reference"') == 5
+
+
+def test_the_case_lists_link_each_customer_to_their_page(client, supervisor, story):
+    client.force_login(supervisor)
+    link = '<a href="{}" class="case-customer-link"'
+
+    complaints = client.get(reverse("admin:complaints_complaint_changelist")).content.decode()
+    requests = client.get(reverse("admin:accounts_accountrequest_changelist")).content.decode()
+
+    assert link.format(customer_url(story["customer"])) in complaints
+    assert link.format(customer_url(story["other"].customer)) in complaints
+    assert link.format(customer_url(story["customer"])) in requests

@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
-from casework.models import RevealLog
+from casework.models import CustomerIdentifier, RevealLog
 from casework.tests.admin import admin_url
-from casework.tests.customer_story import customer_with_every_case_type
+from casework.tests.customer_story import ACCOUNT, customer_with_every_case_type
+from casework.tests.masked_numbers import reveal_url
 
 pytestmark = pytest.mark.browser
 
@@ -37,18 +39,21 @@ def test_the_customer_page_from_a_case_in_english_and_chinese(browser, agent, su
         browser.save_screenshot(SHOTS / "en-customer-full.png")
 
         # Reveal the account number with a reason, as on a case page.
+        account = CustomerIdentifier.objects.get(value=ACCOUNT)
         button = browser.driver.find_element(
-            By.CSS_SELECTOR, ".customer-identifier button.reveal-personal-data"
+            By.CSS_SELECTOR, f'button[data-reveal-url="{reveal_url(account, "value")}"]'
         )
         button.click()
         prompt = browser.driver.switch_to.alert
         prompt.send_keys("Calling the customer back")
         prompt.accept()
-        browser.driver.implicitly_wait(2)
-        revealed = browser.driver.find_element(
-            By.CSS_SELECTOR, ".customer-identifier .personal-data.revealed"
+        revealed = WebDriverWait(browser.driver, 10).until(
+            lambda driver: driver.find_element(
+                By.CSS_SELECTOR, ".customer-identifier .personal-data.revealed"
+            )
         )
-        assert revealed.text == "WLT-8800-1203"
+        assert revealed.text == ACCOUNT
+        browser.save_screenshot(SHOTS / "en-customer-revealed.png", window_only=True)
         assert RevealLog.objects.get().reason == "Calling the customer back"
 
         browser.visit("/admin/customers/")
