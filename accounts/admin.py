@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from casework.admin.base import AppendOnlyHistoryAdmin, ReadOnlyAdminMixin
 from casework.admin.cases import CaseAdmin, SlaStatusFilter, Step, case_links
-from casework.admin.columns import short_text
+from casework.admin.columns import customer_page_link, short_text
 from casework.admin.forms import ReasonForm
 from casework.cases import timeline
 from casework.privacy.masking import (
@@ -246,7 +246,7 @@ class AccountRequestAdmin(MaskedFieldsAdmin, CaseAdmin):
         number = masked_html(account_request, "account", self.masked_fields["account"])
         return format_html(
             '<span class="case-customer">{}</span> <span class="case-customer-detail">{}</span>',
-            account_request.account.holder_name or "—",
+            customer_page_link(account_request, account_request.account.holder_name or "—"),
             number,
         )
 

@@ -22,3 +22,11 @@ def account_requests_for_partner(partner: Partner) -> QuerySet[AccountRequest]:
         .select_related("account", "sla_clock")
         .annotate(is_served=Exists(served))
     )
+
+
+def outcome(account_request: AccountRequest) -> str:
+    """How the request ended, for the customer's page: the gateway's reference of an executed
+    request, the reason of a rejected one."""
+    if account_request.rejection_reason:
+        return " ".join(account_request.rejection_reason.split())[:80]
+    return account_request.gateway_reference

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from casework.admin import header
 from casework.admin.bulk import BulkAssignMixin
 from casework.admin.cases import CaseAdmin, SlaStatusFilter, StaffListFilter, Step, StepDone, case_links
-from casework.admin.columns import short_text
+from casework.admin.columns import customer_page_link, short_text
 from casework.admin.filters import SavedViewsFilter
 from casework.admin.forms import ReasonForm
 from casework.cases import timeline
@@ -553,7 +553,7 @@ class ComplaintAdmin(
             detail = format_html('<span class="case-customer-missing">{}</span>', gettext("no phone yet"))
         return format_html(
             '<span class="case-customer">{}</span> <span class="case-customer-detail">{}</span>',
-            complaint.customer_name or "—",
+            customer_page_link(complaint, complaint.customer_name or "—"),
             detail,
         )
 

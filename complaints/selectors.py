@@ -39,3 +39,12 @@ def complaints_for_partner(partner: Partner) -> QuerySet[Complaint]:
 def with_regime_limits(complaints: QuerySet[Complaint]) -> QuerySet[Complaint]:
     """For reading each complaint's decision basis: its regime's limits, in one query."""
     return complaints.prefetch_related("sla_clock__regime__limits")
+
+
+def outcome(complaint: Complaint) -> str:
+    """How the complaint ended, for the customer's page: its resolution code and summary."""
+    if not complaint.resolution_code:
+        return ""
+    summary = " ".join(complaint.resolution_summary.split())
+    code = complaint.get_resolution_code_display()
+    return f"{code}: {summary[:80]}" if summary else str(code)

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
-from casework.admin import team, workspace
+from casework.admin import customers, team, workspace
 from casework.intake import webhooks as intake_webhooks
 from casework.ops import demo_payments, health
 from casework.partners.errors import no_such_endpoint
@@ -34,6 +34,8 @@ urlpatterns = [
     *(path(route, view, name=name) for route, view, name in workspace.urls),
     # The supervisors' team view beside it (casework.admin.team).
     *(path(route, view, name=name) for route, view, name in team.urls),
+    # The customer's page: every case of one customer, and the search for one (casework.admin.customers).
+    *(path(route, view, name=name) for route, view, name in customers.urls),
     # The regulatory returns, in the admin's look (complaints.returns.views).
     *(path(route, view, name=name) for route, view, name in returns_views.urls),
     path("admin/", admin.site.urls),

@@ -30,7 +30,7 @@ from casework.sla import clocks
 from casework.sla.calendars import WorkingTime
 from complaints import services as complaint_services
 
-from . import services
+from . import demo_customer, services
 from .models import RefundCase, RefundType
 
 PREFIX = "demo-refund-"
@@ -293,6 +293,8 @@ def load(demo: Demo) -> None:
             f"  {case.reference}  {case.state:<17}  {case.currency} {case.amount_to_pay:>9}  "
             f"{story.title}{source}{note}"
         )
+    # A customer with a case of every type, for the customer's page (refunds.demo_customer).
+    demo_customer.load(demo)
     # The clock's sweep now rather than at the next beat: reminders and overdue notices
     # are in the outbox when the admin opens.
     done = services.run_clock(timezone.now())

@@ -4,10 +4,12 @@ not run one query per row."""
 from __future__ import annotations
 
 from django.db.models import Count, QuerySet
+from django.utils.translation import gettext
 
 from casework.models import Partner
 
 from .models import PaymentTransaction, RefundCase, RefundState
+from .money import format_money
 
 # What each row of the refund case list shows beside the case itself.
 LIST_RELATED = ("transaction", "handler", "sla_clock", "provisional_credit")
@@ -33,3 +35,17 @@ def transaction_list(queryset: QuerySet[PaymentTransaction] | None = None) -> Qu
     """Original transactions with how many refund cases each has, in one query."""
     queryset = queryset if queryset is not None else PaymentTransaction.objects.all()
     return queryset.annotate(refund_case_count=Count("refund_cases"))
+
+
+def outcome(case: RefundCase) -> str:
+    """How the case ended, for the customer's page: what was paid or approved, or why not."""
+    if (
+        case.state in (RefundState.REFUNDED, RefundState.APPROVED, RefundState.PROCESSING)
+        and case.approved_amount
+    ):
+        amount = format_money(case.approved_amount, case.currency)
+        if case.state == RefundState.REFUNDED:
+            return gettext("%(amount)s paid") % {"amount": amount}
+        return gettext("%(amount)s approved") % {"amount": amount}
+    reason = case.failure_reason or case.rejection_reason
+    return " ".join(reason.split())[:80]

@@ -15,6 +15,8 @@ autodiscovery imports this package, which registers them all.
 - ``refusals``: the 403 page (``handler403``), with the admin's header.
 - ``workspace``: My work and *Take next* (routed in ``config.urls``).
 - ``team``: the supervisors' team view (routed in ``config.urls``).
+- ``customers``: the customer's page (Customer 360) and the search for one (routed in
+  ``config.urls``), and the link to it on every case page.
 - ``filters``: the saved views atop a case list's filters; ``bulk``: "Assign to…" on a list.
 
 May import: every other casework package; never a case app.
@@ -22,6 +24,7 @@ May import: every other casework package; never a case app.
 
 from casework.admin import (  # noqa: F401  (registers each module's admins)
     config,
+    customers,
     downloads,
     lockouts,
     message_templates,

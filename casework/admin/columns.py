@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db import models
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
@@ -26,6 +27,22 @@ SHORT_TEXT_CHARS = 70
 def short_text(text: str | None, chars: int = SHORT_TEXT_CHARS) -> str:
     """The first ``chars`` characters of ``text`` on one paragraph, with an ellipsis if cut."""
     return Truncator(" ".join((text or "").split())).chars(chars)
+
+
+def customer_page_link(case: models.Model, text: str) -> str:
+    """``text`` (who the case is of, in a list's customer column) linked to the customer's
+    page (``casework.admin.customers``) when the case knows its customer: by the row's own
+    ``customer_id``, no query."""
+    kind = kinds.kind_of(type(case))
+    customer_id = getattr(case, f"{kind.customer_field}_id", None) if kind.customer_field else None
+    if customer_id is None:
+        return text
+    return format_html(
+        '<a href="{}" class="case-customer-link" title="{}">{}</a>',
+        reverse("admin-customer", args=[customer_id]),
+        gettext("All cases of this customer"),
+        text,
+    )
 
 
 class CaseColumnsMixin:

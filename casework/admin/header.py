@@ -5,7 +5,8 @@ change form template, so an agent reaches them without scrolling.
 
 A case type's admin says what only it knows: ``whose_turn(case)`` (the team or person who
 has to act), ``header_facts(case)`` (what kind of case it is), ``linked_cases(case)`` and
-``next_step(case, request)``; ``state_tones`` maps a state to its badge's colour. What came
+``next_step(case, request)``; the link to the customer's page is every case's
+(``casework.admin.customers``); ``state_tones`` maps a state to its badge's colour. What came
 back to the case for its holder unseen (findings, a partner's message:
 ``casework.workspace.handbacks``) shows once, to the holder."""
 
@@ -19,6 +20,7 @@ from django.db import models
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext
 
+from casework.admin.customers import customer_link
 from casework.models import Handback, kinds
 from casework.workspace import handbacks
 
@@ -120,6 +122,8 @@ class CaseHeaderMixin:
             "facts": self.header_facts(case),
             "clock": getattr(case, "sla_clock", None),
             "linked": self.linked_cases(case),
+            # All the customer's cases, of every type: casework.admin.customers.
+            "customer": customer_link(request, case),
             "next_step": self.next_step(case, request),
         }
 

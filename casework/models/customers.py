@@ -57,3 +57,8 @@ class CustomerIdentifier(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.value}"
+
+    @property
+    def reference(self) -> str:
+        """What a reveal of the value is logged under: the customer, never the value."""
+        return gettext("customer #%(id)s") % {"id": self.customer_id}

@@ -121,6 +121,9 @@ class CaseKind:
     # The case's ``casework.Customer`` foreign key (``casework.customers``): the customer's
     # page lists the cases of every kind that has one.
     customer_field: str = ""
+    # How a case ended, in a few words, for the customer's page: ``outcome(case)`` (a
+    # complaint's resolution, a refund's amount paid); "" or None where the state says it.
+    outcome: Callable[[Any], str] | None = None
 
     @property
     def state_labels(self) -> dict[str, str]:

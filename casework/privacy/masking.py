@@ -76,6 +76,7 @@ MASK = "*"
 PHONE = "phone"
 ACCOUNT = "account"
 ID_NUMBER = "id_number"
+EMAIL = "email"
 
 # Set by MaskedFieldsAdmin.get_object on the object a change form shows: its user may reveal.
 _MAY_REVEAL = "_may_reveal_personal_data"
@@ -140,6 +141,7 @@ MASKERS: dict[str, Callable[[str | None], str]] = {
     PHONE: mask_phone,
     ACCOUNT: mask_account_number,
     ID_NUMBER: mask_id_number,
+    EMAIL: mask_contact_address,
 }
 
 
