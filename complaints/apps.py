@@ -48,5 +48,8 @@ class ComplaintsConfig(AppConfig):
                 ),
                 customer_contact=customer_notices.customer_contact,
                 customer_field="customer",
+                # Routing (casework.routing) matches a team's skills on these.
+                category_field="category",
+                language_field="customer_language",
             )
         )

@@ -121,6 +121,10 @@ class CaseKind:
     # The case's ``casework.Customer`` foreign key (``casework.customers``): the customer's
     # page lists the cases of every kind that has one.
     customer_field: str = ""
+    # What routing (``casework.routing``) matches a team's skills on: the field of the case's
+    # category ("" when the type has none) and of its customer's language ("" when unknown).
+    category_field: str = ""
+    language_field: str = ""
 
     @property
     def state_labels(self) -> dict[str, str]:
