@@ -20,9 +20,10 @@ waits in the team's queue (``QueuedCase``), for *Take next* and, after
 
 Cost of one routed case: 1 query to read the teams' skills, then 1 lock of the team row,
 1 read-and-lock of its candidates, 1 count per kind with a holder (2: complaints and
-refund cases), 1 update of the pointer, and the step's 5 writes (claim, save, history row,
-trail record, hand-backs seen): 16 statements on PostgreSQL counting the two savepoints'
-SAVEPOINT and RELEASE, whatever the number of cases and members
+refund cases), 1 update of the pointer, and the step's 6 (claim, save, the history chain's
+last link and the history row, the trail's last hash and the record): 12 queries, 16
+statements on PostgreSQL with the two savepoints' SAVEPOINT and RELEASE, whatever the
+number of cases and members
 (``test_one_assignment_costs_a_fixed_number_of_queries``).
 """
 

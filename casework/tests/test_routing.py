@@ -365,3 +365,32 @@ def test_the_demo_routes_partner_complaints_to_its_agent(partner):
     assert MemberCapacity.objects.get(user__username="agent").max_open_cases == demo.DEMO_CAPACITY
     assert file_complaint(partner).assigned_to.username == "agent"
     assert "Routing" in lines[0]
+
+
+def test_a_capacity_saved_over_someone_elses_newer_change_is_refused(client, supervisor, agent):
+    from casework.admin.routing import seen_token
+
+    row = capacity(agent, 5)
+    seen = seen_token(row)
+    row.max_open_cases = 8  # another supervisor saved meanwhile
+    row.save()
+    client.force_login(supervisor)
+    url = reverse("admin:casework_membercapacity_change", args=[row.pk])
+
+    page = client.post(url, {"max_open_cases": "3", "is_available": "on", "seen": seen})
+
+    assert page.status_code == 200
+    assert "Someone else changed this after you opened it" in page.content.decode()
+    assert MemberCapacity.objects.get(pk=row.pk).max_open_cases == 8
+    done = client.post(url, {"max_open_cases": "3", "is_available": "on", "seen": seen_token(row)})
+    assert done.status_code == 302 and MemberCapacity.objects.get(pk=row.pk).max_open_cases == 3
+
+
+def test_a_team_routing_refuses_unknown_skills_and_itself_as_overflow(db):
+    from django.core.exceptions import ValidationError
+
+    wrongs = (({"languages": ["xx"]}, "languages"), ({"overflow_team": team("frontline")}, "overflow_team"))
+    for wrong, field in wrongs:
+        with pytest.raises(ValidationError) as refused:
+            TeamRouting(team=team("frontline"), **wrong).full_clean()
+        assert list(refused.value.message_dict) == [field]
