@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count, IntegerField, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -58,21 +59,21 @@ class TeamRoutingForm(SeenForm):
         choices=CaseType.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        label=_("case types"),
+        label=capfirst(_("case types")),
         help_text=_("None ticked: every case type."),
     )
     categories = forms.MultipleChoiceField(
         choices=category_choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        label=_("complaint categories"),
+        label=capfirst(_("complaint categories")),
         help_text=_("None ticked: every category. Ticked: only cases with one of them (complaints)."),
     )
     languages = forms.MultipleChoiceField(
         choices=CustomerLanguage.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        label=_("customer languages"),
+        label=capfirst(_("customer languages")),
         help_text=_("None ticked: every language. Ticked: only cases whose customer speaks one of them."),
     )
 
