@@ -8,9 +8,12 @@ class CaseworkConfig(AppConfig):
     verbose_name = _("Casework: calendars, SLA, audit, outbox")
 
     def ready(self) -> None:
-        from casework.cases import sweep  # noqa: F401 (its notice kinds)
+        from casework.cases import sweep
         from casework.notices import partner_webhooks, webhooks
+        from casework.routing import offers
         from casework.workspace import queues  # noqa: F401 (its reason codes)
+
+        sweep.register("routing", offers.run_offers)
 
         # Read at each send, so an overridden or rotated setting is the one that signs.
         webhooks.register_secret("payments", lambda: settings.PAYMENTS_SIGNING_SECRET)

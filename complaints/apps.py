@@ -49,5 +49,8 @@ class ComplaintsConfig(AppConfig):
                 customer_contact=customer_notices.customer_contact,
                 customer_field="customer",
                 outcome=selectors.outcome,
+                # Routing (casework.routing) matches a team's skills on these.
+                category_field="category",
+                language_field="customer_language",
             )
         )

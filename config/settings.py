@@ -272,6 +272,9 @@ COMPLAINT_DUPLICATE_WINDOW_HOURS = env_int("COMPLAINT_DUPLICATE_WINDOW_HOURS", 4
 REGIME = env_code("REGIME")
 # The team view flags a member holding more open cases than this (all kinds together).
 WORKSPACE_OVERLOAD_CASES = env_int("WORKSPACE_OVERLOAD_CASES", 25, minimum=1)
+# A routed case waiting unassigned in a team's queue this long is offered, once, to the
+# team's overflow team or the supervisors (casework.routing.offers).
+ROUTING_OFFER_AFTER_MINUTES = env_int("ROUTING_OFFER_AFTER_MINUTES", 30, minimum=1)
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 # Signed webhooks from the outbox (Standard Webhooks). Delivery holds the notice's row lock
 # while it waits for the answer, as with e-mail: a receiver that never answers must not

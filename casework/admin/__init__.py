@@ -5,6 +5,7 @@ autodiscovery imports this package, which registers them all.
 - ``cases``: :class:`~casework.admin.cases.CaseAdmin`, the base of each case type's admin,
   with the forms (``forms``) and the counted-not-read paginator (``paginators``) it uses.
 - ``config``: desks, calendars, SLA policies, clocks.
+- ``routing``: a team's routing (skills, overflow) on its page; members' capacities.
 - ``regimes``: the regulatory regimes, their limits and extension tiers.
 - ``trail``: the transition record and its CSV export.
 - ``notices``: the notification outbox; ``message_templates``: the texts customers are written with.
@@ -32,5 +33,6 @@ from casework.admin import (  # noqa: F401  (registers each module's admins)
     partners,
     regimes,
     reveals,
+    routing,
     trail,
 )

@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from casework.admin.base import AppendOnlyHistoryAdmin, ReadOnlyAdminMixin
+from casework.admin.routing import TeamRoutingInline
 from casework.models import (
     BusinessCalendar,
     CalendarOverride,
@@ -23,6 +24,7 @@ class TeamAdmin(AppendOnlyHistoryAdmin):
     list_display = ("name", "code", "mailbox", "group")
     list_select_related = ("group",)
     search_fields = ("name", "code", "mailbox")
+    inlines = (TeamRoutingInline,)  # its skills, overflow and round-robin (casework.routing)
 
 
 class CalendarOverrideInline(admin.TabularInline):

@@ -36,6 +36,8 @@ class MemberRow:
     is_overloaded: bool
     open: int
     cells: list[tuple[Figure, Figure, Figure]]  # per kind: open, due today, breached
+    capacity: int | None = None  # routing's limit of open cases; None: none set
+    is_away: bool = False  # has a capacity and takes no routed cases now
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ def _member_row(member: teams.Member, held: tuple[kinds.CaseKind, ...], links: L
         is_overloaded=member.is_overloaded,
         open=member.open,
         cells=cells,
+        capacity=member.capacity,
+        is_away=member.is_available is False,
     )
 
 

@@ -12,6 +12,7 @@
 - ``correspondence``: every message to and from the customer of a case.
 - ``message_templates``: the notices' and reply templates' texts, with their placeholders.
 - ``handbacks``: what came back to a case for its holder, unseen until they look.
+- ``routing``: teams' skills, members' capacities, routed cases waiting in a queue.
 - ``kinds``: the registry of case kinds, which each case app joins from its
   ``AppConfig.ready`` (not re-exported: it holds no model).
 
@@ -41,6 +42,7 @@ from casework.models.regimes import (
     RegimeLimit,
     in_reader_language,
 )
+from casework.models.routing import MemberCapacity, QueuedCase, TeamRouting
 from casework.models.sla import (
     BusinessCalendar,
     CalendarOverride,
@@ -73,11 +75,13 @@ __all__ = [
     "HandbackKind",
     "IdempotencyKey",
     "IdentifierKind",
+    "MemberCapacity",
     "MessageTemplate",
     "Milestone",
     "Notification",
     "Partner",
     "PartnerApiKey",
+    "QueuedCase",
     "ReferenceSequence",
     "Regime",
     "RegimeCondition",
@@ -88,6 +92,7 @@ __all__ = [
     "SlaPolicy",
     "SlaStatus",
     "Team",
+    "TeamRouting",
     "TimeUnit",
     "TransitionRecord",
     "in_reader_language",

@@ -124,6 +124,10 @@ class CaseKind:
     # How a case ended, in a few words, for the customer's page: ``outcome(case)`` (a
     # complaint's resolution, a refund's amount paid); "" or None where the state says it.
     outcome: Callable[[Any], str] | None = None
+    # What routing (``casework.routing``) matches a team's skills on: the field of the case's
+    # category ("" when the type has none) and of its customer's language ("" when unknown).
+    category_field: str = ""
+    language_field: str = ""
 
     @property
     def state_labels(self) -> dict[str, str]:

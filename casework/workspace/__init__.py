@@ -8,5 +8,6 @@ team field and the permission to take a case, and where its cases wait on a team
 a decision.
 
 May import: ``casework.core``, ``casework.access``, ``casework.models``, ``casework.trail``,
-``casework.privacy``, ``casework.sla``, ``casework.notices``, ``casework.cases``.
+``casework.privacy``, ``casework.sla``, ``casework.notices``, ``casework.cases``,
+``casework.routing``.
 """

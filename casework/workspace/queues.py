@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from casework.cases.transitions import run_step
 from casework.core.actors import Actor
 from casework.models import HandbackKind, kinds
+from casework.routing import capacity
 from casework.sla import deadlines
 from casework.sla.calendars import business_zone, end_of_day
 from casework.sla.selectors import breached_q, due_today_q
@@ -252,9 +253,13 @@ def take_next(*, actor: Actor) -> Model | None:
     The candidates are locked with ``SKIP LOCKED``: a clerk taking at the same moment skips
     the rows this one holds, so two clerks never take the same case. The taking itself is
     the kind's ``take`` step through ``run_step`` (its permission checked there, once;
-    recorded in the trail and the history).
+    recorded in the trail and the history). A member with a capacity (``casework.routing``)
+    who holds that many open cases already is refused, their capacity row locked first so a
+    router counting them at the same moment counts this case too.
     """
     with transaction.atomic():
+        if workspace_kinds(actor):
+            capacity.refuse_at_capacity(actor)
         candidates = []
         for kind in workspace_kinds(actor):
             case = (

@@ -5,8 +5,8 @@ open cases is overloaded.
 
 "Due today" and "breached" are the lists' rules (``casework.sla.selectors``), so each
 figure and the changelist it links to count the same cases. The page costs the same few
-queries whatever the number of cases and people: the teams, their members, and per kind
-one grouped count of what members hold and one of the queues.
+queries whatever the number of cases and people: the teams, their members, their routing
+capacities, and per kind one grouped count of what members hold and one of the queues.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from casework.models import Team, kinds
+from casework.routing import capacity
 from casework.sla.calendars import business_zone, end_of_day
 from casework.sla.selectors import breached_q, due_today_q
 
@@ -39,6 +40,10 @@ class Load:
 class Member:
     user: object
     loads: dict[str, Load]  # by the kind's case type, for every kind with a holder
+    # Their routing capacity (``casework.routing``): the most open cases they hold, and
+    # whether they take routed cases now; None without one.
+    capacity: int | None = None
+    is_available: bool | None = None
 
     @property
     def open(self) -> int:
@@ -117,12 +122,20 @@ def team_loads(now: dt.datetime | None = None) -> list[TeamLoad]:
             count = unassigned.count() if taking & set(group_ids) else 0
             queues[kind.case_type] = {team.pk: count for team in teams if team.group_id in taking}
 
+    limits = capacity.capacities(user.pk for users in members_of.values() for user in users)
     result = []
     for team in teams:
-        members = [
-            Member(user, {case_type: held.get(user.pk, Load()) for case_type, held in loads.items()})
-            for user in members_of[team.group_id]
-        ]
+        members = []
+        for user in members_of[team.group_id]:
+            limit = limits.get(user.pk)
+            members.append(
+                Member(
+                    user,
+                    {case_type: held.get(user.pk, Load()) for case_type, held in loads.items()},
+                    limit.max_open_cases if limit else None,
+                    limit.is_available if limit else None,
+                )
+            )
         members.sort(key=lambda member: (-member.open, member.user.get_username()))
         queue = {kind: per_team[team.pk] for kind, per_team in queues.items() if team.pk in per_team}
         result.append(TeamLoad(team, members, queue))

@@ -374,6 +374,10 @@ class Complaint(CustomerLinked, ConcurrentTransitionMixin, Classified):
             # An e-mail from a sender no case was found for: their earlier complaint, by
             # address whatever its case (customer_email__iexact is UPPER() = UPPER()).
             models.Index(Upper("customer_email"), name="complaint_customer_email_ci"),
+            # What each holder holds open: routing's capacity and the team view count by it.
+            models.Index(
+                fields=["assigned_to"], condition=Q(state__in=OPEN_STATES), name="complaint_open_held"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -28,6 +28,7 @@ from casework.core.errors import InvalidInput, PermissionRefused, TransitionRefu
 from casework.core.evidence import check_evidence_file, discard_file_of
 from casework.models import CaseType, CustomerChannel, CustomerLanguage, HandbackKind, Partner, Regime, Team
 from casework.notices import outbox
+from casework.routing.assignment import route
 from casework.sla import clocks
 from casework.trail.audit import SYSTEM_ACTOR_LABEL
 from casework.workspace import handbacks
@@ -184,7 +185,7 @@ def register_complaint(
     except IntegrityError as error:
         _refuse_reused_reference(partner, external_reference)
         raise error
-    return complaint
+    return route(complaint)  # nobody holds a partner's: a member with the skill and room, or the queue
 
 
 def verify_identity(

@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from casework.cases.transitions import run_step
 from casework.core.limits import DESCRIPTION_MAX_LENGTH
 from casework.models import CustomerChannel, CustomerLanguage
+from casework.routing.assignment import route
 from casework.trail import reasons
 from complaints.models import Category, Channel, Complaint, ComplaintAttachment, ComplaintNote
 
@@ -124,6 +125,7 @@ def open_from_message(
             reason=OPENED_FROM_EMAIL(),
             data={"fields": ["assigned_to"]},
         )
+        route(complaint)
         if not phone:
             with translation.override(settings.LANGUAGE_CODE):
                 note(

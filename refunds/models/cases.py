@@ -405,6 +405,10 @@ class RefundCase(CustomerLinked, ConcurrentTransitionMixin, models.Model):
                 condition=Q(state__in=OPEN_REFUND_STATES),
                 name="refundcase_open_due_desc",
             ),
+            # What each handler holds open: routing's capacity and the team view count by it.
+            models.Index(
+                fields=["handler"], condition=Q(state__in=OPEN_REFUND_STATES), name="refundcase_open_held"
+            ),
         ]
 
     def __str__(self) -> str:

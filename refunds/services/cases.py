@@ -32,6 +32,7 @@ from casework.core.actors import Actor
 from casework.core.errors import CaseworkError, InvalidInput, PermissionRefused, TransitionRefused
 from casework.core.evidence import check_evidence_file, discard_file_of
 from casework.models import CaseType, Partner
+from casework.routing.assignment import route
 from casework.sla import clocks
 from complaints.models import Category as ComplaintCategory
 from complaints.models import Complaint
@@ -263,6 +264,7 @@ def open_refund_case(
                 },
             )
             schedule_reminder(case)
+            route(case)  # nobody handles it yet: a member of the desk with room, or the queue
     except IntegrityError:
         refuse_reused_partner_reference(RefundCase, partner, external_reference, noun=_("a refund case"))
         raise

@@ -26,6 +26,7 @@ from casework import demo
 from casework.access import roles
 from casework.access.demo_credentials import STAFF
 from casework.models import kinds
+from casework.routing import demo as routing_demo
 
 
 class Command(BaseCommand):
@@ -70,6 +71,8 @@ class Command(BaseCommand):
         for module in modules:
             if hasattr(module, "report"):
                 module.report(shared)
+        # Routing after the stories, which stay as told; cases filed from now on are routed.
+        routing_demo.seed(self.stdout.write)
 
         api = f"{base_url.rstrip('/')}/api/v1"
         self.stdout.write(
