@@ -26,17 +26,19 @@ from .services import merging
 
 def choice_label(complaint: Complaint) -> str:
     """One duplicate as the form offers it: what tells it apart, the phone masked."""
-    return gettext(
-        "%(reference)s, %(state)s: %(category)s, registered %(at)s by %(channel)s, %(phone)s: %(what)s"
-    ) % {
-        "reference": complaint.reference,
+    facts = gettext("%(state)s: %(category)s, registered %(at)s by %(channel)s, %(phone)s") % {
         "state": complaint.get_state_display(),
         "category": complaint.get_category_display(),
         "at": f"{timezone.localtime(complaint.created_at):%Y-%m-%d %H:%M}",
         "channel": complaint.get_channel_display(),
         "phone": mask_phone(complaint.customer_phone) or gettext("no phone yet"),
-        "what": short_text(complaint.description),
     }
+    return format_html(
+        '<strong>{}</strong> {}<span class="merge-choice__what">{}</span>',
+        complaint.reference,
+        facts,
+        short_text(complaint.description),
+    )
 
 
 class MergeForm(VersionedForm):
@@ -57,6 +59,9 @@ class MergeForm(VersionedForm):
     )
     reason = text_field(_("Reason"), help_text=_("Why they are the same complaint; kept in both trails."))
 
+    class Media:
+        css = {"all": ["complaints/merge.css"]}
+
     def __init__(self, *args, case: Complaint | None = None, **kwargs) -> None:
         super().__init__(*args, case=case, **kwargs)
         self.fields["reason"].error_messages["required"] = merging.REASON_NEEDED
@@ -75,7 +80,7 @@ class MergeForm(VersionedForm):
         chosen, typed = cleaned.get("into"), (cleaned.get("reference") or "").strip()
         if chosen and typed:
             self.add_error("reference", gettext("Choose a complaint above or type a reference, not both."))
-        elif not chosen and not typed and "reason" not in self.errors:
+        elif not chosen and not typed:
             field = "into" if self.fields["into"].choices else "reference"
             self.add_error(field, gettext("Choose the complaint this one duplicates."))
         return cleaned

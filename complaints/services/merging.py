@@ -23,7 +23,6 @@ from collections.abc import Iterable
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from casework.cases.opening import require
@@ -38,6 +37,7 @@ from casework.core.errors import InvalidInput
 from casework.core.limits import refuse_overlong_reason
 from casework.models import CustomerMessage, Handback
 from casework.sla import clocks
+from complaints import reasons
 from complaints.duplicates import likely_duplicates
 from complaints.models import Complaint, merge_refusal
 
@@ -102,19 +102,15 @@ def merge_complaint(*, complaint: Complaint, into: Complaint | None, actor: Acto
     if into is None:
         raise InvalidInput(merge_refusal(complaint, into)[1], field="into")
     # The survivor's trail says where it came from, in the words of the merge.
-    merged_in = _("%(reference)s merged in: %(reason)s") % {
-        "reference": complaint.reference,
-        "reason": reason,
-    }
-    refuse_overlong_reason(merged_in)
+    merged_in = reasons.MERGED_IN(reference=complaint.reference, reason=reason)
+    refuse_overlong_reason(merged_in.canonical())
     with transaction.atomic():
         _lock_as_read(complaint, into)
         refusal = merge_refusal(complaint, into)
         if refusal is not None:
             raise InvalidInput(refusal[1], field=refusal[0])
         why = history_reason(
-            _("Merged from %(merged)s into %(into)s: %(reason)s")
-            % {"merged": complaint.reference, "into": into.reference, "reason": reason}
+            reasons.MOVED_BY_MERGE(merged=complaint.reference, into=into.reference, reason=reason).canonical()
         )
         moved = {
             kind: _move(rows, into, actor=actor, reason=why)
