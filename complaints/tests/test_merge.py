@@ -16,6 +16,7 @@ from casework.core.errors import ConcurrentChange, InvalidInput, PermissionRefus
 from casework.models import CustomerMessage, Handback, Notification, TransitionRecord
 from casework.notices import partner_webhooks
 from casework.tests.files import PNG
+from casework.tests.races import race, won_and_lost
 from casework.trail.audit import records_for
 from complaints import services
 from complaints.models import (
@@ -382,3 +383,30 @@ def test_the_partner_is_told_only_that_it_was_merged_into_a_case_not_its_own(par
     event = webhook_events(duplicate)[-1]
     assert (event["to_state"], event["merged_into"]) == ("merged", None)
     assert survivor.reference not in json.dumps(event)
+
+
+@pytest.mark.postgres
+def test_two_agents_merging_the_pair_each_way_at_once_merge_it_once(
+    require_postgres, transactional_db, django_db_serialized_rollback, agent, other_agent
+):
+    """Each locks both rows in id order: the second waits, then finds what it read changed."""
+    first, second = same_customer(agent), same_customer(agent)
+    services.add_note(complaint=first, actor=agent, body="First call.")
+    services.add_note(complaint=second, actor=agent, body="Second call.")
+
+    outcomes = race(
+        lambda: services.merge_complaint(
+            complaint=fresh(first), into=fresh(second), actor=agent, reason=REASON
+        ),
+        lambda: services.merge_complaint(
+            complaint=fresh(second), into=fresh(first), actor=other_agent, reason=REASON
+        ),
+    )
+
+    won, lost = won_and_lost(outcomes, Complaint)
+    assert isinstance(lost, ConcurrentChange), lost
+    survivor = won.merged_into
+    assert {fresh(first).state, fresh(second).state} == {State.MERGED, State.RECEIVED}
+    assert fresh(survivor).notes.count() == 2 and fresh(won).notes.count() == 0
+    assert [r.transition for r in records_for(survivor)][-1] == "merged_in"
+    verify_audit_chain()
