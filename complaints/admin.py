@@ -37,6 +37,7 @@ from . import classification_admin as classified
 from . import forms, selectors, services
 from .extension_steps import EXTENSION_STEPS, ExtensionAdminMixin
 from .intake import IntakeAdminMixin, IntakeForm
+from .merge_step import MERGE_STEP, merge_facts, merged_next_step
 from .models import (
     MESSAGE_STATES,
     Category,
@@ -208,6 +209,7 @@ STEPS = (
         done=_corrected,
     ),
     classified.CLASSIFY_STEP,
+    MERGE_STEP,  # complaints.merge_step: a duplicate into the complaint that goes on
 )
 
 
@@ -505,6 +507,7 @@ class ComplaintAdmin(
             (gettext("Category:"), complaint.get_category_display()),
             (gettext("Priority:"), complaint.get_priority_display()),
             (gettext("Channel:"), complaint.get_channel_display()),
+            *merge_facts(complaint),  # merged into, merged from
         ]
 
     def linked_cases(self, complaint: Complaint) -> list[header.LinkedCase]:
@@ -516,6 +519,8 @@ class ComplaintAdmin(
         )
 
     def next_step(self, complaint: Complaint, request) -> str:
+        if complaint.merged_into_id:
+            return merged_next_step(complaint)
         if complaint.state == State.RECEIVED:
             if complaint.identity_verified_at is None:
                 return gettext("Verify the caller's identity, then accept.")

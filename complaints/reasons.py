@@ -20,3 +20,8 @@ WITHDRAWN = reasons.register("complaints.withdrawn", _("Withdrawn by the custome
 AUTO_CLOSED = reasons.register(
     "complaints.auto_closed", _("Closed automatically %(days)s days after resolution")
 )
+# A merge (complaints.services.merging): the survivor's record, and each row it moved.
+MERGED_IN = reasons.register("complaints.merged_in", _("%(reference)s merged in: %(reason)s"))
+MOVED_BY_MERGE = reasons.register(
+    "complaints.moved_by_merge", _("Merged from %(merged)s into %(into)s: %(reason)s")
+)

@@ -31,7 +31,7 @@ def complaints_for_partner(partner: Partner) -> QuerySet[Complaint]:
     """A partner sees only what it filed."""
     return (
         Complaint.objects.filter(partner=partner)
-        .select_related(*CLOCK_RULES, "business_type", "cause", "product")
+        .select_related(*CLOCK_RULES, "business_type", "cause", "product", "merged_into")
         .annotate(channel_code=channel_code_subquery())  # read with the row, as the API shows it
     )
 

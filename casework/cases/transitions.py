@@ -61,6 +61,8 @@ ACTION_WORDS = {
     "expire": pgettext_lazy("case action", "expire"),
     "fail": pgettext_lazy("case action", "fail"),
     "make final": pgettext_lazy("case action", "make final"),
+    "merge": pgettext_lazy("case action", "merge"),
+    "merged in": pgettext_lazy("case action", "merged in"),
     "make provisional credit final": pgettext_lazy("case action", "make provisional credit final"),
     "first approval": pgettext_lazy("case action", "first approval"),
     "offer": pgettext_lazy("case action", "offer"),

@@ -92,7 +92,10 @@ def case_api_path(case: models.Model) -> str:
 
 
 def event_payload(case: models.Model, record: TransitionRecord, *, event_id: str) -> dict:
-    """What the partner is told of one transition. Nothing internal: no reason, no actor."""
+    """What the partner is told of one transition. Nothing internal: no reason, no actor.
+    A case type adds what its partner may know of one of its transitions with a
+    ``partner_event_details(record)`` method (a merged complaint names its survivor)."""
+    details = getattr(case, "partner_event_details", None)
     return {
         "type": f"{event_type(case)}.state_changed",
         "id": event_id,
@@ -104,6 +107,7 @@ def event_payload(case: models.Model, record: TransitionRecord, *, event_id: str
             "to_state": record.target_state,
             "occurred_at": record.created_at.isoformat(),
             "url": case_api_path(case),
+            **(details(record) if details else {}),
         },
     }
 

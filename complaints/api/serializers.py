@@ -189,6 +189,7 @@ COMPLAINT_EXAMPLE = {
     "resolution_summary": "",
     "resolved_at": None,
     "closed_at": None,
+    "merged_into": None,
     "business_type": "B01",
     "cause": "C03",
     "channel_code": "H08",
@@ -244,6 +245,15 @@ class ComplaintSerializer(ClassifiedSerializer, CaseSerializer):
     regime_version = serializers.CharField(source="regime.version", read_only=True, allow_null=True)
     regime_condition = regimes.condition_field(read_only=True)
     decision_basis = serializers.SerializerMethodField()
+    merged_into = serializers.SerializerMethodField(
+        help_text="When `state` is `merged`: the reference of the complaint it was merged into, if "
+        "that one is yours too (your messages moved there); else null."
+    )
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_merged_into(self, complaint: Complaint) -> str | None:
+        into = complaint.merged_into
+        return into.reference if into is not None and into.partner_id == complaint.partner_id else None
 
     @extend_schema_field(regimes.DecisionBasisSerializer)
     def get_decision_basis(self, complaint: Complaint) -> dict:
@@ -278,6 +288,7 @@ class ComplaintSerializer(ClassifiedSerializer, CaseSerializer):
             "resolution_summary",
             "resolved_at",
             "closed_at",
+            "merged_into",
             *ClassifiedSerializer.FIELDS,
             "sla",
             "regime",

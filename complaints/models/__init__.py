@@ -1,6 +1,7 @@
-"""Complaints: what the customer reported, who holds it, its state machine (``complaint``),
-what is kept on it beside its fields (``records``), the customer's survey answer
-(``survey``), and the codes a regulator counts it by (``classification``)."""
+"""Complaints: what the customer reported, who holds it, its state machine (``complaint``)
+and its states (``states``), what is kept on it beside its fields (``records``), merging a
+duplicate into another (``merging``), the customer's survey answer (``survey``), and the
+codes a regulator counts it by (``classification``)."""
 
 from complaints.models.classification import ClassificationCode, Classified, Dimension, Outcome
 from complaints.models.complaint import (
@@ -21,6 +22,7 @@ from complaints.models.complaint import (
     missing_phone_refusal,
     within_reopen_window,
 )
+from complaints.models.merging import MERGE_PERMISSION, Mergeable, merge_refusal
 from complaints.models.records import (
     MESSAGE_MAX_LENGTH,
     MESSAGE_STATES,
@@ -38,6 +40,7 @@ from complaints.models.survey import (
 )
 
 __all__ = [
+    "MERGE_PERMISSION",
     "MESSAGE_MAX_LENGTH",
     "MESSAGE_STATES",
     "OPEN_STATES",
@@ -54,6 +57,7 @@ __all__ = [
     "ComplaintAttachment",
     "ComplaintNote",
     "Dimension",
+    "Mergeable",
     "Outcome",
     "PartnerMessage",
     "Priority",
@@ -67,6 +71,7 @@ __all__ = [
     "email_channel_refusal",
     "identity_is_verified",
     "may_return_findings",
+    "merge_refusal",
     "missing_phone_refusal",
     "within_reopen_window",
 ]

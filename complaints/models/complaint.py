@@ -28,6 +28,8 @@ from casework.core.phones import PhoneNumberField
 from casework.customers.identity import CustomerLinked, customer_field, keys_of
 from casework.models import CustomerChannel, CustomerLanguage, Partner, RegimeCondition, SlaClock, Team
 from complaints.models.classification import Classified
+from complaints.models.merging import Mergeable
+from complaints.models.states import OPEN_STATES, State, Turn
 
 
 class Channel(models.TextChoices):
@@ -67,36 +69,6 @@ class Priority(models.TextChoices):
     NORMAL = "normal", _("normal")
     HIGH = "high", _("high")
     URGENT = "urgent", _("urgent")
-
-
-class State(models.TextChoices):
-    RECEIVED = "received", _("received")
-    ACCEPTED = "accepted", _("accepted")
-    IN_PROGRESS = "in_progress", _("in progress")
-    ESCALATED = "escalated", _("escalated")
-    AWAITING_CUSTOMER = "awaiting_customer", _("awaiting customer")
-    RESOLVED = "resolved", _("resolved")
-    CLOSED = "closed", _("closed")
-    REJECTED = "rejected", _("rejected")
-    WITHDRAWN = "withdrawn", _("withdrawn")
-
-
-OPEN_STATES = (
-    State.RECEIVED,
-    State.ACCEPTED,
-    State.IN_PROGRESS,
-    State.ESCALATED,
-    State.AWAITING_CUSTOMER,
-)
-
-
-class Turn(models.TextChoices):
-    """Whose move it is; kept apart from the state and from lateness."""
-
-    AGENT = "agent", _("agent")
-    TEAM = "team", _("escalation team")
-    CUSTOMER = "customer", _("customer")
-    NOBODY = "nobody", _("nobody")
 
 
 class VerificationMethod(models.TextChoices):
@@ -163,7 +135,7 @@ def missing_phone_refusal(channel: str, customer_phone: str, customer_email: str
     return str(PHONE_NEEDED)
 
 
-class Complaint(CustomerLinked, ConcurrentTransitionMixin, Classified):
+class Complaint(CustomerLinked, ConcurrentTransitionMixin, Mergeable, Classified):
     reference = models.CharField(max_length=30, unique=True, editable=False, verbose_name=_("reference"))
     version = models.PositiveIntegerField(default=0, editable=False, verbose_name=_("version"))
     state = FSMField(
@@ -339,6 +311,7 @@ class Complaint(CustomerLinked, ConcurrentTransitionMixin, Classified):
             ("reopen_complaint", "Can reopen a resolved complaint"),
             ("close_complaint", "Can close a resolved complaint"),
             ("withdraw_complaint", "Can withdraw a complaint"),
+            ("merge_complaint", "Can merge a duplicate complaint into another"),
             ("assign_complaint", "Can reassign a complaint to another agent or team"),
             ("correct_complaint", "Can correct a complaint's category, priority or channel"),
             ("reply_to_customer_complaint", "Can write to a complaint's customer"),

@@ -13,6 +13,8 @@ The words, as the returns define them (``DEFINITIONS``):
 - *open* at a moment: received before it and neither resolved nor closed by then; a rejected
   or withdrawn complaint is not open (the case carries no date for those ends, so it is
   left out of the open counts of every moment);
+- a *merged* duplicate (``complaints.services.merging``) is not counted at all, in any
+  figure: the customer complained once, and the survivor it was merged into counts;
 - *days to resolve*: calendar days from the day of receipt to the day it was closed, both as
   dates in the regime calendar's time zone, the day of receipt not counted (as the Civil
   Code counts a period): resolved the day it came is 0 days, the next day 1 day;
@@ -79,8 +81,10 @@ def working_time(regime: Regime) -> WorkingTime:
 
 
 def regime_q(regime: Regime) -> Q:
-    """The complaints that run under the regime (any version of its code); under the
-    deployment's regime, also those that record none (registered before regimes were)."""
+    """The complaints a return under the regime counts: those that run under it (any version
+    of its code); under the deployment's regime, also those that record none (registered
+    before regimes were). A merged duplicate is none of them: the customer complained once,
+    and the survivor it was merged into is the complaint received, open and closed."""
     versions = list(Regime.objects.filter(code=regime.code).values_list("pk", flat=True))
     condition = Q(regime_id__in=versions)
     try:
@@ -89,7 +93,7 @@ def regime_q(regime: Regime) -> Q:
         is_deployment = False
     if is_deployment:
         condition |= Q(regime__isnull=True)
-    return condition
+    return condition & ~Q(state=State.MERGED)
 
 
 def days_to_resolve(zone: ZoneInfo) -> ExpressionWrapper:

@@ -21,6 +21,8 @@ each is one transaction and returns the complaint.
   ``withdraw_extension``; ``send_holding_response`` asks for one), the customer told;
 - ``customer_replies``: staff writing to the customer, from a reply template or blank
   (``reply_to_customer``), and when they may (``may_reply``);
+- ``merging``: merging a duplicate into the complaint that goes on (``merge_complaint``),
+  everything kept on it moved, both trails recorded, and what the merge form offers;
 - ``first_contact``: registering a complaint and resolving it in the same call, every
   step through ``cases`` in one transaction.
 
@@ -68,6 +70,7 @@ from .extensions import (
 )
 from .first_contact import FIRST_CONTACT_CHANNELS, register_and_resolve, register_verified
 from .linked_cases import follow_linked_case, reopen_after_linked_case
+from .merging import merge_choices, merge_complaint
 
 __all__ = [
     "CLOCKED",
@@ -93,6 +96,8 @@ __all__ = [
     "follow_linked_case",
     "may_correct",
     "may_reply",
+    "merge_choices",
+    "merge_complaint",
     "refuse_extension",
     "register_and_resolve",
     "register_complaint",

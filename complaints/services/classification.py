@@ -48,8 +48,11 @@ MAPPED_FIELDS = (Dimension.BUSINESS_TYPE, Dimension.CAUSE)
 PAYING_CODES = (ResolutionCode.REFUNDED, ResolutionCode.COMPENSATED)
 # Whoever may resolve a complaint may classify it.
 CLASSIFY_PERMISSION = "complaints.resolve_complaint"
-# A rejected or withdrawn complaint is not counted as received and worked: not classified.
-CLASSIFIED_STATES = tuple(state for state in State if state not in (State.REJECTED, State.WITHDRAWN))
+# A rejected or withdrawn complaint is not counted as received and worked, nor a merged
+# duplicate (its survivor is): not classified.
+CLASSIFIED_STATES = tuple(
+    state for state in State if state not in (State.REJECTED, State.WITHDRAWN, State.MERGED)
+)
 
 CodeValue = ClassificationCode | str | None
 

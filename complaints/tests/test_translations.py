@@ -4,6 +4,7 @@ its filters, its fieldsets, its transition buttons and forms, as a superuser see
 from __future__ import annotations
 
 import pytest
+from django.contrib import admin
 from django.urls import reverse
 
 from casework.tests.admin import admin_url, assert_chinese, visible_text
@@ -119,7 +120,13 @@ def test_change_form_of_a_resolved_complaint_in_chinese(chinese_admin, complaint
 @pytest.mark.parametrize("state", [State.RECEIVED, State.IN_PROGRESS, State.ESCALATED, State.RESOLVED])
 def test_every_transition_page_is_in_chinese(chinese_admin, complaints_by_state, state):
     complaint = complaints_by_state[state]
-    names = [transition.name for transition in complaint.get_available_state_transitions()]
+    # Each with its own page; merge is a step with its form (complaints.merge_step).
+    pages = admin.site._registry[Complaint].transition_services
+    names = [
+        transition.name
+        for transition in complaint.get_available_state_transitions()
+        if transition.name in pages
+    ]
     assert names
     english_labels = {
         "accept": "Accept",
