@@ -1,10 +1,16 @@
-"""Auditors read the customer records and their identifiers too (view only)."""
+"""Auditors read the customer records, their identifiers and the routing queue too (view only)."""
 
 from django.db import migrations
 
 from casework.access.roles import grant, revoke
 
-AUDITOR = {"auditor": ["casework.view_customer", "casework.view_customeridentifier"]}
+AUDITOR = {
+    "auditor": [
+        "casework.view_customer",
+        "casework.view_customeridentifier",
+        "casework.view_queuedcase",
+    ]
+}
 
 
 def forwards(apps, schema_editor):
