@@ -51,6 +51,7 @@ from .models import (
 from .regime_admin import RegimeFieldsMixin
 from .reply_step import REPLY_STEP
 from .returns.filters import ReturnFigureFilter
+from .search_admin import FullTextSearchAdminMixin
 from .survey import staff as survey_staff
 
 
@@ -275,7 +276,13 @@ class PartnerMessageInline(AddOnlyInline):
 
 @admin.register(Complaint)
 class ComplaintAdmin(
-    ExtensionAdminMixin, IntakeAdminMixin, RegimeFieldsMixin, BulkAssignMixin, MaskedFieldsAdmin, CaseAdmin
+    FullTextSearchAdminMixin,
+    ExtensionAdminMixin,
+    IntakeAdminMixin,
+    RegimeFieldsMixin,
+    BulkAssignMixin,
+    MaskedFieldsAdmin,
+    CaseAdmin,
 ):
     # Shown masked, revealed one at a time (casework.privacy.masking); searching by them still works.
     masked_fields = {
@@ -383,7 +390,7 @@ class ComplaintAdmin(
         return services.assign_complaint(complaint=case, actor=actor, assigned_to=holder, reason=reason)
 
     # Each by its own index (see CaseAdmin.get_search_results): a reference or a name by its
-    # beginning, a phone or account number or a transaction reference whole, all as stored.
+    # beginning, a phone or account number or a transaction reference whole; or words (search_admin).
     search_fields = (
         "reference__startswith",
         "customer_phone__exact",
@@ -391,11 +398,6 @@ class ComplaintAdmin(
         "account_number__exact",
         "customer_name__startswith",
         "transaction_reference__exact",
-    )
-    search_help_text = _(
-        "A reference or a customer's name by its beginning; a phone number, e-mail address, "
-        "account number or transaction reference in full; as written on the complaint, "
-        "capitals included (an e-mail address in any capitals)."
     )
     # The joins come from selectors.complaint_list (get_queryset); an empty tuple keeps
     # the changelist from replacing them with a bare select_related().
