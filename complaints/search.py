@@ -1,6 +1,7 @@
 """The full-text search of complaints: the words of a query found in a complaint's
 description, merchant or transaction reference, its internal notes, its partner messages or
-what a person wrote to or from its customer (docs/search.md).
+what a person wrote to or from its customer (docs/search.md). Staff search all of these
+(``STAFF_PLACES``); a partner only what it can read of its own complaints (``PARTNER_PLACES``).
 
 Each word is a case-insensitive substring (Django's ``icontains``: ``UPPER(col) LIKE
 UPPER('%word%')``); every word must be found, each in any of those places. Chinese needs no
