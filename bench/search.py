@@ -33,7 +33,8 @@ import time
 from common import connection, scratch_database
 from seed import grow, setup
 
-# Phrases picked by number: n % 10 (Chinese), n % 8 (English), n % 8 (merchant).
+# Phrases picked by number: (n / 2) % 10 for an even n (Chinese), (n / 2) % 8 for an odd
+# one (English), n % 8 (merchant).
 CHINESE = (
     "扫码付款失败但余额被扣",
     "退款未到账已经超过七天",
@@ -79,9 +80,9 @@ TEXT_SQL = """
 UPDATE complaints_complaint AS c SET
     description = CASE WHEN c.id - 1 < 10000 AND (c.id - 1) %% 1000 = 123 THEN %(rare)s || '，' ELSE '' END
         || CASE WHEN (c.id - 1) %% 2 = 0
-                THEN (%(chinese)s::text[])[1 + (c.id - 1) %% 10] || '，订单号' || (c.id - 1)
+                THEN (%(chinese)s::text[])[1 + (c.id - 1) / 2 %% 10] || '，订单号' || (c.id - 1)
                      || '，请尽快处理。'
-                ELSE (%(english)s::text[])[1 + (c.id - 1) %% 8] || ' (order ' || (c.id - 1) || ').' END,
+                ELSE (%(english)s::text[])[1 + (c.id - 1) / 2 %% 8] || ' (order ' || (c.id - 1) || ').' END,
     merchant = (%(merchants)s::text[])[1 + (c.id - 1) %% 8]
 WHERE c.id > %(start)s AND c.id <= %(stop)s
 """
@@ -114,6 +115,7 @@ SEARCHES = (
     ("rare Chinese phrase (10 complaints)", RARE),
     ("rare Chinese phrase in a note (10)", RARE_NOTE),
     ("Chinese phrase, 1 in 20 (5 chars)", "退款未到账"),
+    ("Chinese phrase and English word", "订单号 Lawson"),
     ("Chinese merchant and phrase (2 words)", "美团外卖 订单号"),
     ("English words, any capitals", "CHARGED twice"),
     ("two Chinese characters (no trigram)", "冻结"),

@@ -146,12 +146,16 @@ def search_q(
         return None
     if indexed is None:
         indexed = connection.vendor == "postgresql"
-    conditions = [
-        Q(pk__in=complaint_ids_matching(word, places))
-        if indexed and is_indexed(word)
-        else complaint_row_matches(word, places)
-        for word in words
-    ]
+    looked_up = [word for word in words if indexed and is_indexed(word)]
+    conditions = [complaint_row_matches(word, places) for word in words if word not in looked_up]
+    if looked_up:
+        # One id set per word; several words' sets INTERSECTed (a linear hash), never an
+        # IN per word, which the planner, misled by LIKE's estimates, joins in a loop.
+        first, *others = (
+            Complaint.objects.filter(pk__in=complaint_ids_matching(word, places)).order_by().values("pk")
+            for word in looked_up
+        )
+        conditions.insert(0, Q(pk__in=first.intersection(*others) if others else first))
     return reduce(and_, conditions)
 
 
