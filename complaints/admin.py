@@ -52,6 +52,7 @@ from .models import (
 from .regime_admin import RegimeFieldsMixin
 from .reply_step import REPLY_STEP
 from .returns.filters import ReturnFigureFilter
+from .search_admin import FullTextSearchAdminMixin
 from .survey import staff as survey_staff
 
 
@@ -275,10 +276,12 @@ class PartnerMessageInline(AddOnlyInline):
         return gettext("back office (shown to the partner)")
 
 
+# What the complaint's admin adds to every case's: words search, extensions, intake, regimes, bulk.
+MIXINS = (FullTextSearchAdminMixin, ExtensionAdminMixin, IntakeAdminMixin, RegimeFieldsMixin, BulkAssignMixin)
+
+
 @admin.register(Complaint)
-class ComplaintAdmin(
-    ExtensionAdminMixin, IntakeAdminMixin, RegimeFieldsMixin, BulkAssignMixin, MaskedFieldsAdmin, CaseAdmin
-):
+class ComplaintAdmin(*MIXINS, MaskedFieldsAdmin, CaseAdmin):
     # Shown masked, revealed one at a time (casework.privacy.masking); searching by them still works.
     masked_fields = {
         "customer_phone": PersonalField(PHONE, _("customer phone")),
@@ -385,7 +388,7 @@ class ComplaintAdmin(
         return services.assign_complaint(complaint=case, actor=actor, assigned_to=holder, reason=reason)
 
     # Each by its own index (see CaseAdmin.get_search_results): a reference or a name by its
-    # beginning, a phone or account number or a transaction reference whole, all as stored.
+    # beginning, a phone or account number or a transaction reference whole; or words (search_admin).
     search_fields = (
         "reference__startswith",
         "customer_phone__exact",
@@ -393,11 +396,6 @@ class ComplaintAdmin(
         "account_number__exact",
         "customer_name__startswith",
         "transaction_reference__exact",
-    )
-    search_help_text = _(
-        "A reference or a customer's name by its beginning; a phone number, e-mail address, "
-        "account number or transaction reference in full; as written on the complaint, "
-        "capitals included (an e-mail address in any capitals)."
     )
     # The joins come from selectors.complaint_list (get_queryset); an empty tuple keeps
     # the changelist from replacing them with a bare select_related().

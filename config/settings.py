@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # pg_trgm's operator class in an expression index (the full-text search, docs/search.md).
+    "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -159,6 +161,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so a worker process started by a test sees the test database.
     # One file per test run, so two runs on one machine do not share it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's PostgreSQL, whose test database gets an LC_CTYPE under which pg_trgm indexes
+    # Chinese (casework/core/postgresql, docs/search.md); another locale name by DATABASE_TEST_CTYPE.
+    DATABASES["default"]["ENGINE"] = "casework.core.postgresql"
+    DATABASES["default"]["TEST"] = {"CTYPE": os.environ.get("DATABASE_TEST_CTYPE", "C.UTF-8")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Django's model permissions, a user's own and its groups' read in one query (casework/access/backends.py).

@@ -246,13 +246,13 @@ class RefundCaseAdmin(ProvisionalCreditAdminMixin, BulkAssignMixin, CaseAdmin):
     search_fields = (
         "reference__startswith",
         "transaction__reference__exact",
-        "transaction__merchant__startswith",
+        "transaction__merchant",  # any part of it, by its trigram index (docs/search.md)
         "external_reference__exact",
         "complaint__reference__exact",
     )
     search_help_text = _(
-        "A reference or a merchant by its beginning; a transaction reference, the partner's "
-        "reference or the complaint's reference in full; as written, capitals included."
+        "A reference by its beginning; any part of a merchant's name, capitals or not; a "
+        "transaction reference, the partner's reference or the complaint's reference in full."
     )
     # The joins come from selectors.refund_case_list (get_queryset); an empty tuple keeps
     # the changelist from replacing them with a bare select_related().

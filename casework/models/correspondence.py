@@ -21,6 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from casework.core.indexes import trigram_index
+
 
 class CustomerChannel(models.TextChoices):
     """How the customer is written to, and how their replies come back."""
@@ -64,6 +66,12 @@ class CustomerContact:
     def is_told_directly(self) -> bool:
         """Staff cases always; a partner's only when it asked us to tell its customers."""
         return self.partner is None or bool(getattr(self.partner, "notifies_customers_directly", False))
+
+
+# What a person wrote: the customer's replies and the staff's; not the notices the system
+# writes from its templates, which read the same on every case (a search for "退款" would
+# find every case told of its refund). The full-text search reads these only.
+WRITTEN_BY_A_PERSON = Q(direction="in") | Q(author__isnull=False)
 
 
 class CustomerMessage(models.Model):
@@ -145,7 +153,10 @@ class CustomerMessage(models.Model):
         ordering = ["created_at", "id"]
         indexes = [
             # A case's correspondence on its timeline.
-            models.Index(fields=["content_type", "object_id", "created_at"], name="custmsg_case_time")
+            models.Index(fields=["content_type", "object_id", "created_at"], name="custmsg_case_time"),
+            # The full-text search of a case type's correspondence: what a person wrote.
+            trigram_index("body_text", name="custmsg_text_trgm", condition=WRITTEN_BY_A_PERSON),
+            trigram_index("subject", name="custmsg_subject_trgm", condition=WRITTEN_BY_A_PERSON),
         ]
         constraints = [
             # One message per event told: a repeat of the event finds it.

@@ -154,7 +154,7 @@ def guide_client(settings, partner) -> APIClient:
 
 def test_the_guides_worked_example_runs_as_shown(guide_client, partner, agent):
     steps = worked_example()
-    assert [step.method for step in steps] == ["POST", "POST", "GET", "POST", "POST", "GET", "GET"]
+    assert [step.method for step in steps] == ["POST", "POST", "GET", "POST", "POST", "GET", "GET", "GET"]
     # A complaint filed earlier, so the list in the guide has a second page to follow.
     register(agent, partner=partner, channel="partner_api")
     variables = {"$API": f"https://{HOST}", "$KEY": key_for(partner)}

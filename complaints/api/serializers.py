@@ -26,6 +26,7 @@ from casework.partners.timeline import Actor
 from casework.privacy.masking import ACCOUNT, PHONE, MaskedCharField
 from complaints.api import regimes
 from complaints.api.classification import ClassificationFilters, ClassifiedSerializer, CodeField
+from complaints.api.search import FullTextFilter
 from complaints.models import (
     PHONE_NEEDED,
     REQUIRED_DETAILS,
@@ -304,7 +305,7 @@ class WithdrawSerializer(VersionedActionSerializer):
     """Withdrawing a complaint: why, and the version read."""
 
 
-class ComplaintFilterSerializer(ClassificationFilters, PartnerCaseFilterSerializer):
+class ComplaintFilterSerializer(FullTextFilter, ClassificationFilters, PartnerCaseFilterSerializer):
     """Query parameters of the list; unknown values are refused, naming the parameter."""
 
     state = serializers.ChoiceField(choices=State.choices, required=False)

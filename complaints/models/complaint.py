@@ -17,6 +17,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from casework.cases.transitions import condition
 from casework.core.chain import ChainedHistoricalRecords
+from casework.core.indexes import trigram_index
 from casework.core.limits import DESCRIPTION_MAX_LENGTH, REASON_MAX_LENGTH, bounded_text
 from casework.core.money import (
     AmountField,
@@ -351,6 +352,10 @@ class Complaint(CustomerLinked, ConcurrentTransitionMixin, Mergeable, Classified
             models.Index(
                 fields=["assigned_to"], condition=Q(state__in=OPEN_STATES), name="complaint_open_held"
             ),
+            # The full-text search (complaints.search): any part of these, Chinese too.
+            trigram_index("description", name="complaint_description_trgm"),
+            trigram_index("merchant", name="complaint_merchant_trgm"),
+            trigram_index("transaction_reference", name="complaint_txn_reference_trgm"),
         ]
 
     def __str__(self) -> str:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from casework.core.chain import ChainedHistoricalRecords
 from casework.core.evidence import EvidenceFileField, unguessable_path
+from casework.core.indexes import trigram_index
 from casework.core.limits import DESCRIPTION_MAX_LENGTH, STATEMENT_MAX_LENGTH, bounded_text
 from complaints.models.complaint import OPEN_STATES, Complaint, State
 
@@ -32,6 +33,8 @@ class ComplaintNote(models.Model):
         verbose_name = _("complaint note")
         verbose_name_plural = _("complaint notes")
         ordering = ["created_at", "id"]
+        # The full-text search (complaints.search).
+        indexes = [trigram_index("body", name="complaintnote_body_trgm")]
 
     def __str__(self) -> str:
         return gettext("Note by %(author)s on %(at)s") % {
@@ -69,7 +72,9 @@ class PartnerMessage(models.Model):
         ordering = ["created_at", "id"]
         indexes = [
             # The partner's page of one complaint's messages, in the API's cursor order.
-            models.Index(fields=["complaint", "created_at", "id"], name="partnermessage_complaint_time")
+            models.Index(fields=["complaint", "created_at", "id"], name="partnermessage_complaint_time"),
+            # The full-text search (complaints.search).
+            trigram_index("body", name="partnermessage_body_trgm"),
         ]
 
     def __str__(self) -> str:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from casework.core.chain import ChainedHistoricalRecords
+from casework.core.indexes import trigram_index
 from casework.core.limits import REASON_MAX_LENGTH, bounded_text
 from casework.core.money import CURRENCY_MESSAGE, AmountField, validate_currency, validate_payment_time
 
@@ -24,7 +25,7 @@ class PaymentTransaction(models.Model):
     """The customer's original payment, as the wallet recorded it; refunds count against it."""
 
     reference = models.CharField(max_length=64, unique=True, verbose_name=_("reference"))
-    # Indexed for the refund cases' search by a merchant's name (its beginning).
+    # Indexed for the refund cases' search by any part of a merchant's name (trigram, below).
     merchant = models.CharField(max_length=120, db_index=True, verbose_name=_("merchant"))
     amount = money_field(verbose_name=_("amount"))
     currency = models.CharField(
@@ -49,6 +50,7 @@ class PaymentTransaction(models.Model):
                 violation_error_message=_("The amount must be more than zero."),
             )
         ]
+        indexes = [trigram_index("merchant", name="payment_merchant_trgm")]
 
     def __str__(self) -> str:
         return gettext("%(reference)s (%(amount)s at %(merchant)s)") % {
