@@ -31,7 +31,7 @@ from casework.notices import outbox
 from casework.sla import clocks
 from casework.trail.audit import SYSTEM_ACTOR_LABEL
 from casework.workspace import handbacks
-from complaints import reasons
+from complaints import reasons, repeats
 from complaints.models import (
     MESSAGE_STATES,
     Category,
@@ -164,7 +164,8 @@ def register_complaint(
         )
     except ValidationError as error:
         raise _first_error(error) from error
-    policy = clocks.policy_for(case_type=CaseType.COMPLAINT, category=category, priority=priority)
+    repeat = repeats.mark_repeat(complaint)  # may raise the priority: before the policy is chosen
+    policy = clocks.policy_for(case_type=CaseType.COMPLAINT, category=category, priority=complaint.priority)
     try:
         open_case(
             complaint,
@@ -174,7 +175,7 @@ def register_complaint(
             actor=actor,
             transition="register",
             reason=reasons.REGISTERED(channel=complaint.channel),
-            data=regimes.trail_data(runs_under, regime_condition),
+            data=regimes.trail_data(runs_under, regime_condition) | repeat,
             regime=runs_under,
             regime_condition=regime_condition,
             # Only a partner's own reference can collide, and only then does the handler
