@@ -39,6 +39,9 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from casework.cases.teams import team_for_code
+from casework.core.phones import normalise_phone
+from casework.customers import identity
+from casework.models import CustomerIdentifier
 from complaints.duplicates import duplicate_q
 from complaints.models import OPEN_STATES, Complaint, Priority
 
@@ -208,3 +211,23 @@ def repeat_rates(complaints: QuerySet[Complaint], by: str) -> list[tuple[str, in
         .order_by(by)
     )
     return [(row[by], row["total"], row["repeats"]) for row in rows]
+
+
+def known_customer_id(*, account_number: str = "", phone: str = "", email: str = "") -> int | None:
+    """The customer these details name, as registration would find them, or None: a search,
+    which makes nothing (the account first, then the phone; the e-mail address only alone)."""
+    keys = identity.finding(
+        identity.keys_of(account_number=account_number, phone=normalise_phone(phone.strip()), email=email)
+    )
+    if not keys:
+        return None
+    wanted = Q()
+    for kind, value in keys:
+        wanted |= Q(kind=kind, value=value)
+    found = dict(
+        ((kind, value), customer_id)
+        for kind, value, customer_id in CustomerIdentifier.objects.filter(wanted).values_list(
+            "kind", "value", "customer_id"
+        )
+    )
+    return next((found[key] for key in keys if key in found), None)

@@ -91,7 +91,9 @@ def test_the_same_category_on_another_transaction_is_a_repeat_and_another_catego
     slow = li_wei(agent, days=1, category="slow_service", transaction_reference="")
     assert slow.repeat_of is None
     # The same transaction reference under another category still repeats it.
-    refund = li_wei(agent, category="refund", merchant="Lawson Xujiahui", transaction_reference="TX-LAWSON-0001")
+    refund = li_wei(
+        agent, category="refund", merchant="Lawson Xujiahui", transaction_reference="TX-LAWSON-0001"
+    )
     assert refund.repeat_of == first
 
 
@@ -126,7 +128,9 @@ def test_the_check_is_one_indexed_query_at_registration(agent):
     li_wei(agent, days=1)
     with CaptureQueriesContext(connection) as queries:
         li_wei(agent)
-    checks = [q["sql"] for q in queries if 'FROM "complaints_complaint"' in q["sql"] and "customer_id" in q["sql"]]
+    checks = [
+        q["sql"] for q in queries if 'FROM "complaints_complaint"' in q["sql"] and "customer_id" in q["sql"]
+    ]
     assert len(checks) == 1, checks
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
