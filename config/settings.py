@@ -383,6 +383,12 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "casework.partners.errors.document_error_headers_and_media_types",
     ],
+    # A complaint's choice sets show in two components (the list's Complaint and the
+    # ComplaintDetail of a create or read): named once, as they always were.
+    "ENUM_NAME_OVERRIDES": {
+        "ComplaintStateEnum": "complaints.models.State.choices",
+        "ComplaintOutcomeEnum": "complaints.models.classification.Outcome.choices",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -223,8 +223,9 @@ class Complaint(CustomerLinked, ConcurrentTransitionMixin, Classified):
         related_name="repeats",
         verbose_name=_("repeat of"),
     )
+    # Its default in the database too: rows loaded in bulk (bench/) are not repeats.
     repeat_count = models.PositiveSmallIntegerField(
-        default=1, editable=False, verbose_name=_("complaints in the repeat window")
+        default=1, db_default=1, editable=False, verbose_name=_("complaints in the repeat window")
     )
     identity_verified_at = models.DateTimeField(null=True, blank=True, verbose_name=_("identity verified at"))
     identity_verified_by = models.ForeignKey(
