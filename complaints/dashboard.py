@@ -10,7 +10,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 
 from casework.models import kinds
 from casework.sla.calendars import business_zone
@@ -96,6 +96,17 @@ def returns(figures: CaseTypeFigures, links: Links, panel: CaseTypePanel) -> dic
 RETURNS = kinds.DashboardPanel(slot=kinds.SLA, template="complaints/dashboard_returns.html", build=returns)
 
 
+# The chart's labels have room for "awaiting customer": the categories by shorter names.
+SHORT_CATEGORIES = {
+    Category.TRANSACTION: pgettext_lazy("short category", "failed payment"),
+    Category.ACCOUNT_LOCKED: pgettext_lazy("short category", "locked account"),
+    Category.REFUND: pgettext_lazy("short category", "refund"),
+    Category.SLOW_SERVICE: pgettext_lazy("short category", "slow service"),
+    Category.PRIVACY: pgettext_lazy("short category", "privacy"),
+    Category.OTHER: pgettext_lazy("short category", "other"),
+}
+
+
 def repeat_rates(figures: CaseTypeFigures, links: Links, panel: CaseTypePanel) -> dict:
     """The repeat rate of the period's complaints by category and by channel: counted repeats
     (``complaints.repeats``: a matter once per window) among the complaints registered in the
@@ -105,11 +116,10 @@ def repeat_rates(figures: CaseTypeFigures, links: Links, panel: CaseTypePanel) -
     period = {"created_at__gte": since.isoformat(timespec="seconds"), "repeat_count": str(repeats.COUNTED)}
     total = counted = 0
     charts = []
-    for by, choices, title in (
-        ("category", Category, gettext("Repeat rate by category")),
-        ("channel", Channel, gettext("Repeat rate by channel")),
+    for by, labels, title in (
+        ("category", SHORT_CATEGORIES, gettext("Repeat rate by category")),
+        ("channel", dict(Channel.choices), gettext("Repeat rate by channel")),
     ):
-        labels = dict(choices.choices)
         rows = []
         for value, complaints, repeated in repeats.repeat_rates(registered, by):
             share = repeated / complaints if complaints else 0

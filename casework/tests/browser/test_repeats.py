@@ -108,7 +108,7 @@ def test_the_case_page_and_the_dashboard_show_repeats(browser, agent, supervisor
 
         browser.visit("/admin/")
         panel = browser.driver.find_element(By.CSS_SELECTOR, "[data-panel=complaint-repeats]")
-        browser.driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", panel)
+        browser.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", panel)
         assert "Repeat complaints: 25%" in panel.text  # 1 counted of 4 registered
         assert "Repeat rate by category" in panel.text and "Repeat rate by channel" in panel.text
         browser.assert_no_policy_violations()
@@ -119,6 +119,6 @@ def test_the_case_page_and_the_dashboard_show_repeats(browser, agent, supervisor
         browser.save_screenshot(SHOTS / "case-page-zh-hans.png", window_only=True)
         browser.visit("/admin/")
         panel = browser.driver.find_element(By.CSS_SELECTOR, "[data-panel=complaint-repeats]")
-        browser.driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", panel)
+        browser.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", panel)
         assert "按类别的重复投诉率" in panel.text
         browser.save_screenshot(SHOTS / "dashboard-zh-hans.png", window_only=True)

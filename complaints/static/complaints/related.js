@@ -40,7 +40,11 @@ document.addEventListener("DOMContentLoaded", () => {
       const state = document.createElement("span");
       state.className = "related-state";
       state.textContent = ` ${other.state} · ${other.category} · ${other.created} — `;
-      item.append(link, state, document.createTextNode(other.summary));
+      const summary = document.createElement("span");
+      summary.className = "related-summary";
+      summary.textContent = other.summary;
+      summary.title = other.summary;
+      item.append(link, state, summary);
       if (other.is_duplicate) {
         item.append(tag(panel.dataset.duplicate));
       }
