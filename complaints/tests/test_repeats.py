@@ -142,3 +142,17 @@ def test_the_check_is_one_indexed_query_at_registration(agent):
         # By the customer: (customer, time), or the customer key's own index on few rows.
         by_customer = r"Index.* using (complaint_customer_created|complaints_complaint_customer_id_)"
         assert re.search(by_customer, plan), plan
+
+
+def test_the_repeat_action_setting_is_one_of_three(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config.environment import env_choice
+
+    monkeypatch.delenv("COMPLAINT_REPEAT_ACTION", raising=False)
+    assert env_choice("COMPLAINT_REPEAT_ACTION", "flag", repeats.ACTIONS) == "flag"
+    monkeypatch.setenv("COMPLAINT_REPEAT_ACTION", " raise_priority ")
+    assert env_choice("COMPLAINT_REPEAT_ACTION", "flag", repeats.ACTIONS) == "raise_priority"
+    monkeypatch.setenv("COMPLAINT_REPEAT_ACTION", "escalate")
+    with pytest.raises(ImproperlyConfigured, match="COMPLAINT_REPEAT_ACTION is one of flag, raise_priority"):
+        env_choice("COMPLAINT_REPEAT_ACTION", "flag", repeats.ACTIONS)
