@@ -28,7 +28,12 @@ class ComplaintsConfig(AppConfig):
                 resolved_at="resolved_at",
                 first_contact_field="is_first_contact_resolution",
                 api_collection="complaints",
-                panels=(dashboard.FIRST_CONTACT, dashboard.SATISFACTION, dashboard.RETURNS),
+                panels=(
+                    dashboard.FIRST_CONTACT,
+                    dashboard.SATISFACTION,
+                    dashboard.REPEATS,
+                    dashboard.RETURNS,
+                ),
                 demo="complaints.demo",
                 holder_field="assigned_to",
                 team_field="team",

@@ -22,6 +22,7 @@ from . import services
 from .classification_admin import IntakeClassificationFields
 from .forms import REGISTRATION_FIELDS, ComplaintRegistrationForm
 from .models import Complaint, ResolutionCode, VerificationMethod
+from .related_admin import RelatedCasesAdminMixin
 
 # The button's name in the POST: present, the complaint is registered and resolved.
 RESOLVE = "_resolve"
@@ -104,8 +105,9 @@ def may_resolve_on_intake(user) -> bool:
     return all(user.has_perm(permission) for permission in RESOLVING_PERMISSIONS)
 
 
-class IntakeAdminMixin:
-    """The add page of ``ComplaintAdmin``: compact, both buttons at the top."""
+class IntakeAdminMixin(RelatedCasesAdminMixin):
+    """The add page of ``ComplaintAdmin``: compact, both buttons at the top, the customer's
+    related complaints beside them as the details are typed (``related_admin``)."""
 
     add_form_template = "admin/complaints/complaint/intake_form.html"
     intake_fieldsets = (

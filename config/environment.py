@@ -115,3 +115,11 @@ def env_amount(name: str, value: str, *, zero: bool = False) -> str:
 # Fail safe: a start that sets nothing is production (DEBUG off, the demo's published
 # secrets, logins and API keys refused). `make run` turns the demo on with DEMO=true and
 # DEBUG=true; the test suite runs as the demo does (casework/tests/environment.py), DEBUG off.
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices``, as written (surrounding spaces dropped); anything else refused."""
+    value = os.environ.get(name, default).strip()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} is one of {', '.join(choices)}, not {value!r}.")
+    return value

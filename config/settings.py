@@ -27,6 +27,7 @@ from config.directories import lies_within
 from config.environment import (
     env_amount,
     env_bool,
+    env_choice,
     env_code,
     env_int,
     env_key,
@@ -275,6 +276,14 @@ COMPLAINT_AUTO_CLOSE_DAYS = env_int("COMPLAINT_AUTO_CLOSE_DAYS", 7)
 # Likely duplicates (complaints.duplicates): an open complaint of the same customer in the
 # same category registered this many hours before or after.
 COMPLAINT_DUPLICATE_WINDOW_HOURS = env_int("COMPLAINT_DUPLICATE_WINDOW_HOURS", 48, minimum=1)
+# Repeat complaints (complaints.repeats): the same customer on the same transaction reference
+# or category within this many days; and what a repeat does at registration: "flag" it only,
+# "raise_priority" one step (the clock starts on that policy), or route it to the
+# "complaints_department".
+COMPLAINT_REPEAT_WINDOW_DAYS = env_int("COMPLAINT_REPEAT_WINDOW_DAYS", 30, minimum=1)
+COMPLAINT_REPEAT_ACTION = env_choice(
+    "COMPLAINT_REPEAT_ACTION", "flag", ("flag", "raise_priority", "complaints_department")
+)
 # The regulatory regime new cases run under, by code (blank: the one the admin marks default).
 REGIME = env_code("REGIME")
 # The team view flags a member holding more open cases than this (all kinds together).
@@ -384,6 +393,12 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "casework.partners.errors.document_error_headers_and_media_types",
     ],
+    # A complaint's choice sets show in two components (the list's Complaint and the
+    # ComplaintDetail of a create or read): named once, as they always were.
+    "ENUM_NAME_OVERRIDES": {
+        "ComplaintStateEnum": "complaints.models.State.choices",
+        "ComplaintOutcomeEnum": "complaints.models.classification.Outcome.choices",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

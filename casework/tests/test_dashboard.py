@@ -379,8 +379,9 @@ def test_auditors_see_the_dashboard_and_app_pages_do_not_show_it(client, frozen_
 def test_charts_are_inline_svg_with_titles_and_their_numbers_as_text(client, cases, people):
     client.force_login(people["reviewer"])
     charts = re.findall(r"<svg\b.*?</svg>", dashboard_section(client.get(INDEX)), flags=re.S)
-    # Compliance, per case type its states and its ages, and the complaints' CSAT by week.
-    assert len(charts) == 8
+    # Compliance, per case type its states and its ages, the complaints' CSAT by week, and
+    # their repeat rate by category and by channel.
+    assert len(charts) == 10
     for chart in charts:
         assert re.search(r'aria-labelledby="[^"]+-title"', chart)
         assert re.search(r"<title id=\"[^\"]+-title\">[^<]+</title>", chart)

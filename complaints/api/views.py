@@ -27,6 +27,7 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
+    extend_schema_view,
 )
 from rest_framework import status
 from rest_framework.decorators import action
@@ -50,6 +51,7 @@ from complaints.models import Channel, Complaint
 from complaints.selectors import complaints_for_partner, with_regime_limits
 from complaints.services import add_partner_message, register_complaint, withdraw_complaint
 
+from .repeats import ComplaintDetailSerializer
 from .serializers import (
     COMPLAINT_EXAMPLE,
     ComplaintCreateSerializer,
@@ -64,6 +66,14 @@ CUSTOMER_ADDED = "The customer reached the merchant: they see no payment on thei
 REFERENCE = reference_parameter("CMP-20261124-000123")
 
 
+@extend_schema_view(
+    retrieve=extend_schema(
+        responses={
+            200: OpenApiResponse(ComplaintDetailSerializer, description="The complaint."),
+            **error_responses(401, 403, 404, 429),
+        }
+    )
+)
 @partner_case_schema(
     noun="complaint",
     plural="complaints",
@@ -81,6 +91,12 @@ class ComplaintViewSet(PartnerCaseViewSet):
     detail_route = "complaint-detail"
     paged_actions = PartnerCaseViewSet.paged_actions | {"messages"}
 
+    def get_serializer_class(self):
+        # Read alone or just filed: with its repeat and likely duplicates (complaints.api.repeats).
+        if self.action in ("create", "retrieve"):
+            return ComplaintDetailSerializer
+        return super().get_serializer_class()
+
     def cases_for(self, partner: Partner) -> QuerySet[Complaint]:
         complaints = complaints_for_partner(partner)
         # Only what shows a complaint reads its regime's limits (its decision basis).
@@ -97,11 +113,13 @@ class ComplaintViewSet(PartnerCaseViewSet):
         description="Registers the complaint as received on the partner API channel and starts "
         "its SLA clock. Each category needs its details (a failed transaction: `transaction_at`, "
         "`amount`, `transaction_reference`; a locked account: `account_number`; a refund not "
-        "processed: `transaction_reference`, `amount`, `merchant`); a 400 names every one missing.",
+        "processed: `transaction_reference`, `amount`, `merchant`); a 400 names every one missing. "
+        "The answer says whether it repeats one you filed for the same customer (`repeat`) and "
+        "which of your open complaints it likely duplicates (`likely_duplicates`).",
         request=ComplaintCreateSerializer,
         parameters=[etag_header("complaint", 201), LOCATION_HEADER],
         responses={
-            201: OpenApiResponse(ComplaintSerializer, description="Filed; Location is its URL."),
+            201: OpenApiResponse(ComplaintDetailSerializer, description="Filed; Location is its URL."),
             **error_responses(400, 401, 403, 429),
         },
     )

@@ -137,6 +137,12 @@ def missing_phone_refusal(channel: str, customer_phone: str, customer_email: str
 
 
 class Complaint(CustomerLinked, ConcurrentTransitionMixin, Mergeable, Classified):
+    """A complaint. A *repeat* (``complaints.repeats``) is one whose customer had an earlier
+    complaint on the same transaction reference or in the same category within
+    ``COMPLAINT_REPEAT_WINDOW_DAYS``: ``repeat_of`` is the earliest of them, ``repeat_count``
+    the customer's complaints on it in the window, this one included; the repeat rate counts
+    the matter once per window, at its second complaint (``repeat_count == 2``)."""
+
     reference = models.CharField(max_length=30, unique=True, editable=False, verbose_name=_("reference"))
     version = models.PositiveIntegerField(default=0, editable=False, verbose_name=_("version"))
     state = FSMField(
@@ -180,6 +186,20 @@ class Complaint(CustomerLinked, ConcurrentTransitionMixin, Mergeable, Classified
     # Who that is, across every case type (casework.customers): found again whenever the
     # account number, phone or e-mail address change.
     customer = customer_field()
+    # Recorded at registration (complaints.repeats), so reports read a column, not a scan.
+    repeat_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="repeats",
+        verbose_name=_("repeat of"),
+    )
+    # Its default in the database too: rows loaded in bulk (bench/) are not repeats.
+    repeat_count = models.PositiveSmallIntegerField(
+        default=1, db_default=1, editable=False, verbose_name=_("complaints in the repeat window")
+    )
     identity_verified_at = models.DateTimeField(null=True, blank=True, verbose_name=_("identity verified at"))
     identity_verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -334,6 +354,8 @@ class Complaint(CustomerLinked, ConcurrentTransitionMixin, Mergeable, Classified
         indexes = [
             models.Index(fields=["state", "resolved_at"], name="complaint_state_resolved"),
             models.Index(fields=["partner", "created_at"], name="complaint_partner_created"),
+            # A customer's complaints by time: repeats and likely duplicates at intake.
+            models.Index(fields=["customer", "created_at"], name="complaint_customer_created"),
             # A partner polling for what changed since its last poll (updated_since).
             models.Index(fields=["partner", "updated_at"], name="complaint_partner_updated"),
             # The open cases by next deadline, each way (casework.sla.clocks keeps the column).

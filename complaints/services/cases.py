@@ -32,7 +32,7 @@ from casework.routing.assignment import route
 from casework.sla import clocks
 from casework.trail.audit import SYSTEM_ACTOR_LABEL
 from casework.workspace import handbacks
-from complaints import reasons
+from complaints import reasons, repeats
 from complaints.models import (
     MESSAGE_STATES,
     Category,
@@ -165,7 +165,8 @@ def register_complaint(
         )
     except ValidationError as error:
         raise _first_error(error) from error
-    policy = clocks.policy_for(case_type=CaseType.COMPLAINT, category=category, priority=priority)
+    repeat = repeats.mark_repeat(complaint)  # may raise the priority: before the policy is chosen
+    policy = clocks.policy_for(case_type=CaseType.COMPLAINT, category=category, priority=complaint.priority)
     try:
         open_case(
             complaint,
@@ -175,7 +176,7 @@ def register_complaint(
             actor=actor,
             transition="register",
             reason=reasons.REGISTERED(channel=complaint.channel),
-            data=regimes.trail_data(runs_under, regime_condition),
+            data=regimes.trail_data(runs_under, regime_condition) | repeat,
             regime=runs_under,
             regime_condition=regime_condition,
             # Only a partner's own reference can collide, and only then does the handler
