@@ -501,7 +501,8 @@ def report(args, results, list_rows) -> None:
     rate = {name: statistics.median(run["rate"] for run in runs[name]) for name in VARIANTS}
     print(
         f"\nPostgreSQL, one server; gunicorn {args.workers} sync workers a side; wrk {args.connections} "
-        f"connections; {args.rounds} rounds of {args.seconds} s a variant, taking turns; {os.cpu_count()} cores"
+        f"connections; {args.rounds} rounds of {args.seconds} s a variant, taking turns; "
+        f"{os.cpu_count()} cores"
     )
     print(f"\n{'create':52s} {'req/s':>8s} {'per round':>20s} {'p50':>8s} {'p99':>8s}")
     for name in VARIANTS:
@@ -522,7 +523,8 @@ def report(args, results, list_rows) -> None:
     made = results["made"]
     print(
         f"every answer 201 with its reference, every row found saved: ours {made['ours']:,} "
-        f"(each with its idempotency and transition records), bare {made['bare']:,}, helpdesk {made['helpdesk']:,}"
+        f"(each with its idempotency and transition records), bare {made['bare']:,}, "
+        f"helpdesk {made['helpdesk']:,}"
     )
     print(
         f"\n{'list (one request at a time)':40s} {'ours':>10s} {'helpdesk':>11s} {'helpdesk/ours':>14s}  runs"

@@ -70,7 +70,8 @@ def main(rows: Path) -> None:
         cursor.execute(LOAD_SQL)
         loaded = cursor.rowcount
         cursor.execute(
-            "SELECT setval(pg_get_serial_sequence('helpdesk_ticket', 'id'), (SELECT max(id) FROM helpdesk_ticket))"
+            "SELECT setval(pg_get_serial_sequence('helpdesk_ticket', 'id'),"
+            " (SELECT max(id) FROM helpdesk_ticket))"
         )
         cursor.execute("VACUUM ANALYZE")
     # A staff client as its API expects one: a session (SessionAuthentication, with the CSRF
