@@ -100,7 +100,7 @@ function init(args)
   counter = 0
   failures = 0
   failure = ""
-  out = io.open(args[3] .. "." .. tid, "w")
+  out = io.open(args[3] .. "." .. tid, "a")
   out:setvbuf("line")
 end
 function request()
