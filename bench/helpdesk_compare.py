@@ -213,6 +213,9 @@ def start_helpdesk(port: int, workers: int, url: str, secret: str, log: Path) ->
             "hdproject.wsgi:application",
             *("--pythonpath", str(HELPDESK), "--workers", str(workers)),
             *("--bind", f"127.0.0.1:{port}", "--log-level", "warning"),
+            # Its unfiltered API list reads every ticket: let it finish rather than be killed
+            # at gunicorn's default 30 s (it was, at 100,000 tickets: an HTTP 500).
+            *("--timeout", "600"),
         ],
         env=helpdesk_env(url, secret),
         cwd=HELPDESK,
