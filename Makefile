@@ -104,3 +104,15 @@ format: install-dev
 
 clean:
 	rm -rf var/celery var/mail var/db.sqlite3 var/test-db-*.sqlite3
+
+# Our create and lists against django-helpdesk (bench/helpdesk/README.md), one run on the
+# PostgreSQL of DATABASE_URL; helpdesk in its own virtualenv, from its pinned requirements.
+HELPDESK_VENV := bench/helpdesk/.venv
+.PHONY: bench-helpdesk
+$(HELPDESK_VENV)/.installed: bench/helpdesk/requirements.txt
+	$(PYTHON) -m venv $(HELPDESK_VENV)
+	$(HELPDESK_VENV)/bin/pip install --quiet -r bench/helpdesk/requirements.txt
+	touch $@
+bench-helpdesk: install $(HELPDESK_VENV)/.installed
+	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk"; exit 1; }
+	$(BIN)/python bench/helpdesk_compare.py $(BENCH_ARGS)

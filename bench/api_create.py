@@ -105,7 +105,7 @@ def database_url_in_use() -> str:
     return urlunsplit(configured._replace(path=f"/{connection.settings_dict['NAME']}"))
 
 
-def start_server(port: int, workers: int, log: Path) -> subprocess.Popen:
+def start_server(port: int, workers: int, log: Path, secret: str | None = None) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench_settings",
@@ -113,7 +113,7 @@ def start_server(port: int, workers: int, log: Path) -> subprocess.Popen:
         "DATABASE_CONN_MAX_AGE": "600",
         "DEBUG": "false",
         "DEMO": "false",
-        "SECRET_KEY": "bench-only-" + uuid.uuid4().hex,
+        "SECRET_KEY": secret or "bench-only-" + uuid.uuid4().hex,
         "PAYMENTS_SIGNING_SECRET": "whsec_YmVuY2gtb25seS1zZWNyZXQtYmVuY2gtb25seQ==",
         "PAYMENTS_ENDPOINT_URL": "http://127.0.0.1:9/payments/",
         # wrk talks to gunicorn directly, as the load balancer would after TLS.
