@@ -12,7 +12,7 @@ class AccountsConfig(AppConfig):
         from casework.models import CaseType, kinds
         from complaints.services import customer_notices
 
-        from . import reasons, services  # noqa: F401 (reasons: its codes)
+        from . import reasons, retention, services  # noqa: F401 (reasons: its codes)
         from .models import (
             MAKER_FIELDS,
             NEEDS_RISK_OFFICER,
@@ -43,5 +43,6 @@ class AccountsConfig(AppConfig):
                 row_related=("account",),
                 customer_contact=customer_notices.linked_customer_contact,
                 customer_field="customer",
+                retention=retention.RETENTION,
             )
         )

@@ -12,7 +12,7 @@ class ComplaintsConfig(AppConfig):
         from casework.models import CaseType, kinds
         from complaints.services import customer_notices
 
-        from . import dashboard, reasons, services  # noqa: F401 (reasons: its codes)
+        from . import dashboard, reasons, retention, services  # noqa: F401 (reasons: its codes)
         from .models import OPEN_STATES, Complaint, ComplaintAttachment, State
         from .services import customer_messages
 
@@ -48,5 +48,6 @@ class ComplaintsConfig(AppConfig):
                 ),
                 customer_contact=customer_notices.customer_contact,
                 customer_field="customer",
+                retention=retention.RETENTION,
             )
         )

@@ -14,7 +14,7 @@ class RefundsConfig(AppConfig):
         from casework.models import CaseType, kinds
         from complaints.services import customer_notices
 
-        from . import dashboard, reasons, services  # noqa: F401 (reasons: its codes)
+        from . import dashboard, reasons, retention, services  # noqa: F401 (reasons: its codes)
         from .models import OPEN_REFUND_STATES, RefundCase, RefundEvidence, RefundState
 
         sweep.register("refunds", services.run_clock)
@@ -43,5 +43,6 @@ class RefundsConfig(AppConfig):
                 row_related=("transaction", "provisional_credit"),
                 customer_contact=customer_notices.linked_customer_contact,
                 customer_field="customer",
+                retention=retention.RETENTION,
             )
         )

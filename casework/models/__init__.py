@@ -12,6 +12,7 @@
 - ``correspondence``: every message to and from the customer of a case.
 - ``message_templates``: the notices' and reply templates' texts, with their placeholders.
 - ``handbacks``: what came back to a case for its holder, unseen until they look.
+- ``retention``: how long each record type keeps personal data, and what was pseudonymised.
 - ``kinds``: the registry of case kinds, which each case app joins from its
   ``AppConfig.ready`` (not re-exported: it holds no model).
 
@@ -41,6 +42,7 @@ from casework.models.regimes import (
     RegimeLimit,
     in_reader_language,
 )
+from casework.models.retention import PseudonymisationLog, RetentionPolicy
 from casework.models.sla import (
     BusinessCalendar,
     CalendarOverride,
@@ -78,11 +80,13 @@ __all__ = [
     "Notification",
     "Partner",
     "PartnerApiKey",
+    "PseudonymisationLog",
     "ReferenceSequence",
     "Regime",
     "RegimeCondition",
     "RegimeExtension",
     "RegimeLimit",
+    "RetentionPolicy",
     "RevealLog",
     "SlaClock",
     "SlaPolicy",

@@ -27,6 +27,7 @@ from casework.core.money import (
 from casework.core.phones import PhoneNumberField
 from casework.customers.identity import CustomerLinked, customer_field, keys_of
 from casework.models import CustomerChannel, CustomerLanguage, Partner, RegimeCondition, SlaClock, Team
+from casework.models.retention import pseudonymised_at_field, retention_due_index
 from complaints.models.classification import Classified
 
 
@@ -88,6 +89,8 @@ OPEN_STATES = (
     State.ESCALATED,
     State.AWAITING_CUSTOMER,
 )
+# The ends a complaint never leaves: retention's period runs from them.
+ENDED_STATES = (State.CLOSED, State.REJECTED, State.WITHDRAWN)
 
 
 class Turn(models.TextChoices):
@@ -317,6 +320,7 @@ class Complaint(CustomerLinked, ConcurrentTransitionMixin, Classified):
     )
     was_escalated = models.BooleanField(default=False, verbose_name=_("was escalated"))
     closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
+    pseudonymised_at = pseudonymised_at_field()  # retention (casework.privacy.retention)
 
     history = ChainedHistoricalRecords(excluded_fields=["version", "next_due_at"])
 
@@ -374,6 +378,7 @@ class Complaint(CustomerLinked, ConcurrentTransitionMixin, Classified):
             # An e-mail from a sender no case was found for: their earlier complaint, by
             # address whatever its case (customer_email__iexact is UPPER() = UPPER()).
             models.Index(Upper("customer_email"), name="complaint_customer_email_ci"),
+            retention_due_index("complaint_retention_due", ended_states=ENDED_STATES, ended_at="updated_at"),
         ]
 
     def __str__(self) -> str:
