@@ -132,8 +132,11 @@ class Pass:
 def _replacements(obj: models.Model, fields: dict[str, str]) -> dict[str, str]:
     """The fields of ``obj`` that hold a value other than what pseudonymised makes them."""
     changes = {}
+    known = {field.name: field.attname for field in obj._meta.concrete_fields}
     for name, value in fields.items():
-        attname = obj._meta.get_field(name).attname
+        if name not in known:  # a field the history does not keep
+            continue
+        attname = known[name]
         current = getattr(obj, attname)
         current = "" if current is None else str(current)
         if current and current != value:

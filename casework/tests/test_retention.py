@@ -16,6 +16,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.models import RequestState
+from accounts.tests.factories import request_in_state, wallet_account
+from casework.access import roles
 from casework.core.chain import chain_faults
 from casework.models import (
     Customer,
@@ -29,12 +32,15 @@ from casework.models.retention import PSEUDONYMISED
 from casework.privacy import retention
 from casework.supervision import dashboard
 from casework.tests.files import pdf
+from casework.tests.users import make_user
 from casework.trail.anchors import write_anchor
 from complaints import services
 from complaints.models import Complaint, ComplaintAttachment, ComplaintNote, State
 from complaints.returns import monthly
 from complaints.returns.periods import parse_period
 from complaints.tests.factories import _run, complaint_in_state, register
+from refunds.models import RefundState
+from refunds.tests.factories import refund_in_state
 
 PHONE = "+8613912345678"
 NAME = "Zhang Xiaoming"
@@ -249,3 +255,28 @@ def test_a_case_another_sweeper_holds_is_skipped_not_waited_for(
         release.set()
         holder.join()
     assert retention.run(later)["complaint"] == 1
+
+
+def test_account_requests_and_refund_cases_expire_too(
+    agent, supervisor, media_root, django_capture_on_commit_callbacks
+):
+    account = wallet_account(account_number=ACCOUNT, holder_name=NAME)
+    request = request_in_state(
+        RequestState.REJECTED,
+        agent=agent,
+        reviewer=supervisor,
+        account=account,
+    )
+    desk = make_user("refunds.retention", roles.REFUNDS_DESK)
+    refund = refund_in_state(RefundState.CANCELLED, agent=agent, desk=desk, reason=f"{NAME} was never served")
+    with django_capture_on_commit_callbacks(execute=True):
+        done = retention.run(timezone.now() + LATER)
+    assert (done["account_request"], done["refund"]) == (1, 1)
+    request.refresh_from_db()
+    refund.refresh_from_db()
+    assert request.customer_statement == PSEUDONYMISED and request.pseudonymised_at is not None
+    assert refund.reason == PSEUDONYMISED and refund.state == RefundState.CANCELLED
+    assert str(refund.requested_amount) == "300.00"
+    assert "Forgot my password" not in every_value(type(request).history.model, id=request.pk)
+    assert NAME not in every_value(type(refund).history.model, id=refund.pk)
+    assert "hold their seals and chains" in verify()
