@@ -33,9 +33,15 @@ def age_seeded(now: dt.datetime) -> None:
 
 
 def make_expired(count: int, agent, now: dt.datetime, batch: int) -> list[int]:
-    """``count`` rejected complaints with a note, ended six years before ``now``."""
+    """``count`` rejected complaints with a note, ended six years before ``now``; numbered
+    far above the seed's ids (the seed numbers its rows itself), so the tables can grow after."""
     from complaints import services
 
+    with connection.cursor() as cursor:
+        for table, column in seed.SEQUENCES:
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), %s)", [batch * 50_000_000]
+            )
     made = []
     for index in range(count):
         complaint = services.register_complaint(

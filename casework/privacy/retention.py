@@ -85,7 +85,7 @@ def run(now: dt.datetime | None = None, *, batch_size: int = BATCH_SIZE) -> dict
             count += len(batch)
             if len(batch) < batch_size:
                 break
-        done[kind.case_type] = count
+        done[str(kind.case_type)] = count
     return done
 
 
