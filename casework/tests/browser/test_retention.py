@@ -43,7 +43,7 @@ def test_the_periods_the_export_form_and_the_log(browser, supervisor, agent, lan
         browser.fill("account_number", complaint.account_number)
         browser.fill("reason", "   ")  # past the browser's own check: the server refuses it
         browser.press("导出为 JSON" if language == "zh-hans" else "Export as JSON")
-        required = "这个字段是必填项。" if language == "zh-hans" else "This field is required."
+        required = "该字段是必填项。" if language == "zh-hans" else "This field is required."
         assert required in browser.text()
         browser.save_screenshot(SHOTS / f"export-refused-{language}.png")
 
