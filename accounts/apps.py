@@ -12,7 +12,7 @@ class AccountsConfig(AppConfig):
         from casework.models import CaseType, kinds
         from complaints.services import customer_notices
 
-        from . import reasons, selectors, services  # noqa: F401 (reasons: its codes)
+        from . import reasons, retention, selectors, services  # noqa: F401 (reasons: its codes)
         from .models import (
             MAKER_FIELDS,
             NEEDS_RISK_OFFICER,
@@ -44,5 +44,6 @@ class AccountsConfig(AppConfig):
                 customer_contact=customer_notices.linked_customer_contact,
                 customer_field="customer",
                 outcome=selectors.outcome,
+                retention=retention.RETENTION,
             )
         )

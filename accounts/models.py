@@ -17,6 +17,7 @@ from casework.core.evidence import EvidenceFileField, unguessable_path
 from casework.core.limits import REASON_MAX_LENGTH, STATEMENT_MAX_LENGTH, bounded_text
 from casework.customers.identity import CustomerLinked, customer_field, keys_of
 from casework.models import Partner, SlaClock
+from casework.models.retention import pseudonymised_at_field, retention_due_index
 
 
 class AccountStatus(models.TextChoices):
@@ -356,6 +357,7 @@ class AccountRequest(CustomerLinked, ConcurrentTransitionMixin, models.Model):
     next_due_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("next deadline"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    pseudonymised_at = pseudonymised_at_field()  # retention (casework.privacy.retention)
     history = ChainedHistoricalRecords(excluded_fields=["version", "next_due_at"])
 
     class Meta:
@@ -385,6 +387,9 @@ class AccountRequest(CustomerLinked, ConcurrentTransitionMixin, models.Model):
         ]
         indexes = [
             models.Index(fields=["state", "created_at"], name="accountrequest_state_created"),
+            retention_due_index(
+                "accountrequest_retention_due", ended_states=ENDED_REQUEST_STATES, ended_at="updated_at"
+            ),
             # A partner's list, newest first (the API's cursor order).
             models.Index(fields=["partner", "created_at"], name="accountrequest_partner_created"),
             # A partner polling for what changed since its last poll (updated_since).

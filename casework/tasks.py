@@ -9,6 +9,7 @@ from casework.cases import sweep
 from casework.intake import mailbox
 from casework.notices import outbox
 from casework.partners import idempotency
+from casework.privacy import retention
 from casework.trail import anchors
 
 logger = logging.getLogger(__name__)
@@ -50,3 +51,9 @@ def fetch_customer_mail() -> dict[str, int]:
     """File the complaints mailbox's unseen messages (CUSTOMER_MAIL_IMAP_URL)."""
     fetched = mailbox.fetch()
     return {"filed": fetched.filed, "failed": fetched.failed, "quarantined": fetched.quarantined}
+
+
+@shared_task(name="casework.tasks.run_retention_sweep")
+def run_retention_sweep() -> dict[str, int]:
+    """Pseudonymise the cases whose retention period has ended (casework.privacy.retention)."""
+    return retention.run(timezone.now())

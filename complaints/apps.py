@@ -12,7 +12,7 @@ class ComplaintsConfig(AppConfig):
         from casework.models import CaseType, kinds
         from complaints.services import customer_notices
 
-        from . import dashboard, reasons, selectors, services  # noqa: F401 (reasons: its codes)
+        from . import dashboard, reasons, retention, selectors, services  # noqa: F401 (reasons: its codes)
         from .models import OPEN_STATES, Complaint, ComplaintAttachment, State
         from .services import customer_messages
 
@@ -57,5 +57,6 @@ class ComplaintsConfig(AppConfig):
                 # Routing (casework.routing) matches a team's skills on these.
                 category_field="category",
                 language_field="customer_language",
+                retention=retention.RETENTION,
             )
         )

@@ -268,6 +268,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "casework.tasks.purge_idempotency_keys",
         "schedule": crontab(minute=7),
     },
+    # Hourly: periods run in months, and each run takes only what expired since the last.
+    "retention-sweep": {"task": "casework.tasks.run_retention_sweep", "schedule": crontab(minute=23)},
 }
 
 # Case rules that operations may tune per environment.

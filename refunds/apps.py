@@ -14,7 +14,7 @@ class RefundsConfig(AppConfig):
         from casework.models import CaseType, kinds
         from complaints.services import customer_notices
 
-        from . import dashboard, reasons, selectors, services  # noqa: F401 (reasons: its codes)
+        from . import dashboard, reasons, retention, selectors, services  # noqa: F401 (reasons: its codes)
         from .models import OPEN_REFUND_STATES, RefundCase, RefundEvidence, RefundState
 
         sweep.register("refunds", services.run_clock)
@@ -44,5 +44,6 @@ class RefundsConfig(AppConfig):
                 customer_contact=customer_notices.linked_customer_contact,
                 customer_field="customer",
                 outcome=selectors.outcome,
+                retention=retention.RETENTION,
             )
         )

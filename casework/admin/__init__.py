@@ -11,6 +11,7 @@ autodiscovery imports this package, which registers them all.
 - ``notices``: the notification outbox; ``message_templates``: the texts customers are written with.
 - ``partners``: partners, their API keys and webhook secrets.
 - ``reveals``: revealing one masked value, and the log of reveals.
+- ``retention``: the retention periods, the pseudonymisation log, the subject-access export.
 - ``downloads``: downloading an uploaded file, and the log of downloads.
 - ``lockouts``: login lockouts (django-axes).
 - ``refusals``: the 403 page (``handler403``), with the admin's header.
@@ -32,6 +33,7 @@ from casework.admin import (  # noqa: F401  (registers each module's admins)
     notices,
     partners,
     regimes,
+    retention,
     reveals,
     routing,
     trail,

@@ -95,6 +95,10 @@ def holds(payload: bytes, stored: str) -> bool:
 # --- what a row's seal covers -------------------------------------------------------------
 
 SEAL_FIELD = "chain_hash"
+# A row pseudonymised by retention (``casework.privacy.retention``) keeps its original seal,
+# which the next row links to and the anchors counted, and gains this one: an HMAC over its
+# new content and that original seal. Outside the payload, like the seal itself.
+REDACTION_FIELD = "chain_redaction"
 
 
 def _canonical(field: models.Field, value):
@@ -120,7 +124,7 @@ def row_payload(row: models.Model) -> bytes:
     default, keeps old seals valid; changing any value, to or from its default, does not."""
     values = {}
     for field in type(row)._meta.concrete_fields:
-        if field.primary_key or field.attname == SEAL_FIELD:
+        if field.primary_key or field.attname in (SEAL_FIELD, REDACTION_FIELD):
             continue
         value = _canonical(field, getattr(row, field.attname))
         if not _is_default(field, value):
@@ -141,6 +145,9 @@ class ChainedRow(models.Model):
         max_length=64, blank=True, editable=False, verbose_name=_("previous row's seal")
     )
     chain_hash = models.CharField(max_length=64, blank=True, editable=False, verbose_name=_("seal"))
+    chain_redaction = models.CharField(
+        max_length=64, blank=True, editable=False, verbose_name=_("redaction seal")
+    )
 
     class Meta:
         abstract = True
@@ -193,6 +200,18 @@ class ChainedRow(models.Model):
             .values_list("chain_seq", "chain_hash")
             .first()
         )
+
+
+def redaction_payload(row: models.Model) -> bytes:
+    """What a redaction seal covers: the row's content now and the seal it was written with."""
+    return row_payload(row) + b"\n" + row.chain_hash.encode()
+
+
+def seal_holds(row: ChainedRow) -> bool:
+    """Does the row hold its original seal, or (pseudonymised) its redaction seal?"""
+    if holds(row_payload(row), row.chain_hash):
+        return True
+    return bool(row.chain_redaction) and holds(redaction_payload(row), row.chain_redaction)
 
 
 def chain_constraint(table: str, columns: Iterable[str]) -> models.UniqueConstraint:
@@ -267,7 +286,7 @@ def chain_faults(model: type[ChainedRow]) -> Iterator[tuple[ChainedRow, str]]:
             chain, expected, previous = key, 1, ""
         if not row.chain_hash or row.chain_seq == 0:
             yield row, UNSEALED
-        elif not holds(row_payload(row), row.chain_hash):
+        elif not seal_holds(row):
             yield row, CHANGED
         elif row.chain_seq != expected:
             yield row, GAP

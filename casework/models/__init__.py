@@ -13,6 +13,7 @@
 - ``message_templates``: the notices' and reply templates' texts, with their placeholders.
 - ``handbacks``: what came back to a case for its holder, unseen until they look.
 - ``routing``: teams' skills, members' capacities, routed cases waiting in a queue.
+- ``retention``: how long each record type keeps personal data, and what was pseudonymised.
 - ``kinds``: the registry of case kinds, which each case app joins from its
   ``AppConfig.ready`` (not re-exported: it holds no model).
 
@@ -42,6 +43,7 @@ from casework.models.regimes import (
     RegimeLimit,
     in_reader_language,
 )
+from casework.models.retention import PseudonymisationLog, RetentionPolicy
 from casework.models.routing import MemberCapacity, QueuedCase, TeamRouting
 from casework.models.sla import (
     BusinessCalendar,
@@ -81,12 +83,14 @@ __all__ = [
     "Notification",
     "Partner",
     "PartnerApiKey",
+    "PseudonymisationLog",
     "QueuedCase",
     "ReferenceSequence",
     "Regime",
     "RegimeCondition",
     "RegimeExtension",
     "RegimeLimit",
+    "RetentionPolicy",
     "RevealLog",
     "SlaClock",
     "SlaPolicy",

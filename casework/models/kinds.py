@@ -65,6 +65,34 @@ class CustomerReplies:
 
 
 @dataclass(frozen=True)
+class Personal:
+    """Where a kind keeps personal data: a model (the case itself, or one holding rows of
+    it through ``case_field``), its fields and what each becomes when pseudonymised
+    (``casework.privacy.retention``), and the field of its uploaded file, if any."""
+
+    model: type[Model]
+    fields: Mapping[str, str]
+    case_field: str = ""  # "" for the case model itself
+    file_field: str = ""
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How retention finds a kind's ended cases and what it pseudonymises in them.
+
+    ``ended_states`` are the ends a case never leaves; ``ended_at`` the indexed field the
+    period runs from (the last change of a case that ended); ``personal`` the case model
+    first, then the records of the case; ``identifiers(case)`` the values (a name, a phone,
+    an account) to scrub out of the trail's free text, beyond the customer's identifiers.
+    """
+
+    ended_states: tuple[str, ...]
+    ended_at: str
+    personal: tuple[Personal, ...]
+    identifiers: Callable[[Any], tuple[str, ...]] | None = None
+
+
+@dataclass(frozen=True)
 class CaseKind:
     """One case type, as the shared layer knows it."""
 
@@ -128,6 +156,8 @@ class CaseKind:
     # category ("" when the type has none) and of its customer's language ("" when unknown).
     category_field: str = ""
     language_field: str = ""
+    # What retention pseudonymises once the kind's period ends (None: nothing expires).
+    retention: Retention | None = None
 
     @property
     def state_labels(self) -> dict[str, str]:

@@ -47,6 +47,9 @@ class TransitionRecord(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("created at"))
     previous_hash = models.CharField(max_length=64, blank=True, verbose_name=_("previous hash"))
     record_hash = models.CharField(max_length=64, blank=True, verbose_name=_("record hash"))
+    # Set only by retention's pseudonymisation (casework.privacy.retention): an HMAC over the
+    # record's content now and its ``record_hash``, which stays what the next record links to.
+    redaction_hash = models.CharField(max_length=64, blank=True, verbose_name=_("redaction hash"))
 
     class Meta:
         verbose_name = _("transition record")

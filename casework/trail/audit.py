@@ -58,6 +58,22 @@ def seal(record: TransitionRecord) -> str:
     return mac(_payload(record))
 
 
+def redaction_seal(record: TransitionRecord) -> str:
+    """A pseudonymised record's second seal: its content now and the hash it was written with."""
+    return mac(redaction_payload(record))
+
+
+def redaction_payload(record: TransitionRecord) -> bytes:
+    return _payload(record) + b"\n" + record.record_hash.encode()
+
+
+def record_holds(record: TransitionRecord) -> bool:
+    """Does the record hold its hash, or (pseudonymised) its redaction hash?"""
+    if holds(_payload(record), record.record_hash):
+        return True
+    return bool(record.redaction_hash) and holds(redaction_payload(record), record.redaction_hash)
+
+
 def unkeyed_digest(record: TransitionRecord) -> str:
     """How records were hashed before the chain was keyed: anyone could recompute it."""
     return hashlib.sha256(_payload(record)).hexdigest()
@@ -126,7 +142,7 @@ def chain_faults(records: Iterable[TransitionRecord]) -> list[tuple[TransitionRe
     faults = []
     previous = ""
     for record in records:
-        if not holds(_payload(record), record.record_hash):
+        if not record_holds(record):
             unkeyed = record.record_hash == unkeyed_digest(record)
             faults.append((record, UNKEYED if unkeyed else CHANGED))
         elif record.previous_hash != previous:

@@ -28,9 +28,10 @@ from casework.core.money import (
 from casework.core.phones import PhoneNumberField
 from casework.customers.identity import CustomerLinked, customer_field, keys_of
 from casework.models import CustomerChannel, CustomerLanguage, Partner, RegimeCondition, SlaClock, Team
+from casework.models.retention import pseudonymised_at_field, retention_due_index
 from complaints.models.classification import Classified
 from complaints.models.merging import Mergeable
-from complaints.models.states import OPEN_STATES, State, Turn
+from complaints.models.states import ENDED_STATES, OPEN_STATES, State, Turn
 
 
 class Channel(models.TextChoices):
@@ -310,6 +311,7 @@ class Complaint(CustomerLinked, ConcurrentTransitionMixin, Mergeable, Classified
     )
     was_escalated = models.BooleanField(default=False, verbose_name=_("was escalated"))
     closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
+    pseudonymised_at = pseudonymised_at_field()  # retention (casework.privacy.retention)
 
     history = ChainedHistoricalRecords(excluded_fields=["version", "next_due_at"])
 
@@ -378,6 +380,7 @@ class Complaint(CustomerLinked, ConcurrentTransitionMixin, Mergeable, Classified
             trigram_index("description", name="complaint_description_trgm"),
             trigram_index("merchant", name="complaint_merchant_trgm"),
             trigram_index("transaction_reference", name="complaint_txn_reference_trgm"),
+            retention_due_index("complaint_retention_due", ended_states=ENDED_STATES, ended_at="updated_at"),
         ]
 
     def __str__(self) -> str:

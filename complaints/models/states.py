@@ -29,6 +29,8 @@ OPEN_STATES = (
     State.ESCALATED,
     State.AWAITING_CUSTOMER,
 )
+# The ends a complaint never leaves: retention's period runs from them.
+ENDED_STATES = (State.CLOSED, State.REJECTED, State.WITHDRAWN, State.MERGED)
 
 
 class Turn(models.TextChoices):

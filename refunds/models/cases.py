@@ -21,6 +21,7 @@ from casework.core.chain import ChainedHistoricalRecords
 from casework.core.limits import REASON_MAX_LENGTH, STATEMENT_MAX_LENGTH, bounded_text
 from casework.customers.identity import CustomerLinked, customer_field
 from casework.models import Partner, SlaClock
+from casework.models.retention import pseudonymised_at_field, retention_due_index
 
 from ..money import format_money, in_minor_units
 from .payments import PaymentTransaction, money_field
@@ -56,6 +57,8 @@ OPEN_REFUND_STATES = (
     RefundState.PROCESSING,
     RefundState.FAILED,
 )
+# The ends a refund case never leaves: retention's period runs from them.
+ENDED_REFUND_STATES = (RefundState.REFUNDED, RefundState.REJECTED, RefundState.CANCELLED)
 # What no longer holds any of the transaction's refundable amount.
 RELEASED_STATES = (RefundState.REJECTED, RefundState.CANCELLED)
 # The money is with the payments system: nothing may change under it.
@@ -348,6 +351,7 @@ class RefundCase(CustomerLinked, ConcurrentTransitionMixin, models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+    pseudonymised_at = pseudonymised_at_field()  # retention (casework.privacy.retention)
     history = ChainedHistoricalRecords(
         excluded_fields=["version", "next_due_at", "next_reminder_at", "reminders_sent"]
     )
@@ -387,6 +391,9 @@ class RefundCase(CustomerLinked, ConcurrentTransitionMixin, models.Model):
         ]
         indexes = [
             models.Index(fields=["state", "created_at"], name="refundcase_state_created"),
+            retention_due_index(
+                "refundcase_retention_due", ended_states=ENDED_REFUND_STATES, ended_at="updated_at"
+            ),
             # A partner's list, newest first (the API's cursor order).
             models.Index(fields=["partner", "created_at"], name="refundcase_partner_created"),
             # A partner polling for what changed since its last poll (updated_since).
