@@ -72,4 +72,5 @@ def test_the_customer_page_from_a_case_in_english_and_chinese(browser, agent, su
         browser.visit("/admin/customers/?account_number=WLT-0000-0000")
         browser.save_screenshot(SHOTS / "zh-search-not-found.png", window_only=True)
         browser.visit(admin_url(story["locked"]))
+        assert "该客户的全部案件（5）" in browser.text()
         browser.save_screenshot(SHOTS / "zh-case-link.png", window_only=True)
