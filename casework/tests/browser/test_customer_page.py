@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001
 """The customer's page at 1366 x 768, in English and Chinese: from a case page's link to the
 customer's cases of every type, a reveal with its reason, and the search by phone.
 Screenshots go to ``VAR_DIR/screenshots/customers/``, to be looked at."""
