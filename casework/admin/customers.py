@@ -284,6 +284,7 @@ def search_view(request) -> http.HttpResponse:
         **admin.site.each_context(request),
         "title": gettext("Find a customer"),
         "search_form": form,
+        "is_nav_sidebar_enabled": False,
     }
     return TemplateResponse(request, "admin/casework/customer_search.html", context)
 

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001
 """The customer's page at 1366 x 768, in English and Chinese: from a case page's link to the
 customer's cases of every type, a reveal with its reason, and the search by phone.
 Screenshots go to ``VAR_DIR/screenshots/customers/``, to be looked at."""
@@ -72,4 +73,5 @@ def test_the_customer_page_from_a_case_in_english_and_chinese(browser, agent, su
         browser.visit("/admin/customers/?account_number=WLT-0000-0000")
         browser.save_screenshot(SHOTS / "zh-search-not-found.png", window_only=True)
         browser.visit(admin_url(story["locked"]))
+        assert "该客户的全部案件（5）" in browser.text()
         browser.save_screenshot(SHOTS / "zh-case-link.png", window_only=True)
