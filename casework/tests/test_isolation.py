@@ -296,6 +296,8 @@ def filter_value(case, parameter: str) -> str:
     """The value of a list filter that matches ``case``."""
     if parameter == "created_before":
         return (case.created_at + dt.timedelta(seconds=1)).isoformat()
+    if parameter == "q":  # words of its description (complaints.search)
+        return case.description
     value = getattr(
         case, {"updated_since": "updated_at", "created_since": "created_at"}.get(parameter, parameter)
     )
