@@ -152,14 +152,21 @@ def _wait(case: Model, team: Team) -> None:
     )
 
 
-def route(case: Model) -> Model:
+def route(case: Model, *, within: Team | None = None) -> Model:
     """Offer a just-opened case nobody holds to routing: the next member of the matching
     team with room gets it; with none it waits in that team's queue. A case someone holds,
-    or that no active team's skills match, is left as it is."""
+    or that no active team's skills match, is left as it is.
+
+    ``within``: a team the case was sent to on purpose (a repeat complaint to the
+    complaints department): only its members are tried, and it waits in that team's queue
+    when the team does not route or has nobody with room."""
     kind = kinds.kind_of(type(case))
     if not kind.holder_field or getattr(case, f"{kind.holder_field}_id") is not None:
         return case
-    routing = team_for(kind, case)
+    if within is None:
+        routing = team_for(kind, case)
+    else:
+        routing = TeamRouting.objects.filter(team=within, is_active=True).select_related("team").first()
     if routing is None:
         return case
     try:

@@ -186,7 +186,10 @@ def register_complaint(
     except IntegrityError as error:
         _refuse_reused_reference(partner, external_reference)
         raise error
-    return route(complaint)  # nobody holds a partner's: a member with the skill and room, or the queue
+    # Nobody holds a partner's: a member with the skill and room, or the queue; a repeat sent
+    # to the complaints department (complaints.repeats) stays that department's.
+    sent_to = complaint.team if "team" in repeat.get("repeat", {}) else None
+    return route(complaint, within=sent_to)
 
 
 def verify_identity(

@@ -125,6 +125,21 @@ def test_complaints_department_routes_the_repeat_to_its_queue(agent, settings, c
     assert registered_record(repeat).data["repeat"]["team"] == ["frontline", "complaints-dept"]
 
 
+def test_a_repeat_sent_to_the_complaints_department_is_not_routed_back(
+    agent, settings, complaints_department
+):
+    from casework.models import Team, TeamRouting
+
+    settings.COMPLAINT_REPEAT_ACTION = "complaints_department"
+    # The frontline routes every complaint; the complaints department routes none.
+    TeamRouting.objects.update_or_create(
+        team=Team.objects.get(code="frontline"), defaults={"is_active": True}
+    )
+    li_wei(agent, days=1)
+    repeat = Complaint.objects.get(pk=li_wei(agent).pk)
+    assert (repeat.team, repeat.assigned_to) == (complaints_department, None)
+
+
 def test_the_check_is_one_indexed_query_at_registration(agent):
     li_wei(agent, days=1)
     with CaptureQueriesContext(connection) as queries:
