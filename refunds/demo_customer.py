@@ -2,7 +2,8 @@
 ``casework.admin.customers``): Tang Wen, known by her phone and her wallet account. A
 complaint resolved a month ago (its acceptance and decision notices); today, a complaint
 about her locked wallet and the unlock request opened from it; a complaint about a refund
-that never came and the refund case opened from it; and her SMS asking for a call back.
+that never came and the refund case opened from it, and the same question asked again on
+the website, merged into it; and her SMS asking for a call back.
 
 Part of ``refunds.demo``'s stories (the last kind told, so every type is there to link);
 told once: each complaint carries its ``demo-`` reference.
@@ -22,6 +23,7 @@ from casework.demo import DEMO_REFERENCE_PREFIX, Demo
 from casework.intake.texts import file_customer_sms
 from casework.models import CustomerMessage
 from complaints import demo as complaint_demo
+from complaints import services as complaint_services
 from complaints.demo import DemoComplaint, accept, resolve, start, verify
 from complaints.models import Complaint
 
@@ -95,6 +97,21 @@ def stories(now: dt.datetime) -> tuple[DemoComplaint, ...]:
             (verify("sms_code"), accept),
             received_days_ago=1,
         ),
+        DemoComplaint(
+            "360-duplicate",
+            "merged: the same refund asked again on the website, merged into the complaint above",
+            {
+                **who,
+                "channel": "website",
+                "category": "refund",
+                "description": "Where is my kettle refund? 129.00 CNY, returned ten days ago.",
+                "transaction_reference": "TXN-360-20261120-0042",
+                "amount": Decimal("129.00"),
+                "merchant": "Homeware Direct",
+            },
+            (),
+            received_days_ago=0.5,
+        ),
     )
 
 
@@ -118,6 +135,14 @@ def load(demo: Demo) -> None:
         if not locked.account_requests.exists():
             account_services.open_unlock_request_from_complaint(complaint=locked, actor=cast.agent)
         refund = told["360-refund"]
+        duplicate = told["360-duplicate"]
+        if duplicate.is_open:  # the agent sees the likely duplicate and merges it (docs/merging.md)
+            complaint_services.merge_complaint(
+                complaint=duplicate,
+                into=refund,
+                actor=cast.agent,
+                reason="The same kettle refund, asked again on the website.",
+            )
         if not refund.refund_cases.exists():
             services.open_refund_case_from_complaint(
                 complaint=refund,

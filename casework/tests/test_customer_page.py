@@ -299,10 +299,11 @@ def test_the_demo_has_a_customer_with_a_case_of_every_type(db, settings, tmp_pat
     page = client.get(url).content.decode()
 
     assert "Account request" in page and "Refund case" in page
-    assert len(references_in(page)) == 5, references_in(page)  # three complaints, the unlock, the refund
+    # four complaints (one merged into another), the unlock, the refund
+    assert len(references_in(page)) == 6, references_in(page)
     assert "Still locked out of my wallet" in page
     call_command("load_demo", stdout=StringIO())  # again, over itself: nothing told twice
-    assert client.get(url).content.decode().count('class="customer-case__reference"') == 5
+    assert client.get(url).content.decode().count('class="customer-case__reference"') == 6
 
 
 def test_the_case_lists_link_each_customer_to_their_page(client, supervisor, story):
