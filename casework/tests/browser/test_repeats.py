@@ -72,6 +72,11 @@ def test_the_intake_form_shows_the_callers_related_complaints(browser, agent):
         assert not browser.driver.find_element(By.CSS_SELECTOR, ".intake-related").is_displayed()
         _type_the_caller(browser, "phone hotline", "transaction failed or abnormal")
         assert _panel_lists(browser, 2) == [earlier[1].reference, earlier[0].reference]
+        # The panel answers each field as it is typed: wait for the answer to the last one,
+        # the transaction reference (the older complaint is a duplicate by it alone).
+        WebDriverWait(browser.driver, 10).until(
+            lambda driver: "same transaction" in driver.find_element(By.CSS_SELECTOR, ".intake-related").text
+        )
         panel = browser.driver.find_element(By.CSS_SELECTOR, ".intake-related").text
         assert (
             "This will be a repeat complaint: the customer's complaint no. 3 on this matter in 30 days."
@@ -90,6 +95,10 @@ def test_the_intake_form_shows_the_callers_related_complaints(browser, agent):
         browser.visit("/admin/complaints/complaint/add/")
         _type_the_caller(browser, "电话热线", "交易失败或异常")
         _panel_lists(browser, 2)
+        WebDriverWait(browser.driver, 10).until(
+            lambda driver: driver.find_element(By.CSS_SELECTOR, ".intake-related").text.count("疑似重复单")
+            == 2
+        )
         panel = browser.driver.find_element(By.CSS_SELECTOR, ".intake-related").text
         assert "本次将是重复投诉" in panel and "疑似重复单" in panel
         browser.save_screenshot(SHOTS / "intake-zh-hans.png", window_only=True)
