@@ -41,7 +41,6 @@ from django.utils.translation import gettext_lazy as _
 from casework.cases.teams import team_for_code
 from casework.core.phones import normalise_phone
 from casework.customers import identity
-from casework.models import CustomerIdentifier
 from complaints.duplicates import duplicate_q
 from complaints.models import OPEN_STATES, Complaint, Priority
 
@@ -214,20 +213,8 @@ def repeat_rates(complaints: QuerySet[Complaint], by: str) -> list[tuple[str, in
 
 
 def known_customer_id(*, account_number: str = "", phone: str = "", email: str = "") -> int | None:
-    """The customer these details name, as registration would find them, or None: a search,
-    which makes nothing (the account first, then the phone; the e-mail address only alone)."""
-    keys = identity.finding(
+    """The customer details typed so far name (``casework.customers.identity``), the phone
+    read as the phone field would keep it; None for nobody known. Makes nothing."""
+    return identity.known_customer_id(
         identity.keys_of(account_number=account_number, phone=normalise_phone(phone.strip()), email=email)
     )
-    if not keys:
-        return None
-    wanted = Q()
-    for kind, value in keys:
-        wanted |= Q(kind=kind, value=value)
-    found = dict(
-        ((kind, value), customer_id)
-        for kind, value, customer_id in CustomerIdentifier.objects.filter(wanted).values_list(
-            "kind", "value", "customer_id"
-        )
-    )
-    return next((found[key] for key in keys if key in found), None)

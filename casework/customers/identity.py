@@ -87,6 +87,22 @@ def _any_of(keys: Keys) -> Q:
     return q
 
 
+def known_customer_id(keys: Keys) -> int | None:
+    """The id of the customer ``keys`` name, as ``identify`` would find them (the account
+    first, then the phone; the e-mail address only alone), or None: a search, which makes
+    nothing. One indexed read."""
+    keys = finding(keys)
+    if not keys:
+        return None
+    found = {
+        (kind, value): customer_id
+        for kind, value, customer_id in CustomerIdentifier.objects.filter(_any_of(keys)).values_list(
+            "kind", "value", "customer_id"
+        )
+    }
+    return next((found[key] for key in keys if key in found), None)
+
+
 def customer_for(*, account_number: str = "", phone: str = "") -> Customer | None:
     """The customer an account number or a phone names, or None: a search, which makes nothing."""
     keys = keys_of(account_number=account_number, phone=phone)
