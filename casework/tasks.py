@@ -6,6 +6,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from casework.cases import sweep
+from casework.erasure import services as erasure
 from casework.intake import mailbox
 from casework.notices import outbox
 from casework.partners import idempotency
@@ -57,3 +58,9 @@ def fetch_customer_mail() -> dict[str, int]:
 def run_retention_sweep() -> dict[str, int]:
     """Pseudonymise the cases whose retention period has ended (casework.privacy.retention)."""
     return retention.run(timezone.now())
+
+
+@shared_task(name="casework.tasks.run_erasure_clock")
+def run_erasure_clock() -> dict[str, int]:
+    """Execute approved erasure requests whose cases have ended; warn before answers are due."""
+    return erasure.run(timezone.now())

@@ -49,4 +49,6 @@ RETENTION = Retention(
         Personal(SurveyResponse, {"comment": PSEUDONYMISED}, case_field="complaint"),
     ),
     identifiers=identifiers,
+    # No rule needs the survey's comment kept: an executed erasure request erases it at once.
+    erasable=(Personal(SurveyResponse, {"comment": PSEUDONYMISED}, case_field="complaint"),),
 )

@@ -270,6 +270,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Hourly: periods run in months, and each run takes only what expired since the last.
     "retention-sweep": {"task": "casework.tasks.run_retention_sweep", "schedule": crontab(minute=23)},
+    "erasure-clock": {"task": "casework.tasks.run_erasure_clock", "schedule": crontab(minute=41)},
 }
 
 # Case rules that operations may tune per environment.
@@ -293,6 +294,11 @@ WORKSPACE_OVERLOAD_CASES = env_int("WORKSPACE_OVERLOAD_CASES", 25, minimum=1)
 # A routed case waiting unassigned in a team's queue this long is offered, once, to the
 # team's overflow team or the supervisors (casework.routing.offers).
 ROUTING_OFFER_AFTER_MINUTES = env_int("ROUTING_OFFER_AFTER_MINUTES", 30, minimum=1)
+# A customer's erasure request is answered within this many calendar days of receipt
+# (GDPR art. 12(3): one month; GB/T 35273-2020 8.7: thirty days), and the decision-makers
+# are warned this many days before (casework.erasure.services).
+ERASURE_ANSWER_DAYS = env_int("ERASURE_ANSWER_DAYS", 30, minimum=1)
+ERASURE_WARN_DAYS = env_int("ERASURE_WARN_DAYS", 5, minimum=0)
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 # Signed webhooks from the outbox (Standard Webhooks). Delivery holds the notice's row lock
 # while it waits for the answer, as with e-mail: a receiver that never answers must not

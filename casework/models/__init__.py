@@ -14,6 +14,7 @@
 - ``handbacks``: what came back to a case for its holder, unseen until they look.
 - ``routing``: teams' skills, members' capacities, routed cases waiting in a queue.
 - ``retention``: how long each record type keeps personal data, and what was pseudonymised.
+- ``erasure``: a customer's request to erase their personal data, handled as a case.
 - ``kinds``: the registry of case kinds, which each case app joins from its
   ``AppConfig.ready`` (not re-exported: it holds no model).
 
@@ -29,6 +30,7 @@ from casework.models.correspondence import (
     CustomerMessage,
 )
 from casework.models.customers import Customer, CustomerIdentifier, IdentifierKind
+from casework.models.erasure import ErasureRequest, ErasureState
 from casework.models.extensions import ExtensionRequest, ExtensionState
 from casework.models.handbacks import Handback, HandbackKind
 from casework.models.message_templates import MessageTemplate
@@ -70,6 +72,8 @@ __all__ = [
     "CustomerLanguage",
     "CustomerMessage",
     "DeliveryAttempt",
+    "ErasureRequest",
+    "ErasureState",
     "ExtensionRequest",
     "ExtensionState",
     "FileDownload",

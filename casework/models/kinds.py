@@ -83,13 +83,17 @@ class Retention:
     ``ended_states`` are the ends a case never leaves; ``ended_at`` the indexed field the
     period runs from (the last change of a case that ended); ``personal`` the case model
     first, then the records of the case; ``identifiers(case)`` the values (a name, a phone,
-    an account) to scrub out of the trail's free text, beyond the customer's identifiers.
+    an account) to scrub out of the trail's free text, beyond the customer's identifiers;
+    ``erasable`` the records of a case that no rule requires keeping, erased at once when
+    the customer's erasure request is executed (``casework.erasure.services``), whatever the
+    case's period.
     """
 
     ended_states: tuple[str, ...]
     ended_at: str
     personal: tuple[Personal, ...]
     identifiers: Callable[[Any], tuple[str, ...]] | None = None
+    erasable: tuple[Personal, ...] = ()
 
 
 @dataclass(frozen=True)

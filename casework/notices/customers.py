@@ -179,6 +179,7 @@ def tell_customer(
     text: str = "",
     html: str = "",
     sms: str = "",
+    contact: CustomerContact | None = None,
 ) -> CustomerMessage | None:
     """Write the message telling the customer of ``case`` about ``event``, once.
 
@@ -187,8 +188,10 @@ def tell_customer(
     words come from ``subject``/``text``/``html``/``sms`` if given (a staff reply), else from
     the notice ``kind``'s templates rendered with ``context`` (``texts.render_notice``).
     Returns None when the case has no customer to write to, or its partner tells them.
+    ``contact``: whom to write to, for a case that is no kind's (an erasure request names
+    its own address); by default the case's kind says.
     """
-    contact = contact_for(case)
+    contact = contact or contact_for(case)
     if contact is None or not contact.is_told_directly:
         return None
     if event is None:

@@ -40,7 +40,7 @@ def render_notice(kind: str, context: dict[str, Any], language: str) -> Rendered
         purpose=MessageTemplate.Purpose.NOTICE,
         code=kind,
         language=language,
-        case_type=kinds.kind_of(type(case)).case_type if case is not None else "",
+        case_type=_case_type(case),
         category=getattr(case, "category", "") or "",
     )
     if template is None:
@@ -48,6 +48,14 @@ def render_notice(kind: str, context: dict[str, Any], language: str) -> Rendered
     written = message_templates.render(template, message_templates.notice_values(context, language))
     sms = written.sms or _from_files(kind, context, language).sms
     return RenderedNotice(subject=written.subject, text=written.text, html=written.html, sms=sms)
+
+
+def _case_type(case) -> str:
+    """The case type a template may be written for; "" for a case that is no kind's."""
+    try:
+        return kinds.kind_of(type(case)).case_type if case is not None else ""
+    except LookupError:
+        return ""
 
 
 def _from_files(kind: str, context: dict[str, Any], language: str) -> RenderedNotice:

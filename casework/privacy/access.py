@@ -17,7 +17,15 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
 
-from casework.models import Customer, CustomerMessage, Notification, RevealLog, TransitionRecord, kinds
+from casework.models import (
+    Customer,
+    CustomerMessage,
+    ErasureRequest,
+    Notification,
+    RevealLog,
+    TransitionRecord,
+    kinds,
+)
 
 # What the reveal log names an export by.
 EXPORT_FIELD = "subject_access_export"
@@ -80,19 +88,36 @@ def case_data(kind: kinds.CaseKind, case: models.Model) -> dict:
             for part_file in _file_fields(kind, label)
             for record in rows
         ],
-        "trail": [
-            row(record, skip=("previous_hash", "record_hash", "redaction_hash"))
-            for record in TransitionRecord.objects.filter(**about).order_by("created_at", "id")
-        ],
-        "messages": [
-            row(message) for message in CustomerMessage.objects.filter(**about).order_by("created_at", "id")
-        ],
+        **_trail_and_messages(about),
         "notices": [
             row(notice, skip=("signing_key",))
             for notice in Notification.objects.filter(**about).order_by("created_at", "id")
         ],
         "reveals": [
             row(reveal) for reveal in RevealLog.objects.filter(**about).order_by("revealed_at", "id")
+        ],
+    }
+
+
+def _erasure_data(request: ErasureRequest) -> dict:
+    about = {"content_type": ContentType.objects.get_for_model(request), "object_id": request.pk}
+    return {
+        "reference": request.reference,
+        "request": row(request, skip=("version",)),
+        "history": _history(ErasureRequest, request),
+        **_trail_and_messages(about),
+    }
+
+
+def _trail_and_messages(about: dict) -> dict:
+    """The trail of a case (or request) and the messages to and from its customer."""
+    return {
+        "trail": [
+            row(record, skip=("previous_hash", "record_hash", "redaction_hash"))
+            for record in TransitionRecord.objects.filter(**about).order_by("created_at", "id")
+        ],
+        "messages": [
+            row(message) for message in CustomerMessage.objects.filter(**about).order_by("created_at", "id")
         ],
     }
 
@@ -133,6 +158,8 @@ def customer_data(customer: Customer, *, now: dt.datetime | None = None) -> dict
             ],
         },
         "cases": cases,
+        # The customer's requests to erase their data, with their trail and messages.
+        "erasure_requests": [_erasure_data(request) for request in customer.erasure_requests.order_by("pk")],
         "exports": [
             row(reveal) for reveal in RevealLog.objects.filter(**about_customer).order_by("revealed_at", "id")
         ],

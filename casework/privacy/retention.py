@@ -304,6 +304,17 @@ def pseudonymise_case(
     return log
 
 
+def erase_records(case: models.Model, parts: Iterable[kinds.Personal]) -> Pass:
+    """Pseudonymise ``parts`` (records of ``case``, locked here) before the case's period
+    ends: what an executed erasure request erases at once (``Retention.erasable``)."""
+    identifiers = identifiers_of(case)
+    done = Pass()
+    for part in parts:
+        for record in part.model._base_manager.filter(**{part.case_field: case.pk}).select_for_update():
+            _pseudonymise_record(record, part, identifiers, done)
+    return done
+
+
 def forget_customer_if_done(customer_id: int, now: dt.datetime) -> bool:
     """Remove a customer's identifiers once none of their cases, of any kind, keeps
     personal data; the record stays, marked, so its cases still count as one customer's."""
