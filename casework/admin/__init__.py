@@ -12,6 +12,7 @@ autodiscovery imports this package, which registers them all.
 - ``partners``: partners, their API keys and webhook secrets.
 - ``reveals``: revealing one masked value, and the log of reveals.
 - ``retention``: the retention periods, the pseudonymisation log, the subject-access export.
+- ``erasure``: customers' erasure requests, their four-eyes decisions and execution.
 - ``downloads``: downloading an uploaded file, and the log of downloads.
 - ``lockouts``: login lockouts (django-axes).
 - ``refusals``: the 403 page (``handler403``), with the admin's header.
@@ -28,6 +29,7 @@ from casework.admin import (  # noqa: F401  (registers each module's admins)
     config,
     customers,
     downloads,
+    erasure,
     lockouts,
     message_templates,
     notices,

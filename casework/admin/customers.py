@@ -215,9 +215,21 @@ def customer_view(request, customer_id: int) -> http.HttpResponse:
         "more_contacts": messages.more,
         "identifiers": identifiers,
         "search_form": CustomerSearchForm(),
+        "erasure": _erasure_requests(request, customer),
         "is_nav_sidebar_enabled": False,
     }
     return TemplateResponse(request, "admin/casework/customer.html", context)
+
+
+def _erasure_requests(request, customer: Customer) -> dict:
+    """The customer's erasure requests, newest first, for who may read them; and whether
+    the user may record one."""
+    may_view = request.user.has_perm("casework.view_erasurerequest")
+    return {
+        "may_view": may_view,
+        "may_add": request.user.has_perm("casework.add_erasurerequest"),
+        "requests": list(customer.erasure_requests.order_by("-received_at")[:5]) if may_view else [],
+    }
 
 
 def _content_types(models_: tuple[type[models.Model], ...]):

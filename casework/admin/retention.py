@@ -115,19 +115,13 @@ class RetentionPolicyAdmin(AppendOnlyHistoryAdmin):
         )
 
 
-class SubjectAccessForm(forms.Form):
-    """Whose data: the customer record, or the account or phone that finds it; and why."""
+class CustomerLookupForm(forms.Form):
+    """Whose data: the customer record, or the account or phone that finds it."""
 
     customer_id = forms.IntegerField(required=False, min_value=1, label=_("customer number"))
     account_number = forms.CharField(required=False, max_length=32, label=_("account number"))
     phone = forms.CharField(
         required=False, max_length=20, label=_("phone"), help_text=_("In E.164, e.g. +8613800138000.")
-    )
-    reason = forms.CharField(
-        max_length=REVEAL_REASON_MAX_LENGTH,
-        label=_("reason"),
-        help_text=_("Why the export is made (the customer's request and its date). Logged with your name."),
-        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def clean(self):
@@ -150,6 +144,17 @@ class SubjectAccessForm(forms.Form):
             return cleaned
         cleaned["customer"] = customer
         return cleaned
+
+
+class SubjectAccessForm(CustomerLookupForm):
+    """Whose data, and why."""
+
+    reason = forms.CharField(
+        max_length=REVEAL_REASON_MAX_LENGTH,
+        label=_("reason"),
+        help_text=_("Why the export is made (the customer's request and its date). Logged with your name."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 @admin.register(PseudonymisationLog)
