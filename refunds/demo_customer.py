@@ -3,7 +3,9 @@
 complaint resolved a month ago (its acceptance and decision notices); today, a complaint
 about her locked wallet and the unlock request opened from it; a complaint about a refund
 that never came and the refund case opened from it, and the same question asked again on
-the website, merged into it; and her SMS asking for a call back.
+the website, merged into it; her SMS asking for a call back; and her request, on the
+call, that we erase her data, recorded by the agent and waiting for a supervisor (it will
+wait for her running cases too: ``casework.erasure``).
 
 Part of ``refunds.demo``'s stories (the last kind told, so every type is there to link);
 told once: each complaint carries its ``demo-`` reference.
@@ -20,8 +22,9 @@ from django.urls import reverse
 from accounts import services as account_services
 from accounts.models import AccountStatus, LockReason, WalletAccount
 from casework.demo import DEMO_REFERENCE_PREFIX, Demo
+from casework.erasure import services as erasure
 from casework.intake.texts import file_customer_sms
-from casework.models import CustomerMessage
+from casework.models import CustomerMessage, ErasureRequest
 from complaints import demo as complaint_demo
 from complaints import services as complaint_services
 from complaints.demo import DemoComplaint, accept, resolve, start, verify
@@ -33,6 +36,7 @@ from .models import RefundType
 PHONE = "13588990077"
 ACCOUNT = "WLT-3600-0360"
 NAME = "Tang Wen"
+ERASURE_TEXT = "Once this is sorted out, delete everything you hold about me."
 SMS_REPLY = "Still locked out of my wallet and the refund is not back. Please call me after 6 pm."
 
 
@@ -156,9 +160,22 @@ def load(demo: Demo) -> None:
     ).exists()
     if not replied:
         file_customer_sms(PHONE, SMS_REPLY, received_at=demo.now - dt.timedelta(minutes=20))
+    if not ErasureRequest.objects.filter(customer=customer).exists():
+        erasure.record_request(
+            customer=customer,
+            received_via="hotline",
+            request_text=ERASURE_TEXT,
+            identity_verified=True,
+            reply_channel="sms",
+            reply_address=PHONE,
+            language="zh-hans",
+            actor=cast.agent,
+            received_at=demo.now - dt.timedelta(hours=2),
+        )
     complaint_demo.send_customer_notices(demo, [complaint.reference for complaint in told.values()])
     references = Complaint.objects.filter(external_reference__startswith=f"{DEMO_REFERENCE_PREFIX}360-")
     demo.write(
-        f"  {NAME}: {references.count()} complaints, an unlock request and a refund case; her page: "
+        f"  {NAME}: {references.count()} complaints, an unlock request, a refund case and an erasure "
+        "request waiting for a supervisor; her page: "
         f"{reverse('admin-customer', args=[customer.pk])}"
     )

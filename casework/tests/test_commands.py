@@ -33,6 +33,7 @@ from casework.access.demo_credentials import demo_key
 from casework.cases import timeline
 from casework.models import (
     CustomerMessage,
+    ErasureRequest,
     Handback,
     HandbackKind,
     Notification,
@@ -392,6 +393,8 @@ def test_audit_chain_of_the_demo_holds(demo):
     output = run("verify_audit_chain")
     records = TransitionRecord.objects.count()
     cases = Complaint.objects.count() + AccountRequest.objects.count() + RefundCase.objects.count()
+    cases += ErasureRequest.objects.count()  # Tang Wen's, with its own trail
+    assert ErasureRequest.objects.count() == 1
     assert f"Checked {records} transition records in {cases} cases" in output
 
 
