@@ -52,6 +52,11 @@ logger = logging.getLogger(__name__)
 REFERENCE_PREFIX = "CMP"
 FRONTLINE_TEAM = "frontline"
 SUPERVISORS_TEAM = "supervisors"
+# The keys register_complaint sets in code, and those it reads and judges itself (an
+# unknown, inactive or other-dimension code or regime refused naming its field: the
+# classification and regime services), so full_clean need not read them again.
+SET_IN_CODE = ("reference", "state", "sla_clock", "team", "registered_by", "assigned_to", "partner")
+READ_BY_SERVICE = ("business_type", "cause", "regime")
 # Only a partner files with its own reference: told, in its words, which complaint it was.
 REUSED_REFERENCE = gettext_lazy("You already filed a complaint with this reference: %(case)s.")
 
@@ -156,11 +161,11 @@ def register_complaint(
     _refuse_reused_reference(partner, external_reference)
     try:
         # Fields and validators only. The keys set here in code (partner, team, people) need
-        # no lookup, the partner's reference was checked just above, and the amount's
-        # validator refuses what its check constraint would: the database's constraints
-        # still stand behind them.
+        # no lookup, nor those the service has just read and judged (READ_BY_SERVICE); the
+        # partner's reference was checked just above, and the amount's validator refuses
+        # what its check constraint would: the database's constraints still stand behind them.
         complaint.full_clean(
-            exclude=["reference", "state", "sla_clock", "team", "registered_by", "assigned_to", "partner"],
+            exclude=[*SET_IN_CODE, *READ_BY_SERVICE],
             validate_constraints=False,
         )
     except ValidationError as error:
