@@ -40,6 +40,7 @@ from complaints.models import (
     Complaint,
     ComplaintAttachment,
     ComplaintNote,
+    Dimension,
     PartnerMessage,
     ResolutionCode,
     State,
@@ -131,6 +132,8 @@ def register_complaint(
     received_at = received_at or timezone.now()
     regime_condition = regimes.check_condition(regime_condition)
     runs_under = regimes.regime_for_case(regime)
+    codes = classification.registered_codes(category, channel, business_type=business_type, cause=cause)
+    counted_under = codes.pop(Dimension.CHANNEL)
     complaint = Complaint(
         regime=runs_under,
         regime_condition=regime_condition,
@@ -156,7 +159,7 @@ def register_complaint(
         assigned_to=None if partner else actor,
         team=team_for_code(FRONTLINE_TEAM),
         created_at=received_at,
-        **classification.registered_codes(category, business_type=business_type, cause=cause),
+        **codes,
     )
     _refuse_reused_reference(partner, external_reference)
     try:
@@ -191,6 +194,8 @@ def register_complaint(
     except IntegrityError as error:
         _refuse_reused_reference(partner, external_reference)
         raise error
+    # The answer's channel code, as a listed complaint has it (with_channel_code): read above.
+    complaint.channel_code = counted_under.code if counted_under else ""
     # Nobody holds a partner's: a member with the skill and room, or the queue; a repeat sent
     # to the complaints department (complaints.repeats) stays that department's.
     sent_to = complaint.team if "team" in repeat.get("repeat", {}) else None
