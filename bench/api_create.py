@@ -27,22 +27,22 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from common import connection, scratch_database
 from django.test.utils import CaptureQueriesContext, override_settings
+from servers import READY_CONFIG, free_port, ready_file, wait_until_serving
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-TARGET = 0.7
+# Issue 18: the real create at least 0.9x the bare one (helpdesk_compare.py's target too).
+TARGET = 0.9
 
 BODY = {
     "category": "transaction",
@@ -94,20 +94,18 @@ VARIANTS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def database_url_in_use() -> str:
     configured = urlsplit(os.environ["DATABASE_URL"])
     return urlunsplit(configured._replace(path=f"/{connection.settings_dict['NAME']}"))
 
 
 def start_server(port: int, workers: int, log: Path, secret: str | None = None) -> subprocess.Popen:
+    """gunicorn serving the project (and the bare create) with ``workers`` sync workers,
+    returned once every worker answers (``servers.wait_until_serving``)."""
+    ready = ready_file(log)
     env = {
         **os.environ,
+        "BENCH_READY_FILE": str(ready),
         "DJANGO_SETTINGS_MODULE": "bench_settings",
         "DATABASE_URL": database_url_in_use(),
         "DATABASE_CONN_MAX_AGE": "600",
@@ -124,30 +122,16 @@ def start_server(port: int, workers: int, log: Path, secret: str | None = None) 
         [
             str(Path(sys.executable).with_name("gunicorn")),
             "config.wsgi:application",
-            "--pythonpath",
-            f"{BENCH},{ROOT}",
-            "--workers",
-            str(workers),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
+            *("-c", str(READY_CONFIG), "--pythonpath", f"{BENCH},{ROOT}"),
+            *("--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--log-level", "warning"),
         ],
         env=env,
         cwd=ROOT,
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"gunicorn exited:\n{log.read_text()}")
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return server
-        time.sleep(0.2)
-    server.terminate()
-    raise SystemExit(f"gunicorn did not listen within 30 s:\n{log.read_text()}")
+    wait_until_serving(server, port=port, workers=workers, ready=ready, log=log)
+    return server
 
 
 def run_wrk(script: Path, url: str, *, seconds: int, connections: int, idempotent: bool) -> dict:

@@ -36,7 +36,6 @@ afterwards.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import re
@@ -50,8 +49,9 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from api_create import BODY, free_port, start_server
+from api_create import BODY, start_server
 from common import connection, scratch_database
+from servers import READY_CONFIG, free_port, get, ready_file, wait_until_serving
 
 BENCH = Path(__file__).resolve().parent
 HELPDESK = BENCH / "helpdesk"
@@ -207,49 +207,25 @@ def seed_helpdesk(url: str, secret: str, export: Path) -> dict:
 
 
 def start_helpdesk(port: int, workers: int, url: str, secret: str, log: Path) -> subprocess.Popen:
+    """Helpdesk's gunicorn, returned once every worker answers (``servers.wait_until_serving``)."""
+    ready = ready_file(log)
     server = subprocess.Popen(
         [
             str(HELPDESK_PYTHON.with_name("gunicorn")),
             "hdproject.wsgi:application",
-            *("--pythonpath", str(HELPDESK), "--workers", str(workers)),
+            *("-c", str(READY_CONFIG), "--pythonpath", str(HELPDESK), "--workers", str(workers)),
             *("--bind", f"127.0.0.1:{port}", "--log-level", "warning"),
             # Its unfiltered API list reads every ticket: let it finish rather than be killed
             # at gunicorn's default 30 s (it was, at 100,000 tickets: an HTTP 500).
             *("--timeout", "600"),
         ],
-        env=helpdesk_env(url, secret),
+        env={**helpdesk_env(url, secret), "BENCH_READY_FILE": str(ready)},
         cwd=HELPDESK,
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
     )
+    wait_until_serving(server, port=port, workers=workers, ready=ready, log=log)
     return server
-
-
-def wait_ready(port: int, server: subprocess.Popen, log: Path, path: str, headers: dict) -> None:
-    """Until the server answers ``path`` (every worker boots Django first; on a loaded
-    machine that takes seconds, and a run started before would time out)."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"gunicorn exited:\n{log.read_text()}")
-        try:
-            status, _ = get(port, path, headers)
-            if status < 500:
-                return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit(f"no answer from port {port} within 120 s:\n{log.read_text()}")
-
-
-def get(port: int, path: str, headers: dict) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-    try:
-        conn.request("GET", path, headers=headers)
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
 
 
 # The creates.
@@ -431,10 +407,12 @@ def main() -> None:
                 check=True,
             )
             our_server = start_server(our_port, args.workers, our_log, secret)
-            hd_server = start_helpdesk(hd_port, args.workers, hd_url, secret, hd_log)
             try:
-                wait_ready(our_port, our_server, our_log, "/admin/login/", {})
-                wait_ready(hd_port, hd_server, hd_log, "/admin/login/", {})
+                hd_server = start_helpdesk(hd_port, args.workers, hd_url, secret, hd_log)
+            except BaseException:
+                our_server.terminate()
+                raise
+            try:
                 results = measure(args, scratch, key, our_port, hd_port, hd_headers, csrf, theirs, hd_url)
                 list_rows = lists(our_port, our_api, our_admin, hd_port, hd_headers, args.repeat)
             finally:
