@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import re
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -56,6 +57,11 @@ BODY = {
     "merchant": "QuickMart store 0417",
 }
 
+# With --customers each, every request files for another customer: the body's __N__
+# becomes a number of eight digits, new for each request of a run (the phone 139NNNNNNNN,
+# the account WLT-NNNNNNNN). With one (the default) every request is the same customer's.
+EACH_CUSTOMER = {"customer_phone": "139__N__", "account_number": "WLT-__N__"}
+
 # wrk's request() runs per request in each of its threads: a new Idempotency-Key every
 # time when asked (run id, thread, counter), the same body and bearer key otherwise.
 WRK_SCRIPT = """
@@ -71,18 +77,21 @@ end
 function init(args)
   run = args[1]
   idempotent = args[2] == "idempotent"
+  offset = tonumber(args[3])
   tid = wrk.thread:get("tid")
   counter = 0
 end
 function request()
-  if not idempotent then
-    return wrk.format()
-  end
   counter = counter + 1
+  local n = string.format("%%08d", (offset + tid * 1000000 + counter) %% 100000000)
+  local body = (string.gsub(wrk.body, "__N__", n))
+  if not idempotent then
+    return wrk.format(nil, nil, nil, body)
+  end
   local headers = {}
   for name, value in pairs(wrk.headers) do headers[name] = value end
   headers["Idempotency-Key"] = run .. "-" .. tid .. "-" .. counter
-  return wrk.format(nil, nil, headers)
+  return wrk.format(nil, nil, headers, body)
 end
 """
 
@@ -92,6 +101,11 @@ VARIANTS = [
     ("POST /api/v1/complaints/", "/api/v1/complaints/", False),
     ("POST /api/v1/complaints/ + Idempotency-Key", "/api/v1/complaints/", True),
 ]
+
+
+def body_for(customers: str) -> dict:
+    """The create's body: ``BODY``, or with --customers each, numbered per request."""
+    return {**BODY, **EACH_CUSTOMER} if customers == "each" else BODY
 
 
 def database_url_in_use() -> str:
@@ -140,6 +154,7 @@ def run_wrk(script: Path, url: str, *, seconds: int, connections: int, idempoten
         [
             *("wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s", "--latency"),
             *("-s", str(script), url, "--", uuid.uuid4().hex[:12], "idempotent" if idempotent else "plain"),
+            str(secrets.randbelow(100_000_000)),  # where this run's customer numbers start
         ],
         capture_output=True,
         text=True,
@@ -182,6 +197,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help="gunicorn workers")
     parser.add_argument("--seconds", type=int, default=10, help="length of each run")
     parser.add_argument("--rounds", type=int, default=3, help="turns each variant takes")
+    parser.add_argument(
+        "--customers",
+        choices=("one", "each"),
+        default="one",
+        help="every request for one customer (the default), or each for another",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
@@ -205,7 +226,7 @@ def main() -> None:
 
         with tempfile.TemporaryDirectory() as scratch:
             script = Path(scratch) / "create.lua"
-            script.write_text(WRK_SCRIPT % {"body": json.dumps(BODY), "key": key})
+            script.write_text(WRK_SCRIPT % {"body": json.dumps(body_for(args.customers)), "key": key})
             port = free_port()
             server = start_server(port, args.workers, Path(scratch) / "gunicorn.log")
             try:
@@ -237,7 +258,8 @@ def main() -> None:
     assert created >= answered, f"{answered} answered 201 but only {created} complaints saved"
     print(
         f"database: postgresql; gunicorn {args.workers} sync workers; wrk {args.connections} connections; "
-        f"{args.rounds} rounds of {args.seconds} s per variant, taking turns; {os.cpu_count()} cores"
+        f"{args.rounds} rounds of {args.seconds} s per variant, taking turns; {os.cpu_count()} cores; "
+        f"customers: {args.customers}"
     )
     columns = ("req/s (median)", "per round", "p50", "p99", "queries", "x bare")
     print(

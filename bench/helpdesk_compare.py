@@ -20,6 +20,8 @@ What it does:
    each request), the bare DRF create of ``bench/api_create.py`` on the same table, and
    helpdesk's staff API (``POST /api/tickets/``, a staff session with its CSRF token: the
    cheapest authentication it accepts; Basic auth would hash the password on every call).
+   With ``--customers each`` our two creates file every request for another customer (the
+   phone and account numbered per request) instead of all for one; helpdesk's body stays.
    Every answer is checked by wrk's script (status 201 and the created reference or id in
    the body; anything else fails the run) and every answered row is then looked up in its
    table (ours with its idempotency record and transition record).
@@ -39,6 +41,7 @@ import argparse
 import json
 import os
 import re
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -49,7 +52,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from api_create import BODY, start_server
+from api_create import BODY, body_for, start_server
 from common import connection, scratch_database
 from servers import READY_CONFIG, free_port, get, ready_file, wait_until_serving
 
@@ -96,6 +99,7 @@ end
 function init(args)
   run = args[1]
   idempotent = args[2] == "idempotent"
+  offset = tonumber(args[4])
   tid = wrk.thread:get("tid")
   counter = 0
   failures = 0
@@ -104,14 +108,16 @@ function init(args)
   out:setvbuf("line")
 end
 function request()
-  if not idempotent then
-    return wrk.format()
-  end
   counter = counter + 1
+  local n = string.format("%%08d", (offset + tid * 1000000 + counter) %% 100000000)
+  local body = (string.gsub(wrk.body, "__N__", n))
+  if not idempotent then
+    return wrk.format(nil, nil, nil, body)
+  end
   local headers = {}
   for name, value in pairs(wrk.headers) do headers[name] = value end
   headers["Idempotency-Key"] = run .. "-" .. tid .. "-" .. counter
-  return wrk.format(nil, nil, headers)
+  return wrk.format(nil, nil, headers, body)
 end
 function response(status, headers, body)
   local made = status == 201 and string.match(body, [==[%(pattern)s]==])
@@ -237,6 +243,7 @@ def run_wrk(script: Path, url: str, *, seconds: int, connections: int, idempoten
             *("wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s"),
             *("--latency", "-s", str(script), url, "--", uuid.uuid4().hex[:12]),
             *("idempotent" if idempotent else "plain", sink),
+            str(secrets.randbelow(100_000_000)),  # where this run's customer numbers start
         ],
         capture_output=True,
         text=True,
@@ -350,6 +357,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="length of each create run")
     parser.add_argument("--rounds", type=int, default=3, help="turns each create variant takes")
     parser.add_argument("--repeat", type=int, default=5, help="timed requests of each list view")
+    parser.add_argument(
+        "--customers",
+        choices=("one", "each"),
+        default="one",
+        help="our creates all for one customer (the default), or each for another",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
@@ -438,9 +451,10 @@ LABELS = {
 def measure(args, scratch, key, our_port, hd_port, hd_headers, csrf, theirs, hd_url) -> dict:
     our_headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
     body = {**HELPDESK_BODY, "queue": theirs["queue"]}
+    ours_body = body_for(args.customers)  # ours and the bare create file for the same customers
     scripts = {
-        "ours": wrk_script(scratch, "ours", BODY, our_headers, r'"reference":%s*"(CMP%-[^"]+)"'),
-        "bare": wrk_script(scratch, "bare", BODY, our_headers, r'"reference":%s*"(BARE%-[^"]+)"'),
+        "ours": wrk_script(scratch, "ours", ours_body, our_headers, r'"reference":%s*"(CMP%-[^"]+)"'),
+        "bare": wrk_script(scratch, "bare", ours_body, our_headers, r'"reference":%s*"(BARE%-[^"]+)"'),
         "helpdesk": wrk_script(
             scratch,
             "helpdesk",
@@ -483,7 +497,7 @@ def report(args, results, list_rows) -> None:
     print(
         f"\nPostgreSQL, one server; gunicorn {args.workers} sync workers a side; wrk {args.connections} "
         f"connections; {args.rounds} rounds of {args.seconds} s a variant, taking turns; "
-        f"{os.cpu_count()} cores"
+        f"{os.cpu_count()} cores; our customers: {args.customers}"
     )
     print(f"\n{'create':52s} {'req/s':>8s} {'per round':>20s} {'p50':>8s} {'p99':>8s}")
     for name in VARIANTS:
