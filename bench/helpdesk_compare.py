@@ -20,6 +20,8 @@ What it does:
    each request), the bare DRF create of ``bench/api_create.py`` on the same table, and
    helpdesk's staff API (``POST /api/tickets/``, a staff session with its CSRF token: the
    cheapest authentication it accepts; Basic auth would hash the password on every call).
+   With ``--customers each`` our two creates file every request for another customer (the
+   phone and account numbered per request) instead of all for one; helpdesk's body stays.
    Every answer is checked by wrk's script (status 201 and the created reference or id in
    the body; anything else fails the run) and every answered row is then looked up in its
    table (ours with its idempotency record and transition record).
@@ -36,10 +38,10 @@ afterwards.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import re
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -50,8 +52,9 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from api_create import BODY, free_port, start_server
+from api_create import BODY, body_for, start_server
 from common import connection, scratch_database
+from servers import READY_CONFIG, free_port, get, ready_file, wait_until_serving
 
 BENCH = Path(__file__).resolve().parent
 HELPDESK = BENCH / "helpdesk"
@@ -96,6 +99,7 @@ end
 function init(args)
   run = args[1]
   idempotent = args[2] == "idempotent"
+  offset = tonumber(args[4])
   tid = wrk.thread:get("tid")
   counter = 0
   failures = 0
@@ -104,14 +108,16 @@ function init(args)
   out:setvbuf("line")
 end
 function request()
-  if not idempotent then
-    return wrk.format()
-  end
   counter = counter + 1
+  local n = string.format("%%08d", (offset + tid * 1000000 + counter) %% 100000000)
+  local body = (string.gsub(wrk.body, "__N__", n))
+  if not idempotent then
+    return wrk.format(nil, nil, nil, body)
+  end
   local headers = {}
   for name, value in pairs(wrk.headers) do headers[name] = value end
   headers["Idempotency-Key"] = run .. "-" .. tid .. "-" .. counter
-  return wrk.format(nil, nil, headers)
+  return wrk.format(nil, nil, headers, body)
 end
 function response(status, headers, body)
   local made = status == 201 and string.match(body, [==[%(pattern)s]==])
@@ -207,49 +213,25 @@ def seed_helpdesk(url: str, secret: str, export: Path) -> dict:
 
 
 def start_helpdesk(port: int, workers: int, url: str, secret: str, log: Path) -> subprocess.Popen:
+    """Helpdesk's gunicorn, returned once every worker answers (``servers.wait_until_serving``)."""
+    ready = ready_file(log)
     server = subprocess.Popen(
         [
             str(HELPDESK_PYTHON.with_name("gunicorn")),
             "hdproject.wsgi:application",
-            *("--pythonpath", str(HELPDESK), "--workers", str(workers)),
+            *("-c", str(READY_CONFIG), "--pythonpath", str(HELPDESK), "--workers", str(workers)),
             *("--bind", f"127.0.0.1:{port}", "--log-level", "warning"),
             # Its unfiltered API list reads every ticket: let it finish rather than be killed
             # at gunicorn's default 30 s (it was, at 100,000 tickets: an HTTP 500).
             *("--timeout", "600"),
         ],
-        env=helpdesk_env(url, secret),
+        env={**helpdesk_env(url, secret), "BENCH_READY_FILE": str(ready)},
         cwd=HELPDESK,
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
     )
+    wait_until_serving(server, port=port, workers=workers, ready=ready, log=log)
     return server
-
-
-def wait_ready(port: int, server: subprocess.Popen, log: Path, path: str, headers: dict) -> None:
-    """Until the server answers ``path`` (every worker boots Django first; on a loaded
-    machine that takes seconds, and a run started before would time out)."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"gunicorn exited:\n{log.read_text()}")
-        try:
-            status, _ = get(port, path, headers)
-            if status < 500:
-                return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit(f"no answer from port {port} within 120 s:\n{log.read_text()}")
-
-
-def get(port: int, path: str, headers: dict) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-    try:
-        conn.request("GET", path, headers=headers)
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
 
 
 # The creates.
@@ -261,6 +243,7 @@ def run_wrk(script: Path, url: str, *, seconds: int, connections: int, idempoten
             *("wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s"),
             *("--latency", "-s", str(script), url, "--", uuid.uuid4().hex[:12]),
             *("idempotent" if idempotent else "plain", sink),
+            str(secrets.randbelow(100_000_000)),  # where this run's customer numbers start
         ],
         capture_output=True,
         text=True,
@@ -374,6 +357,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="length of each create run")
     parser.add_argument("--rounds", type=int, default=3, help="turns each create variant takes")
     parser.add_argument("--repeat", type=int, default=5, help="timed requests of each list view")
+    parser.add_argument(
+        "--customers",
+        choices=("one", "each"),
+        default="one",
+        help="our creates all for one customer (the default), or each for another",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
@@ -431,10 +420,12 @@ def main() -> None:
                 check=True,
             )
             our_server = start_server(our_port, args.workers, our_log, secret)
-            hd_server = start_helpdesk(hd_port, args.workers, hd_url, secret, hd_log)
             try:
-                wait_ready(our_port, our_server, our_log, "/admin/login/", {})
-                wait_ready(hd_port, hd_server, hd_log, "/admin/login/", {})
+                hd_server = start_helpdesk(hd_port, args.workers, hd_url, secret, hd_log)
+            except BaseException:
+                our_server.terminate()
+                raise
+            try:
                 results = measure(args, scratch, key, our_port, hd_port, hd_headers, csrf, theirs, hd_url)
                 list_rows = lists(our_port, our_api, our_admin, hd_port, hd_headers, args.repeat)
             finally:
@@ -460,9 +451,10 @@ LABELS = {
 def measure(args, scratch, key, our_port, hd_port, hd_headers, csrf, theirs, hd_url) -> dict:
     our_headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
     body = {**HELPDESK_BODY, "queue": theirs["queue"]}
+    ours_body = body_for(args.customers)  # ours and the bare create file for the same customers
     scripts = {
-        "ours": wrk_script(scratch, "ours", BODY, our_headers, r'"reference":%s*"(CMP%-[^"]+)"'),
-        "bare": wrk_script(scratch, "bare", BODY, our_headers, r'"reference":%s*"(BARE%-[^"]+)"'),
+        "ours": wrk_script(scratch, "ours", ours_body, our_headers, r'"reference":%s*"(CMP%-[^"]+)"'),
+        "bare": wrk_script(scratch, "bare", ours_body, our_headers, r'"reference":%s*"(BARE%-[^"]+)"'),
         "helpdesk": wrk_script(
             scratch,
             "helpdesk",
@@ -505,7 +497,7 @@ def report(args, results, list_rows) -> None:
     print(
         f"\nPostgreSQL, one server; gunicorn {args.workers} sync workers a side; wrk {args.connections} "
         f"connections; {args.rounds} rounds of {args.seconds} s a variant, taking turns; "
-        f"{os.cpu_count()} cores"
+        f"{os.cpu_count()} cores; our customers: {args.customers}"
     )
     print(f"\n{'create':52s} {'req/s':>8s} {'per round':>20s} {'p50':>8s} {'p99':>8s}")
     for name in VARIANTS:

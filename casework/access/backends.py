@@ -6,6 +6,10 @@ pages ask once, with a user loaded fresh for the request, so those queries are p
 every call. This backend reads both sets in one statement; the answer, the per-request
 cache on the user object, and the rules for inactive users and superusers are Django's.
 
+A query that loads a user for a request may read the permissions with it
+(``with_permissions``, then ``remember_permissions``): the partner API's key lookup does,
+so a partner's call pays no query of its own for them.
+
 It also refuses the demo's published logins outside the demo (``casework.access.demo_credentials``).
 """
 
@@ -14,7 +18,10 @@ from __future__ import annotations
 from django.contrib.auth import backends
 from django.contrib.auth.models import Group, Permission, User
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connections, router
+from django.db.models import OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Concat
 
 from casework.access.demo_credentials import is_refused_demo_login
 
@@ -34,6 +41,36 @@ def _all_permissions_sql(quote) -> str:
         f"SELECT gp.permission_id FROM {quote(group_permissions)} gp "
         f"JOIN {quote(user_groups)} ug ON ug.group_id = gp.group_id WHERE ug.user_id = %s)"
     )
+
+
+PERMISSIONS_ANNOTATION = "_user_permission_names"
+
+
+def with_permissions(queryset: QuerySet, user: str) -> QuerySet:
+    """``queryset`` whose rows carry the permissions of the user at ``user`` (a path such
+    as ``"partner__user"``), own and through groups, as ``get_all_permissions`` reads them,
+    for ``remember_permissions``. PostgreSQL only: elsewhere unchanged (read on first use)."""
+    if connections[queryset.db].vendor != "postgresql":
+        return queryset
+    user_id = OuterRef(OuterRef(f"{user}__id"))
+    own = User.user_permissions.through.objects.filter(user_id=user_id).values("permission_id")
+    grouped = Group.permissions.through.objects.filter(group__user=user_id).values("permission_id")
+    names = (
+        Permission.objects.filter(Q(pk__in=own) | Q(pk__in=grouped))
+        .order_by()
+        .values_list(Concat("content_type__app_label", Value("."), "codename"))
+    )
+    return queryset.annotate(**{PERMISSIONS_ANNOTATION: ArraySubquery(names)})
+
+
+def remember_permissions(user_obj, row) -> None:
+    """What the user's ``has_perm`` answers for this request, from ``row`` of a
+    ``with_permissions`` query (nothing when it carries none). A superuser's are all and
+    an inactive user's none, whatever the row says: left to ``get_all_permissions``."""
+    names = getattr(row, PERMISSIONS_ANNOTATION, None)
+    if names is None or user_obj.is_superuser or not user_obj.is_active:
+        return
+    user_obj._perm_cache = set(names)
 
 
 class ModelBackend(backends.ModelBackend):

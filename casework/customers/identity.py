@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from casework.models import Customer, CustomerIdentifier, IdentifierKind
 
 Keys = tuple[tuple[str, str], ...]
+Held = dict[tuple[str, str], CustomerIdentifier]
 
 
 def normalised(kind: str, value: str | None) -> str:
@@ -45,13 +46,21 @@ def finding(keys: Keys) -> Keys:
 
 
 def identify(keys: Keys) -> Customer | None:
-    """The customer ``keys`` name, made if none does; None for a case without keys."""
+    """The customer ``keys`` name, made if none does; None for a case without keys.
+
+    A customer who holds every key (a known caller, the usual case) is found by one read,
+    which writes nothing and so needs no savepoint; only recording a new customer or key
+    is one, to be retried when another case recorded it meanwhile."""
     if not keys:
         return None
     for attempt in range(3):
+        held = _held(keys)
+        customer = _found(keys, held)
+        if customer is not None and all(key in held for key in keys):
+            return customer
         try:
             with transaction.atomic():
-                return _identify(keys)
+                return _record(keys, held, customer)
         except IntegrityError:
             # Another case made a customer for one of these keys meanwhile: find theirs.
             if attempt == 2:
@@ -59,15 +68,19 @@ def identify(keys: Keys) -> Customer | None:
     raise AssertionError("unreachable")
 
 
-def _identify(keys: Keys) -> Customer:
-    held = {
+def _held(keys: Keys) -> Held:
+    return {
         (row.kind, row.value): row
         for row in CustomerIdentifier.objects.select_related("customer").filter(_any_of(keys))
     }
-    customer = next(
-        (held[key].customer for key in finding(keys) if key in held),
-        None,
-    )
+
+
+def _found(keys: Keys, held: Held) -> Customer | None:
+    return next((held[key].customer for key in finding(keys) if key in held), None)
+
+
+def _record(keys: Keys, held: Held, customer: Customer | None) -> Customer:
+    """The keys nobody held recorded for ``customer`` (a new one if None)."""
     if customer is None:
         customer = Customer.objects.create()
     new = [

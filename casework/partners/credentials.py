@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from casework.access.backends import remember_permissions, with_permissions
 from casework.access.demo_credentials import is_refused_demo_key
 from casework.models import ApiScope, Partner, PartnerApiKey
 from casework.notices import webhooks
@@ -166,9 +167,12 @@ def authenticate_key(key: str) -> PartnerApiKey | None:
     parts = split_key(key)
     if parts is None or is_refused_demo_key(key):
         return None
-    api_key = PartnerApiKey.objects.select_related("partner__user").filter(prefix=parts[0]).first()
+    # The API user's permissions in the same read: every call asks has_perm at least once.
+    keys = with_permissions(PartnerApiKey.objects.select_related("partner__user"), "partner__user")
+    api_key = keys.filter(prefix=parts[0]).first()
     if api_key is None or not hmac.compare_digest(api_key.key_hash, key_hash(key)):
         return None
+    remember_permissions(api_key.partner.user, api_key)
     now = timezone.now()
     if not api_key.is_usable(now):
         return None

@@ -58,7 +58,8 @@ class ClassifiedSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.CharField())
     def get_channel_code(self, complaint: Complaint) -> str:
-        # A listed complaint has it from its own row (complaints_for_partner); one just filed, read.
+        # A listed complaint has it from its own row (complaints_for_partner), one just filed
+        # from its registration (register_complaint); any other, read.
         if hasattr(complaint, "channel_code"):
             return complaint.channel_code or ""
         code = classification.channel_code(complaint)

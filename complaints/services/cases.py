@@ -40,6 +40,7 @@ from complaints.models import (
     Complaint,
     ComplaintAttachment,
     ComplaintNote,
+    Dimension,
     PartnerMessage,
     ResolutionCode,
     State,
@@ -52,6 +53,11 @@ logger = logging.getLogger(__name__)
 REFERENCE_PREFIX = "CMP"
 FRONTLINE_TEAM = "frontline"
 SUPERVISORS_TEAM = "supervisors"
+# The keys register_complaint sets in code, and those it reads and judges itself (an
+# unknown, inactive or other-dimension code or regime refused naming its field: the
+# classification and regime services), so full_clean need not read them again.
+SET_IN_CODE = ("reference", "state", "sla_clock", "team", "registered_by", "assigned_to", "partner")
+READ_BY_SERVICE = ("business_type", "cause", "regime")
 # Only a partner files with its own reference: told, in its words, which complaint it was.
 REUSED_REFERENCE = gettext_lazy("You already filed a complaint with this reference: %(case)s.")
 
@@ -126,6 +132,8 @@ def register_complaint(
     received_at = received_at or timezone.now()
     regime_condition = regimes.check_condition(regime_condition)
     runs_under = regimes.regime_for_case(regime)
+    codes = classification.registered_codes(category, channel, business_type=business_type, cause=cause)
+    counted_under = codes.pop(Dimension.CHANNEL)
     complaint = Complaint(
         regime=runs_under,
         regime_condition=regime_condition,
@@ -151,16 +159,16 @@ def register_complaint(
         assigned_to=None if partner else actor,
         team=team_for_code(FRONTLINE_TEAM),
         created_at=received_at,
-        **classification.registered_codes(category, business_type=business_type, cause=cause),
+        **codes,
     )
     _refuse_reused_reference(partner, external_reference)
     try:
         # Fields and validators only. The keys set here in code (partner, team, people) need
-        # no lookup, the partner's reference was checked just above, and the amount's
-        # validator refuses what its check constraint would: the database's constraints
-        # still stand behind them.
+        # no lookup, nor those the service has just read and judged (READ_BY_SERVICE); the
+        # partner's reference was checked just above, and the amount's validator refuses
+        # what its check constraint would: the database's constraints still stand behind them.
         complaint.full_clean(
-            exclude=["reference", "state", "sla_clock", "team", "registered_by", "assigned_to", "partner"],
+            exclude=[*SET_IN_CODE, *READ_BY_SERVICE],
             validate_constraints=False,
         )
     except ValidationError as error:
@@ -186,6 +194,8 @@ def register_complaint(
     except IntegrityError as error:
         _refuse_reused_reference(partner, external_reference)
         raise error
+    # The answer's channel code, as a listed complaint has it (with_channel_code): read above.
+    complaint.channel_code = counted_under.code if counted_under else ""
     # Nobody holds a partner's: a member with the skill and room, or the queue; a repeat sent
     # to the complaints department (complaints.repeats) stays that department's.
     sent_to = complaint.team if "team" in repeat.get("repeat", {}) else None

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db.models import Case, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import Case, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils.translation import gettext as _
 
 from casework.cases.opening import require
@@ -109,15 +109,27 @@ def default_code(dimension: str, maps_from: str) -> ClassificationCode | None:
     return active_codes(dimension).filter(maps_from=maps_from).first()
 
 
-def registered_codes(category: str, **chosen: CodeValue) -> dict[str, ClassificationCode | None]:
+def registered_codes(
+    category: str, channel: str, **chosen: CodeValue
+) -> dict[str, ClassificationCode | None]:
     """The business type and cause a new complaint of ``category`` takes: those ``chosen``
-    (a partner that classifies what it files), else the ones the category maps to."""
-    return {
-        dimension: code_for(dimension, chosen[dimension])
-        if chosen.get(dimension)
-        else default_code(dimension, category)
+    (a partner that classifies what it files), else the ones the category maps to; and
+    under ``"channel"`` the channel code ``channel`` is counted under (:func:`channel_code`).
+
+    The defaults and the channel code come in one query: a registration reads them all."""
+    defaulted = [dimension for dimension in MAPPED_FIELDS if not chosen.get(dimension)]
+    wanted = Q(dimension=Dimension.CHANNEL, maps_from=channel)
+    if defaulted and category:
+        wanted |= Q(dimension__in=defaulted, maps_from=category, is_active=True)
+    read: dict[str, ClassificationCode] = {}
+    # As channel_code orders them; a mapped default is the one active code of its category.
+    for code in ClassificationCode.objects.filter(wanted).order_by("-is_active", "position", "code"):
+        read.setdefault(code.dimension, code)
+    codes = {
+        dimension: code_for(dimension, chosen[dimension]) if chosen.get(dimension) else read.get(dimension)
         for dimension in MAPPED_FIELDS
     }
+    return codes | {Dimension.CHANNEL: read.get(Dimension.CHANNEL)}
 
 
 def remapped_codes(complaint: Complaint, category: str) -> dict[str, tuple[ClassificationCode | None, ...]]:
