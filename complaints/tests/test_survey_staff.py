@@ -36,9 +36,13 @@ def satisfaction_panel(html: str) -> str:
 
 def test_the_dashboard_shows_csat_the_average_and_the_weekly_trend(client, agent, supervisor, settings):
     settings.SURVEY_LOW_SCORE = 0  # nothing reopens: these are figures, not rules
+    # Two answers in last week (weeks start on Monday, local time), whatever day it is today.
+    now = timezone.localtime()
+    last_monday_noon = (now - dt.timedelta(days=now.weekday() + 7)).replace(hour=12, minute=0)
+    last_week = (now - last_monday_noon).total_seconds() / 86400
     answered(agent, 5)
-    answered(agent, 4, days_ago=8)
-    answered(agent, 2, days_ago=9)
+    answered(agent, 4, days_ago=last_week)
+    answered(agent, 2, days_ago=last_week - 1)
     answered(agent, 1, days_ago=40)  # before the 30-day period
     client.force_login(supervisor)
     panel = satisfaction_panel(client.get(INDEX).content.decode())
