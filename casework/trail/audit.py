@@ -214,6 +214,14 @@ def case_models() -> list[type[models.Model]]:
     return [kind.model for kind in kinds.registered()]
 
 
+def trailed_models() -> list[type[models.Model]]:
+    """Every model with a trail of its own: the case kinds, and the erasure request (a case
+    of the customer's, not of a kind: no clock, no queue, no dashboard)."""
+    from casework.models import ErasureRequest
+
+    return [*case_models(), ErasureRequest]
+
+
 def _field(model: type[models.Model], name: str) -> models.Field | None:
     return next((field for field in model._meta.concrete_fields if field.name == name), None)
 

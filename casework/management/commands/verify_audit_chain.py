@@ -13,9 +13,9 @@ from itertools import groupby
 from django.core.management.base import BaseCommand, CommandError
 
 from casework.core import chain as keyed_chain
-from casework.models import ErasureRequest, TransitionRecord
+from casework.models import TransitionRecord
 from casework.trail.anchors import anchor_faults
-from casework.trail.audit import case_models, chain_faults, trail_ends_elsewhere
+from casework.trail.audit import chain_faults, trail_ends_elsewhere, trailed_models
 
 
 class Command(BaseCommand):
@@ -49,7 +49,7 @@ class Command(BaseCommand):
                 )
         # A chain cannot show its own last records removed: the case's state can.
         short: list[tuple[str, str]] = []
-        for model in (*case_models(), ErasureRequest):  # an erasure request has a trail too
+        for model in trailed_models():
             for case in trail_ends_elsewhere(model).only("pk", "state", *self._reference(model)):
                 ends = f"ends in {case.trail_ends_at}" if case.trail_ends_at else "is empty"
                 short.append(
