@@ -92,3 +92,15 @@ class ModelBackend(backends.ModelBackend):
                     f"{app_label}.{codename}" for app_label, codename in cursor.fetchall()
                 }
         return user_obj._perm_cache
+
+
+def holders(permission: str) -> QuerySet:
+    """The active staff holding ``permission`` (``app_label.codename``), by a role or of
+    their own: whom a request waiting on that permission is told about. Superusers are
+    not listed unless they hold it too: nobody's mailbox fills by default."""
+    app_label, codename = permission.split(".")
+    granted = Q(
+        groups__permissions__codename=codename, groups__permissions__content_type__app_label=app_label
+    )
+    granted |= Q(user_permissions__codename=codename, user_permissions__content_type__app_label=app_label)
+    return User.objects.filter(granted, is_active=True, is_staff=True).distinct()

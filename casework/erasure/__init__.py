@@ -3,5 +3,5 @@ it, decide on it with four eyes, execute it through retention's pseudonymisation
 customer, and the clock that executes and warns); its model is ``casework.models.erasure``.
 
 May import: ``casework.core``, ``casework.models``, ``casework.trail``, ``casework.cases``,
-``casework.notices``, ``casework.privacy``.
+``casework.notices``, ``casework.privacy``, ``casework.access``.
 """

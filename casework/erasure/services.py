@@ -24,14 +24,13 @@ import logging
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 
+from casework.access.backends import holders
 from casework.cases.references import next_reference
 from casework.cases.transitions import permitted_transition, require_version, run_transition
 from casework.core.actors import Actor
@@ -293,13 +292,8 @@ def execute_ready() -> int:
 
 
 def decision_makers() -> list[str]:
-    """The e-mail addresses of the active users who may decide on erasure requests."""
-    app_label, codename = DECIDE_PERMISSION.split(".")
-    granted = Q(user_permissions__codename=codename, user_permissions__content_type__app_label=app_label) | Q(
-        groups__permissions__codename=codename, groups__permissions__content_type__app_label=app_label
-    )
-    users = get_user_model().objects.filter(granted, is_active=True).exclude(email="")
-    return sorted(set(users.values_list("email", flat=True)))
+    """The e-mail addresses of the active staff who may decide on erasure requests."""
+    return sorted(set(holders(DECIDE_PERMISSION).exclude(email="").values_list("email", flat=True)))
 
 
 def warn_due_soon(now: dt.datetime) -> int:

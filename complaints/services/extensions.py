@@ -11,15 +11,14 @@ policy's one holding response: granted at once, to the policy's extended limit."
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from casework.access.backends import holders
 from casework.cases.opening import refuse_invalid_fields, require
 from casework.cases.teams import team_for_code
 from casework.cases.transitions import check_permission, claim, permitted_step, reload
@@ -342,13 +341,7 @@ def may_withdraw(request: ExtensionRequest | None, user) -> bool:
 def approvers(request: ExtensionRequest) -> list:
     """Who may decide on ``request``: active staff holding the approval permission (by role
     or of their own), never the asker."""
-    app_label, codename = APPROVE_PERMISSION.split(".")
-    granted = Q(
-        groups__permissions__codename=codename, groups__permissions__content_type__app_label=app_label
-    )
-    granted |= Q(user_permissions__codename=codename, user_permissions__content_type__app_label=app_label)
-    users = get_user_model().objects.filter(granted, is_active=True, is_staff=True)
-    return list(users.exclude(pk=request.requested_by_id).distinct().order_by("pk"))
+    return list(holders(APPROVE_PERMISSION).exclude(pk=request.requested_by_id).order_by("pk"))
 
 
 def _tell_approvers(request: ExtensionRequest, complaint: Complaint, actor: Actor) -> None:
