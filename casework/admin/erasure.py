@@ -107,10 +107,20 @@ class ErasureRequestAdmin(AppendOnlyHistoryAdmin):
         "due_column",
         "recorded_by",
     )
-    readonly_fields = (*open_fields, "decided_by", "decided_at", "decision_note", "executed_at")
+    readonly_fields = (
+        *open_fields,
+        "decided_by",
+        "decided_at",
+        "decision_note",
+        "executed_at",
+        "pseudonymised_at",
+    )
 
     def get_fields(self, request, obj=None):
-        return self.open_fields if obj is None or obj.is_open else self.readonly_fields
+        if obj is None or obj.is_open:
+            return self.open_fields
+        # Once its own period has run, when retention took its personal data.
+        return (*self.readonly_fields, "pseudonymised_at") if obj.pseudonymised_at else self.readonly_fields
 
     @admin.display(description=_("customer"))
     def customer_column(self, obj: ErasureRequest):

@@ -45,7 +45,7 @@ from casework.models.regimes import (
     RegimeLimit,
     in_reader_language,
 )
-from casework.models.retention import PseudonymisationLog, RetentionPolicy
+from casework.models.retention import PseudonymisationLog, RecordType, RetentionPolicy
 from casework.models.routing import MemberCapacity, QueuedCase, TeamRouting
 from casework.models.sla import (
     BusinessCalendar,
@@ -89,6 +89,7 @@ __all__ = [
     "PartnerApiKey",
     "PseudonymisationLog",
     "QueuedCase",
+    "RecordType",
     "ReferenceSequence",
     "Regime",
     "RegimeCondition",

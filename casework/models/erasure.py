@@ -22,6 +22,7 @@ from casework.core.chain import ChainedHistoricalRecords
 from casework.core.limits import REASON_MAX_LENGTH, bounded_text
 from casework.models.correspondence import CustomerChannel, CustomerLanguage
 from casework.models.customers import Customer
+from casework.models.retention import pseudonymised_at_field
 
 DECIDE_PERMISSION = "casework.decide_erasurerequest"
 
@@ -34,6 +35,7 @@ class ErasureState(models.TextChoices):
 
 
 OPEN_STATES = (ErasureState.RECEIVED, ErasureState.APPROVED)
+ENDED_STATES = (ErasureState.EXECUTED, ErasureState.REFUSED)
 
 
 class ReceivedVia(models.TextChoices):
@@ -151,6 +153,9 @@ class ErasureRequest(ConcurrentTransitionMixin, models.Model):
     executed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("executed at"))
     # What the execution erased and what it kept, and until when (casework.erasure.services).
     outcome = models.JSONField(default=dict, blank=True, editable=False, verbose_name=_("outcome"))
+    # Set when retention pseudonymised the request itself, its period after it ended
+    # (``casework.privacy.retention``, the period of ``RecordType.ERASURE_REQUEST``).
+    pseudonymised_at = pseudonymised_at_field()
     version = models.PositiveIntegerField(default=0, editable=False, verbose_name=_("version"))
     history = ChainedHistoricalRecords(excluded_fields=["version", "due_soon_notified_at"])
 
@@ -166,6 +171,12 @@ class ErasureRequest(ConcurrentTransitionMixin, models.Model):
         ]
         indexes = [
             models.Index(fields=["state", "due_at"], name="erasure_request_due"),
+            # Retention's sweep: ended requests still holding personal data.
+            models.Index(
+                fields=["decided_at", "id"],
+                condition=Q(state__in=list(ENDED_STATES), pseudonymised_at__isnull=True),
+                name="erasure_request_retention_due",
+            ),
         ]
         constraints = [
             # One running request per customer; the service says so in words first.
@@ -217,3 +228,8 @@ class ErasureRequest(ConcurrentTransitionMixin, models.Model):
     )
     def execute(self) -> None:
         self.executed_at = timezone.now()
+
+    @property
+    def ended_at(self):
+        """When it reached its end, from which its own retention period counts."""
+        return self.executed_at if self.state == ErasureState.EXECUTED else self.decided_at

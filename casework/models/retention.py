@@ -21,12 +21,22 @@ from casework.models.sla import CaseType
 PSEUDONYMISED = "[pseudonymised]"
 
 
+class RecordType(models.TextChoices):
+    """What a retention period is set for: each case type, and the erasure request, whose
+    record proves the request was answered (``casework.models.ErasureRequest``)."""
+
+    COMPLAINT = CaseType.COMPLAINT.value, CaseType.COMPLAINT.label
+    ACCOUNT_REQUEST = CaseType.ACCOUNT_REQUEST.value, CaseType.ACCOUNT_REQUEST.label
+    REFUND = CaseType.REFUND.value, CaseType.REFUND.label
+    ERASURE_REQUEST = "erasure_request", _("erasure request")
+
+
 class RetentionPolicy(models.Model):
     """One record type's retention period, counted from the end of the case, and the rule
     it comes from. Edited by supervisors in the admin; every change is in the history."""
 
     record_type = models.CharField(
-        max_length=32, choices=CaseType.choices, unique=True, verbose_name=_("record type")
+        max_length=32, choices=RecordType.choices, unique=True, verbose_name=_("record type")
     )
     period_months = models.PositiveIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(1200)],

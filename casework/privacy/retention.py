@@ -37,8 +37,11 @@ from casework.core.chain import ChainedRow, mac, redaction_payload, seal_holds
 from casework.models import (
     CustomerIdentifier,
     CustomerMessage,
+    ErasureRequest,
+    ErasureState,
     Notification,
     PseudonymisationLog,
+    RecordType,
     RetentionPolicy,
     RevealLog,
     TransitionRecord,
@@ -86,6 +89,9 @@ def run(now: dt.datetime | None = None, *, batch_size: int = BATCH_SIZE) -> dict
             if len(batch) < batch_size:
                 break
         done[str(kind.case_type)] = count
+    policy = policies.get(RecordType.ERASURE_REQUEST)
+    if policy is not None:
+        done[str(RecordType.ERASURE_REQUEST)] = _sweep_erasure_requests(policy, now, batch_size)
     return done
 
 
@@ -313,6 +319,76 @@ def erase_records(case: models.Model, parts: Iterable[kinds.Personal]) -> Pass:
         for record in part.model._base_manager.filter(**{part.case_field: case.pk}).select_for_update():
             _pseudonymise_record(record, part, identifiers, done)
     return done
+
+
+# --- the erasure request's own record -----------------------------------------------------
+
+
+def expired_erasure_requests(cutoff: dt.datetime) -> models.QuerySet:
+    """Erasure requests that ended (executed or refused) before ``cutoff`` and still hold
+    personal data; the partial index ``erasure_request_retention_due`` holds only those."""
+    return (
+        ErasureRequest._base_manager.filter(state__in=[ErasureState.EXECUTED, ErasureState.REFUSED])
+        .filter(pseudonymised_at__isnull=True)
+        .filter(
+            models.Q(state=ErasureState.REFUSED, decided_at__lt=cutoff)
+            | models.Q(state=ErasureState.EXECUTED, executed_at__lt=cutoff)
+        )
+        .order_by("decided_at", "pk")
+    )
+
+
+def _sweep_erasure_requests(policy: RetentionPolicy, now: dt.datetime, batch_size: int) -> int:
+    cutoff = policy.cutoff(now)
+    count = 0
+    while True:
+        with transaction.atomic():
+            batch = list(expired_erasure_requests(cutoff).select_for_update(skip_locked=True)[:batch_size])
+            for request in batch:
+                pseudonymise_erasure_request(request, policy=policy, now=now)
+        count += len(batch)
+        if len(batch) < batch_size:
+            return count
+
+
+def pseudonymise_erasure_request(
+    request: ErasureRequest, *, policy: RetentionPolicy, now: dt.datetime
+) -> PseudonymisationLog:
+    """What the request held of the customer goes once its own period has run: its text and
+    the address the answer went to become the marker, the customer's identifiers are
+    scrubbed out of the decision note, the trail's reasons and the notices; its dates,
+    states and outcome (case references and days) stay, as the proof it was answered."""
+    found = set(
+        CustomerIdentifier.objects.filter(customer_id=request.customer_id).values_list("value", flat=True)
+    )
+    found.add(request.reply_address)
+    found.update(value[3:] for value in list(found) if value.startswith("+86"))
+    identifiers = tuple(
+        sorted((v for v in found if len(v) >= 2 and v != PSEUDONYMISED), key=len, reverse=True)
+    )
+    part = kinds.Personal(
+        model=ErasureRequest,
+        fields={
+            "request_text": PSEUDONYMISED,
+            "reply_address": PSEUDONYMISED,
+            "decision_note": scrubbed(request.decision_note, identifiers),
+        },
+    )
+    done = Pass()
+    _pseudonymise_record(request, part, identifiers, done, pseudonymised_at=now, version=request.version + 1)
+    _scrub_trail(request, identifiers, done)
+    return PseudonymisationLog.objects.create(
+        policy=policy,
+        period_months=policy.period_months,
+        content_type=ContentType.objects.get_for_model(ErasureRequest),
+        object_id=request.pk,
+        case_reference=request.reference,
+        ended_at=request.ended_at,
+        rows=dict(done.rows),
+        tampered=done.tampered,
+        outcome=PseudonymisationLog.Outcome.PARTIAL if done.tampered else PseudonymisationLog.Outcome.DONE,
+        pseudonymised_at=now,
+    )
 
 
 def forget_customer_if_done(customer_id: int, now: dt.datetime) -> bool:
