@@ -38,11 +38,27 @@ class CreatedCursorPagination(CursorPagination):
             self.refuse(self.page_size_query_param, f"A whole number from 1 to {self.max_page_size}.")
         return int(raw)
 
+    # Query parameters under which a page is read ids first: its keys by themselves, then
+    # the rows they name with everything shown of them. For a filter whose selectivity the
+    # planner cannot see (a full-text ``q``), it would otherwise join every table the
+    # answer shows to the whole of the partner's cases before it filters them.
+    ids_first_with: frozenset[str] = frozenset()
+
     def paginate_queryset(self, queryset, request, view=None):
+        ordering = self.get_ordering(request, queryset, view)
         # The field a cursor's position is a value of: the first of the ordering.
-        name = self.get_ordering(request, queryset, view)[0].lstrip("-")
-        self.position_field = queryset.model._meta.get_field(name)
-        return super().paginate_queryset(queryset, request, view)
+        self.position_field = queryset.model._meta.get_field(ordering[0].lstrip("-"))
+        if not self.ids_first_with.intersection(request.query_params):
+            return super().paginate_queryset(queryset, request, view)
+        keys = super().paginate_queryset(
+            queryset.values("pk", *(field.lstrip("-") for field in ordering)), request, view
+        )
+        if not keys:
+            return keys
+        rows = queryset.order_by().in_bulk([key["pk"] for key in keys])
+        # The cursor's positions are read from the page: the rows, in the keys' order.
+        self.page = [rows[key["pk"]] for key in keys]
+        return self.page
 
     def decode_cursor(self, request) -> Cursor | None:
         # DRF answers a mangled cursor with 404, as if the list were gone; it is bad input.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from casework.partners.pagination import CreatedCursorPagination
 from complaints.search import PARTNER_PLACES, QUERY_MAX_LENGTH, matching_complaint_ids
 
 Q_HELP = (
@@ -30,3 +31,10 @@ class FullTextFilter(serializers.Serializer):
             # The list stays the partner's own: these ids only narrow it (complaints_for_partner).
             lookups["pk__in"] = found
         return lookups
+
+
+class SearchedPagination(CreatedCursorPagination):
+    """The complaint list's pages; with ``q``, the page's ids first (bench/search.py: the
+    rare phrase over a partner's 333,000 complaints, 2.2 s joined whole, milliseconds so)."""
+
+    ids_first_with = frozenset({"q"})

@@ -52,6 +52,7 @@ from complaints.selectors import complaints_for_partner, with_regime_limits
 from complaints.services import add_partner_message, register_complaint, withdraw_complaint
 
 from .repeats import ComplaintDetailSerializer
+from .search import SearchedPagination
 from .serializers import (
     COMPLAINT_EXAMPLE,
     ComplaintCreateSerializer,
@@ -89,6 +90,7 @@ class ComplaintViewSet(PartnerCaseViewSet):
     filter_serializer_class = ComplaintFilterSerializer
     create_serializer_class = ComplaintCreateSerializer
     detail_route = "complaint-detail"
+    pagination_class = SearchedPagination
     paged_actions = PartnerCaseViewSet.paged_actions | {"messages"}
 
     def get_serializer_class(self):

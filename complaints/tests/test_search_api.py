@@ -73,3 +73,17 @@ def test_the_schema_documents_q_on_the_complaints_list(db):
 
     assert q["in"] == "query" and q["schema"] == {"type": "string", "maxLength": 200, "minLength": 1}
     assert "退款未到账" in q["description"] and "Only your own complaints" in q["description"]
+
+
+def test_a_search_pages_by_cursor_newest_first_and_keeps_its_words(api, partner):
+    made = [file_complaint(partner, description=f"退款未到账，第{n}笔。").reference for n in range(3)]
+    file_complaint(partner, description="页面打不开。")
+
+    first = api.get(LIST_URL, {"q": "退款未到账", "page_size": 2}).json()
+    second = api.get(first["next"]).json()
+    back = api.get(second["previous"]).json()
+
+    assert [row["reference"] for row in first["results"]] == made[:0:-1]
+    assert [row["reference"] for row in second["results"]] == made[:1]
+    assert second["next"] is None and "q=" in first["next"]
+    assert [row["reference"] for row in back["results"]] == made[:0:-1]
