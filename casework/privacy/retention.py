@@ -102,8 +102,15 @@ def identifiers_of(case: models.Model) -> tuple[str, ...]:
     """The values to scrub out of free text: the kind's own, the customer's identifiers, and
     a Chinese phone without its country code; longest first, so a number inside another goes whole."""
     kind = kinds.kind_of(type(case))
-    found = set(kind.retention.identifiers(case) if kind.retention.identifiers else ())
+    found = kind.retention.identifiers(case) if kind.retention.identifiers else ()
     customer_id = getattr(case, f"{kind.customer_field}_id", None) if kind.customer_field else None
+    return _with_customer_identifiers(found, customer_id)
+
+
+def _with_customer_identifiers(found: Iterable[str], customer_id: int | None) -> tuple[str, ...]:
+    """``found`` and the customer's identifiers, each +86 phone also without its code; longest
+    first, so a number inside another goes whole."""
+    found = set(found)
     if customer_id:
         found.update(
             CustomerIdentifier.objects.filter(customer_id=customer_id).values_list("value", flat=True)
@@ -358,14 +365,7 @@ def pseudonymise_erasure_request(
     the address the answer went to become the marker, the customer's identifiers are
     scrubbed out of the decision note, the trail's reasons and the notices; its dates,
     states and outcome (case references and days) stay, as the proof it was answered."""
-    found = set(
-        CustomerIdentifier.objects.filter(customer_id=request.customer_id).values_list("value", flat=True)
-    )
-    found.add(request.reply_address)
-    found.update(value[3:] for value in list(found) if value.startswith("+86"))
-    identifiers = tuple(
-        sorted((v for v in found if len(v) >= 2 and v != PSEUDONYMISED), key=len, reverse=True)
-    )
+    identifiers = _with_customer_identifiers([request.reply_address], request.customer_id)
     part = kinds.Personal(
         model=ErasureRequest,
         fields={

@@ -30,9 +30,10 @@ from complaints.tests.factories import complaint_in_state
 PHONE = "+8613612345678"
 
 
-def refused(agent, supervisor, phone: str = PHONE) -> ErasureRequest:
+def recorded(agent, phone: str = PHONE) -> ErasureRequest:
+    """An erasure request from a customer with a closed complaint, to be answered by SMS."""
     complaint = complaint_in_state(State.CLOSED, agent=agent, customer_phone=phone)
-    request = erasure.record_request(
+    return erasure.record_request(
         customer=complaint.customer,
         actor=agent,
         received_via="hotline",
@@ -42,6 +43,10 @@ def refused(agent, supervisor, phone: str = PHONE) -> ErasureRequest:
         reply_address=phone,
         language="zh-hans",
     )
+
+
+def refused(agent, supervisor, phone: str = PHONE) -> ErasureRequest:
+    request = recorded(agent, phone)
     erasure.refuse(request, actor=supervisor, note=f"The caller on {phone} could not answer the checks.")
     request.refresh_from_db()
     return request
@@ -96,17 +101,7 @@ def test_after_its_period_the_request_keeps_its_proof_and_loses_the_customer(age
 
 
 def test_an_open_request_is_never_swept_however_old(agent, supervisor):
-    complaint = complaint_in_state(State.CLOSED, agent=agent, customer_phone=PHONE)
-    request = erasure.record_request(
-        customer=complaint.customer,
-        actor=agent,
-        received_via="letter",
-        request_text="Erase me.",
-        identity_verified=True,
-        reply_channel="sms",
-        reply_address=PHONE,
-        language="en",
-    )
+    request = recorded(agent)
     ErasureRequest.objects.filter(pk=request.pk).update(
         received_at=timezone.now() - relativedelta(months=48),
         decided_at=timezone.now() - relativedelta(months=48),
@@ -129,17 +124,7 @@ def test_the_admin_shows_a_pseudonymised_request(agent, supervisor, client):
 
 def test_the_clock_counts_from_the_execution_not_the_approval(agent, supervisor):
     months = RetentionPolicy.objects.get(record_type=RecordType.ERASURE_REQUEST).period_months
-    complaint = complaint_in_state(State.CLOSED, agent=agent, customer_phone=PHONE)
-    request = erasure.record_request(
-        customer=complaint.customer,
-        actor=agent,
-        received_via="hotline",
-        request_text="Erase me.",
-        identity_verified=True,
-        reply_channel="sms",
-        reply_address=PHONE,
-        language="zh-hans",
-    )
+    request = recorded(agent)
     erasure.approve(request, actor=supervisor, version=request.version)
     request.refresh_from_db()
     assert request.state == ErasureState.EXECUTED
